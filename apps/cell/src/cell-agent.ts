@@ -1,0 +1,143 @@
+import { join } from 'node:path';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  CELL_HEARTBEAT_INTERVAL_MS,
+  CellJobName,
+  ROUTE_REFRESH_INTERVAL_MS,
+  redisKeys,
+  stageJobSchema,
+  startInstanceJobSchema,
+  stopInstanceJobSchema,
+  type RedisKeys,
+} from '@paas/contracts';
+import { announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
+import { RuncRuntime, cleanupAll, ensureStack, type RuncRuntimeConfig } from '@paas/runtime';
+import { BlobClient } from './blob-client';
+import type { CellConfig } from './config';
+import { DropletCache } from './droplet-cache';
+import { InstanceManager } from './instance-manager';
+import { Stager } from './stager';
+
+const MONITOR_INTERVAL_MS = 2_000;
+
+/**
+ * One cell: announces itself, takes work from its own queue (one handler per job name), runs
+ * instances through the container runtime, and shuts down cleanly.
+ */
+export class CellAgent {
+  private readonly redis: Redis;
+  private readonly keys: RedisKeys;
+  private readonly runtimeConfig: RuncRuntimeConfig;
+  private readonly runtime: RuncRuntime;
+  private readonly instances: InstanceManager;
+  private readonly stager: Stager;
+  private worker?: Worker;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(
+    private readonly config: CellConfig,
+    private readonly logger: Logger,
+  ) {
+    this.redis = createRedisConnection(config.redisUrl, `cell-${config.id}`);
+    this.keys = redisKeys(config.redisPrefix);
+    this.runtimeConfig = {
+      prefix: config.containerPrefix,
+      stateDir: join(config.dataDir, 'containers'),
+      stackDir: join(config.dataDir, 'stack'),
+      runcRoot: join(config.dataDir, 'runc'),
+      network: {
+        bridge: config.bridge,
+        subnet: config.subnet,
+        hostPortRange: config.portRange,
+        hostAddresses: [config.address],
+      },
+      iptablesChain: config.iptablesChain,
+    };
+    this.runtime = new RuncRuntime(this.runtimeConfig);
+    const blobs = new BlobClient(config.internalToken);
+    this.instances = new InstanceManager(
+      config,
+      this.runtime,
+      new DropletCache(join(config.dataDir, 'droplets'), blobs),
+      this.redis,
+      this.keys,
+      logger,
+    );
+    this.stager = new Stager(this.runtime, blobs, config.dataDir, config.containerPrefix, logger);
+  }
+
+  async start(): Promise<void> {
+    await ensureStack(this.runtimeConfig.stackDir);
+    const recovered = await this.instances.recover();
+    if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
+    await this.heartbeat();
+    this.worker = new Worker(this.keys.cellQueue(this.config.id), (job) => this.handle(job), {
+      connection: createRedisConnection(this.config.redisUrl, `cell-${this.config.id}-worker`),
+      concurrency: 8,
+      // Staging may hold a job for minutes; the lock is renewed while the handler runs.
+      lockDuration: 60_000,
+    });
+    this.worker.on('failed', (job, error) => this.logger.warn({ job: job?.id, err: error }, 'job-failed'));
+    this.timers.push(setInterval(() => void this.heartbeat(), CELL_HEARTBEAT_INTERVAL_MS));
+    this.timers.push(setInterval(() => void this.instances.tick().catch((e) => this.logger.warn({ err: e }, 'tick-failed')), MONITOR_INTERVAL_MS));
+    this.timers.push(
+      setInterval(() => void this.instances.tick().catch(() => undefined), ROUTE_REFRESH_INTERVAL_MS),
+    );
+    this.logger.info({ cell: this.config.id, address: this.config.address }, 'cell-started');
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      await announceCell(this.redis, this.keys, {
+        id: this.config.id,
+        address: this.config.address,
+        zone: this.config.zone,
+        capacity: { memoryMb: this.config.memoryMb, maxContainers: this.config.maxContainers },
+        instances: this.instances.count,
+        startedAt: this.startedAt,
+      });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'cell-heartbeat-failed');
+    }
+  }
+
+  /** One handler per job name; payloads are validated where they enter the cell. */
+  private async handle(job: Job): Promise<unknown> {
+    switch (job.name as CellJobName) {
+      case CellJobName.Stage: {
+        const payload = stageJobSchema.parse(job.data);
+        const channel = this.keys.buildLog(payload.buildId);
+        const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
+        const result = await this.stager.stage(payload, say);
+        await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+        return result;
+      }
+      case CellJobName.StartInstance:
+        await this.instances.start(startInstanceJobSchema.parse(job.data));
+        return { ok: true };
+      case CellJobName.StopInstance: {
+        const payload = stopInstanceJobSchema.parse(job.data);
+        await this.instances.stop(payload.instanceId, payload.reason);
+        return { ok: true };
+      }
+      default:
+        throw new Error(`cell ${this.config.id} has no handler for job ${job.name}`);
+    }
+  }
+
+  /** Stops taking work; with cleanupOnExit also stops every container and removes the network. */
+  async shutdown(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.worker?.close().catch(() => undefined);
+    await withdrawCell(this.redis, this.keys, this.config.id).catch(() => undefined);
+    if (this.config.cleanupOnExit) {
+      await this.instances.stopAll('cell shutting down').catch((e) => this.logger.warn({ err: e }, 'stop-all-failed'));
+      await cleanupAll(this.runtimeConfig).catch((e) => this.logger.warn({ err: e }, 'cleanup-failed'));
+    }
+    this.redis.disconnect();
+    this.logger.info('cell-stopped');
+  }
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const schema = z.object({
+  CELL_ID: z.string().regex(/^[a-z0-9-]{1,20}$/, { error: 'CELL_ID must be 1-20 characters of a-z, 0-9 and "-"' }),
+  /** Address other hosts (router, controller) reach this cell's host ports on. */
+  CELL_ADDRESS: z.string().default('127.0.0.1'),
+  CELL_ZONE: z.string().default('z1'),
+  CELL_MEMORY_MB: z.coerce.number().int().positive().default(8192),
+  CELL_MAX_CONTAINERS: z.coerce.number().int().positive().default(50),
+  CELL_DATA_DIR: z.string().startsWith('/', { error: 'CELL_DATA_DIR must be an absolute path' }),
+  CELL_BRIDGE: z.string().regex(/^[a-z0-9-]{1,15}$/, { error: 'CELL_BRIDGE must be an interface name of at most 15 characters' }),
+  CELL_SUBNET: z.string().regex(/^\d+\.\d+\.\d+\.0\/24$/, { error: 'CELL_SUBNET must be a /24 like 10.244.1.0/24' }),
+  CELL_PORT_RANGE: z
+    .string()
+    .regex(/^\d+-\d+$/, { error: 'CELL_PORT_RANGE must look like 61000-61999' })
+    .default('61000-61999'),
+  CELL_IPTABLES_CHAIN: z.string().regex(/^[A-Z0-9-]{1,20}$/, { error: 'CELL_IPTABLES_CHAIN must be 1-20 characters of A-Z, 0-9, "-"' }),
+  CELL_CONTAINER_PREFIX: z.string().regex(/^[a-z0-9-]{1,24}$/),
+  /** Stop every container and remove the bridge and rules on SIGTERM (local platform), instead of leaving them for re-adoption. */
+  CELL_CLEANUP_ON_EXIT: z.enum(['true', 'false']).default('true'),
+  REDIS_URL: z.string().startsWith('redis://', { error: 'REDIS_URL must be a redis:// URL' }),
+  PAAS_REDIS_PREFIX: z.string().regex(/^[a-z0-9-]+$/).default('paas'),
+  PAAS_INTERNAL_TOKEN: z.string().min(32),
+  PAAS_START_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export type CellConfig = ReturnType<typeof loadCellConfig>;
+
+/** Parses the environment once at boot; a bad value fails the boot with the variable named. */
+export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid cell configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const [low, high] = c.CELL_PORT_RANGE.split('-').map(Number);
+  return {
+    id: c.CELL_ID,
+    address: c.CELL_ADDRESS,
+    zone: c.CELL_ZONE,
+    memoryMb: c.CELL_MEMORY_MB,
+    maxContainers: c.CELL_MAX_CONTAINERS,
+    dataDir: c.CELL_DATA_DIR,
+    bridge: c.CELL_BRIDGE,
+    subnet: c.CELL_SUBNET,
+    portRange: [low, high] as [number, number],
+    iptablesChain: c.CELL_IPTABLES_CHAIN,
+    containerPrefix: c.CELL_CONTAINER_PREFIX,
+    cleanupOnExit: c.CELL_CLEANUP_ON_EXIT === 'true',
+    redisUrl: c.REDIS_URL,
+    redisPrefix: c.PAAS_REDIS_PREFIX,
+    internalToken: c.PAAS_INTERNAL_TOKEN,
+    startTimeoutMs: c.PAAS_START_TIMEOUT_MS,
+    logLevel: c.LOG_LEVEL,
+  };
+}

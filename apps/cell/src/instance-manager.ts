@@ -1,0 +1,253 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  ROUTE_TTL_MS,
+  type ActualInstance,
+  type InstanceState,
+  type RedisKeys,
+  type StartInstanceJob,
+} from '@paas/contracts';
+import { forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint } from '@paas/redis';
+import { VCAP_GID, VCAP_UID, type ContainerHandle, type ContainerRuntime } from '@paas/runtime';
+import type { CellConfig } from './config';
+import type { DropletCache } from './droplet-cache';
+import { portAnswers } from './health-check';
+
+const CONTAINER_PORT = 8080;
+const STOP_GRACE_MS = 10_000;
+
+interface LocalInstance {
+  job: StartInstanceJob;
+  containerId: string;
+  state: InstanceState;
+  handle?: ContainerHandle;
+  since: string;
+  reason?: string;
+}
+
+/**
+ * The instances this cell runs: starts them as containers, health-checks them, publishes their
+ * routes once healthy and refreshes them, notices crashes, stops them, and re-adopts them after
+ * an agent restart.
+ */
+export class InstanceManager {
+  private readonly instances = new Map<string, LocalInstance>();
+
+  constructor(
+    private readonly config: CellConfig,
+    private readonly runtime: ContainerRuntime,
+    private readonly droplets: DropletCache,
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly logger: Logger,
+  ) {}
+
+  get count(): number {
+    return this.instances.size;
+  }
+
+  containerIdOf(instanceId: string): string {
+    return `${this.config.containerPrefix}-${instanceId}`;
+  }
+
+  async start(job: StartInstanceJob): Promise<void> {
+    if (this.instances.has(job.instanceId)) return; // a redelivered job: already ours
+    const local: LocalInstance = {
+      job,
+      containerId: this.containerIdOf(job.instanceId),
+      state: 'STARTING',
+      since: new Date().toISOString(),
+    };
+    this.instances.set(job.instanceId, local);
+    await this.report(local);
+    const log = this.logger.child({ app: job.appName, instance: job.instanceId, index: job.index });
+    try {
+      const layer = await this.droplets.fetch(job.dropletId, job.dropletUrl);
+      const logDir = join(this.config.dataDir, 'logs');
+      await mkdir(logDir, { recursive: true });
+      local.handle = await this.runtime.start({
+        id: local.containerId,
+        layers: [layer],
+        command: ['/bin/sh', '-c', `cd /home/vcap/app && exec ${job.startCommand}`],
+        cwd: '/home/vcap/app',
+        env: this.envFor(job),
+        user: { uid: VCAP_UID, gid: VCAP_GID },
+        memoryMb: job.memoryMb,
+        pidsLimit: 1024,
+        containerPort: CONTAINER_PORT,
+        logFile: join(logDir, `${job.instanceId}.log`),
+        labels: { job: JSON.stringify(job), since: local.since },
+      });
+      log.info({ container: local.containerId, hostPort: local.handle.hostPort }, 'instance-started');
+      await this.waitHealthy(local);
+      if (!this.instances.has(job.instanceId)) return; // stopped meanwhile
+      local.state = 'RUNNING';
+      local.since = new Date().toISOString();
+      await this.report(local);
+      await this.publishRoutes(local);
+      log.info('instance-running');
+    } catch (error) {
+      log.warn({ err: error }, 'instance-failed-to-start');
+      await this.crashed(local, (error as Error).message);
+    }
+  }
+
+  private envFor(job: StartInstanceJob): Record<string, string> {
+    const vcapApplication = {
+      application_id: job.appId,
+      application_name: job.appName,
+      name: job.appName,
+      uris: job.routes,
+      application_uris: job.routes,
+      instance_index: job.index,
+      instance_id: job.instanceId,
+      limits: { mem: job.memoryMb, disk: 1024, fds: 16384 },
+      process_type: 'web',
+      space_name: 'default',
+    };
+    return {
+      HOME: '/home/vcap',
+      PATH: '/home/vcap/app/node_modules/.bin:/usr/local/bin:/usr/bin:/bin',
+      LANG: 'C.UTF-8',
+      NODE_ENV: 'production',
+      PORT: String(CONTAINER_PORT),
+      INSTANCE_INDEX: String(job.index),
+      CF_INSTANCE_INDEX: String(job.index),
+      CF_INSTANCE_GUID: job.instanceId,
+      CF_INSTANCE_PORT: String(CONTAINER_PORT),
+      MEMORY_LIMIT: `${job.memoryMb}m`,
+      VCAP_APPLICATION: JSON.stringify(vcapApplication),
+      VCAP_SERVICES: '{}',
+      ...job.env,
+    };
+  }
+
+  private async waitHealthy(local: LocalInstance): Promise<void> {
+    const deadline = Date.now() + this.config.startTimeoutMs;
+    const port = local.handle?.hostPort;
+    if (!port) throw new Error('the container got no host port');
+    while (Date.now() < deadline) {
+      if (!this.instances.has(local.job.instanceId)) return;
+      if (await portAnswers('127.0.0.1', port, 500)) return;
+      const status = await this.runtime.inspect(local.containerId);
+      if (!status || status.state === 'stopped') {
+        throw new Error(await this.exitReason(local, status?.oomKilled ?? false));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`the app did not listen on $PORT (${CONTAINER_PORT}) within ${this.config.startTimeoutMs / 1000}s`);
+  }
+
+  private async exitReason(local: LocalInstance, oom: boolean): Promise<string> {
+    if (oom) return 'out of memory';
+    const log = await readFile(join(this.config.dataDir, 'logs', `${local.job.instanceId}.log`), 'utf8').catch(() => '');
+    const tail = log.trim().split('\n').slice(-3).join(' | ');
+    return `the app exited${tail ? `: ${tail}` : ''}`;
+  }
+
+  private async crashed(local: LocalInstance, reason: string): Promise<void> {
+    if (!this.instances.has(local.job.instanceId)) return;
+    await this.withdrawRoutes(local);
+    local.state = 'CRASHED';
+    local.reason = reason;
+    local.since = new Date().toISOString();
+    await this.report(local);
+    await this.runtime.destroy(local.containerId).catch(() => undefined);
+    // Crash recovery (restart with backoff) is the convergence loop's job; until then the record stays.
+    this.instances.delete(local.job.instanceId);
+  }
+
+  async stop(instanceId: string, reason: string): Promise<void> {
+    const local = this.instances.get(instanceId);
+    this.instances.delete(instanceId);
+    if (local) {
+      await this.withdrawRoutes(local);
+      await this.runtime.stop(local.containerId, STOP_GRACE_MS);
+      this.logger.info({ instance: instanceId, reason }, 'instance-stopped');
+      await forgetInstance(this.redis, this.keys, local.job.appId, instanceId);
+    } else {
+      await this.runtime.stop(this.containerIdOf(instanceId), STOP_GRACE_MS).catch(() => undefined);
+    }
+  }
+
+  async stopAll(reason: string): Promise<void> {
+    await Promise.all([...this.instances.keys()].map((id) => this.stop(id, reason)));
+  }
+
+  /** Re-adopts the containers that survived an agent restart, without restarting them. */
+  async recover(): Promise<number> {
+    const handles = await this.runtime.recover();
+    for (const handle of handles) {
+      let job: StartInstanceJob;
+      try {
+        job = JSON.parse(handle.labels.job ?? '') as StartInstanceJob;
+      } catch {
+        await this.runtime.destroy(handle.id);
+        continue;
+      }
+      const local: LocalInstance = {
+        job,
+        containerId: handle.id,
+        state: 'RUNNING',
+        handle,
+        since: handle.labels.since ?? new Date().toISOString(),
+      };
+      this.instances.set(job.instanceId, local);
+      await this.report(local);
+      await this.publishRoutes(local);
+    }
+    return handles.length;
+  }
+
+  /** Periodic: notices crashed containers and refreshes the routes of healthy ones. */
+  async tick(): Promise<void> {
+    for (const local of [...this.instances.values()]) {
+      if (local.state !== 'RUNNING') continue;
+      const status = await this.runtime.inspect(local.containerId).catch(() => undefined);
+      if (!status || status.state === 'stopped') {
+        await this.crashed(local, await this.exitReason(local, status?.oomKilled ?? false));
+        continue;
+      }
+      await this.publishRoutes(local);
+      await this.report(local);
+    }
+  }
+
+  private async publishRoutes(local: LocalInstance): Promise<void> {
+    if (!local.handle?.hostPort) return;
+    for (const host of local.job.routes) {
+      await registerEndpoint(this.redis, this.keys, {
+        host,
+        address: `${this.config.address}:${local.handle.hostPort}`,
+        instanceId: local.job.instanceId,
+        appId: local.job.appId,
+        cellId: this.config.id,
+        expiresAt: Date.now() + ROUTE_TTL_MS,
+      });
+    }
+  }
+
+  private async withdrawRoutes(local: LocalInstance): Promise<void> {
+    for (const host of local.job.routes) {
+      await unregisterEndpoint(this.redis, this.keys, host, local.job.instanceId).catch(() => undefined);
+    }
+  }
+
+  private async report(local: LocalInstance): Promise<void> {
+    const actual: ActualInstance = {
+      instanceId: local.job.instanceId,
+      appId: local.job.appId,
+      appName: local.job.appName,
+      releaseId: local.job.releaseId,
+      index: local.job.index,
+      cellId: this.config.id,
+      state: local.state,
+      since: local.since,
+      ...(local.handle?.hostPort ? { address: `${this.config.address}:${local.handle.hostPort}` } : {}),
+      ...(local.reason ? { reason: local.reason } : {}),
+    };
+    await reportInstance(this.redis, this.keys, actual);
+  }
+}

@@ -1,0 +1,33 @@
+import pino from 'pino';
+import { CellAgent } from './cell-agent';
+import { loadCellConfig } from './config';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadCellConfig();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  const logger = pino({ name: `cell-${config.id}`, level: config.logLevel });
+  const agent = new CellAgent(config, logger);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'cell-shutdown');
+    agent.shutdown().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await agent.start();
+}
+
+main().catch((error: Error) => {
+  console.error(`cell failed to start: ${error.message}`);
+  process.exit(1);
+});

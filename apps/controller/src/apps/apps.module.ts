@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { GitRepositoriesModule } from '../git/git-repositories.module';
+import { SchedulerModule } from '../scheduler/scheduler.module';
+import { AppsController } from './apps.controller';
+import { AppsRepository } from './apps.repository';
+import { AppsService } from './apps.service';
+
+@Module({
+  imports: [GitRepositoriesModule, SchedulerModule],
+  controllers: [AppsController],
+  providers: [AppsRepository, AppsService],
+  exports: [AppsRepository, AppsService],
+})
+export class AppsModule {}

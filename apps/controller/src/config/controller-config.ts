@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+const schema = z.object({
+  CONTROLLER_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
+  CONTROLLER_HOST: z.string().default('127.0.0.1'),
+  /** URL cells and git hooks use to reach this controller. */
+  CONTROLLER_URL: z.url().optional(),
+  DATABASE_URL: z.string().startsWith('postgresql://', { error: 'DATABASE_URL must be a postgresql:// URL' }),
+  REDIS_URL: z.string().startsWith('redis://', { error: 'REDIS_URL must be a redis:// URL' }),
+  PAAS_REDIS_PREFIX: z.string().regex(/^[a-z0-9-]+$/).default('paas'),
+  /** Directory of the blobstore: git repositories, source packages, droplets. */
+  PAAS_BLOBSTORE_DIR: z.string().startsWith('/', { error: 'PAAS_BLOBSTORE_DIR must be an absolute path' }),
+  /** Shared secret of the controller, its cells and its git hooks. */
+  PAAS_INTERNAL_TOKEN: z.string().min(32, { error: 'PAAS_INTERNAL_TOKEN must have at least 32 characters' }),
+  /** Where the admin token is kept; created with a fresh token when missing. */
+  PAAS_ADMIN_TOKEN_FILE: z.string().startsWith('/'),
+  PAAS_APPS_DOMAIN: z.string().default('apps.localhost'),
+  /** Public URL of the router, used in messages (e.g. http://%s.apps.localhost:8080). */
+  PAAS_ROUTER_URL: z.string().default('http://127.0.0.1:8080'),
+  /** How long a deploy waits for new instances to become healthy. */
+  PAAS_START_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export type ControllerConfig = ReturnType<typeof loadControllerConfig>;
+export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
+
+/** Parses the environment once at boot; a bad value fails the boot with the variable named. */
+export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid controller configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  return {
+    port: c.CONTROLLER_PORT,
+    host: c.CONTROLLER_HOST,
+    url: c.CONTROLLER_URL ?? `http://127.0.0.1:${c.CONTROLLER_PORT}`,
+    databaseUrl: c.DATABASE_URL,
+    redisUrl: c.REDIS_URL,
+    redisPrefix: c.PAAS_REDIS_PREFIX,
+    blobstoreDir: c.PAAS_BLOBSTORE_DIR,
+    internalToken: c.PAAS_INTERNAL_TOKEN,
+    adminTokenFile: c.PAAS_ADMIN_TOKEN_FILE,
+    appsDomain: c.PAAS_APPS_DOMAIN,
+    routerUrl: c.PAAS_ROUTER_URL,
+    startTimeoutMs: c.PAAS_START_TIMEOUT_MS,
+    logLevel: c.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,40 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { CellJobName, jobId, type StageJob, type StartInstanceJob, type StopInstanceJob } from '@paas/contracts';
+import { RedisService } from '../redis/redis.module';
+
+/** Sends work to one cell's own BullMQ queue, with deterministic job ids so nothing is queued twice. */
+@Injectable()
+export class CellQueuesService implements OnModuleDestroy {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(private readonly redis: RedisService) {}
+
+  private queue(cellId: string): Queue {
+    let queue = this.queues.get(cellId);
+    if (!queue) {
+      queue = new Queue(this.redis.keys.cellQueue(cellId), {
+        connection: this.redis.redis,
+        defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000, attempts: 1 },
+      });
+      this.queues.set(cellId, queue);
+    }
+    return queue;
+  }
+
+  async stage(cellId: string, job: StageJob): Promise<void> {
+    await this.queue(cellId).add(CellJobName.Stage, job, { jobId: jobId.stage(job.buildId) });
+  }
+
+  async startInstance(cellId: string, job: StartInstanceJob): Promise<void> {
+    await this.queue(cellId).add(CellJobName.StartInstance, job, { jobId: jobId.start(job.instanceId) });
+  }
+
+  async stopInstance(cellId: string, job: StopInstanceJob): Promise<void> {
+    await this.queue(cellId).add(CellJobName.StopInstance, job, { jobId: jobId.stop(job.instanceId) });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { prefersText, renderRouterError, routerErrors } from './router-error';
+
+describe('router errors', () => {
+  it('prefers JSON unless text/plain ranks higher', () => {
+    assert.equal(prefersText({}), false);
+    assert.equal(prefersText({ accept: '*/*' }), false);
+    assert.equal(prefersText({ accept: 'text/plain' }), true);
+    assert.equal(prefersText({ accept: 'text/*' }), true);
+    assert.equal(prefersText({ accept: 'application/json, text/plain;q=0.9' }), false);
+    assert.equal(prefersText({ accept: 'text/plain, application/json;q=0.5' }), true);
+    assert.equal(prefersText({ accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }), false);
+  });
+
+  it('renders the code in the header and a JSON body naming the host', () => {
+    const r = renderRouterError(routerErrors.unknownRoute('foo.apps.localhost'), {});
+    assert.equal(r.status, 404);
+    assert.equal(r.headers['x-paas-router-error'], 'unknown-route');
+    const body = JSON.parse(r.payload) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'unknown-route');
+    assert.match(body.error.message, /foo\.apps\.localhost.*push an app named foo/);
+  });
+});

@@ -1,0 +1,176 @@
+import { normalizeHost } from '@paas/contracts';
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { logAccess } from './access-log';
+import { applyForwardingHeaders, REQUEST_ID_HEADER, resolveRequestId } from './forwarding-headers';
+import type { BackendProxy } from './proxy';
+import type { RequestContext } from './request-context';
+import { routerErrors, sendRouterError, statusOf, writeRawRouterError, type RouterError } from './router-error';
+import type { RouteTable } from './route-table';
+
+export const HEALTH_PATH = '/_router/health';
+
+/** A normalised hostname: DNS-ish labels, at most 253 characters (IPv4 literals pass too). */
+const VALID_HOST = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
+
+type HostResult = { ok: true; host: string } | { ok: false; error: RouterError };
+
+/** The route host of a request, from its Host header. */
+export function resolveHost(raw: string | undefined): HostResult {
+  if (!raw || raw.trim() === '') return { ok: false, error: routerErrors.missingHost() };
+  const host = normalizeHost(raw);
+  return VALID_HOST.test(host) ? { ok: true, host } : { ok: false, error: routerErrors.invalidHost(raw) };
+}
+
+export interface RouterServerOptions {
+  table: RouteTable;
+  proxy: BackendProxy;
+  logger: Logger;
+  /** False until the route table has been loaded once: unknown hosts then get 503, not 404. */
+  tableLoaded: () => boolean;
+}
+
+/** The HTTP server with its request bookkeeping, for a graceful drain. */
+export interface RouterServer {
+  server: http.Server;
+  /** Requests being answered right now. */
+  inFlight(): number;
+  /** Upgraded (WebSocket) client sockets still open. */
+  upgradedSockets(): ReadonlySet<Duplex>;
+  /** From now on every response says `connection: close`. */
+  startDraining(): void;
+}
+
+/**
+ * The router's node:http server: health, Host checks, route lookup, then the proxy. Every error
+ * path is handled: a malformed request gets a 400, a client reset just closes its socket.
+ */
+export function createRouterServer(options: RouterServerOptions): RouterServer {
+  const { table, proxy, logger } = options;
+  const accessLog = logger.child({ module: 'access' });
+  let inFlight = 0;
+  let draining = false;
+  const upgraded = new Set<Duplex>();
+
+  const newContext = (req: http.IncomingMessage): RequestContext => ({
+    requestId: resolveRequestId(req.headers[REQUEST_ID_HEADER]),
+    receivedAt: Date.now(),
+    startedAt: performance.now(),
+    attempts: 0,
+    bytes: 0,
+  });
+
+  const fail = (req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext, error: RouterError) => {
+    ctx.routerError = error.code;
+    ctx.bytes += sendRouterError(req, res, error);
+  };
+
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext) => {
+    if (draining) res.setHeader('connection', 'close');
+    res.setHeader(REQUEST_ID_HEADER, ctx.requestId);
+
+    const path = (req.url ?? '').split('?')[0];
+    if (path === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      const loaded = options.tableLoaded();
+      const body = JSON.stringify({ status: loaded ? 'ok' : 'starting', routes: table.size });
+      res.writeHead(loaded ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      ctx.bytes = req.method === 'HEAD' ? 0 : Buffer.byteLength(body);
+      return;
+    }
+
+    const resolved = resolveHost(req.headers.host);
+    if (!resolved.ok) return fail(req, res, ctx, resolved.error);
+    const host = resolved.host;
+    ctx.host = host;
+
+    const route = table.lookup(host);
+    if (route.kind === 'unknown') {
+      return fail(req, res, ctx, options.tableLoaded() ? routerErrors.unknownRoute(host) : routerErrors.routeTableUnavailable(host));
+    }
+    if (route.kind === 'no-live-endpoint') return fail(req, res, ctx, routerErrors.noHealthyInstance(host));
+
+    applyForwardingHeaders(req, { requestId: ctx.requestId, receivedAt: ctx.receivedAt, localPort: req.socket.localPort });
+    proxy.web(req, res, host, ctx);
+  };
+
+  const server = http.createServer(
+    {
+      // Above the 60 s idle timeout of common load balancers, so they never reuse a closed connection.
+      keepAliveTimeout: 65_000,
+      headersTimeout: 66_000,
+      // Long uploads and downloads are the backends' business; slow headers are still cut.
+      requestTimeout: 0,
+    },
+    (req, res) => {
+      inFlight += 1;
+      const ctx = newContext(req);
+      res.once('close', () => {
+        inFlight -= 1;
+        logAccess(accessLog, req, res.statusCode, ctx, !res.writableFinished);
+      });
+      try {
+        handleRequest(req, res, ctx);
+      } catch (err) {
+        logger.error({ event: 'router-internal-error', err, requestId: ctx.requestId }, 'router failed on a request');
+        if (!res.headersSent) fail(req, res, ctx, routerErrors.internal(ctx.requestId));
+        else res.destroy();
+      }
+    },
+  );
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const ctx = newContext(req);
+    socket.on('error', (err: NodeJS.ErrnoException) => logger.debug({ event: 'client-socket-error', code: err.code }, 'client socket error'));
+    upgraded.add(socket);
+    socket.once('close', () => {
+      upgraded.delete(socket);
+      logAccess(accessLog, req, ctx.upgradeStatus ?? (ctx.routerError ? statusOf(ctx.routerError) : 0), ctx, false);
+    });
+    try {
+      const rawError = (error: RouterError) => {
+        ctx.routerError = error.code;
+        writeRawRouterError(socket, req.headers, error);
+      };
+      if (draining) return rawError(routerErrors.badRequest('the router is shutting down'));
+      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || req.method !== 'GET') {
+        return rawError(routerErrors.badRequest('only WebSocket upgrades (GET with "Upgrade: websocket") are supported'));
+      }
+      const resolved = resolveHost(req.headers.host);
+      if (!resolved.ok) return rawError(resolved.error);
+      ctx.host = resolved.host;
+      const route = table.lookup(resolved.host);
+      if (route.kind === 'unknown') {
+        return rawError(options.tableLoaded() ? routerErrors.unknownRoute(resolved.host) : routerErrors.routeTableUnavailable(resolved.host));
+      }
+      if (route.kind === 'no-live-endpoint') return rawError(routerErrors.noHealthyInstance(resolved.host));
+      applyForwardingHeaders(req, { requestId: ctx.requestId, receivedAt: ctx.receivedAt, localPort: req.socket.localPort });
+      proxy.ws(req, socket, head, resolved.host, ctx);
+    } catch (err) {
+      logger.error({ event: 'router-internal-error', err, requestId: ctx.requestId }, 'router failed on an upgrade');
+      socket.destroy();
+    }
+  });
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // A reset or timed-out client gets nothing; a malformed request gets a 400 it can read.
+    if (err.code === 'ECONNRESET' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    logger.debug({ event: 'client-error', code: err.code }, 'malformed request');
+    const error = err.code === 'HPE_HEADER_OVERFLOW' ? routerErrors.badRequest('the request headers are too large') : routerErrors.badRequest();
+    writeRawRouterError(socket, {}, error);
+  });
+
+  return {
+    server,
+    inFlight: () => inFlight,
+    upgradedSockets: () => upgraded,
+    startDraining: () => {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/** The built-in buildpacks (Heroku contract: bin/detect, bin/compile, bin/release) and their driver. */
+export const BUILTIN_BUILDPACKS_DIR = join(__dirname, '..', 'buildpacks');
+/** Path of the staging driver inside the staging container, where the buildpacks dir is mounted. */
+export const STAGING_BUILDPACKS_MOUNT = '/tmp/buildpacks';
+export const STAGING_COMMAND = ['/bin/bash', `${STAGING_BUILDPACKS_MOUNT}/stage.sh`];
+/** Exit code of stage.sh when no buildpack detects the app. */
+export const NO_BUILDPACK_EXIT_CODE = 3;
+
+/** Process types of a Procfile (`name: command` lines; comments and blank lines skipped). */
+export function parseProcfile(text: string): Record<string, string> {
+  const types: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([A-Za-z0-9_-]+)\s*:\s*(.+)$/.exec(line);
+    if (match) types[match[1]] = match[2].trim();
+  }
+  return types;
+}
+
+/** `default_process_types` of a buildpack's bin/release output. */
+export function parseReleaseOutput(text: string): Record<string, string> {
+  const doc: unknown = parseYaml(text);
+  const types = (doc as { default_process_types?: unknown } | null)?.default_process_types;
+  if (!types || typeof types !== 'object') return {};
+  return Object.fromEntries(Object.entries(types).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}
+
+/** The web command: the Procfile wins over the buildpack's default, as on Heroku and Cloud Foundry. */
+export function webStartCommand(procfile: string | undefined, releaseOutput: string): string | undefined {
+  const fromProcfile = procfile ? parseProcfile(procfile).web : undefined;
+  return fromProcfile ?? parseReleaseOutput(releaseOutput).web;
+}

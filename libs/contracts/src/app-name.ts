@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** An app name is a lowercase DNS label: it becomes the host of the app's default route. */
+export const APP_NAME_RULE =
+  'an app name must be a lowercase DNS label: 1-63 characters of a-z, 0-9 and "-", starting and ending with a letter or digit';
+
+export const appNameSchema = z
+  .string({ error: 'name is required: ' + APP_NAME_RULE })
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: APP_NAME_RULE });
+
+export const createAppSchema = z.strictObject({
+  name: appNameSchema,
+});
+export type CreateAppRequest = z.infer<typeof createAppSchema>;

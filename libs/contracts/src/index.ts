@@ -1,0 +1,7 @@
+export * from './app-name';
+export * from './errors';
+export * from './cell';
+export * from './instance';
+export * from './jobs';
+export * from './routes';
+export * from './redis-keys';

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+export const instanceStateSchema = z.enum(['STARTING', 'RUNNING', 'CRASHED', 'STOPPED']);
+export type InstanceState = z.infer<typeof instanceStateSchema>;
+
+/** Actual state of one app instance, as its cell reports it. */
+export const actualInstanceSchema = z.object({
+  instanceId: z.string(),
+  appId: z.string(),
+  appName: z.string(),
+  releaseId: z.string(),
+  index: z.number().int().nonnegative(),
+  cellId: z.string(),
+  state: instanceStateSchema,
+  /** host:port on the cell's address, set once the container listens. */
+  address: z.string().optional(),
+  since: z.string(),
+  reason: z.string().optional(),
+});
+export type ActualInstance = z.infer<typeof actualInstanceSchema>;

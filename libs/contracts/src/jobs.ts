@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * Work a cell takes from its own BullMQ queue (`cellQueueName(cellId)`). One handler per name;
+ * job ids are deterministic (`jobId.*`) so that the same work is never queued twice.
+ */
+export const CellJobName = {
+  Stage: 'stage',
+  StartInstance: 'start-instance',
+  StopInstance: 'stop-instance',
+} as const;
+export type CellJobName = (typeof CellJobName)[keyof typeof CellJobName];
+
+export const stageJobSchema = z.object({
+  buildId: z.string(),
+  appId: z.string(),
+  appName: z.string(),
+  /** URL of the source tarball in the blobstore. */
+  sourceUrl: z.string(),
+  /** URL the droplet must be PUT to. */
+  dropletUploadUrl: z.string(),
+  memoryMb: z.number().int().positive(),
+});
+export type StageJob = z.infer<typeof stageJobSchema>;
+
+export const stageResultSchema = z.object({
+  ok: z.boolean(),
+  buildpack: z.string().optional(),
+  startCommand: z.string().optional(),
+  error: z.string().optional(),
+});
+export type StageResult = z.infer<typeof stageResultSchema>;
+
+export const startInstanceJobSchema = z.object({
+  instanceId: z.string(),
+  appId: z.string(),
+  appName: z.string(),
+  releaseId: z.string(),
+  index: z.number().int().nonnegative(),
+  dropletId: z.string(),
+  dropletUrl: z.string(),
+  startCommand: z.string(),
+  memoryMb: z.number().int().positive(),
+  env: z.record(z.string(), z.string()),
+  routes: z.array(z.string()),
+});
+export type StartInstanceJob = z.infer<typeof startInstanceJobSchema>;
+
+export const stopInstanceJobSchema = z.object({
+  instanceId: z.string(),
+  appId: z.string(),
+  reason: z.string(),
+});
+export type StopInstanceJob = z.infer<typeof stopInstanceJobSchema>;
+
+export const jobId = {
+  stage: (buildId: string) => `stage-${buildId}`,
+  start: (instanceId: string) => `start-${instanceId}`,
+  stop: (instanceId: string) => `stop-${instanceId}`,
+};

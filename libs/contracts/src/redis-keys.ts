@@ -1,0 +1,27 @@
+/**
+ * Every Redis key and channel of the platform. A deployment's keys share one prefix, so two
+ * platforms (a running one and a test run) can share a Redis without colliding.
+ */
+export function redisKeys(prefix: string) {
+  const p = `${prefix}:`;
+  return {
+    prefix,
+    /** Set of cell ids that have announced themselves. */
+    cells: `${p}cells`,
+    /** String (JSON CellPresence) with a TTL. */
+    cellPresence: (cellId: string) => `${p}cell:${cellId}`,
+    /** Queue name of one cell's work. BullMQ adds its own `bull:` prefix. */
+    cellQueue: (cellId: string) => `${prefix}-cell-${cellId}`,
+    /** Hash instanceId -> JSON ActualInstance, per app. */
+    appInstances: (appId: string) => `${p}app-instances:${appId}`,
+    /** Set of hosts that have (or had) endpoints. */
+    routeHosts: `${p}route-hosts`,
+    /** Hash instanceId -> JSON RouteEndpoint, per host. */
+    routeEndpoints: (host: string) => `${p}route:${host}`,
+    /** Pub/sub channel of RouteChange messages. */
+    routeChanges: `${p}route-changes`,
+    /** Pub/sub channel of one build's log lines; `buildLogEnd` marks the end. */
+    buildLog: (buildId: string) => `${p}build-log:${buildId}`,
+  };
+}
+export type RedisKeys = ReturnType<typeof redisKeys>;

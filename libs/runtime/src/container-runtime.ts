@@ -1,0 +1,74 @@
+/**
+ * The cell talks to its containers only through this interface. The runc driver
+ * (`RuncRuntime`) is the real one; a fake scripted through its config serves scheduler tests.
+ *
+ * Contract: `start` and `run` are called once per container id; `stop` and `destroy` are safe to
+ * call twice and on an id that never started; `recover` is called once at cell start-up, before
+ * any `start`, and returns the containers that survived a restart of the agent.
+ */
+export interface ContainerRuntime {
+  /** Builds the bundle, network and cgroup, then starts the container detached. */
+  start(spec: ContainerSpec): Promise<ContainerHandle>;
+  /** Runs a container in the foreground to completion (staging); output is streamed line by line. */
+  run(spec: ContainerSpec, options: RunOptions): Promise<RunResult>;
+  /** Current state of one container, or undefined when it does not exist. */
+  inspect(id: string): Promise<ContainerStatus | undefined>;
+  /** Sends SIGTERM, waits up to graceMs, then SIGKILL; then frees everything (see destroy). */
+  stop(id: string, graceMs: number): Promise<void>;
+  /** Removes the container, its bundle, overlay mounts, netns, veth, port mapping and cgroup. */
+  destroy(id: string): Promise<void>;
+  /** Containers of this runtime's prefix that exist on the host (after an agent restart). */
+  recover(): Promise<ContainerHandle[]>;
+}
+
+export interface ContainerSpec {
+  /** Unique on the host; starts with the runtime's prefix. [a-z0-9-], at most 60 characters. */
+  id: string;
+  /** Read-only lower layers, uppermost first (e.g. [dropletDir]); the stack is always added last. */
+  layers: string[];
+  /** argv, run as `user` inside the container. */
+  command: string[];
+  cwd: string;
+  env: Record<string, string>;
+  user: { uid: number; gid: number };
+  memoryMb: number;
+  /** Max processes/threads in the container's cgroup. */
+  pidsLimit: number;
+  /** When set, the container gets a host port DNAT'ed to this port on its own address. */
+  containerPort?: number;
+  /** Extra bind mounts (staging: source, cache, buildpacks). */
+  binds?: Array<{ source: string; destination: string; readonly: boolean }>;
+  /** Where stdout/stderr of a detached container are appended. */
+  logFile?: string;
+  /** Labels kept in the bundle and returned by recover (appId, instanceId, ...). */
+  labels?: Record<string, string>;
+}
+
+export interface RunOptions {
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void;
+  timeoutMs: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** 'oom' when the memory cgroup killed it, 'timeout' when timeoutMs ran out. */
+  reason?: 'oom' | 'timeout';
+}
+
+export interface ContainerHandle {
+  id: string;
+  /** The container's address on the cell's bridge. */
+  ip: string;
+  /** Host port mapped to containerPort, when one was asked for. */
+  hostPort?: number;
+  pid: number;
+  labels: Record<string, string>;
+}
+
+export interface ContainerStatus {
+  id: string;
+  state: 'running' | 'stopped';
+  pid?: number;
+  /** True when the memory cgroup recorded an OOM kill. */
+  oomKilled: boolean;
+}

@@ -1,0 +1,92 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What the runtime persists per container, so allocations and handles survive an agent restart. */
+export interface ContainerRecord {
+  id: string;
+  ip: string;
+  hostPort?: number;
+  containerPort?: number;
+  labels: Record<string, string>;
+  createdAt: string;
+}
+
+/**
+ * Per-container directories under `<stateDir>/containers/<id>/`: meta.json, bundle/ (config.json,
+ * rootfs mount point), upper/ and work/ of the overlay, runc.log. The meta.json files are the
+ * source of truth for IP and host-port allocations: a record exists from reservation until the
+ * container is fully destroyed.
+ */
+export class ContainerStore {
+  constructor(private readonly stateDir: string) {}
+
+  get containersDir(): string {
+    return join(this.stateDir, 'containers');
+  }
+
+  dir(id: string): string {
+    return join(this.containersDir, id);
+  }
+
+  bundle(id: string): string {
+    return join(this.dir(id), 'bundle');
+  }
+
+  rootfs(id: string): string {
+    return join(this.bundle(id), 'rootfs');
+  }
+
+  upper(id: string): string {
+    return join(this.dir(id), 'upper');
+  }
+
+  work(id: string): string {
+    return join(this.dir(id), 'work');
+  }
+
+  runcLog(id: string): string {
+    return join(this.dir(id), 'runc.log');
+  }
+
+  defaultOutputLog(id: string): string {
+    return join(this.dir(id), 'output.log');
+  }
+
+  async save(record: ContainerRecord): Promise<void> {
+    await mkdir(this.dir(record.id), { recursive: true });
+    const file = join(this.dir(record.id), 'meta.json');
+    await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2));
+    await rename(`${file}.tmp`, file);
+  }
+
+  async load(id: string): Promise<ContainerRecord | undefined> {
+    const text = await readFile(join(this.dir(id), 'meta.json'), 'utf8').catch(() => undefined);
+    return text ? (JSON.parse(text) as ContainerRecord) : undefined;
+  }
+
+  /** Ids with a directory (with or without meta.json, e.g. after a crash mid-reservation). */
+  async listIds(): Promise<string[]> {
+    const entries = await readdir(this.containersDir, { withFileTypes: true }).catch(() => []);
+    return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  }
+
+  async list(): Promise<ContainerRecord[]> {
+    const records = await Promise.all((await this.listIds()).map((id) => this.load(id)));
+    return records.filter((record): record is ContainerRecord => record !== undefined);
+  }
+
+  /** Removes the whole container directory. The rootfs must be unmounted first. */
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+
+  async readCursor(name: string): Promise<number | undefined> {
+    const text = await readFile(join(this.stateDir, `${name}.cursor`), 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : Number(text);
+  }
+
+  async writeCursor(name: string, value: number): Promise<void> {
+    await mkdir(this.stateDir, { recursive: true });
+    await writeFile(join(this.stateDir, `${name}.cursor`), String(value));
+  }
+}

@@ -1,0 +1,5 @@
+export * from './container-runtime';
+export { RuncRuntime, cleanupAll, type RuncRuntimeConfig } from './runc-runtime';
+export { ensureStack, VCAP_UID, VCAP_GID, STACK_VERSION } from './stack';
+export type { NetworkConfig } from './network';
+export { RuntimeError, RuntimeErrorCode, CommandFailedError } from './runtime-error';

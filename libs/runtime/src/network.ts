@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile, access } from 'node:fs/promises';
+import { exec, execSucceeds } from './exec';
+import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
+
+/** The network part of the runtime config. */
+export interface NetworkConfig {
+  /** Linux bridge of this runtime, at most 15 characters. */
+  bridge: string;
+  /** A /24 such as "10.213.1.0/24"; .1 is the gateway on the bridge, .2-.254 go to containers. */
+  subnet: string;
+  hostPortRange: [number, number];
+  /** When set, host ports are DNAT'ed only on these local addresses; otherwise on every local one. */
+  hostAddresses?: string[];
+}
+
+export interface Subnet {
+  cidr: string;
+  /** First three octets, e.g. "10.213.1". */
+  prefix: string;
+  gateway: string;
+}
+
+export function parseSubnet(cidr: string): Subnet {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/.exec(cidr);
+  if (!match || match.slice(1, 4).some((octet) => Number(octet) > 255)) {
+    throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `subnet "${cidr}" must be a /24 like 10.213.1.0/24`);
+  }
+  const prefix = match.slice(1, 4).join('.');
+  return { cidr, prefix, gateway: `${prefix}.1` };
+}
+
+/** Names of the iptables chains one runtime owns (`<chain>-DNAT`, `-POST`, `-FWD`, `-EGR`). */
+export interface ChainNames {
+  dnat: string;
+  post: string;
+  forward: string;
+  egress: string;
+}
+
+export function chainNames(iptablesChain: string): ChainNames {
+  if (!/^[A-Za-z0-9_-]{1,20}$/.test(iptablesChain)) {
+    throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `iptablesChain "${iptablesChain}" must be 1-20 of [A-Za-z0-9_-]`);
+  }
+  return {
+    dnat: `${iptablesChain}-DNAT`,
+    post: `${iptablesChain}-POST`,
+    forward: `${iptablesChain}-FWD`,
+    egress: `${iptablesChain}-EGR`,
+  };
+}
+
+/** Host-side name of a container's veth: short, stable, derived from the container id. */
+export function vethName(containerId: string): string {
+  return `pv${createHash('sha256').update(containerId).digest('hex').slice(0, 12)}`;
+}
+
+const NETNS_DIR = '/var/run/netns';
+
+export function netnsPath(name: string): string {
+  return `${NETNS_DIR}/${name}`;
+}
+
+interface Rule {
+  table: 'nat' | 'filter';
+  chain: string;
+  spec: string[];
+  /** Insert at the top of the chain instead of appending. */
+  first?: boolean;
+}
+
+async function iptables(args: string[]): Promise<void> {
+  await exec('iptables', ['-w', '5', ...args]);
+}
+
+async function ruleExists(rule: Rule): Promise<boolean> {
+  return execSucceeds('iptables', ['-w', '5', '-t', rule.table, '-C', rule.chain, ...rule.spec]);
+}
+
+/** Adds the rule unless it is already there. */
+async function ensureRule(rule: Rule): Promise<void> {
+  if (await ruleExists(rule)) return;
+  const op = rule.first ? ['-I', rule.chain, '1'] : ['-A', rule.chain];
+  await iptables(['-t', rule.table, ...op, ...rule.spec]);
+}
+
+/** Deletes every copy of the rule; a missing rule is not an error. */
+async function removeRule(rule: Rule): Promise<void> {
+  for (let i = 0; i < 10 && (await ruleExists(rule)); i++) {
+    await iptables(['-t', rule.table, '-D', rule.chain, ...rule.spec]);
+  }
+}
+
+async function chainExists(table: string, chain: string): Promise<boolean> {
+  return execSucceeds('iptables', ['-w', '5', '-t', table, '-S', chain]);
+}
+
+async function ensureChain(table: string, chain: string): Promise<void> {
+  if (!(await chainExists(table, chain))) await iptables(['-t', table, '-N', chain]);
+}
+
+async function removeChain(table: string, chain: string): Promise<void> {
+  if (!(await chainExists(table, chain))) return;
+  await iptables(['-t', table, '-F', chain]);
+  await iptables(['-t', table, '-X', chain]);
+}
+
+async function linkExists(name: string): Promise<boolean> {
+  return execSucceeds('ip', ['link', 'show', 'dev', name]);
+}
+
+async function writeSysctl(path: string, value: string): Promise<void> {
+  const current = await readFile(path, 'utf8').catch(() => undefined);
+  if (current?.trim() === value) return;
+  await writeFile(path, value);
+}
+
+/**
+ * The host side of one runtime's network: its bridge, its iptables chains and the per-container
+ * netns/veth/DNAT pieces. Every method is idempotent; `ensureHost` must run before `attach`.
+ */
+export class HostNetwork {
+  readonly subnet: Subnet;
+  readonly chains: ChainNames;
+
+  constructor(
+    private readonly config: NetworkConfig,
+    iptablesChain: string,
+  ) {
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(config.bridge)) {
+      throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `bridge "${config.bridge}" must be 1-15 of [A-Za-z0-9_.-]`);
+    }
+    const [low, high] = config.hostPortRange;
+    if (!(Number.isInteger(low) && Number.isInteger(high) && low >= 1 && high <= 65535 && low <= high)) {
+      throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `hostPortRange ${low}-${high} is not a valid port range`);
+    }
+    this.subnet = parseSubnet(config.subnet);
+    this.chains = chainNames(iptablesChain);
+  }
+
+  /** Creates the bridge, sysctls and chains (with their jumps from the built-in chains). */
+  async ensureHost(): Promise<void> {
+    const bridge = this.config.bridge;
+    if (!(await linkExists(bridge))) {
+      try {
+        await exec('ip', ['link', 'add', 'name', bridge, 'type', 'bridge']);
+      } catch (error) {
+        if (!(await linkExists(bridge))) throw error; // lost a race with another caller: fine
+      }
+    }
+    const { stdout } = await exec('ip', ['-o', '-4', 'addr', 'show', 'dev', bridge]);
+    if (!stdout.includes(` ${this.subnet.gateway}/24 `)) {
+      await exec('ip', ['addr', 'add', `${this.subnet.gateway}/24`, 'dev', bridge]);
+    }
+    await exec('ip', ['link', 'set', 'dev', bridge, 'up']);
+    await writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
+    await writeSysctl(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
+    // Bridged (container-to-container) frames only reach iptables FORWARD with br_netfilter.
+    const brNf = '/proc/sys/net/bridge/bridge-nf-call-iptables';
+    if (await access(brNf).then(() => true, () => false)) await writeSysctl(brNf, '1');
+
+    for (const rule of this.hostRules()) await ensureChain(rule.table, rule.chain);
+    for (const rule of this.chainRules()) await ensureRule(rule);
+    for (const rule of this.jumpRules()) await ensureRule(rule);
+  }
+
+  /** True when br_netfilter is active, so the FORWARD rules also see bridged traffic. */
+  async bridgeIsolationActive(): Promise<boolean> {
+    const value = await readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').catch(() => '0');
+    return value.trim() === '1';
+  }
+
+  private hostRules(): Rule[] {
+    return [
+      { table: 'nat', chain: this.chains.dnat, spec: [] },
+      { table: 'nat', chain: this.chains.post, spec: [] },
+      { table: 'filter', chain: this.chains.forward, spec: [] },
+      { table: 'filter', chain: this.chains.egress, spec: [] },
+    ];
+  }
+
+  /** Rules inside our own chains. */
+  private chainRules(): Rule[] {
+    const br = this.config.bridge;
+    const { post, forward, egress } = this.chains;
+    return [
+      // Host-originated connections to 127.0.0.1:hostPort leave through the bridge: give them a real source.
+      { table: 'nat', chain: post, spec: ['-s', '127.0.0.0/8', '-o', br, '-j', 'MASQUERADE'] },
+      { table: 'nat', chain: post, spec: ['-s', this.subnet.cidr, '!', '-o', br, '-j', 'MASQUERADE'] },
+      // Containers on this bridge never talk to each other directly (needs br_netfilter).
+      { table: 'filter', chain: forward, spec: ['-i', br, '-o', br, '-j', 'DROP'] },
+      { table: 'filter', chain: forward, spec: ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'] },
+      // From elsewhere, containers are reachable only through their host port (DNAT).
+      { table: 'filter', chain: forward, spec: ['-o', br, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'ACCEPT'] },
+      { table: 'filter', chain: forward, spec: ['-o', br, '-j', 'DROP'] },
+      // Egress is accepted in a chain jumped to from the END of FORWARD, so that every runtime's
+      // inbound checks (at the top) run before any egress accept.
+      { table: 'filter', chain: egress, spec: ['-i', br, '-j', 'ACCEPT'] },
+    ];
+  }
+
+  /** Jumps from the built-in chains into ours. */
+  private jumpRules(): Rule[] {
+    const { dnat, post, forward, egress } = this.chains;
+    const local = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+    return [
+      { table: 'nat', chain: 'PREROUTING', spec: [...local, '-j', dnat] },
+      { table: 'nat', chain: 'OUTPUT', spec: [...local, '-j', dnat] },
+      { table: 'nat', chain: 'POSTROUTING', spec: ['-j', post] },
+      { table: 'filter', chain: 'FORWARD', spec: ['-j', forward], first: true },
+      { table: 'filter', chain: 'FORWARD', spec: ['-j', egress] },
+    ];
+  }
+
+  /** Creates the netns and veth of one container and configures eth0 with `ip`. */
+  async attach(netns: string, ip: string): Promise<void> {
+    const veth = vethName(netns);
+    if (!(await listNetns()).includes(netns)) await exec('ip', ['netns', 'add', netns]);
+    if (await linkExists(veth)) await exec('ip', ['link', 'del', 'dev', veth]);
+    await exec('ip', ['link', 'add', 'name', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+    await exec('ip', ['link', 'set', 'dev', veth, 'master', this.config.bridge]);
+    // Isolated bridge ports forward only to the bridge itself (the host), never to each other:
+    // containers cannot reach one another at L2 even without br_netfilter.
+    await exec('ip', ['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'isolated', 'on']);
+    await exec('ip', ['link', 'set', 'dev', veth, 'up']);
+    const inNs = (args: string[]) => exec('ip', ['-n', netns, ...args]);
+    await inNs(['addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+    await inNs(['link', 'set', 'dev', 'eth0', 'up']);
+    await inNs(['link', 'set', 'dev', 'lo', 'up']);
+    await inNs(['route', 'add', 'default', 'via', this.subnet.gateway]);
+  }
+
+  /** Removes the netns (which destroys the veth pair) and the host veth if it lingers. */
+  async detach(netns: string): Promise<void> {
+    const veth = vethName(netns);
+    const namespaces = await listNetns();
+    if (namespaces.includes(netns)) {
+      await exec('ip', ['netns', 'del', netns]);
+    }
+    if (await linkExists(veth)) {
+      await exec('ip', ['link', 'del', 'dev', veth]).catch(async (error: unknown) => {
+        if (await linkExists(veth)) throw error;
+      });
+    }
+  }
+
+  private portRules(containerId: string, hostPort: number, ip: string, containerPort: number): Rule[] {
+    const addresses = this.config.hostAddresses?.length ? this.config.hostAddresses : [undefined];
+    return addresses.map((address) => ({
+      table: 'nat' as const,
+      chain: this.chains.dnat,
+      spec: [
+        ...(address ? ['-d', `${address}/32`] : []),
+        '-p', 'tcp', '-m', 'tcp', '--dport', String(hostPort),
+        '-m', 'comment', '--comment', containerId,
+        '-j', 'DNAT', '--to-destination', `${ip}:${containerPort}`,
+      ],
+    }));
+  }
+
+  async mapPort(containerId: string, hostPort: number, ip: string, containerPort: number): Promise<void> {
+    for (const rule of this.portRules(containerId, hostPort, ip, containerPort)) await ensureRule(rule);
+  }
+
+  async unmapPort(containerId: string, hostPort: number, ip: string, containerPort: number): Promise<void> {
+    if (!(await chainExists('nat', this.chains.dnat))) return;
+    for (const rule of this.portRules(containerId, hostPort, ip, containerPort)) await removeRule(rule);
+  }
+
+  /** Removes the jumps, our chains and the bridge. Containers must be detached first. */
+  async teardownHost(): Promise<void> {
+    for (const rule of this.jumpRules()) {
+      if (await chainExists(rule.table, rule.chain)) await removeRule(rule);
+    }
+    for (const rule of this.hostRules()) await removeChain(rule.table, rule.chain);
+    if (await linkExists(this.config.bridge)) {
+      await exec('ip', ['link', 'del', 'dev', this.config.bridge]).catch(async (error: unknown) => {
+        if (await linkExists(this.config.bridge)) throw error;
+      });
+    }
+  }
+}
+
+export async function listNetns(): Promise<string[]> {
+  try {
+    const { stdout } = await exec('ip', ['netns', 'list']);
+    return stdout
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[0])
+      .filter((name): name is string => !!name);
+  } catch (error) {
+    if (error instanceof CommandFailedError) return [];
+    throw error;
+  }
+}

@@ -1,0 +1,340 @@
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { readOomKills } from './cgroup';
+import type {
+  ContainerHandle,
+  ContainerRuntime,
+  ContainerSpec,
+  ContainerStatus,
+  RunOptions,
+  RunResult,
+} from './container-runtime';
+import { ContainerStore, type ContainerRecord } from './container-store';
+import { exec } from './exec';
+import { HostNetwork, netnsPath, type NetworkConfig } from './network';
+import { buildOciConfig } from './oci-spec';
+import { mountOverlay, unmount } from './overlay';
+import { allocateIp, allocatePort } from './port-allocator';
+import { Runc } from './runc';
+import { RuntimeError, RuntimeErrorCode } from './runtime-error';
+
+/** Configuration of one runc runtime (one per cell). Two runtimes on a host must not share any field. */
+export interface RuncRuntimeConfig {
+  /** Every container id starts with it, e.g. "paas-c1". */
+  prefix: string;
+  /** Absolute; bundles, overlay upper/work dirs and per-container metadata live under it. */
+  stateDir: string;
+  /** The read-only stack root (see ensureStack), always the lowest overlay layer. */
+  stackDir: string;
+  /** Passed as `runc --root`. */
+  runcRoot: string;
+  network: NetworkConfig;
+  /** Prefix of this runtime's own iptables chains, at most 20 characters, e.g. "PAAS-C1". */
+  iptablesChain: string;
+}
+
+const POLL_MS = 50;
+const KILL_WAIT_MS = 5_000;
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,59}$/;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The ContainerRuntime on runc: overlayfs rootfs (layers + stack, host /usr read-only), pid/mount/
+ * uts/ipc/net namespaces, a veth on the runtime's bridge with a DNAT'ed host port, cgroup limits
+ * (memory without swap, pids, cpu shares), a non-root user without capabilities, no-new-privileges
+ * and a deny-list seccomp profile. Safe to use concurrently for different container ids.
+ */
+export class RuncRuntime implements ContainerRuntime {
+  private readonly runc: Runc;
+  private readonly store: ContainerStore;
+  private readonly network: HostNetwork;
+  private hostReady?: Promise<void>;
+  private allocationLock: Promise<unknown> = Promise.resolve();
+  private readonly destroying = new Map<string, Promise<void>>();
+
+  constructor(private readonly config: RuncRuntimeConfig) {
+    for (const [name, path] of [
+      ['stateDir', config.stateDir],
+      ['stackDir', config.stackDir],
+      ['runcRoot', config.runcRoot],
+    ] as const) {
+      if (!isAbsolute(path)) throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `${name} "${path}" must be absolute`);
+    }
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(config.prefix)) {
+      throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `prefix "${config.prefix}" must be [a-z0-9-]`);
+    }
+    this.runc = new Runc(config.runcRoot);
+    this.store = new ContainerStore(config.stateDir);
+    this.network = new HostNetwork(config.network, config.iptablesChain);
+  }
+
+  async start(spec: ContainerSpec): Promise<ContainerHandle> {
+    const record = await this.prepare(spec);
+    try {
+      const logFile = spec.logFile ?? this.store.defaultOutputLog(spec.id);
+      await mkdir(dirname(logFile), { recursive: true });
+      const output = await open(logFile, 'a');
+      try {
+        await this.runc.runDetached(spec.id, this.store.bundle(spec.id), output.fd, this.store.runcLog(spec.id));
+      } finally {
+        await output.close();
+      }
+      const state = await this.runc.state(spec.id);
+      return this.handle(record, state?.pid ?? 0);
+    } catch (error) {
+      await this.destroy(spec.id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
+    await this.prepare(spec);
+    try {
+      const child = this.runc.spawnForeground(spec.id, this.store.bundle(spec.id), this.store.runcLog(spec.id));
+      forwardLines(child.stdout!, (line) => options.onLine(line, 'stdout'));
+      forwardLines(child.stderr!, (line) => options.onLine(line, 'stderr'));
+      let timedOut = false;
+      let forceTimer: NodeJS.Timeout | undefined;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void this.runc.kill(spec.id, 'KILL').catch(() => undefined);
+        // If runc had not created the container yet, kill runc itself; destroy cleans up.
+        forceTimer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+      }, options.timeoutMs);
+      const exitCode = await new Promise<number>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)));
+      }).finally(() => {
+        clearTimeout(timer);
+        clearTimeout(forceTimer);
+      });
+      if (timedOut) return { exitCode, reason: 'timeout' };
+      if ((await this.oomKills(spec.id)) > 0) return { exitCode, reason: 'oom' };
+      return { exitCode };
+    } finally {
+      await this.destroy(spec.id);
+    }
+  }
+
+  async inspect(id: string): Promise<ContainerStatus | undefined> {
+    const state = await this.runc.state(id);
+    if (!state) {
+      // Resources still allocated but no runc container (e.g. crashed mid-start): report it stopped.
+      return (await this.store.load(id)) ? { id, state: 'stopped', oomKilled: false } : undefined;
+    }
+    const running = state.status === 'running' || state.status === 'paused';
+    return {
+      id,
+      state: running ? 'running' : 'stopped',
+      pid: running ? state.pid : undefined,
+      oomKilled: (await this.oomKills(id)) > 0,
+    };
+  }
+
+  async stop(id: string, graceMs: number): Promise<void> {
+    const state = await this.runc.state(id);
+    if (state?.status === 'running' || state?.status === 'paused') {
+      await this.runc.kill(id, 'TERM');
+      if (!(await this.waitStopped(id, graceMs))) {
+        await this.runc.kill(id, 'KILL');
+        await this.waitStopped(id, KILL_WAIT_MS);
+      }
+    }
+    await this.destroy(id);
+  }
+
+  destroy(id: string): Promise<void> {
+    const pending = this.destroying.get(id);
+    if (pending) return pending;
+    const work = this.destroyNow(id).finally(() => this.destroying.delete(id));
+    this.destroying.set(id, work);
+    return work;
+  }
+
+  async recover(): Promise<ContainerHandle[]> {
+    await this.ensureHost();
+    const listed = new Map(
+      (await this.runc.list()).filter((state) => state.id.startsWith(this.config.prefix)).map((state) => [state.id, state]),
+    );
+    const records = new Map((await this.store.list()).map((record) => [record.id, record]));
+    const ids = new Set([...listed.keys(), ...records.keys(), ...(await this.store.listIds())]);
+    const handles: ContainerHandle[] = [];
+    for (const id of ids) {
+      const state = listed.get(id);
+      const record = records.get(id);
+      if (record && state && (state.status === 'running' || state.status === 'paused')) {
+        // Idempotent: restores the DNAT rule if iptables was flushed meanwhile.
+        if (record.hostPort !== undefined && record.containerPort !== undefined) {
+          await this.network.mapPort(id, record.hostPort, record.ip, record.containerPort);
+        }
+        handles.push(this.handle(record, state.pid));
+      } else {
+        await this.destroy(id);
+      }
+    }
+    return handles;
+  }
+
+  /** Ids of every container this runtime knows about (runc and persisted state). */
+  async knownIds(): Promise<string[]> {
+    const fromRunc = (await this.runc.list()).map((state) => state.id).filter((id) => id.startsWith(this.config.prefix));
+    return [...new Set([...fromRunc, ...(await this.store.listIds())])];
+  }
+
+  /** Removes the host network pieces (chains, jumps, stray veths, bridge). Containers first. */
+  async teardownHost(): Promise<void> {
+    const { stdout } = await exec('ip', ['-o', 'link', 'show', 'master', this.config.network.bridge]).catch(() => ({ stdout: '' }));
+    for (const match of stdout.matchAll(/^\d+: (pv[0-9a-f]{12})@/gm)) {
+      await exec('ip', ['link', 'del', 'dev', match[1]!]).catch(() => undefined);
+    }
+    await this.network.teardownHost();
+    this.hostReady = undefined;
+  }
+
+  private async destroyNow(id: string): Promise<void> {
+    const record = await this.store.load(id);
+    if (await this.runc.state(id)) await this.runc.delete(id);
+    if (record?.hostPort !== undefined && record.containerPort !== undefined) {
+      await this.network.unmapPort(id, record.hostPort, record.ip, record.containerPort);
+    }
+    await this.network.detach(id);
+    await unmount(this.store.rootfs(id));
+    await this.store.remove(id);
+  }
+
+  private ensureHost(): Promise<void> {
+    this.hostReady ??= this.network.ensureHost().catch((error: unknown) => {
+      this.hostReady = undefined;
+      throw error;
+    });
+    return this.hostReady;
+  }
+
+  /** Validates, reserves IP and port, mounts the rootfs, wires the network, writes config.json. */
+  private async prepare(spec: ContainerSpec): Promise<ContainerRecord> {
+    this.validate(spec);
+    await this.ensureHost();
+    const record = await this.withAllocationLock(async () => {
+      if ((await this.store.load(spec.id)) || (await this.runc.state(spec.id))) {
+        throw new RuntimeError(RuntimeErrorCode.AlreadyExists, `container ${spec.id} already exists`);
+      }
+      const records = await this.store.list();
+      const ip = allocateIp(this.network.subnet, new Set(records.map((r) => r.ip)));
+      let hostPort: number | undefined;
+      if (spec.containerPort !== undefined) {
+        const used = new Set(records.flatMap((r) => (r.hostPort === undefined ? [] : [r.hostPort])));
+        hostPort = await allocatePort(this.config.network.hostPortRange, used, await this.store.readCursor('host-port'));
+        await this.store.writeCursor('host-port', hostPort);
+      }
+      const reserved: ContainerRecord = {
+        id: spec.id,
+        ip,
+        hostPort,
+        containerPort: spec.containerPort,
+        labels: { ...(spec.labels ?? {}) },
+        createdAt: new Date().toISOString(),
+      };
+      await this.store.save(reserved);
+      return reserved;
+    });
+    try {
+      const lowers = [...spec.layers, this.config.stackDir];
+      await mountOverlay(this.store.rootfs(spec.id), lowers, this.store.upper(spec.id), this.store.work(spec.id));
+      await this.network.attach(spec.id, record.ip);
+      if (record.hostPort !== undefined && record.containerPort !== undefined) {
+        await this.network.mapPort(spec.id, record.hostPort, record.ip, record.containerPort);
+      }
+      const config = buildOciConfig({ spec, netnsPath: netnsPath(spec.id), cgroupsPath: this.cgroupsPath(spec.id) });
+      await writeFile(join(this.store.bundle(spec.id), 'config.json'), JSON.stringify(config, null, 2));
+      await mkdir(this.config.runcRoot, { recursive: true, mode: 0o700 });
+      return record;
+    } catch (error) {
+      await this.destroy(spec.id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private validate(spec: ContainerSpec): void {
+    const fail = (message: string): never => {
+      throw new RuntimeError(RuntimeErrorCode.InvalidSpec, `container ${spec.id}: ${message}`);
+    };
+    if (!ID_PATTERN.test(spec.id)) fail('id must be [a-z0-9-], at most 60 characters');
+    if (!spec.id.startsWith(this.config.prefix)) fail(`id must start with "${this.config.prefix}"`);
+    if (spec.command.length === 0) fail('command is empty');
+    if (!isAbsolute(spec.cwd)) fail('cwd must be absolute');
+    if (spec.user.uid === 0 || spec.user.gid === 0) fail('containers never run as root (uid/gid 0)');
+    if (!(spec.memoryMb >= 6)) fail('memoryMb must be at least 6');
+    if (!(Number.isInteger(spec.pidsLimit) && spec.pidsLimit > 0)) fail('pidsLimit must be a positive integer');
+    if (spec.containerPort !== undefined && !(spec.containerPort >= 1 && spec.containerPort <= 65535)) fail('bad containerPort');
+    for (const layer of spec.layers) if (!isAbsolute(layer)) fail(`layer "${layer}" must be absolute`);
+    for (const bind of spec.binds ?? []) {
+      if (!isAbsolute(bind.source) || !isAbsolute(bind.destination)) fail('bind paths must be absolute');
+    }
+  }
+
+  private cgroupsPath(id: string): string {
+    return `/paas/${id}`;
+  }
+
+  private oomKills(id: string): Promise<number> {
+    return readOomKills(this.config.runcRoot, id, this.cgroupsPath(id));
+  }
+
+  private handle(record: ContainerRecord, pid: number): ContainerHandle {
+    return { id: record.id, ip: record.ip, hostPort: record.hostPort, pid, labels: record.labels };
+  }
+
+  private async waitStopped(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const maxPolls = Math.ceil(timeoutMs / POLL_MS) + 1;
+    for (let poll = 0; poll < maxPolls; poll++) {
+      const state = await this.runc.state(id);
+      if (!state || state.status === 'stopped') return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(POLL_MS);
+    }
+    return false;
+  }
+
+  private withAllocationLock<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.allocationLock.then(work, work);
+    this.allocationLock = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Calls onLine for each complete line of the stream, and for a trailing partial line at its end. */
+function forwardLines(stream: Readable, onLine: (line: string) => void): void {
+  let buffer = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline = buffer.indexOf('\n');
+    while (newline >= 0) {
+      onLine(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf('\n');
+    }
+  });
+  stream.on('end', () => {
+    if (buffer.length > 0) onLine(buffer);
+    buffer = '';
+  });
+}
+
+/**
+ * Removes every container, netns, veth, iptables chain and the bridge that runtimes with this
+ * config created. For platform shutdown and tests' finally blocks; safe to call twice.
+ */
+export async function cleanupAll(config: RuncRuntimeConfig): Promise<void> {
+  const runtime = new RuncRuntime(config);
+  const errors: unknown[] = [];
+  for (const id of await runtime.knownIds()) {
+    await runtime.destroy(id).catch((error: unknown) => errors.push(error));
+  }
+  await runtime.teardownHost().catch((error: unknown) => errors.push(error));
+  if (errors.length > 0) throw new AggregateError(errors, `cleanupAll(${config.prefix}): ${errors.map(String).join('; ')}`);
+}
+

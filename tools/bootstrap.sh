@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs whatever the platform needs and is missing, then builds. Idempotent: when everything
+# is in place it only checks and returns within seconds. Used by both `npm start` and `npm test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    log "the platform runs containers (runc, netns, iptables) and needs root: run as root or install sudo"; exit 1
+  fi
+fi
+
+# 1. System packages: binary to look for -> Debian package that brings it.
+declare -A need=(
+  [runc]=runc [redis-server]=redis-server [git]=git [iptables]=iptables [ip]=iproute2
+  [setpriv]=util-linux [tar]=tar [curl]=curl
+)
+missing=()
+for bin in "${!need[@]}"; do command -v "$bin" >/dev/null 2>&1 || missing+=("${need[$bin]}"); done
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then missing+=(postgresql); fi
+if [ ! -x /usr/lib/git-core/git-http-backend ]; then missing+=(git); fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts the packaged services; the platform runs its own private ones instead.
+  for svc in redis-server postgresql; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+  done
+fi
+
+# 2. npm dependencies (with the machine's npm; the project itself then runs on the Node 24 from node_modules).
+stamp=node_modules/.paas-install-stamp
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/node ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > "$stamp"
+fi
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+# 3. Prisma client, regenerated only when the schema changed. The schema engine binary is not
+#    used: migrations are plain SQL applied by the controller's migrator (see docs/architecture.md).
+schema=apps/controller/prisma/schema.prisma
+gen_stamp=apps/controller/src/generated/.schema-sum
+schema_sum=$(sha256sum "$schema" | cut -d' ' -f1)
+if [ "$(cat "$gen_stamp" 2>/dev/null)" != "$schema_sum" ]; then
+  log "generating the Prisma client"
+  (cd apps/controller && PRISMA_SCHEMA_ENGINE_BINARY=/bin/false DATABASE_URL=postgresql://unused@127.0.0.1/unused \
+    prisma generate --no-hints >/dev/null)
+  echo "$schema_sum" > "$gen_stamp"
+fi
+
+# 4. Build (incremental: a no-op when nothing changed).
+log "building"
+tsc -b tsconfig.json

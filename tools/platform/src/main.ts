@@ -1,0 +1,86 @@
+/**
+ * `npm start`: runs the whole platform on this machine until Ctrl-C. Settings come from the
+ * environment: PAAS_DATA_DIR (default .paas in the checkout), PAAS_API_PORT (4000),
+ * PAAS_ROUTER_PORT (8080), PAAS_REDIS_PORT (6380), PAAS_POSTGRES_PORT (5433), PAAS_CELLS (2).
+ */
+import { resolve } from 'node:path';
+import { PlatformAlreadyRunning, cellNetworks, startPlatform } from './platform';
+
+const root = resolve(__dirname, '..', '..', '..');
+const env = process.env;
+const num = (name: string, fallback: number) => {
+  const value = env[name] ? Number(env[name]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    console.error(`${name} must be a positive integer, got "${env[name]}"`);
+    process.exit(2);
+  }
+  return value;
+};
+
+async function main(): Promise<void> {
+  if (process.argv[2] !== 'start') {
+    console.error('usage: node tools/platform/dist/main.js start');
+    process.exit(2);
+  }
+  if (process.getuid?.() !== 0) {
+    console.error('the platform runs containers (runc, network namespaces, iptables): run npm start as root');
+    process.exit(1);
+  }
+  const dataDir = resolve(env.PAAS_DATA_DIR ?? resolve(root, '.paas'));
+  const options = {
+    rootDir: root,
+    dataDir,
+    controllerPort: num('PAAS_API_PORT', 4000),
+    routerPort: num('PAAS_ROUTER_PORT', 8080),
+    redisPort: num('PAAS_REDIS_PORT', 6380),
+    postgresPort: num('PAAS_POSTGRES_PORT', 5433),
+    redisPrefix: 'paas',
+    appsDomain: env.PAAS_APPS_DOMAIN ?? 'apps.localhost',
+    cells: cellNetworks('paas', num('PAAS_CELLS', 2), 244, 61000),
+    onEvent: (m: string) => console.log(`[platform] ${m}`),
+  };
+  console.log(`[platform] starting from ${dataDir} (logs in ${dataDir}/logs)`);
+  let platform;
+  try {
+    platform = await startPlatform(options);
+  } catch (error) {
+    console.error(`[platform] ${(error as Error).message}`);
+    process.exit(error instanceof PlatformAlreadyRunning ? 3 : 1);
+  }
+  const p = platform;
+  console.log(`
+The platform is running.
+  API:          ${p.apiUrl}
+  Router:       ${p.routerUrl}   (apps answer at http://NAME.${options.appsDomain}:${options.routerPort}/)
+  Admin token:  ${p.adminToken}   (also in ${dataDir}/admin-token)
+  Git remote:   http://paas:<token>@127.0.0.1:${options.controllerPort}/git/NAME.git
+  Dashboard:    not built yet
+
+Push an app:
+  curl -H "Authorization: Bearer $(cat ${dataDir}/admin-token)" -H 'content-type: application/json' \\
+       -d '{"name":"hello"}' ${p.apiUrl}/v1/apps
+  git push http://paas:$(cat ${dataDir}/admin-token)@127.0.0.1:${options.controllerPort}/git/hello.git main
+  curl http://hello.${options.appsDomain}:${options.routerPort}/
+
+Press Ctrl-C to stop everything.`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n[platform] ${signal}: stopping cells, router, controller, redis and postgres`);
+    p.stop().then(
+      () => {
+        console.log('[platform] stopped');
+        process.exit(0);
+      },
+      (error: Error) => {
+        console.error(`[platform] stop failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+void main();

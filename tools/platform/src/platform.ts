@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { redisKeys } from '@paas/contracts';
+import { createRedisConnection, listLiveCells } from '@paas/redis';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { SupervisedProcess } from './process-supervisor';
+import { postgresProcess, preparePostgres, prepareRedis, redisProcess, waitForPostgres } from './services';
+import { portOpen, waitFor } from './wait';
+
+const run = promisify(execFile);
+
+export interface CellNetwork {
+  id: string;
+  bridge: string;
+  subnet: string;
+  portRange: string;
+  iptablesChain: string;
+  containerPrefix: string;
+}
+
+export interface PlatformOptions {
+  /** The checkout: where the built components are. */
+  rootDir: string;
+  dataDir: string;
+  controllerPort: number;
+  routerPort: number;
+  redisPort: number;
+  postgresPort: number;
+  redisPrefix: string;
+  appsDomain: string;
+  cells: CellNetwork[];
+  onEvent?: (message: string) => void;
+}
+
+export interface RunningPlatform {
+  apiUrl: string;
+  routerUrl: string;
+  redisUrl: string;
+  databaseUrl: string;
+  adminToken: string;
+  /** Supervised processes by name, e.g. to kill one in a test. */
+  processes: Map<string, SupervisedProcess>;
+  stop(): Promise<void>;
+}
+
+export class PlatformAlreadyRunning extends Error {}
+
+/** Cell networks that do not collide with another platform: distinct bridge, subnet, ports, chain. */
+export function cellNetworks(tag: string, count: number, subnetBase: number, portBase: number): CellNetwork[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `cell-${i + 1}`,
+    bridge: `${tag}-c${i + 1}`.slice(0, 15),
+    subnet: `10.${subnetBase}.${i + 1}.0/24`,
+    portRange: `${portBase + i * 500}-${portBase + i * 500 + 499}`,
+    iptablesChain: `${tag.toUpperCase()}-C${i + 1}`.slice(0, 20),
+    containerPrefix: `${tag}-c${i + 1}`,
+  }));
+}
+
+async function isAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a whole platform: private Redis and Postgres under dataDir, migrations, the controller,
+ * the router and the cells, each a supervised process that is restarted when it dies.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const say = options.onEvent ?? (() => undefined);
+  const { dataDir, rootDir } = options;
+  await mkdir(join(dataDir, 'logs'), { recursive: true });
+
+  const pidFile = join(dataDir, 'platform.pid');
+  const previous = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (previous && previous !== process.pid && (await isAlive(previous))) {
+    throw new PlatformAlreadyRunning(
+      `a platform is already running from ${dataDir} (pid ${previous}): stop it with Ctrl-C (or kill ${previous}) first`,
+    );
+  }
+  for (const [name, port] of [
+    ['controller', options.controllerPort],
+    ['router', options.routerPort],
+    ['redis', options.redisPort],
+    ['postgres', options.postgresPort],
+  ] as const) {
+    if (await portOpen(port)) {
+      throw new PlatformAlreadyRunning(`port ${port} (for the ${name}) is already in use: stop what uses it or choose another port`);
+    }
+  }
+  await writeFile(pidFile, String(process.pid));
+
+  const processes = new Map<string, SupervisedProcess>();
+  const node = process.execPath;
+  const internalTokenFile = join(dataDir, 'internal-token');
+  let internalToken = (await readFile(internalTokenFile, 'utf8').catch(() => '')).trim();
+  if (!internalToken) {
+    internalToken = randomBytes(32).toString('hex');
+    await writeFile(internalTokenFile, internalToken, { mode: 0o600 });
+  }
+  const redisUrl = `redis://127.0.0.1:${options.redisPort}`;
+  const databaseUrl = `postgresql://paas@127.0.0.1:${options.postgresPort}/paas`;
+  const apiUrl = `http://127.0.0.1:${options.controllerPort}`;
+  const routerUrl = `http://127.0.0.1:${options.routerPort}`;
+  const adminTokenFile = join(dataDir, 'admin-token');
+  const baseEnv = {
+    PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    REDIS_URL: redisUrl,
+    PAAS_REDIS_PREFIX: options.redisPrefix,
+    PAAS_INTERNAL_TOKEN: internalToken,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  };
+
+  const stop = async () => {
+    const order = [...processes.keys()].reverse();
+    for (const name of order) await processes.get(name)?.stop();
+    await rm(pidFile, { force: true });
+  };
+
+  try {
+    await prepareRedis(dataDir);
+    await preparePostgres(dataDir);
+    const redis = redisProcess(rootDir, dataDir, options.redisPort, say);
+    const postgres = postgresProcess(rootDir, dataDir, options.postgresPort, say);
+    processes.set('redis', redis);
+    processes.set('postgres', postgres);
+    redis.start();
+    postgres.start();
+    await waitFor(`redis on port ${options.redisPort}`, () => portOpen(options.redisPort), 30_000);
+    await waitForPostgres(options.postgresPort);
+    say('redis and postgres are up');
+
+    await run(node, [join(rootDir, 'apps', 'controller', 'dist', 'migrate.js')], { env: { ...baseEnv, DATABASE_URL: databaseUrl } });
+
+    const controller = new SupervisedProcess(
+      {
+        name: 'controller',
+        command: node,
+        args: [join(rootDir, 'apps', 'controller', 'dist', 'main.js')],
+        env: {
+          ...baseEnv,
+          CONTROLLER_PORT: String(options.controllerPort),
+          CONTROLLER_URL: apiUrl,
+          DATABASE_URL: databaseUrl,
+          PAAS_BLOBSTORE_DIR: join(dataDir, 'blobstore'),
+          PAAS_ADMIN_TOKEN_FILE: adminTokenFile,
+          PAAS_APPS_DOMAIN: options.appsDomain,
+          PAAS_ROUTER_URL: routerUrl.replace('127.0.0.1', options.appsDomain),
+        },
+        logFile: join(dataDir, 'logs', 'controller.log'),
+        restart: true,
+      },
+      say,
+    );
+    processes.set('controller', controller);
+    controller.start();
+    await waitFor('the controller', async () => (await fetch(`${apiUrl}/health`)).ok, 60_000, 200);
+
+    const router = new SupervisedProcess(
+      {
+        name: 'router',
+        command: node,
+        args: [join(rootDir, 'apps', 'router', 'dist', 'main.js')],
+        env: { ...baseEnv, ROUTER_PORT: String(options.routerPort), ROUTER_HOST: '0.0.0.0' },
+        logFile: join(dataDir, 'logs', 'router.log'),
+        restart: true,
+      },
+      say,
+    );
+    processes.set('router', router);
+    router.start();
+    await waitFor('the router', () => portOpen(options.routerPort), 30_000);
+
+    for (const cell of options.cells) {
+      const proc = new SupervisedProcess(
+        {
+          name: cell.id,
+          command: node,
+          args: [join(rootDir, 'apps', 'cell', 'dist', 'main.js')],
+          env: {
+            ...baseEnv,
+            CELL_ID: cell.id,
+            CELL_ADDRESS: '127.0.0.1',
+            CELL_DATA_DIR: join(dataDir, 'cells', cell.id),
+            CELL_BRIDGE: cell.bridge,
+            CELL_SUBNET: cell.subnet,
+            CELL_PORT_RANGE: cell.portRange,
+            CELL_IPTABLES_CHAIN: cell.iptablesChain,
+            CELL_CONTAINER_PREFIX: cell.containerPrefix,
+          },
+          logFile: join(dataDir, 'logs', `${cell.id}.log`),
+          restart: true,
+          stopTimeoutMs: 60_000,
+        },
+        say,
+      );
+      processes.set(cell.id, proc);
+      proc.start();
+    }
+    const redisClient = createRedisConnection(redisUrl, 'platform-runner');
+    try {
+      await waitFor(
+        `${options.cells.length} cells to announce themselves`,
+        async () => (await listLiveCells(redisClient, redisKeys(options.redisPrefix))).length >= options.cells.length,
+        120_000,
+        250,
+      );
+    } finally {
+      redisClient.disconnect();
+    }
+    await waitFor('the admin token', async () => existsSync(adminTokenFile), 30_000);
+    const adminToken = (await readFile(adminTokenFile, 'utf8')).trim();
+    return { apiUrl, routerUrl, redisUrl, databaseUrl, adminToken, processes, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The walking skeleton, as a user does it: create an app over the API, `git push` it with the
+ * real git client, reach it through the router, break a build, delete the app.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROUTER_ERROR_HEADER } from '@paas/contracts';
+import { api, viaRouter, waitUntil } from './test-platform';
+import {
+  ROOT,
+  commitDir,
+  git,
+  hostLeftovers,
+  startIsolatedPlatform,
+  stopIsolatedPlatform,
+  type TestPlatform,
+} from '@paas/platform';
+
+const run = promisify(execFile);
+
+describe('git push to live', () => {
+  let platform: TestPlatform;
+  let work: string;
+  const remote = (name: string, token = platform.adminToken) =>
+    `http://paas:${token}@127.0.0.1:${platform.controllerPort}/git/${name}.git`;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'paas-e2e-work-'));
+    platform = await startIsolatedPlatform(2);
+  });
+
+  after(async () => {
+    const leftovers = await stopIsolatedPlatform(platform);
+    await rm(work, { recursive: true, force: true });
+    assert.deepEqual(leftovers, [], 'stopping the platform leaves no bridge, veth, netns or iptables rule behind');
+  });
+
+  test('app names are validated, duplicates refused, and a token is required', async () => {
+    for (const bad of ['../x', 'Hello', 'a'.repeat(64), '', '-x']) {
+      const r = await api(platform, 'POST', '/v1/apps', { name: bad });
+      assert.equal(r.status, 400, `name ${JSON.stringify(bad)} is refused`);
+      assert.equal(r.json.error.code, 'validation-failed');
+      assert.match(r.json.error.message, /lowercase DNS label/);
+    }
+    const created = await api(platform, 'POST', '/v1/apps', { name: 'dup' });
+    assert.equal(created.status, 201);
+    const again = await api(platform, 'POST', '/v1/apps', { name: 'dup' });
+    assert.equal(again.status, 409);
+    assert.match(again.json.error.message, /already exists/);
+    const anonymous = await api(platform, 'POST', '/v1/apps', { name: 'anon' }, null);
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.json.error.message, /Authorization: Bearer/);
+    const wrong = await api(platform, 'GET', '/v1/apps', undefined, 'not-a-token');
+    assert.equal(wrong.status, 401);
+  });
+
+  test('a host no app is bound to gets the router own 404', async () => {
+    const r = await viaRouter(platform, `nobody.${platform.appsDomain}`);
+    assert.equal(r.status, 404);
+    assert.ok(r.headers.get(ROUTER_ERROR_HEADER), 'the router marks the error as its own');
+    assert.match(r.text, /nobody\.apps\.localhost/);
+  });
+
+  test('pushes to an unknown app or with a wrong token fail with a clear message', async () => {
+    const dir = join(work, 'unknown');
+    await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
+    await commitDir(dir);
+    const unknown = await git(['push', remote('nosuchapp'), 'main'], dir);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.output, /no app named nosuchapp/);
+    await api(platform, 'POST', '/v1/apps', { name: 'guarded' });
+    const badToken = await git(['push', remote('guarded', 'wrong-token'), 'main'], dir);
+    assert.notEqual(badToken.code, 0);
+    assert.match(badToken.output, /Authentication failed|401/);
+  });
+
+  test('a repository without package.json or Procfile is rejected: no buildpack detected', async () => {
+    assert.equal((await api(platform, 'POST', '/v1/apps', { name: 'nobp' })).status, 201);
+    const dir = join(work, 'nobp');
+    await rm(dir, { recursive: true, force: true });
+    await run('mkdir', ['-p', dir]);
+    await writeFile(join(dir, 'README.md'), 'just text\n');
+    await commitDir(dir);
+    const push = await git(['push', remote('nobp'), 'main'], dir);
+    assert.notEqual(push.code, 0, push.output);
+    assert.match(push.output, /remote: .*no buildpack detected/);
+    assert.match(push.output, /package\.json|Procfile/);
+  });
+
+  test('git push deploys hello-node into a container, reachable through the router; a failed build keeps it running; delete frees it', async () => {
+    const created = await api(platform, 'POST', '/v1/apps', { name: 'hello' });
+    assert.equal(created.status, 201);
+    const dir = join(work, 'hello');
+    await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
+    await commitDir(dir);
+
+    const push = await git(['push', remote('hello'), 'main'], dir);
+    assert.equal(push.code, 0, push.output);
+    assert.match(push.output, /remote: -----> Node\.js app detected/, 'build output streams back as remote: lines');
+    assert.match(push.output, /remote: .*is live at/);
+
+    const host = `hello.${platform.appsDomain}`;
+    const answer = await waitUntil('hello through the router', async () => {
+      const r = await viaRouter(platform, host);
+      return r.status === 200 ? r : undefined;
+    }, 30_000);
+    assert.match(answer.text, /Hello from hello instance 0/);
+    assert.match(answer.text, /uid 2000/, 'the app runs as the non-root vcap user');
+
+    const app = await api(platform, 'GET', '/v1/apps/hello');
+    assert.equal(app.status, 200);
+    const running = app.json.running_instances.filter((i: { state: string }) => i.state === 'RUNNING');
+    assert.equal(running.length, 1);
+
+    // A broken build is rejected and whatever was running keeps running.
+    await writeFile(join(dir, 'package.json'), '{ this is not json');
+    await git(['-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qam', 'break it'], dir);
+    const broken = await git(['push', remote('hello'), 'main'], dir);
+    assert.notEqual(broken.code, 0, broken.output);
+    assert.match(broken.output, /package\.json is not valid JSON/);
+    const still = await viaRouter(platform, host);
+    assert.equal(still.status, 200);
+    assert.match(still.text, /Hello from hello/);
+
+    // Delete: route gone, containers gone.
+    const containerIdsBefore = await runcContainers(platform);
+    assert.ok(containerIdsBefore.length >= 1, 'the app runs as a runc container');
+    const deleted = await api(platform, 'DELETE', '/v1/apps/hello');
+    assert.equal(deleted.status, 204);
+    const gone = await viaRouter(platform, host);
+    assert.equal(gone.status, 404);
+    assert.equal(gone.headers.get(ROUTER_ERROR_HEADER), 'unknown-route');
+    await waitUntil('containers stopped', async () => (await runcContainers(platform)).length === 0, 30_000);
+    assert.equal((await api(platform, 'GET', '/v1/apps/hello')).status, 404);
+    const leftovers = (await hostLeftovers(platform.tag)).filter((l) => l.startsWith('netns') || l.includes('veth'));
+    assert.deepEqual(leftovers, [], 'no network namespace of a deleted app remains');
+  });
+});
+
+/** Running runc containers of this platform's cells. */
+async function runcContainers(platform: TestPlatform): Promise<string[]> {
+  const ids: string[] = [];
+  for (const cell of ['cell-1', 'cell-2']) {
+    const root = join(platform.dataDir, 'cells', cell, 'runc');
+    try {
+      const { stdout } = await run('runc', ['--root', root, 'list', '--format', 'json']);
+      const list = JSON.parse(stdout || '[]') as Array<{ id: string; status: string }> | null;
+      for (const c of list ?? []) if (c.status === 'running') ids.push(c.id);
+    } catch {
+      // no runc root yet: no containers
+    }
+  }
+  return ids;
+}

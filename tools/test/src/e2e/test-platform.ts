@@ -1,0 +1,59 @@
+import type { TestPlatform } from '@paas/platform';
+
+export async function api(
+  platform: TestPlatform,
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = platform.adminToken,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: bodies are checked field by field
+): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(`${platform.apiUrl}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** A request through the router with a Host header, as a browser on NAME.apps.localhost would send. */
+export async function viaRouter(platform: TestPlatform, host: string, path = '/'): Promise<{ status: number; text: string; headers: Headers }> {
+  const { request } = await import('node:http');
+  return new Promise((resolveRes, reject) => {
+    const req = request({ host: '127.0.0.1', port: platform.routerPort, path, headers: { host, accept: 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolveRes({ status: res.statusCode ?? 0, text, headers: new Headers(res.headers as Record<string, string>) }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('request through the router timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
