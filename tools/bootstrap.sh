@@ -33,12 +33,16 @@ fi
 
 # 2. npm dependencies (with the machine's npm; the project itself then runs on the Node 24 from node_modules).
 stamp=node_modules/.paas-install-stamp
-lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+lock_sum=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
 if [ ! -x node_modules/.bin/node ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
   log "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_sum" > "$stamp"
 fi
+case "$(node_modules/.bin/node --version 2>/dev/null)" in
+  v24.*) ;;
+  *) log "node_modules/.bin/node is not Node 24: remove node_modules and run again"; exit 1 ;;
+esac
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 # 3. Prisma client, regenerated only when the schema changed. The schema engine binary is not

@@ -120,7 +120,7 @@ export class CellAgent {
         return { ok: true };
       case CellJobName.StopInstance: {
         const payload = stopInstanceJobSchema.parse(job.data);
-        await this.instances.stop(payload.instanceId, payload.reason);
+        await this.instances.stop(payload.instanceId, payload.appId, payload.reason);
         return { ok: true };
       }
       default:

@@ -159,21 +159,18 @@ export class InstanceManager {
     this.instances.delete(local.job.instanceId);
   }
 
-  async stop(instanceId: string, reason: string): Promise<void> {
+  /** Stops an instance (routes first, then the container) and forgets it; safe for unknown ids. */
+  async stop(instanceId: string, appId: string, reason: string): Promise<void> {
     const local = this.instances.get(instanceId);
     this.instances.delete(instanceId);
-    if (local) {
-      await this.withdrawRoutes(local);
-      await this.runtime.stop(local.containerId, STOP_GRACE_MS);
-      this.logger.info({ instance: instanceId, reason }, 'instance-stopped');
-      await forgetInstance(this.redis, this.keys, local.job.appId, instanceId);
-    } else {
-      await this.runtime.stop(this.containerIdOf(instanceId), STOP_GRACE_MS).catch(() => undefined);
-    }
+    if (local) await this.withdrawRoutes(local);
+    await this.runtime.stop(local?.containerId ?? this.containerIdOf(instanceId), STOP_GRACE_MS);
+    await forgetInstance(this.redis, this.keys, appId, instanceId);
+    this.logger.info({ instance: instanceId, reason }, 'instance-stopped');
   }
 
   async stopAll(reason: string): Promise<void> {
-    await Promise.all([...this.instances.keys()].map((id) => this.stop(id, reason)));
+    await Promise.all([...this.instances.values()].map((l) => this.stop(l.job.instanceId, l.job.appId, reason)));
   }
 
   /** Re-adopts the containers that survived an agent restart, without restarting them. */

@@ -118,9 +118,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
 
+  // Cells first, together (each stops its containers and removes its network), then the router
+  // and the controller, then the data services.
   const stop = async () => {
-    const order = [...processes.keys()].reverse();
-    for (const name of order) await processes.get(name)?.stop();
+    const names = [...processes.keys()];
+    const stopAll = async (which: string[]) => {
+      await Promise.all(which.map((name) => processes.get(name)?.stop()));
+    };
+    await stopAll(names.filter((n) => n.startsWith('cell-')));
+    await stopAll(names.filter((n) => n === 'router' || n === 'controller'));
+    await stopAll(names.filter((n) => n === 'redis' || n === 'postgres'));
     await rm(pidFile, { force: true });
   };
 

@@ -65,8 +65,14 @@ export class SupervisedProcess {
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.spec.stopTimeoutMs ?? 20_000));
-      if ((await Promise.race([exited, timeout])) === 'timeout') {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), this.spec.stopTimeoutMs ?? 20_000);
+      });
+      const outcome = await Promise.race([exited, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        this.onEvent(`${this.spec.name} did not stop within ${this.spec.stopTimeoutMs ?? 20_000} ms: killing it`);
         child.kill('SIGKILL');
         await exited;
       }

@@ -48,7 +48,7 @@ async function lint(): Promise<boolean> {
   // The boundaries rule needs Nx's project graph; without it the rule would silently skip.
   process.env.NX_DAEMON = 'false';
   process.env.NX_NO_CLOUD = 'true';
-  if ((await runNode([join(root, 'node_modules', 'nx', 'bin', 'nx.js'), 'show', 'projects'], 'ignore')) !== 0) return false;
+  if ((await runNode([join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'show', 'projects'], 'ignore')) !== 0) return false;
   const eslint = join(root, 'node_modules', 'eslint', 'bin', 'eslint.js');
   return (await runNode([eslint, '--max-warnings=0', '.'])) === 0;
 }

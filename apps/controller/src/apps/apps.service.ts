@@ -62,7 +62,7 @@ export class AppsService {
   /** Withdraws the routes, stops every container, then forgets the app, its repository and blobs. */
   async delete(name: string): Promise<void> {
     const app = await this.require(name);
-    await this.deployer.forgetApp(app.id, app.name).catch(() => undefined);
+    await this.deployer.withdrawRoutes(app.id, app.name);
     const stopping = await this.deployer.stopInstances(app.id, [], 'app deleted');
     const gone = await this.deployer.waitGone(app.id, stopping.map((i) => i.instanceId));
     if (!gone) this.logger.warn({ app: name }, 'some instances did not confirm their stop in time');

@@ -70,8 +70,7 @@ export class StagingService {
       });
       await this.deployer.waitRunning(app.id, started, (line) => say(`       ${line}`));
     } catch (error) {
-      const all = await this.deployer.stopInstances(app.id, [], 'failed deploy').catch(() => []);
-      void all;
+      await this.deployer.stopOnly(app.id, started, 'failed deploy').catch(() => undefined);
       const message = error instanceof DomainException ? error.message : (error as Error).message;
       return fail(message);
     }

@@ -107,6 +107,14 @@ export class DeployerService {
     return stopping;
   }
 
+  /** Stops exactly the given instances (a failed deploy's new ones); the others keep running. */
+  async stopOnly(appId: string, instanceIds: readonly string[], reason: string): Promise<void> {
+    const all = await listAppInstances(this.redis.redis, this.redis.keys, appId);
+    for (const instance of all.filter((i) => instanceIds.includes(i.instanceId))) {
+      await this.queues.stopInstance(instance.cellId, { instanceId: instance.instanceId, appId, reason });
+    }
+  }
+
   /** Waits (bounded) until the given instances are gone from the actual state. */
   async waitGone(appId: string, instanceIds: string[], timeoutMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -118,9 +126,14 @@ export class DeployerService {
     return false;
   }
 
-  /** Deletes every trace of an app in Redis: routes first (traffic stops at once), then instances. */
-  async forgetApp(appId: string, appName: string): Promise<void> {
+  /** Withdraws every route endpoint of an app: the routers stop sending it traffic at once. */
+  async withdrawRoutes(appId: string, appName: string): Promise<void> {
     await unregisterAppEndpoints(this.redis.redis, this.redis.keys, this.hostOf(appName), appId);
+  }
+
+  /** Deletes every trace of an app in Redis: its routes and its instance records. */
+  async forgetApp(appId: string, appName: string): Promise<void> {
+    await this.withdrawRoutes(appId, appName);
     for (const i of await listAppInstances(this.redis.redis, this.redis.keys, appId)) {
       await forgetInstance(this.redis.redis, this.redis.keys, appId, i.instanceId);
     }

@@ -35,7 +35,9 @@ describe('git push to live', () => {
   });
 
   after(async () => {
+    const stopStarted = Date.now();
     const leftovers = await stopIsolatedPlatform(platform);
+    console.log(`platform stopped in ${Date.now() - stopStarted} ms`);
     await rm(work, { recursive: true, force: true });
     assert.deepEqual(leftovers, [], 'stopping the platform leaves no bridge, veth, netns or iptables rule behind');
   });
