@@ -112,6 +112,10 @@ export class InstanceManager {
       PATH: '/home/vcap/app/node_modules/.bin:/usr/local/bin:/usr/bin:/bin',
       LANG: 'C.UTF-8',
       NODE_ENV: 'production',
+      // npm must not phone home from an app container (update checks, funding notices).
+      npm_config_update_notifier: 'false',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
       PORT: String(CONTAINER_PORT),
       INSTANCE_INDEX: String(job.index),
       CF_INSTANCE_INDEX: String(job.index),
@@ -143,7 +147,7 @@ export class InstanceManager {
   private async exitReason(local: LocalInstance, oom: boolean): Promise<string> {
     if (oom) return 'out of memory';
     const log = await readFile(join(this.config.dataDir, 'logs', `${local.job.instanceId}.log`), 'utf8').catch(() => '');
-    const tail = log.trim().split('\n').slice(-3).join(' | ');
+    const tail = log.trim().split('\n').filter((l) => !l.startsWith('npm notice')).slice(-4).join(' | ');
     return `the app exited${tail ? `: ${tail}` : ''}`;
   }
 

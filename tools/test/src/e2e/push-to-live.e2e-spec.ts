@@ -129,6 +129,22 @@ describe('git push to live', () => {
     assert.equal(still.status, 200);
     assert.match(still.text, /Hello from hello/);
 
+    // A release whose app dies on start is rejected too; the running release keeps serving.
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'hello', scripts: { start: 'node crash.js' } }));
+    await writeFile(join(dir, 'crash.js'), 'console.error("boom: missing DATABASE_URL"); process.exit(1);\n');
+    await git(['add', '-A'], dir);
+    await git(['-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qm', 'crash on start'], dir);
+    const crashing = await git(['push', remote('hello'), 'main'], dir);
+    assert.notEqual(crashing.code, 0, crashing.output);
+    assert.match(crashing.output, /crashed on start: .*boom: missing DATABASE_URL/);
+    const survivor = await viaRouter(platform, host);
+    assert.equal(survivor.status, 200);
+    assert.match(survivor.text, /Hello from hello instance 0/);
+    await waitUntil('only the old instance left', async () => {
+      const r = await api(platform, 'GET', '/v1/apps/hello');
+      return r.json.running_instances.length === 1 && r.json.running_instances[0].state === 'RUNNING';
+    }, 30_000);
+
     // Delete: route gone, containers gone.
     const containerIdsBefore = await runcContainers(platform);
     assert.ok(containerIdsBefore.length >= 1, 'the app runs as a runc container');
@@ -141,6 +157,41 @@ describe('git push to live', () => {
     assert.equal((await api(platform, 'GET', '/v1/apps/hello')).status, 404);
     const leftovers = (await hostLeftovers(platform.tag)).filter((l) => l.startsWith('netns') || l.includes('veth'));
     assert.deepEqual(leftovers, [], 'no network namespace of a deleted app remains');
+  });
+
+  test('the CLI lists apps as JSON with a token from the environment, and says how to log in without one', async () => {
+    await api(platform, 'POST', '/v1/apps', { name: 'cli-listed' });
+    const cli = join(ROOT, 'apps', 'cli', 'dist', 'main.js');
+    const env = { ...process.env, PAAS_API: platform.apiUrl, PAAS_TOKEN: platform.adminToken, PAAS_CONFIG: join(work, 'cli.json') };
+    const listed = await run(process.execPath, [cli, 'apps', '--json'], { env });
+    const names = (JSON.parse(listed.stdout) as Array<{ name: string }>).map((a) => a.name);
+    assert.ok(names.includes('cli-listed'), names.join(','));
+    const anonymous = await run(process.execPath, [cli, 'apps'], { env: { ...process.env, PAAS_CONFIG: join(work, 'none.json') } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(anonymous.code, 1);
+    assert.match(anonymous.stderr, /not logged in: run paas login --api/);
+  });
+
+  test('a component that dies is restarted, and a second platform on the same data directory is refused', async () => {
+    const router = platform.processes.get('router');
+    const pid = router?.pid;
+    assert.ok(pid, 'the router runs');
+    process.kill(pid, 'SIGKILL');
+    await waitUntil('the router restarted', async () => router?.pid !== undefined && router.pid !== pid, 30_000);
+    await waitUntil('the restarted router serves', async () => (await viaRouter(platform, `nobody.${platform.appsDomain}`)).status === 404, 30_000);
+    // `npm start` on the same data directory while this platform runs: refused, nothing disturbed.
+    const second = await run(process.execPath, [join(ROOT, 'tools', 'platform', 'dist', 'main.js'), 'start'], {
+      env: { ...process.env, PAAS_DATA_DIR: platform.dataDir, PAAS_API_PORT: String(platform.controllerPort + 1) },
+      timeout: 60_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(second.code, 3, second.stderr);
+    assert.match(second.stderr, /already running/);
+    assert.equal((await api(platform, 'GET', '/v1/apps')).status, 200, 'the running platform is untouched');
   });
 });
 
