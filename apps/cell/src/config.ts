@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEnv } from '@paas/contracts';
 
 const schema = z.object({
   CELL_ID: z.string().regex(/^[a-z0-9-]{1,20}$/, { error: 'CELL_ID must be 1-20 characters of a-z, 0-9 and "-"' }),
@@ -29,12 +30,7 @@ export type CellConfig = ReturnType<typeof loadCellConfig>;
 
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
 export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid cell configuration:\n${lines.join('\n')}`);
-  }
-  const c = parsed.data;
+  const c = parseEnv(schema, env, 'cell');
   const [low, high] = c.CELL_PORT_RANGE.split('-').map(Number);
   return {
     id: c.CELL_ID,

@@ -1,4 +1,4 @@
-import { ROUTE_RESYNC_INTERVAL_MS } from '@paas/contracts';
+import { ROUTE_RESYNC_INTERVAL_MS, parseEnv } from '@paas/contracts';
 import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -39,12 +39,7 @@ export interface RouterConfig {
 
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
 export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid router configuration:\n${lines.join('\n')}`);
-  }
-  const c = parsed.data;
+  const c = parseEnv(schema, env, 'router');
   return {
     port: c.ROUTER_PORT,
     host: c.ROUTER_HOST,

@@ -5,3 +5,4 @@ export * from './instance';
 export * from './jobs';
 export * from './routes';
 export * from './redis-keys';
+export * from './env';

@@ -4,7 +4,8 @@
  * PAAS_ROUTER_PORT (8080), PAAS_REDIS_PORT (6380), PAAS_POSTGRES_PORT (5433), PAAS_CELLS (2).
  */
 import { resolve } from 'node:path';
-import { PlatformAlreadyRunning, cellNetworks, startPlatform } from './platform';
+import { readFileSync } from 'node:fs';
+import { PlatformAlreadyRunning, cellNetworksFromEnvFile, startPlatform } from './platform';
 
 const root = resolve(__dirname, '..', '..', '..');
 const env = process.env;
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     postgresPort: num('PAAS_POSTGRES_PORT', 5433),
     redisPrefix: 'paas',
     appsDomain: env.PAAS_APPS_DOMAIN ?? 'apps.localhost',
-    cells: cellNetworks('paas', num('PAAS_CELLS', 2), 244, 61000),
+    cells: cellNetworksFromEnvFile(readFileSync(resolve(root, 'infra', 'cell-network.env'), 'utf8'), 'paas', num('PAAS_CELLS', 2)),
     onEvent: (m: string) => console.log(`[platform] ${m}`),
   };
   console.log(`[platform] starting from ${dataDir} (logs in ${dataDir}/logs)`);

@@ -48,6 +48,24 @@ export interface RunningPlatform {
 
 export class PlatformAlreadyRunning extends Error {}
 
+/**
+ * Cell networks from an env file (`CELL_1_BRIDGE=...`, `CELL_1_SUBNET=...`, `CELL_1_PORT_RANGE=...`);
+ * cells the file does not describe get generated ones.
+ */
+export function cellNetworksFromEnvFile(text: string, tag: string, count: number): CellNetwork[] {
+  const values = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(\S+)\s*$/.exec(raw.replace(/#.*/, ''));
+    if (match) values.set(match[1], match[2]);
+  }
+  return cellNetworks(tag, count, 244, 61000).map((generated, i) => ({
+    ...generated,
+    bridge: values.get(`CELL_${i + 1}_BRIDGE`) ?? generated.bridge,
+    subnet: values.get(`CELL_${i + 1}_SUBNET`) ?? generated.subnet,
+    portRange: values.get(`CELL_${i + 1}_PORT_RANGE`) ?? generated.portRange,
+  }));
+}
+
 /** Cell networks that do not collide with another platform: distinct bridge, subnet, ports, chain. */
 export function cellNetworks(tag: string, count: number, subnetBase: number, portBase: number): CellNetwork[] {
   return Array.from({ length: count }, (_, i) => ({

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { chown, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,18 +69,21 @@ async function postgresIds(): Promise<[number, number]> {
   return [Number(uid), Number(gid)];
 }
 
+/** `key = value` lines of infra/postgres/postgresql.conf, as `-c key=value` options. */
+export function postgresSettings(confText: string): string[] {
+  const args: string[] = [];
+  for (const raw of confText.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    const match = /^([a-z_]+)\s*=\s*'?([^']*)'?$/.exec(line);
+    if (match) args.push('-c', `${match[1]}=${match[2]}`);
+  }
+  return args;
+}
+
 export function postgresProcess(rootDir: string, dataDir: string, port: number, onEvent: (m: string) => void): SupervisedProcess {
   const dir = join(dataDir, 'postgres');
-  const [cmd, args] = asPostgres(postgresBin('postgres'), [
-    '-D', join(dir, 'data'),
-    '-p', String(port),
-    '-k', dir,
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `config_file=${join(dir, 'data', 'postgresql.conf')}`,
-    '-c', 'shared_buffers=128MB',
-    '-c', 'log_min_messages=warning',
-  ]);
-  void rootDir;
+  const settings = postgresSettings(readFileSync(join(rootDir, 'infra', 'postgres', 'postgresql.conf'), 'utf8'));
+  const [cmd, args] = asPostgres(postgresBin('postgres'), ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, ...settings]);
   return new SupervisedProcess(
     { name: 'postgres', command: cmd, args, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, logFile: join(dataDir, 'logs', 'postgres.log'), restart: true, stopTimeoutMs: 30_000 },
     onEvent,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEnv } from '@paas/contracts';
 
 const schema = z.object({
   CONTROLLER_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
@@ -27,12 +28,7 @@ export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
 
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
 export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid controller configuration:\n${lines.join('\n')}`);
-  }
-  const c = parsed.data;
+  const c = parseEnv(schema, env, 'controller');
   return {
     port: c.CONTROLLER_PORT,
     host: c.CONTROLLER_HOST,
