@@ -19,6 +19,12 @@ export class DropletCache {
     return join(this.dir, dropletId);
   }
 
+  /** Removes an unpacked droplet (no instance of this cell uses it any more). */
+  async evict(dropletId: string): Promise<void> {
+    if (this.pending.has(dropletId)) return;
+    await rm(this.layerDir(dropletId), { recursive: true, force: true });
+  }
+
   fetch(dropletId: string, url: string): Promise<string> {
     let p = this.pending.get(dropletId);
     if (!p) {

@@ -159,8 +159,15 @@ export class InstanceManager {
     local.since = new Date().toISOString();
     await this.report(local);
     await this.runtime.destroy(local.containerId).catch(() => undefined);
-    // Crash recovery (restart with backoff) is the convergence loop's job; until then the record stays.
     this.instances.delete(local.job.instanceId);
+    await this.evictIfUnused(local.job.dropletId);
+    // Crash recovery (restart with backoff) is the convergence loop's job; until then the record stays.
+  }
+
+  /** Frees a droplet's unpacked layer once no instance on this cell runs it. */
+  private async evictIfUnused(dropletId: string): Promise<void> {
+    if ([...this.instances.values()].some((i) => i.job.dropletId === dropletId)) return;
+    await this.droplets.evict(dropletId).catch((error) => this.logger.warn({ err: error }, 'droplet-evict-failed'));
   }
 
   /** Stops an instance (routes first, then the container) and forgets it; safe for unknown ids. */
@@ -170,6 +177,7 @@ export class InstanceManager {
     if (local) await this.withdrawRoutes(local);
     await this.runtime.stop(local?.containerId ?? this.containerIdOf(instanceId), STOP_GRACE_MS);
     await forgetInstance(this.redis, this.keys, appId, instanceId);
+    if (local) await this.evictIfUnused(local.job.dropletId);
     this.logger.info({ instance: instanceId, reason }, 'instance-stopped');
   }
 

@@ -35,9 +35,12 @@ export class SupervisedProcess {
 
   start(): void {
     this.log ??= createWriteStream(this.spec.logFile, { flags: 'a' });
+    // Its own process group: a Ctrl-C in the terminal reaches only the runner, which then stops
+    // the components in order (cells before the Redis they report to).
     const child = spawn(this.spec.command, this.spec.args, {
       env: this.spec.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     this.child = child;
     child.stdout?.pipe(this.log, { end: false });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BlobstoreModule } from '../blobstore/blobstore.module';
 import { GitRepositoriesModule } from '../git/git-repositories.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
 import { AppsController } from './apps.controller';
@@ -6,7 +7,7 @@ import { AppsRepository } from './apps.repository';
 import { AppsService } from './apps.service';
 
 @Module({
-  imports: [GitRepositoriesModule, SchedulerModule],
+  imports: [GitRepositoriesModule, SchedulerModule, BlobstoreModule],
   controllers: [AppsController],
   providers: [AppsRepository, AppsService],
   exports: [AppsRepository, AppsService],

@@ -27,6 +27,11 @@ export class AppsRepository {
     return this.prisma.app.findMany({ orderBy: { name: 'asc' } });
   }
 
+  /** Ids of the app's builds: each names a source package and a droplet in the blobstore. */
+  async buildIds(appId: string): Promise<string[]> {
+    return (await this.prisma.build.findMany({ where: { appId }, select: { id: true } })).map((b) => b.id);
+  }
+
   async delete(id: string): Promise<void> {
     await this.prisma.app.deleteMany({ where: { id } });
   }

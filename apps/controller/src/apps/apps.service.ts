@@ -7,6 +7,7 @@ import { DomainException, ErrorCode } from '../common/domain.exception';
 import { GitRepositoriesService } from '../git/git-repositories.service';
 import { DeployerService } from '../scheduler/deployer.service';
 import { RedisService } from '../redis/redis.module';
+import { BlobstoreService } from '../blobstore/blobstore.service';
 import { AppsRepository, type AppRecord } from './apps.repository';
 
 export interface AppView {
@@ -31,6 +32,7 @@ export class AppsService {
     private readonly repos: GitRepositoriesService,
     private readonly deployer: DeployerService,
     private readonly redis: RedisService,
+    private readonly blobs: BlobstoreService,
   ) {}
 
   async create(name: string): Promise<AppView> {
@@ -67,7 +69,12 @@ export class AppsService {
     const gone = await this.deployer.waitGone(app.id, stopping.map((i) => i.instanceId));
     if (!gone) this.logger.warn({ app: name }, 'some instances did not confirm their stop in time');
     await this.deployer.forgetApp(app.id, app.name);
+    const builds = await this.apps.buildIds(app.id);
     await this.apps.delete(app.id);
+    for (const id of builds) {
+      await this.blobs.remove('packages', id);
+      await this.blobs.remove('droplets', id);
+    }
     await this.repos.remove(app.name);
     this.logger.info({ app: name, stopped: stopping.length }, 'app-deleted');
   }

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -155,6 +155,11 @@ describe('git push to live', () => {
     assert.equal(gone.headers.get(ROUTER_ERROR_HEADER), 'unknown-route');
     await waitUntil('containers stopped', async () => (await runcContainers(platform)).length === 0, 30_000);
     assert.equal((await api(platform, 'GET', '/v1/apps/hello')).status, 404);
+    assert.deepEqual(await readdir(join(platform.dataDir, 'blobstore', 'droplets')), [], 'its droplets are deleted');
+    for (const cell of ['cell-1', 'cell-2']) {
+      const unpacked = await readdir(join(platform.dataDir, 'cells', cell, 'droplets')).catch(() => []);
+      assert.deepEqual(unpacked, [], `${cell} freed the unpacked droplet`);
+    }
     const leftovers = (await hostLeftovers(platform.tag)).filter((l) => l.startsWith('netns') || l.includes('veth'));
     assert.deepEqual(leftovers, [], 'no network namespace of a deleted app remains');
   });
