@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import {
   ROUTE_TTL_MS,
   type ActualInstance,
+  type HealthCheck,
   type InstanceState,
   type RedisKeys,
   type StartInstanceJob,
@@ -13,7 +14,7 @@ import { forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint } 
 import { VCAP_GID, VCAP_UID, type ContainerHandle, type ContainerRuntime } from '@paas/runtime';
 import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
-import { portAnswers } from './health-check';
+import { httpAnswers2xx, portAnswers } from './health-check';
 
 const CONTAINER_PORT = 8080;
 const STOP_GRACE_MS = 10_000;
@@ -25,6 +26,7 @@ interface LocalInstance {
   handle?: ContainerHandle;
   since: string;
   reason?: string;
+  crashCount?: number;
 }
 
 /**
@@ -99,13 +101,15 @@ export class InstanceManager {
       application_id: job.appId,
       application_name: job.appName,
       name: job.appName,
-      uris: job.routes,
-      application_uris: job.routes,
+      uris: job.uris,
+      application_uris: job.uris,
       instance_index: job.index,
       instance_id: job.instanceId,
-      limits: { mem: job.memoryMb, disk: 1024, fds: 16384 },
-      process_type: 'web',
-      space_name: 'default',
+      limits: { mem: job.memoryMb, disk: job.diskMb, fds: 16384 },
+      process_type: job.processType,
+      space_name: job.spaceName,
+      space_id: job.spaceId,
+      organization_name: job.orgName,
     };
     return {
       HOME: '/home/vcap',
@@ -124,24 +128,39 @@ export class InstanceManager {
       MEMORY_LIMIT: `${job.memoryMb}m`,
       VCAP_APPLICATION: JSON.stringify(vcapApplication),
       VCAP_SERVICES: '{}',
-      ...job.env,
+      // The app's own variables, minus any that would override the platform's (the API refuses them too).
+      ...Object.fromEntries(Object.entries(job.env).filter(([k]) => !/^(PORT|INSTANCE_INDEX|MEMORY_LIMIT|VCAP_\w+|CF_\w+)$/.test(k))),
     };
   }
 
+  /** Polls the instance's health check until it passes, the container exits, or the timeout passes. */
   private async waitHealthy(local: LocalInstance): Promise<void> {
-    const deadline = Date.now() + this.config.startTimeoutMs;
+    const timeoutMs = local.job.healthCheck.timeoutS * 1000;
+    const deadline = Date.now() + timeoutMs;
     const port = local.handle?.hostPort;
     if (!port) throw new Error('the container got no host port');
     while (Date.now() < deadline) {
       if (!this.instances.has(local.job.instanceId)) return;
-      if (await portAnswers('127.0.0.1', port, 500)) return;
+      if (await this.healthy(local.job.healthCheck, port)) return;
       const status = await this.runtime.inspect(local.containerId);
       if (!status || status.state === 'stopped') {
         throw new Error(await this.exitReason(local, status?.oomKilled ?? false));
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`the app did not listen on $PORT (${CONTAINER_PORT}) within ${this.config.startTimeoutMs / 1000}s`);
+    const what = local.job.healthCheck.type === 'http' ? `answer 2xx on ${local.job.healthCheck.endpoint}` : `listen on $PORT (${CONTAINER_PORT})`;
+    throw new Error(`the app did not ${what} within ${timeoutMs / 1000}s`);
+  }
+
+  private async healthy(check: HealthCheck, hostPort: number): Promise<boolean> {
+    switch (check.type) {
+      case 'process':
+        return true; // running is healthy; an exit is noticed by the caller
+      case 'http':
+        return httpAnswers2xx('127.0.0.1', hostPort, check.endpoint ?? '/', 1_000);
+      case 'port':
+        return portAnswers('127.0.0.1', hostPort, 500);
+    }
   }
 
   private async exitReason(local: LocalInstance, oom: boolean): Promise<string> {
@@ -156,6 +175,7 @@ export class InstanceManager {
     await this.withdrawRoutes(local);
     local.state = 'CRASHED';
     local.reason = reason;
+    local.crashCount = (local.crashCount ?? 0) + 1;
     local.since = new Date().toISOString();
     await this.report(local);
     await this.runtime.destroy(local.containerId).catch(() => undefined);
@@ -224,24 +244,22 @@ export class InstanceManager {
     }
   }
 
+  /** Registers (or refreshes) the endpoint of a healthy instance; the routers bind it to the app's routes. */
   private async publishRoutes(local: LocalInstance): Promise<void> {
     if (!local.handle?.hostPort) return;
-    for (const host of local.job.routes) {
-      await registerEndpoint(this.redis, this.keys, {
-        host,
-        address: `${this.config.address}:${local.handle.hostPort}`,
-        instanceId: local.job.instanceId,
-        appId: local.job.appId,
-        cellId: this.config.id,
-        expiresAt: Date.now() + ROUTE_TTL_MS,
-      });
-    }
+    await registerEndpoint(this.redis, this.keys, {
+      instanceId: local.job.instanceId,
+      appId: local.job.appId,
+      processType: local.job.processType,
+      index: local.job.index,
+      address: `${this.config.address}:${local.handle.hostPort}`,
+      cellId: this.config.id,
+      expiresAt: Date.now() + ROUTE_TTL_MS,
+    });
   }
 
   private async withdrawRoutes(local: LocalInstance): Promise<void> {
-    for (const host of local.job.routes) {
-      await unregisterEndpoint(this.redis, this.keys, host, local.job.instanceId).catch(() => undefined);
-    }
+    await unregisterEndpoint(this.redis, this.keys, local.job.appId, local.job.processType, local.job.instanceId).catch(() => undefined);
   }
 
   private async report(local: LocalInstance): Promise<void> {
@@ -250,8 +268,10 @@ export class InstanceManager {
       appId: local.job.appId,
       appName: local.job.appName,
       releaseId: local.job.releaseId,
+      processType: local.job.processType,
       index: local.job.index,
       cellId: this.config.id,
+      crashCount: local.crashCount ?? 0,
       state: local.state,
       since: local.since,
       ...(local.handle?.hostPort ? { address: `${this.config.address}:${local.handle.hostPort}` } : {}),

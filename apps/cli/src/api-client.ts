@@ -4,11 +4,17 @@ export interface AppSummary {
   id: string;
   name: string;
   state: string;
-  instances: number;
-  memory_mb: number;
   url: string;
   git_url: string;
-  running_instances?: Array<{ index: number; state: string; cellId: string; address?: string; since: string; reason?: string }>;
+}
+
+export interface InstanceSummary {
+  index: number;
+  state: string;
+  cell_id: string;
+  address: string | null;
+  uptime_s: number;
+  last_crash_reason: string | null;
 }
 
 export class ApiError extends Error {
@@ -62,6 +68,10 @@ export class ApiClient {
 
   getApp(name: string): Promise<AppSummary> {
     return this.call('GET', `/v1/apps/${encodeURIComponent(name)}`);
+  }
+
+  instances(name: string): Promise<{ resources: InstanceSummary[] }> {
+    return this.call('GET', `/v1/apps/${encodeURIComponent(name)}/instances`);
   }
 
   createApp(name: string): Promise<AppSummary> {

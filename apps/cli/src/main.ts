@@ -39,7 +39,7 @@ export function buildProgram(): Command {
       out(resources, !!o.json, () =>
         resources.length === 0
           ? 'no apps yet: paas create NAME'
-          : ['name\tstate\tinstances\turl', ...resources.map((a) => `${a.name}\t${a.state}\t${a.instances}\t${a.url}`)].join('\n'),
+          : ['name\tstate\turl', ...resources.map((a) => `${a.name}\t${a.state}\t${a.url}`)].join('\n'),
       );
     });
 
@@ -48,12 +48,14 @@ export function buildProgram(): Command {
     .description('show an app and its instances')
     .option('--json', 'machine-readable output')
     .action(async (name: string, o: { json?: boolean }) => {
-      const app = await (await client()).getApp(name);
-      out(app, !!o.json, () =>
+      const api = await client();
+      const app = await api.getApp(name);
+      const { resources: instances } = await api.instances(name);
+      out({ ...app, instances }, !!o.json, () =>
         [
-          `${app.name}: ${app.state}, ${app.instances} instance(s) of ${app.memory_mb} MB`,
+          `${app.name}: ${app.state}`,
           `url: ${app.url}`,
-          ...(app.running_instances ?? []).map((i) => `  #${i.index} ${i.state} on ${i.cellId} since ${i.since}${i.reason ? ` (${i.reason})` : ''}`),
+          ...instances.map((i) => `  #${i.index} ${i.state} on ${i.cell_id}, up ${i.uptime_s}s${i.last_crash_reason ? ` (${i.last_crash_reason})` : ''}`),
         ].join('\n'),
       );
     });

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER } from './forwarding-headers';
 import type { RequestContext } from './request-context';
 import { routerErrors, sendRouterError, writeRawRouterError, type RouterError } from './router-error';
-import type { RouteTable } from './route-table';
+import type { Route, RouteTable } from './route-table';
 
 export interface BackendProxyOptions {
   table: RouteTable;
@@ -41,11 +41,12 @@ interface Attempt {
 const connectTimeoutError = () => Object.assign(new Error('connect timeout'), { code: 'ECONNTIMEOUT' });
 
 /**
- * Forwards requests and WebSocket upgrades to the live endpoints of a host, on http-proxy-3.
+ * Forwards requests and WebSocket upgrades to the live endpoints of a route, on http-proxy-3.
  *
- * Retries: a request goes to another endpoint (up to `maxAttempts` in all) only when no byte of
- * it can have reached the backend: the TCP connect failed or timed out, or a pooled keep-alive
- * connection was found dead before any body byte was sent on it (idempotent methods only). The
+ * Retries: a request goes to another endpoint (up to `maxAttempts` in all, possibly of another of
+ * the route's destinations) only when no byte of it can have reached the backend: the TCP connect
+ * failed or timed out, or a pooled keep-alive connection was found dead before any body byte was
+ * sent on it (idempotent methods only). The
  * request body is not read from the client until the backend connection is up, so a failed
  * connect leaves it intact for the next try. WebSocket upgrades get one try.
  */
@@ -94,8 +95,9 @@ export class BackendProxy {
     this.proxy.on('econnreset', () => undefined);
   }
 
-  /** Proxies an HTTP request to a live endpoint of `host` (the caller checked there is one). */
-  web(req: http.IncomingMessage, res: http.ServerResponse, host: string, ctx: RequestContext): void {
+  /** Proxies an HTTP request to a live endpoint of `route` (the caller checked there is one). */
+  web(req: http.IncomingMessage, res: http.ServerResponse, route: Route, ctx: RequestContext): void {
+    const { host } = route;
     this.contexts.set(req, ctx);
     const tried = new Set<string>();
     const fail = (error: RouterError) => {
@@ -104,7 +106,7 @@ export class BackendProxy {
     };
 
     const tryNext = (): void => {
-      const endpoint = this.options.table.pick(host, tried);
+      const endpoint = this.options.table.pick(route, tried);
       if (!endpoint) return fail(routerErrors.backendUnreachable(host, ctx.attempts));
       tried.add(endpoint.instanceId);
       ctx.attempts += 1;
@@ -147,7 +149,7 @@ export class BackendProxy {
           { event: 'backend-attempt-failed', host, backend: endpoint.address, code, attempt: ctx.attempts, retriable, requestId: ctx.requestId },
           'backend attempt failed',
         );
-        if (!attempt.connected) this.options.table.markFailed(host, endpoint.instanceId);
+        if (!attempt.connected) this.options.table.markFailed(endpoint.instanceId);
         if (retriable && ctx.attempts < this.maxAttempts) return tryNext();
         if (attempt.timedOut) return fail(routerErrors.backendTimeout(host, this.options.backendTimeoutMs));
         fail(routerErrors.backendUnreachable(host, ctx.attempts));
@@ -156,9 +158,10 @@ export class BackendProxy {
     tryNext();
   }
 
-  /** Proxies a WebSocket upgrade to a live endpoint of `host`; one try, 502 on the raw socket if it fails. */
-  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, host: string, ctx: RequestContext): void {
-    const endpoint = this.options.table.pick(host);
+  /** Proxies a WebSocket upgrade to a live endpoint of `route`; one try, 502 on the raw socket if it fails. */
+  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, route: Route, ctx: RequestContext): void {
+    const { host } = route;
+    const endpoint = this.options.table.pick(route);
     if (!endpoint) {
       ctx.routerError = routerErrors.backendUnreachable(host, 0).code;
       writeRawRouterError(socket, req.headers, routerErrors.backendUnreachable(host, 0));

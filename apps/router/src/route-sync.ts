@@ -1,5 +1,15 @@
-import { normalizeHost, routeChangeSchema, routeEndpointSchema, type RedisKeys, type RouteEndpoint } from '@paas/contracts';
-import { Redis } from 'ioredis';
+import {
+  endpointSchema,
+  endpointSetKey,
+  normalizeHost,
+  routeChangeSchema,
+  routeEntrySchema,
+  type Endpoint,
+  type RedisKeys,
+  type RouteEntry,
+} from '@paas/contracts';
+import { Redis, type ChainableCommander } from 'ioredis';
+import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { RouteTable } from './route-table';
 
@@ -11,26 +21,52 @@ export interface RouteSyncOptions {
   resyncIntervalMs: number;
 }
 
-/** Hosts read per pipeline during a full sync, so a huge table never becomes one huge reply. */
+/** Hashes read per pipeline during a full sync, so a huge table never becomes one huge reply. */
 const SYNC_CHUNK = 500;
 
+/** Ordering-guard keys of the two kinds of table entries. */
+const hostSeqKey = (host: string) => `host:${host}`;
+const endpointsSeqKey = (setKey: string) => `endpoints:${setKey}`;
+
+/** Inverse of endpointSetKey: `${appId}/${processType}` (a process type has no '/'). */
+function parseEndpointSetKey(key: string): { appId: string; processType: string } | undefined {
+  const slash = key.lastIndexOf('/');
+  if (slash <= 0 || slash === key.length - 1) return undefined;
+  return { appId: key.slice(0, slash), processType: key.slice(slash + 1) };
+}
+
+/** Parses and validates one hash value; undefined when it is not valid JSON or not valid. */
+function parseJson<T>(raw: string, schema: z.ZodType<T>): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Keeps a RouteTable in step with the route table in Redis: a full snapshot on every (re)connect
- * and every `resyncIntervalMs`, plus a reload of one host per message on the change channel.
- * While Redis is unreachable the table is left as it was (the router keeps serving it); ioredis
- * reconnects by itself and the 'ready' of either connection triggers a full resync.
+ * Keeps a RouteTable in step with the two-level route table in Redis (hosts' routes written by
+ * the controller, endpoint sets written by cells): a full snapshot on every (re)connect and every
+ * `resyncIntervalMs`, plus a reload of one host's routes or one endpoint set per message on the
+ * change channel. While Redis is unreachable the table is left as it was (the router keeps
+ * serving it); ioredis reconnects by itself and the 'ready' of either connection triggers a full
+ * resync.
  *
  * Ordering: every read is stamped with a sequence number when it is sent; one connection answers
- * in order, and a host is only overwritten by a read sent after the one it came from, so a slow
- * full sync never undoes a newer single-host reload. Call `start` once, then `stop` once.
+ * in order, and an entry (a host, an endpoint set) is only overwritten by a read sent after the
+ * one it came from, so a slow full sync never undoes a newer per-key reload. Call `start` once,
+ * then `stop` once.
  */
 export class RouteSync {
   private readonly command: Redis;
   private readonly subscriber: Redis;
   private readonly log: Logger;
   private seq = 0;
-  /** Sequence number of the read each host's current entry came from. */
-  private readonly hostSeq = new Map<string, number>();
+  /** Sequence number of the read each table entry (hostSeqKey / endpointsSeqKey) came from. */
+  private readonly keySeq = new Map<string, number>();
+  /** Change-message reloads in flight, per table entry. */
+  private readonly reloads = new Map<string, { again: boolean }>();
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private timer: NodeJS.Timeout | undefined;
@@ -133,38 +169,74 @@ export class RouteSync {
     return this.syncing;
   }
 
+  /**
+   * Reads both levels of the table: the host and endpoint-set indexes in one round trip, then
+   * every host's routes and every set's endpoints, SYNC_CHUNK keys per pipeline.
+   */
   private async fullSync(): Promise<void> {
     if (this.command.status !== 'ready') return;
     const { keys, table } = this.options;
     const started = Date.now();
     try {
       const snapshotSeq = ++this.seq;
-      const members = new Set((await this.command.smembers(keys.routeHosts)).map(normalizeHost));
-      const hosts = [...members];
-      for (let i = 0; i < hosts.length; i += SYNC_CHUNK) {
-        const chunk = hosts.slice(i, i + SYNC_CHUNK);
-        const chunkSeq = ++this.seq;
-        const pipeline = this.command.pipeline();
-        for (const host of chunk) pipeline.hgetall(keys.routeEndpoints(host));
-        const replies = (await pipeline.exec()) ?? [];
-        chunk.forEach((host, j) => {
-          const [err, hash] = replies[j] ?? [new Error('no reply')];
-          if (err) throw err;
-          this.apply(host, chunkSeq, this.parseEndpoints(host, hash as Record<string, string>));
-        });
-      }
-      // Hosts gone from the set are forgotten, unless a change message reloaded them meanwhile.
+      const indexes = (await this.command.pipeline().smembers(keys.routeHosts).smembers(keys.endpointSets).exec()) ?? [];
+      const [hostsErr, rawHosts] = indexes[0] ?? [new Error('no reply')];
+      const [setsErr, rawSets] = indexes[1] ?? [new Error('no reply')];
+      if (hostsErr || setsErr) throw hostsErr ?? setsErr;
+      const hosts = rawHosts as string[];
+      const sets = (rawSets as string[]).flatMap((key) => {
+        const parsed = parseEndpointSetKey(key);
+        if (!parsed) this.log.warn({ event: 'endpoint-set-key-invalid', key: key.slice(0, 200) }, 'skipping a malformed endpoint set key');
+        return parsed ? [parsed] : [];
+      });
+
+      // Endpoints first, so a route present at the snapshot never shows up before its endpoints.
+      await this.readChunked(sets, (pipeline, s) => pipeline.hgetall(keys.endpoints(s.appId, s.processType)), (s, seq, hash) =>
+        this.applyEndpoints(s.appId, s.processType, seq, hash),
+      );
+      await this.readChunked(hosts, (pipeline, host) => pipeline.hgetall(keys.hostRoutes(host)), (host, seq, hash) => this.applyHost(host, seq, hash));
+
+      // What is gone from the indexes is forgotten, unless a change message reloaded it meanwhile.
+      const indexed = new Set([
+        ...hosts.map((h) => hostSeqKey(normalizeHost(h))),
+        ...sets.map((s) => endpointsSeqKey(endpointSetKey(s.appId, s.processType))),
+      ]);
       for (const host of table.hostNames()) {
-        if (!members.has(host) && (this.hostSeq.get(host) ?? 0) < snapshotSeq) {
-          table.removeHost(host);
-          this.hostSeq.delete(host);
-        }
+        if (!indexed.has(hostSeqKey(host)) && this.seqOf(hostSeqKey(host)) < snapshotSeq) table.removeHost(host);
       }
+      for (const setKey of table.endpointSetKeys()) {
+        if (!indexed.has(endpointsSeqKey(setKey)) && this.seqOf(endpointsSeqKey(setKey)) < snapshotSeq) table.removeEndpointSet(setKey);
+      }
+      // Sequence numbers of entries gone before this snapshot are no longer needed.
+      for (const [seqKey, seq] of this.keySeq) if (seq < snapshotSeq && !indexed.has(seqKey)) this.keySeq.delete(seqKey);
       this.lastSyncAt = Date.now();
       this.resolveFirstSync();
-      this.log.debug({ event: 'route-table-synced', hosts: table.size, durationMs: Date.now() - started }, 'route table synced');
+      this.log.debug(
+        { event: 'route-table-synced', hosts: table.size, endpointSets: sets.length, durationMs: Date.now() - started },
+        'route table synced',
+      );
     } catch (err) {
       this.log.warn({ event: 'route-sync-failed', err }, 'full route sync failed: serving the last known table');
+    }
+  }
+
+  /** Sends one HGETALL per item, SYNC_CHUNK per pipeline, each chunk stamped when sent. */
+  private async readChunked<T>(
+    items: readonly T[],
+    queue: (pipeline: ChainableCommander, item: T) => void,
+    apply: (item: T, seq: number, hash: Record<string, string>) => void,
+  ): Promise<void> {
+    for (let i = 0; i < items.length; i += SYNC_CHUNK) {
+      const chunk = items.slice(i, i + SYNC_CHUNK);
+      const chunkSeq = ++this.seq;
+      const pipeline = this.command.pipeline();
+      for (const item of chunk) queue(pipeline, item);
+      const replies = (await pipeline.exec()) ?? [];
+      chunk.forEach((item, j) => {
+        const [err, hash] = replies[j] ?? [new Error('no reply')];
+        if (err) throw err;
+        apply(item, chunkSeq, hash as Record<string, string>);
+      });
     }
   }
 
@@ -180,54 +252,82 @@ export class RouteSync {
       this.log.warn({ event: 'route-change-invalid', message: message.slice(0, 200) }, 'ignoring a malformed route change message');
       return;
     }
-    void this.reloadHost(normalizeHost(change.data.host));
-  }
-
-  private async reloadHost(host: string): Promise<void> {
     const { keys } = this.options;
-    const seq = ++this.seq;
-    try {
-      const replies = (await this.command.pipeline().sismember(keys.routeHosts, host).hgetall(keys.routeEndpoints(host)).exec()) ?? [];
-      const [memberErr, isMember] = replies[0] ?? [new Error('no reply')];
-      const [hashErr, hash] = replies[1] ?? [new Error('no reply')];
-      if (memberErr || hashErr) throw memberErr ?? hashErr;
-      const endpoints = this.parseEndpoints(host, hash as Record<string, string>);
-      if (endpoints.length === 0 && isMember !== 1) {
-        // A host nobody registers any more: 404 again rather than 503.
-        if ((this.hostSeq.get(host) ?? 0) <= seq) {
-          this.options.table.removeHost(host);
-          this.hostSeq.set(host, seq);
-        }
-      } else {
-        this.apply(host, seq, endpoints);
-      }
-      this.log.debug({ event: 'route-host-reloaded', host, endpoints: endpoints.length }, 'route reloaded');
-    } catch (err) {
-      // The next full sync (on reconnect or on the timer) catches up.
-      this.log.warn({ event: 'route-reload-failed', host, err }, 'could not reload a route: serving the last known endpoints');
+    const data = change.data;
+    if (data.kind === 'host') {
+      this.reload(hostSeqKey(normalizeHost(data.host)), keys.hostRoutes(data.host), (seq, hash) => this.applyHost(data.host, seq, hash));
+    } else {
+      this.reload(endpointsSeqKey(endpointSetKey(data.appId, data.processType)), keys.endpoints(data.appId, data.processType), (seq, hash) =>
+        this.applyEndpoints(data.appId, data.processType, seq, hash),
+      );
     }
   }
 
-  private apply(host: string, seq: number, endpoints: RouteEndpoint[]): void {
-    if ((this.hostSeq.get(host) ?? 0) > seq) return;
-    this.hostSeq.set(host, seq);
-    this.options.table.replaceHost(host, endpoints);
-  }
-
-  /** Validates each entry of a host's hash; invalid ones are logged and skipped, never fatal. */
-  private parseEndpoints(host: string, hash: Record<string, string> | null): RouteEndpoint[] {
-    const endpoints: RouteEndpoint[] = [];
-    for (const [instanceId, raw] of Object.entries(hash ?? {})) {
-      let parsed;
+  /**
+   * Re-reads one hash after a change message. Messages for a key whose read is in flight are
+   * coalesced into one more read after it (that read may have been sent before the change).
+   */
+  private reload(seqKey: string, redisKey: string, apply: (seq: number, hash: Record<string, string>) => void): void {
+    const pending = this.reloads.get(seqKey);
+    if (pending) {
+      pending.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.reloads.set(seqKey, state);
+    void (async () => {
       try {
-        parsed = routeEndpointSchema.safeParse(JSON.parse(raw));
-      } catch {
-        parsed = undefined;
+        for (let round = 0; round < 100 && !this.stopped; round++) {
+          state.again = false;
+          const seq = ++this.seq;
+          const hash = await this.command.hgetall(redisKey);
+          apply(seq, hash);
+          this.log.debug({ event: 'route-key-reloaded', key: seqKey }, 'route table entry reloaded');
+          if (!state.again) break;
+        }
+      } catch (err) {
+        // The next full sync (on reconnect or on the timer) catches up.
+        if (!this.stopped) this.log.warn({ event: 'route-reload-failed', key: seqKey, err }, 'could not reload a route table entry: serving the last known one');
+      } finally {
+        this.reloads.delete(seqKey);
+        // Still changing after many rounds: start afresh rather than loop here forever.
+        if (state.again && !this.stopped) setImmediate(() => this.reload(seqKey, redisKey, apply));
       }
-      if (parsed?.success) endpoints.push(parsed.data);
-      else this.log.warn({ event: 'route-endpoint-invalid', host, instanceId }, 'skipping an invalid route endpoint');
+    })();
+  }
+
+  private seqOf(seqKey: string): number {
+    return this.keySeq.get(seqKey) ?? 0;
+  }
+
+  /** Applies a read of `seqKey` unless a read sent later has been applied already. */
+  private isCurrent(seqKey: string, seq: number): boolean {
+    if (this.seqOf(seqKey) > seq) return false;
+    this.keySeq.set(seqKey, seq);
+    return true;
+  }
+
+  /** `host` as it names the Redis key; the table normalises it. */
+  private applyHost(host: string, seq: number, hash: Record<string, string> | null): void {
+    if (!this.isCurrent(hostSeqKey(normalizeHost(host)), seq)) return;
+    const entries: RouteEntry[] = [];
+    for (const [path, raw] of Object.entries(hash ?? {})) {
+      const parsed = parseJson(raw, routeEntrySchema);
+      if (parsed) entries.push(parsed);
+      else this.log.warn({ event: 'route-entry-invalid', host, path }, 'skipping an invalid route entry');
     }
-    return endpoints;
+    this.options.table.replaceHost(host, entries);
+  }
+
+  private applyEndpoints(appId: string, processType: string, seq: number, hash: Record<string, string> | null): void {
+    if (!this.isCurrent(endpointsSeqKey(endpointSetKey(appId, processType)), seq)) return;
+    const endpoints: Endpoint[] = [];
+    for (const [instanceId, raw] of Object.entries(hash ?? {})) {
+      const parsed = parseJson(raw, endpointSchema);
+      if (parsed && parsed.appId === appId && parsed.processType === processType) endpoints.push(parsed);
+      else this.log.warn({ event: 'route-endpoint-invalid', appId, processType, instanceId }, 'skipping an invalid endpoint');
+    }
+    this.options.table.replaceEndpoints(appId, processType, endpoints);
   }
 
   private onConnectionError(connection: string, err: Error): void {

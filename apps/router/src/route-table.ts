@@ -1,60 +1,97 @@
-import { normalizeHost, type RouteEndpoint } from '@paas/contracts';
+import {
+  endpointSetKey,
+  normalizeHost,
+  pathMatches,
+  type Endpoint,
+  type RouteDestinationEntry,
+  type RouteEntry,
+} from '@paas/contracts';
+import { RouteBalancer, type DestinationCandidates } from './route-balancer';
 
 /** Milliseconds since the epoch; injected so tests can move time without sleeping. */
 export type Clock = () => number;
 
+/** One route of a host as the table holds it. Handed out by `lookup`, passed back to `pick`. */
+export interface Route {
+  readonly routeId: string;
+  /** Normalised host. */
+  readonly host: string;
+  /** '' for the whole host, else a prefix like '/api'. */
+  readonly path: string;
+  readonly destinations: readonly RouteDestinationEntry[];
+  /** Weighted round-robin state; carried over when the host is reloaded. */
+  readonly balancer: RouteBalancer;
+}
+
 /**
- * What the table knows about a host: `unknown` (no route at all: 404), `no-live-endpoint`
- * (the route exists but every endpoint is gone or expired: 503) or the live endpoints.
+ * What the table says about a request:
+ * - `unknown`: no route for the host (404);
+ * - `no-matching-path`: the host has routes, none matching the path (404);
+ * - `no-destination`: the route is bound to no app (404);
+ * - `no-live-endpoint`: no destination has a live (unexpired) endpoint (503);
+ * - `live`: the route to `pick` from.
  */
 export type RouteLookup =
   | { kind: 'unknown' }
-  | { kind: 'no-live-endpoint' }
-  | { kind: 'live'; endpoints: readonly RouteEndpoint[] };
-
-interface HostEntry {
-  endpoints: readonly RouteEndpoint[];
-  /** Round-robin cursor. */
-  next: number;
-  /** instanceId -> epoch ms until which a failed endpoint is passed over. */
-  failedUntil: Map<string, number>;
-}
+  | { kind: 'no-matching-path' }
+  | { kind: 'no-destination'; route: Route }
+  | { kind: 'no-live-endpoint'; route: Route }
+  | { kind: 'live'; route: Route };
 
 /** How long an endpoint that refused a connection is passed over (gorouter does the same). */
 export const FAILED_ENDPOINT_COOLDOWN_MS = 10_000;
 
+/** '' and '/' both mean the whole host; a trailing slash is dropped ('/api/' is '/api'). */
+function normalizeRoutePath(path: string): string {
+  return path.trim().replace(/\/+$/, '');
+}
+
+/** Stable order within an endpoint set, so round-robin does not depend on Redis hash order. */
+function byIndex(a: Endpoint, b: Endpoint): number {
+  return a.index - b.index || (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0);
+}
+
 /**
- * The router's in-memory route table: host -> endpoints, as last read from Redis. Hosts are
- * normalised (lowercase, no port, no trailing dot) on every way in. Endpoints past their
- * `expiresAt` stay stored until the next reload but are never handed out. Synchronous and
- * single-threaded: every method is safe to call at any time, in any order.
+ * The router's in-memory route table, as last read from Redis, in two levels like Cloud
+ * Foundry's: routes (host + path -> destinations, i.e. app and process type, with weights) and
+ * the endpoints of each (app, process type). Hosts are normalised (lowercase, no port, no
+ * trailing dot) on every way in. Endpoints past their `expiresAt` stay stored until the next
+ * reload but are never handed out. Synchronous and single-threaded: every method is safe to
+ * call at any time, in any order.
  */
 export class RouteTable {
-  private readonly hosts = new Map<string, HostEntry>();
+  /** host -> its routes, longest path first. */
+  private readonly hosts = new Map<string, readonly Route[]>();
+  /** endpointSetKey(appId, processType) -> endpoints, ordered by index. */
+  private readonly endpointSets = new Map<string, readonly Endpoint[]>();
+  /** instanceId -> epoch ms until which an endpoint that failed is passed over. */
+  private readonly failedUntil = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock = Date.now,
     private readonly failureCooldownMs = FAILED_ENDPOINT_COOLDOWN_MS,
   ) {}
 
-  /** Replaces all endpoints of one host; an empty list keeps the host known (503, not 404). */
-  replaceHost(host: string, endpoints: readonly RouteEndpoint[]): void {
-    const key = normalizeHost(host);
-    const previous = this.hosts.get(key);
-    const failedUntil = new Map<string, number>();
-    for (const e of endpoints) {
-      const until = previous?.failedUntil.get(e.instanceId);
-      if (until !== undefined) failedUntil.set(e.instanceId, until);
-    }
-    this.hosts.set(key, { endpoints: [...endpoints], next: previous?.next ?? 0, failedUntil });
-  }
-
   /**
-   * Records that an endpoint could not be reached: `pick` passes it over for the cooldown,
-   * unless every other endpoint is failing too.
+   * Replaces every route of one host; an empty list forgets the host (404 again). A route that
+   * keeps its path keeps its balancing position for the destinations it still has.
    */
-  markFailed(host: string, instanceId: string): void {
-    this.hosts.get(normalizeHost(host))?.failedUntil.set(instanceId, this.clock() + this.failureCooldownMs);
+  replaceHost(host: string, entries: readonly RouteEntry[]): void {
+    const key = normalizeHost(host);
+    if (entries.length === 0) {
+      this.hosts.delete(key);
+      return;
+    }
+    const previous = new Map((this.hosts.get(key) ?? []).map((r) => [r.path, r]));
+    const byPath = new Map<string, Route>();
+    for (const entry of entries) {
+      const path = normalizeRoutePath(entry.path);
+      const balancer = previous.get(path)?.balancer ?? new RouteBalancer();
+      balancer.retain(new Set(entry.destinations.map((d) => d.id)));
+      byPath.set(path, { routeId: entry.routeId, host: key, path, destinations: [...entry.destinations], balancer });
+    }
+    // Longest path first: the first match is the longest prefix.
+    this.hosts.set(key, [...byPath.values()].sort((a, b) => b.path.length - a.path.length));
   }
 
   /** Forgets a host entirely: requests for it get 404 again. */
@@ -62,38 +99,88 @@ export class RouteTable {
     this.hosts.delete(normalizeHost(host));
   }
 
+  /** Replaces the endpoints of one app's process type; an empty list forgets the set. */
+  replaceEndpoints(appId: string, processType: string, endpoints: readonly Endpoint[]): void {
+    const key = endpointSetKey(appId, processType);
+    const kept = new Set(endpoints.map((e) => e.instanceId));
+    for (const e of this.endpointSets.get(key) ?? []) if (!kept.has(e.instanceId)) this.failedUntil.delete(e.instanceId);
+    if (endpoints.length === 0) this.endpointSets.delete(key);
+    else this.endpointSets.set(key, [...endpoints].sort(byIndex));
+  }
+
+  /** Forgets one endpoint set by its `endpointSetKey`. */
+  removeEndpointSet(setKey: string): void {
+    for (const e of this.endpointSets.get(setKey) ?? []) this.failedUntil.delete(e.instanceId);
+    this.endpointSets.delete(setKey);
+  }
+
+  /**
+   * Records that an endpoint could not be reached: `pick` passes it over for the cooldown,
+   * unless every other endpoint of the route is failing too.
+   */
+  markFailed(instanceId: string): void {
+    this.failedUntil.set(instanceId, this.clock() + this.failureCooldownMs);
+  }
+
   hostNames(): string[] {
     return [...this.hosts.keys()];
   }
 
+  endpointSetKeys(): string[] {
+    return [...this.endpointSets.keys()];
+  }
+
+  /** Number of hosts with routes. */
   get size(): number {
     return this.hosts.size;
   }
 
-  lookup(host: string): RouteLookup {
-    const entry = this.hosts.get(normalizeHost(host));
-    if (!entry) return { kind: 'unknown' };
+  /**
+   * The route for a request: exact host, then the longest route path matching `requestPath` on
+   * whole segments ('/api' matches '/api', '/api/x' and '/api?q', not '/apix'; '' matches all).
+   */
+  lookup(host: string, requestPath: string): RouteLookup {
+    const routes = this.hosts.get(normalizeHost(host));
+    if (!routes) return { kind: 'unknown' };
+    const route = routes.find((r) => pathMatches(r.path, requestPath));
+    if (!route) return { kind: 'no-matching-path' };
+    if (route.destinations.length === 0) return { kind: 'no-destination', route };
     const now = this.clock();
-    const live = entry.endpoints.filter((e) => e.expiresAt > now);
-    return live.length === 0 ? { kind: 'no-live-endpoint' } : { kind: 'live', endpoints: live };
+    const live = route.destinations.some((d) => this.endpointsOf(d).some((e) => e.expiresAt > now));
+    return live ? { kind: 'live', route } : { kind: 'no-live-endpoint', route };
   }
 
   /**
-   * The next live endpoint of `host` in round-robin order, skipping the instance ids in
-   * `exclude` (those a retry already tried) and, while others are healthy, recently failed ones;
-   * undefined when none is left. Retries (a non-empty `exclude`) do not move the cursor, so a
-   * failing endpoint does not skew the rotation of the others.
+   * The next endpoint of `route`: a destination in proportion to its weight (missing weight: 1)
+   * among those with a usable endpoint, then round-robin within it. Skips the instance ids in
+   * `exclude` (those a retry already tried), expired endpoints, and, while any other endpoint of
+   * the route is healthy, recently failed ones; undefined when none is left. Retries (a
+   * non-empty `exclude`) move neither the weights nor the cursors.
    */
-  pick(host: string, exclude: ReadonlySet<string> = new Set()): RouteEndpoint | undefined {
-    const entry = this.hosts.get(normalizeHost(host));
-    if (!entry) return undefined;
+  pick(route: Route, exclude: ReadonlySet<string> = new Set()): Endpoint | undefined {
     const now = this.clock();
-    const live = entry.endpoints.filter((e) => e.expiresAt > now && !exclude.has(e.instanceId));
-    const healthy = live.filter((e) => (entry.failedUntil.get(e.instanceId) ?? 0) <= now);
-    const candidates = healthy.length > 0 ? healthy : live;
-    if (candidates.length === 0) return undefined;
-    const chosen = candidates[entry.next % candidates.length];
-    if (exclude.size === 0) entry.next = (entry.next + 1) % Number.MAX_SAFE_INTEGER;
-    return chosen;
+    const live: DestinationCandidates[] = [];
+    const healthy: DestinationCandidates[] = [];
+    for (const destination of route.destinations) {
+      const endpoints = this.endpointsOf(destination).filter((e) => e.expiresAt > now && !exclude.has(e.instanceId));
+      if (endpoints.length === 0) continue;
+      const weight = destination.weight ?? 1;
+      live.push({ id: destination.id, weight, endpoints });
+      const ok = endpoints.filter((e) => !this.isFailing(e.instanceId, now));
+      if (ok.length > 0) healthy.push({ id: destination.id, weight, endpoints: ok });
+    }
+    return route.balancer.pick(healthy.length > 0 ? healthy : live, exclude.size === 0);
+  }
+
+  private endpointsOf(destination: RouteDestinationEntry): readonly Endpoint[] {
+    return this.endpointSets.get(endpointSetKey(destination.appId, destination.processType)) ?? [];
+  }
+
+  private isFailing(instanceId: string, now: number): boolean {
+    const until = this.failedUntil.get(instanceId);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.failedUntil.delete(instanceId);
+    return false;
   }
 }

@@ -8,6 +8,7 @@ export const RouterErrorCode = {
   BadHost: 'bad-host',
   BadRequest: 'bad-request',
   UnknownRoute: 'unknown-route',
+  RouteHasNoDestination: 'route-has-no-destination',
   NoHealthyInstance: 'no-healthy-instance',
   BackendUnreachable: 'backend-unreachable',
   BackendTimeout: 'backend-timeout',
@@ -29,6 +30,7 @@ export function statusOf(code: RouterErrorCode): number {
     case RouterErrorCode.BadRequest:
       return 400;
     case RouterErrorCode.UnknownRoute:
+    case RouterErrorCode.RouteHasNoDestination:
       return 404;
     case RouterErrorCode.BackendUnreachable:
       return 502;
@@ -44,6 +46,14 @@ export function statusOf(code: RouterErrorCode): number {
 
 const MAX_HOST_IN_MESSAGE = 255;
 const shown = (host: string) => (host.length > MAX_HOST_IN_MESSAGE ? `${host.slice(0, MAX_HOST_IN_MESSAGE)}…` : host);
+const MAX_PATH_IN_MESSAGE = 200;
+/** A request path as shown in a message: no query string, bounded length. */
+const shownPath = (path: string) => {
+  const bare = path.split('?')[0] ?? path;
+  return bare.length > MAX_PATH_IN_MESSAGE ? `${bare.slice(0, MAX_PATH_IN_MESSAGE)}…` : bare;
+};
+/** A route as users write it: host, or host/path. */
+const routeName = (host: string, path: string) => `${shown(host)}${shownPath(path)}`;
 
 /** Builders of each error, each message saying what went wrong and what to do about it. */
 export const routerErrors = {
@@ -59,9 +69,17 @@ export const routerErrors = {
     code: RouterErrorCode.UnknownRoute,
     message: `no app is bound to host ${shown(host)}: push an app named ${shown(host.split('.')[0] ?? host)} or map a route to it`,
   }),
-  noHealthyInstance: (host: string): RouterError => ({
+  unknownPath: (host: string, path: string): RouterError => ({
+    code: RouterErrorCode.UnknownRoute,
+    message: `no route of host ${shown(host)} matches path ${shownPath(path)}: map a route for that path (or for the whole host) to an app`,
+  }),
+  routeHasNoDestination: (host: string, path: string): RouterError => ({
+    code: RouterErrorCode.RouteHasNoDestination,
+    message: `route ${routeName(host, path)} is not bound to any app: map it to an app with the route-binding API`,
+  }),
+  noHealthyInstance: (host: string, path = ''): RouterError => ({
     code: RouterErrorCode.NoHealthyInstance,
-    message: `host ${shown(host)} has no running instance: start or scale up the app bound to it, and check its logs if it keeps crashing`,
+    message: `${path ? `route ${routeName(host, path)}` : `host ${shown(host)}`} has no running instance: start or scale up the app bound to it, and check its logs if it keeps crashing`,
   }),
   backendUnreachable: (host: string, attempts: number): RouterError => ({
     code: RouterErrorCode.BackendUnreachable,

@@ -2,7 +2,8 @@
  * The router against a real redis-server (started here on a free port, with a unique key prefix)
  * and real HTTP backends on 127.0.0.1. No fixed sleeps: every wait polls with a deadline.
  */
-import { redisKeys, ROUTER_ERROR_HEADER, type RouteEndpoint } from '@paas/contracts';
+import { redisKeys, ROUTER_ERROR_HEADER, type Endpoint, type RouteEntry } from '@paas/contracts';
+import { registerEndpoint, unregisterEndpoint, writeHostRoutes } from '@paas/redis';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -86,14 +88,18 @@ interface Backend {
   port: number;
   address: string;
   seen: http.IncomingHttpHeaders[];
+  /** Request targets (path and query) it received. */
+  paths: string[];
   close(): Promise<void>;
 }
 
-/** A tiny app: answers `hello from <name>` and records the headers it saw. */
+/** A tiny app: answers `hello from <name>` and records the headers and paths it saw. */
 async function startBackend(name: string): Promise<Backend> {
   const seen: http.IncomingHttpHeaders[] = [];
+  const paths: string[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.headers);
+    paths.push(req.url ?? '');
     const body = createHash('sha256');
     let length = 0;
     req.on('data', (c: Buffer) => {
@@ -109,6 +115,7 @@ async function startBackend(name: string): Promise<Backend> {
     port,
     address: `127.0.0.1:${port}`,
     seen,
+    paths,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -154,6 +161,7 @@ async function startWsEchoBackend(): Promise<Backend> {
     port,
     address: `127.0.0.1:${port}`,
     seen,
+    paths: [],
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -195,27 +203,41 @@ describe('router against a real redis', () => {
   let redis: Redis;
   let router: RunningRouter | undefined;
 
-  const endpoint = (host: string, backend: { address: string }, instanceId: string, ttlMs = 60_000): RouteEndpoint => ({
-    host,
-    address: backend.address,
+  /** The app bound to a host by `serve` (one app per test host). */
+  const appOf = (host: string) => `app-${host}`;
+  let nextIndex = 0;
+
+  /** An instance's endpoint as a cell registers it (process type web, alive for `ttlMs`). */
+  const instance = (appId: string, backend: { address: string }, instanceId: string, ttlMs = 60_000): Endpoint => ({
     instanceId,
-    appId: `app-${host}`,
+    appId,
+    processType: 'web',
+    index: nextIndex++,
+    address: backend.address,
     cellId: 'cell-test',
     expiresAt: Date.now() + ttlMs,
   });
 
-  /** Registers endpoints the way a cell does: HSET + SADD, then a change message. */
-  async function register(...endpoints: RouteEndpoint[]): Promise<void> {
-    for (const e of endpoints) {
-      await redis.hset(keys.routeEndpoints(e.host), e.instanceId, JSON.stringify(e));
-      await redis.sadd(keys.routeHosts, e.host);
-    }
-    for (const host of new Set(endpoints.map((e) => e.host))) await redis.publish(keys.routeChanges, JSON.stringify({ host }));
+  /** A route as the controller projects it: `host` + `path` to apps, with optional weights. */
+  const routeTo = (host: string, path: string, ...apps: Array<{ appId: string; weight?: number }>): RouteEntry => ({
+    routeId: `route-${host}${path}`,
+    host,
+    path,
+    destinations: apps.map(({ appId, weight }) => ({ id: `dest-${host}${path}-${appId}`, appId, processType: 'web', port: 8080, weight })),
+  });
+
+  /** Registers endpoints the way a cell does (registerEndpoint: HSET + SADD, then a change message). */
+  async function addInstances(...endpoints: Endpoint[]): Promise<void> {
+    for (const e of endpoints) await registerEndpoint(redis, keys, e);
   }
 
-  async function unregister(host: string, instanceId: string): Promise<void> {
-    await redis.hdel(keys.routeEndpoints(host), instanceId);
-    await redis.publish(keys.routeChanges, JSON.stringify({ host }));
+  /**
+   * One app per host, the common case: registers its instances (backend, instance id), then binds
+   * the whole host to it. Endpoints go first, so the route never shows up without them.
+   */
+  async function serve(host: string, ...instances: Array<[backend: { address: string }, instanceId: string]>): Promise<void> {
+    await addInstances(...instances.map(([backend, id]) => instance(appOf(host), backend, id)));
+    await writeHostRoutes(redis, keys, host, [routeTo(host, '', { appId: appOf(host) })]);
   }
 
   /** Waits until the router answers `host` with `status`; returns that reply. */
@@ -302,7 +324,7 @@ describe('router against a real redis', () => {
   it('(2) proxies a registered host to its backend with the forwarding headers', async () => {
     const backend = await startBackend('one');
     backends.push(backend);
-    await register(endpoint('one.apps.localhost', backend, 'one-0'));
+    await serve('one.apps.localhost', [backend, 'one-0']);
 
     const reply = await waitForStatus('one.apps.localhost', 200, '/some/path?q=1');
     assert.equal(reply.body, 'hello from one');
@@ -330,7 +352,7 @@ describe('router against a real redis', () => {
     const a = await startBackend('rr-a');
     const b = await startBackend('rr-b');
     backends.push(a, b);
-    await register(endpoint('rr.apps.localhost', a, 'rr-0'), endpoint('rr.apps.localhost', b, 'rr-1'));
+    await serve('rr.apps.localhost', [a, 'rr-0'], [b, 'rr-1']);
     await waitFor('both rr endpoints loaded', async () => {
       const seen = new Set<string>();
       for (let i = 0; i < 4; i++) seen.add((await request(router!.port, 'rr.apps.localhost')).body);
@@ -346,7 +368,7 @@ describe('router against a real redis', () => {
     const live = await startBackend('retry-live');
     backends.push(live);
     const dead = { address: `127.0.0.1:${await freePort()}` };
-    await register(endpoint('retry.apps.localhost', dead, 'retry-dead'), endpoint('retry.apps.localhost', live, 'retry-live'));
+    await serve('retry.apps.localhost', [dead, 'retry-dead'], [live, 'retry-live']);
     await waitForStatus('retry.apps.localhost', 200);
     // Make sure both endpoints are in the table before counting.
     await waitFor('the dead endpoint to be loaded', async () => {
@@ -363,8 +385,8 @@ describe('router against a real redis', () => {
     // A request body survives the retry: the router reads none of it before a backend connects.
     const payload = Buffer.alloc(256 * 1024, 'x');
     const digest = createHash('sha256').update(payload).digest('hex');
-    await register(endpoint('retrypost.apps.localhost', dead, 'retrypost-dead'), endpoint('retrypost.apps.localhost', live, 'retrypost-live'));
-    await waitFor('both retrypost endpoints', async () => ((await redis.hlen(keys.routeEndpoints('retrypost.apps.localhost'))) === 2 ? true : undefined));
+    await serve('retrypost.apps.localhost', [dead, 'retrypost-dead'], [live, 'retrypost-live']);
+    await waitFor('both retrypost endpoints', async () => ((await redis.hlen(keys.endpoints(appOf('retrypost.apps.localhost'), 'web'))) === 2 ? true : undefined));
     for (let i = 0; i < 4; i++) {
       const reply = await waitFor('a POST through the retry', async () => {
         const r = await request(router!.port, 'retrypost.apps.localhost', '/upload', {}, payload);
@@ -374,7 +396,7 @@ describe('router against a real redis', () => {
       assert.equal(reply.body, `retry-live got ${payload.length} bytes ${digest}`);
     }
 
-    await register(endpoint('deadonly.apps.localhost', dead, 'deadonly-0'));
+    await serve('deadonly.apps.localhost', [dead, 'deadonly-0']);
     const reply = await waitForStatus('deadonly.apps.localhost', 502);
     assert.equal(reply.headers[ROUTER_ERROR_HEADER], 'backend-unreachable');
     assert.match((JSON.parse(reply.body) as { error: { message: string } }).error.message, /deadonly\.apps\.localhost/);
@@ -383,7 +405,8 @@ describe('router against a real redis', () => {
   it('(5) answers 503 no-healthy-instance for an expired endpoint', async () => {
     const backend = await startBackend('expired');
     backends.push(backend);
-    await register({ ...endpoint('expired.apps.localhost', backend, 'expired-0'), expiresAt: Date.now() - 1_000 });
+    await addInstances(instance(appOf('expired.apps.localhost'), backend, 'expired-0', -1_000));
+    await writeHostRoutes(redis, keys, 'expired.apps.localhost', [routeTo('expired.apps.localhost', '', { appId: appOf('expired.apps.localhost') })]);
     const reply = await waitForStatus('expired.apps.localhost', 503);
     assert.equal(reply.headers[ROUTER_ERROR_HEADER], 'no-healthy-instance');
     assert.match(reply.body, /expired\.apps\.localhost/);
@@ -393,10 +416,10 @@ describe('router against a real redis', () => {
   it('(6) stops routing to a removed endpoint at once (503)', async () => {
     const backend = await startBackend('removed');
     backends.push(backend);
-    await register(endpoint('removed.apps.localhost', backend, 'removed-0'));
+    await serve('removed.apps.localhost', [backend, 'removed-0']);
     await waitForStatus('removed.apps.localhost', 200);
     const removedAt = Date.now();
-    await unregister('removed.apps.localhost', 'removed-0');
+    await unregisterEndpoint(redis, keys, appOf('removed.apps.localhost'), 'web', 'removed-0');
     const reply = await waitForStatus('removed.apps.localhost', 503);
     assert.equal(reply.headers[ROUTER_ERROR_HEADER], 'no-healthy-instance');
     assert.ok(Date.now() - removedAt < 2_000, 'the change applies within 2 s');
@@ -406,7 +429,7 @@ describe('router against a real redis', () => {
     const echo = await startWsEchoBackend();
     backends.push(echo);
     // The built-in client cannot set Host, so this route's host is the literal the client sends.
-    await register(endpoint('127.0.0.1', echo, 'ws-0'));
+    await serve('127.0.0.1', [echo, 'ws-0']);
     await waitFor('the ws route', async () => ((await request(router!.port, '127.0.0.1')).status === 200 ? true : undefined));
 
     const ws = new WebSocket(`ws://127.0.0.1:${router!.port}/socket`);
@@ -446,9 +469,10 @@ describe('router against a real redis', () => {
       port: 0,
       address: '',
       seen: [],
+      paths: [],
       close: () => new Promise((resolve) => rude.close(() => resolve())),
     });
-    await register(endpoint('rude.apps.localhost', { address: `127.0.0.1:${(rude.address() as net.AddressInfo).port}` }, 'rude-0'));
+    await serve('rude.apps.localhost', [{ address: `127.0.0.1:${(rude.address() as net.AddressInfo).port}` }, 'rude-0']);
     const hangup = await waitFor('rude route', async () => {
       const r = await request(router!.port, 'rude.apps.localhost', '/hangup');
       return r.status === 404 ? undefined : r;
@@ -469,8 +493,8 @@ describe('router against a real redis', () => {
       setTimeout(() => res.end('slow but done'), 300);
     });
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    backends.push({ name: 'slow', port: 0, address: '', seen: [], close: () => new Promise((resolve) => slow.close(() => resolve())) });
-    await register(endpoint('slow.apps.localhost', { address: `127.0.0.1:${(slow.address() as net.AddressInfo).port}` }, 'slow-0'));
+    backends.push({ name: 'slow', port: 0, address: '', seen: [], paths: [], close: () => new Promise((resolve) => slow.close(() => resolve())) });
+    await serve('slow.apps.localhost', [{ address: `127.0.0.1:${(slow.address() as net.AddressInfo).port}` }, 'slow-0']);
     const second = await startRouter(
       {
         port: 0,
@@ -500,10 +524,149 @@ describe('router against a real redis', () => {
     }
   });
 
+  it('(9) routes a path prefix to its own app, longest prefix on whole segments', async () => {
+    const host = 'paths.apps.localhost';
+    const a = await startBackend('paths-a');
+    const b = await startBackend('paths-b');
+    backends.push(a, b);
+    await addInstances(instance('paths-a', a, 'paths-a-0'), instance('paths-b', b, 'paths-b-0'));
+    await writeHostRoutes(redis, keys, host, [routeTo(host, '', { appId: 'paths-a' }), routeTo(host, '/api', { appId: 'paths-b' })]);
+    await waitFor('the /api route', async () => ((await request(router!.port, host, '/api')).body === 'hello from paths-b' ? true : undefined));
+
+    const expected: Array<[path: string, backend: string]> = [
+      ['/', 'paths-a'],
+      ['/index.html', 'paths-a'],
+      ['/apix', 'paths-a'],
+      ['/api', 'paths-b'],
+      ['/api/', 'paths-b'],
+      ['/api/users/7', 'paths-b'],
+      ['/api?q=1', 'paths-b'],
+    ];
+    for (const [path, name] of expected) {
+      const reply = await request(router!.port, host, path);
+      assert.equal(reply.status, 200, `${path}: ${reply.body}`);
+      assert.equal(reply.body, `hello from ${name}`, path);
+    }
+    // The app sees the path unchanged (no prefix stripping), query string included.
+    assert.equal(b.paths.at(-1), '/api?q=1');
+    assert.equal(a.paths.at(-1), '/apix');
+  });
+
+  it('(10) tells a route bound to no app (404) from one with no instance (503) and an unrouted path (404)', async () => {
+    const host = 'mixed.apps.localhost';
+    const api = await startBackend('mixed-api');
+    backends.push(api);
+    await addInstances(instance('mixed-api', api, 'mixed-api-0'));
+    await writeHostRoutes(redis, keys, host, [
+      routeTo(host, '/api', { appId: 'mixed-api' }),
+      routeTo(host, '/admin'),
+      routeTo(host, '/empty', { appId: 'mixed-no-instances' }),
+    ]);
+    assert.equal((await waitForStatus(host, 200, '/api/x')).body, 'hello from mixed-api');
+
+    const unbound = await request(router!.port, host, '/admin/users?x=1');
+    assert.equal(unbound.status, 404);
+    assert.equal(unbound.headers[ROUTER_ERROR_HEADER], 'route-has-no-destination');
+    const body = JSON.parse(unbound.body) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'route-has-no-destination');
+    assert.equal(body.error.message, 'route mixed.apps.localhost/admin is not bound to any app: map it to an app with the route-binding API');
+
+    const empty = await request(router!.port, host, '/empty');
+    assert.equal(empty.status, 503);
+    assert.equal(empty.headers[ROUTER_ERROR_HEADER], 'no-healthy-instance');
+    assert.match(empty.body, /mixed\.apps\.localhost\/empty/);
+
+    const unrouted = await request(router!.port, host, '/other');
+    assert.equal(unrouted.status, 404);
+    assert.equal(unrouted.headers[ROUTER_ERROR_HEADER], 'unknown-route');
+    assert.match(unrouted.body, /mixed\.apps\.localhost.*\/other/);
+
+    // A whole-host route bound to nothing: the message names the host alone.
+    await writeHostRoutes(redis, keys, 'nodest.apps.localhost', [routeTo('nodest.apps.localhost', '')]);
+    const whole = await waitFor('the unbound whole-host route', async () => {
+      const r = await request(router!.port, 'nodest.apps.localhost');
+      return r.headers[ROUTER_ERROR_HEADER] === 'unknown-route' ? undefined : r; // not loaded yet
+    });
+    assert.equal(whole.status, 404);
+    assert.equal(whole.headers[ROUTER_ERROR_HEADER], 'route-has-no-destination');
+    assert.match(whole.body, /route nodest\.apps\.localhost is not bound to any app/);
+  });
+
+  it('(11) splits traffic 3:1 between two weighted apps, exactly', async () => {
+    const host = 'weighted.apps.localhost';
+    const heavy = await startBackend('weighted-heavy');
+    const light = await startBackend('weighted-light');
+    backends.push(heavy, light);
+    await addInstances(instance('weighted-heavy', heavy, 'weighted-heavy-0'), instance('weighted-light', light, 'weighted-light-0'));
+    await writeHostRoutes(redis, keys, host, [routeTo(host, '', { appId: 'weighted-heavy', weight: 3 }, { appId: 'weighted-light', weight: 1 })]);
+    await waitForStatus(host, 200);
+
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const reply = await request(router!.port, host);
+      assert.equal(reply.status, 200, reply.body);
+      counts.set(reply.body, (counts.get(reply.body) ?? 0) + 1);
+    }
+    console.log(`weighted 3:1 over 400 requests: heavy ${counts.get('hello from weighted-heavy')}, light ${counts.get('hello from weighted-light')}`);
+    assert.equal(counts.get('hello from weighted-heavy'), 300);
+    assert.equal(counts.get('hello from weighted-light'), 100);
+  });
+
+  it('(12) applies a binding change fast (prints p50/p99 from write to first routed request)', async () => {
+    const host = 'binding.apps.localhost';
+    const blue = await startBackend('binding-blue');
+    const green = await startBackend('binding-green');
+    backends.push(blue, green);
+    await addInstances(instance('binding-blue', blue, 'binding-blue-0'), instance('binding-green', green, 'binding-green-0'));
+    await writeHostRoutes(redis, keys, host, [routeTo(host, '', { appId: 'binding-blue' })]);
+    await waitFor('the first binding', async () => ((await request(router!.port, host)).body === 'hello from binding-blue' ? true : undefined));
+
+    // Keep-alive client so each poll costs one localhost round trip, not a TCP handshake.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<string>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: router!.port, path: '/', agent, headers: { host }, timeout: 5_000 }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(body));
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error('request timed out')));
+        req.on('error', reject);
+      });
+
+    const samples: number[] = [];
+    try {
+      for (let i = 0; i < 50; i++) {
+        const target = i % 2 === 0 ? 'binding-green' : 'binding-blue';
+        await writeHostRoutes(redis, keys, host, [routeTo(host, '', { appId: target })]);
+        const writtenAt = performance.now();
+        const deadline = writtenAt + 5_000;
+        let routedAt: number | undefined;
+        for (let poll = 0; poll < 50_000 && performance.now() < deadline; poll++) {
+          if ((await get()) === `hello from ${target}`) {
+            routedAt = performance.now();
+            break;
+          }
+        }
+        assert.ok(routedAt !== undefined, `binding change ${i} (to ${target}) not applied within 5 s`);
+        samples.push(routedAt - writtenAt);
+      }
+    } finally {
+      agent.destroy();
+    }
+    samples.sort((x, y) => x - y);
+    const percentile = (p: number) => samples[Math.min(samples.length - 1, Math.ceil((p / 100) * samples.length) - 1)]!;
+    console.log(
+      `binding change reaches the router: p50 ${percentile(50).toFixed(2)} ms, p99 ${percentile(99).toFixed(2)} ms, max ${samples.at(-1)!.toFixed(2)} ms over ${samples.length} changes (write returned -> first request routed to the new app)`,
+    );
+    assert.ok(percentile(99) < 1_000, 'binding changes apply within a second');
+  });
+
   it('(8) keeps serving its last table while redis is down, and catches up when it returns', async () => {
     const backend = await startBackend('survivor');
     backends.push(backend);
-    await register(endpoint('survivor.apps.localhost', backend, 'survivor-0'));
+    await serve('survivor.apps.localhost', [backend, 'survivor-0']);
     await waitForStatus('survivor.apps.localhost', 200);
 
     redisProcess!.kill();
@@ -521,10 +684,7 @@ describe('router against a real redis', () => {
     const late = await startBackend('late');
     backends.push(late);
     await waitFor('the test client to reconnect', async () => ((await redis.ping().catch(() => 'down')) === 'PONG' ? true : undefined), 10_000);
-    const e = endpoint('late.apps.localhost', late, 'late-0');
-    await redis.hset(keys.routeEndpoints(e.host), e.instanceId, JSON.stringify(e));
-    await redis.sadd(keys.routeHosts, e.host);
-    await redis.publish(keys.routeChanges, JSON.stringify({ host: e.host }));
+    await serve('late.apps.localhost', [late, 'late-0']);
     const reply = await waitFor(
       'the router to see the late host',
       async () => {

@@ -8,7 +8,7 @@ import { applyForwardingHeaders, REQUEST_ID_HEADER, resolveRequestId } from './f
 import type { BackendProxy } from './proxy';
 import type { RequestContext } from './request-context';
 import { routerErrors, sendRouterError, statusOf, writeRawRouterError, type RouterError } from './router-error';
-import type { RouteTable } from './route-table';
+import type { Route, RouteTable } from './route-table';
 
 export const HEALTH_PATH = '/_router/health';
 
@@ -16,6 +16,40 @@ export const HEALTH_PATH = '/_router/health';
 const VALID_HOST = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 
 type HostResult = { ok: true; host: string } | { ok: false; error: RouterError };
+
+/**
+ * The path (with its query) a request is routed by: the request target as sent, or the path of an
+ * absolute-form target ("GET http://host/x"). Not decoded, as route paths are matched literally.
+ */
+export function routingPath(url: string | undefined): string {
+  if (!url) return '/';
+  if (url.startsWith('/')) return url;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return url;
+  }
+}
+
+type RouteResult = { ok: true; route: Route } | { ok: false; error: RouterError };
+
+/** The live route of a request, or the router error that answers it. */
+export function resolveRoute(table: RouteTable, host: string, path: string, tableLoaded: boolean): RouteResult {
+  const found = table.lookup(host, path);
+  switch (found.kind) {
+    case 'unknown':
+      return { ok: false, error: tableLoaded ? routerErrors.unknownRoute(host) : routerErrors.routeTableUnavailable(host) };
+    case 'no-matching-path':
+      return { ok: false, error: routerErrors.unknownPath(host, path) };
+    case 'no-destination':
+      return { ok: false, error: routerErrors.routeHasNoDestination(found.route.host, found.route.path) };
+    case 'no-live-endpoint':
+      return { ok: false, error: routerErrors.noHealthyInstance(found.route.host, found.route.path) };
+    case 'live':
+      return { ok: true, route: found.route };
+  }
+}
 
 /** The route host of a request, from its Host header. */
 export function resolveHost(raw: string | undefined): HostResult {
@@ -44,7 +78,7 @@ export interface RouterServer {
 }
 
 /**
- * The router's node:http server: health, Host checks, route lookup, then the proxy. Every error
+ * The router's node:http server: health, Host checks, route lookup (host, then path), then the proxy. Every error
  * path is handled: a malformed request gets a 400, a client reset just closes its socket.
  */
 export function createRouterServer(options: RouterServerOptions): RouterServer {
@@ -86,14 +120,11 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
     const host = resolved.host;
     ctx.host = host;
 
-    const route = table.lookup(host);
-    if (route.kind === 'unknown') {
-      return fail(req, res, ctx, options.tableLoaded() ? routerErrors.unknownRoute(host) : routerErrors.routeTableUnavailable(host));
-    }
-    if (route.kind === 'no-live-endpoint') return fail(req, res, ctx, routerErrors.noHealthyInstance(host));
+    const route = resolveRoute(table, host, routingPath(req.url), options.tableLoaded());
+    if (!route.ok) return fail(req, res, ctx, route.error);
 
     applyForwardingHeaders(req, { requestId: ctx.requestId, receivedAt: ctx.receivedAt, localPort: req.socket.localPort });
-    proxy.web(req, res, host, ctx);
+    proxy.web(req, res, route.route, ctx);
   };
 
   const server = http.createServer(
@@ -141,13 +172,10 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       const resolved = resolveHost(req.headers.host);
       if (!resolved.ok) return rawError(resolved.error);
       ctx.host = resolved.host;
-      const route = table.lookup(resolved.host);
-      if (route.kind === 'unknown') {
-        return rawError(options.tableLoaded() ? routerErrors.unknownRoute(resolved.host) : routerErrors.routeTableUnavailable(resolved.host));
-      }
-      if (route.kind === 'no-live-endpoint') return rawError(routerErrors.noHealthyInstance(resolved.host));
+      const route = resolveRoute(table, resolved.host, routingPath(req.url), options.tableLoaded());
+      if (!route.ok) return rawError(route.error);
       applyForwardingHeaders(req, { requestId: ctx.requestId, receivedAt: ctx.receivedAt, localPort: req.socket.localPort });
-      proxy.ws(req, socket, head, resolved.host, ctx);
+      proxy.ws(req, socket, head, route.route, ctx);
     } catch (err) {
       logger.error({ event: 'router-internal-error', err, requestId: ctx.requestId }, 'router failed on an upgrade');
       socket.destroy();

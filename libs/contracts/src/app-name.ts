@@ -10,5 +10,9 @@ export const appNameSchema = z
 
 export const createAppSchema = z.strictObject({
   name: appNameSchema,
+  /** The space the app lives in; defaults to the "default" space of the "default" org. */
+  space_id: z.uuid({ error: 'space_id must be a space id (a UUID)' }).optional(),
+  /** Do not map the default route NAME.<apps domain>. */
+  no_route: z.boolean().optional(),
 });
 export type CreateAppRequest = z.infer<typeof createAppSchema>;

@@ -9,6 +9,7 @@ export const actualInstanceSchema = z.object({
   appId: z.string(),
   appName: z.string(),
   releaseId: z.string(),
+  processType: z.string(),
   index: z.number().int().nonnegative(),
   cellId: z.string(),
   state: instanceStateSchema,
@@ -16,5 +17,7 @@ export const actualInstanceSchema = z.object({
   address: z.string().optional(),
   since: z.string(),
   reason: z.string().optional(),
+  /** Crashes of this instance index on this cell since it was placed. */
+  crashCount: z.number().int().nonnegative().default(0),
 });
 export type ActualInstance = z.infer<typeof actualInstanceSchema>;

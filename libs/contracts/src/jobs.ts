@@ -31,18 +31,37 @@ export const stageResultSchema = z.object({
 });
 export type StageResult = z.infer<typeof stageResultSchema>;
 
+export const healthCheckSchema = z.object({
+  type: z.enum(['port', 'http', 'process']),
+  /** Path for `http` checks, e.g. /health. */
+  endpoint: z.string().optional(),
+  /** How long the instance has to become healthy after it starts. */
+  timeoutS: z.number().int().positive(),
+});
+export type HealthCheck = z.infer<typeof healthCheckSchema>;
+
 export const startInstanceJobSchema = z.object({
   instanceId: z.string(),
   appId: z.string(),
   appName: z.string(),
+  spaceId: z.string(),
+  spaceName: z.string(),
+  orgName: z.string(),
   releaseId: z.string(),
+  processType: z.string(),
   index: z.number().int().nonnegative(),
   dropletId: z.string(),
   dropletUrl: z.string(),
   startCommand: z.string(),
   memoryMb: z.number().int().positive(),
+  diskMb: z.number().int().positive(),
+  healthCheck: healthCheckSchema,
+  /** The app's own environment (release env). */
   env: z.record(z.string(), z.string()),
-  routes: z.array(z.string()),
+  /** Fully qualified hosts of the routes bound to this process (VCAP_APPLICATION.uris). */
+  uris: z.array(z.string()),
+  /** Only instances of processes bound to a route register endpoints. */
+  routable: z.boolean(),
 });
 export type StartInstanceJob = z.infer<typeof startInstanceJobSchema>;
 

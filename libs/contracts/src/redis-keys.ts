@@ -14,10 +14,14 @@ export function redisKeys(prefix: string) {
     cellQueue: (cellId: string) => `${prefix}-cell-${cellId}`,
     /** Hash instanceId -> JSON ActualInstance, per app. */
     appInstances: (appId: string) => `${p}app-instances:${appId}`,
-    /** Set of hosts that have (or had) endpoints. */
+    /** Set of hosts that have routes (written by the controller). */
     routeHosts: `${p}route-hosts`,
-    /** Hash instanceId -> JSON RouteEndpoint, per host. */
-    routeEndpoints: (host: string) => `${p}route:${host}`,
+    /** Hash path -> JSON RouteEntry, per host (written by the controller). */
+    hostRoutes: (host: string) => `${p}routes:${host}`,
+    /** Set of endpointSetKey(appId, processType) that have (or had) endpoints. */
+    endpointSets: `${p}endpoint-sets`,
+    /** Hash instanceId -> JSON Endpoint, per app and process type (written by cells). */
+    endpoints: (appId: string, processType: string) => `${p}endpoints:${appId}/${processType}`,
     /** Pub/sub channel of RouteChange messages. */
     routeChanges: `${p}route-changes`,
     /** Pub/sub channel of one build's log lines; `buildLogEnd` marks the end. */

@@ -1,21 +1,50 @@
 import { z } from 'zod';
 
 /**
- * One backend of a route, registered by the cell that runs it. It expires at `expiresAt`
- * (epoch ms) unless the cell refreshes it.
+ * The routing contract between the controller, the cells and the routers.
+ *
+ * - The controller projects its routes (Postgres) into Redis: per host a hash path -> RouteEntry,
+ *   and the set of hosts. A route with no destination answers 404; one whose destinations have
+ *   no live endpoint answers 503.
+ * - Cells register the endpoints of healthy instances per (app, process type): a hash
+ *   instanceId -> Endpoint, which expires at `expiresAt` unless refreshed.
+ * - Both publish a RouteChange after any write; routers reload what it names.
  */
-export const routeEndpointSchema = z.object({
+export const routeDestinationEntrySchema = z.object({
+  id: z.string(),
+  appId: z.string(),
+  processType: z.string(),
+  port: z.number().int(),
+  /** Relative share of traffic; destinations without a weight share equally. */
+  weight: z.number().int().positive().optional(),
+});
+export type RouteDestinationEntry = z.infer<typeof routeDestinationEntrySchema>;
+
+export const routeEntrySchema = z.object({
+  routeId: z.string(),
   host: z.string(),
-  address: z.string().regex(/^[^:]+:\d+$/),
+  /** '' for the whole host, else a prefix like '/api' (no trailing slash). */
+  path: z.string(),
+  destinations: z.array(routeDestinationEntrySchema),
+});
+export type RouteEntry = z.infer<typeof routeEntrySchema>;
+
+export const endpointSchema = z.object({
   instanceId: z.string(),
   appId: z.string(),
+  processType: z.string(),
+  index: z.number().int().nonnegative(),
+  /** host:port on the cell's address. */
+  address: z.string().regex(/^[^:]+:\d+$/),
   cellId: z.string(),
   expiresAt: z.number(),
 });
-export type RouteEndpoint = z.infer<typeof routeEndpointSchema>;
+export type Endpoint = z.infer<typeof endpointSchema>;
 
-/** Published on the change channel: the router reloads the named host. */
-export const routeChangeSchema = z.object({ host: z.string() });
+export const routeChangeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('host'), host: z.string() }),
+  z.object({ kind: z.literal('endpoints'), appId: z.string(), processType: z.string() }),
+]);
 export type RouteChange = z.infer<typeof routeChangeSchema>;
 
 export const ROUTE_TTL_MS = 30_000;
@@ -26,4 +55,15 @@ export const ROUTE_RESYNC_INTERVAL_MS = 30_000;
 /** Hostnames are case-insensitive; the table keys them lowercase, without a port. */
 export function normalizeHost(hostHeader: string): string {
   return hostHeader.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+}
+
+/** Key of one (app, process type) endpoint set. */
+export function endpointSetKey(appId: string, processType: string): string {
+  return `${appId}/${processType}`;
+}
+
+/** Route paths are matched by longest prefix on whole segments: '/api' matches '/api' and '/api/x', not '/apix'. */
+export function pathMatches(routePath: string, requestPath: string): boolean {
+  if (routePath === '') return true;
+  return requestPath === routePath || requestPath.startsWith(routePath + '/') || requestPath.startsWith(routePath + '?');
 }

@@ -1,47 +1,81 @@
 import type { Redis } from 'ioredis';
-import { routeEndpointSchema, type RedisKeys, type RouteEndpoint } from '@paas/contracts';
+import {
+  endpointSchema,
+  endpointSetKey,
+  routeEntrySchema,
+  type Endpoint,
+  type RedisKeys,
+  type RouteChange,
+  type RouteEntry,
+} from '@paas/contracts';
 
-/** Adds or refreshes one endpoint of a host and tells the routers. Safe to call repeatedly. */
-export async function registerEndpoint(redis: Redis, keys: RedisKeys, endpoint: RouteEndpoint): Promise<void> {
-  await redis
-    .multi()
-    .sadd(keys.routeHosts, endpoint.host)
-    .hset(keys.routeEndpoints(endpoint.host), endpoint.instanceId, JSON.stringify(endpoint))
-    .publish(keys.routeChanges, JSON.stringify({ host: endpoint.host }))
-    .exec();
+function publish(redis: Redis, keys: RedisKeys, change: RouteChange) {
+  return redis.publish(keys.routeChanges, JSON.stringify(change));
 }
 
-/** Removes one instance's endpoint from a host and tells the routers. Safe to call twice. */
-export async function unregisterEndpoint(redis: Redis, keys: RedisKeys, host: string, instanceId: string): Promise<void> {
-  await redis
-    .multi()
-    .hdel(keys.routeEndpoints(host), instanceId)
-    .publish(keys.routeChanges, JSON.stringify({ host }))
-    .exec();
-}
-
-/** Removes every endpoint of an app from a host (app deleted or route unmapped). */
-export async function unregisterAppEndpoints(redis: Redis, keys: RedisKeys, host: string, appId: string): Promise<number> {
-  const endpoints = await listEndpoints(redis, keys, host);
-  const mine = endpoints.filter((e) => e.appId === appId).map((e) => e.instanceId);
-  if (mine.length > 0) await redis.hdel(keys.routeEndpoints(host), ...mine);
-  // A host left with no endpoint is no longer a route at all: the router answers 404 for it.
-  if ((await redis.hlen(keys.routeEndpoints(host))) === 0) await redis.srem(keys.routeHosts, host);
-  await redis.publish(keys.routeChanges, JSON.stringify({ host }));
-  return mine.length;
-}
-
-/** Every valid endpoint stored for a host, expired ones included (the reader decides). */
-export async function listEndpoints(redis: Redis, keys: RedisKeys, host: string): Promise<RouteEndpoint[]> {
-  const raw = await redis.hgetall(keys.routeEndpoints(host));
-  const endpoints: RouteEndpoint[] = [];
+function parseAll<T>(raw: Record<string, string>, parse: (v: unknown) => { success: boolean; data?: T }): T[] {
+  const out: T[] = [];
   for (const value of Object.values(raw)) {
     try {
-      const parsed = routeEndpointSchema.safeParse(JSON.parse(value));
-      if (parsed.success) endpoints.push(parsed.data);
+      const parsed = parse(JSON.parse(value));
+      if (parsed.success && parsed.data !== undefined) out.push(parsed.data);
     } catch {
       // A malformed entry is skipped, never fatal.
     }
   }
-  return endpoints;
+  return out;
+}
+
+/** Cells: adds or refreshes one healthy instance's endpoint and tells the routers. Safe to repeat. */
+export async function registerEndpoint(redis: Redis, keys: RedisKeys, endpoint: Endpoint): Promise<void> {
+  await redis
+    .multi()
+    .sadd(keys.endpointSets, endpointSetKey(endpoint.appId, endpoint.processType))
+    .hset(keys.endpoints(endpoint.appId, endpoint.processType), endpoint.instanceId, JSON.stringify(endpoint))
+    .exec();
+  await publish(redis, keys, { kind: 'endpoints', appId: endpoint.appId, processType: endpoint.processType });
+}
+
+/** Cells: removes one instance's endpoint (stopping, crashed) and tells the routers. Safe to call twice. */
+export async function unregisterEndpoint(redis: Redis, keys: RedisKeys, appId: string, processType: string, instanceId: string): Promise<void> {
+  await redis.hdel(keys.endpoints(appId, processType), instanceId);
+  await publish(redis, keys, { kind: 'endpoints', appId, processType });
+}
+
+/** Every endpoint stored for an app's process type, expired ones included (the reader decides). */
+export async function listEndpoints(redis: Redis, keys: RedisKeys, appId: string, processType: string): Promise<Endpoint[]> {
+  return parseAll(await redis.hgetall(keys.endpoints(appId, processType)), (v) => endpointSchema.safeParse(v));
+}
+
+/** Controller: removes every endpoint of an app's process types (app deleted). */
+export async function forgetAppEndpoints(redis: Redis, keys: RedisKeys, appId: string, processTypes: string[]): Promise<void> {
+  for (const type of processTypes) {
+    await redis.multi().del(keys.endpoints(appId, type)).srem(keys.endpointSets, endpointSetKey(appId, type)).exec();
+    await publish(redis, keys, { kind: 'endpoints', appId, processType: type });
+  }
+}
+
+/**
+ * Controller: replaces the routes of one host with `entries` (an empty list removes the host)
+ * and tells the routers. The replacement is atomic: a router never reads half of it.
+ */
+export async function writeHostRoutes(redis: Redis, keys: RedisKeys, host: string, entries: RouteEntry[]): Promise<void> {
+  const tx = redis.multi().del(keys.hostRoutes(host));
+  if (entries.length > 0) {
+    tx.hset(keys.hostRoutes(host), ...entries.flatMap((e) => [e.path, JSON.stringify(e)]));
+    tx.sadd(keys.routeHosts, host);
+  } else {
+    tx.srem(keys.routeHosts, host);
+  }
+  await tx.exec();
+  await publish(redis, keys, { kind: 'host', host });
+}
+
+export async function listHostRoutes(redis: Redis, keys: RedisKeys, host: string): Promise<RouteEntry[]> {
+  return parseAll(await redis.hgetall(keys.hostRoutes(host)), (v) => routeEntrySchema.safeParse(v));
+}
+
+/** Hosts that have routes in the projection. */
+export function listRouteHosts(redis: Redis, keys: RedisKeys): Promise<string[]> {
+  return redis.smembers(keys.routeHosts);
 }

@@ -1,5 +1,4 @@
 export * from './platform';
-export * from './wait';
-export * from './process-supervisor';
+export { portOpen, waitFor, SupervisedProcess } from '@paas/local-services';
 export * from './isolated-platform';
 export * from './git-client';

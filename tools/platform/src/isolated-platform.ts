@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { cellNetworks, startPlatform, type RunningPlatform } from './platform';
-import { portOpen } from './wait';
+import { portOpen } from '@paas/local-services';
 
 const run = promisify(execFile);
 /** The checkout the platform tools were built in. */

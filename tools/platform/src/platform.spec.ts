@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cellNetworks, cellNetworksFromEnvFile } from './platform';
-import { postgresSettings } from './services';
+import { postgresSettings } from '@paas/local-services';
 
 test('generated cell networks never share a bridge, subnet, port range or chain', () => {
   const cells = cellNetworks('pt1a2b', 3, 210, 40000);

@@ -6,9 +6,16 @@ import { redisKeys } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { SupervisedProcess } from './process-supervisor';
-import { postgresProcess, preparePostgres, prepareRedis, redisProcess, waitForPostgres } from './services';
-import { portOpen, waitFor } from './wait';
+import {
+  SupervisedProcess,
+  portOpen,
+  postgresProcess,
+  preparePostgres,
+  prepareRedis,
+  redisProcess,
+  waitFor,
+  waitForPostgres,
+} from '@paas/local-services';
 
 const run = promisify(execFile);
 

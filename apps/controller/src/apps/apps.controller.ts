@@ -1,20 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
 import { appNameSchema, createAppSchema, type CreateAppRequest } from '@paas/contracts';
+import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
-import { DomainException, ErrorCode } from '../common/domain.exception';
-import { AppsService, type AppView } from './apps.service';
+import { paginated, parsePage, type Paginated } from '../common/pagination';
+import { AppsService } from './apps.service';
+import type { AppView } from './app-view';
 
-function validName(name: string): string {
-  const parsed = appNameSchema.safeParse(name);
-  if (!parsed.success) {
-    throw new DomainException(ErrorCode.ValidationFailed, `name: ${parsed.error.issues[0].message}`, [
-      { field: 'name', rule: parsed.error.issues[0].message },
-    ]);
-  }
-  return parsed.data;
-}
+const renameSchema = z.strictObject({ name: appNameSchema });
+const csv = (v: unknown) => (typeof v === 'string' && v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
+/** Apps: create, list (filter by space_ids and names), get, rename, delete. `:app` is an id or a name. */
 @Controller('v1/apps')
 @UseGuards(TokenGuard)
 export class AppsController {
@@ -22,23 +19,30 @@ export class AppsController {
 
   @Post()
   @HttpCode(201)
-  create(@Body(new ZodBodyPipe(createAppSchema)) body: CreateAppRequest): Promise<AppView> {
-    return this.apps.create(body.name);
+  create(@CurrentActor() actor: Actor, @Body(new ZodBodyPipe(createAppSchema)) body: CreateAppRequest): Promise<AppView> {
+    return this.apps.create(actor, body);
   }
 
   @Get()
-  async list(): Promise<{ resources: AppView[] }> {
-    return { resources: await this.apps.list() };
+  async list(@CurrentActor() actor: Actor, @Query() query: Record<string, unknown>): Promise<Paginated<AppView>> {
+    const page = parsePage(query);
+    const { apps, total } = await this.apps.list(actor, { spaceIds: csv(query.space_ids), names: csv(query.names) }, page);
+    return paginated(apps, total, page, '/v1/apps', query);
   }
 
-  @Get(':name')
-  get(@Param('name') name: string): Promise<AppView> {
-    return this.apps.get(validName(name));
+  @Get(':app')
+  async get(@CurrentActor() actor: Actor, @Param('app') app: string): Promise<AppView> {
+    return this.apps.view(await this.apps.resolve(actor, app, 'read'));
   }
 
-  @Delete(':name')
+  @Patch(':app')
+  rename(@CurrentActor() actor: Actor, @Param('app') app: string, @Body(new ZodBodyPipe(renameSchema)) body: { name: string }): Promise<AppView> {
+    return this.apps.rename(actor, app, body.name);
+  }
+
+  @Delete(':app')
   @HttpCode(204)
-  async delete(@Param('name') name: string): Promise<void> {
-    await this.apps.delete(validName(name));
+  async delete(@CurrentActor() actor: Actor, @Param('app') app: string): Promise<void> {
+    await this.apps.delete(actor, app);
   }
 }

@@ -1,27 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { listAppInstances } from '@paas/redis';
-import type { ActualInstance } from '@paas/contracts';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { LOGGER, type Logger } from '../config/config.module';
-import { DomainException, ErrorCode } from '../common/domain.exception';
-import { GitRepositoriesService } from '../git/git-repositories.service';
-import { DeployerService } from '../scheduler/deployer.service';
-import { RedisService } from '../redis/redis.module';
+import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
+import type { PageRequest } from '../common/pagination';
+import type { Actor } from '../auth/actor';
+import { AccessService, type SpaceAction } from '../auth/access.service';
 import { BlobstoreService } from '../blobstore/blobstore.service';
-import { AppsRepository, type AppRecord } from './apps.repository';
-
-export interface AppView {
-  id: string;
-  name: string;
-  state: string;
-  instances: number;
-  memory_mb: number;
-  current_release_id: string | null;
-  url: string;
-  git_url: string;
-  created_at: string;
-  running_instances?: ActualInstance[];
-}
+import { EventsService } from '../events/events.service';
+import { GitRepositoriesService } from '../git/git-repositories.service';
+import { RouteProjectionService, fqdnOf } from '../routes/route-projection.service';
+import { RoutesRepository } from '../routes/routes.repository';
+import { InstancesService } from '../scheduler/instances.service';
+import { AppsRepository, type AppWithSpace } from './apps.repository';
+import { appView, type AppView } from './app-view';
 
 @Injectable()
 export class AppsService {
@@ -29,69 +20,103 @@ export class AppsService {
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly apps: AppsRepository,
+    private readonly access: AccessService,
+    private readonly events: EventsService,
     private readonly repos: GitRepositoriesService,
-    private readonly deployer: DeployerService,
-    private readonly redis: RedisService,
+    private readonly routes: RoutesRepository,
+    private readonly projection: RouteProjectionService,
+    private readonly instances: InstancesService,
     private readonly blobs: BlobstoreService,
   ) {}
 
-  async create(name: string): Promise<AppView> {
-    const app = await this.apps.create(name);
-    if (!app) {
-      throw new DomainException(ErrorCode.AppNameTaken, `an app named ${name} already exists: choose another name or push to it`);
-    }
-    await this.repos.create(name);
-    this.logger.info({ app: name }, 'app-created');
-    return this.view(app);
+  view(app: AppWithSpace): AppView {
+    return appView(app, this.config.routerUrl, this.config.appsDomain, this.config.url);
   }
 
-  async list(): Promise<AppView[]> {
-    return (await this.apps.list()).map((a) => this.view(a));
-  }
-
-  async get(name: string): Promise<AppView> {
-    const app = await this.require(name);
-    const instances = await listAppInstances(this.redis.redis, this.redis.keys, app.id);
-    return { ...this.view(app), running_instances: instances };
-  }
-
-  async require(name: string): Promise<AppRecord> {
-    const app = await this.apps.findByName(name);
-    if (!app) throw new DomainException(ErrorCode.AppNotFound, `no app named ${name}: create it with POST /v1/apps {"name": "${name}"}`);
+  /** The app by id or name, if the actor may do `action` on it (404 when it may not see it, 403 when it may not change it). */
+  async resolve(actor: Actor, idOrName: string, action: SpaceAction): Promise<AppWithSpace> {
+    const app = await this.apps.find(idOrName);
+    if (!app) throw notFound('app', idOrName, 'list your apps with GET /v1/apps');
+    await this.access.require(actor, app.spaceId, action, 'app', idOrName);
     return app;
   }
 
-  /** Withdraws the routes, stops every container, then forgets the app, its repository and blobs. */
-  async delete(name: string): Promise<void> {
-    const app = await this.require(name);
-    await this.deployer.withdrawRoutes(app.id, app.name);
-    const stopping = await this.deployer.stopInstances(app.id, [], 'app deleted');
-    const gone = await this.deployer.waitGone(app.id, stopping.map((i) => i.instanceId));
-    if (!gone) this.logger.warn({ app: name }, 'some instances did not confirm their stop in time');
-    await this.deployer.forgetApp(app.id, app.name);
+  /** Creates the app, its web process and (unless no_route) its default route NAME.<apps domain>. */
+  async create(actor: Actor, input: { name: string; space_id?: string; no_route?: boolean }): Promise<AppView> {
+    const spaceId = input.space_id ?? (await this.apps.defaultSpaceId());
+    if (input.space_id && !(await this.apps.spaceExists(input.space_id))) throw notFound('space', input.space_id);
+    await this.access.require(actor, spaceId, 'write', 'space', input.space_id ?? 'default');
+    const domain = await this.routes.ensureSharedDomain(this.config.appsDomain);
+    if (!input.no_route) {
+      const existing = await this.routes.findRoute(domain.id, input.name, '');
+      if (existing && existing.spaceId !== spaceId) {
+        throw new DomainException(
+          ErrorCode.RouteTaken,
+          `the route ${input.name}.${domain.name} belongs to another space: choose another app name, or create the app with "no_route": true`,
+        );
+      }
+    }
+    const created = await this.apps.create(spaceId, input.name);
+    if (!created) {
+      throw new DomainException(ErrorCode.AppNameTaken, `an app named ${input.name} already exists: choose another name or push to it`);
+    }
+    const app = (await this.apps.find(created.id))!;
+    if (!input.no_route) {
+      const route = (await this.routes.findRoute(domain.id, input.name, '')) ?? (await this.routes.createRoute(spaceId, domain.id, input.name, ''));
+      if (route) {
+        await this.routes.addDestination(route.id, app.id, 'web', 8080);
+        await this.projection.syncHost(fqdnOf(route.host, domain.name));
+      }
+    }
+    await this.repos.create(app.name);
+    await this.events.record(actor, 'app-created', { type: 'app', id: app.id, name: app.name, spaceId }, { route: !input.no_route });
+    this.logger.info({ app: app.name }, 'app-created');
+    return this.view(app);
+  }
+
+  async list(actor: Actor, filter: { spaceIds?: string[]; names?: string[] }, page: PageRequest): Promise<{ apps: AppView[]; total: number }> {
+    const visible = await this.access.visibleSpaceIds(actor);
+    const spaceIds = visible === undefined ? filter.spaceIds : filter.spaceIds ? filter.spaceIds.filter((s) => visible.includes(s)) : visible;
+    const { apps, total } = await this.apps.list({ spaceIds, names: filter.names }, page.skip, page.take);
+    return { apps: apps.map((a) => this.view(a)), total };
+  }
+
+  async rename(actor: Actor, idOrName: string, name: string): Promise<AppView> {
+    const app = await this.resolve(actor, idOrName, 'write');
+    if (name === app.name) return this.view(app);
+    if (!(await this.apps.rename(app.id, name))) {
+      throw new DomainException(ErrorCode.AppNameTaken, `an app named ${name} already exists: choose another name`);
+    }
+    await this.repos.rename(app.name, name);
+    await this.events.record(actor, 'app-renamed', { type: 'app', id: app.id, name, spaceId: app.spaceId }, { from: app.name, to: name });
+    return this.view((await this.apps.find(app.id))!);
+  }
+
+  /** Withdraws the app from its routes, stops every container, then forgets the app, its repository and blobs. */
+  async delete(actor: Actor, idOrName: string): Promise<void> {
+    const app = await this.resolve(actor, idOrName, 'write');
+    const processTypes = (await this.apps.processes(app.id)).map((p) => p.type);
+    const routes = await this.routes.routesOfApp(app.id);
+    const hosts = routes.map((r) => fqdnOf(r.host, r.domain.name));
+    // Routes bound to this app alone go with it (as `cf delete -r`); routes shared with other apps stay.
+    const ownRoutes = routes.filter((r) => r.destinations.every((d) => d.appId === app.id)).map((r) => r.id);
     const builds = await this.apps.buildIds(app.id);
-    await this.apps.delete(app.id);
+    // Routes first: traffic stops at once, before any container does.
+    await this.instances.forgetAppEndpointsOnly(app.id, processTypes);
+    const running = await this.instances.actual(app.id);
+    for (const i of running) await this.instances.stop(i, 'app deleted');
+    if (!(await this.instances.waitGone(app.id, running.map((i) => i.instanceId)))) {
+      this.logger.warn({ app: app.name }, 'some instances did not confirm their stop in time');
+    }
+    await this.instances.forgetApp(app.id, processTypes);
+    await this.apps.delete(app.id); // cascades to destinations, processes, builds, releases
+    await this.routes.deleteRoutes(ownRoutes);
+    for (const host of new Set(hosts)) await this.projection.syncHost(host);
+    await this.repos.remove(app.name);
     for (const id of builds) {
       await this.blobs.remove('packages', id);
       await this.blobs.remove('droplets', id);
     }
-    await this.repos.remove(app.name);
-    this.logger.info({ app: name, stopped: stopping.length }, 'app-deleted');
-  }
-
-  view(app: AppRecord): AppView {
-    const routerUrl = new URL(this.config.routerUrl);
-    const port = routerUrl.port ? `:${routerUrl.port}` : '';
-    return {
-      id: app.id,
-      name: app.name,
-      state: app.state,
-      instances: app.instances,
-      memory_mb: app.memoryMb,
-      current_release_id: app.currentReleaseId,
-      url: `${routerUrl.protocol}//${this.deployer.hostOf(app.name)}${port}/`,
-      git_url: `${this.config.url}/git/${app.name}.git`,
-      created_at: app.createdAt.toISOString(),
-    };
+    await this.events.record(actor, 'app-deleted', { type: 'app', id: app.id, name: app.name, spaceId: app.spaceId }, { stopped: running.length });
   }
 }

@@ -1,11 +1,12 @@
 import { Global, Module } from '@nestjs/common';
+import { AccessService } from './access.service';
 import { TokenRepository } from './token.repository';
 import { TokenService } from './token.service';
 import { InternalGuard, TokenGuard } from './token.guard';
 
 @Global()
 @Module({
-  providers: [TokenRepository, TokenService, TokenGuard, InternalGuard],
-  exports: [TokenService, TokenGuard, InternalGuard],
+  providers: [TokenRepository, TokenService, TokenGuard, InternalGuard, AccessService],
+  exports: [TokenService, TokenGuard, InternalGuard, AccessService],
 })
 export class AuthModule {}

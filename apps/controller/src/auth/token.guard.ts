@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { DomainException, ErrorCode } from '../common/domain.exception';
+import type { RequestWithActor } from './actor';
 import { TokenService } from './token.service';
 
 /** Requires `Authorization: Bearer <api token>`. */
@@ -17,9 +18,11 @@ export class TokenGuard implements CanActivate {
         'missing API token: send "Authorization: Bearer <token>" (the admin token is in .paas/admin-token)',
       );
     }
-    if (!(await this.tokens.isValid(match[1]))) {
+    const actor = await this.tokens.actorOf(match[1]);
+    if (!actor) {
       throw new DomainException(ErrorCode.Unauthenticated, 'invalid API token: check the token you sent, or create a new one');
     }
+    (req as RequestWithActor).actor = actor;
     return true;
   }
 }

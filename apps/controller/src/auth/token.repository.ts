@@ -1,15 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import type { Actor } from './actor';
 
 @Injectable()
 export class TokenRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async exists(tokenHash: string): Promise<boolean> {
-    return (await this.prisma.apiToken.findUnique({ where: { tokenHash } })) !== null;
+  async actorOf(tokenHash: string): Promise<Actor | undefined> {
+    const token = await this.prisma.apiToken.findUnique({ where: { tokenHash }, include: { user: true } });
+    return token ? { userId: token.user.id, name: token.user.name, isAdmin: token.user.isAdmin } : undefined;
   }
 
-  async ensure(name: string, tokenHash: string): Promise<void> {
-    await this.prisma.apiToken.upsert({ where: { tokenHash }, create: { name, tokenHash }, update: {} });
+  /** Makes sure the admin user exists and holds this token. */
+  async ensureAdmin(tokenHash: string): Promise<void> {
+    const admin = await this.prisma.user.upsert({
+      where: { name: 'admin' },
+      create: { name: 'admin', isAdmin: true },
+      update: { isAdmin: true },
+    });
+    await this.prisma.apiToken.upsert({
+      where: { tokenHash },
+      create: { name: 'admin', tokenHash, userId: admin.id },
+      update: { userId: admin.id },
+    });
   }
 }

@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { LOGGER, type Logger } from '../config/config.module';
+import type { Actor } from './actor';
 import { TokenRepository } from './token.repository';
 
 export function hashToken(token: string): string {
@@ -22,17 +23,23 @@ export class TokenService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     let token = (await readFile(this.config.adminTokenFile, 'utf8').catch(() => '')).trim();
     if (!token) {
-      token = `paas_${randomBytes(24).toString('hex')}`;
+      token = TokenService.generate();
       await mkdir(dirname(this.config.adminTokenFile), { recursive: true });
       await writeFile(this.config.adminTokenFile, token + '\n', { mode: 0o600 });
       this.logger.info({ file: this.config.adminTokenFile }, 'created the admin token');
     }
-    await this.tokens.ensure('admin', hashToken(token));
+    await this.tokens.ensureAdmin(hashToken(token));
   }
 
-  async isValid(token: string): Promise<boolean> {
-    if (!token) return false;
-    return this.tokens.exists(hashToken(token));
+  /** The user a token belongs to, or undefined for an unknown token. */
+  async actorOf(token: string): Promise<Actor | undefined> {
+    if (!token) return undefined;
+    return this.tokens.actorOf(hashToken(token));
+  }
+
+  /** A new random token; only its hash is stored. */
+  static generate(): string {
+    return `paas_${randomBytes(24).toString('hex')}`;
   }
 
   /** Cells and git hooks prove themselves with the internal token. */

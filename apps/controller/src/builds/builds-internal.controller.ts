@@ -1,4 +1,5 @@
-import { Controller, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Actor } from '../auth/actor';
 import type { Request, Response } from 'express';
 import { InternalGuard } from '../auth/token.guard';
 import { RESULT_PREFIX } from '../git/pre-receive-hook';
@@ -14,6 +15,7 @@ export class BuildsInternalController {
   async build(
     @Param('name') name: string,
     @Query('commit') commit: string,
+    @Headers('x-paas-actor') actorHeader: string | undefined,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
@@ -22,10 +24,22 @@ export class BuildsInternalController {
     const say = (line: string) => res.write(line + '\n');
     let ok = false;
     try {
-      ok = await this.staging.stageAndDeploy(name, String(commit ?? 'unknown'), req, say);
+      const actor = parseActor(actorHeader);
+      ok = await this.staging.stageAndDeploy(actor, name, String(commit ?? 'unknown'), req, say);
     } catch (error) {
       say(`!     ${(error as Error).message}`);
     }
     res.end(`${RESULT_PREFIX}${ok ? 'ok' : 'failed'}\n`);
   }
+}
+
+/** The pusher, as the git controller passed it through the hook (base64 JSON). */
+function parseActor(header: string | undefined): Actor {
+  try {
+    const value = JSON.parse(Buffer.from(header ?? '', 'base64').toString()) as Actor;
+    if (typeof value.userId === 'string' && typeof value.name === 'string') return { userId: value.userId, name: value.name, isAdmin: !!value.isAdmin };
+  } catch {
+    // fall through
+  }
+  return { userId: '00000000-0000-0000-0000-000000000000', name: 'unknown pusher', isAdmin: false };
 }

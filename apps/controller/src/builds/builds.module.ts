@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AppsModule } from '../apps/apps.module';
 import { BlobstoreModule } from '../blobstore/blobstore.module';
-import { SchedulerModule } from '../scheduler/scheduler.module';
+import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { BuildsInternalController } from './builds-internal.controller';
-import { BuildsRepository } from './builds.repository';
 import { StagingService } from './staging.service';
 
 @Module({
-  imports: [AppsModule, BlobstoreModule, SchedulerModule],
+  imports: [AppsModule, BlobstoreModule, LifecycleModule],
   controllers: [BuildsInternalController],
-  providers: [BuildsRepository, StagingService],
+  providers: [StagingService],
 })
 export class BuildsModule {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Build, Release } from '../generated/prisma/client';
+import type { Build } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
 
 @Injectable()
@@ -18,16 +18,20 @@ export class BuildsRepository {
     await this.prisma.build.update({ where: { id }, data: { state: 'FAILED', error } });
   }
 
-  /** Marks the build staged and makes the next numbered release of its app, atomically. */
-  createRelease(build: Build, buildpack: string, startCommand: string): Promise<Release> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.build.update({ where: { id: build.id }, data: { state: 'STAGED', buildpack, startCommand } });
-      // Lock the app row so two concurrent builds never get the same version number.
-      await tx.$queryRaw`SELECT id FROM apps WHERE id = ${build.appId}::uuid FOR UPDATE`;
-      const last = await tx.release.findFirst({ where: { appId: build.appId }, orderBy: { version: 'desc' } });
-      return tx.release.create({
-        data: { appId: build.appId, buildId: build.id, version: (last?.version ?? 0) + 1, startCommand },
-      });
-    });
+  /** Marks the build staged and records its droplet (blob = the build id). */
+  async markStaged(build: Build, buildpack: string, processTypes: Record<string, string>): Promise<string> {
+    const [, droplet] = await this.prisma.$transaction([
+      this.prisma.build.update({ where: { id: build.id }, data: { state: 'STAGED', buildpack, startCommand: processTypes.web ?? null } }),
+      this.prisma.droplet.create({ data: { appId: build.appId, buildId: build.id, blobId: build.id, buildpack, processTypes } }),
+    ]);
+    return droplet.id;
+  }
+
+  async list(appId: string, skip: number, take: number): Promise<{ builds: Build[]; total: number }> {
+    const [builds, total] = await this.prisma.$transaction([
+      this.prisma.build.findMany({ where: { appId }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], skip, take }),
+      this.prisma.build.count({ where: { appId } }),
+    ]);
+    return { builds, total };
   }
 }

@@ -2,38 +2,45 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { stageResultSchema, type StageResult } from '@paas/contracts';
 import { listLiveCells } from '@paas/redis';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { LOGGER, type Logger } from '../config/config.module';
+import type { Actor } from '../auth/actor';
 import { AppsRepository } from '../apps/apps.repository';
-import { AppsService } from '../apps/apps.service';
 import { BlobstoreService } from '../blobstore/blobstore.service';
-import { DomainException } from '../common/domain.exception';
+import { notFound } from '../common/domain.exception';
+import { DeploymentsService } from '../deployments/deployments.service';
+import { EventsService } from '../events/events.service';
 import { RedisService } from '../redis/redis.module';
+import { ReleasesRepository } from '../releases/releases.repository';
 import { CellQueuesService } from '../scheduler/cell-queues.service';
-import { DeployerService } from '../scheduler/deployer.service';
 import { pickCell } from '../scheduler/placement';
 import { BuildsRepository } from './builds.repository';
 
+function routerPort(routerUrl: string): string {
+  const port = new URL(routerUrl).port;
+  return port ? `:${port}` : '';
+}
+
 const STAGING_TIMEOUT_MS = 15 * 60_000;
 
-/** Push → stage on a cell → release → start new instances → stop old ones. */
+/** Push → stage on a cell → droplet → release → rolling deployment. */
 @Injectable()
 export class StagingService {
   constructor(
-    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly apps: AppsService,
-    private readonly appsRepo: AppsRepository,
+    private readonly apps: AppsRepository,
     private readonly builds: BuildsRepository,
+    private readonly releases: ReleasesRepository,
+    private readonly deployments: DeploymentsService,
     private readonly blobs: BlobstoreService,
     private readonly redis: RedisService,
     private readonly queues: CellQueuesService,
-    private readonly deployer: DeployerService,
+    private readonly events: EventsService,
   ) {}
 
   /** Returns true when the new release runs; `say` receives every line for the pushing user. */
-  async stageAndDeploy(appName: string, commitSha: string, source: Readable, say: (line: string) => void): Promise<boolean> {
-    const app = await this.apps.require(appName);
+  async stageAndDeploy(actor: Actor, appName: string, commitSha: string, source: Readable, say: (line: string) => void): Promise<boolean> {
+    const app = await this.apps.find(appName);
+    if (!app) throw notFound('app', appName);
     const build = await this.builds.create(app.id, commitSha);
     const log = this.logger.child({ app: app.name, build: build.id });
     const fail = async (message: string) => {
@@ -49,39 +56,35 @@ export class StagingService {
     if (!cell) return fail('no cell is available to stage the app: start a cell (npm start runs two)');
     await this.builds.assignCell(build.id, cell.id);
     say(`-----> Staging ${app.name} (${commitSha.slice(0, 7)}) on cell ${cell.id}`);
-
-    const result = await this.runStaging(build.id, cell.id, app.id, app.name, app.memoryMb, say);
+    const web = (await this.apps.processes(app.id)).find((p) => p.type === 'web');
+    const result = await this.runStaging(build.id, cell.id, app.id, app.name, web?.memoryMb ?? 256, say);
     if (!result.ok || !result.startCommand) return fail(result.error ?? 'staging failed');
 
-    const release = await this.builds.createRelease(build, result.buildpack ?? 'unknown', result.startCommand);
-    say(`-----> Release v${release.version}: web: ${result.startCommand}`);
-    say(`-----> Starting ${app.instances} instance(s) of ${app.name}`);
-    let started: string[] = [];
+    const processTypes = { web: result.startCommand };
+    const dropletId = await this.builds.markStaged(build, result.buildpack ?? 'unknown', processTypes);
+    let release;
     try {
-      started = await this.deployer.startRelease({
+      release = await this.releases.create({
         appId: app.id,
-        appName: app.name,
-        releaseId: release.id,
-        dropletId: build.id,
-        dropletUrl: this.blobs.url('droplets', build.id),
-        startCommand: result.startCommand,
-        memoryMb: app.memoryMb,
-        instances: app.instances,
+        dropletId,
+        env: app.env as Record<string, string>,
+        processTypes,
+        description: `deploy ${commitSha.slice(0, 7)}`,
       });
-      await this.deployer.waitRunning(app.id, started, (line) => say(`       ${line}`));
+      say(`-----> Release v${release.version}: web: ${result.startCommand}`);
+      await this.deployments.deploy(actor, app, release, { wait: true, say });
     } catch (error) {
-      await this.deployer.stopOnly(app.id, started, 'failed deploy').catch(() => undefined);
-      const message = error instanceof DomainException ? error.message : (error as Error).message;
-      return fail(message);
+      return fail((error as Error).message);
     }
-    await this.appsRepo.setCurrentRelease(app.id, release.id);
-    const old = await this.deployer.stopInstances(app.id, started, `replaced by release v${release.version}`);
-    if (old.length) say(`-----> Stopping ${old.length} instance(s) of the previous release`);
-    say(`-----> ${app.name} v${release.version} is live at ${this.apps.view(app).url}`);
+    const url = `http://${app.name}.${this.redis.config.appsDomain}${routerPort(this.redis.config.routerUrl)}/`;
+    say(`-----> ${app.name} v${release.version} is live at ${url}`);
+    await this.events.record(actor, 'app-pushed', { type: 'app', id: app.id, name: app.name, spaceId: app.spaceId }, {
+      commit: commitSha,
+      release: release.version,
+    });
     log.info({ release: release.version }, 'deploy-succeeded');
     return true;
   }
-
   /** Queues the staging job on the cell and relays its log lines until its end message. */
   private async runStaging(
     buildId: string,

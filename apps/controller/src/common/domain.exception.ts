@@ -5,9 +5,14 @@
 export const ErrorCode = {
   ValidationFailed: 'validation-failed',
   Unauthenticated: 'unauthenticated',
+  Forbidden: 'forbidden',
   NotFound: 'not-found',
   AppNotFound: 'app-not-found',
+  NameTaken: 'name-taken',
   AppNameTaken: 'app-name-taken',
+  RouteTaken: 'route-taken',
+  DeploymentInProgress: 'deployment-in-progress',
+  Unprocessable: 'unprocessable',
   NoCellAvailable: 'no-cell-available',
   StagingFailed: 'staging-failed',
   Internal: 'internal',
@@ -31,15 +36,26 @@ export function httpStatusOf(code: ErrorCode): number {
       return 400;
     case ErrorCode.Unauthenticated:
       return 401;
+    case ErrorCode.Forbidden:
+      return 403;
     case ErrorCode.NotFound:
     case ErrorCode.AppNotFound:
       return 404;
+    case ErrorCode.NameTaken:
     case ErrorCode.AppNameTaken:
+    case ErrorCode.RouteTaken:
+    case ErrorCode.DeploymentInProgress:
       return 409;
+    case ErrorCode.Unprocessable:
     case ErrorCode.NoCellAvailable:
     case ErrorCode.StagingFailed:
       return 422;
     case ErrorCode.Internal:
       return 500;
   }
+}
+
+/** A 404 that names what was looked for; the same answer whether it does not exist or may not be seen. */
+export function notFound(kind: string, id: string, hint = ''): DomainException {
+  return new DomainException(ErrorCode.NotFound, `no ${kind} ${id}${hint ? `: ${hint}` : ''}`);
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { execFile } from 'node:child_process';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
@@ -38,6 +38,12 @@ export class GitRepositoriesService implements OnModuleInit {
     await run('git', ['-C', dir, 'config', 'core.hooksPath', this.hooksDir]);
     await run('git', ['-C', dir, 'config', 'http.receivepack', 'true']);
     await run('git', ['-C', dir, 'config', 'receive.denyDeletes', 'true']);
+  }
+
+  /** Moves the repository along with an app rename. */
+  async rename(from: string, to: string): Promise<void> {
+    if (await stat(this.pathOf(from)).catch(() => undefined)) await rename(this.pathOf(from), this.pathOf(to));
+    else await this.create(to);
   }
 
   async remove(appName: string): Promise<void> {

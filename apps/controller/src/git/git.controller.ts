@@ -4,6 +4,8 @@ import { appNameSchema } from '@paas/contracts';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { TokenService } from '../auth/token.service';
 import { AppsRepository } from '../apps/apps.repository';
+import { AppsService } from '../apps/apps.service';
+import { DomainException, httpStatusOf } from '../common/domain.exception';
 import { GitRepositoriesService } from './git-repositories.service';
 import { serveGitHttpBackend } from './git-http-backend';
 
@@ -17,6 +19,7 @@ export class GitController {
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     private readonly tokens: TokenService,
     private readonly apps: AppsRepository,
+    private readonly appsService: AppsService,
     private readonly repos: GitRepositoriesService,
   ) {}
 
@@ -27,7 +30,8 @@ export class GitController {
     };
     const auth = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const [user, token] = auth ? Buffer.from(auth[1], 'base64').toString().split(/:(.*)/s) : ['', ''];
-    if (!auth || !(await this.tokens.isValid(token ?? ''))) {
+    const actor = auth ? await this.tokens.actorOf(token ?? '') : undefined;
+    if (!actor) {
       return fail(401, 'authentication required: use your API token as the password (any user name)', {
         'www-authenticate': 'Basic realm="paas"',
       });
@@ -38,6 +42,16 @@ export class GitController {
     if (!appNameSchema.safeParse(name).success || !(await this.apps.findByName(name))) {
       return fail(404, `no app named ${name}: create it first with POST /v1/apps {"name": "${name}"}`);
     }
+    // Pushing needs the developer role in the app's space; fetching needs any role.
+    const pushing = rest.includes('git-receive-pack') || String(req.query.service ?? '') === 'git-receive-pack';
+    try {
+      await this.appsService.resolve(actor, name, pushing ? 'write' : 'read');
+    } catch (error) {
+      if (error instanceof DomainException) {
+        return fail(httpStatusOf(error.code) === 404 ? 404 : 403, error.code === 'not-found' ? `no app named ${name}: create it first with POST /v1/apps {"name": "${name}"}` : error.message);
+      }
+      throw error;
+    }
     await this.repos.create(name);
     serveGitHttpBackend(req, res, {
       projectRoot: this.repos.reposDir,
@@ -47,6 +61,7 @@ export class GitController {
         PAAS_APP_NAME: name,
         PAAS_CONTROLLER_URL: this.config.url,
         PAAS_INTERNAL_TOKEN: this.config.internalToken,
+        PAAS_ACTOR: Buffer.from(JSON.stringify(actor)).toString('base64'),
       },
     });
   }

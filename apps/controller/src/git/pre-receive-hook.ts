@@ -39,7 +39,10 @@ async function main(): Promise<number> {
   return new Promise<number>((resolve) => {
     const req = request(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/x-tar', 'x-paas-internal-token': token } },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-tar', 'x-paas-internal-token': token, 'x-paas-actor': process.env.PAAS_ACTOR ?? '' },
+      },
       (res) => {
         let ok = false;
         let sawResult = false;

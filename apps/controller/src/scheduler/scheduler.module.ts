@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { CellQueuesService } from './cell-queues.service';
-import { DeployerService } from './deployer.service';
+import { InstancesService } from './instances.service';
 
-@Module({ providers: [CellQueuesService, DeployerService], exports: [CellQueuesService, DeployerService] })
+@Global()
+@Module({ providers: [CellQueuesService, InstancesService], exports: [CellQueuesService, InstancesService] })
 export class SchedulerModule {}

@@ -114,9 +114,9 @@ describe('git push to live', () => {
     assert.match(answer.text, /Hello from hello instance 0/);
     assert.match(answer.text, /uid 2000/, 'the app runs as the non-root vcap user');
 
-    const app = await api(platform, 'GET', '/v1/apps/hello');
+    const app = await api(platform, 'GET', '/v1/apps/hello/instances');
     assert.equal(app.status, 200);
-    const running = app.json.running_instances.filter((i: { state: string }) => i.state === 'RUNNING');
+    const running = app.json.resources.filter((i: { state: string }) => i.state === 'RUNNING');
     assert.equal(running.length, 1);
 
     // A broken build is rejected and whatever was running keeps running.
@@ -141,8 +141,8 @@ describe('git push to live', () => {
     assert.equal(survivor.status, 200);
     assert.match(survivor.text, /Hello from hello instance 0/);
     await waitUntil('only the old instance left', async () => {
-      const r = await api(platform, 'GET', '/v1/apps/hello');
-      return r.json.running_instances.length === 1 && r.json.running_instances[0].state === 'RUNNING';
+      const r = await api(platform, 'GET', '/v1/apps/hello/instances');
+      return r.json.resources.length === 1 && r.json.resources[0].state === 'RUNNING';
     }, 30_000);
 
     // Delete: route gone, containers gone.

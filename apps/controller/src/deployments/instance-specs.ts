@@ -1,0 +1,39 @@
+import type { Process } from '../generated/prisma/client';
+import type { AppWithSpace } from '../apps/apps.repository';
+import type { ReleaseWithDroplet } from '../releases/releases.repository';
+import type { InstanceSpec } from '../scheduler/instances.service';
+
+/** What one process type of a release runs: its command, limits and health check. Pure. */
+export function instanceSpecFor(
+  app: AppWithSpace,
+  release: ReleaseWithDroplet,
+  process: Process,
+  dropletUrl: string,
+  uris: string[],
+): InstanceSpec | undefined {
+  const types = release.processTypes as Record<string, string>;
+  const command = process.command ?? types[process.type];
+  if (!command) return undefined;
+  return {
+    appId: app.id,
+    appName: app.name,
+    spaceId: app.spaceId,
+    spaceName: app.space.name,
+    orgName: app.space.org.name,
+    releaseId: release.id,
+    processType: process.type,
+    dropletId: release.droplet.id,
+    dropletUrl,
+    startCommand: command,
+    memoryMb: process.memoryMb,
+    diskMb: process.diskMb,
+    healthCheck: {
+      type: process.healthCheckType.toLowerCase() as 'port' | 'http' | 'process',
+      ...(process.healthCheckEndpoint ? { endpoint: process.healthCheckEndpoint } : {}),
+      timeoutS: process.healthCheckTimeoutS,
+    },
+    env: release.env as Record<string, string>,
+    uris,
+    routable: uris.length > 0,
+  };
+}

@@ -1,0 +1,65 @@
+import type { ActualInstance } from '@paas/contracts';
+import type { Build, Deployment, Process } from '../generated/prisma/client';
+import type { ReleaseWithDroplet } from '../releases/releases.repository';
+
+export function processView(p: Process) {
+  return {
+    id: p.id,
+    type: p.type,
+    instances: p.instances,
+    memory_mb: p.memoryMb,
+    disk_mb: p.diskMb,
+    command: p.command,
+    health_check: { type: p.healthCheckType.toLowerCase(), endpoint: p.healthCheckEndpoint, timeout: p.healthCheckTimeoutS },
+    created_at: p.createdAt.toISOString(),
+    updated_at: p.updatedAt.toISOString(),
+  };
+}
+
+export function releaseView(r: ReleaseWithDroplet, currentReleaseId: string | null) {
+  return {
+    id: r.id,
+    version: r.version,
+    description: r.description,
+    droplet_id: r.dropletId,
+    build_id: r.droplet.buildId,
+    buildpack: r.droplet.buildpack,
+    process_types: r.processTypes,
+    env_names: Object.keys(r.env as Record<string, string>).sort(),
+    current: r.id === currentReleaseId,
+    created_at: r.createdAt.toISOString(),
+  };
+}
+
+export function deploymentView(d: Deployment) {
+  return { id: d.id, release_id: d.releaseId, state: d.state, reason: d.reason, created_at: d.createdAt.toISOString(), updated_at: d.updatedAt.toISOString() };
+}
+
+export function buildView(b: Build) {
+  return {
+    id: b.id,
+    state: b.state,
+    commit_sha: b.commitSha,
+    buildpack: b.buildpack,
+    error: b.error,
+    cell_id: b.cellId,
+    created_at: b.createdAt.toISOString(),
+    updated_at: b.updatedAt.toISOString(),
+  };
+}
+
+export function instanceView(i: ActualInstance, now = Date.now()) {
+  return {
+    index: i.index,
+    instance_id: i.instanceId,
+    process_type: i.processType,
+    state: i.state === 'STOPPED' ? 'DOWN' : i.state,
+    cell_id: i.cellId,
+    address: i.address ?? null,
+    release_id: i.releaseId,
+    uptime_s: i.state === 'RUNNING' ? Math.max(0, Math.round((now - Date.parse(i.since)) / 1000)) : 0,
+    since: i.since,
+    crash_count: i.crashCount ?? 0,
+    last_crash_reason: i.reason ?? null,
+  };
+}

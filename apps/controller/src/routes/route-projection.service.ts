@@ -1,0 +1,71 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import type { RouteEntry } from '@paas/contracts';
+import { listRouteHosts, writeHostRoutes } from '@paas/redis';
+import { LOGGER, type Logger } from '../config/config.module';
+import { PrismaService } from '../database/prisma.service';
+import { RedisService } from '../redis/redis.module';
+
+/** The fully qualified host of a route: `host.domain`, or the domain itself when host is ''. */
+export function fqdnOf(host: string, domain: string): string {
+  return host ? `${host}.${domain}` : domain;
+}
+
+/**
+ * Projects the routes and their destinations (Postgres, the truth) into Redis, where the routers
+ * read them. Every change to a route or a destination calls `syncHost`; at boot everything is
+ * re-projected and hosts that no longer have routes are removed. Idempotent: two controllers
+ * doing it at once write the same thing.
+ */
+@Injectable()
+export class RouteProjectionService implements OnApplicationBootstrap {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly redis: RedisService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.syncAll();
+  }
+
+  async syncAll(): Promise<void> {
+    const routes = await this.prisma.route.findMany({ include: { domain: true } });
+    const hosts = new Set(routes.map((r) => fqdnOf(r.host, r.domain.name)));
+    for (const host of hosts) await this.syncHost(host);
+    for (const stale of await listRouteHosts(this.redis.redis, this.redis.keys)) {
+      if (!hosts.has(stale)) await writeHostRoutes(this.redis.redis, this.redis.keys, stale, []);
+    }
+    this.logger.info({ hosts: hosts.size }, 'routes-projected');
+  }
+
+  /** Re-projects every route of one fully qualified host. */
+  async syncHost(fqdn: string): Promise<void> {
+    const routes = await this.prisma.route.findMany({
+      where: { OR: this.candidates(fqdn) },
+      include: { domain: true, destinations: { orderBy: { createdAt: 'asc' } } },
+    });
+    const entries: RouteEntry[] = routes
+      .filter((r) => fqdnOf(r.host, r.domain.name) === fqdn)
+      .map((r) => ({
+        routeId: r.id,
+        host: fqdn,
+        path: r.path,
+        destinations: r.destinations.map((d) => ({
+          id: d.id,
+          appId: d.appId,
+          processType: d.processType,
+          port: d.port,
+          ...(d.weight ? { weight: d.weight } : {}),
+        })),
+      }));
+    await writeHostRoutes(this.redis.redis, this.redis.keys, fqdn, entries);
+  }
+
+  /** (host, domain) pairs whose fqdn could be `fqdn`. */
+  private candidates(fqdn: string): Array<{ host: string; domain: { name: string } }> {
+    const out = [{ host: '', domain: { name: fqdn } }];
+    const dot = fqdn.indexOf('.');
+    if (dot > 0) out.push({ host: fqdn.slice(0, dot), domain: { name: fqdn.slice(dot + 1) } });
+    return out;
+  }
+}

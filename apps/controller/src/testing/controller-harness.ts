@@ -1,0 +1,132 @@
+/**
+ * Integration-test harness: a private Redis and Postgres (real servers, own ports and directory),
+ * the real migrations, and the controller's Nest application in this process on a free port.
+ * A FakeCell can take the place of real cells for tests of the API that need instances.
+ */
+import 'reflect-metadata';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import {
+  portOpen,
+  postgresProcess,
+  preparePostgres,
+  prepareRedis,
+  redisProcess,
+  waitFor,
+  waitForPostgres,
+  type SupervisedProcess,
+} from '@paas/local-services';
+import { applyMigrations } from '../database/migrator';
+
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+
+async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 25_000);
+    if (!(await portOpen(port))) return port;
+  }
+  throw new Error('no free port');
+}
+
+export interface ApiResponse {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read bodies field by field
+  body: any;
+  headers: Headers;
+}
+
+export interface ControllerHarness {
+  url: string;
+  adminToken: string;
+  redisUrl: string;
+  databaseUrl: string;
+  redisPrefix: string;
+  app: INestApplication;
+  /** Calls the API; token defaults to the admin token, null sends none. */
+  call(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>;
+  stop(): Promise<void>;
+}
+
+export async function startControllerHarness(env: Record<string, string> = {}): Promise<ControllerHarness> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'paas-ctl-test-'));
+  const redisPort = await freePort();
+  const postgresPort = await freePort();
+  const processes: SupervisedProcess[] = [];
+  const say = () => undefined;
+  let app: INestApplication | undefined;
+  const stop = async () => {
+    await app?.close().catch(() => undefined);
+    for (const p of processes.reverse()) await p.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await prepareRedis(dataDir);
+    await preparePostgres(dataDir);
+    const redis = redisProcess(ROOT, dataDir, redisPort, say);
+    const postgres = postgresProcess(ROOT, dataDir, postgresPort, say);
+    processes.push(redis, postgres);
+    redis.start();
+    postgres.start();
+    await waitFor('redis', () => portOpen(redisPort), 30_000);
+    await waitForPostgres(postgresPort);
+    const databaseUrl = `postgresql://paas@127.0.0.1:${postgresPort}/paas`;
+    await applyMigrations(databaseUrl);
+    const port = await freePort();
+    const redisPrefix = `t${randomBytes(3).toString('hex')}`;
+    Object.assign(process.env, {
+      CONTROLLER_PORT: String(port),
+      CONTROLLER_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      PAAS_REDIS_PREFIX: redisPrefix,
+      PAAS_BLOBSTORE_DIR: join(dataDir, 'blobstore'),
+      PAAS_INTERNAL_TOKEN: randomBytes(32).toString('hex'),
+      PAAS_ADMIN_TOKEN_FILE: join(dataDir, 'admin-token'),
+      PAAS_START_TIMEOUT_MS: '20000',
+      LOG_LEVEL: 'warn',
+      ...env,
+    });
+    // Imported late: the config module reads the environment set above.
+    const { AppModule } = await import('../app.module.js');
+    app = await NestFactory.create(AppModule, { logger: ['error'] });
+    app.enableShutdownHooks();
+    await app.listen(port, '127.0.0.1');
+    const url = `http://127.0.0.1:${port}`;
+    const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    const call = async (method: string, path: string, body?: unknown, token: string | null = adminToken): Promise<ApiResponse> => {
+      const res = await fetch(url + path, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    };
+    return {
+      url,
+      adminToken,
+      redisUrl: `redis://127.0.0.1:${redisPort}`,
+      databaseUrl,
+      redisPrefix,
+      app,
+      call,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

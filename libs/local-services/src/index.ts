@@ -1,0 +1,3 @@
+export * from './services';
+export * from './process-supervisor';
+export * from './wait';
