@@ -34,6 +34,7 @@ export class CellAgent {
   private readonly instances: InstanceManager;
   private readonly stager: Stager;
   private worker?: Worker;
+  private workerConnection?: Redis;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt = new Date().toISOString();
 
@@ -74,8 +75,9 @@ export class CellAgent {
     const recovered = await this.instances.recover();
     if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
     await this.heartbeat();
+    this.workerConnection = createRedisConnection(this.config.redisUrl, `cell-${this.config.id}-worker`);
     this.worker = new Worker(this.keys.cellQueue(this.config.id), (job) => this.handle(job), {
-      connection: createRedisConnection(this.config.redisUrl, `cell-${this.config.id}-worker`),
+      connection: this.workerConnection,
       concurrency: 8,
       // Staging may hold a job for minutes; the lock is renewed while the handler runs.
       lockDuration: 60_000,
@@ -132,6 +134,7 @@ export class CellAgent {
   async shutdown(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await this.worker?.close().catch(() => undefined);
+    this.workerConnection?.disconnect();
     await withdrawCell(this.redis, this.keys, this.config.id).catch(() => undefined);
     if (this.config.cleanupOnExit) {
       await this.instances.stopAll('cell shutting down').catch((e) => this.logger.warn({ err: e }, 'stop-all-failed'));

@@ -4,14 +4,19 @@ import { z } from 'zod';
 export const RESERVED_ENV = /^(PORT|INSTANCE_INDEX|MEMORY_LIMIT|VCAP_[A-Z_]+|CF_[A-Z_]+)$/;
 
 export const envPatchSchema = z.strictObject({
-  var: z.record(
-    z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'variable names are letters, digits and "_", not starting with a digit' })
-      .refine((name) => !RESERVED_ENV.test(name), { error: 'PORT, INSTANCE_INDEX, MEMORY_LIMIT, VCAP_* and CF_* are set by the platform' }),
-    z.union([z.string().max(65_536, { error: 'a value may have at most 65536 characters' }), z.null()]),
-    { error: 'var must be an object of NAME: "value" (null removes NAME)' },
-  ),
+  var: z
+    .record(z.string(), z.union([z.string().max(65_536, { error: 'a value may have at most 65536 characters' }), z.null()], {
+      error: 'a value is a string, or null to remove the variable',
+    }))
+    .superRefine((vars, ctx) => {
+      for (const name of Object.keys(vars)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+          ctx.addIssue({ code: 'custom', path: [name], message: 'variable names are letters, digits and "_", not starting with a digit' });
+        } else if (RESERVED_ENV.test(name)) {
+          ctx.addIssue({ code: 'custom', path: [name], message: 'PORT, INSTANCE_INDEX, MEMORY_LIMIT, VCAP_* and CF_* are set by the platform' });
+        }
+      }
+    }),
 });
 export type EnvPatch = z.infer<typeof envPatchSchema>;
 

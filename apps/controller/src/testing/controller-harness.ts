@@ -4,7 +4,7 @@
  * A FakeCell can take the place of real cells for tests of the API that need instances.
  */
 import 'reflect-metadata';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +45,7 @@ export interface ControllerHarness {
   redisUrl: string;
   databaseUrl: string;
   redisPrefix: string;
+  internalToken: string;
   app: INestApplication;
   /** Calls the API; token defaults to the admin token, null sends none. */
   call(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>;
@@ -64,6 +65,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
+    await mkdir(join(dataDir, 'logs'));
     await prepareRedis(dataDir);
     await preparePostgres(dataDir);
     const redis = redisProcess(ROOT, dataDir, redisPort, say);
@@ -77,6 +79,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
     await applyMigrations(databaseUrl);
     const port = await freePort();
     const redisPrefix = `t${randomBytes(3).toString('hex')}`;
+    const internalToken = randomBytes(32).toString('hex');
     Object.assign(process.env, {
       CONTROLLER_PORT: String(port),
       CONTROLLER_URL: `http://127.0.0.1:${port}`,
@@ -84,7 +87,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       PAAS_REDIS_PREFIX: redisPrefix,
       PAAS_BLOBSTORE_DIR: join(dataDir, 'blobstore'),
-      PAAS_INTERNAL_TOKEN: randomBytes(32).toString('hex'),
+      PAAS_INTERNAL_TOKEN: internalToken,
       PAAS_ADMIN_TOKEN_FILE: join(dataDir, 'admin-token'),
       PAAS_START_TIMEOUT_MS: '20000',
       LOG_LEVEL: 'warn',
@@ -121,6 +124,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       redisUrl: `redis://127.0.0.1:${redisPort}`,
       databaseUrl,
       redisPrefix,
+      internalToken,
       app,
       call,
       stop,
