@@ -12,6 +12,13 @@ import { EventsModule } from './events/events.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { RoutesCoreModule } from './routes/routes-core.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
+import { OrgsModule } from './orgs/orgs.module';
+import { UsersModule } from './users/users.module';
+import { DomainsModule } from './domains/domains.module';
+import { RoutesApiModule } from './routes/routes-api.module';
+import { AuditModule } from './audit/audit.module';
+import { CellsModule } from './cells/cells.module';
+import { OpenApiModule } from './openapi/openapi.module';
 import { HealthController } from './health.controller';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 
@@ -29,6 +36,13 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
     GitModule,
     BlobstoreModule,
     BuildsModule,
+    OrgsModule,
+    UsersModule,
+    DomainsModule,
+    RoutesApiModule,
+    AuditModule,
+    CellsModule,
+    OpenApiModule,
   ],
   controllers: [HealthController],
   providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

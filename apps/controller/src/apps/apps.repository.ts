@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import type { App, Process, Space, Org } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
+import { retryOnConflict } from '../common/retry-on-conflict';
 
 export type AppRecord = App;
 export type AppWithSpace = App & { space: Space & { org: Org } };
@@ -19,12 +20,14 @@ export class AppsRepository {
 
   /** The "default" space of the "default" org, where apps go when no space is named. */
   async defaultSpaceId(): Promise<string> {
-    const org = await this.prisma.org.upsert({ where: { name: 'default' }, create: { name: 'default' }, update: {} });
-    const space = await this.prisma.space.upsert({
-      where: { orgId_name: { orgId: org.id, name: 'default' } },
-      create: { orgId: org.id, name: 'default' },
-      update: {},
-    });
+    const org = await retryOnConflict(() => this.prisma.org.upsert({ where: { name: 'default' }, create: { name: 'default' }, update: {} }));
+    const space = await retryOnConflict(() =>
+      this.prisma.space.upsert({
+        where: { orgId_name: { orgId: org.id, name: 'default' } },
+        create: { orgId: org.id, name: 'default' },
+        update: {},
+      }),
+    );
     return space.id;
   }
 

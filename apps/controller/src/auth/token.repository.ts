@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import { retryOnConflict } from '../common/retry-on-conflict';
 import type { Actor } from './actor';
 
 @Injectable()
@@ -13,15 +14,11 @@ export class TokenRepository {
 
   /** Makes sure the admin user exists and holds this token. */
   async ensureAdmin(tokenHash: string): Promise<void> {
-    const admin = await this.prisma.user.upsert({
-      where: { name: 'admin' },
-      create: { name: 'admin', isAdmin: true },
-      update: { isAdmin: true },
-    });
-    await this.prisma.apiToken.upsert({
-      where: { tokenHash },
-      create: { name: 'admin', tokenHash, userId: admin.id },
-      update: { userId: admin.id },
-    });
+    const admin = await retryOnConflict(() =>
+      this.prisma.user.upsert({ where: { name: 'admin' }, create: { name: 'admin', isAdmin: true }, update: { isAdmin: true } }),
+    );
+    await retryOnConflict(() =>
+      this.prisma.apiToken.upsert({ where: { tokenHash }, create: { name: 'admin', tokenHash, userId: admin.id }, update: { userId: admin.id } }),
+    );
   }
 }

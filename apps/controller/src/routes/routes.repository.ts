@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import type { Domain, Route, RouteDestination } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
+import { retryOnConflict } from '../common/retry-on-conflict';
 
 export type RouteWithDomain = Route & { domain: Domain; destinations: RouteDestination[] };
 
@@ -15,7 +16,7 @@ export class RoutesRepository {
 
   /** Makes sure a shared domain exists (the platform's default apps domain). */
   ensureSharedDomain(name: string): Promise<Domain> {
-    return this.prisma.domain.upsert({ where: { name }, create: { name }, update: {} });
+    return retryOnConflict(() => this.prisma.domain.upsert({ where: { name }, create: { name }, update: {} }));
   }
 
   findRoute(domainId: string, host: string, path: string): Promise<RouteWithDomain | null> {

@@ -49,7 +49,30 @@ export interface ControllerHarness {
   app: INestApplication;
   /** Calls the API; token defaults to the admin token, null sends none. */
   call(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>;
+  /** Starts another controller replica on the same Postgres and Redis; its `call` talks to it. */
+  replica(): Promise<{ url: string; call: ControllerHarness['call']; close(): Promise<void> }>;
   stop(): Promise<void>;
+}
+
+function caller(url: string, adminToken: string): ControllerHarness['call'] {
+  return async (method, path, body, token = adminToken) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
 }
 
 export async function startControllerHarness(env: Record<string, string> = {}): Promise<ControllerHarness> {
@@ -96,28 +119,28 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
     // Imported late: the config module reads the environment set above.
     const { AppModule } = await import('../app.module.js');
     app = await NestFactory.create(AppModule, { logger: ['error'] });
-    app.enableShutdownHooks();
     await app.listen(port, '127.0.0.1');
     const url = `http://127.0.0.1:${port}`;
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-    const call = async (method: string, path: string, body?: unknown, token: string | null = adminToken): Promise<ApiResponse> => {
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+    const call = caller(url, adminToken);
+    const replicas: INestApplication[] = [];
+    const replica = async () => {
+      const replicaPort = await freePort();
+      process.env.CONTROLLER_PORT = String(replicaPort);
+      process.env.CONTROLLER_URL = `http://127.0.0.1:${replicaPort}`;
+      const other = await NestFactory.create(AppModule, { logger: ['error'] });
+      await other.listen(replicaPort, '127.0.0.1');
+      replicas.push(other);
+      const replicaUrl = `http://127.0.0.1:${replicaPort}`;
+      return { url: replicaUrl, call: caller(replicaUrl, adminToken), close: () => other.close() };
     };
+    const first = app;
+    app = {
+      close: async () => {
+        for (const r of replicas) await r.close().catch(() => undefined);
+        await first.close();
+      },
+    } as INestApplication;
     return {
       url,
       adminToken,
@@ -125,8 +148,9 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       databaseUrl,
       redisPrefix,
       internalToken,
-      app,
+      app: first,
       call,
+      replica,
       stop,
     };
   } catch (error) {

@@ -1,0 +1,26 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { CurrentActor, type Actor } from '../auth/actor';
+import { TokenGuard } from '../auth/token.guard';
+import { paginated, parsePage, type Paginated } from '../common/pagination';
+import { csvParam } from '../common/query-params';
+import { CellsService, type CellView } from './cells.service';
+
+/** Live cells, ordered by id, filterable by `zones`: any authenticated user. */
+@Controller('v1/cells')
+@UseGuards(TokenGuard)
+export class CellsController {
+  constructor(private readonly cells: CellsService) {}
+
+  @Get()
+  async list(@CurrentActor() actor: Actor, @Query() query: Record<string, unknown>): Promise<Paginated<CellView>> {
+    const page = parsePage(query);
+    const zones = csvParam(query, 'zones');
+    const all = (await this.cells.list(actor)).filter((c) => !zones || zones.includes(c.zone));
+    return paginated(all.slice(page.skip, page.skip + page.take), all.length, page, '/v1/cells', query);
+  }
+
+  @Get(':id')
+  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<CellView> {
+    return this.cells.get(actor, id);
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import type { ActualInstance, CellPresence } from '@paas/contracts';
+import { listAppInstances, listLiveCells } from '@paas/redis';
+import { PrismaService } from '../database/prisma.service';
+import { RedisService } from '../redis/redis.module';
+
+/** What the cells report (Redis: presence and actual instances) and the app facts to explain it (Postgres). */
+@Injectable()
+export class CellsRepository {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  liveCells(): Promise<CellPresence[]> {
+    return listLiveCells(this.redis.redis, this.redis.keys);
+  }
+
+  /** Every instance any cell reported, found by scanning the per-app instance hashes. */
+  async allInstances(): Promise<ActualInstance[]> {
+    const prefix = this.redis.keys.appInstances('');
+    const appIds = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      for (const key of keys) appIds.add(key.slice(prefix.length));
+      cursor = next;
+    } while (cursor !== '0');
+    const out: ActualInstance[] = [];
+    for (const appId of appIds) out.push(...(await listAppInstances(this.redis.redis, this.redis.keys, appId)));
+    return out;
+  }
+
+  /** Memory per (app, process type) and app names and spaces, for the apps given. */
+  async appFacts(appIds: string[]): Promise<Map<string, { name: string; spaceId: string; memoryMb: Map<string, number> }>> {
+    const apps = await this.prisma.app.findMany({
+      where: { id: { in: appIds } },
+      select: { id: true, name: true, spaceId: true, processes: { select: { type: true, memoryMb: true } } },
+    });
+    return new Map(apps.map((a) => [a.id, { name: a.name, spaceId: a.spaceId, memoryMb: new Map(a.processes.map((p) => [p.type, p.memoryMb])) }]));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * What the controllers' metadata cannot say about an endpoint: its summary, query parameters,
+ * the errors it may answer beyond the usual ones, and the shape of its answer. Endpoints missing
+ * here are still documented (route discovery finds them), with a generic summary.
+ */
+export interface OperationDoc {
+  summary: string;
+  description?: string;
+  /** name -> description; every query parameter is a string. */
+  query?: Record<string, string>;
+  /** Adds page and per_page, and a `pagination` envelope around `response`. */
+  paginated?: boolean;
+  /** Extra error statuses, e.g. 409, 422. */
+  errors?: number[];
+  /** Name of a component schema (see RESPONSE_SCHEMAS). */
+  response?: string;
+  /** No token needed. */
+  public?: boolean;
+}
+
+const ids = (what: string) => `comma-separated ${what} ids`;
+
+export const OPERATIONS: Record<string, OperationDoc> = {
+  // apps
+  'GET /v1/apps': { summary: 'List apps', paginated: true, query: { space_ids: ids('space'), names: 'comma-separated app names' }, response: 'App' },
+  'POST /v1/apps': { summary: 'Create an app (and its default route NAME.<apps domain> unless no_route)', errors: [409], response: 'App' },
+  'GET /v1/apps/{app}': { summary: 'Get an app by id or name', response: 'App' },
+  'PATCH /v1/apps/{app}': { summary: 'Rename an app', errors: [409], response: 'App' },
+  'DELETE /v1/apps/{app}': { summary: 'Delete an app: unmap its routes, stop its instances, forget its builds' },
+  // lifecycle
+  'GET /v1/apps/{app}/env': { summary: "Get an app's environment variables" },
+  'PATCH /v1/apps/{app}/env': { summary: 'Set (string) or remove (null) environment variables; rolls out a new release', errors: [409, 422] },
+  'GET /v1/apps/{app}/processes': { summary: "List an app's process types" },
+  'GET /v1/apps/{app}/processes/{type}': { summary: 'Get one process type' },
+  'PATCH /v1/apps/{app}/processes/{type}': { summary: 'Update a process type (command, health check)', errors: [422] },
+  'POST /v1/apps/{app}/processes/{type}/actions/scale': { summary: 'Scale a process type (instances, memory_mb, disk_mb)', errors: [409, 422] },
+  'GET /v1/apps/{app}/processes/{type}/instances': { summary: 'Actual instances of one process type' },
+  'GET /v1/apps/{app}/instances': { summary: 'Actual instances of an app, as its cells report them' },
+  'GET /v1/apps/{app}/builds': { summary: "List an app's builds, newest first", paginated: true },
+  'GET /v1/apps/{app}/releases': { summary: "List an app's releases, newest first", paginated: true },
+  'GET /v1/apps/{app}/releases/{version}': { summary: 'Get one release by version (3 or v3)' },
+  'GET /v1/apps/{app}/deployments': { summary: "List an app's deployments, newest first", paginated: true },
+  'GET /v1/apps/{app}/deployments/{id}': { summary: 'Get one deployment' },
+  'POST /v1/apps/{app}/actions/start': { summary: 'Start an app', errors: [409, 422] },
+  'POST /v1/apps/{app}/actions/stop': { summary: 'Stop an app', errors: [409] },
+  'POST /v1/apps/{app}/actions/restart': { summary: 'Restart an app (rolling)', errors: [409, 422] },
+  'POST /v1/apps/{app}/actions/rollback': { summary: 'Roll back to an earlier release version', errors: [409, 422] },
+  // orgs and spaces
+  'GET /v1/orgs': { summary: 'List the orgs you can see', paginated: true, query: { names: 'comma-separated org names' }, response: 'Org' },
+  'POST /v1/orgs': { summary: 'Create an org (platform admin)', errors: [409], response: 'Org' },
+  'GET /v1/orgs/{id}': { summary: 'Get an org', response: 'Org' },
+  'PATCH /v1/orgs/{id}': { summary: 'Rename an org (platform admin)', errors: [409], response: 'Org' },
+  'DELETE /v1/orgs/{id}': { summary: 'Delete an org and its private domains (platform admin); 422 while it has spaces', errors: [422] },
+  'GET /v1/spaces': { summary: 'List the spaces you hold a role in', paginated: true, query: { org_ids: ids('org'), names: 'comma-separated space names' }, response: 'Space' },
+  'POST /v1/spaces': { summary: 'Create a space in an org (platform admin)', errors: [409], response: 'Space' },
+  'GET /v1/spaces/{id}': { summary: 'Get a space', response: 'Space' },
+  'PATCH /v1/spaces/{id}': { summary: 'Rename a space (space admin)', errors: [409], response: 'Space' },
+  'DELETE /v1/spaces/{id}': { summary: 'Delete a space with its routes and roles (platform admin); 422 while it has apps', errors: [422] },
+  'GET /v1/spaces/{id}/roles': { summary: 'List the roles users hold in a space', paginated: true, response: 'Role' },
+  'PUT /v1/spaces/{id}/roles': { summary: 'Give a user (by user_id or user_name) a role in a space, replacing its role there (space admin)', response: 'Role' },
+  'DELETE /v1/spaces/{id}/roles/{user_id}': { summary: "Remove a user's role in a space (space admin)" },
+  // users and tokens
+  'GET /v1/users': { summary: 'List users: all for platform admins, else yourself and the users sharing a space with you', paginated: true, query: { names: 'comma-separated user names' }, response: 'User' },
+  'POST /v1/users': { summary: 'Create a user (platform admin)', errors: [409], response: 'User' },
+  'GET /v1/users/me': { summary: 'Who am I: your user and your roles', response: 'Me' },
+  'GET /v1/users/{id}': { summary: 'Get a user (`me` for yourself)', response: 'User' },
+  'DELETE /v1/users/{id}': { summary: 'Delete a user with its tokens and roles (platform admin)', errors: [422] },
+  'POST /v1/users/{id}/tokens': { summary: 'Create an API token; the answer carries the secret, shown only this once (the user itself or a platform admin)', response: 'TokenCreated' },
+  'GET /v1/users/{id}/tokens': { summary: "List a user's tokens, without secrets", paginated: true, response: 'Token' },
+  'DELETE /v1/users/{id}/tokens/{token_id}': { summary: 'Revoke a token' },
+  // domains
+  'GET /v1/domains': { summary: 'List the shared domains and the private domains of your orgs', paginated: true, query: { names: 'comma-separated domain names', org_ids: ids('org') }, response: 'Domain' },
+  'POST /v1/domains': { summary: 'Create a shared domain, or a private one with org_id (platform admin)', errors: [409, 422], response: 'Domain' },
+  'GET /v1/domains/{id}': { summary: 'Get a domain', response: 'Domain' },
+  'DELETE /v1/domains/{id}': { summary: 'Delete a domain (platform admin); 422 for the default apps domain or while it has routes', errors: [422] },
+  // routes and destinations
+  'GET /v1/routes': {
+    summary: 'List the routes of your spaces',
+    paginated: true,
+    query: { space_ids: ids('space'), hosts: 'comma-separated hosts', domain_ids: ids('domain'), paths: 'comma-separated paths', app_ids: ids('app') + ' (routes with a destination of one of them)' },
+    response: 'Route',
+  },
+  'POST /v1/routes': { summary: 'Create a route: host + domain + optional path prefix, in a space (developer)', errors: [409, 422], response: 'Route' },
+  'GET /v1/routes/{id}': { summary: 'Get a route with its destinations', response: 'Route' },
+  'DELETE /v1/routes/{id}': { summary: 'Delete a route; the routers stop serving it at once (developer)' },
+  'GET /v1/routes/{id}/destinations': { summary: "List a route's destinations", response: 'Destinations' },
+  'POST /v1/routes/{id}/destinations': {
+    summary: 'Bind apps to a route: adds destinations (an already bound one takes the new weight)',
+    description: 'Weights are relative shares of traffic (missing: 1), e.g. 90 and 10 for a canary. The app must be in the route\'s space, have the process type, and listen on port 8080 ($PORT).',
+    errors: [422],
+    response: 'Destinations',
+  },
+  'PATCH /v1/routes/{id}/destinations': {
+    summary: "Replace all of a route's destinations (an empty list unbinds every app)",
+    description: 'Atomic: concurrent replacements apply one after the other; the route ends up exactly as one request asked.',
+    errors: [422],
+    response: 'Destinations',
+  },
+  'DELETE /v1/routes/{id}/destinations/{destination_id}': { summary: 'Unbind one destination from a route' },
+  // audit, cells, docs
+  'GET /v1/events': {
+    summary: 'The audit log, newest first: events of your spaces (platform admins: all)',
+    paginated: true,
+    query: { types: 'comma-separated event types, e.g. route-mapped,app-created', target_id: 'comma-separated target ids (also target_ids)', space_id: ids('space') + ' (also space_ids)' },
+    response: 'Event',
+  },
+  'GET /v1/events/{id}': { summary: 'Get one event', response: 'Event' },
+  'GET /v1/cells': { summary: 'Live cells, their capacity and what runs on them (any user)', paginated: true, query: { zones: 'comma-separated zones' }, response: 'Cell' },
+  'GET /v1/cells/{id}': { summary: 'One live cell', response: 'Cell' },
+  'GET /v1/openapi.json': { summary: 'This OpenAPI document', public: true },
+  'GET /v1/docs': { summary: 'Browsable API reference (HTML)', public: true },
+};
