@@ -184,3 +184,11 @@ CREATE TABLE "events" (
 CREATE INDEX "events_created_at_idx" ON "events"("created_at");
 CREATE INDEX "events_target_id_created_at_idx" ON "events"("target_id", "created_at");
 CREATE INDEX "events_space_id_created_at_idx" ON "events"("space_id", "created_at");
+
+-- Apps pushed before routes existed keep answering on NAME.apps.localhost: their default route
+-- becomes a route of their space bound to their web process.
+INSERT INTO "domains" ("name") SELECT 'apps.localhost' WHERE EXISTS (SELECT 1 FROM "apps");
+INSERT INTO "routes" ("space_id", "domain_id", "host", "path")
+  SELECT a."space_id", d."id", a."name", '' FROM "apps" a CROSS JOIN "domains" d WHERE d."name" = 'apps.localhost';
+INSERT INTO "route_destinations" ("route_id", "app_id", "process_type", "port")
+  SELECT r."id", a."id", 'web', 8080 FROM "apps" a JOIN "routes" r ON r."host" = a."name" AND r."space_id" = a."space_id";
