@@ -37,6 +37,7 @@ export class CellAgent {
   private workerConnection?: Redis;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt = new Date().toISOString();
+  private draining = false;
 
   constructor(
     private readonly config: CellConfig,
@@ -93,12 +94,18 @@ export class CellAgent {
 
   private async heartbeat(): Promise<void> {
     try {
+      if (!this.draining && (await this.redis.exists(this.keys.cellDrain(this.config.id)))) {
+        this.draining = true;
+        this.logger.info('cell-draining');
+      }
       await announceCell(this.redis, this.keys, {
         id: this.config.id,
         address: this.config.address,
         zone: this.config.zone,
         capacity: { memoryMb: this.config.memoryMb, maxContainers: this.config.maxContainers },
         instances: this.instances.count,
+        usedMemoryMb: this.instances.usedMemoryMb,
+        state: this.draining ? 'draining' : 'live',
         startedAt: this.startedAt,
       });
     } catch (error) {
@@ -128,6 +135,22 @@ export class CellAgent {
       default:
         throw new Error(`cell ${this.config.id} has no handler for job ${job.name}`);
     }
+  }
+
+  /**
+   * Drain (SIGTERM on a real host): announce `draining` so nothing new is placed here and the
+   * convergence loop starts this cell's instances elsewhere, then stops them here; wait (bounded)
+   * until none is left, then shut down.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    await this.redis.set(this.keys.cellDrain(this.config.id), new Date().toISOString(), 'EX', 3600).catch(() => undefined);
+    await this.heartbeat();
+    const deadline = Date.now() + timeoutMs;
+    while (this.instances.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    if (this.instances.count > 0) this.logger.warn({ left: this.instances.count }, 'drain-timed-out');
+    else this.logger.info('cell-drained');
+    await this.redis.del(this.keys.cellDrain(this.config.id)).catch(() => undefined);
   }
 
   /** Stops taking work; with cleanupOnExit also stops every container and removes the network. */

@@ -23,6 +23,8 @@ const schema = z.object({
   PAAS_REDIS_PREFIX: z.string().regex(/^[a-z0-9-]+$/).default('paas'),
   PAAS_INTERNAL_TOKEN: z.string().min(32),
   PAAS_START_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /** How long a SIGTERM'd cell waits for its instances to be moved elsewhere before it stops anyway. */
+  CELL_DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -49,6 +51,7 @@ export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
     redisPrefix: c.PAAS_REDIS_PREFIX,
     internalToken: c.PAAS_INTERNAL_TOKEN,
     startTimeoutMs: c.PAAS_START_TIMEOUT_MS,
+    drainTimeoutMs: c.CELL_DRAIN_TIMEOUT_MS,
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -50,12 +50,36 @@ export class InstanceManager {
     return this.instances.size;
   }
 
+  /** Memory reserved by the instances of this cell (their limits), for placement. */
+  get usedMemoryMb(): number {
+    let total = 0;
+    for (const i of this.instances.values()) total += i.job.memoryMb;
+    return total;
+  }
+
   containerIdOf(instanceId: string): string {
     return `${this.config.containerPrefix}-${instanceId}`;
   }
 
   async start(job: StartInstanceJob): Promise<void> {
     if (this.instances.has(job.instanceId)) return; // a redelivered job: already ours
+    if (this.instances.size >= this.config.maxContainers || this.usedMemoryMb + job.memoryMb > this.config.memoryMb) {
+      // Placed on a stale view of this cell: refuse, so the convergence loop places it elsewhere.
+      await reportInstance(this.redis, this.keys, {
+        instanceId: job.instanceId,
+        appId: job.appId,
+        appName: job.appName,
+        releaseId: job.releaseId,
+        processType: job.processType,
+        index: job.index,
+        cellId: this.config.id,
+        state: 'CRASHED',
+        since: new Date().toISOString(),
+        reason: `cell ${this.config.id} is full (${this.instances.size} containers, ${this.usedMemoryMb} MB used)`,
+        crashCount: 0,
+      });
+      return;
+    }
     const local: LocalInstance = {
       job,
       containerId: this.containerIdOf(job.instanceId),
@@ -152,14 +176,15 @@ export class InstanceManager {
     throw new Error(`the app did not ${what} within ${timeoutMs / 1000}s`);
   }
 
+  /** Checks the endpoint the router dials, CELL_ADDRESS:hostPort: the DNAT rules match only that address. */
   private async healthy(check: HealthCheck, hostPort: number): Promise<boolean> {
     switch (check.type) {
       case 'process':
         return true; // running is healthy; an exit is noticed by the caller
       case 'http':
-        return httpAnswers2xx('127.0.0.1', hostPort, check.endpoint ?? '/', 1_000);
+        return httpAnswers2xx(this.config.address, hostPort, check.endpoint ?? '/', 1_000);
       case 'port':
-        return portAnswers('127.0.0.1', hostPort, 500);
+        return portAnswers(this.config.address, hostPort, 500);
     }
   }
 

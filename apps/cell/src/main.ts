@@ -13,14 +13,19 @@ async function main(): Promise<void> {
   const logger = pino({ name: `cell-${config.id}`, level: config.logLevel });
   const agent = new CellAgent(config, logger);
   let stopping = false;
+  // SIGTERM drains first (its instances move to other cells, no request fails); SIGINT stops at
+  // once (the whole local platform is going down, there is nowhere to move to).
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'cell-shutdown');
-    agent.shutdown().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    const drained = signal === 'SIGTERM' ? agent.drain(config.drainTimeoutMs) : Promise.resolve();
+    drained
+      .then(() => agent.shutdown())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -8,6 +8,7 @@ import { AppsModule } from './apps/apps.module';
 import { GitModule } from './git/git.module';
 import { BlobstoreModule } from './blobstore/blobstore.module';
 import { BuildsModule } from './builds/builds.module';
+import { ConvergenceModule } from './convergence/convergence.module';
 import { EventsModule } from './events/events.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { RoutesCoreModule } from './routes/routes-core.module';
@@ -36,6 +37,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
     GitModule,
     BlobstoreModule,
     BuildsModule,
+    ConvergenceModule,
     OrgsModule,
     UsersModule,
     DomainsModule,

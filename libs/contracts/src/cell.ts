@@ -8,9 +8,16 @@ export const cellPresenceSchema = z.object({
   zone: z.string(),
   capacity: z.object({ memoryMb: z.number().int().positive(), maxContainers: z.number().int().positive() }),
   instances: z.number().int().nonnegative(),
+  /** Memory reserved by the instances this cell runs (their limits). */
+  usedMemoryMb: z.number().int().nonnegative().default(0),
+  /** `draining`: takes no new work; its instances are being started elsewhere. */
+  state: z.enum(['live', 'draining']).default('live'),
   startedAt: z.string(),
 });
 export type CellPresence = z.infer<typeof cellPresenceSchema>;
+/** What a cell writes (defaults not yet applied). */
+export type CellPresenceInput = z.input<typeof cellPresenceSchema>;
 
 export const CELL_PRESENCE_TTL_SECONDS = 15;
+/** Zone, then cell: where a new instance goes is decided from these and the app's instances. */
 export const CELL_HEARTBEAT_INTERVAL_MS = 5_000;

@@ -24,6 +24,14 @@ export function redisKeys(prefix: string) {
     endpoints: (appId: string, processType: string) => `${p}endpoints:${appId}/${processType}`,
     /** Pub/sub channel of RouteChange messages. */
     routeChanges: `${p}route-changes`,
+    /** Set when an operator asked the cell to drain (the cell reads it at every heartbeat). */
+    cellDrain: (cellId: string) => `${p}cell-drain:${cellId}`,
+    /** Hash `${processType}:${index}` -> JSON {count, lastCrashAt}: crash history for restart backoff. */
+    crashes: (appId: string) => `${p}crashes:${appId}`,
+    /** The convergence leader's lease (one controller replica at a time). */
+    convergerLeader: `${p}leader:converger`,
+    /** Hash `${processType}:${index}` -> reason: instances that could not be placed. */
+    unplaced: (appId: string) => `${p}unplaced:${appId}`,
     /** Pub/sub channel of one build's log lines; `buildLogEnd` marks the end. */
     buildLog: (buildId: string) => `${p}build-log:${buildId}`,
   };

@@ -9,8 +9,10 @@ export interface ComponentSpec {
   logFile: string;
   /** Restart when it dies unexpectedly, as systemd's Restart=on-failure would. */
   restart: boolean;
-  /** How long to wait after SIGTERM before SIGKILL. */
+  /** How long to wait after the stop signal before SIGKILL. */
   stopTimeoutMs?: number;
+  /** The signal that stops it (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /**
@@ -67,7 +69,7 @@ export class SupervisedProcess {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
+      child.kill(this.spec.stopSignal ?? 'SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), this.spec.stopTimeoutMs ?? 20_000);

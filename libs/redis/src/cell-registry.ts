@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import { CELL_PRESENCE_TTL_SECONDS, cellPresenceSchema, type CellPresence, type RedisKeys } from '@paas/contracts';
+import { CELL_PRESENCE_TTL_SECONDS, cellPresenceSchema, type CellPresence, type CellPresenceInput, type RedisKeys } from '@paas/contracts';
 
 /** Writes (or refreshes) a cell's presence; it expires unless refreshed within the TTL. */
-export async function announceCell(redis: Redis, keys: RedisKeys, presence: CellPresence): Promise<void> {
+export async function announceCell(redis: Redis, keys: RedisKeys, input: CellPresenceInput): Promise<void> {
+  const presence = cellPresenceSchema.parse(input);
   await redis
     .multi()
     .sadd(keys.cells, presence.id)

@@ -3,3 +3,4 @@ export { RuncRuntime, cleanupAll, type RuncRuntimeConfig } from './runc-runtime'
 export { ensureStack, VCAP_UID, VCAP_GID, STACK_VERSION } from './stack';
 export type { NetworkConfig } from './network';
 export { RuntimeError, RuntimeErrorCode, CommandFailedError } from './runtime-error';
+export { FakeRuntime, type FakeRuntimeConfig, type FakeContainer } from './fake-runtime';

@@ -2,3 +2,4 @@ export * from './platform';
 export { portOpen, waitFor, SupervisedProcess } from '@paas/local-services';
 export * from './isolated-platform';
 export * from './git-client';
+export * from './simulated-hosts';

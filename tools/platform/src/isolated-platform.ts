@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { cellNetworks, startPlatform, type RunningPlatform } from './platform';
+import type { SimulatedHosts } from './simulated-hosts';
 import { portOpen } from '@paas/local-services';
 
 const run = promisify(execFile);
@@ -19,6 +20,81 @@ async function freePort(): Promise<number> {
   throw new Error('no free port found');
 }
 
+/** Where isolated platforms of every process on this machine claim their cell port blocks and subnets. */
+const CLAIMS_DIR = '/run/paas-isolated-platforms';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Claims a name for this process: a file created exclusively, holding our pid; a dead owner's claim is taken over. */
+async function claim(name: string): Promise<boolean> {
+  const file = join(CLAIMS_DIR, name);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (owner && pidAlive(owner)) return false;
+      await rm(file, { force: true });
+    }
+  }
+  return false;
+}
+
+async function unclaim(names: string[]): Promise<void> {
+  await Promise.all(names.map((name) => rm(join(CLAIMS_DIR, name), { force: true })));
+}
+
+/**
+ * Cell port blocks (500 ports from 40000) and a subnet base (10.2xx.1.0/24, 10.2xx.2.0/24, ...)
+ * that no other isolated platform on this machine holds and no interface uses: two of them that
+ * shared a host port would DNAT each other's requests to the wrong app.
+ */
+async function claimCellResources(cells: number): Promise<{ subnetBase: number; portBase: number; claims: string[] }> {
+  await mkdir(CLAIMS_DIR, { recursive: true });
+  const claims: string[] = [];
+  try {
+    const addresses = (await run('ip', ['-o', '-4', 'addr', 'show'])).stdout;
+    let subnetBase: number | undefined;
+    for (let attempt = 0; attempt < 200 && subnetBase === undefined; attempt++) {
+      const base = 200 + Math.floor(Math.random() * 50);
+      const used = Array.from({ length: cells }, (_, i) => ` 10.${base}.${i + 1}.`).some((p) => addresses.includes(p));
+      if (!used && (await claim(`subnet-${base}`))) {
+        claims.push(`subnet-${base}`);
+        subnetBase = base;
+      }
+    }
+    let portBlock: number | undefined;
+    for (let attempt = 0; attempt < 200 && portBlock === undefined; attempt++) {
+      const first = Math.floor(Math.random() * (40 - cells + 1));
+      const mine: string[] = [];
+      for (let block = first; block < first + cells; block++) {
+        if (!(await claim(`ports-${block}`))) break;
+        mine.push(`ports-${block}`);
+      }
+      if (mine.length === cells) {
+        claims.push(...mine);
+        portBlock = first;
+      } else {
+        await unclaim(mine);
+      }
+    }
+    if (subnetBase === undefined || portBlock === undefined) throw new Error('no free cell subnet or port block for an isolated platform');
+    return { subnetBase, portBase: 40_000 + portBlock * 500, claims };
+  } catch (error) {
+    await unclaim(claims);
+    throw error;
+  }
+}
+
 export interface TestPlatform extends RunningPlatform {
   tag: string;
   dataDir: string;
@@ -27,15 +103,36 @@ export interface TestPlatform extends RunningPlatform {
   appsDomain: string;
 }
 
+export interface IsolatedPlatformOptions {
+  /** Names everything the platform creates (default: a fresh `pt<4 hex>`). */
+  tag?: string;
+  /**
+   * Run cell i on simulated host i (createSimulatedHosts): in its netns, with its address; Redis
+   * and the controller then also serve on the hosts' gateway address.
+   */
+  simulatedHosts?: SimulatedHosts;
+  /** CELL_ZONE per cell, e.g. ['z1', 'z2', 'z3']. */
+  zones?: string[];
+}
+
+/** A fresh tag for an isolated platform: `pt` and 4 hex digits. */
+export function platformTag(): string {
+  return `pt${randomBytes(2).toString('hex')}`;
+}
+
 /**
  * A whole platform of its own for one test file: its own ports, data directory, Redis prefix,
  * bridges, subnets, iptables chains and container prefix, so it never collides with `npm start`.
  */
-export async function startIsolatedPlatform(cells = 2): Promise<TestPlatform> {
-  const tag = `pt${randomBytes(2).toString('hex')}`;
+export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatformOptions = {}): Promise<TestPlatform> {
+  const tag = options.tag ?? platformTag();
+  const hosts = options.simulatedHosts;
+  if (hosts && hosts.hosts.length < cells) throw new Error(`${cells} cells need ${cells} simulated hosts, got ${hosts.hosts.length}`);
+  if (cells > 40) throw new Error(`an isolated platform has at most 40 cells, not ${cells}`);
   const dataDir = await mkdtemp(join(tmpdir(), `paas-e2e-${tag}-`));
   const controllerPort = await freePort();
   const routerPort = await freePort();
+  const { subnetBase, portBase, claims } = await claimCellResources(cells);
   const platform = await startPlatform({
     rootDir: ROOT,
     dataDir,
@@ -45,9 +142,24 @@ export async function startIsolatedPlatform(cells = 2): Promise<TestPlatform> {
     postgresPort: await freePort(),
     redisPrefix: tag,
     appsDomain: 'apps.localhost',
-    cells: cellNetworks(tag, cells, 200 + Math.floor(Math.random() * 50), 40_000 + Math.floor(Math.random() * 40) * 500),
+    cells: cellNetworks(tag, cells, subnetBase, portBase).map((cell, i) => ({
+      ...cell,
+      ...(options.zones?.[i] ? { zone: options.zones[i] } : {}),
+      ...(hosts ? { host: { netns: hosts.hosts[i].netns, address: hosts.hosts[i].address } } : {}),
+    })),
+    ...(hosts ? { serviceAddress: hosts.gateway } : {}),
+  }).catch(async (error: unknown) => {
+    await unclaim(claims);
+    throw error;
   });
-  return { ...platform, tag, dataDir, routerPort, controllerPort, appsDomain: 'apps.localhost' };
+  const stop = async () => {
+    try {
+      await platform.stop();
+    } finally {
+      await unclaim(claims);
+    }
+  };
+  return { ...platform, stop, tag, dataDir, routerPort, controllerPort, appsDomain: 'apps.localhost' };
 }
 
 /** Stops the platform and removes its data; returns what it left behind on the host (should be nothing). */

@@ -26,6 +26,14 @@ export interface CellNetwork {
   portRange: string;
   iptablesChain: string;
   containerPrefix: string;
+  /** CELL_ZONE of the cell (the cell's default when unset). */
+  zone?: string;
+  /**
+   * Run the cell on another (simulated) host: inside the named network namespace, with
+   * CELL_ADDRESS set to that host's address. Its bridge, veths and iptables rules then live in that
+   * namespace; it reaches Redis and the controller at PlatformOptions.serviceAddress.
+   */
+  host?: { netns: string; address: string };
 }
 
 export interface PlatformOptions {
@@ -39,6 +47,12 @@ export interface PlatformOptions {
   redisPrefix: string;
   appsDomain: string;
   cells: CellNetwork[];
+  /**
+   * An address of this host that other hosts reach (besides 127.0.0.1): Redis also listens on
+   * it, the controller listens on it instead of 127.0.0.1, and every component gets REDIS_URL and
+   * CONTROLLER_URL with it. Needed when cells run on other hosts (CellNetwork.host).
+   */
+  serviceAddress?: string;
   onEvent?: (message: string) => void;
 }
 
@@ -83,6 +97,19 @@ export function cellNetworks(tag: string, count: number, subnetBase: number, por
     iptablesChain: `${tag.toUpperCase()}-C${i + 1}`.slice(0, 20),
     containerPrefix: `${tag}-c${i + 1}`,
   }));
+}
+
+/**
+ * Redis listens on 127.0.0.1 (infra/redis/redis.conf); with a service address it listens there
+ * too. Protected mode would refuse clients from other hosts without a password, so it is off
+ * then: the address belongs to a private network of the caller (e.g. a test's bridge).
+ */
+function withRedisBind(redis: SupervisedProcess, serviceAddress: string | undefined, say: (m: string) => void): SupervisedProcess {
+  if (!serviceAddress || serviceAddress === '127.0.0.1') return redis;
+  return new SupervisedProcess(
+    { ...redis.spec, args: [...redis.spec.args, '--bind', '127.0.0.1', serviceAddress, '--protected-mode', 'no'] },
+    say,
+  );
 }
 
 async function isAlive(pid: number): Promise<boolean> {
@@ -130,9 +157,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     internalToken = randomBytes(32).toString('hex');
     await writeFile(internalTokenFile, internalToken, { mode: 0o600 });
   }
-  const redisUrl = `redis://127.0.0.1:${options.redisPort}`;
+  const serviceHost = options.serviceAddress ?? '127.0.0.1';
+  const redisUrl = `redis://${serviceHost}:${options.redisPort}`;
   const databaseUrl = `postgresql://paas@127.0.0.1:${options.postgresPort}/paas`;
-  const apiUrl = `http://127.0.0.1:${options.controllerPort}`;
+  const apiUrl = `http://${serviceHost}:${options.controllerPort}`;
   const routerUrl = `http://127.0.0.1:${options.routerPort}`;
   const adminTokenFile = join(dataDir, 'admin-token');
   const baseEnv = {
@@ -159,7 +187,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   try {
     await prepareRedis(dataDir);
     await preparePostgres(dataDir);
-    const redis = redisProcess(rootDir, dataDir, options.redisPort, say);
+    const redis = withRedisBind(redisProcess(rootDir, dataDir, options.redisPort, say), options.serviceAddress, say);
     const postgres = postgresProcess(rootDir, dataDir, options.postgresPort, say);
     processes.set('redis', redis);
     processes.set('postgres', postgres);
@@ -179,6 +207,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         env: {
           ...baseEnv,
           CONTROLLER_PORT: String(options.controllerPort),
+          CONTROLLER_HOST: serviceHost,
           CONTROLLER_URL: apiUrl,
           DATABASE_URL: databaseUrl,
           PAAS_BLOBSTORE_DIR: join(dataDir, 'blobstore'),
@@ -211,15 +240,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     await waitFor('the router', () => portOpen(options.routerPort), 30_000);
 
     for (const cell of options.cells) {
+      const cellMain = join(rootDir, 'apps', 'cell', 'dist', 'main.js');
+      // nsenter joins only the network namespace: `ip netns exec` would also give the cell a mount
+      // namespace of its own with a fresh /sys (no /sys/fs/cgroup for runc) whose mounts (container
+      // netns, overlays) the host and a restarted cell would not see.
+      const [command, args] = cell.host ? ['nsenter', [`--net=/run/netns/${cell.host.netns}`, node, cellMain]] : [node, [cellMain]];
       const proc = new SupervisedProcess(
         {
           name: cell.id,
-          command: node,
-          args: [join(rootDir, 'apps', 'cell', 'dist', 'main.js')],
+          command,
+          args,
           env: {
             ...baseEnv,
             CELL_ID: cell.id,
-            CELL_ADDRESS: '127.0.0.1',
+            CELL_ADDRESS: cell.host?.address ?? '127.0.0.1',
+            ...(cell.zone ? { CELL_ZONE: cell.zone } : {}),
             CELL_DATA_DIR: join(dataDir, 'cells', cell.id),
             CELL_BRIDGE: cell.bridge,
             CELL_SUBNET: cell.subnet,
@@ -230,6 +265,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           logFile: join(dataDir, 'logs', `${cell.id}.log`),
           restart: true,
           stopTimeoutMs: 60_000,
+          // The whole platform is stopping: no other cell to drain to, so stop at once (SIGINT).
+          stopSignal: 'SIGINT',
         },
         say,
       );

@@ -12,7 +12,7 @@ import { EventsService } from '../events/events.service';
 import { RedisService } from '../redis/redis.module';
 import { ReleasesRepository } from '../releases/releases.repository';
 import { CellQueuesService } from '../scheduler/cell-queues.service';
-import { pickCell } from '../scheduler/placement';
+import { pickCell } from '@paas/scheduling';
 import { BuildsRepository } from './builds.repository';
 
 function routerPort(routerUrl: string): string {

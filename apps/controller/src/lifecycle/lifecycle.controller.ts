@@ -20,7 +20,7 @@ import {
   type ScaleRequest,
 } from './env-rules';
 import { LifecycleService } from './lifecycle.service';
-import { buildView, deploymentView, instanceView, processView, releaseView } from './views';
+import { buildView, deploymentView, instancesView, processView, releaseView } from './views';
 
 /** Everything under an app: env, processes and scale, instances, builds, releases, deployments, actions. */
 @Controller('v1/apps/:app')
@@ -79,13 +79,13 @@ export class LifecycleController {
   async processInstances(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('type') type: string) {
     const { app: found } = await this.lifecycle.process(actor, app, type, 'read');
     const all = await this.instances.actual(found.id);
-    return { resources: all.filter((i) => i.processType === type).map((i) => instanceView(i)) };
+    return { resources: instancesView(all, await this.instances.history(found.id), type) };
   }
 
   @Get('instances')
   async instancesOf(@CurrentActor() actor: Actor, @Param('app') app: string) {
     const found = await this.apps.resolve(actor, app, 'read');
-    return { resources: (await this.instances.actual(found.id)).map((i) => instanceView(i)) };
+    return { resources: instancesView(await this.instances.actual(found.id), await this.instances.history(found.id)) };
   }
 
   @Get('builds')

@@ -133,9 +133,10 @@ export class LifecycleService {
     if (!spec) return;
     const mine = (await this.instances.actual(app.id)).filter((i) => i.processType === process.type && i.state !== 'CRASHED');
     const have = new Set(mine.map((i) => i.index));
-    for (let index = 0; index < process.instances; index++) {
-      if (!have.has(index)) await this.instances.start(spec, index);
-    }
+    const missing = Array.from({ length: process.instances }, (_, i) => i).filter((i) => !have.has(i));
+    const { unplaced } = await this.instances.startMany(spec, missing);
+    // What fits nowhere now is reported (GET .../instances) and retried by the convergence loop.
+    await this.instances.markUnplaced(app.id, process.type, unplaced);
     for (const extra of mine.filter((i) => i.index >= process.instances)) await this.instances.stop(extra, 'scaled down');
   }
 

@@ -48,6 +48,39 @@ export function buildView(b: Build) {
   };
 }
 
+export interface InstanceHistory {
+  crashes: Map<string, { count: number; reason: string }>;
+  unplaced: Map<string, string>;
+}
+
+/** Instances as the API shows them: actual ones with their crash history, then unplaced indexes. */
+export function instancesView(actual: ActualInstance[], history: InstanceHistory, processType?: string) {
+  const shown = actual.filter((i) => !processType || i.processType === processType).map((i) => {
+    const crash = history.crashes.get(`${i.processType}:${i.index}`);
+    return { ...instanceView(i), crash_count: Math.max(i.crashCount ?? 0, crash?.count ?? 0), last_crash_reason: i.reason ?? crash?.reason ?? null, unplaced_reason: null as string | null };
+  });
+  for (const [field, reason] of history.unplaced) {
+    const [type, index] = field.split(':');
+    if (processType && type !== processType) continue;
+    const crash = history.crashes.get(field);
+    shown.push({
+      index: Number(index),
+      instance_id: '',
+      process_type: type,
+      state: 'UNPLACED',
+      cell_id: '',
+      address: null,
+      release_id: '',
+      uptime_s: 0,
+      since: '',
+      crash_count: crash?.count ?? 0,
+      last_crash_reason: crash?.reason ?? null,
+      unplaced_reason: reason,
+    });
+  }
+  return shown.sort((a, b) => a.process_type.localeCompare(b.process_type) || a.index - b.index);
+}
+
 export function instanceView(i: ActualInstance, now = Date.now()) {
   return {
     index: i.index,

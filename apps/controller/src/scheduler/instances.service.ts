@@ -6,7 +6,10 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-c
 import { DomainException, ErrorCode } from '../common/domain.exception';
 import { RedisService } from '../redis/redis.module';
 import { CellQueuesService } from './cell-queues.service';
-import { pickCell } from './placement';
+import { placeInstance, reserve } from '@paas/scheduling';
+
+/** A placement counts against its cell this long, until the cell's own presence reports it. */
+const RECENT_PLACEMENT_WINDOW_MS = 6_000;
 
 /** Everything an instance needs but its id and index. */
 export type InstanceSpec = Omit<StartInstanceJob, 'instanceId' | 'index'>;
@@ -24,39 +27,114 @@ export class InstancesService {
     return listAppInstances(this.redis.redis, this.redis.keys, appId);
   }
 
-  /** Places one instance on the best live cell and queues its start; returns its id. */
+  /** Places one instance on the best live cell and queues its start; returns its id (422 with the reason when it fits nowhere). */
   async start(spec: InstanceSpec, index: number): Promise<string> {
+    const { placed, unplaced } = await this.startMany(spec, [index]);
+    if (unplaced.length > 0) throw new DomainException(ErrorCode.NoCellAvailable, unplaced[0].reason);
+    return placed[0].instanceId;
+  }
+
+  /**
+   * Places several instances of one process: the cells are read once and every placement is
+   * booked on that view, so a batch never overfills a cell whose presence has not caught up yet.
+   */
+  async startMany(spec: InstanceSpec, indexes: readonly number[]): Promise<{ placed: Array<{ index: number; instanceId: string }>; unplaced: Array<{ index: number; reason: string }> }> {
     const cells = await listLiveCells(this.redis.redis, this.redis.keys);
+    const byId = new Map(cells.map((c) => [c.id, c]));
     const perCell = new Map<string, number>();
-    for (const i of await this.actual(spec.appId)) perCell.set(i.cellId, (perCell.get(i.cellId) ?? 0) + 1);
-    const cell = pickCell(cells, perCell);
-    if (!cell) {
-      throw new DomainException(
-        ErrorCode.NoCellAvailable,
-        cells.length === 0 ? 'no cell is running: start a cell' : 'every cell is full: start another cell or stop some apps',
-      );
+    const perZone = new Map<string, number>();
+    for (const i of await this.actual(spec.appId)) {
+      perCell.set(i.cellId, (perCell.get(i.cellId) ?? 0) + 1);
+      const zone = byId.get(i.cellId)?.zone;
+      if (zone) perZone.set(zone, (perZone.get(zone) ?? 0) + 1);
     }
-    const instanceId = randomBytes(8).toString('hex');
-    // Recorded before the cell sees the job, so a concurrent reconcile counts it and never places
-    // a second instance for the same index; the cell overwrites it with what it observes.
-    await reportInstance(this.redis.redis, this.redis.keys, {
-      instanceId,
-      appId: spec.appId,
-      appName: spec.appName,
-      releaseId: spec.releaseId,
-      processType: spec.processType,
-      index,
-      cellId: cell.id,
-      state: 'STARTING',
-      since: new Date().toISOString(),
-      crashCount: 0,
-    });
-    await this.queues.startInstance(cell.id, { ...spec, instanceId, index });
-    return instanceId;
+    // Instances placed moments ago may not be in the cells' presence yet: book them.
+    for (const [cellId, count] of await this.recentPlacements()) {
+      const cell = byId.get(cellId);
+      if (cell) {
+        cell.instances += count.instances;
+        cell.usedMemoryMb += count.memoryMb;
+      }
+    }
+    const placed: Array<{ index: number; instanceId: string }> = [];
+    const unplaced: Array<{ index: number; reason: string }> = [];
+    for (const index of indexes) {
+      const choice = placeInstance(cells, spec.memoryMb, { perCell, perZone });
+      if ('reason' in choice) {
+        unplaced.push({ index, reason: choice.reason });
+        continue;
+      }
+      reserve(choice.cell, spec.memoryMb, { perCell, perZone });
+      const instanceId = randomBytes(8).toString('hex');
+      await this.redis.redis
+        .multi()
+        .zadd(this.redis.keys.prefix + ':recent-placements', Date.now(), `${choice.cell.id}|${spec.memoryMb}|${instanceId}`)
+        .exec();
+      // Recorded before the cell sees the job, so a concurrent reconcile counts it and never places
+      // a second instance for the same index; the cell overwrites it with what it observes.
+      await reportInstance(this.redis.redis, this.redis.keys, {
+        instanceId,
+        appId: spec.appId,
+        appName: spec.appName,
+        releaseId: spec.releaseId,
+        processType: spec.processType,
+        index,
+        cellId: choice.cell.id,
+        state: 'STARTING',
+        since: new Date().toISOString(),
+        crashCount: 0,
+      });
+      await this.queues.startInstance(choice.cell.id, { ...spec, instanceId, index });
+      placed.push({ index, instanceId });
+    }
+    return { placed, unplaced };
+  }
+
+  /** Records (or clears, for placed indexes) why instances could not be placed. */
+  async markUnplaced(appId: string, processType: string, unplaced: Array<{ index: number; reason: string }>): Promise<void> {
+    for (const { index, reason } of unplaced) await this.redis.redis.hset(this.redis.keys.unplaced(appId), `${processType}:${index}`, reason);
+  }
+
+  async clearUnplaced(appId: string, processType: string, indexes: number[]): Promise<void> {
+    if (indexes.length) await this.redis.redis.hdel(this.redis.keys.unplaced(appId), ...indexes.map((i) => `${processType}:${i}`));
+  }
+
+  /** Placements of the last few seconds (longer than a cell heartbeat), per cell. */
+  private async recentPlacements(): Promise<Map<string, { instances: number; memoryMb: number }>> {
+    const key = this.redis.keys.prefix + ':recent-placements';
+    const since = Date.now() - RECENT_PLACEMENT_WINDOW_MS;
+    await this.redis.redis.zremrangebyscore(key, 0, since);
+    const out = new Map<string, { instances: number; memoryMb: number }>();
+    for (const member of await this.redis.redis.zrangebyscore(key, since, '+inf')) {
+      const [cellId, memory] = member.split('|');
+      const entry = out.get(cellId) ?? { instances: 0, memoryMb: 0 };
+      entry.instances += 1;
+      entry.memoryMb += Number(memory) || 0;
+      out.set(cellId, entry);
+    }
+    return out;
   }
 
   async stop(instance: ActualInstance, reason: string): Promise<void> {
     await this.queues.stopInstance(instance.cellId, { instanceId: instance.instanceId, appId: instance.appId, reason });
+  }
+
+  /** Crash history and unplaced reasons per `${processType}:${index}` of an app, for the API. */
+  async history(appId: string): Promise<{ crashes: Map<string, { count: number; reason: string }>; unplaced: Map<string, string> }> {
+    const [crashes, unplaced] = await Promise.all([
+      this.redis.redis.hgetall(this.redis.keys.crashes(appId)),
+      this.redis.redis.hgetall(this.redis.keys.unplaced(appId)),
+    ]);
+    const parsed = new Map<string, { count: number; reason: string }>();
+    for (const [field, value] of Object.entries(crashes)) {
+      try {
+        const h = JSON.parse(value) as { count: number; reason: string };
+        parsed.set(field, { count: h.count, reason: h.reason });
+      } catch {
+        // skipped
+      }
+    }
+    return { crashes: parsed, unplaced: new Map(Object.entries(unplaced)) };
   }
 
   /**
@@ -103,6 +181,7 @@ export class InstancesService {
   async forgetApp(appId: string, processTypes: string[]): Promise<void> {
     await forgetAppEndpoints(this.redis.redis, this.redis.keys, appId, processTypes);
     for (const i of await this.actual(appId)) await forgetInstance(this.redis.redis, this.redis.keys, appId, i.instanceId);
+    await this.redis.redis.del(this.redis.keys.crashes(appId), this.redis.keys.unplaced(appId));
   }
 
   get startTimeoutMs(): number {

@@ -34,6 +34,8 @@ export class FakeCell {
     prefix: string,
     private readonly internalToken: string,
     private readonly maxContainers = 100,
+    private readonly memoryMb = 65_536,
+    readonly zone = 'z1',
   ) {
     this.redis = createRedisConnection(redisUrl, `fake-${id}`);
     this.keys = redisKeys(prefix);
@@ -51,14 +53,40 @@ export class FakeCell {
     });
   }
 
-  private announce() {
+  private async announce() {
+    const draining = (await this.redis.exists(this.keys.cellDrain(this.id))) === 1;
+    let used = 0;
+    for (const job of this.running.values()) used += job.memoryMb;
     return announceCell(this.redis, this.keys, {
       id: this.id,
       address: '127.0.0.1',
-      zone: 'z1',
-      capacity: { memoryMb: 65_536, maxContainers: this.maxContainers },
+      zone: this.zone,
+      capacity: { memoryMb: this.memoryMb, maxContainers: this.maxContainers },
       instances: this.running.size,
+      usedMemoryMb: used,
+      state: draining ? 'draining' : 'live',
       startedAt: new Date(0).toISOString(),
+    });
+  }
+
+  /** Makes a running instance crash, as a real cell reports it. */
+  async crash(instanceId: string, reason: string): Promise<void> {
+    const job = this.running.get(instanceId);
+    if (!job) throw new Error(`${instanceId} does not run on ${this.id}`);
+    this.running.delete(instanceId);
+    await unregisterEndpoint(this.redis, this.keys, job.appId, job.processType, instanceId);
+    await reportInstance(this.redis, this.keys, {
+      instanceId,
+      appId: job.appId,
+      appName: job.appName,
+      releaseId: job.releaseId,
+      processType: job.processType,
+      index: job.index,
+      cellId: this.id,
+      state: 'CRASHED',
+      reason,
+      since: new Date().toISOString(),
+      crashCount: 1,
     });
   }
 
@@ -119,6 +147,16 @@ export class FakeCell {
       default:
         throw new Error(`fake cell has no handler for ${job.name}`);
     }
+  }
+
+  /** Vanishes like a cell whose VM died: no clean withdrawal, its presence just expires (or is removed by `lose`). */
+  async lose(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await this.worker?.close();
+    this.workerConnection?.disconnect();
+    this.worker = undefined;
+    await withdrawCell(this.redis, this.keys, this.id);
   }
 
   async stop(): Promise<void> {

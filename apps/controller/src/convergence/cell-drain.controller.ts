@@ -1,0 +1,30 @@
+import { Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { listLiveCells } from '@paas/redis';
+import { AccessService } from '../auth/access.service';
+import { CurrentActor, type Actor } from '../auth/actor';
+import { TokenGuard } from '../auth/token.guard';
+import { notFound } from '../common/domain.exception';
+import { EventsService } from '../events/events.service';
+import { RedisService } from '../redis/redis.module';
+
+/** Drain a cell: it takes no new work; the convergence loop starts its instances elsewhere, then stops them there. */
+@Controller('v1/cells')
+@UseGuards(TokenGuard)
+export class CellDrainController {
+  constructor(
+    private readonly access: AccessService,
+    private readonly redis: RedisService,
+    private readonly events: EventsService,
+  ) {}
+
+  @Post(':id/actions/drain')
+  @HttpCode(202)
+  async drain(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<{ id: string; state: string }> {
+    this.access.requirePlatformAdmin(actor, 'draining a cell');
+    const cell = (await listLiveCells(this.redis.redis, this.redis.keys)).find((c) => c.id === id);
+    if (!cell) throw notFound('cell', id, 'list the live cells with GET /v1/cells');
+    await this.redis.redis.set(this.redis.keys.cellDrain(id), new Date().toISOString(), 'EX', 24 * 3600);
+    await this.events.record(actor, 'cell-drain-requested', { type: 'cell', id, name: id });
+    return { id, state: 'draining' };
+  }
+}

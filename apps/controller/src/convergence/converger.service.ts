@@ -1,0 +1,159 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { CellPresence } from '@paas/contracts';
+import { forgetInstance, listLiveCells, unregisterEndpoint } from '@paas/redis';
+import { LOGGER, type Logger } from '../config/config.module';
+import { PrismaService } from '../database/prisma.service';
+import { AppsRepository } from '../apps/apps.repository';
+import { DeploymentsService } from '../deployments/deployments.service';
+import { EventsService, SYSTEM_ACTOR } from '../events/events.service';
+import { RedisService } from '../redis/redis.module';
+import { ReleasesRepository } from '../releases/releases.repository';
+import { InstancesService } from '../scheduler/instances.service';
+import { LeaderElectionService } from './leader-election.service';
+import { planConvergence, type CrashHistory } from './convergence';
+
+export const CONVERGE_INTERVAL_MS = 2_000;
+
+/**
+ * The convergence loop (on the leader only): for every started app with a current release and
+ * no deployment in progress, compares desired instances with actual ones and applies the plan:
+ * starts missing ones, restarts crashed ones after their backoff, replaces the instances of lost
+ * cells (and prunes their endpoints), evacuates draining cells, stops extras. An instance that
+ * fits nowhere is recorded as unplaced with the reason, which the API shows.
+ */
+@Injectable()
+export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly prisma: PrismaService,
+    private readonly leader: LeaderElectionService,
+    private readonly apps: AppsRepository,
+    private readonly releases: ReleasesRepository,
+    private readonly deployments: DeploymentsService,
+    private readonly instances: InstancesService,
+    private readonly events: EventsService,
+    private readonly redis: RedisService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), CONVERGE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      if (await this.leader.tryLead()) await this.convergeAll();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'convergence-failed');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One pass over every app; returns how many actions were taken (for tests). */
+  async convergeAll(): Promise<number> {
+    const cells = new Map<string, CellPresence>((await listLiveCells(this.redis.redis, this.redis.keys)).map((c) => [c.id, c]));
+    const candidates = await this.prisma.app.findMany({
+      where: { state: 'STARTED', currentReleaseId: { not: null }, deployments: { none: { state: 'DEPLOYING' } } },
+      select: { id: true },
+    });
+    let actions = 0;
+    for (const { id } of candidates) {
+      // The app's row lock: a scale or a deployment of this app never interleaves with this pass.
+      actions += await this.prisma.$transaction(
+        async (tx) => {
+          const locked = await tx.$queryRaw<Array<{ id: string }>>`
+            SELECT a.id FROM apps a WHERE a.id = ${id}::uuid AND a.state = 'STARTED'
+              AND NOT EXISTS (SELECT 1 FROM deployments d WHERE d.app_id = a.id AND d.state = 'DEPLOYING')
+            FOR UPDATE SKIP LOCKED`;
+          return locked.length ? this.convergeApp(id, cells) : 0;
+        },
+        { timeout: 30_000, maxWait: 5_000 },
+      );
+    }
+    return actions;
+  }
+
+  private async convergeApp(appId: string, cells: Map<string, CellPresence>): Promise<number> {
+    const app = await this.apps.find(appId);
+    if (!app?.currentReleaseId || app.state !== 'STARTED') return 0;
+    const release = await this.releases.find(app.currentReleaseId);
+    if (!release) return 0;
+    const specs = await this.deployments.specsOf(app, release);
+    const actual = await this.instances.actual(app.id);
+    const keys = this.redis.keys;
+    let actions = 0;
+    for (const process of await this.apps.processes(app.id)) {
+      const crashes = await this.crashHistory(app.id, process.type);
+      const plan = planConvergence({
+        desired: { appId: app.id, processType: process.type, instances: process.instances },
+        actual,
+        cells,
+        crashes,
+        now: Date.now(),
+      });
+      for (const gone of plan.forget) {
+        await unregisterEndpoint(this.redis.redis, keys, gone.appId, gone.processType, gone.instanceId);
+        await forgetInstance(this.redis.redis, keys, gone.appId, gone.instanceId);
+        if (gone.state === 'CRASHED') {
+          await this.events.record(SYSTEM_ACTOR, 'instance-crashed', target(app), { process_type: gone.processType, index: gone.index, reason: gone.reason ?? null });
+        } else if (!cells.has(gone.cellId)) {
+          await this.events.record(SYSTEM_ACTOR, 'instance-lost', target(app), { process_type: gone.processType, index: gone.index, cell_id: gone.cellId });
+        }
+      }
+      for (const { index, history } of plan.crashed) {
+        await this.redis.redis.hset(keys.crashes(app.id), `${process.type}:${index}`, JSON.stringify(history));
+      }
+      for (const index of plan.resetCrashes) await this.redis.redis.hdel(keys.crashes(app.id), `${process.type}:${index}`);
+      const spec = specs.find((s) => s.spec.processType === process.type)?.spec;
+      if (spec && plan.start.length > 0) {
+        const { placed, unplaced } = await this.instances.startMany(spec, plan.start.map((s) => s.index));
+        await this.instances.clearUnplaced(app.id, process.type, placed.map((p) => p.index));
+        await this.instances.markUnplaced(app.id, process.type, unplaced);
+        for (const p of placed) {
+          const reason = plan.start.find((s) => s.index === p.index)?.reason;
+          this.logger.info({ app: app.name, type: process.type, index: p.index, reason }, 'instance-converged');
+        }
+        actions += placed.length;
+      }
+      for (const { instance, reason } of plan.stop) {
+        await this.instances.stop(instance, reason);
+        actions++;
+      }
+      // Indexes no longer desired cannot stay unplaced.
+      for (const field of await this.redis.redis.hkeys(keys.unplaced(app.id))) {
+        const [type, index] = field.split(':');
+        if (type === process.type && Number(index) >= process.instances) await this.redis.redis.hdel(keys.unplaced(app.id), field);
+      }
+    }
+    return actions;
+  }
+
+  private async crashHistory(appId: string, processType: string): Promise<Map<number, CrashHistory>> {
+    const raw = await this.redis.redis.hgetall(this.redis.keys.crashes(appId));
+    const out = new Map<number, CrashHistory>();
+    for (const [field, value] of Object.entries(raw)) {
+      const [type, index] = field.split(':');
+      if (type !== processType) continue;
+      try {
+        out.set(Number(index), JSON.parse(value) as CrashHistory);
+      } catch {
+        // a malformed entry is dropped
+      }
+    }
+    return out;
+  }
+}
+
+function target(app: { id: string; name: string; spaceId: string }) {
+  return { type: 'app', id: app.id, name: app.name, spaceId: app.spaceId };
+}

@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ContainerSpec } from './container-runtime';
+import { FakeRuntime } from './fake-runtime';
+import { RuncRuntime } from './runc-runtime';
+import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
+
+const spec = (id: string, extra: Partial<ContainerSpec> = {}): ContainerSpec => ({
+  id,
+  layers: ['/droplets/d1'],
+  command: ['/bin/sh', '-c', 'exec node server.js'],
+  cwd: '/home/vcap/app',
+  env: {},
+  user: { uid: 2000, gid: 2000 },
+  memoryMb: 256,
+  pidsLimit: 1024,
+  containerPort: 8080,
+  ...extra,
+});
+
+/** A clock the test moves by hand, so crashes need no sleeps. */
+function manualClock(start = 1_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms) };
+}
+
+const noLines = { onLine: () => undefined, timeoutMs: 1_000 };
+
+describe('FakeRuntime', () => {
+  it('hands out distinct addresses and host ports from hostPortBase, and reports the containers running', async () => {
+    const runtime = new FakeRuntime({ hostPortBase: 50_000, subnet: '10.7.7.0/24' });
+    const a = await runtime.start(spec('c-a', { labels: { job: 'a' } }));
+    const b = await runtime.start(spec('c-b'));
+    const c = await runtime.start(spec('c-c', { containerPort: undefined }));
+    assert.deepEqual([a.ip, b.ip, c.ip], ['10.7.7.2', '10.7.7.3', '10.7.7.4']);
+    assert.deepEqual([a.hostPort, b.hostPort, c.hostPort], [50_000, 50_001, undefined]);
+    assert.deepEqual(a.labels, { job: 'a' });
+    assert.notEqual(a.pid, b.pid);
+    assert.deepEqual(await runtime.inspect('c-a'), { id: 'c-a', state: 'running', pid: a.pid, oomKilled: false });
+    assert.equal(await runtime.inspect('c-unknown'), undefined);
+    assert.equal(runtime.runningCount(), 3);
+  });
+
+  it('fails a scripted start as runc would, leaves nothing behind, and lets the id be used again', async () => {
+    let fail = true;
+    const runtime = new FakeRuntime({ failStartFor: (s) => (fail && s.id === 'c-bad' ? 'exec format error' : undefined) });
+    await assert.rejects(runtime.start(spec('c-bad')), (error: unknown) => {
+      assert.ok(error instanceof CommandFailedError);
+      assert.equal(error.code, RuntimeErrorCode.CommandFailed);
+      assert.match(error.message, /runc run --detach c-bad failed .*exec format error/);
+      return true;
+    });
+    assert.equal(await runtime.inspect('c-bad'), undefined);
+    assert.equal(runtime.list().length, 0);
+    fail = false;
+    const again = await runtime.start(spec('c-bad'));
+    assert.equal(again.ip, '10.254.0.2', 'the address of the failed start was freed');
+  });
+
+  it('crashes a container crashAfterMs after it started, by the injected clock', async () => {
+    const clock = manualClock();
+    const runtime = new FakeRuntime({ now: clock.now, crashAfterMs: (s) => (s.id === 'c-flaky' ? 5_000 : undefined) });
+    await runtime.start(spec('c-flaky'));
+    await runtime.start(spec('c-steady'));
+    clock.advance(4_999);
+    assert.equal((await runtime.inspect('c-flaky'))?.state, 'running');
+    clock.advance(1);
+    assert.deepEqual(await runtime.inspect('c-flaky'), { id: 'c-flaky', state: 'stopped', oomKilled: false });
+    clock.advance(1_000_000);
+    assert.equal((await runtime.inspect('c-steady'))?.state, 'running');
+  });
+
+  it('reports an OOM kill at once, or at crashAfterMs when both are scripted', async () => {
+    const clock = manualClock();
+    const runtime = new FakeRuntime({
+      now: clock.now,
+      oomFor: (s) => s.memoryMb < 64,
+      crashAfterMs: (s) => (s.id === 'c-late' ? 100 : undefined),
+    });
+    await runtime.start(spec('c-now', { memoryMb: 32 }));
+    await runtime.start(spec('c-late', { memoryMb: 32 }));
+    assert.deepEqual(await runtime.inspect('c-now'), { id: 'c-now', state: 'stopped', oomKilled: true });
+    assert.equal((await runtime.inspect('c-late'))?.state, 'running');
+    clock.advance(100);
+    assert.deepEqual(await runtime.inspect('c-late'), { id: 'c-late', state: 'stopped', oomKilled: true });
+  });
+
+  it('keeps a stopped container (address and port) until destroy', async () => {
+    const runtime = new FakeRuntime({ oomFor: (s) => s.id === 'c-oom' });
+    const dead = await runtime.start(spec('c-oom'));
+    const next = await runtime.start(spec('c-next'));
+    assert.notEqual(next.ip, dead.ip);
+    await runtime.destroy('c-oom');
+    assert.equal(await runtime.inspect('c-oom'), undefined);
+  });
+
+  it('lets stop and destroy be called twice, concurrently and on ids that never existed', async () => {
+    const runtime = new FakeRuntime();
+    await runtime.start(spec('c-a'));
+    await Promise.all([runtime.stop('c-a', 10_000), runtime.stop('c-a', 10_000), runtime.destroy('c-a')]);
+    await runtime.stop('c-a', 0);
+    await runtime.destroy('c-a');
+    await runtime.stop('c-never', 0);
+    await runtime.destroy('c-never');
+    assert.equal(await runtime.inspect('c-a'), undefined);
+    assert.equal(runtime.list().length, 0);
+  });
+
+  it('does not hand a just-freed host port out again at once (as the real allocator)', async () => {
+    const runtime = new FakeRuntime({ hostPortBase: 40_000, hostPortCount: 3 });
+    const a = await runtime.start(spec('c-a'));
+    await runtime.stop('c-a', 0);
+    const b = await runtime.start(spec('c-b'));
+    const c = await runtime.start(spec('c-c'));
+    const d = await runtime.start(spec('c-d'));
+    assert.deepEqual([a.hostPort, b.hostPort, c.hostPort, d.hostPort], [40_000, 40_001, 40_002, 40_000], 'wraps round to the freed one last');
+    await assert.rejects(runtime.start(spec('c-e')), (e: unknown) => e instanceof RuntimeError && e.code === RuntimeErrorCode.NoFreePort);
+    assert.equal(await runtime.inspect('c-e'), undefined);
+  });
+
+  it('refuses a second start of the same id, also while the first is still starting', async () => {
+    const runtime = new FakeRuntime({ startLatencyMs: 20 });
+    const first = runtime.start(spec('c-a'));
+    await assert.rejects(runtime.start(spec('c-a')), (e: unknown) => e instanceof RuntimeError && e.code === RuntimeErrorCode.AlreadyExists);
+    await first;
+    await assert.rejects(runtime.start(spec('c-a')), (e: unknown) => e instanceof RuntimeError && e.code === RuntimeErrorCode.AlreadyExists);
+  });
+
+  it('gives concurrent starts different addresses and ports', async () => {
+    const runtime = new FakeRuntime({ startLatencyMs: 5 });
+    const handles = await Promise.all(Array.from({ length: 30 }, (_, i) => runtime.start(spec(`c-${i}`))));
+    assert.equal(new Set(handles.map((h) => h.ip)).size, 30);
+    assert.equal(new Set(handles.map((h) => h.hostPort)).size, 30);
+  });
+
+  it('lets a destroy during startLatencyMs win: start rejects and nothing is left', async () => {
+    const runtime = new FakeRuntime({ startLatencyMs: 30 });
+    const starting = runtime.start(spec('c-a'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(await runtime.inspect('c-a'), { id: 'c-a', state: 'stopped', oomKilled: false }, 'allocated, not yet running');
+    await runtime.stop('c-a', 0);
+    await assert.rejects(starting, /destroyed while starting/);
+    assert.equal(await runtime.inspect('c-a'), undefined);
+    assert.equal(runtime.list().length, 0);
+  });
+
+  it('lets a restarted agent sharing the runtime re-adopt its running containers; crashed ones are destroyed', async () => {
+    const clock = manualClock();
+    const runtime = new FakeRuntime({ prefix: 'cell1', now: clock.now, crashAfterMs: (s) => (s.id === 'cell1-crashes' ? 10 : undefined) });
+    const kept = await runtime.start(spec('cell1-web-0', { labels: { job: '{"index":0}' } }));
+    await runtime.start(spec('cell1-crashes'));
+    await runtime.start(spec('cell1-killed'));
+    runtime.kill('cell1-killed', { oom: true });
+    clock.advance(10);
+    assert.deepEqual(await runtime.inspect('cell1-killed'), { id: 'cell1-killed', state: 'stopped', oomKilled: true });
+
+    const recovered = await runtime.recover(); // the "restarted agent"
+    assert.deepEqual(recovered, [kept]);
+    assert.equal(await runtime.inspect('cell1-crashes'), undefined);
+    assert.equal(await runtime.inspect('cell1-killed'), undefined);
+    assert.equal((await runtime.inspect('cell1-web-0'))?.state, 'running', 'recover does not restart anything');
+    assert.deepEqual(await runtime.recover(), [kept], 'and may be asked again');
+  });
+
+  it('runs a staging container to completion as scripted and leaves nothing behind', async () => {
+    const runtime = new FakeRuntime({
+      oomFor: (s) => s.id === 'c-oom',
+      crashAfterMs: (s) => (s.id === 'c-exit1' ? 0 : undefined),
+      failStartFor: (s) => (s.id === 'c-broken' ? 'no such file' : undefined),
+    });
+    const lines: string[] = [];
+    assert.deepEqual(await runtime.run(spec('c-ok'), noLines), { exitCode: 0 });
+    assert.deepEqual(await runtime.run(spec('c-oom'), { onLine: (l) => lines.push(l), timeoutMs: 1_000 }), { exitCode: 137, reason: 'oom' });
+    assert.deepEqual(await runtime.run(spec('c-exit1'), noLines), { exitCode: 1 });
+    await assert.rejects(runtime.run(spec('c-broken'), noLines), CommandFailedError);
+    assert.deepEqual(lines, ['Killed']);
+    assert.equal(runtime.list().length, 0);
+  });
+
+  it('refuses exactly the specs RuncRuntime refuses, with the same code and message', async () => {
+    const prefix = 'px';
+    const fake = new FakeRuntime({ prefix });
+    // Validation is RuncRuntime's first step, before it touches the host, so it is safe to call here.
+    const runc = new RuncRuntime({
+      prefix,
+      stateDir: '/nonexistent/state',
+      stackDir: '/nonexistent/stack',
+      runcRoot: '/nonexistent/runc',
+      network: { bridge: 'pxbr0', subnet: '10.250.9.0/24', hostPortRange: [61_000, 61_999] },
+      iptablesChain: 'PX',
+    });
+    const bad: ContainerSpec[] = [
+      spec('PX-upper'),
+      spec('other-prefix'),
+      spec(`px-${'a'.repeat(60)}`),
+      spec('px-1', { command: [] }),
+      spec('px-2', { cwd: 'relative' }),
+      spec('px-3', { user: { uid: 0, gid: 2000 } }),
+      spec('px-4', { memoryMb: 4 }),
+      spec('px-5', { pidsLimit: 0 }),
+      spec('px-6', { containerPort: 70_000 }),
+      spec('px-7', { layers: ['droplet'] }),
+      spec('px-8', { binds: [{ source: 'src', destination: '/x', readonly: true }] }),
+    ];
+    for (const s of bad) {
+      const real = await runc.start(s).then(
+        () => assert.fail(`RuncRuntime accepted ${s.id}`),
+        (e: unknown) => e,
+      );
+      assert.ok(real instanceof RuntimeError && real.code === RuntimeErrorCode.InvalidSpec, `RuncRuntime: ${String(real)}`);
+      await assert.rejects(fake.start(s), (e: unknown) => e instanceof RuntimeError && e.code === real.code && e.message === real.message);
+    }
+    assert.equal(fake.list().length, 0);
+  });
+});

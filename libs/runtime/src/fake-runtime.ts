@@ -1,0 +1,277 @@
+import { isAbsolute } from 'node:path';
+import type {
+  ContainerHandle,
+  ContainerRuntime,
+  ContainerSpec,
+  ContainerStatus,
+  RunOptions,
+  RunResult,
+} from './container-runtime';
+import { parseSubnet, type Subnet } from './network';
+import { allocateIp, allocatePort } from './port-allocator';
+import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
+
+/**
+ * The script of a FakeRuntime. Every hook is asked once per container, when `start` (or `run`)
+ * is called, and its answer is kept with the container.
+ */
+export interface FakeRuntimeConfig {
+  /** When set, ids must start with it (as RuncRuntime's prefix) and `recover` returns only those. */
+  prefix?: string;
+  /** How long `start` and `run` take (a real timer); 0 (the default) answers without one. */
+  startLatencyMs?: number;
+  /** An error message makes `start`/`run` fail as a failed `runc run` would; nothing stays allocated. */
+  failStartFor?: (spec: ContainerSpec) => string | undefined;
+  /** The container exits on its own this long after `start` resolved (by `now`). */
+  crashAfterMs?: (spec: ContainerSpec) => number | undefined;
+  /** The container is OOM-killed: at crashAfterMs when that is set, else at once. */
+  oomFor?: (spec: ContainerSpec) => boolean;
+  /** First host port handed out; ports come from [hostPortBase, hostPortBase + hostPortCount - 1]. */
+  hostPortBase?: number;
+  /** Size of the host port range (default 1000, as a cell's default 61000-61999). */
+  hostPortCount?: number;
+  /** The bridge subnet addresses come from (default 10.254.0.0/24); .2-.254, as RuncRuntime. */
+  subnet?: string;
+  /** The clock crashes are measured on (default Date.now); inject one so tests need no sleeps. */
+  now?: () => number;
+}
+
+/** What the fake knows about one container; `list()` returns copies. */
+export interface FakeContainer {
+  spec: ContainerSpec;
+  handle: ContainerHandle;
+  /** `now()` when start resolved. */
+  startedAt: number;
+  /** When (by `now()`) and how the container exits on its own, as scripted; undefined: never. */
+  scriptedExit?: { at: number; oom: boolean };
+  /** Set by kill(): the container died then, whatever the script says. */
+  killed?: { at: number; oom: boolean };
+}
+
+/** Address and port held for a `start`/`run` in progress; `cancelled` once destroy() was called meanwhile. */
+interface Reservation {
+  ip: string;
+  hostPort?: number;
+  cancelled: boolean;
+}
+
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,59}$/;
+const FIRST_PID = 10_000;
+
+/**
+ * An in-memory ContainerRuntime, scripted through its config, for scheduler and cell tests that
+ * need hundreds of cells without runc, root or a network. It keeps RuncRuntime's contract:
+ *
+ * - `start(spec)` and `run(spec)`: once per id. The spec is validated as RuncRuntime does
+ *   (InvalidSpec); an id that exists, or is still starting, is AlreadyExists. A scripted failure
+ *   rejects with a CommandFailedError from `runc` and frees everything, so the id can be reused.
+ *   A `stop`/`destroy` that arrives while `start` is waiting on startLatencyMs wins: `start`
+ *   rejects and nothing is left behind.
+ * - Addresses and host ports are allocated with RuncRuntime's own allocators: lowest free address
+ *   of the /24, host port after the last one handed out (so a just-freed port is not reused at
+ *   once); NoFreeAddress / NoFreePort when exhausted. A host port only when containerPort is set.
+ * - `inspect(id)`: undefined for an unknown (or destroyed) id; 'running' until the scripted exit
+ *   time or a `stop`/`kill`, then 'stopped' with oomKilled as scripted. A stopped container keeps
+ *   its address and port until `destroy`, as a real one does.
+ * - `stop(id, graceMs)` and `destroy(id)`: safe to call twice, concurrently and on ids that never
+ *   existed; both free the address and port at once (the fake never waits out graceMs).
+ * - `recover()`: meant to be called once when an agent starts, before its first `start`. Share one
+ *   FakeRuntime between an agent and its "restarted" successor to simulate a restart: running
+ *   containers (of the prefix) are returned with their handles and labels, stopped ones are
+ *   destroyed, exactly as RuncRuntime does.
+ *
+ * Beyond the interface, `kill(id)` makes a container die now (as a crash or the OOM killer would)
+ * and `list()` shows what exists; both are for tests.
+ */
+export class FakeRuntime implements ContainerRuntime {
+  private readonly containers = new Map<string, FakeContainer>();
+  /** Ids reserved by a `start`/`run` still in progress, with its allocation (to be freed on failure). */
+  private readonly starting = new Map<string, Reservation>();
+  private readonly subnet: Subnet;
+  private readonly portRange: [number, number];
+  private readonly now: () => number;
+  private portCursor: number | undefined;
+  private allocationLock: Promise<unknown> = Promise.resolve();
+  private nextPid = FIRST_PID;
+
+  constructor(private readonly config: FakeRuntimeConfig = {}) {
+    this.subnet = parseSubnet(config.subnet ?? '10.254.0.0/24');
+    const base = config.hostPortBase ?? 61_000;
+    const count = config.hostPortCount ?? 1_000;
+    if (!(Number.isInteger(base) && Number.isInteger(count) && base >= 1 && count >= 1 && base + count - 1 <= 65_535)) {
+      throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `host ports ${base}+${count} must lie within 1-65535`);
+    }
+    if (config.prefix !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(config.prefix)) {
+      throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `prefix "${config.prefix}" must be [a-z0-9-]`);
+    }
+    this.portRange = [base, base + count - 1];
+    this.now = config.now ?? Date.now;
+  }
+
+  async start(spec: ContainerSpec): Promise<ContainerHandle> {
+    const reserved = await this.reserve(spec);
+    try {
+      await this.latency();
+      const failure = this.config.failStartFor?.(spec);
+      if (failure !== undefined) throw new CommandFailedError('runc', ['run', '--detach', spec.id], 1, failure);
+      if (reserved.cancelled) throw new CommandFailedError('runc', ['run', '--detach', spec.id], 1, `container ${spec.id} was destroyed while starting`);
+      const handle: ContainerHandle = {
+        id: spec.id,
+        ip: reserved.ip,
+        hostPort: reserved.hostPort,
+        pid: this.nextPid++,
+        labels: { ...(spec.labels ?? {}) },
+      };
+      const startedAt = this.now();
+      const oom = this.config.oomFor?.(spec) ?? false;
+      const crashAfter = this.config.crashAfterMs?.(spec) ?? (oom ? 0 : undefined);
+      this.containers.set(spec.id, {
+        spec,
+        handle,
+        startedAt,
+        scriptedExit: crashAfter === undefined ? undefined : { at: startedAt + crashAfter, oom },
+      });
+      return { ...handle, labels: { ...handle.labels } };
+    } finally {
+      this.starting.delete(spec.id);
+    }
+  }
+
+  /** Staging: fails as start does; else exit code 137 with reason 'oom' when oomFor, 1 when crashAfterMs, 0 otherwise. Leaves nothing behind. */
+  async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
+    const reserved = await this.reserve(spec);
+    try {
+      await this.latency();
+      const failure = this.config.failStartFor?.(spec);
+      if (failure !== undefined) throw new CommandFailedError('runc', ['run', spec.id], 1, failure);
+      if (reserved.cancelled) return { exitCode: 137 };
+      if (this.config.oomFor?.(spec)) {
+        options.onLine('Killed', 'stderr');
+        return { exitCode: 137, reason: 'oom' };
+      }
+      if (this.config.crashAfterMs?.(spec) !== undefined) {
+        options.onLine(`${spec.command.join(' ')}: exited with 1`, 'stderr');
+        return { exitCode: 1 };
+      }
+      return { exitCode: 0 };
+    } finally {
+      this.starting.delete(spec.id);
+    }
+  }
+
+  async inspect(id: string): Promise<ContainerStatus | undefined> {
+    const container = this.containers.get(id);
+    if (!container) {
+      // Like RuncRuntime: allocated but not yet a runc container reads as stopped.
+      return this.starting.has(id) ? { id, state: 'stopped', oomKilled: false } : undefined;
+    }
+    const exit = this.exitOf(container);
+    if (exit === undefined) return { id, state: 'running', pid: container.handle.pid, oomKilled: false };
+    return { id, state: 'stopped', oomKilled: exit.oom };
+  }
+
+  async stop(id: string, _graceMs: number): Promise<void> {
+    await this.destroy(id);
+  }
+
+  async destroy(id: string): Promise<void> {
+    const starting = this.starting.get(id);
+    if (starting) starting.cancelled = true;
+    this.containers.delete(id);
+  }
+
+  async recover(): Promise<ContainerHandle[]> {
+    const handles: ContainerHandle[] = [];
+    for (const [id, container] of [...this.containers]) {
+      if (this.config.prefix !== undefined && !id.startsWith(this.config.prefix)) continue;
+      if (this.exitOf(container) === undefined) handles.push({ ...container.handle, labels: { ...container.handle.labels } });
+      else await this.destroy(id);
+    }
+    return handles;
+  }
+
+  /** Test control: the container's process dies now (a crash, or the OOM killer). No-op for unknown ids. */
+  kill(id: string, options: { oom?: boolean } = {}): void {
+    const container = this.containers.get(id);
+    if (!container || this.exitOf(container) !== undefined) return;
+    container.killed = { at: this.now(), oom: options.oom ?? false };
+  }
+
+  /** Test inspection: every container that exists (running or stopped, not destroyed), as copies. */
+  list(): FakeContainer[] {
+    return [...this.containers.values()].map((c) => ({ ...c, handle: { ...c.handle, labels: { ...c.handle.labels } } }));
+  }
+
+  /** How many containers run now (by the script and `now`). */
+  runningCount(): number {
+    let running = 0;
+    for (const container of this.containers.values()) if (this.exitOf(container) === undefined) running++;
+    return running;
+  }
+
+  /** Undefined while the container runs; else whether its end was an OOM kill. */
+  private exitOf(container: FakeContainer): { oom: boolean } | undefined {
+    if (container.killed) return container.killed;
+    const scripted = container.scriptedExit;
+    return scripted && this.now() >= scripted.at ? scripted : undefined;
+  }
+
+  /** Validates, then checks the id and allocates under a lock, as RuncRuntime does. */
+  private reserve(spec: ContainerSpec): Promise<Reservation> {
+    this.validate(spec);
+    const next = this.allocationLock.then(
+      () => this.allocate(spec),
+      () => this.allocate(spec),
+    );
+    this.allocationLock = next.catch(() => undefined);
+    return next;
+  }
+
+  private async allocate(spec: ContainerSpec): Promise<Reservation> {
+    if (this.containers.has(spec.id) || this.starting.has(spec.id)) {
+      throw new RuntimeError(RuntimeErrorCode.AlreadyExists, `container ${spec.id} already exists`);
+    }
+    const usedIps = new Set<string>();
+    const usedPorts = new Set<number>();
+    for (const { ip, hostPort } of [...[...this.containers.values()].map((c) => c.handle), ...this.starting.values()]) {
+      usedIps.add(ip);
+      if (hostPort !== undefined) usedPorts.add(hostPort);
+    }
+    const ip = allocateIp(this.subnet, usedIps);
+    let hostPort: number | undefined;
+    if (spec.containerPort !== undefined) {
+      hostPort = await allocatePort(this.portRange, usedPorts, this.portCursor, hostPortsAreFree);
+      this.portCursor = hostPort;
+    }
+    const reservation: Reservation = { ip, hostPort, cancelled: false };
+    this.starting.set(spec.id, reservation);
+    return reservation;
+  }
+
+  private async latency(): Promise<void> {
+    const ms = this.config.startLatencyMs ?? 0;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** The same rules as RuncRuntime's (kept in step by hand: see fake-runtime.spec.ts). */
+  private validate(spec: ContainerSpec): void {
+    const fail = (message: string): never => {
+      throw new RuntimeError(RuntimeErrorCode.InvalidSpec, `container ${spec.id}: ${message}`);
+    };
+    if (!ID_PATTERN.test(spec.id)) fail('id must be [a-z0-9-], at most 60 characters');
+    if (this.config.prefix !== undefined && !spec.id.startsWith(this.config.prefix)) fail(`id must start with "${this.config.prefix}"`);
+    if (spec.command.length === 0) fail('command is empty');
+    if (!isAbsolute(spec.cwd)) fail('cwd must be absolute');
+    if (spec.user.uid === 0 || spec.user.gid === 0) fail('containers never run as root (uid/gid 0)');
+    if (!(spec.memoryMb >= 6)) fail('memoryMb must be at least 6');
+    if (!(Number.isInteger(spec.pidsLimit) && spec.pidsLimit > 0)) fail('pidsLimit must be a positive integer');
+    if (spec.containerPort !== undefined && !(spec.containerPort >= 1 && spec.containerPort <= 65535)) fail('bad containerPort');
+    for (const layer of spec.layers) if (!isAbsolute(layer)) fail(`layer "${layer}" must be absolute`);
+    for (const bind of spec.binds ?? []) {
+      if (!isAbsolute(bind.source) || !isAbsolute(bind.destination)) fail('bind paths must be absolute');
+    }
+  }
+}
+
+/** The fake maps no real host port, so nothing on the host can be in its way. */
+const hostPortsAreFree = async (): Promise<boolean> => true;

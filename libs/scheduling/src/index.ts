@@ -1,0 +1,1 @@
+export { placeInstance, reserve, pickCell, type Placement, type Spread } from './placement';
