@@ -38,6 +38,7 @@ export class CellAgent {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt = new Date().toISOString();
   private draining = false;
+  private operatorDrain = false;
 
   constructor(
     private readonly config: CellConfig,
@@ -94,10 +95,10 @@ export class CellAgent {
 
   private async heartbeat(): Promise<void> {
     try {
-      if (!this.draining && (await this.redis.exists(this.keys.cellDrain(this.config.id)))) {
-        this.draining = true;
-        this.logger.info('cell-draining');
-      }
+      // An operator's drain (API) lasts while its key exists; a SIGTERM drain lasts until exit.
+      const asked = (await this.redis.exists(this.keys.cellDrain(this.config.id))) === 1;
+      if (asked !== this.operatorDrain) this.logger.info({ draining: asked }, asked ? 'cell-draining' : 'cell-undrained');
+      this.operatorDrain = asked;
       await announceCell(this.redis, this.keys, {
         id: this.config.id,
         address: this.config.address,
@@ -105,7 +106,7 @@ export class CellAgent {
         capacity: { memoryMb: this.config.memoryMb, maxContainers: this.config.maxContainers },
         instances: this.instances.count,
         usedMemoryMb: this.instances.usedMemoryMb,
-        state: this.draining ? 'draining' : 'live',
+        state: this.draining || this.operatorDrain ? 'draining' : 'live',
         startedAt: this.startedAt,
       });
     } catch (error) {

@@ -36,6 +36,7 @@ export class SupervisedProcess {
   }
 
   start(): void {
+    this.stopping = false;
     this.log ??= createWriteStream(this.spec.logFile, { flags: 'a' });
     // Its own process group: a Ctrl-C in the terminal reaches only the runner, which then stops
     // the components in order (cells before the Redis they report to).
@@ -61,6 +62,13 @@ export class SupervisedProcess {
       }, delay);
     });
     child.on('error', (error) => this.onEvent(`${this.spec.name} could not start: ${error.message}`));
+  }
+
+  /** Kills it with SIGKILL and does not restart it: a host that died (tests). `start()` brings it back. */
+  abandon(): void {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.child?.kill('SIGKILL');
   }
 
   async stop(): Promise<void> {

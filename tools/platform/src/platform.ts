@@ -64,6 +64,8 @@ export interface RunningPlatform {
   adminToken: string;
   /** Supervised processes by name, e.g. to kill one in a test. */
   processes: Map<string, SupervisedProcess>;
+  /** The cells' networks, as started. */
+  cells: CellNetwork[];
   stop(): Promise<void>;
 }
 
@@ -286,7 +288,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     }
     await waitFor('the admin token', async () => existsSync(adminTokenFile), 30_000);
     const adminToken = (await readFile(adminTokenFile, 'utf8')).trim();
-    return { apiUrl, routerUrl, redisUrl, databaseUrl, adminToken, processes, stop };
+    return { apiUrl, routerUrl, redisUrl, databaseUrl, adminToken, processes, cells: options.cells, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -10,7 +10,11 @@ export interface CellView {
   address: string;
   zone: string;
   started_at: string;
+  /** `live`, or `draining` (takes no new work; its instances are moving elsewhere). */
+  state: 'live' | 'draining';
   capacity: { memory_mb: number; max_containers: number };
+  /** Memory the cell itself reports as reserved by what it runs. */
+  used_memory_mb: number;
   /** Instances the controller knows on this cell, by state (from the apps' actual state). */
   instances: { total: number; starting: number; running: number; crashed: number; stopped: number };
   /** Instances the cell counted itself in its last heartbeat. */
@@ -70,6 +74,8 @@ export class CellsService {
       address: cell.address,
       zone: cell.zone,
       started_at: cell.startedAt,
+      state: cell.state,
+      used_memory_mb: cell.usedMemoryMb,
       capacity: { memory_mb: cell.capacity.memoryMb, max_containers: cell.capacity.maxContainers },
       instances: { total: instances.length, starting: count('STARTING'), running: count('RUNNING'), crashed: count('CRASHED'), stopped: count('STOPPED') },
       reported_instances: cell.instances,

@@ -27,4 +27,15 @@ export class CellDrainController {
     await this.events.record(actor, 'cell-drain-requested', { type: 'cell', id, name: id });
     return { id, state: 'draining' };
   }
+
+  /** Ends an operator's drain: the cell takes work again. */
+  @Post(':id/actions/undrain')
+  @HttpCode(202)
+  async undrain(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<{ id: string; state: string }> {
+    this.access.requirePlatformAdmin(actor, 'undraining a cell');
+    const removed = await this.redis.redis.del(this.redis.keys.cellDrain(id));
+    if (!removed) throw notFound('drained cell', id, 'only a cell drained through the API can be undrained');
+    await this.events.record(actor, 'cell-undrained', { type: 'cell', id, name: id });
+    return { id, state: 'live' };
+  }
 }

@@ -54,6 +54,8 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     address: str,
     zone: str,
     started_at: str,
+    state: { type: 'string', enum: ['live', 'draining'] },
+    used_memory_mb: int,
     capacity: obj({ memory_mb: int, max_containers: int }),
     instances: obj({ total: int, starting: int, running: int, crashed: int, stopped: int }),
     reported_instances: int,

@@ -1,0 +1,208 @@
+/**
+ * Self-healing on real runc, Redis and Postgres: kill -9 of an app process, of a container and of
+ * the cell agent; OOM; drain; a cell lost for good; an instance too big for any cell. Each
+ * scenario asserts the end state and that no index ever ran twice.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { api, viaRouter, waitUntil } from './test-platform';
+
+const run = promisify(execFile);
+
+interface Instance {
+  index: number;
+  instance_id: string;
+  state: string;
+  cell_id: string;
+  crash_count: number;
+  last_crash_reason: string | null;
+}
+
+/** The test app: answers with its index; /crash exits; /oom allocates until the memory cgroup kills it. */
+const SERVER = `
+const http = require('node:http');
+const hog = [];
+http.createServer((req, res) => {
+  if (req.url === '/crash') { res.end('bye'); setTimeout(() => process.exit(3), 10); return; }
+  if (req.url === '/oom') { res.end('eating'); setInterval(() => hog.push(Buffer.alloc(8 * 1024 * 1024, 1)), 5); return; }
+  res.end('instance ' + process.env.INSTANCE_INDEX + ' pid ' + process.pid + '\\n');
+}).listen(process.env.PORT);
+`;
+
+describe('self-healing on real containers', () => {
+  let platform: TestPlatform;
+  let work: string;
+  const host = () => `heal.${platform.appsDomain}`;
+  const instances = async (): Promise<Instance[]> => (await api(platform, 'GET', '/v1/apps/heal/instances')).json.resources;
+  const running = async () => (await instances()).filter((i) => i.state === 'RUNNING');
+  /** Exactly `n` RUNNING instances, indexes 0..n-1, each once. */
+  const settledAt = (n: number, what: string, extra: (list: Instance[]) => boolean = () => true) =>
+    waitUntil(
+      what,
+      async () => {
+        const all = await instances();
+        const live = all.filter((i) => i.state === 'RUNNING');
+        const indexes = live.map((i) => i.index).sort();
+        const ok = all.length === n && live.length === n && indexes.every((x, k) => x === k) && extra(live);
+        return ok ? live : undefined;
+      },
+      60_000,
+    );
+  const runcRoot = (cellId: string) => join(platform.dataDir, 'cells', cellId, 'runc');
+  const containerOf = (cellId: string, instanceId: string) => `${platform.cells.find((c) => c.id === cellId)!.containerPrefix}-${instanceId}`;
+  const initPid = async (cellId: string, instanceId: string) =>
+    (JSON.parse((await run('runc', ['--root', runcRoot(cellId), 'state', containerOf(cellId, instanceId)])).stdout) as { pid: number }).pid;
+
+  /** Requests through the router until stopped; counts non-200 answers. */
+  function trafficLoop() {
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const done = (async () => {
+      const deadline = Date.now() + 120_000;
+      while (!stop && Date.now() < deadline) {
+        const r = await viaRouter(platform, host()).catch((e: Error) => ({ status: 0, text: e.message }));
+        if (r.status === 200) ok++;
+        else failures.push(`${r.status} ${r.text.slice(0, 120)}`);
+      }
+    })();
+    return {
+      async end() {
+        stop = true;
+        await done;
+        return { ok, failures };
+      },
+    };
+  }
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'paas-heal-'));
+    platform = await startIsolatedPlatform(2);
+    assert.equal((await api(platform, 'POST', '/v1/apps', { name: 'heal' })).status, 201);
+    const dir = join(work, 'heal');
+    await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
+    await writeFile(join(dir, 'server.js'), SERVER);
+    await commitDir(dir);
+    const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/heal.git`, 'main'], dir);
+    assert.equal(push.code, 0, push.output);
+    const scaled = await api(platform, 'POST', '/v1/apps/heal/processes/web/actions/scale', { instances: 2, memory_mb: 64 });
+    assert.equal(scaled.status, 202, JSON.stringify(scaled.json));
+    await waitUntil('the 64 MB release to be deployed', async () => (await api(platform, 'GET', '/v1/apps/heal/deployments?per_page=1')).json.resources[0]?.state === 'DEPLOYED', 60_000);
+    await settledAt(2, 'two instances running');
+  });
+
+  after(async () => {
+    const leftovers = await stopIsolatedPlatform(platform);
+    await rm(work, { recursive: true, force: true });
+    assert.deepEqual(leftovers, []);
+  });
+
+  test('kill -9 of the app process: the instance crashes and is restarted, once', async () => {
+    const victim = (await running()).find((i) => i.index === 0)!;
+    const pid = await initPid(victim.cell_id, victim.instance_id);
+    const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+    const app = children.length ? Number(children[children.length - 1]) : pid;
+    process.kill(app, 'SIGKILL');
+    const after = await settledAt(2, 'index 0 restarted', (l) => l.find((i) => i.index === 0)!.instance_id !== victim.instance_id);
+    assert.ok(after.find((i) => i.index === 0)!.crash_count >= 1);
+  });
+
+  test('kill -9 of a container: restarted, once', async () => {
+    const victim = (await running()).find((i) => i.index === 1)!;
+    await run('runc', ['--root', runcRoot(victim.cell_id), 'kill', containerOf(victim.cell_id, victim.instance_id), 'KILL']);
+    await settledAt(2, 'index 1 restarted', (l) => l.find((i) => i.index === 1)!.instance_id !== victim.instance_id);
+  });
+
+  test('an instance that runs out of memory is reported "out of memory" and restarted', async () => {
+    const before = await running();
+    const traffic = await viaRouter(platform, host(), '/oom');
+    assert.equal(traffic.status, 200);
+    const crashed = await waitUntil(
+      'an out-of-memory crash',
+      async () => (await instances()).find((i) => i.last_crash_reason === 'out of memory'),
+      60_000,
+    );
+    assert.equal(crashed.last_crash_reason, 'out of memory');
+    await settledAt(2, 'both running again', (l) => l.some((i) => !before.some((b) => b.instance_id === i.instance_id)));
+  });
+
+  test('kill -9 of the cell agent: it re-adopts its containers without restarting them; routes stay served', async () => {
+    const cell = (await running())[0].cell_id;
+    const before = await running();
+    const pidsBefore = await Promise.all(before.filter((i) => i.cell_id === cell).map((i) => initPid(cell, i.instance_id)));
+    const traffic = trafficLoop();
+    const agent = platform.processes.get(cell)!;
+    const oldPid = agent.pid!;
+    process.kill(oldPid, 'SIGKILL');
+    await waitUntil('the agent restarted', async () => agent.pid !== undefined && agent.pid !== oldPid, 30_000);
+    await waitUntil('the restarted agent re-announced', async () => {
+      const cells = (await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string }>;
+      return cells.some((c) => c.id === cell);
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 3_000)); // a few convergence passes with the new agent
+    const result = await traffic.end();
+    assert.deepEqual(result.failures, [], 'no request failed while the agent restarted');
+    assert.ok(result.ok > 10);
+    const after = await running();
+    assert.deepEqual(after.map((i) => i.instance_id).sort(), before.map((i) => i.instance_id).sort(), 'same instances');
+    const pidsAfter = await Promise.all(after.filter((i) => i.cell_id === cell).map((i) => initPid(cell, i.instance_id)));
+    assert.deepEqual(pidsAfter.sort(), pidsBefore.sort(), 'same container processes: nothing restarted');
+  });
+
+  test('drain: the instances move to the other cell first; no request fails through the router', async () => {
+    const target = (await running())[0].cell_id;
+    const traffic = trafficLoop();
+    const drain = await api(platform, 'POST', `/v1/cells/${target}/actions/drain`);
+    assert.equal(drain.status, 202);
+    await settledAt(2, 'nothing left on the drained cell', (l) => l.every((i) => i.cell_id !== target));
+    const result = await traffic.end();
+    assert.deepEqual(result.failures, [], 'no request failed during the drain');
+    // Undrain for the next scenario: the agent reads it at its next heartbeat.
+    assert.equal((await api(platform, 'POST', `/v1/cells/${target}/actions/undrain`)).status, 202);
+    await waitUntil('the cell live again', async () => {
+      const cells = (await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string; state: string }>;
+      return cells.find((c) => c.id === target)?.state === 'live';
+    }, 30_000);
+  });
+
+  test('a cell lost for good: its instances are replaced on the other cell', async () => {
+    const cells = platform.cells.map((c) => c.id);
+    const all = await running();
+    const lost = all[0].cell_id;
+    const survivor = cells.find((c) => c !== lost)!;
+    const agent = platform.processes.get(lost)!;
+    // The VM dies: the agent and its containers vanish at once.
+    agent.abandon();
+    try {
+      for (const i of all.filter((x) => x.cell_id === lost)) {
+        await run('runc', ['--root', runcRoot(lost), 'kill', containerOf(lost, i.instance_id), 'KILL']).catch(() => undefined);
+      }
+      await settledAt(2, 'both indexes on the surviving cell', (l) => l.every((i) => i.cell_id === survivor));
+      const answers = new Set<string>();
+      for (let k = 0; k < 10; k++) answers.add((await viaRouter(platform, host())).text.split(' pid')[0]);
+      assert.deepEqual([...answers].sort(), ['instance 0', 'instance 1']);
+    } finally {
+      // The host comes back (its agent cleans up the dead containers; stopping the platform removes its network).
+      agent.start();
+    }
+    await waitUntil('the cell back', async () => ((await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string }>).some((c) => c.id === lost), 30_000);
+  });
+
+  test('an instance too big for any cell fails its deployment with the sizes named; the old ones keep serving', async () => {
+    const scale = await api(platform, 'POST', '/v1/apps/heal/processes/web/actions/scale', { memory_mb: 65_536 });
+    assert.equal(scale.status, 202);
+    const failed = await waitUntil('the deployment to fail', async () => {
+      const d = (await api(platform, 'GET', '/v1/apps/heal/deployments?per_page=1')).json.resources[0];
+      return d.state === 'FAILED' ? d : undefined;
+    }, 30_000);
+    assert.match(failed.reason, /needs 65536 MB, largest free \d+ MB/, failed.reason);
+    await settledAt(2, 'the old instances still running');
+    assert.equal((await viaRouter(platform, host())).status, 200);
+  });
+});
