@@ -27,7 +27,12 @@ interface LocalInstance {
   since: string;
   reason?: string;
   crashCount?: number;
+  /** Consecutive failed liveness checks. */
+  failedChecks?: number;
 }
+
+/** A running instance failing this many liveness checks in a row is treated as crashed. */
+const LIVENESS_FAILURES = 3;
 
 /**
  * The instances this cell runs: starts them as containers, health-checks them, publishes their
@@ -203,7 +208,8 @@ export class InstanceManager {
     local.crashCount = (local.crashCount ?? 0) + 1;
     local.since = new Date().toISOString();
     await this.report(local);
-    await this.runtime.destroy(local.containerId).catch(() => undefined);
+    // Gone already after an exit; still running after a failed liveness check: stop it first.
+    await this.runtime.stop(local.containerId, 2_000).catch(() => undefined);
     this.instances.delete(local.job.instanceId);
     await this.evictIfUnused(local.job.dropletId);
     // Crash recovery (restart with backoff) is the convergence loop's job; until then the record stays.
@@ -263,6 +269,16 @@ export class InstanceManager {
       if (!status || status.state === 'stopped') {
         await this.crashed(local, await this.exitReason(local, status?.oomKilled ?? false));
         continue;
+      }
+      // Liveness: the same check as at start; a few failures in a row make it a crash.
+      if (local.job.healthCheck.type !== 'process' && local.handle?.hostPort) {
+        const ok = await this.healthy(local.job.healthCheck, local.handle.hostPort);
+        local.failedChecks = ok ? 0 : (local.failedChecks ?? 0) + 1;
+        if ((local.failedChecks ?? 0) >= LIVENESS_FAILURES) {
+          const what = local.job.healthCheck.type === 'http' ? `GET ${local.job.healthCheck.endpoint}` : `port ${CONTAINER_PORT}`;
+          await this.crashed(local, `health check failed ${LIVENESS_FAILURES} times in a row (${what})`);
+          continue;
+        }
       }
       await this.publishRoutes(local);
       await this.report(local);

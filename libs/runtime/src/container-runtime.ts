@@ -15,7 +15,7 @@ export interface ContainerRuntime {
   inspect(id: string): Promise<ContainerStatus | undefined>;
   /** Sends SIGTERM, waits up to graceMs, then SIGKILL; then frees everything (see destroy). */
   stop(id: string, graceMs: number): Promise<void>;
-  /** Removes the container, its bundle, overlay mounts, netns, veth, port mapping and cgroup. */
+  /** Removes the container, its bundle, overlay and layer mounts, netns, veth, port mapping and cgroup. */
   destroy(id: string): Promise<void>;
   /** Containers of this runtime's prefix that exist on the host (after an agent restart). */
   recover(): Promise<ContainerHandle[]>;
@@ -32,6 +32,11 @@ export interface ContainerSpec {
   env: Record<string, string>;
   user: { uid: number; gid: number };
   memoryMb: number;
+  /**
+   * Size limit of the container's writable layer (everything it writes outside binds, incl. /tmp),
+   * in MiB: writes past it fail with ENOSPC. Unset: unlimited (bounded by the host's disk).
+   */
+  diskMb?: number;
   /** Max processes/threads in the container's cgroup. */
   pidsLimit: number;
   /** When set, the container gets a host port DNAT'ed to this port on its own address. */

@@ -9,11 +9,14 @@ export interface ContainerRecord {
   containerPort?: number;
   labels: Record<string, string>;
   createdAt: string;
+  /** Size of the writable layer's image (see layer-image.ts); unset: upper/work are plain dirs. */
+  diskMb?: number;
 }
 
 /**
  * Per-container directories under `<stateDir>/containers/<id>/`: meta.json, bundle/ (config.json,
- * rootfs mount point), upper/ and work/ of the overlay, runc.log. The meta.json files are the
+ * rootfs mount point), upper/ and work/ of the overlay, runc.log. With a disk limit, upper/ and
+ * work/ live in layer/, the mount point of the ext4 image layer.img. The meta.json files are the
  * source of truth for IP and host-port allocations: a record exists from reservation until the
  * container is fully destroyed.
  */
@@ -36,12 +39,21 @@ export class ContainerStore {
     return join(this.bundle(id), 'rootfs');
   }
 
-  upper(id: string): string {
-    return join(this.dir(id), 'upper');
+  /** The overlay's upper dir: in the layer image's mount when the disk is limited. */
+  upper(id: string, diskLimited: boolean): string {
+    return join(diskLimited ? this.layerMount(id) : this.dir(id), 'upper');
   }
 
-  work(id: string): string {
-    return join(this.dir(id), 'work');
+  work(id: string, diskLimited: boolean): string {
+    return join(diskLimited ? this.layerMount(id) : this.dir(id), 'work');
+  }
+
+  layerImage(id: string): string {
+    return join(this.dir(id), 'layer.img');
+  }
+
+  layerMount(id: string): string {
+    return join(this.dir(id), 'layer');
   }
 
   runcLog(id: string): string {
@@ -75,7 +87,7 @@ export class ContainerStore {
     return records.filter((record): record is ContainerRecord => record !== undefined);
   }
 
-  /** Removes the whole container directory. The rootfs must be unmounted first. */
+  /** Removes the whole container directory. The rootfs and the layer must be unmounted first. */
   async remove(id: string): Promise<void> {
     await rm(this.dir(id), { recursive: true, force: true });
   }

@@ -201,6 +201,8 @@ describe('FakeRuntime', () => {
       spec('px-6', { containerPort: 70_000 }),
       spec('px-7', { layers: ['droplet'] }),
       spec('px-8', { binds: [{ source: 'src', destination: '/x', readonly: true }] }),
+      spec('px-9', { diskMb: 0 }),
+      spec('px-10', { diskMb: 1.5 }),
     ];
     for (const s of bad) {
       const real = await runc.start(s).then(

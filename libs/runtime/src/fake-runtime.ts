@@ -264,6 +264,9 @@ export class FakeRuntime implements ContainerRuntime {
     if (!isAbsolute(spec.cwd)) fail('cwd must be absolute');
     if (spec.user.uid === 0 || spec.user.gid === 0) fail('containers never run as root (uid/gid 0)');
     if (!(spec.memoryMb >= 6)) fail('memoryMb must be at least 6');
+    if (spec.diskMb !== undefined && !(Number.isInteger(spec.diskMb) && spec.diskMb >= 1 && spec.diskMb <= 16 * 1024 * 1024)) {
+      fail('diskMb must be an integer from 1 to 16777216 (16 TiB)');
+    }
     if (!(Number.isInteger(spec.pidsLimit) && spec.pidsLimit > 0)) fail('pidsLimit must be a positive integer');
     if (spec.containerPort !== undefined && !(spec.containerPort >= 1 && spec.containerPort <= 65535)) fail('bad containerPort');
     for (const layer of spec.layers) if (!isAbsolute(layer)) fail(`layer "${layer}" must be absolute`);

@@ -28,11 +28,13 @@ interface Instance {
 const SERVER = `
 const http = require('node:http');
 const hog = [];
-http.createServer((req, res) => {
+const server = http.createServer((req, res) => {
+  if (req.url === '/deaf') { res.end('not listening any more'); server.close(); setInterval(() => {}, 1000); return; }
   if (req.url === '/crash') { res.end('bye'); setTimeout(() => process.exit(3), 10); return; }
   if (req.url === '/oom') { res.end('eating'); setInterval(() => hog.push(Buffer.alloc(8 * 1024 * 1024, 1)), 5); return; }
   res.end('instance ' + process.env.INSTANCE_INDEX + ' pid ' + process.pid + '\\n');
-}).listen(process.env.PORT);
+});
+server.listen(process.env.PORT);
 `;
 
 describe('self-healing on real containers', () => {
@@ -110,7 +112,9 @@ describe('self-healing on real containers', () => {
     const app = children.length ? Number(children[children.length - 1]) : pid;
     process.kill(app, 'SIGKILL');
     const after = await settledAt(2, 'index 0 restarted', (l) => l.find((i) => i.index === 0)!.instance_id !== victim.instance_id);
-    assert.ok(after.find((i) => i.index === 0)!.crash_count >= 1);
+    const restarted = after.find((i) => i.index === 0)!;
+    const crashes = await waitUntil('the crash to be counted', async () => ((await instances()).find((i) => i.index === 0)!.crash_count >= 1 ? true : undefined), 10_000).catch(() => false);
+    assert.ok(crashes, `crash counted: ${JSON.stringify(restarted)}`);
   });
 
   test('kill -9 of a container: restarted, once', async () => {
@@ -130,6 +134,19 @@ describe('self-healing on real containers', () => {
     );
     assert.equal(crashed.last_crash_reason, 'out of memory');
     await settledAt(2, 'both running again', (l) => l.some((i) => !before.some((b) => b.instance_id === i.instance_id)));
+  });
+
+  test('an instance that stops answering its health check is replaced', async () => {
+    const before = await running();
+    const r = await viaRouter(platform, host(), '/deaf');
+    assert.equal(r.status, 200);
+    const failed = await waitUntil(
+      'a failed liveness check',
+      async () => (await instances()).find((i) => /health check failed/.test(i.last_crash_reason ?? '')),
+      60_000,
+    );
+    assert.match(failed.last_crash_reason ?? '', /health check failed 3 times in a row \(port 8080\)/);
+    await settledAt(2, 'both running again', (l) => l.filter((i) => before.some((b) => b.instance_id === i.instance_id)).length === 1);
   });
 
   test('kill -9 of the cell agent: it re-adopts its containers without restarting them; routes stay served', async () => {
