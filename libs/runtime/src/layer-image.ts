@@ -1,6 +1,7 @@
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { exec } from './exec';
 import { isMounted, unmount } from './overlay';
+import { RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /**
  * The size-limited writable layer of a container: a sparse ext4 image file, loop-mounted, that
@@ -19,8 +20,12 @@ import { isMounted, unmount } from './overlay';
  */
 const MOUNT_OPTIONS = 'noatime,nosuid,nodev,noinit_itable,discard';
 
-/** Creates a sparse image of `sizeMb` MiB with an empty ext4 filesystem (replaces any file there). */
+/** Creates a sparse image of `sizeMb` MiB with an empty ext4 filesystem (replaces an unused file there). */
 export async function createLayerImage(image: string, sizeMb: number): Promise<void> {
+  const attached = await loopDevicesOf(image);
+  if (attached.length > 0) {
+    throw new RuntimeError(RuntimeErrorCode.AlreadyExists, `${image} is in use by ${attached.join(' ')}`);
+  }
   const file = await open(image, 'w', 0o600);
   try {
     await file.truncate(sizeMb * 1024 * 1024);

@@ -12,6 +12,7 @@ import type {
 } from './container-runtime';
 import { ContainerStore, type ContainerRecord } from './container-store';
 import { exec } from './exec';
+import { createLayerImage, detachLoopDevicesUnder, mountLayerImage, releaseLayerImage } from './layer-image';
 import { HostNetwork, netnsPath, type NetworkConfig } from './network';
 import { buildOciConfig } from './oci-spec';
 import { mountOverlay, unmount } from './overlay';
@@ -23,7 +24,7 @@ import { RuntimeError, RuntimeErrorCode } from './runtime-error';
 export interface RuncRuntimeConfig {
   /** Every container id starts with it, e.g. "paas-c1". */
   prefix: string;
-  /** Absolute; bundles, overlay upper/work dirs and per-container metadata live under it. */
+  /** Absolute; bundles, overlay upper/work dirs (or layer images) and per-container metadata live under it. */
   stateDir: string;
   /** The read-only stack root (see ensureStack), always the lowest overlay layer. */
   stackDir: string;
@@ -41,7 +42,8 @@ const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,59}$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The ContainerRuntime on runc: overlayfs rootfs (layers + stack, host /usr read-only), pid/mount/
+ * The ContainerRuntime on runc: overlayfs rootfs (layers + stack, host /usr read-only) whose writable
+ * layer is a loop-mounted ext4 image of diskMb when set, pid/mount/
  * uts/ipc/net namespaces, a veth on the runtime's bridge with a DNAT'ed host port, cgroup limits
  * (memory without swap, pids, cpu shares), a non-root user without capabilities, no-new-privileges
  * and a deny-list seccomp profile. Safe to use concurrently for different container ids.
@@ -165,6 +167,11 @@ export class RuncRuntime implements ContainerRuntime {
       const state = listed.get(id);
       const record = records.get(id);
       if (record && state && (state.status === 'running' || state.status === 'paused')) {
+        if (record.diskMb !== undefined) {
+          // Normally still mounted (mounts outlive the agent). If not, mount its loop device again;
+          // when that fails the container keeps running anyway: its overlay holds the filesystem.
+          await mountLayerImage(this.store.layerImage(id), this.store.layerMount(id)).catch(() => undefined);
+        }
         // Idempotent: restores the DNAT rule if iptables was flushed meanwhile.
         if (record.hostPort !== undefined && record.containerPort !== undefined) {
           await this.network.mapPort(id, record.hostPort, record.ip, record.containerPort);
@@ -201,6 +208,8 @@ export class RuncRuntime implements ContainerRuntime {
     }
     await this.network.detach(id);
     await unmount(this.store.rootfs(id));
+    // Always, whatever the record says: start may have crashed before or after writing it.
+    await releaseLayerImage(this.store.layerImage(id), this.store.layerMount(id));
     await this.store.remove(id);
   }
 
@@ -212,7 +221,7 @@ export class RuncRuntime implements ContainerRuntime {
     return this.hostReady;
   }
 
-  /** Validates, reserves IP and port, mounts the rootfs, wires the network, writes config.json. */
+  /** Validates, reserves IP and port, creates the layer image, mounts the rootfs, wires the network, writes config.json. */
   private async prepare(spec: ContainerSpec): Promise<ContainerRecord> {
     this.validate(spec);
     await this.ensureHost();
@@ -235,13 +244,19 @@ export class RuncRuntime implements ContainerRuntime {
         containerPort: spec.containerPort,
         labels: { ...(spec.labels ?? {}) },
         createdAt: new Date().toISOString(),
+        diskMb: spec.diskMb,
       };
       await this.store.save(reserved);
       return reserved;
     });
     try {
+      const limited = spec.diskMb !== undefined;
+      if (limited) {
+        await createLayerImage(this.store.layerImage(spec.id), spec.diskMb!);
+        await mountLayerImage(this.store.layerImage(spec.id), this.store.layerMount(spec.id));
+      }
       const lowers = [...spec.layers, this.config.stackDir];
-      await mountOverlay(this.store.rootfs(spec.id), lowers, this.store.upper(spec.id), this.store.work(spec.id));
+      await mountOverlay(this.store.rootfs(spec.id), lowers, this.store.upper(spec.id, limited), this.store.work(spec.id, limited));
       await this.network.attach(spec.id, record.ip);
       if (record.hostPort !== undefined && record.containerPort !== undefined) {
         await this.network.mapPort(spec.id, record.hostPort, record.ip, record.containerPort);
@@ -328,8 +343,9 @@ function forwardLines(stream: Readable, onLine: (line: string) => void): void {
 }
 
 /**
- * Removes every container, netns, veth, iptables chain and the bridge that runtimes with this
- * config created. For platform shutdown and tests' finally blocks; safe to call twice.
+ * Removes every container (with its mounts, layer image and loop device), netns, veth, iptables
+ * chain and the bridge that runtimes with this config created. For platform shutdown and tests'
+ * finally blocks; safe to call twice.
  */
 export async function cleanupAll(config: RuncRuntimeConfig): Promise<void> {
   const runtime = new RuncRuntime(config);
@@ -337,6 +353,8 @@ export async function cleanupAll(config: RuncRuntimeConfig): Promise<void> {
   for (const id of await runtime.knownIds()) {
     await runtime.destroy(id).catch((error: unknown) => errors.push(error));
   }
+  // Layer images whose container directory is gone but whose loop device is not (rare: see layer-image.ts).
+  await detachLoopDevicesUnder(join(config.stateDir, 'containers')).catch((error: unknown) => errors.push(error));
   await runtime.teardownHost().catch((error: unknown) => errors.push(error));
   if (errors.length > 0) throw new AggregateError(errors, `cleanupAll(${config.prefix}): ${errors.map(String).join('; ')}`);
 }
