@@ -1,21 +1,15 @@
-import { errorBodySchema } from '@paas/contracts';
+import { z } from 'zod';
+import {
+  appViewSchema,
+  errorBodySchema,
+  instanceListSchema,
+  paginatedSchema,
+  type AppView,
+  type InstanceView,
+} from '@paas/contracts';
 
-export interface AppSummary {
-  id: string;
-  name: string;
-  state: string;
-  url: string;
-  git_url: string;
-}
-
-export interface InstanceSummary {
-  index: number;
-  state: string;
-  cell_id: string;
-  address: string | null;
-  uptime_s: number;
-  last_crash_reason: string | null;
-}
+export type AppSummary = AppView;
+export type InstanceSummary = InstanceView;
 
 export class ApiError extends Error {
   constructor(
@@ -34,7 +28,8 @@ export class ApiClient {
     private readonly token: string,
   ) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** Calls the API and validates the answer against the shared contract. */
+  private async call<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.apiUrl), {
@@ -59,26 +54,30 @@ export class ApiClient {
       if (parsed?.success) throw new ApiError(res.status, parsed.data.error.code, parsed.data.error.message);
       throw new ApiError(res.status, `http-${res.status}`, `the API answered ${res.status}: ${text.slice(0, 200)}`);
     }
-    return (text ? JSON.parse(text) : undefined) as T;
+    const parsed = schema.safeParse(text ? JSON.parse(text) : undefined);
+    if (!parsed.success) {
+      throw new ApiError(res.status, 'unexpected-answer', `the API at ${this.apiUrl} answered ${path} in an unexpected shape: is the CLI older than the platform? (${parsed.error.issues[0]?.message})`);
+    }
+    return parsed.data;
   }
 
   listApps(): Promise<{ resources: AppSummary[] }> {
-    return this.call('GET', '/v1/apps');
+    return this.call(paginatedSchema(appViewSchema), 'GET', '/v1/apps?per_page=200');
   }
 
   getApp(name: string): Promise<AppSummary> {
-    return this.call('GET', `/v1/apps/${encodeURIComponent(name)}`);
+    return this.call(appViewSchema, 'GET', `/v1/apps/${encodeURIComponent(name)}`);
   }
 
   instances(name: string): Promise<{ resources: InstanceSummary[] }> {
-    return this.call('GET', `/v1/apps/${encodeURIComponent(name)}/instances`);
+    return this.call(instanceListSchema, 'GET', `/v1/apps/${encodeURIComponent(name)}/instances`);
   }
 
   createApp(name: string): Promise<AppSummary> {
-    return this.call('POST', '/v1/apps', { name });
+    return this.call(appViewSchema, 'POST', '/v1/apps', { name });
   }
 
   async deleteApp(name: string): Promise<void> {
-    await this.call('DELETE', `/v1/apps/${encodeURIComponent(name)}`);
+    await this.call(z.undefined(), 'DELETE', `/v1/apps/${encodeURIComponent(name)}`);
   }
 }

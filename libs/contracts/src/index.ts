@@ -6,3 +6,4 @@ export * from './jobs';
 export * from './routes';
 export * from './redis-keys';
 export * from './env';
+export * from './api';

@@ -1,19 +1,8 @@
 import type { AppWithSpace } from './apps.repository';
 
-/** An app as the API shows it. */
-export interface AppView {
-  id: string;
-  name: string;
-  state: string;
-  space_id: string;
-  space_name: string;
-  org_name: string;
-  current_release_id: string | null;
-  url: string;
-  git_url: string;
-  created_at: string;
-  updated_at: string;
-}
+import type { AppView } from '@paas/contracts';
+
+export type { AppView };
 
 export function appView(app: AppWithSpace, routerUrl: string, appsDomain: string, controllerUrl: string): AppView {
   const router = new URL(routerUrl);

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook } from '../testing/fake-cell';
 import { PrismaService } from '../database/prisma.service';
+import { appViewSchema, instanceListSchema, paginatedSchema } from '@paas/contracts';
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -76,6 +77,11 @@ describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
     assert.equal((await running('web1')).length, 1);
     const builds = await h.call('GET', '/v1/apps/web1/builds');
     assert.equal(builds.body.resources[0].state, 'STAGED');
+    // What clients read is exactly the shared contract.
+    assert.ok(appViewSchema.safeParse((await h.call('GET', '/v1/apps/web1')).body).success);
+    assert.ok(paginatedSchema(appViewSchema).safeParse((await h.call('GET', '/v1/apps')).body).success);
+    const listed = instanceListSchema.safeParse((await h.call('GET', '/v1/apps/web1/instances')).body);
+    assert.ok(listed.success, JSON.stringify(listed.error?.issues));
   });
 
   test('scaling instances up spreads them over cells; scaling down stops the extra ones', async () => {

@@ -1,4 +1,4 @@
-import type { ActualInstance } from '@paas/contracts';
+import type { ActualInstance, InstanceView } from '@paas/contracts';
 import type { Build, Deployment, Process } from '../generated/prisma/client';
 import type { ReleaseWithDroplet } from '../releases/releases.repository';
 
@@ -54,10 +54,17 @@ export interface InstanceHistory {
 }
 
 /** Instances as the API shows them: actual ones with their crash history, then unplaced indexes. */
-export function instancesView(actual: ActualInstance[], history: InstanceHistory, processType?: string) {
-  const shown = actual.filter((i) => !processType || i.processType === processType).map((i) => {
+export function instancesView(actual: ActualInstance[], history: InstanceHistory, processType?: string): InstanceView[] {
+  const shown: InstanceView[] = actual.filter((i) => !processType || i.processType === processType).map((i) => {
     const crash = history.crashes.get(`${i.processType}:${i.index}`);
-    return { ...instanceView(i), crash_count: Math.max(i.crashCount ?? 0, crash?.count ?? 0), last_crash_reason: i.reason ?? crash?.reason ?? null, unplaced_reason: null as string | null };
+    const shownState: InstanceView['state'] = i.state === 'STOPPED' ? 'DOWN' : i.state;
+    return {
+      ...instanceView(i),
+      state: shownState,
+      crash_count: Math.max(i.crashCount ?? 0, crash?.count ?? 0),
+      last_crash_reason: i.reason ?? crash?.reason ?? null,
+      unplaced_reason: null as string | null,
+    };
   });
   for (const [field, reason] of history.unplaced) {
     const [type, index] = field.split(':');
@@ -67,7 +74,7 @@ export function instancesView(actual: ActualInstance[], history: InstanceHistory
       index: Number(index),
       instance_id: '',
       process_type: type,
-      state: 'UNPLACED',
+      state: 'UNPLACED' as const,
       cell_id: '',
       address: null,
       release_id: '',
