@@ -15,7 +15,7 @@ fi
 # 1. System packages: binary to look for -> Debian package that brings it.
 declare -A need=(
   [runc]=runc [redis-server]=redis-server [git]=git [iptables]=iptables [ip]=iproute2
-  [setpriv]=util-linux [tar]=tar [curl]=curl
+  [setpriv]=util-linux [tar]=tar [curl]=curl [mkfs.ext4]=e2fsprogs [losetup]=mount [nsenter]=util-linux
 )
 missing=()
 for bin in "${!need[@]}"; do command -v "$bin" >/dev/null 2>&1 || missing+=("${need[$bin]}"); done

@@ -106,6 +106,7 @@ export class InstanceManager {
         env: this.envFor(job),
         user: { uid: VCAP_UID, gid: VCAP_GID },
         memoryMb: job.memoryMb,
+        diskMb: job.diskMb,
         pidsLimit: 1024,
         containerPort: CONTAINER_PORT,
         logFile: join(logDir, `${job.instanceId}.log`),

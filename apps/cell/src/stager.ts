@@ -60,6 +60,8 @@ export class Stager {
           },
           user: { uid: VCAP_UID, gid: VCAP_GID },
           memoryMb: job.memoryMb,
+          // The app is built in the bind-mounted /tmp/app; the layer only holds scratch files.
+          diskMb: 4096,
           pidsLimit: 2048,
           binds: [
             { source: appDir, destination: '/tmp/app', readonly: false },
