@@ -29,9 +29,10 @@
  * (BENCH_BUDGET_S, default 330 s) after which the remaining steps are skipped.
  */
 import { cp, mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchApi, routerGet } from './bench-kit';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 
 const MEMORY_MB = Number(process.env.BENCH_MEMORY_MB ?? 48);
@@ -81,34 +82,10 @@ const mb = (bytes: number) => bytes / MiB;
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-async function api<T = Record<string, unknown>>(platform: TestPlatform, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(platform.apiUrl + path, {
-    method,
-    headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as T;
-}
 
-function viaRouter(platform: TestPlatform, host: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port: platform.routerPort, path: '/', headers: { host }, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.setTimeout(5_000, () => req.destroy());
-    req.on('error', () => resolve({ status: 0, text: '' }));
-    req.end();
-  });
-}
 
 async function webInstances(platform: TestPlatform): Promise<InstanceView[]> {
-  const { resources } = await api<{ resources: InstanceView[] }>(platform, 'GET', `/v1/apps/${APP}/instances`);
+  const { resources } = await benchApi<{ resources: InstanceView[] }>(platform, 'GET', `/v1/apps/${APP}/instances`);
   return resources.filter((i) => i.process_type === 'web');
 }
 
@@ -116,8 +93,8 @@ async function waitForDeployed(platform: TestPlatform, what: string, id?: string
   const t0 = Date.now();
   for (let poll = 0; poll < DEPLOY_TIMEOUT_MS / POLL_MS && Date.now() - t0 < DEPLOY_TIMEOUT_MS; poll++) {
     const latest = id
-      ? await api<DeploymentView>(platform, 'GET', `/v1/apps/${APP}/deployments/${id}`)
-      : (await api<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${APP}/deployments?per_page=1`)).resources[0];
+      ? await benchApi<DeploymentView>(platform, 'GET', `/v1/apps/${APP}/deployments/${id}`)
+      : (await benchApi<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${APP}/deployments?per_page=1`)).resources[0];
     if (latest?.state === 'DEPLOYED') return;
     if (latest && (latest.state === 'FAILED' || latest.state === 'CANCELED')) throw new Error(`${what}: deployment ${latest.state}: ${latest.reason ?? ''}`);
     await sleep(POLL_MS);
@@ -183,7 +160,7 @@ async function allIndexesAnswer(
   const worker = async () => {
     while (seen.size < count && requests < maxRequests && Date.now() - t0 < timeoutMs && !stop.aborted) {
       requests++;
-      const r = await viaRouter(platform, host);
+      const r = await routerGet(platform, host, agent);
       const match = r.status === 200 ? /Hello from \S+ instance (\d+)/.exec(r.text) : null;
       if (match && Number(match[1]) < count) seen.add(Number(match[1]));
       await sleep(match ? ROUTER_PAUSE_MS : 50);
@@ -437,7 +414,7 @@ const ZERO: Charge = { anon: 0, cache: 0, shmem: 0, kmem: 0 };
 const minus = (a: Charge, b: Charge): Charge => ({ anon: a.anon - b.anon, cache: a.cache - b.cache, shmem: a.shmem - b.shmem, kmem: a.kmem - b.kmem });
 
 async function scaleTo(platform: TestPlatform, instances: number): Promise<void> {
-  await api(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { instances });
+  await benchApi(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { instances });
 }
 
 /** Container cgroups named after the tag still on the host (after the platform stopped); removes the empty ones. */
@@ -475,13 +452,13 @@ async function main(): Promise<void> {
   try {
     platform = await startIsolatedPlatform(2);
     console.log(`platform up in ${seconds(Date.now() - tStart)} (2 cells, tag ${platform.tag}; memory cgroup of this run: ${session ?? 'none (the host root)'})`);
-    const cells = (await api<{ resources: CellView[] }>(platform, 'GET', '/v1/cells')).resources;
+    const cells = (await benchApi<{ resources: CellView[] }>(platform, 'GET', '/v1/cells')).resources;
     const perCell = cells.map((c) => ({ id: c.id, containers: c.capacity.max_containers, byMemory: Math.floor(c.capacity.memory_mb / MEMORY_MB) }));
     capacity = perCell.reduce((sum, c) => sum + Math.min(c.containers, c.byMemory), 0);
     cellsNote = perCell.map((c) => `${c.id}: ${c.containers} containers, room for ${c.byMemory} x ${MEMORY_MB} MB`).join('; ');
     console.log(`cell capacity: ${cellsNote} -> ${capacity} instances`);
 
-    await api(platform, 'POST', '/v1/apps', { name: APP });
+    await benchApi(platform, 'POST', '/v1/apps', { name: APP });
     const dir = join(work, APP);
     await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
     await commitDir(dir);
@@ -492,7 +469,7 @@ async function main(): Promise<void> {
     for (const c of await containers(platform)) seen.set(c.id, 'first deployment');
     console.log(`pushed and deployed in ${seconds(Date.now() - tPush)}`);
 
-    const memoryScale = await api<{ deployment_id: string | null }>(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { memory_mb: MEMORY_MB });
+    const memoryScale = await benchApi<{ deployment_id: string | null }>(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { memory_mb: MEMORY_MB });
     await waitForDeployed(platform, `memory ${MEMORY_MB} MB`, memoryScale.deployment_id ?? undefined);
     const one = await waitForInstances(platform, 60_000, (l) => l.length === 1 && l[0].state === 'RUNNING');
     if (!one.reached) throw new Error(`no instance RUNNING at ${MEMORY_MB} MB: ${describe(one.instances)}`);

@@ -5,30 +5,18 @@
  * the warm/cold ratio. BENCH_RUNS (default 3) sets the number of runs of each.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { routerGet } from './bench-kit';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
-function get(platform: TestPlatform, host: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port: platform.routerPort, path: '/', headers: { host } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.setTimeout(5_000, () => req.destroy());
-    req.on('error', () => resolve({ status: 0, text: '' }));
-    req.end();
-  });
-}
 
 async function firstOk(platform: TestPlatform, host: string, marker: string, timeoutMs = 120_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const r = await get(platform, host);
+    const r = await routerGet(platform, host);
     if (r.status === 200 && r.text.includes(marker)) return Date.now();
     await new Promise((res) => setTimeout(res, 20));
   }

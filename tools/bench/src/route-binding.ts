@@ -6,26 +6,15 @@
  * BENCH_ITERATIONS (default 50) flips.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request, Agent } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { routerGet } from './bench-kit';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 50);
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-function get(platform: TestPlatform, host: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port: platform.routerPort, path: '/', headers: { host }, agent }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.setTimeout(5_000, () => req.destroy());
-    req.on('error', () => resolve({ status: 0, text: '' }));
-    req.end();
-  });
-}
 
 async function api(platform: TestPlatform, method: string, path: string, body?: unknown) {
   const res = await fetch(platform.apiUrl + path, {
@@ -80,12 +69,12 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       await api(p, 'PATCH', `/v1/routes/${route.id}/destinations`, { destinations: [{ app: { id } }] });
       apiOnly.push(performance.now() - t0);
-      await until(async () => (await get(p, host)).text.includes(`(${name})`));
+      await until(async () => (await routerGet(p, host, agent)).text.includes(`(${name})`));
       bind.push(performance.now() - t0);
       if (i % 5 === 4) {
         const t1 = performance.now();
         await api(p, 'PATCH', `/v1/routes/${route.id}/destinations`, { destinations: [] });
-        await until(async () => (await get(p, host)).status === 404);
+        await until(async () => (await routerGet(p, host, agent)).status === 404);
         unbind.push(performance.now() - t1);
       }
     }

@@ -10,9 +10,10 @@
  * Traffic goes to 127.0.0.1 only; every wait is bounded.
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchApi, routerGet } from './bench-kit';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 
 const TARGET = Number(process.env.BENCH_INSTANCES ?? 50);
@@ -39,35 +40,10 @@ interface InstanceView {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const agent = new Agent({ keepAlive: true, maxSockets: ROUTER_CONCURRENCY });
 
-async function api<T = Record<string, unknown>>(platform: TestPlatform, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(platform.apiUrl + path, {
-    method,
-    headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as T;
-}
 
-/** One GET through the router for the app's host; 0 when the request failed. */
-function viaRouter(platform: TestPlatform, host: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port: platform.routerPort, path: '/', headers: { host }, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.setTimeout(5_000, () => req.destroy());
-    req.on('error', () => resolve({ status: 0, text: '' }));
-    req.end();
-  });
-}
 
 async function webInstances(platform: TestPlatform): Promise<InstanceView[]> {
-  const { resources } = await api<{ resources: InstanceView[] }>(platform, 'GET', `/v1/apps/${APP}/instances`);
+  const { resources } = await benchApi<{ resources: InstanceView[] }>(platform, 'GET', `/v1/apps/${APP}/instances`);
   return resources.filter((i) => i.process_type === 'web');
 }
 
@@ -85,8 +61,8 @@ async function waitForDeployed(platform: TestPlatform, what: string, id?: string
   const t0 = Date.now();
   for (let poll = 0; poll < timeoutMs / POLL_MS && Date.now() - t0 < timeoutMs; poll++) {
     const latest = id
-      ? await api<DeploymentView>(platform, 'GET', `/v1/apps/${APP}/deployments/${id}`)
-      : (await api<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${APP}/deployments?per_page=1`)).resources[0];
+      ? await benchApi<DeploymentView>(platform, 'GET', `/v1/apps/${APP}/deployments/${id}`)
+      : (await benchApi<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${APP}/deployments?per_page=1`)).resources[0];
     if (latest?.state === 'DEPLOYED') return Date.now() - t0;
     if (latest && (latest.state === 'FAILED' || latest.state === 'CANCELED')) throw new Error(`${what}: deployment ${latest.state}: ${latest.reason ?? ''}`);
     await sleep(POLL_MS);
@@ -150,7 +126,7 @@ async function waitForAllIndexesAnswered(platform: TestPlatform, t0: number, cou
   const worker = async () => {
     while (seen.size < count && requests < maxRequests && Date.now() - t0 < SCALE_TIMEOUT_MS && !stop.aborted) {
       requests++;
-      const r = await viaRouter(platform, host);
+      const r = await routerGet(platform, host, agent);
       const match = r.status === 200 ? /Hello from \S+ instance (\d+)/.exec(r.text) : null;
       if (match) seen.add(Number(match[1]));
       await sleep(match ? ROUTER_PAUSE_MS : 50); // nothing routable yet (404/502): back off
@@ -174,10 +150,10 @@ async function main(): Promise<void> {
     const tBoot = Date.now();
     platform = await startIsolatedPlatform(2);
     console.log(`platform up in ${seconds(Date.now() - tBoot)} (2 cells)`);
-    const cells = await api<{ resources: Array<Record<string, unknown>> }>(platform, 'GET', '/v1/cells').catch(() => undefined);
+    const cells = await benchApi<{ resources: Array<Record<string, unknown>> }>(platform, 'GET', '/v1/cells').catch(() => undefined);
     if (cells) console.log(`cells: ${JSON.stringify(cells.resources)}`);
 
-    await api(platform, 'POST', '/v1/apps', { name: APP });
+    await benchApi(platform, 'POST', '/v1/apps', { name: APP });
     const dir = join(work, APP);
     await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
     await commitDir(dir);
@@ -188,7 +164,7 @@ async function main(): Promise<void> {
     console.log(`pushed and deployed in ${seconds(Date.now() - tPush)}`);
 
     const tMemory = Date.now();
-    const memoryScale = await api<{ deployment_id: string | null }>(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { memory_mb: MEMORY_MB });
+    const memoryScale = await benchApi<{ deployment_id: string | null }>(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { memory_mb: MEMORY_MB });
     if (!memoryScale.deployment_id) throw new Error(`scaling memory to ${MEMORY_MB} MB started no deployment`);
     await waitForDeployed(platform, `memory ${MEMORY_MB} MB`, memoryScale.deployment_id);
     console.log(`memory lowered to ${MEMORY_MB} MB (rolling deployment) in ${seconds(Date.now() - tMemory)}`);
@@ -196,7 +172,7 @@ async function main(): Promise<void> {
 
     // Scale out.
     const tOut = Date.now();
-    await api(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { instances: TARGET });
+    await benchApi(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { instances: TARGET });
     const accepted = Date.now() - tOut;
     // When the instances cannot all come up, the router prober stops too; both end before a failure is reported.
     const giveUp = new AbortController();
@@ -227,7 +203,7 @@ async function main(): Promise<void> {
 
     // Scale in.
     const tIn = Date.now();
-    await api(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { instances: 1 });
+    await benchApi(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { instances: 1 });
     const gone = await waitForInstances(platform, tIn, `back to 1 instance`, (list) => list.length === 1);
     rows.push([`scale ${TARGET} -> 1: ${TARGET - 1} instances gone (API)`, seconds(gone.ms)]);
   } finally {
