@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   ROUTE_TTL_MS,
+  allowsTransition,
   type ActualInstance,
   type HealthCheck,
   type InstanceState,
@@ -115,7 +116,7 @@ export class InstanceManager {
       log.info({ container: local.containerId, hostPort: local.handle.hostPort }, 'instance-started');
       await this.waitHealthy(local);
       if (!this.instances.has(job.instanceId)) return; // stopped meanwhile
-      local.state = 'RUNNING';
+      if (!this.transition(local, 'RUNNING')) return;
       local.since = new Date().toISOString();
       await this.report(local);
       await this.publishRoutes(local);
@@ -201,10 +202,20 @@ export class InstanceManager {
     return `the app exited${tail ? `: ${tail}` : ''}`;
   }
 
+  /** Moves an instance to a new state, refusing transitions the state machine does not allow. */
+  private transition(local: LocalInstance, to: InstanceState): boolean {
+    if (!allowsTransition(local.state, to)) {
+      this.logger.warn({ instance: local.job.instanceId, from: local.state, to }, 'instance-transition-refused');
+      return false;
+    }
+    local.state = to;
+    return true;
+  }
+
   private async crashed(local: LocalInstance, reason: string): Promise<void> {
     if (!this.instances.has(local.job.instanceId)) return;
+    if (!this.transition(local, 'CRASHED')) return;
     await this.withdrawRoutes(local);
-    local.state = 'CRASHED';
     local.reason = reason;
     local.crashCount = (local.crashCount ?? 0) + 1;
     local.since = new Date().toISOString();

@@ -9,6 +9,18 @@ describe('loadRouterConfig', () => {
     assert.equal(c.host, '0.0.0.0');
     assert.equal(c.redisPrefix, 'paas');
     assert.equal(c.logLevel, 'info');
+    assert.equal(c.loadBalancing, 'round-robin');
+    assert.equal(c.adminPort, 0);
+    assert.equal(c.workers, 1);
+  });
+
+  it('reads the balancing strategy, admin port and workers', () => {
+    const c = loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LOAD_BALANCING: 'least-connections', ROUTER_ADMIN_PORT: '8081', ROUTER_WORKERS: 'auto' });
+    assert.equal(c.loadBalancing, 'least-connections');
+    assert.equal(c.adminPort, 8081);
+    assert.ok(c.workers! >= 1);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LOAD_BALANCING: 'random' }), /ROUTER_LOAD_BALANCING/);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_WORKERS: '0' }), /ROUTER_WORKERS/);
   });
 
   it('fails naming the variable when REDIS_URL is missing', () => {

@@ -1,7 +1,12 @@
+import { availableParallelism } from 'node:os';
 import { ROUTE_RESYNC_INTERVAL_MS, parseEnv } from '@paas/contracts';
 import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const loadBalancingStrategies = ['round-robin', 'least-connections'] as const;
+
+/** `round-robin`: instances take turns; `least-connections`: the instance with the fewest requests in flight (from this router process). */
+export type LoadBalancing = (typeof loadBalancingStrategies)[number];
 
 const schema = z.object({
   /** Port the router listens on; 0 picks a free one (tests). */
@@ -20,6 +25,14 @@ const schema = z.object({
   ROUTER_BACKEND_TIMEOUT_MS: z.coerce.number().int().positive().default(900_000),
   /** On SIGTERM, how long in-flight requests and WebSockets may take before they are cut. */
   ROUTER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(10_000),
+  /** How an app's instances share a route's traffic. */
+  ROUTER_LOAD_BALANCING: z.enum(loadBalancingStrategies).default('round-robin'),
+  /** Port of the admin server (GET /health, GET /metrics); 0 (the default) disables it. */
+  ROUTER_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Worker processes (node:cluster): a count, or `auto` for one per CPU; 1 (the default) runs no cluster. */
+  ROUTER_WORKERS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(1024)], { error: 'ROUTER_WORKERS must be a positive integer or "auto"' })
+    .default(1),
 });
 
 export type LogLevel = (typeof logLevels)[number];
@@ -35,6 +48,12 @@ export interface RouterConfig {
   connectTimeoutMs: number;
   backendTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Defaults to round-robin. */
+  loadBalancing?: LoadBalancing;
+  /** Admin server port (health, metrics); 0 or undefined: none. */
+  adminPort?: number;
+  /** Worker processes main.ts forks (1: no cluster); startRouter ignores it. */
+  workers?: number;
 }
 
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
@@ -50,5 +69,8 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     connectTimeoutMs: c.ROUTER_CONNECT_TIMEOUT_MS,
     backendTimeoutMs: c.ROUTER_BACKEND_TIMEOUT_MS,
     shutdownTimeoutMs: c.ROUTER_SHUTDOWN_TIMEOUT_MS,
+    loadBalancing: c.ROUTER_LOAD_BALANCING,
+    adminPort: c.ROUTER_ADMIN_PORT,
+    workers: c.ROUTER_WORKERS === 'auto' ? availableParallelism() : c.ROUTER_WORKERS,
   };
 }

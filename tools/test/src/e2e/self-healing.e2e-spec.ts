@@ -188,6 +188,24 @@ describe('self-healing on real containers', () => {
     }, 30_000);
   });
 
+  test('SIGTERM to a cell agent drains it before it exits: no request fails, nothing is left on it', async () => {
+    const target = (await running())[0].cell_id;
+    const agent = platform.processes.get(target)!;
+    const oldPid = agent.pid!;
+    const traffic = trafficLoop();
+    process.kill(oldPid, 'SIGTERM');
+    await settledAt(2, 'instances moved off the terminating cell', (l) => l.every((i) => i.cell_id !== target));
+    await waitUntil('the agent exited and was restarted', async () => agent.pid !== undefined && agent.pid !== oldPid, 60_000);
+    const result = await traffic.end();
+    assert.deepEqual(result.failures, [], 'no request failed while the cell drained');
+    const containers = JSON.parse((await run('runc', ['--root', runcRoot(target), 'list', '--format', 'json'])).stdout || '[]') as unknown[] | null;
+    assert.equal((containers ?? []).length, 0, 'the drained cell runs no container');
+    await waitUntil('the restarted cell live', async () => {
+      const cells = (await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string; state: string }>;
+      return cells.find((c) => c.id === target)?.state === 'live';
+    }, 30_000);
+  });
+
   test('a cell lost for good: its instances are replaced on the other cell', async () => {
     const cells = platform.cells.map((c) => c.id);
     const all = await running();
