@@ -29,3 +29,15 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
+
+/**
+ * A port nobody listens on now, from 20000-39999: tests and benches pick their service ports here,
+ * below the cells' host-port blocks (40000 and up), which a container's DNAT rule would capture.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    if (!(await portOpen(port))) return port;
+  }
+  throw new Error('no free port found in 50 tries');
+}

@@ -6,19 +6,12 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { cellNetworks, startPlatform, type RunningPlatform } from './platform';
 import type { SimulatedHosts } from './simulated-hosts';
-import { portOpen } from '@paas/local-services';
+import { freePort, portOpen } from '@paas/local-services';
 
 const run = promisify(execFile);
 /** The checkout the platform tools were built in. */
 export const ROOT = resolve(__dirname, '..', '..', '..');
 
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    if (!(await portOpen(port))) return port;
-  }
-  throw new Error('no free port found');
-}
 
 /** Where isolated platforms of every process on this machine claim their cell port blocks and subnets. */
 const CLAIMS_DIR = '/run/paas-isolated-platforms';

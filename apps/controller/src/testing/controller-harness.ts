@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import {
+  freePort,
   portOpen,
   postgresProcess,
   preparePostgres,
@@ -24,13 +25,6 @@ import { applyMigrations } from '../database/migrator';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 25_000);
-    if (!(await portOpen(port))) return port;
-  }
-  throw new Error('no free port');
-}
 
 export interface ApiResponse {
   status: number;
