@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { cellNetworks, startPlatform, type RunningPlatform } from './platform';
 import type { SimulatedHosts } from './simulated-hosts';
-import { freePort, portOpen } from '@paas/local-services';
+import { freePort } from '@paas/local-services';
 
 const run = promisify(execFile);
 /** The checkout the platform tools were built in. */
