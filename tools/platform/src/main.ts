@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const p = platform;
   console.log(`
 The platform is running.
-  API:          ${p.apiUrl}
+  API:          ${p.apiUrl}   (reference: ${p.apiUrl}/v1/docs)
   Router:       ${p.routerUrl}   (apps answer at http://NAME.${options.appsDomain}:${options.routerPort}/)
   Admin token:  ${p.adminToken}   (also in ${dataDir}/admin-token)
   Git remote:   http://paas:<token>@127.0.0.1:${options.controllerPort}/git/NAME.git
