@@ -9,8 +9,19 @@ function pathOf(url: string | undefined): string {
   return path.length > 1024 ? `${path.slice(0, 1024)}…` : path;
 }
 
-/** Writes the one access-log line of a request (or WebSocket) once it is over. */
+const ms = (from: number | undefined, to: number) => (from === undefined ? undefined : Math.round((to - from) * 10) / 10);
+
+/**
+ * Writes the one access-log line of a request (or WebSocket) once it is over. Times, in ms:
+ * `durationMs` arrival (headers parsed) to response end; `routerMs` arrival to the first
+ * endpoint picked (Host check, route lookup, balancing: the router's own work before it proxies);
+ * `backendMs` the last attempt's request issued to the backend's response headers (connect,
+ * pooled or new, plus the app's time to first byte). What is left (duration - routerMs -
+ * backendMs) is failed attempts plus the streaming of the body, which the client's and the app's
+ * speed dominate, so it is not a measure of the router's overhead.
+ */
 export function logAccess(logger: Logger, req: IncomingMessage, status: number, ctx: RequestContext, aborted: boolean): void {
+  const now = performance.now();
   logger.info(
     {
       event: 'access',
@@ -20,8 +31,14 @@ export function logAccess(logger: Logger, req: IncomingMessage, status: number, 
       path: pathOf(req.url),
       status,
       bytes: ctx.bytes,
-      durationMs: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
+      durationMs: ms(ctx.startedAt, now),
+      routerMs: ms(ctx.startedAt, ctx.routedAt ?? now),
+      backendMs: ctx.backendMs,
       backend: ctx.backend,
+      appId: ctx.appId,
+      processType: ctx.processType,
+      instanceIndex: ctx.instanceIndex,
+      instanceId: ctx.instanceId,
       attempts: ctx.attempts,
       routerError: ctx.routerError,
       clientAborted: aborted || undefined,

@@ -1,8 +1,15 @@
+import cluster from 'node:cluster';
+import { serveClusterWorker, runClusterPrimary } from './cluster';
 import { loadRouterConfig, type RouterConfig } from './config';
 import { createLogger } from './logger';
 import { startRouter } from './router';
 
-/** Boots the router from the environment and stops it gracefully on SIGTERM/SIGINT. */
+/**
+ * Boots the router from the environment. With ROUTER_WORKERS above 1 this process becomes the
+ * cluster primary (admin port, worker supervision) and each worker runs a whole router; else it
+ * runs one router itself. Stops gracefully on SIGTERM/SIGINT (a worker also on its primary's
+ * drain message).
+ */
 async function main(): Promise<void> {
   let config: RouterConfig;
   try {
@@ -12,13 +19,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
-  const router = await startRouter(config, { logger });
+  const clustered = (config.workers ?? 1) > 1;
+  if (clustered && cluster.isPrimary) return runClusterPrimary(config, logger);
+
+  // A worker leaves the admin port to its primary.
+  const router = await startRouter(clustered ? { ...config, adminPort: 0 } : config, { logger });
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ event: 'router-stopping', signal }, 'stopping router');
+    logger.info({ event: 'router-stopping', reason }, 'stopping router');
     router.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -27,8 +38,9 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (cluster.isWorker) serveClusterWorker(router, stop);
 }
 
 main().catch((err: unknown) => {

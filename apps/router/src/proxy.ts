@@ -2,15 +2,23 @@ import { createProxyServer } from 'http-proxy-3';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { PassThrough, type Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import type { Endpoint } from '@paas/contracts';
+import type { EndpointLoad } from './endpoint-load';
 import { REQUEST_ID_HEADER } from './forwarding-headers';
+import type { RouterMetrics } from './metrics';
 import type { RequestContext } from './request-context';
 import { routerErrors, sendRouterError, writeRawRouterError, type RouterError } from './router-error';
 import type { Route, RouteTable } from './route-table';
+import { stickyCookieFor, stickyInstanceOf } from './sticky-session';
 
 export interface BackendProxyOptions {
   table: RouteTable;
   logger: Logger;
+  /** In-flight count per instance: raised while a request or WebSocket is on it (least-connections reads it). */
+  load: EndpointLoad;
+  metrics: RouterMetrics;
   /** A backend that has not accepted the TCP connection by then counts as unreachable. */
   connectTimeoutMs: number;
   /** A backend silent for this long gets the request a 504. */
@@ -36,6 +44,14 @@ interface Attempt {
   /** What http-proxy reads the request body from; fed from the request only once connected. */
   gate: PassThrough;
   startBody(): void;
+}
+
+/** Ends a socket (its pending writes flushed), then destroys it: a peer ignoring the FIN cannot keep it. */
+function endThenDestroy(socket: Duplex): void {
+  if (socket.destroyed) return;
+  socket.once('finish', () => socket.destroy());
+  socket.end();
+  setTimeout(() => socket.destroy(), 5_000).unref();
 }
 
 const connectTimeoutError = () => Object.assign(new Error('connect timeout'), { code: 'ECONNTIMEOUT' });
@@ -69,7 +85,11 @@ export class BackendProxy {
       timeout: 4_000,
       scheduling: 'lifo',
     });
-    this.proxy.on('proxyReq', (proxyReq, _req, _res, opts, socket) => this.onProxyReq(proxyReq, opts, socket));
+    this.proxy.on('proxyReq', (proxyReq, req, _res, opts, socket) => {
+      const ctx = this.contexts.get(req);
+      if (ctx) ctx.backendSentAt = performance.now();
+      this.onProxyReq(proxyReq, opts, socket);
+    });
     this.proxy.on('proxyRes', (proxyRes, req, res) => {
       // A backend that dies mid-response: cut the client's connection too, so it sees the
       // truncation instead of waiting for the rest forever.
@@ -77,15 +97,34 @@ export class BackendProxy {
       proxyRes.on('close', () => {
         if (proxyRes.complete || res.destroyed) return;
         this.log.warn({ event: 'backend-failed-mid-response', backend: `${proxyRes.socket?.remoteAddress}:${proxyRes.socket?.remotePort}`, requestId: ctx?.requestId }, 'backend closed the connection mid-response');
+        this.options.metrics.backendError('mid-response');
         res.destroy();
       });
       const ctx = this.contexts.get(req);
       if (!ctx) return;
       proxyRes.headers[REQUEST_ID_HEADER] = ctx.requestId;
+      if (ctx.backendSentAt !== undefined) ctx.backendMs = Math.round((performance.now() - ctx.backendSentAt) * 10) / 10;
+      if (ctx.instanceId) {
+        const sticky = stickyCookieFor(proxyRes.headers['set-cookie'], ctx.stickyInstance, ctx.instanceId);
+        if (sticky) proxyRes.headers['set-cookie'] = [...(proxyRes.headers['set-cookie'] ?? []), sticky];
+      }
       proxyRes.on('data', (chunk: Buffer) => (ctx.bytes += chunk.length));
     });
-    this.proxy.on('proxyReqWs', (proxyReq, req) => {
+    this.proxy.on('proxyReqWs', (proxyReq, req, clientSocket) => {
       const ctx = this.contexts.get(req);
+      // http-proxy only half-closes (end) the other side when one side goes; a peer that never
+      // answers the FIN would keep both sockets (and their fds) forever. The client gone: the
+      // backend connection is destroyed; the backend gone: the client's is ended, then destroyed.
+      let backendSocket: Socket | undefined;
+      clientSocket.once('close', () => {
+        proxyReq.destroy();
+        backendSocket?.destroy();
+      });
+      proxyReq.on('upgrade', (_res: http.IncomingMessage, socket: Socket) => {
+        backendSocket = socket;
+        if (clientSocket.destroyed) socket.destroy();
+        socket.once('close', () => endThenDestroy(clientSocket));
+      });
       proxyReq.on('socket', (socket: Socket) => this.armConnectTimeout(proxyReq, socket, () => undefined));
       proxyReq.on('upgrade', () => ctx && (ctx.upgradeStatus = 101));
       proxyReq.on('response', (r: http.IncomingMessage) => ctx && (ctx.upgradeStatus = r.statusCode));
@@ -104,13 +143,16 @@ export class BackendProxy {
       ctx.routerError = error.code;
       ctx.bytes += sendRouterError(req, res, error);
     };
+    ctx.stickyInstance = stickyInstanceOf(req.headers.cookie);
+    let release = () => undefined as void;
+    res.once('close', () => release());
 
     const tryNext = (): void => {
-      const endpoint = this.options.table.pick(route, tried);
+      const endpoint = this.choose(route, tried, ctx);
       if (!endpoint) return fail(routerErrors.backendUnreachable(host, ctx.attempts));
       tried.add(endpoint.instanceId);
-      ctx.attempts += 1;
-      ctx.backend = endpoint.address;
+      release();
+      release = this.options.load.acquire(endpoint.instanceId);
 
       const gate = new PassThrough();
       const attempt: Attempt = {
@@ -138,6 +180,7 @@ export class BackendProxy {
         if (res.destroyed || req.socket.destroyed) return; // the client left; nothing to answer
         if (res.headersSent) {
           // The backend failed mid-response: all the router can do is cut the connection.
+          this.options.metrics.backendError('mid-response');
           this.log.warn({ event: 'backend-failed-mid-response', host, backend: endpoint.address, code, requestId: ctx.requestId }, 'backend failed mid-response');
           res.destroy();
           return;
@@ -149,8 +192,12 @@ export class BackendProxy {
           { event: 'backend-attempt-failed', host, backend: endpoint.address, code, attempt: ctx.attempts, retriable, requestId: ctx.requestId },
           'backend attempt failed',
         );
+        this.options.metrics.backendError(attempt.timedOut ? 'timeout' : code);
         if (!attempt.connected) this.options.table.markFailed(endpoint.instanceId);
-        if (retriable && ctx.attempts < this.maxAttempts) return tryNext();
+        if (retriable && ctx.attempts < this.maxAttempts) {
+          this.options.metrics.retry();
+          return tryNext();
+        }
         if (attempt.timedOut) return fail(routerErrors.backendTimeout(host, this.options.backendTimeoutMs));
         fail(routerErrors.backendUnreachable(host, ctx.attempts));
       });
@@ -161,24 +208,43 @@ export class BackendProxy {
   /** Proxies a WebSocket upgrade to a live endpoint of `route`; one try, 502 on the raw socket if it fails. */
   ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, route: Route, ctx: RequestContext): void {
     const { host } = route;
-    const endpoint = this.options.table.pick(route);
+    ctx.stickyInstance = stickyInstanceOf(req.headers.cookie);
+    const endpoint = this.choose(route, new Set(), ctx);
     if (!endpoint) {
       ctx.routerError = routerErrors.backendUnreachable(host, 0).code;
       writeRawRouterError(socket, req.headers, routerErrors.backendUnreachable(host, 0));
       return;
     }
     this.contexts.set(req, ctx);
-    ctx.attempts = 1;
-    ctx.backend = endpoint.address;
+    socket.once('close', this.options.load.acquire(endpoint.instanceId));
     // No pooling for upgrades: the connection belongs to the WebSocket for its whole life.
     this.proxy.ws(req, socket, head, { target: `http://${endpoint.address}`, agent: false }, (err) => {
       this.log.debug({ event: 'websocket-backend-failed', host, backend: endpoint.address, err: err.message, requestId: ctx.requestId }, 'websocket backend failed');
+      this.options.metrics.backendError((err as NodeJS.ErrnoException).code);
       if (ctx.upgradeStatus === undefined && !ctx.routerError) {
         const error = routerErrors.backendUnreachable(host, 1);
         ctx.routerError = error.code;
         writeRawRouterError(socket, req.headers, error);
       }
     });
+  }
+
+  /**
+   * The endpoint for the next attempt: the sticky-session instance while it is a live endpoint of
+   * the route, else the balancer's pick; recorded in `ctx` (attempts, backend, app, instance).
+   */
+  private choose(route: Route, tried: ReadonlySet<string>, ctx: RequestContext): Endpoint | undefined {
+    const sticky = ctx.stickyInstance === undefined ? undefined : this.options.table.liveEndpoint(route, ctx.stickyInstance, tried);
+    const endpoint = sticky ?? this.options.table.pick(route, tried);
+    if (!endpoint) return undefined;
+    ctx.routedAt ??= performance.now();
+    ctx.attempts += 1;
+    ctx.backend = endpoint.address;
+    ctx.appId = endpoint.appId;
+    ctx.processType = endpoint.processType;
+    ctx.instanceIndex = endpoint.index;
+    ctx.instanceId = endpoint.instanceId;
+    return endpoint;
   }
 
   /** Closes the pooled backend connections. */

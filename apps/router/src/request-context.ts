@@ -11,6 +11,19 @@ export interface RequestContext {
   host?: string;
   /** "ip:port" of the last backend tried. */
   backend?: string;
+  /** App id, process type, instance index and id of the last endpoint tried. */
+  appId?: string;
+  processType?: string;
+  instanceIndex?: number;
+  instanceId?: string;
+  /** The instance the request's sticky-session cookie named, if any. */
+  stickyInstance?: string;
+  /** performance.now() when the first endpoint was picked: routing is over. */
+  routedAt?: number;
+  /** performance.now() when the last attempt's request was issued (before its connect). */
+  backendSentAt?: number;
+  /** From `backendSentAt` to the backend's response headers: connect + the app's time to first byte. */
+  backendMs?: number;
   /** Backends tried, retries included. */
   attempts: number;
   /** Set when the router answered the request itself. */

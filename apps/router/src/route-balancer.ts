@@ -17,9 +17,15 @@ interface DestinationState {
   cursor: number;
 }
 
+/** How the endpoints of a chosen destination take turns: in order, or the least loaded first. */
+export type EndpointChoice = { kind: 'round-robin' } | { kind: 'least-connections'; load: (instanceId: string) => number };
+
+const ROUND_ROBIN: EndpointChoice = { kind: 'round-robin' };
+
 /**
  * The balancing state of one route: nginx's smooth weighted round-robin over its destinations,
- * then plain round-robin over the chosen destination's endpoints. Deterministic: over any run of
+ * then plain round-robin over the chosen destination's endpoints, or (least-connections) the one of
+ * them with the fewest requests in flight, ties broken by the round-robin turn. Deterministic: over any run of
  * picks with the same candidates, each destination gets exactly its share (3:1 gives A A B A …).
  *
  * A pick with `commit` false (a retry) chooses what a committed pick would, minus what it was
@@ -29,7 +35,7 @@ interface DestinationState {
 export class RouteBalancer {
   private readonly state = new Map<string, DestinationState>();
 
-  pick(candidates: readonly DestinationCandidates[], commit: boolean): Endpoint | undefined {
+  pick(candidates: readonly DestinationCandidates[], commit: boolean, choice: EndpointChoice = ROUND_ROBIN): Endpoint | undefined {
     if (candidates.length === 0) return undefined;
     let total = 0;
     let best: DestinationCandidates | undefined;
@@ -45,7 +51,7 @@ export class RouteBalancer {
     }
     if (!best) return undefined;
     const chosen = this.stateOf(best.id);
-    const endpoint = best.endpoints[chosen.cursor % best.endpoints.length];
+    const endpoint = choice.kind === 'round-robin' ? best.endpoints[chosen.cursor % best.endpoints.length] : leastLoaded(best.endpoints, chosen.cursor, choice.load);
     if (commit) {
       for (const candidate of candidates) this.stateOf(candidate.id).current += candidate.weight;
       chosen.current -= total;
@@ -67,4 +73,19 @@ export class RouteBalancer {
     }
     return s;
   }
+}
+
+/** The endpoint with the fewest in flight; among equals, the first from the round-robin turn on. */
+function leastLoaded(endpoints: readonly Endpoint[], cursor: number, load: (instanceId: string) => number): Endpoint | undefined {
+  let best: Endpoint | undefined;
+  let bestLoad = Infinity;
+  for (let i = 0; i < endpoints.length; i++) {
+    const endpoint = endpoints[(cursor + i) % endpoints.length]!;
+    const l = load(endpoint.instanceId);
+    if (l < bestLoad) {
+      bestLoad = l;
+      best = endpoint;
+    }
+  }
+  return best;
 }

@@ -96,6 +96,11 @@ export class RouteSync {
     });
   }
 
+  /** Epoch ms of the last successful full read; undefined before the first. */
+  get lastSyncedAt(): number | undefined {
+    return this.lastSyncAt;
+  }
+
   /** True once the whole table has been read at least once. */
   get hasSynced(): boolean {
     return this.lastSyncAt !== undefined;

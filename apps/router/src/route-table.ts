@@ -6,7 +6,7 @@ import {
   type RouteDestinationEntry,
   type RouteEntry,
 } from '@paas/contracts';
-import { RouteBalancer, type DestinationCandidates } from './route-balancer';
+import { RouteBalancer, type DestinationCandidates, type EndpointChoice } from './route-balancer';
 
 /** Milliseconds since the epoch; injected so tests can move time without sleeping. */
 export type Clock = () => number;
@@ -70,6 +70,7 @@ export class RouteTable {
   constructor(
     private readonly clock: Clock = Date.now,
     private readonly failureCooldownMs = FAILED_ENDPOINT_COOLDOWN_MS,
+    private readonly endpointChoice: EndpointChoice = { kind: 'round-robin' },
   ) {}
 
   /**
@@ -169,7 +170,31 @@ export class RouteTable {
       const ok = endpoints.filter((e) => !this.isFailing(e.instanceId, now));
       if (ok.length > 0) healthy.push({ id: destination.id, weight, endpoints: ok });
     }
-    return route.balancer.pick(healthy.length > 0 ? healthy : live, exclude.size === 0);
+    return route.balancer.pick(healthy.length > 0 ? healthy : live, exclude.size === 0, this.endpointChoice);
+  }
+
+  /**
+   * The endpoint `instanceId` if it is still a live endpoint of one of `route`'s destinations,
+   * not in `exclude` and not recently failed (a sticky session's instance); else undefined.
+   * Moves no balancing state.
+   */
+  liveEndpoint(route: Route, instanceId: string, exclude: ReadonlySet<string> = new Set()): Endpoint | undefined {
+    if (exclude.has(instanceId)) return undefined;
+    const now = this.clock();
+    for (const destination of route.destinations) {
+      const endpoint = this.endpointsOf(destination).find((e) => e.instanceId === instanceId);
+      if (endpoint && endpoint.expiresAt > now && !this.isFailing(instanceId, now)) return endpoint;
+    }
+    return undefined;
+  }
+
+  /** Sizes of the table, for metrics: hosts with routes, routes, and stored endpoints. */
+  stats(): { hosts: number; routes: number; endpoints: number } {
+    let routes = 0;
+    for (const r of this.hosts.values()) routes += r.length;
+    let endpoints = 0;
+    for (const e of this.endpointSets.values()) endpoints += e.length;
+    return { hosts: this.hosts.size, routes, endpoints };
   }
 
   private endpointsOf(destination: RouteDestinationEntry): readonly Endpoint[] {

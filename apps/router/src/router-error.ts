@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 export const RouterErrorCode = {
   BadHost: 'bad-host',
   BadRequest: 'bad-request',
+  HeadersTooLarge: 'headers-too-large',
   UnknownRoute: 'unknown-route',
   RouteHasNoDestination: 'route-has-no-destination',
   NoHealthyInstance: 'no-healthy-instance',
@@ -29,6 +30,8 @@ export function statusOf(code: RouterErrorCode): number {
     case RouterErrorCode.BadHost:
     case RouterErrorCode.BadRequest:
       return 400;
+    case RouterErrorCode.HeadersTooLarge:
+      return 431;
     case RouterErrorCode.UnknownRoute:
     case RouterErrorCode.RouteHasNoDestination:
       return 404;
@@ -96,6 +99,10 @@ export const routerErrors = {
   badRequest: (detail = 'the request is not valid HTTP/1.1'): RouterError => ({
     code: RouterErrorCode.BadRequest,
     message: `${detail}: check the client sending it`,
+  }),
+  headersTooLarge: (maxBytes: number): RouterError => ({
+    code: RouterErrorCode.HeadersTooLarge,
+    message: `the request headers exceed ${maxBytes} bytes: send fewer or smaller headers (often too many or too large cookies)`,
   }),
   internal: (requestId: string): RouterError => ({
     code: RouterErrorCode.InternalError,

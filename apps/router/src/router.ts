@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RouterConfig } from './config';
+import { startAdminServer, type AdminServer, type RouterHealth } from './admin-server';
+import { EndpointLoad } from './endpoint-load';
 import { createLogger } from './logger';
+import { RouterMetrics } from './metrics';
 import { BackendProxy } from './proxy';
 import { RouteSync } from './route-sync';
 import { RouteTable, type Clock } from './route-table';
@@ -22,6 +25,12 @@ export interface RouterDeps {
 export interface RunningRouter {
   /** The port actually listened on (useful with `config.port` 0). */
   port: number;
+  /** The admin server's port, when `config.adminPort` enabled it. */
+  adminPort?: number;
+  /** This router's Prometheus metrics (a registry of its own). */
+  metrics: RouterMetrics;
+  /** What GET /health answers for this router. */
+  health(): RouterHealth;
   close(): Promise<void>;
 }
 
@@ -31,7 +40,12 @@ export interface RunningRouter {
  */
 export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): Promise<RunningRouter> {
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const table = new RouteTable(deps.clock);
+  const load = new EndpointLoad();
+  const table = new RouteTable(
+    deps.clock,
+    undefined,
+    config.loadBalancing === 'least-connections' ? { kind: 'least-connections', load: (id) => load.of(id) } : { kind: 'round-robin' },
+  );
   const sync = new RouteSync({
     redisUrl: config.redisUrl,
     keys: redisKeys(config.redisPrefix),
@@ -39,13 +53,20 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     logger,
     resyncIntervalMs: config.resyncIntervalMs,
   });
+  const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt });
+  const health = (): RouterHealth => {
+    const at = sync.lastSyncedAt;
+    return at === undefined ? { status: 'starting', routes: table.size } : { status: 'ok', routes: table.size, table_age_ms: Date.now() - at };
+  };
   const proxy = new BackendProxy({
     table,
     logger,
+    load,
+    metrics,
     connectTimeoutMs: config.connectTimeoutMs,
     backendTimeoutMs: config.backendTimeoutMs,
   });
-  const routerServer = createRouterServer({ table, proxy, logger, tableLoaded: () => sync.hasSynced });
+  const routerServer = createRouterServer({ table, proxy, logger, metrics, tableLoaded: () => sync.hasSynced });
   const { server } = routerServer;
 
   await sync.start(deps.initialSyncWaitMs ?? 5_000);
@@ -64,6 +85,25 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   }
   server.on('error', (err) => logger.error({ event: 'server-error', err }, 'router server error'));
   const port = (server.address() as AddressInfo).port;
+  let admin: AdminServer | undefined;
+  if (config.adminPort) {
+    try {
+      admin = await startAdminServer(
+        config.host,
+        config.adminPort,
+        {
+          health: () => Promise.resolve(health()),
+          metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+        },
+        logger,
+      );
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      proxy.close();
+      await sync.stop();
+      throw err;
+    }
+  }
   logger.info({ event: 'router-listening', host: config.host, port, routes: table.size }, 'router listening');
 
   let closing: Promise<void> | undefined;
@@ -71,6 +111,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     logger.info({ event: 'router-draining', inFlight: routerServer.inFlight() }, 'router draining');
     routerServer.startDraining();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const adminClosed = admin?.close();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     // Keep-alive connections become idle as their last response ends; close each as it does.
     while (Date.now() < deadline && (routerServer.inFlight() > 0 || routerServer.upgradedSockets().size > 0)) {
@@ -82,6 +123,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     for (const socket of routerServer.upgradedSockets()) socket.destroy();
     server.closeAllConnections();
     await closed;
+    await adminClosed;
     proxy.close();
     await sync.stop();
     logger.info({ event: 'router-stopped' }, 'router stopped');
@@ -89,6 +131,9 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
 
   return {
     port,
+    adminPort: admin?.port,
+    metrics,
+    health,
     close: () => (closing ??= drain()),
   };
 }

@@ -1,10 +1,12 @@
 import { normalizeHost } from '@paas/contracts';
 import * as http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { logAccess } from './access-log';
 import { applyForwardingHeaders, REQUEST_ID_HEADER, resolveRequestId } from './forwarding-headers';
+import type { RouterMetrics } from './metrics';
 import type { BackendProxy } from './proxy';
 import type { RequestContext } from './request-context';
 import { routerErrors, sendRouterError, statusOf, writeRawRouterError, type RouterError } from './router-error';
@@ -62,6 +64,7 @@ export interface RouterServerOptions {
   table: RouteTable;
   proxy: BackendProxy;
   logger: Logger;
+  metrics: RouterMetrics;
   /** False until the route table has been loaded once: unknown hosts then get 503, not 404. */
   tableLoaded: () => boolean;
 }
@@ -82,7 +85,7 @@ export interface RouterServer {
  * path is handled: a malformed request gets a 400, a client reset just closes its socket.
  */
 export function createRouterServer(options: RouterServerOptions): RouterServer {
-  const { table, proxy, logger } = options;
+  const { table, proxy, logger, metrics } = options;
   const accessLog = logger.child({ module: 'access' });
   let inFlight = 0;
   let draining = false;
@@ -140,7 +143,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       const ctx = newContext(req);
       res.once('close', () => {
         inFlight -= 1;
-        logAccess(accessLog, req, res.statusCode, ctx, !res.writableFinished);
+        const aborted = !res.writableFinished;
+        logAccess(accessLog, req, res.statusCode, ctx, aborted);
+        metrics.requestDone(ctx.appId, aborted && !res.headersSent ? 0 : res.statusCode, (performance.now() - ctx.startedAt) / 1000, ctx.routerError);
       });
       try {
         handleRequest(req, res, ctx);
@@ -158,7 +163,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
     upgraded.add(socket);
     socket.once('close', () => {
       upgraded.delete(socket);
-      logAccess(accessLog, req, ctx.upgradeStatus ?? (ctx.routerError ? statusOf(ctx.routerError) : 0), ctx, false);
+      const status = ctx.upgradeStatus ?? (ctx.routerError ? statusOf(ctx.routerError) : 0);
+      logAccess(accessLog, req, status, ctx, false);
+      metrics.requestDone(ctx.appId, status, undefined, ctx.routerError);
     });
     try {
       const rawError = (error: RouterError) => {
@@ -189,7 +196,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       return;
     }
     logger.debug({ event: 'client-error', code: err.code }, 'malformed request');
-    const error = err.code === 'HPE_HEADER_OVERFLOW' ? routerErrors.badRequest('the request headers are too large') : routerErrors.badRequest();
+    const error = err.code === 'HPE_HEADER_OVERFLOW' ? routerErrors.headersTooLarge(http.maxHeaderSize) : routerErrors.badRequest();
+    metrics.requestDone(undefined, statusOf(error.code), undefined, error.code);
+    accessLog.info({ event: 'access', status: statusOf(error.code), routerError: error.code, remote: (socket as Partial<Socket>).remoteAddress }, 'access');
     writeRawRouterError(socket, {}, error);
   });
 

@@ -1,7 +1,8 @@
 /**
  * `npm start`: runs the whole platform on this machine until Ctrl-C. Settings come from the
  * environment: PAAS_DATA_DIR (default .paas in the checkout), PAAS_API_PORT (4000),
- * PAAS_ROUTER_PORT (8080), PAAS_REDIS_PORT (6380), PAAS_POSTGRES_PORT (5433), PAAS_CELLS (2).
+ * PAAS_ROUTER_PORT (8080), PAAS_ROUTER_ADMIN_PORT (8081), PAAS_REDIS_PORT (6380), PAAS_POSTGRES_PORT (5433),
+ * PAAS_CELLS (2).
  */
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     appsDomain: env.PAAS_APPS_DOMAIN ?? 'apps.localhost',
     cells: cellNetworksFromEnvFile(readFileSync(resolve(root, 'infra', 'cell-network.env'), 'utf8'), 'paas', num('PAAS_CELLS', 2)),
     onEvent: (m: string) => console.log(`[platform] ${m}`),
+    routerWorkers: 'auto' as const,
+    routerAdminPort: num('PAAS_ROUTER_ADMIN_PORT', 8081),
   };
   console.log(`[platform] starting from ${dataDir} (logs in ${dataDir}/logs)`);
   let platform;
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
 The platform is running.
   API:          ${p.apiUrl}   (reference: ${p.apiUrl}/v1/docs)
   Router:       ${p.routerUrl}   (apps answer at http://NAME.${options.appsDomain}:${options.routerPort}/)
+  Router admin: http://127.0.0.1:${options.routerAdminPort}/metrics and /health
   Admin token:  ${p.adminToken}   (also in ${dataDir}/admin-token)
   Git remote:   http://paas:<token>@127.0.0.1:${options.controllerPort}/git/NAME.git
   Dashboard:    not built yet

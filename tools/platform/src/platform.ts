@@ -54,6 +54,10 @@ export interface PlatformOptions {
    */
   serviceAddress?: string;
   onEvent?: (message: string) => void;
+  /** Router worker processes: a number or 'auto' (one per CPU); default 1. */
+  routerWorkers?: number | 'auto';
+  /** The router's admin port (/health, /metrics); default none. */
+  routerAdminPort?: number;
 }
 
 export interface RunningPlatform {
@@ -231,7 +235,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         name: 'router',
         command: node,
         args: [join(rootDir, 'apps', 'router', 'dist', 'main.js')],
-        env: { ...baseEnv, ROUTER_PORT: String(options.routerPort), ROUTER_HOST: '0.0.0.0' },
+        env: {
+          ...baseEnv,
+          ROUTER_PORT: String(options.routerPort),
+          ROUTER_HOST: '0.0.0.0',
+          ROUTER_WORKERS: String(options.routerWorkers ?? 1),
+          ROUTER_ADMIN_PORT: String(options.routerAdminPort ?? 0),
+        },
         logFile: join(dataDir, 'logs', 'router.log'),
         restart: true,
       },

@@ -1,0 +1,111 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the route-table gauges read when scraped. */
+export interface TableStatsSource {
+  stats(): { hosts: number; routes: number; endpoints: number };
+  /** Epoch ms of the last successful full sync; undefined before the first. */
+  lastSyncAt(): number | undefined;
+}
+
+/** `2xx`…`5xx`; `0xx` for a request that got no status (client gone, WebSocket cut). */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : '0xx';
+}
+
+/**
+ * The router's Prometheus metrics, in a registry of its own (several routers may share a process
+ * in tests). In cluster mode every worker has one and the primary sums them with prom-client's
+ * AggregatorRegistry; table gauges are identical across workers, so they aggregate by `max`
+ * (the age: the oldest table of any worker), `paas_router_workers` by sum.
+ */
+export class RouterMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'paas_router_requests_total',
+    help: 'Requests and WebSocket upgrades answered, by app id ("" when the router answered itself before picking an app) and status class',
+    labelNames: ['app_id', 'status_class'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'paas_router_request_duration_seconds',
+    help: 'Time from a request arriving to its response ending (WebSockets excluded)',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly routerErrors = new Counter({
+    name: 'paas_router_router_errors_total',
+    help: 'Responses the router made itself, by the code in x-paas-router-error',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly backendErrors = new Counter({
+    name: 'paas_router_backend_errors_total',
+    help: 'Failed attempts to a backend (connect refused or timed out, reset, timeout, failure mid-response), by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly retries = new Counter({
+    name: 'paas_router_retries_total',
+    help: 'Requests sent to another instance after an attempt that no byte of the request reached',
+    registers: [this.registry],
+  });
+
+  constructor(table: TableStatsSource) {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'paas_router_workers',
+      help: 'Router processes reporting (one per cluster worker)',
+      registers,
+      collect() {
+        this.set(1);
+      },
+    });
+    const size = (name: string, help: string, key: 'hosts' | 'routes' | 'endpoints') =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        aggregator: 'max',
+        collect() {
+          this.set(table.stats()[key]);
+        },
+      });
+    size('paas_router_route_table_hosts', 'Hosts with routes in the route table', 'hosts');
+    size('paas_router_route_table_routes', 'Routes (host + path) in the route table', 'routes');
+    size('paas_router_route_table_endpoints', 'Instance endpoints in the route table (expired ones included until the next reload)', 'endpoints');
+    new Gauge({
+      name: 'paas_router_route_table_loaded',
+      help: '1 once the route table has been read in full from Redis (min over workers)',
+      registers,
+      aggregator: 'min',
+      collect() {
+        this.set(table.lastSyncAt() === undefined ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'paas_router_route_table_age_seconds',
+      help: 'Seconds since the route table was last read in full from Redis (-1 before the first read)',
+      registers,
+      aggregator: 'max',
+      collect() {
+        const at = table.lastSyncAt();
+        this.set(at === undefined ? -1 : (Date.now() - at) / 1000);
+      },
+    });
+  }
+
+  /** One request (or WebSocket) is over. */
+  requestDone(appId: string | undefined, status: number, durationSeconds: number | undefined, routerError: string | undefined): void {
+    this.requests.inc({ app_id: appId ?? '', status_class: statusClass(status) });
+    if (durationSeconds !== undefined) this.duration.observe(durationSeconds);
+    if (routerError) this.routerErrors.inc({ code: routerError });
+  }
+
+  backendError(code: string | undefined): void {
+    this.backendErrors.inc({ code: code ?? 'unknown' });
+  }
+
+  retry(): void {
+    this.retries.inc();
+  }
+}
