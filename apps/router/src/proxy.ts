@@ -41,9 +41,29 @@ interface Attempt {
   bodyBytes: number;
   timedOut: boolean;
   settled: boolean;
-  /** What http-proxy reads the request body from; fed from the request only once connected. */
-  gate: PassThrough;
+  /** What http-proxy reads the request body from; fed from the request only once connected. Absent for a bodiless request. */
+  gate?: PassThrough;
   startBody(): void;
+}
+
+/**
+ * What http-proxy "pipes" the body of a request without one from: it just ends the backend request
+ * (headers only), as the gate would on a bodiless request, without a PassThrough and a pipe per attempt.
+ * One per attempt: it is also the key of the attempt.
+ */
+class NoBody {
+  pipe<T extends NodeJS.WritableStream>(dest: T): T {
+    dest.end();
+    return dest;
+  }
+}
+
+/** A request without a body: no Transfer-Encoding and no (or a zero) Content-Length (RFC 9112 §6.3). */
+function hasNoBody(req: http.IncomingMessage): boolean {
+  const { headers } = req;
+  if (headers['transfer-encoding'] !== undefined) return false;
+  const length = headers['content-length'];
+  return length === undefined || length === '0';
 }
 
 /** Ends a socket (its pending writes flushed), then destroys it: a peer ignoring the FIN cannot keep it. */
@@ -139,6 +159,7 @@ export class BackendProxy {
     const { host } = route;
     this.contexts.set(req, ctx);
     const tried = new Set<string>();
+    const bodiless = hasNoBody(req);
     const fail = (error: RouterError) => {
       ctx.routerError = error.code;
       ctx.bytes += sendRouterError(req, res, error);
@@ -154,28 +175,46 @@ export class BackendProxy {
       release();
       release = this.options.load.acquire(endpoint.instanceId);
 
-      const gate = new PassThrough();
-      const attempt: Attempt = {
-        connected: false,
-        reusedSocket: false,
-        bodyBytes: 0,
-        timedOut: false,
-        settled: false,
-        gate,
-        startBody: () => {
-          if (attempt.connected) return;
-          attempt.connected = true;
-          gate.on('data', (chunk: Buffer) => (attempt.bodyBytes += chunk.length));
-          if (req.readableEnded) gate.end();
-          else req.pipe(gate);
-        },
-      };
-      this.attempts.set(gate, attempt);
+      let buffer: PassThrough | NoBody;
+      let attempt: Attempt;
+      if (bodiless) {
+        // Fast path: nothing to hold back until the connection is up, so no gate.
+        buffer = new NoBody();
+        attempt = {
+          connected: false,
+          reusedSocket: false,
+          bodyBytes: 0,
+          timedOut: false,
+          settled: false,
+          startBody: () => {
+            attempt.connected = true;
+          },
+        };
+      } else {
+        const gate = new PassThrough();
+        buffer = gate;
+        attempt = {
+          connected: false,
+          reusedSocket: false,
+          bodyBytes: 0,
+          timedOut: false,
+          settled: false,
+          gate,
+          startBody: () => {
+            if (attempt.connected) return;
+            attempt.connected = true;
+            gate.on('data', (chunk: Buffer) => (attempt.bodyBytes += chunk.length));
+            if (req.readableEnded) gate.end();
+            else req.pipe(gate);
+          },
+        };
+      }
+      this.attempts.set(buffer, attempt);
 
-      this.proxy.web(req, res, { target: `http://${endpoint.address}`, buffer: gate, agent: this.agent }, (err) => {
+      this.proxy.web(req, res, { target: `http://${endpoint.address}`, buffer: buffer as PassThrough, agent: this.agent }, (err) => {
         if (attempt.settled) return;
         attempt.settled = true;
-        req.unpipe(gate);
+        if (attempt.gate) req.unpipe(attempt.gate);
         const code = (err as NodeJS.ErrnoException).code;
         if (res.destroyed || req.socket.destroyed) return; // the client left; nothing to answer
         if (res.headersSent) {

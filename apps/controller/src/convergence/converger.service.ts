@@ -101,17 +101,24 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
         crashes,
         now: Date.now(),
       });
+      // The crash history first: if this pass is cut short after forgetting a crashed record, the
+      // crash must still count (the record is gone, the history is what the backoff reads).
+      for (const { index, history } of plan.crashed) {
+        await this.redis.redis.hset(keys.crashes(app.id), `${process.type}:${index}`, JSON.stringify(history));
+      }
       for (const gone of plan.forget) {
         await unregisterEndpoint(this.redis.redis, keys, gone.appId, gone.processType, gone.instanceId);
         await forgetInstance(this.redis.redis, keys, gone.appId, gone.instanceId);
+        // Events are the audit trail, not the state: a failure to record one never stops convergence.
         if (gone.state === 'CRASHED') {
-          await this.events.record(SYSTEM_ACTOR, 'instance-crashed', target(app), { process_type: gone.processType, index: gone.index, reason: gone.reason ?? null });
+          await this.events
+            .record(SYSTEM_ACTOR, 'instance-crashed', target(app), { process_type: gone.processType, index: gone.index, reason: gone.reason ?? null })
+            .catch((e) => this.logger.warn({ err: e }, 'event-not-recorded'));
         } else if (!cells.has(gone.cellId)) {
-          await this.events.record(SYSTEM_ACTOR, 'instance-lost', target(app), { process_type: gone.processType, index: gone.index, cell_id: gone.cellId });
+          await this.events
+            .record(SYSTEM_ACTOR, 'instance-lost', target(app), { process_type: gone.processType, index: gone.index, cell_id: gone.cellId })
+            .catch((e) => this.logger.warn({ err: e }, 'event-not-recorded'));
         }
-      }
-      for (const { index, history } of plan.crashed) {
-        await this.redis.redis.hset(keys.crashes(app.id), `${process.type}:${index}`, JSON.stringify(history));
       }
       for (const index of plan.resetCrashes) await this.redis.redis.hdel(keys.crashes(app.id), `${process.type}:${index}`);
       const spec = specs.find((s) => s.spec.processType === process.type)?.spec;
