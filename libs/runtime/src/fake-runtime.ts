@@ -1,4 +1,3 @@
-import { isAbsolute } from 'node:path';
 import type {
   ContainerHandle,
   ContainerRuntime,
@@ -10,6 +9,7 @@ import type {
 import { parseSubnet, type Subnet } from './network';
 import { allocateIp, allocatePort } from './port-allocator';
 import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
+import { validateContainerSpec } from './spec-validation';
 
 /**
  * The script of a FakeRuntime. Every hook is asked once per container, when `start` (or `run`)
@@ -55,7 +55,6 @@ interface Reservation {
   cancelled: boolean;
 }
 
-const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,59}$/;
 const FIRST_PID = 10_000;
 
 /**
@@ -218,7 +217,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   /** Validates, then checks the id and allocates under a lock, as RuncRuntime does. */
   private reserve(spec: ContainerSpec): Promise<Reservation> {
-    this.validate(spec);
+    validateContainerSpec(spec, this.config.prefix);
     const next = this.allocationLock.then(
       () => this.allocate(spec),
       () => this.allocate(spec),
@@ -253,27 +252,6 @@ export class FakeRuntime implements ContainerRuntime {
     if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  /** The same rules as RuncRuntime's (kept in step by hand: see fake-runtime.spec.ts). */
-  private validate(spec: ContainerSpec): void {
-    const fail = (message: string): never => {
-      throw new RuntimeError(RuntimeErrorCode.InvalidSpec, `container ${spec.id}: ${message}`);
-    };
-    if (!ID_PATTERN.test(spec.id)) fail('id must be [a-z0-9-], at most 60 characters');
-    if (this.config.prefix !== undefined && !spec.id.startsWith(this.config.prefix)) fail(`id must start with "${this.config.prefix}"`);
-    if (spec.command.length === 0) fail('command is empty');
-    if (!isAbsolute(spec.cwd)) fail('cwd must be absolute');
-    if (spec.user.uid === 0 || spec.user.gid === 0) fail('containers never run as root (uid/gid 0)');
-    if (!(spec.memoryMb >= 6)) fail('memoryMb must be at least 6');
-    if (spec.diskMb !== undefined && !(Number.isInteger(spec.diskMb) && spec.diskMb >= 1 && spec.diskMb <= 16 * 1024 * 1024)) {
-      fail('diskMb must be an integer from 1 to 16777216 (16 TiB)');
-    }
-    if (!(Number.isInteger(spec.pidsLimit) && spec.pidsLimit > 0)) fail('pidsLimit must be a positive integer');
-    if (spec.containerPort !== undefined && !(spec.containerPort >= 1 && spec.containerPort <= 65535)) fail('bad containerPort');
-    for (const layer of spec.layers) if (!isAbsolute(layer)) fail(`layer "${layer}" must be absolute`);
-    for (const bind of spec.binds ?? []) {
-      if (!isAbsolute(bind.source) || !isAbsolute(bind.destination)) fail('bind paths must be absolute');
-    }
-  }
 }
 
 /** The fake maps no real host port, so nothing on the host can be in its way. */

@@ -18,6 +18,7 @@ import { buildOciConfig } from './oci-spec';
 import { mountOverlay, unmount } from './overlay';
 import { allocateIp, allocatePort } from './port-allocator';
 import { Runc } from './runc';
+import { validateContainerSpec } from './spec-validation';
 import { RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /** Configuration of one runc runtime (one per cell). Two runtimes on a host must not share any field. */
@@ -37,7 +38,6 @@ export interface RuncRuntimeConfig {
 
 const POLL_MS = 50;
 const KILL_WAIT_MS = 5_000;
-const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,59}$/;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -223,7 +223,7 @@ export class RuncRuntime implements ContainerRuntime {
 
   /** Validates, reserves IP and port, creates the layer image, mounts the rootfs, wires the network, writes config.json. */
   private async prepare(spec: ContainerSpec): Promise<ContainerRecord> {
-    this.validate(spec);
+    validateContainerSpec(spec, this.config.prefix);
     await this.ensureHost();
     const record = await this.withAllocationLock(async () => {
       if ((await this.store.load(spec.id)) || (await this.runc.state(spec.id))) {
@@ -271,26 +271,6 @@ export class RuncRuntime implements ContainerRuntime {
     }
   }
 
-  private validate(spec: ContainerSpec): void {
-    const fail = (message: string): never => {
-      throw new RuntimeError(RuntimeErrorCode.InvalidSpec, `container ${spec.id}: ${message}`);
-    };
-    if (!ID_PATTERN.test(spec.id)) fail('id must be [a-z0-9-], at most 60 characters');
-    if (!spec.id.startsWith(this.config.prefix)) fail(`id must start with "${this.config.prefix}"`);
-    if (spec.command.length === 0) fail('command is empty');
-    if (!isAbsolute(spec.cwd)) fail('cwd must be absolute');
-    if (spec.user.uid === 0 || spec.user.gid === 0) fail('containers never run as root (uid/gid 0)');
-    if (!(spec.memoryMb >= 6)) fail('memoryMb must be at least 6');
-    if (spec.diskMb !== undefined && !(Number.isInteger(spec.diskMb) && spec.diskMb >= 1 && spec.diskMb <= 16 * 1024 * 1024)) {
-      fail('diskMb must be an integer from 1 to 16777216 (16 TiB)');
-    }
-    if (!(Number.isInteger(spec.pidsLimit) && spec.pidsLimit > 0)) fail('pidsLimit must be a positive integer');
-    if (spec.containerPort !== undefined && !(spec.containerPort >= 1 && spec.containerPort <= 65535)) fail('bad containerPort');
-    for (const layer of spec.layers) if (!isAbsolute(layer)) fail(`layer "${layer}" must be absolute`);
-    for (const bind of spec.binds ?? []) {
-      if (!isAbsolute(bind.source) || !isAbsolute(bind.destination)) fail('bind paths must be absolute');
-    }
-  }
 
   private cgroupsPath(id: string): string {
     return `/paas/${id}`;

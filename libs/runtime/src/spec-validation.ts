@@ -1,0 +1,31 @@
+import { isAbsolute } from 'node:path';
+import type { ContainerSpec } from './container-runtime';
+import { RuntimeError, RuntimeErrorCode } from './runtime-error';
+
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,59}$/;
+
+/**
+ * The rules every runtime applies to a spec before doing anything (the runc driver and the fake
+ * share them, so the fake never accepts what the real one refuses). `prefix`: the id must start
+ * with it, when given.
+ */
+export function validateContainerSpec(spec: ContainerSpec, prefix?: string): void {
+  const fail = (message: string): never => {
+    throw new RuntimeError(RuntimeErrorCode.InvalidSpec, `container ${spec.id}: ${message}`);
+  };
+  if (!ID_PATTERN.test(spec.id)) fail('id must be [a-z0-9-], at most 60 characters');
+  if (prefix !== undefined && !spec.id.startsWith(prefix)) fail(`id must start with "${prefix}"`);
+  if (spec.command.length === 0) fail('command is empty');
+  if (!isAbsolute(spec.cwd)) fail('cwd must be absolute');
+  if (spec.user.uid === 0 || spec.user.gid === 0) fail('containers never run as root (uid/gid 0)');
+  if (!(spec.memoryMb >= 6)) fail('memoryMb must be at least 6');
+  if (spec.diskMb !== undefined && !(Number.isInteger(spec.diskMb) && spec.diskMb >= 1 && spec.diskMb <= 16 * 1024 * 1024)) {
+    fail('diskMb must be an integer from 1 to 16777216 (16 TiB)');
+  }
+  if (!(Number.isInteger(spec.pidsLimit) && spec.pidsLimit > 0)) fail('pidsLimit must be a positive integer');
+  if (spec.containerPort !== undefined && !(spec.containerPort >= 1 && spec.containerPort <= 65535)) fail('bad containerPort');
+  for (const layer of spec.layers) if (!isAbsolute(layer)) fail(`layer "${layer}" must be absolute`);
+  for (const bind of spec.binds ?? []) {
+    if (!isAbsolute(bind.source) || !isAbsolute(bind.destination)) fail('bind paths must be absolute');
+  }
+}
