@@ -7,6 +7,7 @@ import {
   NO_BUILDPACK_EXIT_CODE,
   STAGING_BUILDPACKS_MOUNT,
   STAGING_COMMAND,
+  processTypesOf,
   webStartCommand,
 } from '@paas/buildpacks';
 import { VCAP_GID, VCAP_UID, type ContainerRuntime } from '@paas/runtime';
@@ -97,7 +98,7 @@ export class Stager {
       const droplet = join(work, 'droplet.tgz');
       await run('tar', ['-czf', droplet, '-C', work, 'app']);
       await this.blobs.upload(job.dropletUploadUrl, droplet);
-      return { ok: true, buildpack, startCommand };
+      return { ok: true, buildpack, startCommand, processTypes: processTypesOf(procfile, release) };
     } catch (error) {
       this.logger.error({ err: error, build: job.buildId }, 'staging-error');
       return { ok: false, error: (error as Error).message };

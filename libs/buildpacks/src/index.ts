@@ -34,3 +34,8 @@ export function webStartCommand(procfile: string | undefined, releaseOutput: str
   const fromProcfile = procfile ? parseProcfile(procfile).web : undefined;
   return fromProcfile ?? parseReleaseOutput(releaseOutput).web;
 }
+
+/** Every process type of the app: the buildpack's defaults, overridden and extended by the Procfile. */
+export function processTypesOf(procfile: string | undefined, releaseOutput: string): Record<string, string> {
+  return { ...parseReleaseOutput(releaseOutput), ...(procfile ? parseProcfile(procfile) : {}) };
+}

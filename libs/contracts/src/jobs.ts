@@ -27,6 +27,8 @@ export const stageResultSchema = z.object({
   ok: z.boolean(),
   buildpack: z.string().optional(),
   startCommand: z.string().optional(),
+  /** Every process type and its command: the Procfile's, plus the buildpack's default web. */
+  processTypes: z.record(z.string(), z.string()).optional(),
   error: z.string().optional(),
 });
 export type StageResult = z.infer<typeof stageResultSchema>;

@@ -60,7 +60,10 @@ export class StagingService {
     const result = await this.runStaging(build.id, cell.id, app.id, app.name, web?.memoryMb ?? 256, say);
     if (!result.ok || !result.startCommand) return fail(result.error ?? 'staging failed');
 
-    const processTypes = { web: result.startCommand };
+    // The Procfile's types beside web (worker, clock, ...): each becomes a process of the app, with
+    // no instance until it is scaled, as on Heroku; web keeps its scale.
+    const processTypes = { ...(result.processTypes ?? {}), web: result.startCommand };
+    await this.apps.ensureProcesses(app.id, Object.keys(processTypes));
     const dropletId = await this.builds.markStaged(build, result.buildpack ?? 'unknown', processTypes);
     let release;
     try {
@@ -71,7 +74,7 @@ export class StagingService {
         processTypes,
         description: `deploy ${commitSha.slice(0, 7)}`,
       });
-      say(`-----> Release v${release.version}: web: ${result.startCommand}`);
+      say(`-----> Release v${release.version}: ${Object.entries(processTypes).map(([type, cmd]) => `${type}: ${cmd}`).join(', ')}`);
       await this.deployments.deploy(actor, app, release, { wait: true, say });
     } catch (error) {
       return fail((error as Error).message);

@@ -164,6 +164,29 @@ describe('git push to live', () => {
     assert.deepEqual(leftovers, [], 'no network namespace of a deleted app remains');
   });
 
+  test('Procfile process types: web is routed, a worker becomes a process with no instance until scaled', async () => {
+    assert.equal((await api(platform, 'POST', '/v1/apps', { name: 'procs' })).status, 201);
+    const dir = join(work, 'procs');
+    await run('mkdir', ['-p', dir]);
+    await writeFile(join(dir, 'Procfile'), 'web: node web.js\nworker: node worker.js\n');
+    await writeFile(join(dir, 'web.js'), "require('node:http').createServer((q, r) => r.end('web here')).listen(process.env.PORT);\n");
+    await writeFile(join(dir, 'worker.js'), "setInterval(() => console.log('working'), 1000);\n");
+    await commitDir(dir);
+    const push = await git(['push', remote('procs'), 'main'], dir);
+    assert.equal(push.code, 0, push.output);
+    assert.match(push.output, /Procfile app detected/);
+    assert.match(push.output, /worker: node worker\.js/);
+    const processes = (await api(platform, 'GET', '/v1/apps/procs/processes')).json.resources as Array<{ type: string; instances: number; health_check: { type: string } }>;
+    assert.deepEqual(processes.map((p) => [p.type, p.instances, p.health_check.type]), [['web', 1, 'port'], ['worker', 0, 'process']]);
+    assert.equal((await viaRouter(platform, `procs.${platform.appsDomain}`)).text, 'web here');
+    assert.equal((await api(platform, 'POST', '/v1/apps/procs/processes/worker/actions/scale', { instances: 1 })).status, 202);
+    await waitUntil('the worker running', async () => {
+      const list = (await api(platform, 'GET', '/v1/apps/procs/processes/worker/instances')).json.resources as Array<{ state: string }>;
+      return list.length === 1 && list[0].state === 'RUNNING';
+    }, 30_000);
+    assert.equal((await api(platform, 'DELETE', '/v1/apps/procs')).status, 204);
+  });
+
   test('the CLI lists apps as JSON with a token from the environment, and says how to log in without one', async () => {
     await api(platform, 'POST', '/v1/apps', { name: 'cli-listed' });
     const cli = join(ROOT, 'apps', 'cli', 'dist', 'main.js');
