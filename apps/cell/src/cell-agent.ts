@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import {
   CELL_HEARTBEAT_INTERVAL_MS,
   CellJobName,
-  ROUTE_REFRESH_INTERVAL_MS,
   redisKeys,
   stageJobSchema,
   startInstanceJobSchema,
@@ -86,9 +85,17 @@ export class CellAgent {
     });
     this.worker.on('failed', (job, error) => this.logger.warn({ job: job?.id, err: error }, 'job-failed'));
     this.timers.push(setInterval(() => void this.heartbeat(), CELL_HEARTBEAT_INTERVAL_MS));
-    this.timers.push(setInterval(() => void this.instances.tick().catch((e) => this.logger.warn({ err: e }, 'tick-failed')), MONITOR_INTERVAL_MS));
+    // One monitor loop (crashes, liveness); it refreshes the routes at their own, slower cadence.
+    let ticking = false;
     this.timers.push(
-      setInterval(() => void this.instances.tick().catch(() => undefined), ROUTE_REFRESH_INTERVAL_MS),
+      setInterval(() => {
+        if (ticking) return;
+        ticking = true;
+        void this.instances
+          .tick()
+          .catch((e) => this.logger.warn({ err: e }, 'tick-failed'))
+          .finally(() => (ticking = false));
+      }, MONITOR_INTERVAL_MS),
     );
     this.logger.info({ cell: this.config.id, address: this.config.address }, 'cell-started');
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
+  ROUTE_REFRESH_INTERVAL_MS,
   ROUTE_TTL_MS,
   allowsTransition,
   type ActualInstance,
@@ -42,6 +43,7 @@ const LIVENESS_FAILURES = 3;
  */
 export class InstanceManager {
   private readonly instances = new Map<string, LocalInstance>();
+  private lastRefresh = 0;
 
   constructor(
     private readonly config: CellConfig,
@@ -273,8 +275,13 @@ export class InstanceManager {
     return handles.length;
   }
 
-  /** Periodic: notices crashed containers and refreshes the routes of healthy ones. */
-  async tick(): Promise<void> {
+  /**
+   * Periodic (one at a time): notices exited and unhealthy containers; every
+   * ROUTE_REFRESH_INTERVAL_MS also refreshes the endpoints and reports of the healthy ones.
+   */
+  async tick(now = Date.now()): Promise<void> {
+    const refresh = now - this.lastRefresh >= ROUTE_REFRESH_INTERVAL_MS;
+    if (refresh) this.lastRefresh = now;
     for (const local of [...this.instances.values()]) {
       if (local.state !== 'RUNNING') continue;
       const status = await this.runtime.inspect(local.containerId).catch(() => undefined);
@@ -292,8 +299,10 @@ export class InstanceManager {
           continue;
         }
       }
-      await this.publishRoutes(local);
-      await this.report(local);
+      if (refresh) {
+        await this.publishRoutes(local);
+        await this.report(local);
+      }
     }
   }
 

@@ -28,6 +28,10 @@ export function redisKeys(prefix: string) {
     cellDrain: (cellId: string) => `${p}cell-drain:${cellId}`,
     /** Hash `${processType}:${index}` -> JSON {count, lastCrashAt}: crash history for restart backoff. */
     crashes: (appId: string) => `${p}crashes:${appId}`,
+    /** Sorted set (score: epoch ms) of `cellId|memoryMb|instanceId` placed in the last seconds. */
+    recentPlacements: `${p}recent-placements`,
+    /** Held by the controller running a deployment, while it runs. */
+    deployLease: (deploymentId: string) => `${p}deploy-lease:${deploymentId}`,
     /** The convergence leader's lease (one controller replica at a time). */
     convergerLeader: `${p}leader:converger`,
     /** Hash `${processType}:${index}` -> reason: instances that could not be placed. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
+import { testRuntimeConfig } from './integration-test-support';
 import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
 
@@ -86,18 +87,7 @@ describe('RuncRuntime disk quota (diskMb, real runc, as root)', () => {
     droplet = join(tmp, 'droplet');
     await mkdir(join(droplet, 'app'), { recursive: true });
     await writeFile(join(droplet, 'app', 'disk.js'), DISK_JS);
-    config = {
-      prefix: `pq${suffix}`,
-      stateDir: join(tmp, 'state'),
-      stackDir: join(tmp, 'stack'),
-      runcRoot: join(tmp, 'runc'),
-      network: {
-        bridge: `pq${suffix}`,
-        subnet: `10.${randomInt(200, 250)}.${randomInt(1, 250)}.0/24`,
-        hostPortRange: [portBase, portBase + 49],
-      },
-      iptablesChain: `PQ${suffix.toUpperCase()}`,
-    };
+    config = testRuntimeConfig(`pq${suffix}`, tmp, portBase);
     await ensureStack(config.stackDir);
     runtime = new RuncRuntime(config);
   });

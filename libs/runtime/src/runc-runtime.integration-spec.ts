@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
 import { vethName } from './network';
+import { testRuntimeConfig } from './integration-test-support';
 import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
 
@@ -123,18 +124,7 @@ describe('RuncRuntime (real runc, as root)', () => {
     await writeFile(join(droplet, 'app', 'server.js'), SERVER_JS);
     await writeFile(join(droplet, 'app', 'oom.js'), OOM_JS);
     await writeFile(join(droplet, 'app', 'fork.js'), FORK_JS);
-    config = {
-      prefix: `pt${suffix}`,
-      stateDir: join(tmp, 'state'),
-      stackDir: join(tmp, 'stack'),
-      runcRoot: join(tmp, 'runc'),
-      network: {
-        bridge: `pt${suffix}`,
-        subnet: `10.${randomInt(200, 250)}.${randomInt(1, 250)}.0/24`,
-        hostPortRange: [portBase, portBase + 49],
-      },
-      iptablesChain: `PT${suffix.toUpperCase()}`,
-    };
+    config = testRuntimeConfig(`pt${suffix}`, tmp, portBase);
     await ensureStack(config.stackDir);
     runtime = new RuncRuntime(config);
   });

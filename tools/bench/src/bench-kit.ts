@@ -1,5 +1,6 @@
 /** What every bench needs: the API as the admin, and GETs through the router with a Host header. */
 import { Agent, request } from 'node:http';
+import type { InstanceView } from '@paas/contracts';
 import type { TestPlatform } from '@paas/platform';
 
 /** Calls the controller's API as the admin; throws with the answer on any 4xx/5xx. */
@@ -28,4 +29,34 @@ export function routerGet(platform: TestPlatform, host: string, agent?: Agent, p
     req.on('error', () => resolve({ status: 0, text: '' }));
     req.end();
   });
+}
+
+/** The app's `web` instances, as the API shows them. */
+export async function webInstances(platform: TestPlatform, app: string): Promise<InstanceView[]> {
+  const { resources } = await benchApi<{ resources: InstanceView[] }>(platform, 'GET', `/v1/apps/${app}/instances`);
+  return resources.filter((i) => i.process_type === 'web');
+}
+
+interface DeploymentView {
+  id: string;
+  state: string;
+  reason: string | null;
+}
+
+/**
+ * Polls every pollMs until the deployment (by id; else the app's newest) is DEPLOYED and returns
+ * how long that took; fails on FAILED/CANCELED or after timeoutMs.
+ */
+export async function waitForDeployed(platform: TestPlatform, app: string, what: string, options: { id?: string; timeoutMs: number; pollMs: number }): Promise<number> {
+  const { id, timeoutMs, pollMs } = options;
+  const t0 = Date.now();
+  for (let poll = 0; poll < timeoutMs / pollMs && Date.now() - t0 < timeoutMs; poll++) {
+    const latest = id
+      ? await benchApi<DeploymentView>(platform, 'GET', `/v1/apps/${app}/deployments/${id}`)
+      : (await benchApi<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${app}/deployments?per_page=1`)).resources[0];
+    if (latest?.state === 'DEPLOYED') return Date.now() - t0;
+    if (latest && (latest.state === 'FAILED' || latest.state === 'CANCELED')) throw new Error(`${what}: deployment ${latest.state}: ${latest.reason ?? ''}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  throw new Error(`${what}: no DEPLOYED deployment within ${timeoutMs / 1000} s`);
 }

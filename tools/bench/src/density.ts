@@ -32,7 +32,8 @@ import { cp, mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchApi, routerGet } from './bench-kit';
+import { benchApi, routerGet, waitForDeployed, webInstances } from './bench-kit';
+import type { InstanceView } from '@paas/contracts';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 
 const MEMORY_MB = Number(process.env.BENCH_MEMORY_MB ?? 48);
@@ -56,24 +57,9 @@ const SETTLE_MS = 6_000;
 const OVER_LIMIT = 4;
 const MiB = 1024 * 1024;
 
-interface InstanceView {
-  index: number;
-  process_type: string;
-  state: string;
-  cell_id: string;
-  last_crash_reason: string | null;
-  unplaced_reason: string | null;
-}
-
 interface CellView {
   id: string;
   capacity: { memory_mb: number; max_containers: number };
-}
-
-interface DeploymentView {
-  id: string;
-  state: string;
-  reason: string | null;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,26 +67,6 @@ const agent = new Agent({ keepAlive: true, maxSockets: ROUTER_CONCURRENCY });
 const mb = (bytes: number) => bytes / MiB;
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-
-
-async function webInstances(platform: TestPlatform): Promise<InstanceView[]> {
-  const { resources } = await benchApi<{ resources: InstanceView[] }>(platform, 'GET', `/v1/apps/${APP}/instances`);
-  return resources.filter((i) => i.process_type === 'web');
-}
-
-async function waitForDeployed(platform: TestPlatform, what: string, id?: string): Promise<void> {
-  const t0 = Date.now();
-  for (let poll = 0; poll < DEPLOY_TIMEOUT_MS / POLL_MS && Date.now() - t0 < DEPLOY_TIMEOUT_MS; poll++) {
-    const latest = id
-      ? await benchApi<DeploymentView>(platform, 'GET', `/v1/apps/${APP}/deployments/${id}`)
-      : (await benchApi<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${APP}/deployments?per_page=1`)).resources[0];
-    if (latest?.state === 'DEPLOYED') return;
-    if (latest && (latest.state === 'FAILED' || latest.state === 'CANCELED')) throw new Error(`${what}: deployment ${latest.state}: ${latest.reason ?? ''}`);
-    await sleep(POLL_MS);
-  }
-  throw new Error(`${what}: no DEPLOYED deployment within ${DEPLOY_TIMEOUT_MS / 1000} s`);
-}
 
 function describe(instances: InstanceView[]): string {
   const byState = new Map<string, number>();
@@ -130,7 +96,7 @@ async function waitForInstances(
   let last: InstanceView[] = [];
   let stuckSince: number | undefined;
   for (let poll = 0; poll < timeoutMs / POLL_MS && Date.now() - t0 < timeoutMs && !stop?.aborted; poll++) {
-    last = await webInstances(platform);
+    last = await webInstances(platform, APP);
     if (done(last)) return { reached: true, instances: last, ms: Date.now() - t0 };
     const running = last.filter((i) => i.state === 'RUNNING').length;
     const unplaced = last.filter((i) => i.state === 'UNPLACED').length;
@@ -465,12 +431,12 @@ async function main(): Promise<void> {
     const tPush = Date.now();
     const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${APP}.git`, 'main'], dir);
     if (push.code !== 0) throw new Error(`push failed:\n${push.output}`);
-    await waitForDeployed(platform, 'first deployment');
+    await waitForDeployed(platform, APP, 'first deployment', { timeoutMs: DEPLOY_TIMEOUT_MS, pollMs: POLL_MS });
     for (const c of await containers(platform)) seen.set(c.id, 'first deployment');
     console.log(`pushed and deployed in ${seconds(Date.now() - tPush)}`);
 
     const memoryScale = await benchApi<{ deployment_id: string | null }>(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { memory_mb: MEMORY_MB });
-    await waitForDeployed(platform, `memory ${MEMORY_MB} MB`, memoryScale.deployment_id ?? undefined);
+    await waitForDeployed(platform, APP, `memory ${MEMORY_MB} MB`, { id: memoryScale.deployment_id ?? undefined, timeoutMs: DEPLOY_TIMEOUT_MS, pollMs: POLL_MS });
     const one = await waitForInstances(platform, 60_000, (l) => l.length === 1 && l[0].state === 'RUNNING');
     if (!one.reached) throw new Error(`no instance RUNNING at ${MEMORY_MB} MB: ${describe(one.instances)}`);
     for (const c of await containers(platform)) {

@@ -13,7 +13,8 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchApi, routerGet } from './bench-kit';
+import { benchApi, routerGet, waitForDeployed, webInstances } from './bench-kit';
+import type { InstanceView } from '@paas/contracts';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 
 const TARGET = Number(process.env.BENCH_INSTANCES ?? 50);
@@ -28,47 +29,8 @@ const ROUTER_PAUSE_MS = 10;
 /** Give up early when instances stay UNPLACED this long while all the others run. */
 const UNPLACED_GRACE_MS = 5_000;
 
-interface InstanceView {
-  index: number;
-  process_type: string;
-  state: string;
-  cell_id: string;
-  last_crash_reason: string | null;
-  unplaced_reason: string | null;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const agent = new Agent({ keepAlive: true, maxSockets: ROUTER_CONCURRENCY });
-
-
-
-async function webInstances(platform: TestPlatform): Promise<InstanceView[]> {
-  const { resources } = await benchApi<{ resources: InstanceView[] }>(platform, 'GET', `/v1/apps/${APP}/instances`);
-  return resources.filter((i) => i.process_type === 'web');
-}
-
-interface DeploymentView {
-  id: string;
-  state: string;
-  reason: string | null;
-}
-
-/**
- * Polls until the deployment (by id; else the newest) is DEPLOYED; fails on FAILED/CANCELED or
- * after timeoutMs.
- */
-async function waitForDeployed(platform: TestPlatform, what: string, id?: string, timeoutMs = DEPLOY_TIMEOUT_MS): Promise<number> {
-  const t0 = Date.now();
-  for (let poll = 0; poll < timeoutMs / POLL_MS && Date.now() - t0 < timeoutMs; poll++) {
-    const latest = id
-      ? await benchApi<DeploymentView>(platform, 'GET', `/v1/apps/${APP}/deployments/${id}`)
-      : (await benchApi<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${APP}/deployments?per_page=1`)).resources[0];
-    if (latest?.state === 'DEPLOYED') return Date.now() - t0;
-    if (latest && (latest.state === 'FAILED' || latest.state === 'CANCELED')) throw new Error(`${what}: deployment ${latest.state}: ${latest.reason ?? ''}`);
-    await sleep(POLL_MS);
-  }
-  throw new Error(`${what}: no DEPLOYED deployment within ${timeoutMs / 1000} s`);
-}
 
 /** Describes where the instances are, for a failure or the final report. */
 function describe(instances: InstanceView[]): string {
@@ -101,7 +63,7 @@ async function waitForInstances(
   const runningAt = new Map<number, number>();
   let stuckSince: number | undefined;
   for (let poll = 0; poll < SCALE_TIMEOUT_MS / POLL_MS && Date.now() - t0 < SCALE_TIMEOUT_MS && !stop?.aborted; poll++) {
-    last = await webInstances(platform);
+    last = await webInstances(platform, APP);
     const running = last.filter((i) => i.state === 'RUNNING').length;
     for (let n = 1; n <= running; n++) if (!runningAt.has(n)) runningAt.set(n, Date.now() - t0);
     if (done(last)) return { ms: Date.now() - t0, instances: last, runningAt };
@@ -160,13 +122,13 @@ async function main(): Promise<void> {
     const tPush = Date.now();
     const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${APP}.git`, 'main'], dir);
     if (push.code !== 0) throw new Error(`push failed:\n${push.output}`);
-    await waitForDeployed(platform, 'first deployment');
+    await waitForDeployed(platform, APP, 'first deployment', { timeoutMs: DEPLOY_TIMEOUT_MS, pollMs: POLL_MS });
     console.log(`pushed and deployed in ${seconds(Date.now() - tPush)}`);
 
     const tMemory = Date.now();
     const memoryScale = await benchApi<{ deployment_id: string | null }>(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { memory_mb: MEMORY_MB });
     if (!memoryScale.deployment_id) throw new Error(`scaling memory to ${MEMORY_MB} MB started no deployment`);
-    await waitForDeployed(platform, `memory ${MEMORY_MB} MB`, memoryScale.deployment_id);
+    await waitForDeployed(platform, APP, `memory ${MEMORY_MB} MB`, { id: memoryScale.deployment_id ?? undefined, timeoutMs: DEPLOY_TIMEOUT_MS, pollMs: POLL_MS });
     console.log(`memory lowered to ${MEMORY_MB} MB (rolling deployment) in ${seconds(Date.now() - tMemory)}`);
     await waitForInstances(platform, Date.now(), 'one instance at the new memory', (list) => list.length === 1 && list[0].state === 'RUNNING');
 

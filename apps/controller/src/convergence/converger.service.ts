@@ -88,7 +88,8 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
     if (!app?.currentReleaseId || app.state !== 'STARTED') return 0;
     const release = await this.releases.find(app.currentReleaseId);
     if (!release) return 0;
-    const specs = await this.deployments.specsOf(app, release);
+    // Instance specs cost a routes query: built only in a pass that starts something.
+    let specs: Awaited<ReturnType<DeploymentsService['specsOf']>> | undefined;
     const actual = await this.instances.actual(app.id);
     const keys = this.redis.keys;
     let actions = 0;
@@ -121,7 +122,8 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
         }
       }
       for (const index of plan.resetCrashes) await this.redis.redis.hdel(keys.crashes(app.id), `${process.type}:${index}`);
-      const spec = specs.find((s) => s.spec.processType === process.type)?.spec;
+      if (plan.start.length > 0) specs ??= await this.deployments.specsOf(app, release);
+      const spec = specs?.find((s) => s.spec.processType === process.type)?.spec;
       if (spec && plan.start.length > 0) {
         const { placed, unplaced } = await this.instances.startMany(spec, plan.start.map((s) => s.index));
         await this.instances.clearUnplaced(app.id, process.type, placed.map((p) => p.index));

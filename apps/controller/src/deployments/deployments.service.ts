@@ -117,7 +117,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async run(deployment: Deployment, app: AppWithSpace, release: ReleaseWithDroplet, say: Say): Promise<void> {
-    const lease = this.redis.keys.prefix + ':deploy-lease:' + deployment.id;
+    const lease = this.redis.keys.deployLease(deployment.id);
     await this.redis.redis.set(lease, '1', 'EX', LEASE_TTL_S);
     const renew = setInterval(() => void this.redis.redis.expire(lease, LEASE_TTL_S).catch(() => undefined), (LEASE_TTL_S * 1000) / 3);
     const started: string[] = [];
@@ -149,16 +149,13 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     const old = (await this.instances.actual(app.id)).filter((i) => i.processType === spec.processType && !started.includes(i.instanceId));
     if (instances > 0) say(`-----> Starting ${instances} ${spec.processType} instance(s) of ${app.name}`);
     for (let first = 0; first < instances; first += MAX_IN_FLIGHT) {
-      const batch: string[] = [];
-      for (let index = first; index < Math.min(first + MAX_IN_FLIGHT, instances); index++) {
-        const id = await this.instances.start(spec, index);
-        batch.push(id);
-        started.push(id);
-      }
-      await this.instances.waitRunning(app.id, batch, spec.healthCheck.timeoutS * 1000, (line) => say(`       ${line}`));
-      for (const index of batch.map((_, k) => first + k)) {
-        const replaced = old.filter((o) => o.index === index);
-        for (const o of replaced) await this.instances.stop(o, 'replaced by a new release');
+      const indexes = Array.from({ length: Math.min(MAX_IN_FLIGHT, instances - first) }, (_, k) => first + k);
+      const { placed, unplaced } = await this.instances.startMany(spec, indexes);
+      started.push(...placed.map((p) => p.instanceId));
+      if (unplaced.length > 0) throw new DomainException(ErrorCode.NoCellAvailable, unplaced[0].reason);
+      await this.instances.waitRunning(app.id, placed.map((p) => p.instanceId), spec.healthCheck.timeoutS * 1000, (line) => say(`       ${line}`));
+      for (const index of indexes) {
+        for (const o of old.filter((o) => o.index === index)) await this.instances.stop(o, 'replaced by a new release');
       }
     }
     const extras: ActualInstance[] = old.filter((o) => o.index >= instances);
@@ -171,7 +168,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   async sweep(): Promise<void> {
     for (const d of await this.deployments.allActive()) {
       if (Date.now() - d.updatedAt.getTime() < LEASE_TTL_S * 1000) continue;
-      const held = await this.redis.redis.exists(this.redis.keys.prefix + ':deploy-lease:' + d.id);
+      const held = await this.redis.redis.exists(this.redis.keys.deployLease(d.id));
       if (!held) await this.deployments.finish(d.id, 'FAILED', 'the controller running this deployment stopped; deploy again');
     }
   }

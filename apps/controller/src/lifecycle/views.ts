@@ -55,17 +55,9 @@ export interface InstanceHistory {
 
 /** Instances as the API shows them: actual ones with their crash history, then unplaced indexes. */
 export function instancesView(actual: ActualInstance[], history: InstanceHistory, processType?: string): InstanceView[] {
-  const shown: InstanceView[] = actual.filter((i) => !processType || i.processType === processType).map((i) => {
-    const crash = history.crashes.get(`${i.processType}:${i.index}`);
-    const shownState: InstanceView['state'] = i.state === 'STOPPED' ? 'DOWN' : i.state;
-    return {
-      ...instanceView(i),
-      state: shownState,
-      crash_count: Math.max(i.crashCount ?? 0, crash?.count ?? 0),
-      last_crash_reason: i.reason ?? crash?.reason ?? null,
-      unplaced_reason: null as string | null,
-    };
-  });
+  const shown: InstanceView[] = actual
+    .filter((i) => !processType || i.processType === processType)
+    .map((i) => instanceView(i, history.crashes.get(`${i.processType}:${i.index}`)));
   for (const [field, reason] of history.unplaced) {
     const [type, index] = field.split(':');
     if (processType && type !== processType) continue;
@@ -74,7 +66,7 @@ export function instancesView(actual: ActualInstance[], history: InstanceHistory
       index: Number(index),
       instance_id: '',
       process_type: type,
-      state: 'UNPLACED' as const,
+      state: 'UNPLACED',
       cell_id: '',
       address: null,
       release_id: '',
@@ -88,7 +80,8 @@ export function instancesView(actual: ActualInstance[], history: InstanceHistory
   return shown.sort((a, b) => a.process_type.localeCompare(b.process_type) || a.index - b.index);
 }
 
-export function instanceView(i: ActualInstance, now = Date.now()) {
+/** One actual instance, with the crash history of its index (kept across restarts by the convergence loop). */
+export function instanceView(i: ActualInstance, crash?: { count: number; reason: string }, now = Date.now()): InstanceView {
   return {
     index: i.index,
     instance_id: i.instanceId,
@@ -99,7 +92,8 @@ export function instanceView(i: ActualInstance, now = Date.now()) {
     release_id: i.releaseId,
     uptime_s: i.state === 'RUNNING' ? Math.max(0, Math.round((now - Date.parse(i.since)) / 1000)) : 0,
     since: i.since,
-    crash_count: i.crashCount ?? 0,
-    last_crash_reason: i.reason ?? null,
+    crash_count: Math.max(i.crashCount ?? 0, crash?.count ?? 0),
+    last_crash_reason: i.reason ?? crash?.reason ?? null,
+    unplaced_reason: null,
   };
 }

@@ -27,13 +27,6 @@ export class InstancesService {
     return listAppInstances(this.redis.redis, this.redis.keys, appId);
   }
 
-  /** Places one instance on the best live cell and queues its start; returns its id (422 with the reason when it fits nowhere). */
-  async start(spec: InstanceSpec, index: number): Promise<string> {
-    const { placed, unplaced } = await this.startMany(spec, [index]);
-    if (unplaced.length > 0) throw new DomainException(ErrorCode.NoCellAvailable, unplaced[0].reason);
-    return placed[0].instanceId;
-  }
-
   /**
    * Places several instances of one process: the cells are read once and every placement is
    * booked on that view, so a batch never overfills a cell whose presence has not caught up yet.
@@ -68,7 +61,7 @@ export class InstancesService {
       const instanceId = randomBytes(8).toString('hex');
       await this.redis.redis
         .multi()
-        .zadd(this.redis.keys.prefix + ':recent-placements', Date.now(), `${choice.cell.id}|${spec.memoryMb}|${instanceId}`)
+        .zadd(this.redis.keys.recentPlacements, Date.now(), `${choice.cell.id}|${spec.memoryMb}|${instanceId}`)
         .exec();
       // Recorded before the cell sees the job, so a concurrent reconcile counts it and never places
       // a second instance for the same index; the cell overwrites it with what it observes.
@@ -101,7 +94,7 @@ export class InstancesService {
 
   /** Placements of the last few seconds (longer than a cell heartbeat), per cell. */
   private async recentPlacements(): Promise<Map<string, { instances: number; memoryMb: number }>> {
-    const key = this.redis.keys.prefix + ':recent-placements';
+    const key = this.redis.keys.recentPlacements;
     const since = Date.now() - RECENT_PLACEMENT_WINDOW_MS;
     await this.redis.redis.zremrangebyscore(key, 0, since);
     const out = new Map<string, { instances: number; memoryMb: number }>();
