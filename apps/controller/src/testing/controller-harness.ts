@@ -76,7 +76,9 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
   const processes: SupervisedProcess[] = [];
   const say = () => undefined;
   let app: INestApplication | undefined;
+  const replicas: INestApplication[] = [];
   const stop = async () => {
+    for (const replica of replicas) await replica.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     for (const p of processes.reverse()) await p.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -117,7 +119,6 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
     const url = `http://127.0.0.1:${port}`;
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
     const call = caller(url, adminToken);
-    const replicas: INestApplication[] = [];
     const replica = async () => {
       const replicaPort = await freePort();
       process.env.CONTROLLER_PORT = String(replicaPort);
@@ -128,13 +129,6 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       const replicaUrl = `http://127.0.0.1:${replicaPort}`;
       return { url: replicaUrl, call: caller(replicaUrl, adminToken), close: () => other.close() };
     };
-    const first = app;
-    app = {
-      close: async () => {
-        for (const r of replicas) await r.close().catch(() => undefined);
-        await first.close();
-      },
-    } as INestApplication;
     return {
       url,
       adminToken,
@@ -142,7 +136,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       databaseUrl,
       redisPrefix,
       internalToken,
-      app: first,
+      app,
       call,
       replica,
       stop,
