@@ -20,6 +20,10 @@ export const stageJobSchema = z.object({
   /** URL the droplet must be PUT to. */
   dropletUploadUrl: z.string(),
   memoryMb: z.number().int().positive(),
+  /** The buildpack the app names (manifest `buildpacks`, or its BUILDPACK variable); detection otherwise. */
+  buildpack: z.string().optional(),
+  /** The app's own variables, given to bin/compile as ENV_DIR (one file per variable, as on Heroku). */
+  env: z.record(z.string(), z.string()).default({}),
 });
 export type StageJob = z.infer<typeof stageJobSchema>;
 

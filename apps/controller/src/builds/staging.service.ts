@@ -57,7 +57,7 @@ export class StagingService {
     await this.builds.assignCell(build.id, cell.id);
     say(`-----> Staging ${app.name} (${commitSha.slice(0, 7)}) on cell ${cell.id}`);
     const web = (await this.apps.processes(app.id)).find((p) => p.type === 'web');
-    const result = await this.runStaging(build.id, cell.id, app.id, app.name, web?.memoryMb ?? 256, say);
+    const result = await this.runStaging(build.id, cell.id, app.id, app.name, web?.memoryMb ?? 256, app.env as Record<string, string>, say);
     if (!result.ok || !result.startCommand) return fail(result.error ?? 'staging failed');
 
     // The Procfile's types beside web (worker, clock, ...): each becomes a process of the app, with
@@ -95,6 +95,7 @@ export class StagingService {
     appId: string,
     appName: string,
     memoryMb: number,
+    env: Record<string, string>,
     say: (line: string) => void,
   ): Promise<StageResult> {
     const sub = this.redis.duplicate(`build-log-${buildId}`);
@@ -127,6 +128,7 @@ export class StagingService {
         sourceUrl: this.blobs.url('packages', buildId),
         dropletUploadUrl: this.blobs.url('droplets', buildId),
         memoryMb: Math.max(memoryMb, 1024),
+        env,
       });
       return await done;
     } finally {
