@@ -21,12 +21,14 @@ missing=()
 for bin in "${!need[@]}"; do command -v "$bin" >/dev/null 2>&1 || missing+=("${need[$bin]}"); done
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then missing+=(postgresql); fi
 if [ ! -x /usr/lib/git-core/git-http-backend ]; then missing+=(git); fi
+# The static buildpack serves sites with the stack's nginx (the stack is this host's /usr).
+if [ ! -x /usr/sbin/nginx ]; then missing+=(nginx); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts the packaged services; the platform runs its own private ones instead.
-  for svc in redis-server postgresql; do
+  for svc in redis-server postgresql nginx; do
     if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
   done
 fi

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -5,10 +6,13 @@ import type { Logger } from 'pino';
 import {
   CELL_HEARTBEAT_INTERVAL_MS,
   CellJobName,
+  forgetAppJobSchema,
   redisKeys,
+  runTaskJobSchema,
   stageJobSchema,
   startInstanceJobSchema,
   stopInstanceJobSchema,
+  stopTaskJobSchema,
   type RedisKeys,
 } from '@paas/contracts';
 import { announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
@@ -18,6 +22,7 @@ import type { CellConfig } from './config';
 import { DropletCache } from './droplet-cache';
 import { InstanceManager } from './instance-manager';
 import { Stager } from './stager';
+import { TaskRunner } from './task-runner';
 
 const MONITOR_INTERVAL_MS = 2_000;
 
@@ -32,6 +37,8 @@ export class CellAgent {
   private readonly runtime: RuncRuntime;
   private readonly instances: InstanceManager;
   private readonly stager: Stager;
+  private readonly droplets: DropletCache;
+  private readonly tasks: TaskRunner;
   private worker?: Worker;
   private workerConnection?: Redis;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -60,21 +67,23 @@ export class CellAgent {
     };
     this.runtime = new RuncRuntime(this.runtimeConfig);
     const blobs = new BlobClient(config.internalToken);
-    this.instances = new InstanceManager(
-      config,
-      this.runtime,
-      new DropletCache(join(config.dataDir, 'droplets'), blobs),
-      this.redis,
-      this.keys,
-      logger,
-    );
-    this.stager = new Stager(this.runtime, blobs, config.dataDir, config.containerPrefix, logger);
+    this.droplets = new DropletCache(join(config.dataDir, 'droplets'), blobs);
+    this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger);
+    this.tasks = new TaskRunner(this.runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId));
+    this.stager = new Stager(this.runtime, blobs, config.dataDir, config.containerPrefix, logger, {
+      buildpacksDir: config.buildpacksDir,
+      npmRegistry: config.npmRegistry,
+      nodeVersionsToKeep: config.nodeVersionsToKeep,
+    });
   }
 
   async start(): Promise<void> {
     await ensureStack(this.runtimeConfig.stackDir);
     const recovered = await this.instances.recover();
     if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
+    // Layers of instances that stopped while the agent was down are used by nothing now.
+    const stale = await this.droplets.removeAllExcept(this.instances.dropletsInUse());
+    if (stale.length) this.logger.info({ droplets: stale.length }, 'stale-droplets-removed');
     await this.heartbeat();
     this.workerConnection = createRedisConnection(this.config.redisUrl, `cell-${this.config.id}-worker`);
     this.worker = new Worker(this.keys.cellQueue(this.config.id), (job) => this.handle(job), {
@@ -111,8 +120,8 @@ export class CellAgent {
         address: this.config.address,
         zone: this.config.zone,
         capacity: { memoryMb: this.config.memoryMb, maxContainers: this.config.maxContainers },
-        instances: this.instances.count,
-        usedMemoryMb: this.instances.usedMemoryMb,
+        instances: this.instances.count + this.tasks.count,
+        usedMemoryMb: this.instances.usedMemoryMb + this.tasks.usedMemoryMb,
         state: this.draining || this.operatorDrain ? 'draining' : 'live',
         startedAt: this.startedAt,
       });
@@ -140,6 +149,25 @@ export class CellAgent {
         await this.instances.stop(payload.instanceId, payload.appId, payload.reason);
         return { ok: true };
       }
+      case CellJobName.RunTask: {
+        const payload = runTaskJobSchema.parse(job.data);
+        const channel = this.keys.taskLog(payload.taskId);
+        const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
+        const result = await this.tasks.run(payload, say);
+        await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+        return result;
+      }
+      case CellJobName.StopTask: {
+        const payload = stopTaskJobSchema.parse(job.data);
+        return { ok: true, stopped: await this.tasks.stop(payload.taskId, payload.reason) };
+      }
+      case CellJobName.ForgetApp: {
+        // The app was deleted: its build cache goes (its droplets went with its instances).
+        const payload = forgetAppJobSchema.parse(job.data);
+        await rm(join(this.config.dataDir, 'build-cache', payload.appId), { recursive: true, force: true });
+        this.logger.info({ app: payload.appId }, 'app-forgotten');
+        return { ok: true };
+      }
       default:
         throw new Error(`cell ${this.config.id} has no handler for job ${job.name}`);
     }
@@ -155,7 +183,8 @@ export class CellAgent {
     await this.redis.set(this.keys.cellDrain(this.config.id), new Date().toISOString(), 'EX', 3600).catch(() => undefined);
     await this.heartbeat();
     const deadline = Date.now() + timeoutMs;
-    while (this.instances.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    // Running tasks (a release command) get the same time to finish.
+    while (this.instances.count + this.tasks.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     if (this.instances.count > 0) this.logger.warn({ left: this.instances.count }, 'drain-timed-out');
     else this.logger.info('cell-drained');
     await this.redis.del(this.keys.cellDrain(this.config.id)).catch(() => undefined);
@@ -164,6 +193,8 @@ export class CellAgent {
   /** Stops taking work; with cleanupOnExit also stops every container and removes the network. */
   async shutdown(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    // Before closing the worker: it waits for running jobs, and a task may run for minutes.
+    await this.tasks.stopAll('the cell shut down').catch((e) => this.logger.warn({ err: e }, 'stop-tasks-failed'));
     await this.worker?.close().catch(() => undefined);
     this.workerConnection?.disconnect();
     await withdrawCell(this.redis, this.keys, this.config.id).catch(() => undefined);

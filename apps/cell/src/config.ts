@@ -25,6 +25,12 @@ const schema = z.object({
   PAAS_START_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /** How long a SIGTERM'd cell waits for its instances to be moved elsewhere before it stops anyway. */
   CELL_DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  /** The platform's buildpacks folder: each subdirectory with bin/detect and bin/compile is tried before the built-ins. */
+  CELL_BUILDPACKS_DIR: z.string().startsWith('/', { error: 'CELL_BUILDPACKS_DIR must be an absolute path' }).optional(),
+  /** The npm registry staging uses (npm_config_registry), for packages and for engines.node's Node binaries. */
+  CELL_NPM_REGISTRY: z.url({ protocol: /^https?$/, error: 'CELL_NPM_REGISTRY must be an http(s) URL like https://registry.npmjs.org/' }).default('https://registry.npmjs.org/'),
+  /** How many Node.js versions (engines.node) the cell keeps downloaded, the most recently used. */
+  CELL_NODE_VERSIONS_KEEP: z.coerce.number().int().positive().default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -52,6 +58,9 @@ export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
     internalToken: c.PAAS_INTERNAL_TOKEN,
     startTimeoutMs: c.PAAS_START_TIMEOUT_MS,
     drainTimeoutMs: c.CELL_DRAIN_TIMEOUT_MS,
+    buildpacksDir: c.CELL_BUILDPACKS_DIR,
+    npmRegistry: c.CELL_NPM_REGISTRY,
+    nodeVersionsToKeep: c.CELL_NODE_VERSIONS_KEEP,
     logLevel: c.LOG_LEVEL,
   };
 }

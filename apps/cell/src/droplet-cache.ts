@@ -1,14 +1,16 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobClient } from './blob-client';
 import { run } from './exec';
 
 /**
  * Droplets unpacked once per cell as read-only lower layers: `<dir>/<id>/home/vcap/app`.
- * Concurrent requests for one droplet share a single download.
+ * Concurrent requests for one droplet share a single download. A pinned droplet (a one-off task
+ * runs on it) is never evicted until unpinned.
  */
 export class DropletCache {
   private readonly pending = new Map<string, Promise<string>>();
+  private readonly pins = new Map<string, number>();
 
   constructor(
     private readonly dir: string,
@@ -19,10 +21,41 @@ export class DropletCache {
     return join(this.dir, dropletId);
   }
 
-  /** Removes an unpacked droplet (no instance of this cell uses it any more). */
+  /** Removes an unpacked droplet (no instance of this cell uses it any more); a no-op while pinned or loading. */
   async evict(dropletId: string): Promise<void> {
-    if (this.pending.has(dropletId)) return;
+    if (this.pending.has(dropletId) || this.isPinned(dropletId)) return;
     await rm(this.layerDir(dropletId), { recursive: true, force: true });
+  }
+
+  /** Keeps a droplet from eviction while a task uses it; every pin is paired with one unpin. */
+  pin(dropletId: string): void {
+    this.pins.set(dropletId, (this.pins.get(dropletId) ?? 0) + 1);
+  }
+
+  unpin(dropletId: string): void {
+    const left = (this.pins.get(dropletId) ?? 0) - 1;
+    if (left > 0) this.pins.set(dropletId, left);
+    else this.pins.delete(dropletId);
+  }
+
+  isPinned(dropletId: string): boolean {
+    return this.pins.has(dropletId);
+  }
+
+  /**
+   * Removes every unpacked droplet but `keep` (at start-up, after re-adopting containers: layers
+   * left by instances that stopped while the agent was down). Returns the ids removed.
+   */
+  async removeAllExcept(keep: ReadonlySet<string>): Promise<string[]> {
+    const entries = await readdir(this.dir).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const name of entries) {
+      const id = name.replace(/(\.part)?(\.tgz)?$/, '');
+      if (keep.has(id) || this.pending.has(id) || this.isPinned(id)) continue;
+      await rm(join(this.dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
   }
 
   fetch(dropletId: string, url: string): Promise<string> {

@@ -12,11 +12,14 @@ import {
   type RedisKeys,
   type StartInstanceJob,
 } from '@paas/contracts';
+import { appEnvironment } from './app-env';
+import { launchCommand } from '@paas/buildpacks';
 import { forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint } from '@paas/redis';
 import { VCAP_GID, VCAP_UID, type ContainerHandle, type ContainerRuntime } from '@paas/runtime';
 import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { httpAnswers2xx, portAnswers } from './health-check';
+import { logTail } from './log-tail';
 
 const CONTAINER_PORT = 8080;
 const STOP_GRACE_MS = 10_000;
@@ -32,6 +35,9 @@ interface LocalInstance {
   /** Consecutive failed liveness checks. */
   failedChecks?: number;
 }
+
+/** Lines of an instance's output a failure reason carries (exit, health-check timeout). */
+const FAILURE_LOG_LINES = 10;
 
 /** A running instance failing this many liveness checks in a row is treated as crashed. */
 const LIVENESS_FAILURES = 3;
@@ -104,7 +110,7 @@ export class InstanceManager {
       local.handle = await this.runtime.start({
         id: local.containerId,
         layers: [layer],
-        command: ['/bin/sh', '-c', `cd /home/vcap/app && exec ${job.startCommand}`],
+        command: launchCommand(job.startCommand),
         cwd: '/home/vcap/app',
         env: this.envFor(job),
         user: { uid: VCAP_UID, gid: VCAP_GID },
@@ -130,40 +136,7 @@ export class InstanceManager {
   }
 
   private envFor(job: StartInstanceJob): Record<string, string> {
-    const vcapApplication = {
-      application_id: job.appId,
-      application_name: job.appName,
-      name: job.appName,
-      uris: job.uris,
-      application_uris: job.uris,
-      instance_index: job.index,
-      instance_id: job.instanceId,
-      limits: { mem: job.memoryMb, disk: job.diskMb, fds: 16384 },
-      process_type: job.processType,
-      space_name: job.spaceName,
-      space_id: job.spaceId,
-      organization_name: job.orgName,
-    };
-    return {
-      HOME: '/home/vcap',
-      PATH: '/home/vcap/app/node_modules/.bin:/usr/local/bin:/usr/bin:/bin',
-      LANG: 'C.UTF-8',
-      NODE_ENV: 'production',
-      // npm must not phone home from an app container (update checks, funding notices).
-      npm_config_update_notifier: 'false',
-      npm_config_fund: 'false',
-      npm_config_audit: 'false',
-      PORT: String(CONTAINER_PORT),
-      INSTANCE_INDEX: String(job.index),
-      CF_INSTANCE_INDEX: String(job.index),
-      CF_INSTANCE_GUID: job.instanceId,
-      CF_INSTANCE_PORT: String(CONTAINER_PORT),
-      MEMORY_LIMIT: `${job.memoryMb}m`,
-      VCAP_APPLICATION: JSON.stringify(vcapApplication),
-      VCAP_SERVICES: '{}',
-      // The app's own variables, minus any that would override the platform's (the API refuses them too).
-      ...Object.fromEntries(Object.entries(job.env).filter(([k]) => !/^(PORT|INSTANCE_INDEX|MEMORY_LIMIT|VCAP_\w+|CF_\w+)$/.test(k))),
-    };
+    return appEnvironment({ ...job, port: CONTAINER_PORT });
   }
 
   /** Polls the instance's health check until it passes, the container exits, or the timeout passes. */
@@ -182,7 +155,8 @@ export class InstanceManager {
       await new Promise((r) => setTimeout(r, 200));
     }
     const what = local.job.healthCheck.type === 'http' ? `answer 2xx on ${local.job.healthCheck.endpoint}` : `listen on $PORT (${CONTAINER_PORT})`;
-    throw new Error(`the app did not ${what} within ${timeoutMs / 1000}s`);
+    const tail = await this.logTailOf(local);
+    throw new Error(`the app did not ${what} within ${timeoutMs / 1000}s${tail ? `; its last log lines: ${tail}` : '; it printed nothing'}`);
   }
 
   /** Checks the endpoint the router dials, CELL_ADDRESS:hostPort: the DNAT rules match only that address. */
@@ -198,10 +172,25 @@ export class InstanceManager {
   }
 
   private async exitReason(local: LocalInstance, oom: boolean): Promise<string> {
-    if (oom) return 'out of memory';
-    const log = await readFile(join(this.config.dataDir, 'logs', `${local.job.instanceId}.log`), 'utf8').catch(() => '');
-    const tail = log.trim().split('\n').filter((l) => !l.startsWith('npm notice')).slice(-4).join(' | ');
+    const tail = await this.logTailOf(local);
+    if (oom) return `out of memory${tail ? `; its last log lines: ${tail}` : ''}`;
     return `the app exited${tail ? `: ${tail}` : ''}`;
+  }
+
+  /** The last lines of an instance's output, joined with " | " (one line in reports and push output). */
+  private async logTailOf(local: LocalInstance): Promise<string> {
+    const log = await readFile(join(this.config.dataDir, 'logs', `${local.job.instanceId}.log`), 'utf8').catch(() => '');
+    return logTail(log, FAILURE_LOG_LINES).join(' | ');
+  }
+
+  /** True when an instance of this cell runs the droplet. */
+  usesDroplet(dropletId: string): boolean {
+    return [...this.instances.values()].some((i) => i.job.dropletId === dropletId);
+  }
+
+  /** The droplets the instances of this cell run. */
+  dropletsInUse(): Set<string> {
+    return new Set([...this.instances.values()].map((i) => i.job.dropletId));
   }
 
   /** Moves an instance to a new state, refusing transitions the state machine does not allow. */

@@ -8,6 +8,32 @@ export const STAGING_BUILDPACKS_MOUNT = '/tmp/buildpacks';
 export const STAGING_COMMAND = ['/bin/bash', `${STAGING_BUILDPACKS_MOUNT}/stage.sh`];
 /** Exit code of stage.sh when no buildpack detects the app. */
 export const NO_BUILDPACK_EXIT_CODE = 3;
+/** Where the operator's buildpacks folder (CELL_BUILDPACKS_DIR) is mounted, read-only, in staging. */
+export const STAGING_OPERATOR_BUILDPACKS_MOUNT = '/tmp/operator-buildpacks';
+/** The cell-wide cache of Node.js binaries, one folder per version, mounted read-write in staging. */
+export const STAGING_NODE_VERSIONS_MOUNT = '/tmp/node-versions';
+/** ENV_DIR of bin/compile: one file per app variable, mounted read-only in staging. */
+export const STAGING_ENV_DIR = '/tmp/env';
+/** Where the droplet's app runs in instance and task containers (buildpacks write paths under it). */
+export const APP_DIR = '/home/vcap/app';
+
+/**
+ * The argv that starts a droplet's command, as Heroku and Cloud Foundry do: in the app's folder,
+ * after sourcing .profile.d/*.sh (what buildpacks put there, e.g. the app's Node on PATH) and then
+ * .profile (the app's own); then the command line itself through `bash -c`, as Procfile lines are
+ * bash on both platforms. bash execs a simple command in place, and runs a compound line
+ * (`./migrate && node server.js`) whole. The line travels as an argument, never spliced into the
+ * launcher's own script.
+ */
+export function launchCommand(startCommand: string, appDir = APP_DIR): string[] {
+  return [
+    '/bin/bash',
+    '-c',
+    `cd ${appDir} || exit 1; for f in .profile.d/*.sh; do [ -f "$f" ] && . "./$f"; done; [ -f .profile ] && . ./.profile; exec /bin/bash -c "$1"`,
+    'launch',
+    startCommand,
+  ];
+}
 
 /** Process types of a Procfile (`name: command` lines; comments and blank lines skipped). */
 export function parseProcfile(text: string): Record<string, string> {
@@ -39,3 +65,5 @@ export function webStartCommand(procfile: string | undefined, releaseOutput: str
 export function processTypesOf(procfile: string | undefined, releaseOutput: string): Record<string, string> {
   return { ...parseReleaseOutput(releaseOutput), ...(procfile ? parseProcfile(procfile) : {}) };
 }
+
+export * from './buildpack-catalog';

@@ -7,3 +7,5 @@ export * from './routes';
 export * from './redis-keys';
 export * from './env';
 export * from './api';
+export * from './process-rules';
+export * from './manifest';

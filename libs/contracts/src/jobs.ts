@@ -8,6 +8,9 @@ export const CellJobName = {
   Stage: 'stage',
   StartInstance: 'start-instance',
   StopInstance: 'stop-instance',
+  RunTask: 'run-task',
+  StopTask: 'stop-task',
+  ForgetApp: 'forget-app',
 } as const;
 export type CellJobName = (typeof CellJobName)[keyof typeof CellJobName];
 
@@ -78,8 +81,68 @@ export const stopInstanceJobSchema = z.object({
 });
 export type StopInstanceJob = z.infer<typeof stopInstanceJobSchema>;
 
+/** Longest a one-off task may run (the release phase asks for 10 minutes). */
+export const MAX_TASK_TIMEOUT_S = 3600;
+
+/**
+ * A one-off task (the release phase): the release's droplet run to completion in a container of
+ * its own, with the app's env contract minus PORT. Output lines and the end go to the pub/sub
+ * channel `redisKeys.taskLog(taskId)` as `{type:'line',text}` then `{type:'end',result}`.
+ */
+export const runTaskJobSchema = z.object({
+  /** Unique per task; the release phase uses its deployment's id, so a deploy never runs it twice. */
+  taskId: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/),
+  appId: z.string(),
+  appName: z.string(),
+  spaceId: z.string(),
+  spaceName: z.string(),
+  orgName: z.string(),
+  releaseId: z.string(),
+  /** VCAP_APPLICATION.process_type, e.g. "release". */
+  processType: z.string(),
+  dropletId: z.string(),
+  dropletUrl: z.string(),
+  command: z.string().min(1),
+  memoryMb: z.number().int().positive(),
+  diskMb: z.number().int().positive(),
+  timeoutS: z.number().int().positive().max(MAX_TASK_TIMEOUT_S),
+  /** The app's own environment (release env). */
+  env: z.record(z.string(), z.string()),
+  uris: z.array(z.string()),
+});
+export type RunTaskJob = z.infer<typeof runTaskJobSchema>;
+
+export const runTaskResultSchema = z.object({
+  /** The command's exit code; -1 when it never ran (e.g. the droplet could not be fetched). */
+  exitCode: z.number().int(),
+  /** Why it ended other than by itself: out of memory, its timeout, a stop-task, or a cell error. */
+  reason: z.enum(['oom', 'timeout', 'canceled', 'error']).optional(),
+  /** What went wrong when reason is 'error'. */
+  error: z.string().optional(),
+  /** Its last output lines (stdout and stderr interleaved), oldest first. */
+  lastLines: z.array(z.string()),
+  durationMs: z.number().nonnegative(),
+});
+export type RunTaskResult = z.infer<typeof runTaskResultSchema>;
+
+/** Stops a running task (a canceled deployment); safe for a task that ended or never ran. */
+export const stopTaskJobSchema = z.object({
+  taskId: z.string(),
+  reason: z.string(),
+});
+export type StopTaskJob = z.infer<typeof stopTaskJobSchema>;
+
+/** The app was deleted: the cell drops what it keeps for it (its build cache). Safe to repeat. */
+export const forgetAppJobSchema = z.object({
+  appId: z.string().regex(/^[a-zA-Z0-9-]+$/),
+});
+export type ForgetAppJob = z.infer<typeof forgetAppJobSchema>;
+
 export const jobId = {
   stage: (buildId: string) => `stage-${buildId}`,
   start: (instanceId: string) => `start-${instanceId}`,
   stop: (instanceId: string) => `stop-${instanceId}`,
+  runTask: (taskId: string) => `task-${taskId}`,
+  stopTask: (taskId: string) => `stop-task-${taskId}`,
+  forgetApp: (appId: string) => `forget-app-${appId}`,
 };

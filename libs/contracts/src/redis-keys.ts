@@ -32,12 +32,19 @@ export function redisKeys(prefix: string) {
     recentPlacements: `${p}recent-placements`,
     /** Held by the controller running a deployment, while it runs. */
     deployLease: (deploymentId: string) => `${p}deploy-lease:${deploymentId}`,
+    /**
+     * Set (JSON {by, at}) when someone asked to cancel a running deployment; the controller
+     * replica running it polls this key, whichever replica took the request.
+     */
+    deployCancel: (deploymentId: string) => `${p}deploy-cancel:${deploymentId}`,
     /** The convergence leader's lease (one controller replica at a time). */
     convergerLeader: `${p}leader:converger`,
     /** Hash `${processType}:${index}` -> reason: instances that could not be placed. */
     unplaced: (appId: string) => `${p}unplaced:${appId}`,
     /** Pub/sub channel of one build's log lines; `buildLogEnd` marks the end. */
     buildLog: (buildId: string) => `${p}build-log:${buildId}`,
+    /** Pub/sub channel of one task's output lines and its end (see runTaskJobSchema). */
+    taskLog: (taskId: string) => `${p}task-log:${taskId}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

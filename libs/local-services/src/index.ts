@@ -1,3 +1,4 @@
 export * from './services';
 export * from './process-supervisor';
 export * from './wait';
+export * from './npm-registry-fixture';

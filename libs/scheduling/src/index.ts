@@ -1,1 +1,1 @@
-export { placeInstance, reserve, pickCell, type Placement, type Spread } from './placement';
+export { placeInstance, reserve, pickCell, pickStagingCell, type Placement, type Spread } from './placement';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CellPresence } from '@paas/contracts';
-import { placeInstance, reserve } from './placement';
+import { pickStagingCell, placeInstance, reserve } from './placement';
 
 const cell = (id: string, zone: string, used = 0, memoryMb = 4096, instances = 0, max = 100, state: 'live' | 'draining' = 'live'): CellPresence => ({
   id,
@@ -49,4 +49,13 @@ test('an instance that fits nowhere gets a reason naming the sizes', () => {
   assert.ok('reason' in none && /no cell is running/.test(none.reason));
   const draining = placeInstance([cell('a', 'z1', 0, 4096, 0, 100, 'draining')], 256, empty());
   assert.ok('reason' in draining && /draining/.test(draining.reason));
+});
+
+test('staging goes back to the cell that staged the app last, unless it is draining or full', () => {
+  const cells = [cell('a1', 'z1', 0), cell('a2', 'z1', 3000)];
+  assert.equal(pickStagingCell(cells, 'a2')?.id, 'a2', 'the build cache is on a2, though a1 is less used');
+  assert.equal(pickStagingCell(cells, undefined)?.id, 'a1', 'no earlier build: the least used cell');
+  assert.equal(pickStagingCell(cells, 'gone')?.id, 'a1', 'the earlier cell is gone: the least used cell');
+  assert.equal(pickStagingCell([cell('a1', 'z1'), cell('a2', 'z1', 0, 4096, 0, 100, 'draining')], 'a2')?.id, 'a1', 'never a draining cell');
+  assert.equal(pickStagingCell([cell('a1', 'z1'), cell('a2', 'z1', 0, 4096, 100, 100)], 'a2')?.id, 'a1', 'never a full cell');
 });

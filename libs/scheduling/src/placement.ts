@@ -56,7 +56,17 @@ export function reserve(cell: CellPresence, memoryMb: number, spread: { perCell:
   spread.perZone.set(cell.zone, (spread.perZone.get(cell.zone) ?? 0) + 1);
 }
 
-/** Kept for staging: any live cell with room, least used first. */
+/**
+ * The cell to stage an app on: the one that staged its last build, whose build cache (npm cache,
+ * node_modules) is there, while that cell is live and has a container free; else any live cell
+ * with room, least used first. Pure.
+ */
+export function pickStagingCell(cells: CellPresence[], lastCellId: string | undefined): CellPresence | undefined {
+  const last = cells.find((c) => c.id === lastCellId && c.state !== 'draining' && c.instances < c.capacity.maxContainers);
+  return last ?? pickCell(cells, new Map());
+}
+
+/** Any live cell with room, least used first. */
 export function pickCell(cells: CellPresence[], appInstancesPerCell: ReadonlyMap<string, number>): CellPresence | undefined {
   const placed = placeInstance(cells, 0, { perCell: appInstancesPerCell, perZone: new Map() });
   return 'cell' in placed ? placed.cell : undefined;

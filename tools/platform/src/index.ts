@@ -3,3 +3,4 @@ export { portOpen, waitFor, SupervisedProcess } from '@paas/local-services';
 export * from './isolated-platform';
 export * from './git-client';
 export * from './simulated-hosts';
+export * from './sample-apps';

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { cellNetworks, startPlatform, type RunningPlatform } from './platform';
+import { cellNetworks, startPlatform, type CellNetwork, type RunningPlatform } from './platform';
 import type { SimulatedHosts } from './simulated-hosts';
 import { freePort } from '@paas/local-services';
 
@@ -106,6 +106,10 @@ export interface IsolatedPlatformOptions {
   simulatedHosts?: SimulatedHosts;
   /** CELL_ZONE per cell, e.g. ['z1', 'z2', 'z3']. */
   zones?: string[];
+  /** Extra environment of one cell (PlatformOptions.cellEnv). */
+  cellEnv?: (cell: CellNetwork) => Record<string, string>;
+  /** The operator's buildpacks folder (PlatformOptions.buildpacksDir). */
+  buildpacksDir?: string;
 }
 
 /** A fresh tag for an isolated platform: `pt` and 4 hex digits. */
@@ -141,6 +145,8 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
       ...(hosts ? { host: { netns: hosts.hosts[i].netns, address: hosts.hosts[i].address } } : {}),
     })),
     ...(hosts ? { serviceAddress: hosts.gateway } : {}),
+    ...(options.cellEnv ? { cellEnv: options.cellEnv } : {}),
+    ...(options.buildpacksDir ? { buildpacksDir: options.buildpacksDir } : {}),
   }).catch(async (error: unknown) => {
     await unclaim(claims);
     throw error;

@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     onEvent: (m: string) => console.log(`[platform] ${m}`),
     routerWorkers: 'auto' as const,
     routerAdminPort: num('PAAS_ROUTER_ADMIN_PORT', 8081),
+    // The operator's buildpacks: every directory dropped here is tried before the built-ins.
+    buildpacksDir: resolve(env.PAAS_BUILDPACKS_DIR ?? resolve(root, 'buildpacks')),
   };
   console.log(`[platform] starting from ${dataDir} (logs in ${dataDir}/logs)`);
   let platform;

@@ -58,6 +58,10 @@ export interface PlatformOptions {
   routerWorkers?: number | 'auto';
   /** The router's admin port (/health, /metrics); default none. */
   routerAdminPort?: number;
+  /** The operator's buildpacks folder (CELL_BUILDPACKS_DIR of every cell), tried before the built-ins. */
+  buildpacksDir?: string;
+  /** Extra environment of one cell, e.g. CELL_NPM_REGISTRY pointing at a registry on its gateway. */
+  cellEnv?: (cell: CellNetwork) => Record<string, string>;
 }
 
 export interface RunningPlatform {
@@ -273,6 +277,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             CELL_PORT_RANGE: cell.portRange,
             CELL_IPTABLES_CHAIN: cell.iptablesChain,
             CELL_CONTAINER_PREFIX: cell.containerPrefix,
+            ...(options.buildpacksDir ? { CELL_BUILDPACKS_DIR: options.buildpacksDir } : {}),
+            ...(options.cellEnv?.(cell) ?? {}),
           },
           logFile: join(dataDir, 'logs', `${cell.id}.log`),
           restart: true,

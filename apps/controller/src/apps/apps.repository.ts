@@ -86,15 +86,6 @@ export class AppsRepository {
     return this.prisma.process.findMany({ where: { appId }, orderBy: { type: 'asc' } });
   }
 
-  /** Adds the process types an app does not have yet, with 0 instances (web, if new, gets 1). */
-  async ensureProcesses(appId: string, types: string[]): Promise<void> {
-    await this.prisma.process.createMany({
-      // Only web listens on $PORT; other types are checked by their process staying up.
-      data: types.map((type) => ({ appId, type, instances: type === 'web' ? 1 : 0, healthCheckType: type === 'web' ? 'PORT' : 'PROCESS' })),
-      skipDuplicates: true,
-    });
-  }
-
   async buildIds(appId: string): Promise<string[]> {
     return (await this.prisma.build.findMany({ where: { appId }, select: { id: true } })).map((b) => b.id);
   }

@@ -10,6 +10,7 @@ import { EventsService } from '../events/events.service';
 import { GitRepositoriesService } from '../git/git-repositories.service';
 import { RouteProjectionService, fqdnOf } from '../routes/route-projection.service';
 import { RoutesRepository } from '../routes/routes.repository';
+import { CellQueuesService } from '../scheduler/cell-queues.service';
 import { InstancesService } from '../scheduler/instances.service';
 import { AppsRepository, type AppWithSpace } from './apps.repository';
 import { appView, type AppView } from './app-view';
@@ -27,6 +28,7 @@ export class AppsService {
     private readonly projection: RouteProjectionService,
     private readonly instances: InstancesService,
     private readonly blobs: BlobstoreService,
+    private readonly queues: CellQueuesService,
   ) {}
 
   view(app: AppWithSpace): AppView {
@@ -117,6 +119,8 @@ export class AppsService {
       await this.blobs.remove('packages', id);
       await this.blobs.remove('droplets', id);
     }
+    // Unpacked droplets left the cells with the instances; the build cache of the app goes too.
+    await this.queues.forgetApp({ appId: app.id }).catch((e) => this.logger.warn({ err: e, app: app.name }, 'cells-not-told-to-forget-app'));
     await this.events.record(actor, 'app-deleted', { type: 'app', id: app.id, name: app.name, spaceId: app.spaceId }, { stopped: running.length });
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Build } from '../generated/prisma/client';
+import type { Build, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
 
 @Injectable()
@@ -8,6 +8,12 @@ export class BuildsRepository {
 
   create(appId: string, commitSha: string): Promise<Build> {
     return this.prisma.build.create({ data: { appId, commitSha } });
+  }
+
+  /** The cell that staged the app's newest successful build (its build cache is there). */
+  async lastStagingCell(appId: string): Promise<string | undefined> {
+    const last = await this.prisma.build.findFirst({ where: { appId, state: 'STAGED', cellId: { not: null } }, orderBy: { createdAt: 'desc' }, select: { cellId: true } });
+    return last?.cellId ?? undefined;
   }
 
   async assignCell(id: string, cellId: string): Promise<void> {
@@ -33,5 +39,24 @@ export class BuildsRepository {
       this.prisma.build.count({ where: { appId } }),
     ]);
     return { builds, total };
+  }
+
+  /** Locks the app's row for the transaction and returns its env (the push's release is made under this lock). */
+  async lockAppEnv(appId: string, tx: Prisma.TransactionClient): Promise<Record<string, string>> {
+    const rows = await tx.$queryRaw<Array<{ env: Record<string, string> | null }>>`SELECT env FROM apps WHERE id = ${appId}::uuid FOR UPDATE`;
+    return rows[0]?.env ?? {};
+  }
+
+  async hasActiveDeployment(appId: string, tx: Prisma.TransactionClient): Promise<boolean> {
+    return (await tx.deployment.count({ where: { appId, state: 'DEPLOYING' } })) > 0;
+  }
+
+  /** Adds the process types an app does not have yet, with 0 instances (web, if new, gets 1). */
+  async ensureProcesses(appId: string, types: string[], tx: Prisma.TransactionClient): Promise<void> {
+    await tx.process.createMany({
+      // Only web listens on $PORT; other types are checked by their process staying up.
+      data: types.map((type) => ({ appId, type, instances: type === 'web' ? 1 : 0, healthCheckType: type === 'web' ? ('PORT' as const) : ('PROCESS' as const) })),
+      skipDuplicates: true,
+    });
   }
 }

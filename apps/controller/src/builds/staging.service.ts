@@ -4,15 +4,23 @@ import { stageResultSchema, type StageResult } from '@paas/contracts';
 import { listLiveCells } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
 import type { Actor } from '../auth/actor';
-import { AppsRepository } from '../apps/apps.repository';
+import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
 import { BlobstoreService } from '../blobstore/blobstore.service';
 import { notFound } from '../common/domain.exception';
-import { DeploymentsService } from '../deployments/deployments.service';
+import { PrismaService } from '../database/prisma.service';
+import { DeploymentsService, inProgress } from '../deployments/deployments.service';
 import { EventsService } from '../events/events.service';
+import type { Build } from '../generated/prisma/client';
+import { commandlessTypes, releaseProcessTypes } from '../manifest/manifest-plan';
+import { ManifestService, type ManifestApplied, type ManifestPlan } from '../manifest/manifest.service';
 import { RedisService } from '../redis/redis.module';
 import { ReleasesRepository } from '../releases/releases.repository';
+import { fqdnOf, RouteProjectionService } from '../routes/route-projection.service';
+import { RoutesRepository } from '../routes/routes.repository';
 import { CellQueuesService } from '../scheduler/cell-queues.service';
-import { pickCell } from '@paas/scheduling';
+import { pickStagingCell } from '@paas/scheduling';
+import { BuildLogWriter } from './build-log';
+import { BuildLogsRepository } from './build-logs.repository';
 import { BuildsRepository } from './builds.repository';
 
 function routerPort(routerUrl: string): string {
@@ -21,28 +29,60 @@ function routerPort(routerUrl: string): string {
 }
 
 const STAGING_TIMEOUT_MS = 15 * 60_000;
+/** A Procfile `release:` command runs once per deploy (DeploymentsService); it is never a process with instances. */
+const RELEASE_TYPE = 'release';
 
-/** Push → stage on a cell → droplet → release → rolling deployment. */
+type Say = (line: string) => void;
+
+/**
+ * Push → manifest checked → stage on a cell → droplet → manifest applied with the release →
+ * rolling deployment. Every line said to the pusher is also kept as the build's log.
+ */
 @Injectable()
 export class StagingService {
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly prisma: PrismaService,
     private readonly apps: AppsRepository,
     private readonly builds: BuildsRepository,
+    private readonly buildLogs: BuildLogsRepository,
     private readonly releases: ReleasesRepository,
     private readonly deployments: DeploymentsService,
+    private readonly manifests: ManifestService,
+    private readonly routes: RoutesRepository,
+    private readonly projection: RouteProjectionService,
     private readonly blobs: BlobstoreService,
     private readonly redis: RedisService,
     private readonly queues: CellQueuesService,
     private readonly events: EventsService,
   ) {}
 
-  /** Returns true when the new release runs; `say` receives every line for the pushing user. */
-  async stageAndDeploy(actor: Actor, appName: string, commitSha: string, source: Readable, say: (line: string) => void): Promise<boolean> {
+  /** Returns true when the new release runs; `say` receives every line for the pushing user (and the build's log). */
+  async stageAndDeploy(actor: Actor, appName: string, commitSha: string, source: Readable, tell: Say): Promise<boolean> {
     const app = await this.apps.find(appName);
     if (!app) throw notFound('app', appName);
     const build = await this.builds.create(app.id, commitSha);
     const log = this.logger.child({ app: app.name, build: build.id });
+    const buildLog = new BuildLogWriter(build.id, this.buildLogs, { onError: (err) => log.warn({ err }, 'build-log-write-failed') });
+    const say: Say = (line) => {
+      tell(line);
+      buildLog.append(line);
+    };
+    try {
+      return await this.push(actor, app, build, commitSha, source, say, log);
+    } catch (error) {
+      // Not a build failure the steps below report themselves (e.g. the upload broke off).
+      const message = (error as Error).message;
+      await this.builds.markFailed(build.id, message).catch(() => undefined);
+      say(`!     ${message}`);
+      log.warn({ err: error }, 'push-failed');
+      return false;
+    } finally {
+      await buildLog.close();
+    }
+  }
+
+  private async push(actor: Actor, app: AppWithSpace, build: Build, commitSha: string, source: Readable, say: Say, log: Logger): Promise<boolean> {
     const fail = async (message: string) => {
       await this.builds.markFailed(build.id, message);
       say(`!     ${message}`);
@@ -52,42 +92,117 @@ export class StagingService {
     };
 
     await this.blobs.put('packages', build.id, source);
-    const cell = pickCell(await listLiveCells(this.redis.redis, this.redis.keys), new Map());
+
+    // The manifest is read and checked before anything happens: an invalid one changes nothing.
+    const manifest = await this.manifests.check(app, build.id);
+    const file = manifest.file ?? 'manifest.yml';
+    for (const warning of manifest.warnings) say(`!     ${file}: ${warning}`);
+    if (manifest.errors.length > 0) {
+      for (const error of manifest.errors) say(`!     ${file}: ${error}`);
+      return fail(`${file} is invalid: fix ${manifest.errors.length === 1 ? 'the error' : `the ${manifest.errors.length} errors`} above and push again`);
+    }
+    const plan = manifest.plan;
+    if (plan) say(`-----> Using ${plan.file} (applications[${plan.app.index}])`);
+
+    const appEnv = app.env as Record<string, string>;
+    const stageEnv = { ...appEnv, ...(plan?.app.env ?? {}) };
+    const buildpack = plan?.app.buildpack ?? (stageEnv.BUILDPACK?.trim() || undefined);
+    if (buildpack) say(`-----> Buildpack ${buildpack} (named by ${plan?.app.buildpack ? plan.file : 'the BUILDPACK variable'})`);
+
+    const cell = pickStagingCell(await listLiveCells(this.redis.redis, this.redis.keys), await this.builds.lastStagingCell(app.id));
     if (!cell) return fail('no cell is available to stage the app: start a cell (npm start runs two)');
     await this.builds.assignCell(build.id, cell.id);
     say(`-----> Staging ${app.name} (${commitSha.slice(0, 7)}) on cell ${cell.id}`);
-    const web = (await this.apps.processes(app.id)).find((p) => p.type === 'web');
-    const result = await this.runStaging(build.id, cell.id, app.id, app.name, web?.memoryMb ?? 256, app.env as Record<string, string>, say);
+    const processes = await this.apps.processes(app.id);
+    const webMemory = plan?.app.processes.web?.memoryMb ?? processes.find((p) => p.type === 'web')?.memoryMb ?? 256;
+    const result = await this.runStaging(build.id, cell.id, app.id, app.name, webMemory, stageEnv, buildpack, say);
     if (!result.ok || !result.startCommand) return fail(result.error ?? 'staging failed');
 
     // The Procfile's types beside web (worker, clock, ...): each becomes a process of the app, with
-    // no instance until it is scaled, as on Heroku; web keeps its scale.
-    const processTypes = { ...(result.processTypes ?? {}), web: result.startCommand };
-    await this.apps.ensureProcesses(app.id, Object.keys(processTypes));
-    const dropletId = await this.builds.markStaged(build, result.buildpack ?? 'unknown', processTypes);
+    // no instance until it is scaled, as on Heroku; web keeps its scale. `release` is no process:
+    // it stays in the release's process types and runs once per deploy.
+    const dropletTypes = { ...(result.processTypes ?? {}), web: result.startCommand };
+    if (plan) {
+      const commands = Object.fromEntries(processes.map((p) => [p.type, p.command]));
+      const problems = commandlessTypes(plan.app, dropletTypes, commands);
+      if (problems.length > 0) {
+        for (const problem of problems) say(`!     ${plan.file}: ${problem}`);
+        return fail(`${plan.file} names process types without a command: fix it and push again`);
+      }
+    }
+    const processTypes = releaseProcessTypes(plan?.app, dropletTypes);
+    const dropletId = await this.builds.markStaged(build, result.buildpack ?? 'unknown', dropletTypes);
     let release;
     try {
-      release = await this.releases.create({
-        appId: app.id,
-        dropletId,
-        env: app.env as Record<string, string>,
-        processTypes,
-        description: `deploy ${commitSha.slice(0, 7)}`,
-      });
+      const prepared = await this.releaseWithManifest(actor, app, plan, dropletId, processTypes, commitSha);
+      release = prepared.release;
+      for (const host of prepared.applied?.hosts ?? []) {
+        // The deployment is recorded: a projection failure must not leave it unrun (the next sync of the host, or a restart, catches up).
+        await this.projection.syncHost(host).catch((err: Error) => {
+          log.warn({ err, host }, 'route-projection-failed');
+          say(`!     the routes of ${host} could not be published to the routers yet: ${err.message}`);
+        });
+      }
+      for (const line of prepared.applied?.lines ?? []) say(`-----> Manifest: ${line}`);
       say(`-----> Release v${release.version}: ${Object.entries(processTypes).map(([type, cmd]) => `${type}: ${cmd}`).join(', ')}`);
-      await this.deployments.deploy(actor, app, release, { wait: true, say });
+      await this.deployments.execute(actor, prepared.deployment, app, release, { wait: true, say });
     } catch (error) {
       return fail((error as Error).message);
     }
-    const url = `http://${app.name}.${this.redis.config.appsDomain}${routerPort(this.redis.config.routerUrl)}/`;
-    say(`-----> ${app.name} v${release.version} is live at ${url}`);
+    const urls = await this.webUrls(app.id);
+    say(
+      urls.length
+        ? `-----> ${app.name} v${release.version} is live at ${urls.join(', ')}`
+        : `-----> ${app.name} v${release.version} runs with no route: bind one with POST /v1/routes/ROUTE_ID/destinations`,
+    );
     await this.events.record(actor, 'app-pushed', { type: 'app', id: app.id, name: app.name, spaceId: app.spaceId }, {
       commit: commitSha,
       release: release.version,
+      build_id: build.id,
     });
     log.info({ release: release.version }, 'deploy-succeeded');
     return true;
   }
+
+  /**
+   * In one transaction under the app's row lock: the manifest applied (processes, env, routes),
+   * the process types ensured, the release made and its deployment recorded. A deployment already
+   * running refuses it all (409), so a push never half-applies its manifest.
+   */
+  private async releaseWithManifest(
+    actor: Actor,
+    app: AppWithSpace,
+    plan: ManifestPlan | undefined,
+    dropletId: string,
+    processTypes: Record<string, string>,
+    commitSha: string,
+  ) {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const env = await this.builds.lockAppEnv(app.id, tx);
+        if (await this.builds.hasActiveDeployment(app.id, tx)) throw inProgress(app.name);
+        let applied: ManifestApplied | undefined;
+        if (plan) applied = await this.manifests.apply(tx, actor, app, plan, env);
+        await this.builds.ensureProcesses(app.id, Object.keys(processTypes).filter((t) => t !== RELEASE_TYPE), tx);
+        const release = await this.releases.create(
+          { appId: app.id, dropletId, env: applied?.env ?? env, processTypes, description: `deploy ${commitSha.slice(0, 7)}` },
+          tx,
+        );
+        const deployment = await this.deployments.begin(app, release, tx);
+        return { release, deployment, applied };
+      },
+      { timeout: 30_000, maxWait: 10_000 },
+    );
+  }
+
+  /** http://host.domain[:port]/path of every route bound to the app's web process. */
+  private async webUrls(appId: string): Promise<string[]> {
+    const port = routerPort(this.redis.config.routerUrl);
+    return (await this.routes.routesOfApp(appId))
+      .filter((r) => r.destinations.some((d) => d.appId === appId && d.processType === 'web'))
+      .map((r) => `http://${fqdnOf(r.host, r.domain.name)}${port}${r.path || '/'}`);
+  }
+
   /** Queues the staging job on the cell and relays its log lines until its end message. */
   private async runStaging(
     buildId: string,
@@ -96,7 +211,8 @@ export class StagingService {
     appName: string,
     memoryMb: number,
     env: Record<string, string>,
-    say: (line: string) => void,
+    buildpack: string | undefined,
+    say: Say,
   ): Promise<StageResult> {
     const sub = this.redis.duplicate(`build-log-${buildId}`);
     const channel = this.redis.keys.buildLog(buildId);
@@ -129,6 +245,7 @@ export class StagingService {
         dropletUploadUrl: this.blobs.url('droplets', buildId),
         memoryMb: Math.max(memoryMb, 1024),
         env,
+        ...(buildpack ? { buildpack } : {}),
       });
       return await done;
     } finally {

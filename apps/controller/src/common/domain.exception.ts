@@ -12,6 +12,10 @@ export const ErrorCode = {
   AppNameTaken: 'app-name-taken',
   RouteTaken: 'route-taken',
   DeploymentInProgress: 'deployment-in-progress',
+  DeploymentNotRunning: 'deployment-not-running',
+  DeploymentCanceled: 'deployment-canceled',
+  ReleasePruned: 'release-pruned',
+  ReleaseCommandFailed: 'release-command-failed',
   Unprocessable: 'unprocessable',
   NoCellAvailable: 'no-cell-available',
   StagingFailed: 'staging-failed',
@@ -45,10 +49,15 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.AppNameTaken:
     case ErrorCode.RouteTaken:
     case ErrorCode.DeploymentInProgress:
+    case ErrorCode.DeploymentNotRunning:
+    case ErrorCode.DeploymentCanceled:
       return 409;
+    case ErrorCode.ReleasePruned:
+      return 410;
     case ErrorCode.Unprocessable:
     case ErrorCode.NoCellAvailable:
     case ErrorCode.StagingFailed:
+    case ErrorCode.ReleaseCommandFailed:
       return 422;
     case ErrorCode.Internal:
       return 500;

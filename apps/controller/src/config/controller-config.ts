@@ -20,6 +20,17 @@ const schema = z.object({
   PAAS_ROUTER_URL: z.string().default('http://127.0.0.1:8080'),
   /** How long a deploy waits for new instances to become healthy. */
   PAAS_START_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * Droplets (and source packages) kept per app: those of its newest N releases, plus the current
+   * one's. Older ones are deleted after each successful deployment; rollback reaches only these.
+   * 5 as Cloud Foundry's default of staged droplets kept per app.
+   */
+  PAAS_RELEASES_KEPT: z.coerce
+    .number({ error: 'PAAS_RELEASES_KEPT must be a whole number of releases, at least 1' })
+    .int({ error: 'PAAS_RELEASES_KEPT must be a whole number of releases, at least 1' })
+    .min(1, { error: 'PAAS_RELEASES_KEPT must be at least 1 (the current release is always kept)' })
+    .max(1000, { error: 'PAAS_RELEASES_KEPT must be at most 1000' })
+    .default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -42,6 +53,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
     appsDomain: c.PAAS_APPS_DOMAIN,
     routerUrl: c.PAAS_ROUTER_URL,
     startTimeoutMs: c.PAAS_START_TIMEOUT_MS,
+    releasesKept: c.PAAS_RELEASES_KEPT,
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -1,19 +1,20 @@
 import { z } from 'zod';
+import { ENV_NAME_PATTERN, ENV_NAME_RULE, ENV_VALUE_MAX_CHARS, PROCESS_LIMITS as L, RESERVED_ENV, RESERVED_ENV_RULE } from '@paas/contracts';
 
-/** Variables the platform sets for every instance; an app may not override them. */
-export const RESERVED_ENV = /^(PORT|INSTANCE_INDEX|MEMORY_LIMIT|VCAP_[A-Z_]+|CF_[A-Z_]+)$/;
+// The limits and env rules live in @paas/contracts (process-rules.ts): a pushed manifest.yml obeys the same ones.
+export { RESERVED_ENV };
 
 export const envPatchSchema = z.strictObject({
   var: z
-    .record(z.string(), z.union([z.string().max(65_536, { error: 'a value may have at most 65536 characters' }), z.null()], {
+    .record(z.string(), z.union([z.string().max(ENV_VALUE_MAX_CHARS, { error: `a value may have at most ${ENV_VALUE_MAX_CHARS} characters` }), z.null()], {
       error: 'a value is a string, or null to remove the variable',
     }))
     .superRefine((vars, ctx) => {
       for (const name of Object.keys(vars)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-          ctx.addIssue({ code: 'custom', path: [name], message: 'variable names are letters, digits and "_", not starting with a digit' });
+        if (!ENV_NAME_PATTERN.test(name)) {
+          ctx.addIssue({ code: 'custom', path: [name], message: ENV_NAME_RULE });
         } else if (RESERVED_ENV.test(name)) {
-          ctx.addIssue({ code: 'custom', path: [name], message: 'PORT, INSTANCE_INDEX, MEMORY_LIMIT, VCAP_* and CF_* are set by the platform' });
+          ctx.addIssue({ code: 'custom', path: [name], message: RESERVED_ENV_RULE });
         }
       }
     }),
@@ -32,9 +33,19 @@ export function applyEnvPatch(current: Record<string, string>, patch: EnvPatch['
 
 export const scaleSchema = z
   .strictObject({
-    instances: z.number().int().min(0, { error: 'instances must be 0 or more' }).max(500, { error: 'instances must be at most 500' }).optional(),
-    memory_mb: z.number().int().min(16, { error: 'memory_mb must be at least 16' }).max(65_536, { error: 'memory_mb must be at most 65536' }).optional(),
-    disk_mb: z.number().int().min(64, { error: 'disk_mb must be at least 64' }).max(1_048_576).optional(),
+    instances: z
+      .number()
+      .int()
+      .min(L.instances.min, { error: `instances must be ${L.instances.min} or more` })
+      .max(L.instances.max, { error: `instances must be at most ${L.instances.max}` })
+      .optional(),
+    memory_mb: z
+      .number()
+      .int()
+      .min(L.memoryMb.min, { error: `memory_mb must be at least ${L.memoryMb.min}` })
+      .max(L.memoryMb.max, { error: `memory_mb must be at most ${L.memoryMb.max}` })
+      .optional(),
+    disk_mb: z.number().int().min(L.diskMb.min, { error: `disk_mb must be at least ${L.diskMb.min}` }).max(L.diskMb.max).optional(),
   })
   .refine((s) => s.instances !== undefined || s.memory_mb !== undefined || s.disk_mb !== undefined, {
     error: 'give at least one of instances, memory_mb, disk_mb',
@@ -42,12 +53,17 @@ export const scaleSchema = z
 export type ScaleRequest = z.infer<typeof scaleSchema>;
 
 export const processUpdateSchema = z.strictObject({
-  command: z.string().min(1).max(4096).nullable().optional(),
+  command: z.string().min(1).max(L.commandMaxChars).nullable().optional(),
   health_check: z
     .strictObject({
       type: z.enum(['port', 'http', 'process'], { error: 'health_check.type is one of port, http, process' }),
       endpoint: z.string().startsWith('/', { error: 'health_check.endpoint is a path starting with /' }).optional(),
-      timeout: z.number().int().min(1).max(600, { error: 'health_check.timeout is 1 to 600 seconds' }).optional(),
+      timeout: z
+        .number()
+        .int()
+        .min(L.healthCheckTimeoutS.min)
+        .max(L.healthCheckTimeoutS.max, { error: `health_check.timeout is ${L.healthCheckTimeoutS.min} to ${L.healthCheckTimeoutS.max} seconds` })
+        .optional(),
     })
     .refine((h) => h.type !== 'http' || h.endpoint !== undefined, { error: 'an http health check needs an endpoint' })
     .optional(),

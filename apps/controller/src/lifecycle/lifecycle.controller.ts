@@ -128,6 +128,13 @@ export class LifecycleController {
     return deploymentView(deployment);
   }
 
+  /** Cancels a running deployment: it stops at its next step, removes its new instances, and ends CANCELED. */
+  @Post('deployments/:id/cancel')
+  @HttpCode(202)
+  async cancelDeployment(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('id') id: string) {
+    return deploymentView(await this.lifecycle.cancelDeployment(actor, app, id));
+  }
+
   @Post('actions/start')
   @HttpCode(202)
   start(@CurrentActor() actor: Actor, @Param('app') app: string) {

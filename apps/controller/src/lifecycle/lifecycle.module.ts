@@ -4,6 +4,8 @@ import { BlobstoreModule } from '../blobstore/blobstore.module';
 import { BuildsRepository } from '../builds/builds.repository';
 import { DeploymentsRepository } from '../deployments/deployments.repository';
 import { DeploymentsService } from '../deployments/deployments.service';
+import { ReleasePhaseService } from '../deployments/release-phase.service';
+import { ReleasePruningService } from '../releases/release-pruning.service';
 import { ReleasesRepository } from '../releases/releases.repository';
 import { LifecycleController } from './lifecycle.controller';
 import { LifecycleService } from './lifecycle.service';
@@ -12,7 +14,15 @@ import { LifecycleService } from './lifecycle.service';
 @Module({
   imports: [AppsModule, BlobstoreModule],
   controllers: [LifecycleController],
-  providers: [ReleasesRepository, DeploymentsRepository, DeploymentsService, BuildsRepository, LifecycleService],
+  providers: [
+    ReleasesRepository,
+    DeploymentsRepository,
+    DeploymentsService,
+    ReleasePhaseService,
+    ReleasePruningService,
+    BuildsRepository,
+    LifecycleService,
+  ],
   exports: [ReleasesRepository, DeploymentsRepository, DeploymentsService, BuildsRepository],
 })
 export class LifecycleModule {}

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Process } from '../generated/prisma/client';
+import type { Deployment, Process } from '../generated/prisma/client';
 import { LOGGER, type Logger } from '../config/config.module';
 import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
 import type { Actor } from '../auth/actor';
 import { PrismaService } from '../database/prisma.service';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
 import { AppsService } from '../apps/apps.service';
-import { DeploymentsService, inProgress } from '../deployments/deployments.service';
+import { DeploymentsService, inProgress, prunedDroplet } from '../deployments/deployments.service';
 import { EventsService } from '../events/events.service';
+import { ReleasePruningService } from '../releases/release-pruning.service';
 import { ReleasesRepository, type ReleaseWithDroplet } from '../releases/releases.repository';
 import { InstancesService } from '../scheduler/instances.service';
 import { applyEnvPatch, type EnvPatch, type ProcessUpdate, type ScaleRequest } from './env-rules';
@@ -33,6 +34,7 @@ export class LifecycleService {
     private readonly deployments: DeploymentsService,
     private readonly instances: InstancesService,
     private readonly events: EventsService,
+    private readonly pruning: ReleasePruningService,
   ) {}
 
   async env(actor: Actor, idOrName: string): Promise<{ var: Record<string, string> }> {
@@ -200,6 +202,11 @@ export class LifecycleService {
     const { release, deployment } = await this.prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT id FROM apps WHERE id = ${app.id}::uuid FOR UPDATE`;
       if (await tx.deployment.findFirst({ where: { appId: app.id, state: 'DEPLOYING' } })) throw inProgress(app.name);
+      // Under the app's lock, as pruning marks droplets: never a release on a droplet being deleted.
+      const droplet = await tx.droplet.findUniqueOrThrow({ where: { id: target_.dropletId } });
+      if (droplet.prunedAt) {
+        throw prunedDroplet(app.name, version, this.pruning.kept, await this.releases.rollbackTargets(app.id));
+      }
       const release = await this.releases.create(
         {
           appId: app.id,
@@ -218,6 +225,12 @@ export class LifecycleService {
     await this.deployments.execute(actor, deployment, app, release, { wait: false });
     this.logger.info({ app: app.name, to: version }, 'app-rolled-back');
     return { release_version: release.version, deployment_id: deployment.id };
+  }
+
+  /** Cancels a running deployment of the app (see DeploymentsService.cancel). */
+  async cancelDeployment(actor: Actor, idOrName: string, deploymentId: string): Promise<Deployment> {
+    const app = await this.apps.resolve(actor, idOrName, 'write');
+    return this.deployments.cancel(actor, app, deploymentId);
   }
 }
 

@@ -24,6 +24,8 @@ export function releaseView(r: ReleaseWithDroplet, currentReleaseId: string | nu
     droplet_id: r.dropletId,
     build_id: r.droplet.buildId,
     buildpack: r.droplet.buildpack,
+    /** True when the droplet was pruned (PAAS_RELEASES_KEPT): the release cannot be rolled back to. */
+    droplet_pruned: r.droplet.prunedAt !== null,
     process_types: r.processTypes,
     env_names: Object.keys(r.env as Record<string, string>).sort(),
     current: r.id === currentReleaseId,

@@ -16,6 +16,8 @@ export interface OperationDoc {
   response?: string;
   /** No token needed. */
   public?: boolean;
+  /** Answers text/plain (and `response` as JSON with ?format=json). */
+  text?: boolean;
 }
 
 const ids = (what: string) => `comma-separated ${what} ids`;
@@ -37,14 +39,40 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/apps/{app}/processes/{type}/instances': { summary: 'Actual instances of one process type' },
   'GET /v1/apps/{app}/instances': { summary: 'Actual instances of an app, as its cells report them' },
   'GET /v1/apps/{app}/builds': { summary: "List an app's builds, newest first", paginated: true },
+  'GET /v1/apps/{app}/builds/{id}/log': {
+    summary: "A build's log: every line its push said (manifest warnings, staging output, deploy progress, the result)",
+    description:
+      'text/plain by default (headers X-Paas-Log-Complete and X-Paas-Log-Last-Seq); ?format=json answers a BuildLog. Readable while the push runs: ' +
+      'follow it by asking again with since=last_seq until complete is true. A build keeps the last 1 MB of its log; dropped_lines counts what went. ' +
+      '404 names GET /v1/apps/{app}/builds for an unknown build id.',
+    query: {
+      format: 'text (default) or json',
+      since: 'only the lines after this seq (last_seq, or X-Paas-Log-Last-Seq, of an earlier answer)',
+    },
+    response: 'BuildLog',
+    text: true,
+  },
   'GET /v1/apps/{app}/releases': { summary: "List an app's releases, newest first", paginated: true },
   'GET /v1/apps/{app}/releases/{version}': { summary: 'Get one release by version (3 or v3)' },
   'GET /v1/apps/{app}/deployments': { summary: "List an app's deployments, newest first", paginated: true },
   'GET /v1/apps/{app}/deployments/{id}': { summary: 'Get one deployment' },
+  'POST /v1/apps/{app}/deployments/{id}/cancel': {
+    summary: 'Cancel a running deployment',
+    description:
+      'The deployment stops at its next step (also while its release command runs or while it waits for new instances to become healthy), ' +
+      'removes the instances it started, keeps the previous release serving and ends CANCELED; a waiting git push is told so. ' +
+      'Answers the deployment after waiting up to 15 s for it to stop (state CANCELED, or still DEPLOYING when it takes longer). ' +
+      '404 for an unknown id, 409 `deployment-not-running` when it already ended. Any controller replica may take the request.',
+    errors: [409],
+  },
   'POST /v1/apps/{app}/actions/start': { summary: 'Start an app', errors: [409, 422] },
   'POST /v1/apps/{app}/actions/stop': { summary: 'Stop an app', errors: [409] },
   'POST /v1/apps/{app}/actions/restart': { summary: 'Restart an app (rolling)', errors: [409, 422] },
-  'POST /v1/apps/{app}/actions/rollback': { summary: 'Roll back to an earlier release version', errors: [409, 422] },
+  'POST /v1/apps/{app}/actions/rollback': {
+    summary: 'Roll back to an earlier release version',
+    description: '410 `release-pruned` when the droplet of that release was pruned (only those of the newest PAAS_RELEASES_KEPT releases are kept).',
+    errors: [409, 410, 422],
+  },
   // orgs and spaces
   'GET /v1/orgs': { summary: 'List the orgs you can see', paginated: true, query: { names: 'comma-separated org names' }, response: 'Org' },
   'POST /v1/orgs': { summary: 'Create an org (platform admin)', errors: [409], response: 'Org' },

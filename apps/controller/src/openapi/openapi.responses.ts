@@ -40,6 +40,14 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   Destination: destination,
   Route: obj({ id, host: str, path: str, url: str, domain: obj({ id, name: str }), space_id: id, destinations: { type: 'array', items: ref('Destination') }, created_at: time }),
   Destinations: obj({ route_id: id, destinations: { type: 'array', items: ref('Destination') } }),
+  BuildLog: obj({
+    build_id: id,
+    state: { enum: ['STAGING', 'STAGED', 'FAILED'] },
+    complete: { type: 'boolean', description: 'the push ended: no more lines come' },
+    dropped_lines: { type: 'integer', description: 'lines dropped from the start: a build keeps the last 1 MB of its log' },
+    last_seq: { type: 'integer', description: 'ask again with since=last_seq for the lines after these' },
+    lines: { type: 'array', items: obj({ seq: int, text: str, time }) },
+  }),
   Event: obj({
     id,
     type: str,

@@ -103,6 +103,10 @@ export class OpenApiService {
   private success(route: DiscoveredRoute, doc: OperationDoc): Schema {
     if (route.status === 204) return { description: 'done; no content' };
     if (route.path === '/v1/docs') return { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } };
+    if (doc.text) {
+      const json = doc.response ? { 'application/json': { schema: { $ref: `#/components/schemas/${doc.response}` } } } : {};
+      return { description: 'ok', content: { 'text/plain': { schema: { type: 'string' } }, ...json } };
+    }
     let schema: Schema = doc.response ? { $ref: `#/components/schemas/${doc.response}` } : { type: 'object' };
     if (doc.paginated) {
       schema = { type: 'object', properties: { pagination: { $ref: '#/components/schemas/Pagination' }, resources: { type: 'array', items: schema } }, required: ['pagination', 'resources'] };

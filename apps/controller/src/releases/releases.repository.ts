@@ -1,8 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Release, Droplet } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
+import { dropletsToPrune } from './pruning';
 
 export type ReleaseWithDroplet = Release & { droplet: Droplet };
+
+/** A droplet marked pruned: its blob and its build's source package are to be deleted. */
+export interface PrunedDroplet {
+  id: string;
+  blobId: string;
+  buildId: string;
+}
 
 export interface NewRelease {
   appId: string;
@@ -45,6 +53,47 @@ export class ReleasesRepository {
 
   findVersion(appId: string, version: number): Promise<ReleaseWithDroplet | null> {
     return this.prisma.release.findUnique({ where: { appId_version: { appId, version } }, include: { droplet: true } });
+  }
+
+  /**
+   * Marks pruned the droplets of the app beyond its newest `keep` releases (see dropletsToPrune)
+   * and returns them. Holds the app's row lock, as a rollback does when it checks the mark: a
+   * rollback either sees the droplet pruned or makes a release that keeps it.
+   */
+  async markPruned(appId: string, keep: number, now = new Date()): Promise<PrunedDroplet[]> {
+    return this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<Array<{ current_release_id: string | null }>>`
+        SELECT current_release_id FROM apps WHERE id = ${appId}::uuid FOR UPDATE`;
+      if (!locked.length) return [];
+      const all = await tx.release.findMany({ where: { appId }, select: { id: true, version: true, dropletId: true } });
+      const current = all.find((r) => r.id === locked[0].current_release_id)?.dropletId ?? null;
+      const ids = dropletsToPrune(all, current, keep);
+      if (!ids.length) return [];
+      const droplets = await tx.droplet.findMany({ where: { id: { in: ids }, prunedAt: null }, select: { id: true, blobId: true, buildId: true } });
+      if (droplets.length) await tx.droplet.updateMany({ where: { id: { in: droplets.map((d) => d.id) } }, data: { prunedAt: now } });
+      return droplets;
+    });
+  }
+
+  /** Ids of the app's failed builds older than its newest `keep` builds (their source packages are dead weight). */
+  async staleFailedBuildIds(appId: string, keep: number): Promise<string[]> {
+    const newest = await this.prisma.build.findMany({ where: { appId }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: keep, select: { id: true } });
+    const stale = await this.prisma.build.findMany({
+      where: { appId, state: 'FAILED', id: { notIn: newest.map((b) => b.id) } },
+      select: { id: true },
+    });
+    return stale.map((b) => b.id);
+  }
+
+  /** Versions of the app's releases whose droplet is still there, newest first (a rollback can reach them). */
+  async rollbackTargets(appId: string, take = 10): Promise<number[]> {
+    const rows = await this.prisma.release.findMany({
+      where: { appId, droplet: { prunedAt: null } },
+      orderBy: { version: 'desc' },
+      take,
+      select: { version: true },
+    });
+    return rows.map((r) => r.version);
   }
 
   async list(appId: string, skip: number, take: number): Promise<{ releases: ReleaseWithDroplet[]; total: number }> {

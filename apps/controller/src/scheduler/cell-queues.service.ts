@@ -1,6 +1,15 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { CellJobName, jobId, type StageJob, type StartInstanceJob, type StopInstanceJob } from '@paas/contracts';
+import {
+  CellJobName,
+  jobId,
+  type ForgetAppJob,
+  type RunTaskJob,
+  type StageJob,
+  type StartInstanceJob,
+  type StopInstanceJob,
+  type StopTaskJob,
+} from '@paas/contracts';
 import { RedisService } from '../redis/redis.module';
 
 /** Sends work to one cell's own BullMQ queue, with deterministic job ids so nothing is queued twice. */
@@ -32,6 +41,24 @@ export class CellQueuesService implements OnModuleDestroy {
 
   async stopInstance(cellId: string, job: StopInstanceJob): Promise<void> {
     await this.queue(cellId).add(CellJobName.StopInstance, job, { jobId: jobId.stop(job.instanceId) });
+  }
+
+  async runTask(cellId: string, job: RunTaskJob): Promise<void> {
+    await this.queue(cellId).add(CellJobName.RunTask, job, { jobId: jobId.runTask(job.taskId) });
+  }
+
+  async stopTask(cellId: string, job: StopTaskJob): Promise<void> {
+    await this.queue(cellId).add(CellJobName.StopTask, job, { jobId: jobId.stopTask(job.taskId) });
+  }
+
+  /**
+   * Tells every cell that ever announced itself (live or not: a cell that is down takes the job
+   * when it comes back) to drop what it keeps for a deleted app (its build cache).
+   */
+  async forgetApp(job: ForgetAppJob): Promise<number> {
+    const cellIds = await this.redis.redis.smembers(this.redis.keys.cells);
+    for (const cellId of cellIds) await this.queue(cellId).add(CellJobName.ForgetApp, job, { jobId: jobId.forgetApp(job.appId) });
+    return cellIds.length;
   }
 
   async onModuleDestroy(): Promise<void> {

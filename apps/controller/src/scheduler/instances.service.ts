@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import type { ActualInstance, StartInstanceJob } from '@paas/contracts';
 import { forgetAppEndpoints, forgetInstance, listAppInstances, listLiveCells, reportInstance } from '@paas/redis';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { DomainException, ErrorCode } from '../common/domain.exception';
 import { RedisService } from '../redis/redis.module';
 import { CellQueuesService } from './cell-queues.service';
 import { placeInstance, reserve } from '@paas/scheduling';
@@ -128,31 +127,6 @@ export class InstancesService {
       }
     }
     return { crashes: parsed, unplaced: new Map(Object.entries(unplaced)) };
-  }
-
-  /**
-   * Waits until every given instance is RUNNING; throws as soon as one crashes (with its reason)
-   * or when the timeout passes.
-   */
-  async waitRunning(appId: string, ids: readonly string[], timeoutMs: number, onProgress?: (line: string) => void): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = -1;
-    while (Date.now() < deadline) {
-      const mine = (await this.actual(appId)).filter((i) => ids.includes(i.instanceId));
-      const crashed = mine.find((i) => i.state === 'CRASHED');
-      if (crashed) {
-        throw new DomainException(ErrorCode.StagingFailed, `instance ${crashed.index} crashed on start: ${crashed.reason ?? 'unknown reason'}`);
-      }
-      const running = mine.filter((i) => i.state === 'RUNNING').length;
-      if (running !== last) onProgress?.(`${running} of ${ids.length} new instance(s) running`);
-      last = running;
-      if (running === ids.length) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new DomainException(
-      ErrorCode.StagingFailed,
-      `new instances did not become healthy within ${Math.round(timeoutMs / 1000)}s: does the app listen on $PORT?`,
-    );
   }
 
   /** Waits (bounded) until the given instances are gone from the actual state. */

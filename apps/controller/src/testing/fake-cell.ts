@@ -2,7 +2,14 @@
  * A cell that speaks the real contracts (its own BullMQ queue, presence, instance reports,
  * endpoints) but runs no containers: every instance is one small HTTP server of this process.
  * For API tests that need instances; the real cell is tested with real runc elsewhere.
- * Scripted: a start command containing `crash` makes the instance crash on start.
+ * Scripted: a start command containing `crash` makes the instance crash on start,
+ * `crash-from-index-N` only its indexes N and above, `hang` leaves it STARTING (never healthy),
+ * `nobind` reports the health-check failure a real cell reports (with log lines). A task
+ * (`run-task`, the release phase) prints each `echo TEXT;` of its command, waits for a stop-task
+ * when it has `sleep`, and exits with its `exit N` (0 without). `stageProcessTypes` adds process
+ * types to what the fake buildpack reports (e.g. a Procfile `release:`); `journal` records, in
+ * order across all fake cells, the tasks and instance starts. A buildpack named `failing` fails
+ * staging; another named one is reported as the build's buildpack.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,14 +17,21 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CellJobName,
+  forgetAppJobSchema,
   redisKeys,
+  runTaskJobSchema,
   stageJobSchema,
   startInstanceJobSchema,
   stopInstanceJobSchema,
+  stopTaskJobSchema,
   type RedisKeys,
+  type RunTaskJob,
   type StartInstanceJob,
 } from '@paas/contracts';
 import { announceCell, createRedisConnection, forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint, withdrawCell } from '@paas/redis';
+
+/** Orders the journal entries of every fake cell of a test process. */
+let journalSeq = 0;
 
 export class FakeCell {
   private readonly redis: Redis;
@@ -27,6 +41,15 @@ export class FakeCell {
   private server?: Server;
   private heartbeat?: NodeJS.Timeout;
   readonly running = new Map<string, StartInstanceJob>();
+  /** Process types the fake buildpack reports beside web, e.g. `{ release: 'echo migrated' }`. */
+  stageProcessTypes: Record<string, string> = {};
+  /** What this cell did, in order across every fake cell: `task-start`, `task-end`, `instance-start`. */
+  readonly journal: Array<{ seq: number; what: 'task-start' | 'task-end' | 'task-stop' | 'instance-start'; appId: string; releaseId: string; id: string }> = [];
+  /** Every task job this cell took. */
+  readonly taskJobs: RunTaskJob[] = [];
+  /** App ids a forget-app job named. */
+  readonly forgotten: string[] = [];
+  private readonly stopRequests = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -101,7 +124,16 @@ export class FakeCell {
           headers: { 'x-paas-internal-token': this.internalToken, 'content-type': 'application/octet-stream' },
           body: 'droplet',
         });
-        const result = put.ok ? { ok: true, buildpack: 'fake', startCommand: 'node server.js' } : { ok: false, error: `upload ${put.status}` };
+        const extra = Object.keys(this.stageProcessTypes).length ? { processTypes: { web: 'node server.js', ...this.stageProcessTypes } } : {};
+        // Scripted: a buildpack named `failing` (manifest buildpacks or BUILDPACK) fails the build.
+        if (stage.buildpack === 'failing') {
+          await this.redis.publish(channel, JSON.stringify({ type: 'line', text: '       npm ERR! missing script: build' }));
+          const failed = { ok: false, error: 'the failing buildpack failed: npm ERR! missing script: build' };
+          await this.redis.publish(channel, JSON.stringify({ type: 'end', result: failed }));
+          return failed;
+        }
+        const buildpack = stage.buildpack ?? 'fake';
+        const result = put.ok ? { ok: true, buildpack, startCommand: 'node server.js', ...extra } : { ok: false, error: `upload ${put.status}` };
         await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
         return result;
       }
@@ -118,9 +150,23 @@ export class FakeCell {
           since: new Date().toISOString(),
           crashCount: 0,
         };
-        if (start.startCommand.includes('crash')) {
+        this.journal.push({ seq: ++journalSeq, what: 'instance-start', appId: start.appId, releaseId: start.releaseId, id: start.instanceId });
+        const crashFrom = /crash-from-index-(\d+)/.exec(start.startCommand);
+        if (crashFrom && start.index < Number(crashFrom[1])) {
+          // below the index: starts normally (falls through to the healthy path)
+        } else if (start.startCommand.includes('crash')) {
           await reportInstance(this.redis, this.keys, { ...base, state: 'CRASHED', reason: 'the app exited: crash requested', crashCount: 1 });
           return { ok: false };
+        }
+        if (start.startCommand.includes('nobind')) {
+          const reason = 'the app did not listen on $PORT (8080) within 1s; its last log lines: server starting | listening on port 3000';
+          await reportInstance(this.redis, this.keys, { ...base, state: 'CRASHED', reason, crashCount: 1 });
+          return { ok: false };
+        }
+        if (start.startCommand.includes('hang')) {
+          this.running.set(start.instanceId, start);
+          await reportInstance(this.redis, this.keys, { ...base, state: 'STARTING' });
+          return { ok: true };
         }
         this.running.set(start.instanceId, start);
         const address = `127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
@@ -144,9 +190,44 @@ export class FakeCell {
         await forgetInstance(this.redis, this.keys, stop.appId, stop.instanceId);
         return { ok: true };
       }
+      case CellJobName.RunTask:
+        return this.runTask(runTaskJobSchema.parse(job.data));
+      case CellJobName.StopTask: {
+        const stop = stopTaskJobSchema.parse(job.data);
+        this.stopRequests.add(stop.taskId);
+        return { ok: true };
+      }
+      case CellJobName.ForgetApp:
+        this.forgotten.push(forgetAppJobSchema.parse(job.data).appId);
+        return { ok: true };
       default:
         throw new Error(`fake cell has no handler for ${job.name}`);
     }
+  }
+
+  /** A scripted task: prints its `echo`s, waits for a stop when it has `sleep`, exits with its `exit N`. */
+  private async runTask(task: RunTaskJob) {
+    const startedAt = Date.now();
+    const channel = this.keys.taskLog(task.taskId);
+    this.taskJobs.push(task);
+    this.journal.push({ seq: ++journalSeq, what: 'task-start', appId: task.appId, releaseId: task.releaseId, id: task.taskId });
+    const lines: string[] = [];
+    for (const match of task.command.matchAll(/echo ([^;]+)/g)) {
+      lines.push(match[1].trim());
+      await this.redis.publish(channel, JSON.stringify({ type: 'line', text: match[1].trim() }));
+    }
+    let stopped = false;
+    if (/\bsleep\b/.test(task.command)) {
+      const deadline = Date.now() + task.timeoutS * 1000;
+      while (!this.stopRequests.has(task.taskId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      stopped = this.stopRequests.has(task.taskId);
+      if (stopped) this.journal.push({ seq: ++journalSeq, what: 'task-stop', appId: task.appId, releaseId: task.releaseId, id: task.taskId });
+    }
+    const exitCode = stopped ? 143 : Number(/exit (\d+)/.exec(task.command)?.[1] ?? 0);
+    const result = { exitCode, ...(stopped ? { reason: 'canceled' } : {}), lastLines: lines.slice(-10), durationMs: Date.now() - startedAt };
+    this.journal.push({ seq: ++journalSeq, what: 'task-end', appId: task.appId, releaseId: task.releaseId, id: task.taskId });
+    await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+    return result;
   }
 
   /** Vanishes like a cell whose VM died: no clean withdrawal, its presence just expires (or is removed by `lose`). */
@@ -170,7 +251,14 @@ export class FakeCell {
 }
 
 /** Pushes a (fake) commit through the same internal endpoint the git hook uses; returns the streamed log. */
-export async function pushThroughHook(url: string, internalToken: string, app: string, actor: { userId: string; name: string; isAdmin: boolean }) {
+export async function pushThroughHook(
+  url: string,
+  internalToken: string,
+  app: string,
+  actor: { userId: string; name: string; isAdmin: boolean },
+  /** The pushed source, a tar like `git archive` makes; default: not a tar at all. */
+  source: Uint8Array | string = 'not really a tar',
+) {
   const res = await fetch(`${url}/internal/v1/apps/${app}/builds?commit=0123456789abcdef`, {
     method: 'POST',
     headers: {
@@ -178,7 +266,7 @@ export async function pushThroughHook(url: string, internalToken: string, app: s
       'content-type': 'application/x-tar',
       'x-paas-actor': Buffer.from(JSON.stringify(actor)).toString('base64'),
     },
-    body: 'not really a tar',
+    body: source,
   });
   const text = await res.text();
   return { ok: text.trim().endsWith('PAAS-RESULT ok'), text };

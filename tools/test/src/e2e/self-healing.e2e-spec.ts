@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, trafficLoop, viaRouter, waitUntil } from './test-platform';
 
 const run = promisify(execFile);
 
@@ -62,27 +62,6 @@ describe('self-healing on real containers', () => {
     (JSON.parse((await run('runc', ['--root', runcRoot(cellId), 'state', containerOf(cellId, instanceId)])).stdout) as { pid: number }).pid;
 
   /** Requests through the router until stopped; counts non-200 answers. */
-  function trafficLoop() {
-    let stop = false;
-    let ok = 0;
-    const failures: string[] = [];
-    const done = (async () => {
-      const deadline = Date.now() + 120_000;
-      while (!stop && Date.now() < deadline) {
-        const r = await viaRouter(platform, host()).catch((e: Error) => ({ status: 0, text: e.message }));
-        if (r.status === 200) ok++;
-        else failures.push(`${r.status} ${r.text.slice(0, 120)}`);
-      }
-    })();
-    return {
-      async end() {
-        stop = true;
-        await done;
-        return { ok, failures };
-      },
-    };
-  }
-
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'paas-heal-'));
     platform = await startIsolatedPlatform(2);
@@ -153,7 +132,7 @@ describe('self-healing on real containers', () => {
     const cell = (await running())[0].cell_id;
     const before = await running();
     const pidsBefore = await Promise.all(before.filter((i) => i.cell_id === cell).map((i) => initPid(cell, i.instance_id)));
-    const traffic = trafficLoop();
+    const traffic = trafficLoop(platform, host());
     const agent = platform.processes.get(cell)!;
     const oldPid = agent.pid!;
     process.kill(oldPid, 'SIGKILL');
@@ -174,7 +153,7 @@ describe('self-healing on real containers', () => {
 
   test('drain: the instances move to the other cell first; no request fails through the router', async () => {
     const target = (await running())[0].cell_id;
-    const traffic = trafficLoop();
+    const traffic = trafficLoop(platform, host());
     const drain = await api(platform, 'POST', `/v1/cells/${target}/actions/drain`);
     assert.equal(drain.status, 202);
     await settledAt(2, 'nothing left on the drained cell', (l) => l.every((i) => i.cell_id !== target));
@@ -192,7 +171,7 @@ describe('self-healing on real containers', () => {
     const target = (await running())[0].cell_id;
     const agent = platform.processes.get(target)!;
     const oldPid = agent.pid!;
-    const traffic = trafficLoop();
+    const traffic = trafficLoop(platform, host());
     process.kill(oldPid, 'SIGTERM');
     await settledAt(2, 'instances moved off the terminating cell', (l) => l.every((i) => i.cell_id !== target));
     await waitUntil('the agent exited and was restarted', async () => agent.pid !== undefined && agent.pid !== oldPid, 60_000);

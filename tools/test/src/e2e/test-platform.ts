@@ -57,3 +57,34 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
+
+/**
+ * Requests through the router in a loop until `end()` (bounded: at most `maxRequests` and
+ * `maxMs`), counting answers that are not 200. For "no request fails while ..." checks.
+ */
+export function trafficLoop(platform: TestPlatform, host: string, options: { maxRequests?: number; maxMs?: number } = {}) {
+  const maxRequests = options.maxRequests ?? 5_000;
+  const deadline = Date.now() + (options.maxMs ?? 120_000);
+  let stop = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const bodies = new Map<string, number>();
+  const done = (async () => {
+    for (let sent = 0; !stop && sent < maxRequests && Date.now() < deadline; sent++) {
+      const r = await viaRouter(platform, host).catch((e: Error) => ({ status: 0, text: e.message }));
+      if (r.status === 200) {
+        ok++;
+        bodies.set(r.text, (bodies.get(r.text) ?? 0) + 1);
+      } else failures.push(`${r.status} ${r.text.slice(0, 120)}`);
+    }
+  })();
+  return {
+    /** The answers so far, while the loop goes on. */
+    bodies,
+    async end() {
+      stop = true;
+      await done;
+      return { ok, failures, bodies };
+    },
+  };
+}

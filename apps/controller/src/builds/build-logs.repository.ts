@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import type { Build, BuildLogLine } from '../generated/prisma/client';
+import { PrismaService } from '../database/prisma.service';
+import type { BuildLogLineRow, BuildLogSink } from './build-log';
+
+/** Build log lines in Postgres (table build_log_lines), written by BuildLogWriter, read by the API. */
+@Injectable()
+export class BuildLogsRepository implements BuildLogSink {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async append(buildId: string, lines: BuildLogLineRow[]): Promise<void> {
+    // skipDuplicates: a retried batch never fails on lines already written.
+    await this.prisma.buildLogLine.createMany({ data: lines.map((l) => ({ buildId, seq: l.seq, text: l.text })), skipDuplicates: true });
+  }
+
+  async dropBefore(buildId: string, seq: number, dropped: number): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.buildLogLine.deleteMany({ where: { buildId, seq: { lt: seq } } }),
+      this.prisma.build.update({ where: { id: buildId }, data: { logDroppedLines: dropped } }),
+    ]);
+  }
+
+  async close(buildId: string): Promise<void> {
+    await this.prisma.build.update({ where: { id: buildId }, data: { logClosedAt: new Date() } });
+  }
+
+  /** The build, if it is one of this app's. */
+  findBuild(appId: string, buildId: string): Promise<Build | null> {
+    return this.prisma.build.findFirst({ where: { id: buildId, appId } });
+  }
+
+  /** The kept lines after `afterSeq`, oldest first. */
+  lines(buildId: string, afterSeq: number): Promise<BuildLogLine[]> {
+    return this.prisma.buildLogLine.findMany({ where: { buildId, seq: { gt: afterSeq } }, orderBy: { seq: 'asc' } });
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * The deploy side of issue 6 against a real Postgres and Redis, with fake cells that speak the
+ * real queue and state contracts: the release phase, failure reports with log lines, cancel (also
+ * through another controller replica), pruning of old droplets, and the cells told to forget a
+ * deleted app.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
+import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { PrismaService } from '../database/prisma.service';
+import { BlobstoreService } from '../blobstore/blobstore.service';
+
+const KEPT = 3;
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
+interface InstanceRow {
+  instance_id: string;
+  state: string;
+  release_id: string;
+  index: number;
+}
+
+describe('deployments: release phase, failure reports, cancel, pruning', () => {
+  let h: ControllerHarness;
+  let prisma: PrismaService;
+  let blobs: BlobstoreService;
+  const cells: FakeCell[] = [];
+  let admin: { userId: string; name: string; isAdmin: boolean };
+
+  const instances = async (app: string) => (await h.call('GET', `/v1/apps/${app}/instances`)).body.resources as InstanceRow[];
+  const running = async (app: string) => (await instances(app)).filter((i) => i.state === 'RUNNING');
+  const lastDeployment = async (app: string) => (await h.call('GET', `/v1/apps/${app}/deployments?per_page=1`)).body.resources[0];
+  const settled = (app: string) =>
+    until(`the deployment of ${app} to end`, async () => {
+      const d = await lastDeployment(app);
+      return d && d.state !== 'DEPLOYING' ? d : undefined;
+    });
+  const release = async (app: string, version: number) => (await h.call('GET', `/v1/apps/${app}/releases/v${version}`)).body;
+  const appOf = async (app: string) => (await h.call('GET', `/v1/apps/${app}`)).body;
+  const journal = () => cells.flatMap((c) => c.journal).sort((a, b) => a.seq - b.seq);
+  const setStageTypes = (types: Record<string, string>) => cells.forEach((c) => (c.stageProcessTypes = types));
+  const push = (app: string) => pushThroughHook(h.url, h.internalToken, app, admin);
+  const createAndPush = async (app: string) => {
+    assert.equal((await h.call('POST', '/v1/apps', { name: app })).status, 201);
+    const first = await push(app);
+    assert.ok(first.ok, first.text);
+  };
+
+  before(async () => {
+    h = await startControllerHarness({ PAAS_RELEASES_KEPT: String(KEPT) });
+    prisma = h.app.get(PrismaService);
+    blobs = h.app.get(BlobstoreService);
+    const user = await prisma.user.findUniqueOrThrow({ where: { name: 'admin' } });
+    admin = { userId: user.id, name: user.name, isAdmin: true };
+    for (const id of ['dep-a', 'dep-b']) {
+      const cell = new FakeCell(id, h.redisUrl, h.redisPrefix, h.internalToken);
+      await cell.start();
+      cells.push(cell);
+    }
+  });
+
+  after(async () => {
+    for (const cell of cells) await cell.stop();
+    await h?.stop();
+  });
+
+  test('release command: runs once, before any new instance starts, its output in the push; a restart does not run it again', async () => {
+    setStageTypes({ release: 'echo migrating users; echo 3 migrations applied; exit 0' });
+    try {
+      assert.equal((await h.call('POST', '/v1/apps', { name: 'rel-ok' })).status, 201);
+      const pushed = await push('rel-ok');
+      assert.ok(pushed.ok, pushed.text);
+      assert.match(pushed.text, /-----> Running release command: echo migrating users; echo 3 migrations applied; exit 0\n/);
+      assert.match(pushed.text, /\n {7}migrating users\n {7}3 migrations applied\n/);
+      assert.match(pushed.text, /Release command succeeded/);
+      const app = await appOf('rel-ok');
+      const v1 = await release('rel-ok', 1);
+      assert.equal(v1.process_types.release, 'echo migrating users; echo 3 migrations applied; exit 0');
+      // Ordering: the task ended before the first instance of the release started.
+      const mine = journal().filter((e) => e.appId === app.id);
+      const taskEnd = mine.find((e) => e.what === 'task-end');
+      const firstStart = mine.find((e) => e.what === 'instance-start');
+      assert.ok(taskEnd && firstStart, JSON.stringify(mine));
+      assert.ok(taskEnd.seq < firstStart.seq, `the release command ended before any instance started: ${JSON.stringify(mine)}`);
+      assert.equal(mine.filter((e) => e.what === 'task-start').length, 1);
+      // The task: the web process's memory, the release's droplet and env, process type "release".
+      const task = cells.flatMap((c) => c.taskJobs).find((t) => t.appId === app.id)!;
+      assert.equal(task.processType, 'release');
+      assert.equal(task.memoryMb, 256);
+      assert.equal(task.releaseId, v1.id);
+      assert.equal(task.taskId, (await lastDeployment('rel-ok')).id, 'one task per deployment, named after it');
+      assert.match(task.dropletUrl, new RegExp(`/droplets/${v1.build_id}$`));
+      assert.equal(task.timeoutS, 600);
+      // No "release" instances: the release phase is not a process that runs.
+      assert.deepEqual([...new Set((await instances('rel-ok')).map((i) => i.release_id))], [v1.id]);
+      assert.ok(!(await h.call('GET', '/v1/apps/rel-ok/processes')).body.resources.some((p: { type: string }) => p.type === 'release'));
+
+      assert.equal((await h.call('POST', '/v1/apps/rel-ok/actions/restart')).status, 202);
+      assert.equal((await settled('rel-ok')).state, 'DEPLOYED');
+      assert.equal(journal().filter((e) => e.appId === app.id && e.what === 'task-start').length, 1, 'a restart of the current release does not run it');
+
+      const env = await h.call('PATCH', '/v1/apps/rel-ok/env', { var: { FEATURE: 'on' } });
+      assert.equal(env.status, 202);
+      assert.equal((await settled('rel-ok')).state, 'DEPLOYED');
+      assert.equal(journal().filter((e) => e.appId === app.id && e.what === 'task-start').length, 2, 'a new release (env change) runs it');
+      const second = cells.flatMap((c) => c.taskJobs).filter((t) => t.appId === app.id)[1];
+      assert.equal(second.env.FEATURE, 'on');
+    } finally {
+      setStageTypes({});
+    }
+  });
+
+  test('release command failure: the deploy fails with its exit code and last lines, no new instance starts, the previous release keeps serving', async () => {
+    await createAndPush('rel-bad');
+    const before = await running('rel-bad');
+    const v1 = await release('rel-bad', 1);
+    setStageTypes({ release: 'echo applying 0042_add_users; echo ERROR: relation "users" already exists; exit 3' });
+    try {
+      const pushed = await push('rel-bad');
+      assert.equal(pushed.ok, false, pushed.text);
+      assert.match(pushed.text, /release command failed \(exit 3\): applying 0042_add_users \| ERROR: relation "users" already exists/);
+      assert.match(pushed.text, /push rejected/);
+    } finally {
+      setStageTypes({});
+    }
+    const failed = await lastDeployment('rel-bad');
+    assert.equal(failed.state, 'FAILED');
+    assert.match(failed.reason, /^release command failed \(exit 3\): .*already exists/);
+    const v2 = await release('rel-bad', 2);
+    assert.equal(failed.release_id, v2.id);
+    const app = await appOf('rel-bad');
+    assert.equal(app.current_release_id, v1.id, 'the previous release stays current');
+    assert.equal(journal().filter((e) => e.releaseId === v2.id && e.what === 'instance-start').length, 0, 'no instance of the failed release started');
+    const after = await running('rel-bad');
+    assert.deepEqual(after.map((i) => i.instance_id), before.map((i) => i.instance_id), 'the old instance keeps serving');
+  });
+
+  test('an instance that never becomes healthy fails the deploy with its last log lines; the old instance stays', async () => {
+    await createAndPush('nobind');
+    const before = await running('nobind');
+    const v1 = await release('nobind', 1);
+    assert.equal((await h.call('PATCH', '/v1/apps/nobind/processes/web', { command: 'nobind' })).status, 200);
+    const pushed = await push('nobind');
+    assert.equal(pushed.ok, false);
+    const expected = /new web instance 0 did not become healthy: the app did not listen on \$PORT \(8080\) within 1s; its last log lines: server starting \| listening on port 3000/;
+    assert.match(pushed.text, expected);
+    const failed = await lastDeployment('nobind');
+    assert.equal(failed.state, 'FAILED');
+    assert.match(failed.reason, expected);
+    await until('the failed instance to be removed', async () => (await instances('nobind')).every((i) => i.release_id === v1.id));
+    assert.deepEqual((await running('nobind')).map((i) => i.instance_id), before.map((i) => i.instance_id));
+    assert.equal((await appOf('nobind')).current_release_id, v1.id);
+  });
+
+  test('a failure in a later batch removes the new instances and starts again the old ones it had replaced', async () => {
+    await createAndPush('batches');
+    const v1 = await release('batches', 1);
+    assert.equal((await h.call('POST', '/v1/apps/batches/processes/web/actions/scale', { instances: 3 })).status, 202);
+    await until('3 running', async () => (await running('batches')).length === 3);
+    // From now on indexes 0 and 1 (the first batch) start, index 2 crashes.
+    assert.equal((await h.call('PATCH', '/v1/apps/batches/processes/web', { command: 'node server.js crash-from-index-2' })).status, 200);
+    const change = await h.call('PATCH', '/v1/apps/batches/env', { var: { V: '2' } });
+    assert.equal(change.status, 202);
+    const failed = await settled('batches');
+    assert.equal(failed.state, 'FAILED');
+    assert.match(failed.reason, /new web instance 2 crashed on start: the app exited/);
+    const v2 = await release('batches', 2);
+    // Restored by the deployment itself before it ended (the convergence loop skips an app while
+    // it deploys), from the release that stays current.
+    const atEnd = (await instances('batches')).filter((i) => i.release_id === v1.id && i.state !== 'CRASHED');
+    assert.deepEqual(atEnd.map((i) => i.index).sort(), [0, 1, 2], JSON.stringify(atEnd));
+    const back = await until('3 running instances of v1 and none of v2', async () => {
+      const all = await instances('batches');
+      return all.length === 3 && all.every((i) => i.release_id === v1.id && i.state === 'RUNNING') ? all : undefined;
+    });
+    assert.deepEqual(back.map((i) => i.index).sort(), [0, 1, 2]);
+    assert.ok(!back.some((i) => i.release_id === v2.id));
+    assert.equal((await appOf('batches')).current_release_id, v1.id);
+    await h.call('PATCH', '/v1/apps/batches/processes/web', { command: null });
+  });
+
+  test('cancel a deploy stuck waiting for health, through another replica: CANCELED, new instances removed, the push is told', async () => {
+    await createAndPush('stuck');
+    const before = await running('stuck');
+    const v1 = await release('stuck', 1);
+    assert.equal((await h.call('PATCH', '/v1/apps/stuck/processes/web', { command: 'hang', health_check: { type: 'port', timeout: 600 } })).status, 200);
+    const pushing = push('stuck');
+    const deployment = await until('the new deployment', async () => {
+      const d = await lastDeployment('stuck');
+      return d && d.state === 'DEPLOYING' && d.release_id !== v1.id ? d : undefined;
+    });
+    await until('the new instance to hang in STARTING', async () => (await instances('stuck')).some((i) => i.state === 'STARTING'));
+    const replica = await h.replica();
+    try {
+      const canceled = await replica.call('POST', `/v1/apps/stuck/deployments/${deployment.id}/cancel`);
+      assert.equal(canceled.status, 202, JSON.stringify(canceled.body));
+      assert.equal(canceled.body.id, deployment.id);
+      assert.equal(canceled.body.state, 'CANCELED');
+      assert.match(canceled.body.reason, /canceled by admin/);
+    } finally {
+      await replica.close();
+    }
+    const pushed = await pushing;
+    assert.equal(pushed.ok, false);
+    assert.match(pushed.text, /was canceled by admin: the new instances were removed and the previous release keeps serving/);
+    await until('the hanging instance to be removed', async () => (await instances('stuck')).every((i) => i.release_id === v1.id));
+    assert.deepEqual((await running('stuck')).map((i) => i.instance_id), before.map((i) => i.instance_id));
+    assert.equal((await appOf('stuck')).current_release_id, v1.id);
+    const events = (await h.call('GET', `/v1/events?target_id=${(await appOf('stuck')).id}&types=deploy-cancel-requested,deploy-canceled`)).body.resources;
+    assert.deepEqual(events.map((e: { type: string }) => e.type).sort(), ['deploy-cancel-requested', 'deploy-canceled']);
+    assert.ok(events.every((e: { data: { deployment_id: string } }) => e.data.deployment_id === deployment.id));
+    // A new deploy can start at once: the lock is free.
+    await h.call('PATCH', '/v1/apps/stuck/processes/web', { command: null, health_check: { type: 'port', timeout: 60 } });
+    assert.equal((await h.call('POST', '/v1/apps/stuck/actions/restart')).status, 202);
+    assert.equal((await settled('stuck')).state, 'DEPLOYED');
+  });
+
+  test('cancel while the release command runs: the task is stopped, no instance starts', async () => {
+    await createAndPush('slow-release');
+    const v1 = await release('slow-release', 1);
+    setStageTypes({ release: 'echo long migration; sleep' });
+    try {
+      const pushing = push('slow-release');
+      const app = await appOf('slow-release');
+      await until('the release command to run', async () => journal().some((e) => e.appId === app.id && e.what === 'task-start'));
+      const deployment = await lastDeployment('slow-release');
+      const canceled = await h.call('POST', `/v1/apps/slow-release/deployments/${deployment.id}/cancel`);
+      assert.equal(canceled.status, 202);
+      assert.equal(canceled.body.state, 'CANCELED');
+      const pushed = await pushing;
+      assert.equal(pushed.ok, false);
+      assert.match(pushed.text, /long migration/);
+      assert.match(pushed.text, /canceled by admin/);
+      const mine = journal().filter((e) => e.appId === app.id);
+      assert.ok(mine.some((e) => e.what === 'task-stop'), 'the cell was told to stop the task');
+      assert.equal(mine.filter((e) => e.what === 'instance-start' && e.releaseId === deployment.release_id).length, 0);
+      assert.equal((await appOf('slow-release')).current_release_id, v1.id);
+    } finally {
+      setStageTypes({});
+    }
+  });
+
+  test('cancel: 404 for unknown deployments with the fix, 409 once it ended', async () => {
+    await createAndPush('cancel-codes');
+    const unknown = await h.call('POST', `/v1/apps/cancel-codes/deployments/${randomUUID()}/cancel`);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'not-found');
+    assert.match(unknown.body.error.message, /GET \/v1\/apps\/cancel-codes\/deployments/);
+    assert.equal((await h.call('POST', '/v1/apps/cancel-codes/deployments/not-an-id/cancel')).status, 404);
+    const done = await lastDeployment('cancel-codes');
+    assert.equal(done.state, 'DEPLOYED');
+    const ended = await h.call('POST', `/v1/apps/cancel-codes/deployments/${done.id}/cancel`);
+    assert.equal(ended.status, 409);
+    assert.equal(ended.body.error.code, 'deployment-not-running');
+    assert.match(ended.body.error.message, /ended DEPLOYED.*roll back with POST \/v1\/apps\/cancel-codes\/actions\/rollback/);
+    // Another app's deployment is not found through this app.
+    const other = await lastDeployment('stuck');
+    assert.equal((await h.call('POST', `/v1/apps/cancel-codes/deployments/${other.id}/cancel`)).status, 404);
+  });
+
+  test(`pruning keeps the droplets of the newest ${KEPT} releases; rollback to a pruned one is refused, to a kept one works`, async () => {
+    await createAndPush('prune');
+    for (let i = 2; i <= 5; i++) {
+      const pushed = await push('prune');
+      assert.ok(pushed.ok, pushed.text);
+    }
+    const releases = (await h.call('GET', '/v1/apps/prune/releases')).body.resources as Array<{ version: number; build_id: string; droplet_id: string; droplet_pruned: boolean }>;
+    assert.deepEqual(releases.map((r) => r.version), [5, 4, 3, 2, 1]);
+    const byVersion = new Map(releases.map((r) => [r.version, r]));
+    for (const v of [1, 2]) {
+      const r = byVersion.get(v)!;
+      assert.equal(r.droplet_pruned, true, `v${v} pruned`);
+      assert.equal(await exists(blobs.path('droplets', r.build_id)), false, `droplet of v${v} deleted`);
+      assert.equal(await exists(blobs.path('packages', r.build_id)), false, `source package of v${v} deleted`);
+    }
+    for (const v of [3, 4, 5]) {
+      const r = byVersion.get(v)!;
+      assert.equal(r.droplet_pruned, false, `v${v} kept`);
+      assert.equal(await exists(blobs.path('droplets', r.build_id)), true, `droplet of v${v} kept`);
+      assert.equal(await exists(blobs.path('packages', r.build_id)), true, `source package of v${v} kept`);
+    }
+    const deploymentsBefore = (await h.call('GET', '/v1/apps/prune/deployments')).body.pagination.total_results;
+    const refused = await h.call('POST', '/v1/apps/prune/actions/rollback', { version: 1 });
+    assert.equal(refused.status, 410, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'release-pruned');
+    assert.match(refused.body.error.message, /v1 of prune .*droplet was pruned .*newest 3 releases .*PAAS_RELEASES_KEPT.*roll back to one of v5, v4, v3, or push its commit again/);
+    assert.equal((await h.call('GET', '/v1/apps/prune/releases')).body.pagination.total_results, 5, 'no release made');
+    assert.equal((await h.call('GET', '/v1/apps/prune/deployments')).body.pagination.total_results, deploymentsBefore, 'no deployment started');
+
+    const rolled = await h.call('POST', '/v1/apps/prune/actions/rollback', { version: 3 });
+    assert.equal(rolled.status, 202, JSON.stringify(rolled.body));
+    assert.equal((await settled('prune')).state, 'DEPLOYED');
+    const v6 = await release('prune', 6);
+    assert.equal(v6.droplet_id, byVersion.get(3)!.droplet_id);
+    assert.equal((await appOf('prune')).current_release_id, v6.id);
+    assert.ok((await running('prune')).every((i) => i.release_id === v6.id));
+    // v6, v5, v4 are the newest: v3's droplet lives on through v6.
+    assert.equal(await exists(blobs.path('droplets', byVersion.get(3)!.build_id)), true);
+    assert.equal((await release('prune', 3)).droplet_pruned, false);
+  });
+
+  test('deleting an app tells every cell to drop its build cache', async () => {
+    await createAndPush('gone');
+    const id = (await appOf('gone')).id;
+    assert.equal((await h.call('DELETE', '/v1/apps/gone')).status, 204);
+    await until('both cells to forget the app', async () => cells.every((c) => c.forgotten.includes(id)));
+  });
+});
