@@ -49,26 +49,31 @@ export const healthCheckSchema = z.object({
 });
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
-export const startInstanceJobSchema = z.object({
-  instanceId: z.string(),
+/** What every container of an app's release is given: who it is, its droplet, limits and env. */
+const releaseContainerSchema = z.object({
   appId: z.string(),
   appName: z.string(),
   spaceId: z.string(),
   spaceName: z.string(),
   orgName: z.string(),
   releaseId: z.string(),
+  /** VCAP_APPLICATION.process_type: web, worker, ..., or "release" for the release phase. */
   processType: z.string(),
-  index: z.number().int().nonnegative(),
   dropletId: z.string(),
   dropletUrl: z.string(),
-  startCommand: z.string(),
   memoryMb: z.number().int().positive(),
   diskMb: z.number().int().positive(),
-  healthCheck: healthCheckSchema,
   /** The app's own environment (release env). */
   env: z.record(z.string(), z.string()),
-  /** Fully qualified hosts of the routes bound to this process (VCAP_APPLICATION.uris). */
+  /** Fully qualified hosts of the routes bound to the process (VCAP_APPLICATION.uris). */
   uris: z.array(z.string()),
+});
+
+export const startInstanceJobSchema = releaseContainerSchema.extend({
+  instanceId: z.string(),
+  index: z.number().int().nonnegative(),
+  startCommand: z.string(),
+  healthCheck: healthCheckSchema,
   /** Only instances of processes bound to a route register endpoints. */
   routable: z.boolean(),
 });
@@ -89,26 +94,11 @@ export const MAX_TASK_TIMEOUT_S = 3600;
  * its own, with the app's env contract minus PORT. Output lines and the end go to the pub/sub
  * channel `redisKeys.taskLog(taskId)` as `{type:'line',text}` then `{type:'end',result}`.
  */
-export const runTaskJobSchema = z.object({
+export const runTaskJobSchema = releaseContainerSchema.extend({
   /** Unique per task; the release phase uses its deployment's id, so a deploy never runs it twice. */
   taskId: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/),
-  appId: z.string(),
-  appName: z.string(),
-  spaceId: z.string(),
-  spaceName: z.string(),
-  orgName: z.string(),
-  releaseId: z.string(),
-  /** VCAP_APPLICATION.process_type, e.g. "release". */
-  processType: z.string(),
-  dropletId: z.string(),
-  dropletUrl: z.string(),
   command: z.string().min(1),
-  memoryMb: z.number().int().positive(),
-  diskMb: z.number().int().positive(),
   timeoutS: z.number().int().positive().max(MAX_TASK_TIMEOUT_S),
-  /** The app's own environment (release env). */
-  env: z.record(z.string(), z.string()),
-  uris: z.array(z.string()),
 });
 export type RunTaskJob = z.infer<typeof runTaskJobSchema>;
 

@@ -11,14 +11,13 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routerGet } from './bench-kit';
-import { freePort, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/local-services';
+import type { NpmRegistryFixture } from '@paas/local-services';
 import {
   EXPRESS_SERVER,
   ROOT,
-  cellGateway,
   commitDir,
   git,
-  startIsolatedPlatform,
+  startIsolatedPlatformWithRegistry,
   stopIsolatedPlatform,
   writeExpressApp,
   type TestPlatform,
@@ -93,16 +92,12 @@ async function cacheRun(platform: TestPlatform, registry: string, work: string, 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'paas-bench-'));
   let platform: TestPlatform | undefined;
-  const registries: NpmRegistryFixture[] = [];
+  let registries: NpmRegistryFixture[] = [];
   const cold: Array<{ push: number; total: number }> = [];
   const warm: Array<{ push: number; total: number }> = [];
   const cache: CacheRun[] = [];
   try {
-    const registryPort = await freePort();
-    platform = await startIsolatedPlatform(2, { cellEnv: (cell) => ({ CELL_NPM_REGISTRY: `http://${cellGateway(cell)}:${registryPort}/` }) });
-    for (const cell of platform.cells) {
-      registries.push(await startNpmRegistryFixture({ host: cellGateway(cell), port: registryPort, packages: ['express', 'picocolors'] }));
-    }
+    ({ platform, registries } = await startIsolatedPlatformWithRegistry(2, ['express', 'picocolors']));
     for (let i = 0; i < runs; i++) {
       const app = `bench-${i}`;
       await createApp(platform, app);

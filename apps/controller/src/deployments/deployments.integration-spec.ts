@@ -8,9 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
-import { PrismaService } from '../database/prisma.service';
+import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
+import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
 import { BlobstoreService } from '../blobstore/blobstore.service';
 
 const KEPT = 3;
@@ -36,7 +35,6 @@ interface InstanceRow {
 
 describe('deployments: release phase, failure reports, cancel, pruning', () => {
   let h: ControllerHarness;
-  let prisma: PrismaService;
   let blobs: BlobstoreService;
   const cells: FakeCell[] = [];
   let admin: { userId: string; name: string; isAdmin: boolean };
@@ -62,15 +60,9 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
 
   before(async () => {
     h = await startControllerHarness({ PAAS_RELEASES_KEPT: String(KEPT) });
-    prisma = h.app.get(PrismaService);
     blobs = h.app.get(BlobstoreService);
-    const user = await prisma.user.findUniqueOrThrow({ where: { name: 'admin' } });
-    admin = { userId: user.id, name: user.name, isAdmin: true };
-    for (const id of ['dep-a', 'dep-b']) {
-      const cell = new FakeCell(id, h.redisUrl, h.redisPrefix, h.internalToken);
-      await cell.start();
-      cells.push(cell);
-    }
+    admin = await adminActor(h);
+    cells.push(...(await startFakeCells(h, ['dep-a', 'dep-b'])));
   });
 
   after(async () => {

@@ -5,8 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
+import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
 import { PrismaService } from '../database/prisma.service';
 import { appViewSchema, instanceListSchema, paginatedSchema } from '@paas/contracts';
 
@@ -49,13 +49,8 @@ describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
   before(async () => {
     h = await startControllerHarness();
     prisma = h.app.get(PrismaService);
-    const user = await prisma.user.findUniqueOrThrow({ where: { name: 'admin' } });
-    admin = { userId: user.id, name: user.name, isAdmin: true };
-    for (const id of ['fake-a', 'fake-b']) {
-      const cell = new FakeCell(id, h.redisUrl, h.redisPrefix, h.internalToken);
-      await cell.start();
-      cells.push(cell);
-    }
+    admin = await adminActor(h);
+    cells.push(...(await startFakeCells(h, ['fake-a', 'fake-b'])));
   });
 
   after(async () => {

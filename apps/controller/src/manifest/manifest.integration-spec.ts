@@ -9,9 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create as createTar } from 'tar';
-import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
-import { PrismaService } from '../database/prisma.service';
+import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
+import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
 import { createOrg, createSpace, createUser, expectStatus, grant } from '../testing/tenancy-fixtures';
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
@@ -84,12 +83,10 @@ describe('manifest.yml on push, and build logs', () => {
 
   before(async () => {
     h = await startControllerHarness();
-    const user = await h.app.get(PrismaService).user.findUniqueOrThrow({ where: { name: 'admin' } });
-    admin = { userId: user.id, name: user.name, isAdmin: true };
+    admin = await adminActor(h);
     const domains = (await h.call('GET', '/v1/domains')).body.resources as Array<{ name: string; default: boolean }>;
     domain = domains.find((d) => d.default)!.name;
-    cell = new FakeCell('fake-m', h.redisUrl, h.redisPrefix, h.internalToken);
-    await cell.start();
+    [cell] = await startFakeCells(h, ['fake-m']);
   });
 
   after(async () => {

@@ -109,6 +109,11 @@ export class InstancesService {
 
   async stop(instance: ActualInstance, reason: string): Promise<void> {
     await this.queues.stopInstance(instance.cellId, { instanceId: instance.instanceId, appId: instance.appId, reason });
+    // A stopped instance no longer holds room on its cell: drop its booking, if it is still recent,
+    // so a scale-down followed by a placement does not see cells fuller than they are.
+    const key = this.redis.keys.recentPlacements;
+    const booked = (await this.redis.redis.zrange(key, 0, -1)).filter((m) => m.endsWith(`|${instance.instanceId}`));
+    if (booked.length > 0) await this.redis.redis.zrem(key, ...booked);
   }
 
   /** Crash history and unplaced reasons per `${processType}:${index}` of an app, for the API. */

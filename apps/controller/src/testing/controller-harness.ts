@@ -22,6 +22,7 @@ import {
   type SupervisedProcess,
 } from '@paas/local-services';
 import { applyMigrations } from '../database/migrator';
+import { PrismaService } from '../database/prisma.service';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 
@@ -31,6 +32,12 @@ export interface ApiResponse {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read bodies field by field
   body: any;
   headers: Headers;
+}
+
+/** The platform admin the harness seeds, as a git push's actor. */
+export async function adminActor(h: ControllerHarness): Promise<{ userId: string; name: string; isAdmin: boolean }> {
+  const user = await h.app.get(PrismaService).user.findUniqueOrThrow({ where: { name: 'admin' } });
+  return { userId: user.id, name: user.name, isAdmin: true };
 }
 
 export interface ControllerHarness {

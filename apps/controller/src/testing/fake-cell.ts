@@ -250,6 +250,17 @@ export class FakeCell {
   }
 }
 
+/** Starts one fake cell per id on the harness's Redis; the test stops each with `stop()`. */
+export async function startFakeCells(h: { redisUrl: string; redisPrefix: string; internalToken: string }, ids: readonly string[]): Promise<FakeCell[]> {
+  const cells: FakeCell[] = [];
+  for (const id of ids) {
+    const cell = new FakeCell(id, h.redisUrl, h.redisPrefix, h.internalToken);
+    await cell.start();
+    cells.push(cell);
+  }
+  return cells;
+}
+
 /** Pushes a (fake) commit through the same internal endpoint the git hook uses; returns the streamed log. */
 export async function pushThroughHook(
   url: string,

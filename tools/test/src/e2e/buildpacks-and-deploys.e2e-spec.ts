@@ -10,13 +10,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/local-services';
+import type { NpmRegistryFixture } from '@paas/local-services';
 import {
   EXPRESS_SERVER,
-  cellGateway,
   commitDir,
   git,
-  startIsolatedPlatform,
+  startIsolatedPlatformWithRegistry,
   stopIsolatedPlatform,
   writeExpressApp,
   writeFiles,
@@ -27,8 +26,7 @@ import { api, trafficLoop, viaRouter, waitUntil } from './test-platform';
 describe('buildpacks, manifests, releases and deploys', () => {
   let platform: TestPlatform;
   let work: string;
-  const registries: NpmRegistryFixture[] = [];
-  let registryPort: number;
+  let registries: NpmRegistryFixture[] = [];
   const remote = (name: string) => `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${name}.git`;
   const host = (name: string) => `${name}.${platform.appsDomain}`;
 
@@ -68,14 +66,7 @@ describe('buildpacks, manifests, releases and deploys', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'paas-e2e-bp-'));
-    registryPort = await freePort();
-    platform = await startIsolatedPlatform(2, {
-      cellEnv: (cell) => ({ CELL_NPM_REGISTRY: `http://${cellGateway(cell)}:${registryPort}/` }),
-    });
-    // The cells made their bridges: a registry on each gateway, where that cell's containers reach the host.
-    for (const cell of platform.cells) {
-      registries.push(await startNpmRegistryFixture({ host: cellGateway(cell), port: registryPort, packages: ['express', 'picocolors'] }));
-    }
+    ({ platform, registries } = await startIsolatedPlatformWithRegistry(2, ['express', 'picocolors']));
   });
 
   after(async () => {
