@@ -2,7 +2,7 @@
 /** `paas`: the platform from a terminal. Early: login, apps, app, create, delete, push. */
 import { spawnSync } from 'node:child_process';
 import { Command, CommanderError } from 'commander';
-import { ApiClient, ApiError } from './api-client';
+import { ApiClient, ApiError } from '@paas/api-client';
 import { loadCliConfig, saveCliConfig } from './cli-config';
 
 class CliError extends Error {}

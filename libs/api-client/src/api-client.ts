@@ -21,7 +21,11 @@ export class ApiError extends Error {
   }
 }
 
-/** The controller's REST API, typed for the CLI; errors carry the API's own message. */
+/**
+ * The controller's REST API, typed for its clients (the CLI, the dashboard): every answer is
+ * validated against the shared contract; errors carry the API's own code and message. Uses only
+ * `fetch`, so it runs in Node and in browsers.
+ */
 export class ApiClient {
   constructor(
     readonly apiUrl: string,
