@@ -16,6 +16,7 @@ fi
 declare -A need=(
   [runc]=runc [redis-server]=redis-server [git]=git [iptables]=iptables [ip]=iproute2
   [setpriv]=util-linux [tar]=tar [curl]=curl [mkfs.ext4]=e2fsprogs [losetup]=mount [nsenter]=util-linux
+  [chromium]=chromium  # the dashboard's browser tests drive it headless (playwright-core, no browser download)
 )
 missing=()
 for bin in "${!need[@]}"; do command -v "$bin" >/dev/null 2>&1 || missing+=("${need[$bin]}"); done
@@ -62,3 +63,16 @@ fi
 # 4. Build (incremental: a no-op when nothing changed).
 log "building"
 tsc -b tsconfig.json
+# tsc writes a new file without the execute bit: `npx paas` (node_modules/.bin/paas) needs it.
+chmod +x apps/cli/dist/main.js
+
+# 5. The dashboard's production build (Vite, into apps/dashboard/dist, served by the controller at /),
+#    redone only when its sources, the libraries it bundles or the lockfile changed.
+dash_stamp=apps/dashboard/dist/.source-sum
+dash_sum=$( (find apps/dashboard/src apps/dashboard/public libs/contracts/src libs/api-client/src -type f ! -name '*.spec.ts' -print0 | sort -z | xargs -0 sha256sum; \
+  sha256sum apps/dashboard/index.html apps/dashboard/vite.config.mts apps/dashboard/package.json package-lock.json) | sha256sum | cut -d' ' -f1)
+if [ ! -f apps/dashboard/dist/index.html ] || [ "$(cat "$dash_stamp" 2>/dev/null)" != "$dash_sum" ]; then
+  log "building the dashboard"
+  npm run --silent build -w apps/dashboard -- --logLevel warn
+  echo "$dash_sum" > "$dash_stamp"
+fi

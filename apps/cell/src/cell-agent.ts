@@ -15,12 +15,15 @@ import {
   stopTaskJobSchema,
   type RedisKeys,
 } from '@paas/contracts';
-import { announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
+import { AppLogWriter, announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
 import { RuncRuntime, cleanupAll, ensureStack, type RuncRuntimeConfig } from '@paas/runtime';
 import { BlobClient } from './blob-client';
 import type { CellConfig } from './config';
 import { DropletCache } from './droplet-cache';
 import { InstanceManager } from './instance-manager';
+import { LogShipper } from './log-shipper';
+import { CellMetrics, startMetricsServer, type MetricsServer } from './metrics-server';
+import { UsageSampler } from './usage-sampler';
 import { Stager } from './stager';
 import { TaskRunner } from './task-runner';
 
@@ -39,12 +42,18 @@ export class CellAgent {
   private readonly stager: Stager;
   private readonly droplets: DropletCache;
   private readonly tasks: TaskRunner;
+  private readonly appLogs: AppLogWriter;
+  private readonly shipper: LogShipper;
   private worker?: Worker;
   private workerConnection?: Redis;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt = new Date().toISOString();
   private draining = false;
   private operatorDrain = false;
+  private readonly usage: UsageSampler;
+  private metricsServer?: MetricsServer;
+  /** Stage jobs in progress (for the metrics). */
+  private staging = 0;
 
   constructor(
     private readonly config: CellConfig,
@@ -68,7 +77,16 @@ export class CellAgent {
     this.runtime = new RuncRuntime(this.runtimeConfig);
     const blobs = new BlobClient(config.internalToken);
     this.droplets = new DropletCache(join(config.dataDir, 'droplets'), blobs);
-    this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger);
+    this.appLogs = new AppLogWriter(this.redis, this.keys, {
+      settings: config.appLogs,
+      rateLimit: { ratePerSecond: config.appLogs.ratePerSecond, burst: config.appLogs.burst },
+      markerSource: 'CELL/0',
+      markerWhere: `cell ${config.id}`,
+      onError: (err) => logger.warn({ err }, 'app-log-write-failed'),
+    });
+    this.shipper = new LogShipper(this.appLogs, this.redis, this.keys, logger, { logDir: join(config.dataDir, 'logs'), cellId: config.id });
+    this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger, this.shipper);
+    this.usage = new UsageSampler(this.runtime, this.instances, logger);
     this.tasks = new TaskRunner(this.runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId));
     this.stager = new Stager(this.runtime, blobs, config.dataDir, config.containerPrefix, logger, {
       buildpacksDir: config.buildpacksDir,
@@ -81,6 +99,7 @@ export class CellAgent {
     await ensureStack(this.runtimeConfig.stackDir);
     const recovered = await this.instances.recover();
     if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
+    this.shipper.start();
     // Layers of instances that stopped while the agent was down are used by nothing now.
     const stale = await this.droplets.removeAllExcept(this.instances.dropletsInUse());
     if (stale.length) this.logger.info({ droplets: stale.length }, 'stale-droplets-removed');
@@ -94,6 +113,8 @@ export class CellAgent {
     });
     this.worker.on('failed', (job, error) => this.logger.warn({ job: job?.id, err: error }, 'job-failed'));
     this.timers.push(setInterval(() => void this.heartbeat(), CELL_HEARTBEAT_INTERVAL_MS));
+    this.usage.start(this.config.usageIntervalMs);
+    if (this.config.metricsPort) await this.startMetrics();
     // One monitor loop (crashes, liveness); it refreshes the routes at their own, slower cadence.
     let ticking = false;
     this.timers.push(
@@ -107,6 +128,23 @@ export class CellAgent {
       }, MONITOR_INTERVAL_MS),
     );
     this.logger.info({ cell: this.config.id, address: this.config.address }, 'cell-started');
+  }
+
+  /** The Prometheus server (CELL_METRICS_PORT): reads the agent's own state at each scrape. */
+  private async startMetrics(): Promise<void> {
+    const metrics = new CellMetrics({
+      cellId: this.config.id,
+      capacity: { memoryMb: this.config.memoryMb, maxContainers: this.config.maxContainers },
+      instances: () => this.instances.snapshot(),
+      usage: (instanceId) => this.usage.latest(instanceId),
+      reservedMemoryMb: () => this.instances.usedMemoryMb + this.tasks.usedMemoryMb,
+      tasksRunning: () => this.tasks.count,
+      stagingRunning: () => this.staging,
+      draining: () => this.draining || this.operatorDrain,
+      failedSamples: () => this.usage.failedSamples,
+    });
+    this.metricsServer = await startMetricsServer(this.config.metricsHost, this.config.metricsPort, metrics.registry, this.logger);
+    this.logger.info({ url: `http://${this.config.metricsHost}:${this.metricsServer.port}/metrics` }, 'cell-metrics-listening');
   }
 
   private async heartbeat(): Promise<void> {
@@ -137,7 +175,8 @@ export class CellAgent {
         const payload = stageJobSchema.parse(job.data);
         const channel = this.keys.buildLog(payload.buildId);
         const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
-        const result = await this.stager.stage(payload, say);
+        this.staging++;
+        const result = await this.stager.stage(payload, say).finally(() => this.staging--);
         await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
         return result;
       }
@@ -193,6 +232,8 @@ export class CellAgent {
   /** Stops taking work; with cleanupOnExit also stops every container and removes the network. */
   async shutdown(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.usage.stop();
+    await this.metricsServer?.close();
     // Before closing the worker: it waits for running jobs, and a task may run for minutes.
     await this.tasks.stopAll('the cell shut down').catch((e) => this.logger.warn({ err: e }, 'stop-tasks-failed'));
     await this.worker?.close().catch(() => undefined);
@@ -202,6 +243,9 @@ export class CellAgent {
       await this.instances.stopAll('cell shutting down').catch((e) => this.logger.warn({ err: e }, 'stop-all-failed'));
       await cleanupAll(this.runtimeConfig).catch((e) => this.logger.warn({ err: e }, 'cleanup-failed'));
     }
+    // What was read goes out with its checkpoints; containers left running resume from them.
+    await this.shipper.close();
+    await this.appLogs.close();
     this.redis.disconnect();
     this.logger.info('cell-stopped');
   }

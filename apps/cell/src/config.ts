@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '@paas/contracts';
+import { appLogEnvShape, appLogSettings, parseEnv } from '@paas/contracts';
 
 const schema = z.object({
   CELL_ID: z.string().regex(/^[a-z0-9-]{1,20}$/, { error: 'CELL_ID must be 1-20 characters of a-z, 0-9 and "-"' }),
@@ -31,7 +31,19 @@ const schema = z.object({
   CELL_NPM_REGISTRY: z.url({ protocol: /^https?$/, error: 'CELL_NPM_REGISTRY must be an http(s) URL like https://registry.npmjs.org/' }).default('https://registry.npmjs.org/'),
   /** How many Node.js versions (engines.node) the cell keeps downloaded, the most recently used. */
   CELL_NODE_VERSIONS_KEEP: z.coerce.number().int().positive().default(3),
+  /** Port of the cell's Prometheus server (GET /metrics); 0 (the default) runs none. */
+  CELL_METRICS_PORT: z.coerce.number().int().min(0).max(65535, { error: 'CELL_METRICS_PORT must be a port number (0 = off)' }).default(0),
+  /** Address the metrics server listens on; default CELL_ADDRESS (where the controller and routers reach the cell). */
+  CELL_METRICS_HOST: z.string().optional(),
+  /** How often each instance's CPU, memory and disk usage is sampled and written to its record. */
+  CELL_USAGE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(500, { error: 'CELL_USAGE_INTERVAL_MS must be at least 500 (ms between usage samples)' })
+    .default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** App logs: lines kept per app, idle expiry, and the per-app rate limit of instance output (see docs/logs.md). */
+  ...appLogEnvShape,
 });
 
 export type CellConfig = ReturnType<typeof loadCellConfig>;
@@ -61,6 +73,10 @@ export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
     buildpacksDir: c.CELL_BUILDPACKS_DIR,
     npmRegistry: c.CELL_NPM_REGISTRY,
     nodeVersionsToKeep: c.CELL_NODE_VERSIONS_KEEP,
+    metricsPort: c.CELL_METRICS_PORT,
+    metricsHost: c.CELL_METRICS_HOST ?? c.CELL_ADDRESS,
+    usageIntervalMs: c.CELL_USAGE_INTERVAL_MS,
     logLevel: c.LOG_LEVEL,
+    appLogs: appLogSettings(c),
   };
 }

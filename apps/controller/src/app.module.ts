@@ -20,6 +20,10 @@ import { RoutesApiModule } from './routes/routes-api.module';
 import { AuditModule } from './audit/audit.module';
 import { CellsModule } from './cells/cells.module';
 import { OpenApiModule } from './openapi/openapi.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { AppLogsModule } from './logs/app-logs.module';
+import { LogsModule } from './logs/logs.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthController } from './health.controller';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 
@@ -29,6 +33,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
     DatabaseModule,
     RedisModule,
     AuthModule,
+    AppLogsModule,
     EventsModule,
     SchedulerModule,
     RoutesCoreModule,
@@ -45,6 +50,9 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
     AuditModule,
     CellsModule,
     OpenApiModule,
+    DashboardModule.fromConfig(),
+    LogsModule,
+    MetricsModule,
   ],
   controllers: [HealthController],
   providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

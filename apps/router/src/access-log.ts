@@ -47,3 +47,37 @@ export function logAccess(logger: Logger, req: IncomingMessage, status: number, 
     'access',
   );
 }
+
+const quoted = (value: string | string[] | undefined) => JSON.stringify((Array.isArray(value) ? value.join(', ') : value) || '-');
+
+/**
+ * The `RTR` line of a request for an app's log, after Cloud Foundry gorouter's access line:
+ * host, start time, request line, status, bytes received and sent, referer, user agent, client,
+ * backend, forwarding headers, request id, response time (s) and the instance that answered.
+ * Undefined when the request reached no app (unknown host, the router's health check). Pure.
+ */
+export function appAccessLine(req: IncomingMessage, status: number, ctx: RequestContext, aborted: boolean, now = performance.now()): { appId: string; text: string } | undefined {
+  if (!ctx.appId) return undefined;
+  const seconds = (Math.max(0, now - ctx.startedAt) / 1000).toFixed(6);
+  const fields = [
+    `${ctx.host ?? req.headers.host ?? '-'} - [${new Date(ctx.receivedAt).toISOString()}]`,
+    JSON.stringify(`${req.method ?? '-'} ${pathOf(req.url)} HTTP/${req.httpVersion}`),
+    String(status),
+    req.headers['content-length'] ?? '0',
+    String(ctx.bytes),
+    quoted(req.headers.referer),
+    quoted(req.headers['user-agent']),
+    quoted(req.socket.remoteAddress),
+    quoted(ctx.backend),
+    `x_forwarded_for:${quoted(req.headers['x-forwarded-for'])}`,
+    `x_forwarded_proto:${quoted(req.headers['x-forwarded-proto'])}`,
+    `vcap_request_id:${quoted(ctx.requestId)}`,
+    `response_time:${seconds}`,
+    `app_id:${quoted(ctx.appId)}`,
+    `app_index:${quoted(ctx.instanceIndex === undefined ? undefined : String(ctx.instanceIndex))}`,
+    ...(ctx.processType && ctx.processType !== 'web' ? [`process_type:${quoted(ctx.processType)}`] : []),
+    ...(ctx.routerError ? [`x_cf_routererror:${quoted(ctx.routerError)}`] : []),
+    ...(aborted ? ['client_aborted:true'] : []),
+  ];
+  return { appId: ctx.appId, text: fields.join(' ') };
+}

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ROUTE_RESYNC_INTERVAL_MS, parseEnv } from '@paas/contracts';
+import { ROUTE_RESYNC_INTERVAL_MS, appLogEnvShape, appLogSettings, parseEnv, type AppLogSettings } from '@paas/contracts';
 import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -33,6 +33,8 @@ const schema = z.object({
   ROUTER_WORKERS: z
     .union([z.literal('auto'), z.coerce.number().int().min(1).max(1024)], { error: 'ROUTER_WORKERS must be a positive integer or "auto"' })
     .default(1),
+  /** App logs: lines kept per app, idle expiry, and the per-app rate limit of access lines (see docs/logs.md). */
+  ...appLogEnvShape,
 });
 
 export type LogLevel = (typeof logLevels)[number];
@@ -54,6 +56,8 @@ export interface RouterConfig {
   adminPort?: number;
   /** Worker processes main.ts forks (1: no cluster); startRouter ignores it. */
   workers?: number;
+  /** The RTR/0 access lines written to the apps' logs; defaults to DEFAULT_APP_LOG_SETTINGS. */
+  appLogs?: AppLogSettings;
 }
 
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
@@ -72,5 +76,6 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     loadBalancing: c.ROUTER_LOAD_BALANCING,
     adminPort: c.ROUTER_ADMIN_PORT,
     workers: c.ROUTER_WORKERS === 'auto' ? availableParallelism() : c.ROUTER_WORKERS,
+    appLogs: appLogSettings(c),
   };
 }

@@ -1,4 +1,5 @@
-import { redisKeys } from '@paas/contracts';
+import { DEFAULT_APP_LOG_SETTINGS, logSource, redisKeys } from '@paas/contracts';
+import { AppLogWriter, createRedisConnection } from '@paas/redis';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -66,7 +67,28 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     connectTimeoutMs: config.connectTimeoutMs,
     backendTimeoutMs: config.backendTimeoutMs,
   });
-  const routerServer = createRouterServer({ table, proxy, logger, metrics, tableLoaded: () => sync.hasSynced });
+  // Each request that reached an app adds its RTR line to the app's log, rate-limited per app.
+  const appLogSettings = config.appLogs ?? DEFAULT_APP_LOG_SETTINGS;
+  const appLogConnection = createRedisConnection(config.redisUrl, 'router-app-logs');
+  const appLogs = new AppLogWriter(appLogConnection, redisKeys(config.redisPrefix), {
+    settings: appLogSettings,
+    rateLimit: { ratePerSecond: appLogSettings.ratePerSecond, burst: appLogSettings.burst },
+    markerSource: logSource.router(),
+    markerWhere: 'the router',
+    onError: (err) => logger.warn({ event: 'app-log-write-failed', err }, 'app log write failed'),
+  });
+  const closeAppLogs = async () => {
+    await appLogs.close();
+    appLogConnection.disconnect();
+  };
+  const routerServer = createRouterServer({
+    table,
+    proxy,
+    logger,
+    metrics,
+    tableLoaded: () => sync.hasSynced,
+    appAccess: (appId, text) => void appLogs.write(appId, { source: logSource.router(), stream: 'OUT', text }, { limited: true }),
+  });
   const { server } = routerServer;
 
   await sync.start(deps.initialSyncWaitMs ?? 5_000);
@@ -81,6 +103,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   } catch (err) {
     proxy.close();
     await sync.stop();
+    await closeAppLogs();
     throw err;
   }
   server.on('error', (err) => logger.error({ event: 'server-error', err }, 'router server error'));
@@ -101,6 +124,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       proxy.close();
       await sync.stop();
+      await closeAppLogs();
       throw err;
     }
   }
@@ -126,6 +150,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     await adminClosed;
     proxy.close();
     await sync.stop();
+    await closeAppLogs();
     logger.info({ event: 'router-stopped' }, 'router stopped');
   };
 

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { logAccess } from './access-log';
+import { appAccessLine, logAccess } from './access-log';
 import { applyForwardingHeaders, REQUEST_ID_HEADER, resolveRequestId } from './forwarding-headers';
 import type { RouterMetrics } from './metrics';
 import type { BackendProxy } from './proxy';
@@ -67,6 +67,8 @@ export interface RouterServerOptions {
   metrics: RouterMetrics;
   /** False until the route table has been loaded once: unknown hosts then get 503, not 404. */
   tableLoaded: () => boolean;
+  /** Receives the RTR line of every request that reached an app (for the app's log). */
+  appAccess?: (appId: string, text: string) => void;
 }
 
 /** The HTTP server with its request bookkeeping, for a graceful drain. */
@@ -145,6 +147,8 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
         inFlight -= 1;
         const aborted = !res.writableFinished;
         logAccess(accessLog, req, res.statusCode, ctx, aborted);
+        const line = options.appAccess && appAccessLine(req, res.statusCode, ctx, aborted);
+        if (line) options.appAccess!(line.appId, line.text);
         metrics.requestDone(ctx.appId, aborted && !res.headersSent ? 0 : res.statusCode, (performance.now() - ctx.startedAt) / 1000, ctx.routerError);
       });
       try {
@@ -165,6 +169,8 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       upgraded.delete(socket);
       const status = ctx.upgradeStatus ?? (ctx.routerError ? statusOf(ctx.routerError) : 0);
       logAccess(accessLog, req, status, ctx, false);
+      const line = options.appAccess && appAccessLine(req, status, ctx, false);
+      if (line) options.appAccess!(line.appId, line.text);
       metrics.requestDone(ctx.appId, status, undefined, ctx.routerError);
     });
     try {

@@ -1,1 +1,3 @@
 export * from './api-client';
+export * from './log-entry';
+export * from './sse';

@@ -9,3 +9,4 @@ export * from './env';
 export * from './api';
 export * from './process-rules';
 export * from './manifest';
+export * from './logs';

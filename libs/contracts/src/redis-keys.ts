@@ -45,6 +45,13 @@ export function redisKeys(prefix: string) {
     buildLog: (buildId: string) => `${p}build-log:${buildId}`,
     /** Pub/sub channel of one task's output lines and its end (see runTaskJobSchema). */
     taskLog: (taskId: string) => `${p}task-log:${taskId}`,
+    /** Stream of one app's log lines (fields: see appLogFields in logs.ts), capped with MAXLEN ~. */
+    appLogs: (appId: string) => `${p}app-logs:${appId}`,
+    /**
+     * Hash `${instanceId}:out|err` -> byte offset of an instance's output file shipped so far, per
+     * cell; written in the same transaction as the lines, so a restarted cell neither repeats nor skips.
+     */
+    logOffsets: (cellId: string) => `${p}log-offsets:${cellId}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

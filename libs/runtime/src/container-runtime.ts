@@ -13,6 +13,12 @@ export interface ContainerRuntime {
   run(spec: ContainerSpec, options: RunOptions): Promise<RunResult>;
   /** Current state of one container, or undefined when it does not exist. */
   inspect(id: string): Promise<ContainerStatus | undefined>;
+  /**
+   * What a running container uses now (cgroup counters, writable layer); undefined when it does
+   * not exist or no longer runs. Read-only and cheap (a few small files): safe to call every few
+   * seconds, concurrently with anything.
+   */
+  stats(id: string): Promise<ContainerStats | undefined>;
   /** Sends SIGTERM, waits up to graceMs, then SIGKILL; then frees everything (see destroy). */
   stop(id: string, graceMs: number): Promise<void>;
   /** Removes the container, its bundle, overlay and layer mounts, netns, veth, port mapping and cgroup. */
@@ -45,6 +51,8 @@ export interface ContainerSpec {
   binds?: Array<{ source: string; destination: string; readonly: boolean }>;
   /** Where stdout/stderr of a detached container are appended. */
   logFile?: string;
+  /** When set, a detached container's stderr is appended here instead (stdout stays in logFile). */
+  errorLogFile?: string;
   /** Labels kept in the bundle and returned by recover (appId, instanceId, ...). */
   labels?: Record<string, string>;
 }
@@ -76,4 +84,25 @@ export interface ContainerStatus {
   pid?: number;
   /** True when the memory cgroup recorded an OOM kill. */
   oomKilled: boolean;
+}
+
+/** One reading of a container's resource usage (see ContainerRuntime.stats). */
+export interface ContainerStats {
+  /**
+   * CPU time all its processes used since it started, in nanoseconds; only grows. A CPU % is
+   * the difference of two readings over the wall time between them.
+   */
+  cpuNanos: number;
+  /**
+   * Memory in use, in bytes: the memory cgroup's usage minus its inactive file cache (page cache
+   * the kernel reclaims first), as `docker stats` computes it. Cgroup v1: memory.usage_in_bytes -
+   * total_inactive_file; v2: memory.current - inactive_file.
+   */
+  memoryBytes: number;
+  /** The memory cgroup's limit in bytes; undefined when unlimited. */
+  memoryLimitBytes?: number;
+  /** Bytes used on the writable layer: used blocks of its ext4 image, or the sizes of its upper dir without one. */
+  diskBytes: number;
+  /** Size of the writable layer's image in bytes (diskMb); undefined without a disk limit. */
+  diskLimitBytes?: number;
 }

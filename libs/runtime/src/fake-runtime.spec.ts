@@ -214,4 +214,24 @@ describe('FakeRuntime', () => {
     }
     assert.equal(fake.list().length, 0);
   });
+
+  it('stats: the scripted usage and the spec limits while running, undefined once stopped', async () => {
+    const clock = manualClock();
+    const runtime = new FakeRuntime({
+      now: clock.now,
+      usageFor: (s, runningMs) => ({ cpuNanos: runningMs * 1_000_000, memoryBytes: s.memoryMb * 1024 * 512 }),
+    });
+    await runtime.start(spec('c-a', { diskMb: 512 }));
+    clock.advance(2_000);
+    assert.deepEqual(await runtime.stats('c-a'), {
+      cpuNanos: 2_000_000_000,
+      memoryBytes: 128 * 1024 * 1024,
+      memoryLimitBytes: 256 * 1024 * 1024,
+      diskBytes: 0,
+      diskLimitBytes: 512 * 1024 * 1024,
+    });
+    runtime.kill('c-a');
+    assert.equal(await runtime.stats('c-a'), undefined);
+    assert.equal(await runtime.stats('c-unknown'), undefined);
+  });
 });

@@ -2,6 +2,7 @@ import type {
   ContainerHandle,
   ContainerRuntime,
   ContainerSpec,
+  ContainerStats,
   ContainerStatus,
   RunOptions,
   RunResult,
@@ -34,6 +35,11 @@ export interface FakeRuntimeConfig {
   subnet?: string;
   /** The clock crashes are measured on (default Date.now); inject one so tests need no sleeps. */
   now?: () => number;
+  /**
+   * What `stats` reports for a running container, asked at every call with how long it has run
+   * (by `now`); missing fields read 0. The limits always come from the spec (memoryMb, diskMb).
+   */
+  usageFor?: (spec: ContainerSpec, runningMs: number) => Partial<Pick<ContainerStats, 'cpuNanos' | 'memoryBytes' | 'diskBytes'>>;
 }
 
 /** What the fake knows about one container; `list()` returns copies. */
@@ -72,6 +78,7 @@ const FIRST_PID = 10_000;
  * - `inspect(id)`: undefined for an unknown (or destroyed) id; 'running' until the scripted exit
  *   time or a `stop`/`kill`, then 'stopped' with oomKilled as scripted. A stopped container keeps
  *   its address and port until `destroy`, as a real one does.
+ * - `stats(id)`: while running, what `usageFor` scripts (0 without it); undefined otherwise.
  * - `stop(id, graceMs)` and `destroy(id)`: safe to call twice, concurrently and on ids that never
  *   existed; both free the address and port at once (the fake never waits out graceMs).
  * - `recover()`: meant to be called once when an agent starts, before its first `start`. Share one
@@ -167,6 +174,20 @@ export class FakeRuntime implements ContainerRuntime {
     const exit = this.exitOf(container);
     if (exit === undefined) return { id, state: 'running', pid: container.handle.pid, oomKilled: false };
     return { id, state: 'stopped', oomKilled: exit.oom };
+  }
+
+  /** Undefined unless running; else the scripted usage (usageFor) and the spec's limits. */
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    const container = this.containers.get(id);
+    if (!container || this.exitOf(container) !== undefined) return undefined;
+    const usage = this.config.usageFor?.(container.spec, this.now() - container.startedAt) ?? {};
+    return {
+      cpuNanos: usage.cpuNanos ?? 0,
+      memoryBytes: usage.memoryBytes ?? 0,
+      memoryLimitBytes: container.spec.memoryMb * 1024 * 1024,
+      diskBytes: usage.diskBytes ?? 0,
+      ...(container.spec.diskMb !== undefined ? { diskLimitBytes: container.spec.diskMb * 1024 * 1024 } : {}),
+    };
   }
 
   async stop(id: string, _graceMs: number): Promise<void> {

@@ -2,10 +2,12 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readOomKills } from './cgroup';
+import { cgroupHasProcesses, locateCgroup, readCgroupUsage } from './cgroup-usage';
 import type {
   ContainerHandle,
   ContainerRuntime,
   ContainerSpec,
+  ContainerStats,
   ContainerStatus,
   RunOptions,
   RunResult,
@@ -13,6 +15,7 @@ import type {
 import { ContainerStore, type ContainerRecord } from './container-store';
 import { exec } from './exec';
 import { createLayerImage, detachLoopDevicesUnder, mountLayerImage, releaseLayerImage } from './layer-image';
+import { directoryBytes, mountedLayerBytes } from './layer-usage';
 import { HostNetwork, netnsPath, type NetworkConfig } from './network';
 import { buildOciConfig } from './oci-spec';
 import { mountOverlay, unmount } from './overlay';
@@ -78,10 +81,15 @@ export class RuncRuntime implements ContainerRuntime {
       const logFile = spec.logFile ?? this.store.defaultOutputLog(spec.id);
       await mkdir(dirname(logFile), { recursive: true });
       const output = await open(logFile, 'a');
+      const errors = spec.errorLogFile ? await open(spec.errorLogFile, 'a').catch(async (error: unknown) => {
+        await output.close();
+        throw error;
+      }) : undefined;
       try {
-        await this.runc.runDetached(spec.id, this.store.bundle(spec.id), output.fd, this.store.runcLog(spec.id));
+        await this.runc.runDetached(spec.id, this.store.bundle(spec.id), output.fd, this.store.runcLog(spec.id), errors?.fd);
       } finally {
         await output.close();
+        await errors?.close();
       }
       const state = await this.runc.state(spec.id);
       return this.handle(record, state?.pid ?? 0);
@@ -132,6 +140,33 @@ export class RuncRuntime implements ContainerRuntime {
       state: running ? 'running' : 'stopped',
       pid: running ? state.pid : undefined,
       oomKilled: (await this.oomKills(id)) > 0,
+    };
+  }
+
+  /**
+   * Reads the cgroup (located through runc's state.json) and the writable layer: statfs of the
+   * mounted ext4 image when diskMb is set, else a bounded walk of the upper dir. No runc call.
+   */
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    const record = await this.store.load(id);
+    if (!record) return undefined;
+    let cgroup;
+    try {
+      const dirs = await locateCgroup(this.config.runcRoot, id, this.cgroupsPath(id));
+      // An exited container's cgroup stays until `runc delete`: it no longer runs.
+      if (!(await cgroupHasProcesses(dirs))) return undefined;
+      cgroup = await readCgroupUsage(dirs);
+    } catch {
+      return undefined; // no cgroup: not started yet, or already gone
+    }
+    const limited = record.diskMb !== undefined;
+    const diskBytes = limited
+      ? ((await mountedLayerBytes(this.store.layerMount(id), this.store.dir(id)).catch(() => undefined)) ?? 0)
+      : await directoryBytes(this.store.upper(id, false));
+    return {
+      ...cgroup,
+      diskBytes,
+      ...(limited ? { diskLimitBytes: record.diskMb! * 1024 * 1024 } : {}),
     };
   }
 

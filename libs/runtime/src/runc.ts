@@ -68,12 +68,13 @@ export class Runc {
   }
 
   /**
-   * `runc run -d`: the container's stdout and stderr are `outputFd`, stdin is /dev/null.
-   * Resolves once runc has started the container and exited; runc's own log goes to `logPath`.
+   * `runc run -d`: the container's stdout is `outputFd`, its stderr `errorFd` (default: `outputFd`
+   * too), stdin is /dev/null. Resolves once runc has started the container and exited; runc's own
+   * log goes to `logPath`.
    */
-  async runDetached(id: string, bundle: string, outputFd: number, logPath: string): Promise<void> {
+  async runDetached(id: string, bundle: string, outputFd: number, logPath: string, errorFd = outputFd): Promise<void> {
     const args = this.args('--log', logPath, 'run', '--detach', '--bundle', bundle, id);
-    const child = spawn(RUNC, args, { stdio: ['ignore', outputFd, outputFd] });
+    const child = spawn(RUNC, args, { stdio: ['ignore', outputFd, errorFd] });
     const exitCode = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (code) => resolve(code));

@@ -130,6 +130,8 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
   const controllerPort = await freePort();
   const routerPort = await freePort();
   const { subnetBase, portBase, claims } = await claimCellResources(cells);
+  const metricsPorts: number[] = [];
+  for (let i = 0; i < cells; i++) metricsPorts.push(await freePort());
   const platform = await startPlatform({
     rootDir: ROOT,
     dataDir,
@@ -141,6 +143,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     appsDomain: 'apps.localhost',
     cells: cellNetworks(tag, cells, subnetBase, portBase).map((cell, i) => ({
       ...cell,
+      metricsPort: metricsPorts[i],
       ...(options.zones?.[i] ? { zone: options.zones[i] } : {}),
       ...(hosts ? { host: { netns: hosts.hosts[i].netns, address: hosts.hosts[i].address } } : {}),
     })),

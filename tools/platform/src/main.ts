@@ -2,10 +2,10 @@
  * `npm start`: runs the whole platform on this machine until Ctrl-C. Settings come from the
  * environment: PAAS_DATA_DIR (default .paas in the checkout), PAAS_API_PORT (4000),
  * PAAS_ROUTER_PORT (8080), PAAS_ROUTER_ADMIN_PORT (8081), PAAS_REDIS_PORT (6380), PAAS_POSTGRES_PORT (5433),
- * PAAS_CELLS (2).
+ * PAAS_CELLS (2), PAAS_CELL_METRICS_PORT (9101: cell N serves Prometheus /metrics on 9101 + N - 1).
  */
 import { resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { PlatformAlreadyRunning, cellNetworksFromEnvFile, startPlatform } from './platform';
 
 const root = resolve(__dirname, '..', '..', '..');
@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     postgresPort: num('PAAS_POSTGRES_PORT', 5433),
     redisPrefix: 'paas',
     appsDomain: env.PAAS_APPS_DOMAIN ?? 'apps.localhost',
-    cells: cellNetworksFromEnvFile(readFileSync(resolve(root, 'infra', 'cell-network.env'), 'utf8'), 'paas', num('PAAS_CELLS', 2)),
+    cells: cellNetworksFromEnvFile(readFileSync(resolve(root, 'infra', 'cell-network.env'), 'utf8'), 'paas', num('PAAS_CELLS', 2)).map(
+      (cell, i) => ({ ...cell, metricsPort: num('PAAS_CELL_METRICS_PORT', 9101) + i }),
+    ),
     onEvent: (m: string) => console.log(`[platform] ${m}`),
     routerWorkers: 'auto' as const,
     routerAdminPort: num('PAAS_ROUTER_ADMIN_PORT', 8081),
@@ -59,9 +61,10 @@ The platform is running.
   API:          ${p.apiUrl}   (reference: ${p.apiUrl}/v1/docs)
   Router:       ${p.routerUrl}   (apps answer at http://NAME.${options.appsDomain}:${options.routerPort}/)
   Router admin: http://127.0.0.1:${options.routerAdminPort}/metrics and /health
+  Metrics:      ${p.apiUrl}/metrics (controller)   ${options.cells.map((c) => `http://127.0.0.1:${c.metricsPort}/metrics (${c.id})`).join('   ')}
   Admin token:  ${p.adminToken}   (also in ${dataDir}/admin-token)
   Git remote:   http://paas:<token>@127.0.0.1:${options.controllerPort}/git/NAME.git
-  Dashboard:    not built yet
+  Dashboard:    ${existsSync(resolve(root, 'apps', 'dashboard', 'dist', 'index.html')) ? `${p.apiUrl}/   (sign in with the admin token)` : 'not built: run bash tools/bootstrap.sh'}
 
 Push an app:
   curl -H "Authorization: Bearer $(cat ${dataDir}/admin-token)" -H 'content-type: application/json' \\

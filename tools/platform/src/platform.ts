@@ -34,6 +34,8 @@ export interface CellNetwork {
    * namespace; it reaches Redis and the controller at PlatformOptions.serviceAddress.
    */
   host?: { netns: string; address: string };
+  /** CELL_METRICS_PORT: the cell serves Prometheus GET /metrics there, on its address (127.0.0.1, or host.address). */
+  metricsPort?: number;
 }
 
 export interface PlatformOptions {
@@ -152,6 +154,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ['router', options.routerPort],
     ['redis', options.redisPort],
     ['postgres', options.postgresPort],
+    ...options.cells.flatMap((cell) => (cell.metricsPort && !cell.host ? [[`${cell.id} metrics`, cell.metricsPort] as const] : [])),
   ] as const) {
     if (await portOpen(port)) {
       throw new PlatformAlreadyRunning(`port ${port} (for the ${name}) is already in use: stop what uses it or choose another port`);
@@ -277,6 +280,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             CELL_PORT_RANGE: cell.portRange,
             CELL_IPTABLES_CHAIN: cell.iptablesChain,
             CELL_CONTAINER_PREFIX: cell.containerPrefix,
+            ...(cell.metricsPort ? { CELL_METRICS_PORT: String(cell.metricsPort) } : {}),
             ...(options.buildpacksDir ? { CELL_BUILDPACKS_DIR: options.buildpacksDir } : {}),
             ...(options.cellEnv?.(cell) ?? {}),
           },

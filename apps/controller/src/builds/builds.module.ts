@@ -6,11 +6,12 @@ import { ManifestModule } from '../manifest/manifest.module';
 import { BuildLogsRepository } from './build-logs.repository';
 import { BuildsInternalController } from './builds-internal.controller';
 import { BuildsController } from './builds.controller';
+import { SourceUploadController } from './source-upload.controller';
 import { StagingService } from './staging.service';
 
 @Module({
   imports: [AppsModule, BlobstoreModule, LifecycleModule, ManifestModule],
-  controllers: [BuildsInternalController, BuildsController],
+  controllers: [BuildsInternalController, BuildsController, SourceUploadController],
   providers: [StagingService, BuildLogsRepository],
 })
 export class BuildsModule {}

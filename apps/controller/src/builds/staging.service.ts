@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { stageResultSchema, type StageResult } from '@paas/contracts';
+import { logSource, stageResultSchema, type StageResult } from '@paas/contracts';
 import { listLiveCells } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
 import type { Actor } from '../auth/actor';
@@ -10,6 +10,7 @@ import { notFound } from '../common/domain.exception';
 import { PrismaService } from '../database/prisma.service';
 import { DeploymentsService, inProgress } from '../deployments/deployments.service';
 import { EventsService } from '../events/events.service';
+import { AppLogsService } from '../logs/app-logs.service';
 import type { Build } from '../generated/prisma/client';
 import { commandlessTypes, releaseProcessTypes } from '../manifest/manifest-plan';
 import { ManifestService, type ManifestApplied, type ManifestPlan } from '../manifest/manifest.service';
@@ -55,6 +56,7 @@ export class StagingService {
     private readonly redis: RedisService,
     private readonly queues: CellQueuesService,
     private readonly events: EventsService,
+    private readonly appLogs: AppLogsService,
   ) {}
 
   /** Returns true when the new release runs; `say` receives every line for the pushing user (and the build's log). */
@@ -64,12 +66,15 @@ export class StagingService {
     const build = await this.builds.create(app.id, commitSha);
     const log = this.logger.child({ app: app.name, build: build.id });
     const buildLog = new BuildLogWriter(build.id, this.buildLogs, { onError: (err) => log.warn({ err }, 'build-log-write-failed') });
+    // The app's log gets the push's lines as STG/0 until the droplet is staged (the deploy has its own lines).
+    let staging = true;
     const say: Say = (line) => {
       tell(line);
       buildLog.append(line);
+      if (staging) this.appLogs.append(app.id, logSource.staging, line.startsWith('!') ? 'ERR' : 'OUT', line);
     };
     try {
-      return await this.push(actor, app, build, commitSha, source, say, log);
+      return await this.push(actor, app, build, commitSha, source, say, log, () => (staging = false));
     } catch (error) {
       // Not a build failure the steps below report themselves (e.g. the upload broke off).
       const message = (error as Error).message;
@@ -82,7 +87,17 @@ export class StagingService {
     }
   }
 
-  private async push(actor: Actor, app: AppWithSpace, build: Build, commitSha: string, source: Readable, say: Say, log: Logger): Promise<boolean> {
+  private async push(
+    actor: Actor,
+    app: AppWithSpace,
+    build: Build,
+    commitSha: string,
+    source: Readable,
+    say: Say,
+    log: Logger,
+    /** Staging is over (the droplet is staged): what follows is the deploy. */
+    staged: () => void,
+  ): Promise<boolean> {
     const fail = async (message: string) => {
       await this.builds.markFailed(build.id, message);
       say(`!     ${message}`);
@@ -117,6 +132,7 @@ export class StagingService {
     const webMemory = plan?.app.processes.web?.memoryMb ?? processes.find((p) => p.type === 'web')?.memoryMb ?? 256;
     const result = await this.runStaging(build.id, cell.id, app.id, app.name, webMemory, stageEnv, buildpack, say);
     if (!result.ok || !result.startCommand) return fail(result.error ?? 'staging failed');
+    staged();
 
     // The Procfile's types beside web (worker, clock, ...): each becomes a process of the app, with
     // no instance until it is scaled, as on Heroku; web keeps its scale. `release` is no process:

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '@paas/contracts';
+import { appLogEnvShape, appLogSettings, parseEnv } from '@paas/contracts';
 
 const schema = z.object({
   CONTROLLER_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
@@ -31,7 +31,21 @@ const schema = z.object({
     .min(1, { error: 'PAAS_RELEASES_KEPT must be at least 1 (the current release is always kept)' })
     .max(1000, { error: 'PAAS_RELEASES_KEPT must be at most 1000' })
     .default(5),
+  /**
+   * When set, GET /metrics (Prometheus) asks for "Authorization: Bearer <this>"; unset, it is
+   * open (it lists counts and route templates, no names and no secrets).
+   */
+  CONTROLLER_METRICS_TOKEN: z.string().min(16, { error: 'CONTROLLER_METRICS_TOKEN must have at least 16 characters' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** The dashboard's build served at / (default: apps/dashboard/dist of this checkout). */
+  PAAS_DASHBOARD_DIR: z.string().startsWith('/', { error: 'PAAS_DASHBOARD_DIR must be an absolute path' }).optional(),
+  /** Origins of dashboards served elsewhere that may call /v1 from a browser (CORS), comma-separated: https://ops.example.com */
+  PAAS_DASHBOARD_ORIGINS: z
+    .string()
+    .regex(/^(https?:\/\/[^/,\s]+)(,https?:\/\/[^/,\s]+)*$/, { error: 'PAAS_DASHBOARD_ORIGINS must be comma-separated origins such as https://ops.example.com (no path)' })
+    .optional(),
+  /** App logs: lines kept per app and idle expiry of the streams the controller writes to (see docs/logs.md). */
+  ...appLogEnvShape,
 });
 
 export type ControllerConfig = ReturnType<typeof loadControllerConfig>;
@@ -54,6 +68,10 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
     routerUrl: c.PAAS_ROUTER_URL,
     startTimeoutMs: c.PAAS_START_TIMEOUT_MS,
     releasesKept: c.PAAS_RELEASES_KEPT,
+    metricsToken: c.CONTROLLER_METRICS_TOKEN,
     logLevel: c.LOG_LEVEL,
+    dashboardDir: c.PAAS_DASHBOARD_DIR,
+    dashboardOrigins: c.PAAS_DASHBOARD_ORIGINS?.split(',') ?? [],
+    appLogs: appLogSettings(c),
   };
 }

@@ -21,7 +21,12 @@ test('CancelWatch: check() passes until the key appears, then throws; the signal
   assert.equal(watch.signal.aborted, false);
   watch.start();
   values.set('k', cancelRequest('bob'));
-  await new Promise<void>((resolve) => watch.signal.addEventListener('abort', () => resolve(), { once: true }));
+  // The watch's own timer is unref'd (it never holds a controller open): this bounded, ref'd wait
+  // keeps the test process alive until the abort comes.
+  await new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error('the watch did not abort within 2 s')), 2_000);
+    watch.signal.addEventListener('abort', () => (clearTimeout(deadline), resolve()), { once: true });
+  });
   assert.equal(watch.by, 'bob');
   assert.ok(watch.signal.reason instanceof CanceledError);
   await assert.rejects(() => watch.check(), /canceled by bob/);

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { runTaskResultSchema, type RunTaskJob, type RunTaskResult } from '@paas/contracts';
+import { logSource, runTaskResultSchema, type RunTaskJob, type RunTaskResult } from '@paas/contracts';
 import { listLiveCells } from '@paas/redis';
 import { placeInstance } from '@paas/scheduling';
 import { LOGGER, type Logger } from '../config/config.module';
 import { DomainException, ErrorCode } from '../common/domain.exception';
 import { RedisService } from '../redis/redis.module';
+import { AppLogsService } from '../logs/app-logs.service';
 import { CellQueuesService } from '../scheduler/cell-queues.service';
 import type { InstanceSpec } from '../scheduler/instances.service';
 import { CanceledError } from './cancel-watch';
@@ -37,6 +38,7 @@ export class ReleasePhaseService {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly redis: RedisService,
     private readonly queues: CellQueuesService,
+    private readonly appLogs: AppLogsService,
   ) {}
 
   /** `taskId` is the deployment's id: the job id derives from it, so a deployment never runs its command twice. */
@@ -64,10 +66,16 @@ export class ReleasePhaseService {
       uris: web.uris,
     };
     say(`-----> Running release command: ${command}`);
+    // The app's log gets the command and its output as APP/TASK/RELEASE/0.
+    const appLog = (text: string, stream: 'OUT' | 'ERR' = 'OUT') => this.appLogs.append(web.appId, logSource.task('release'), stream, text);
+    appLog(`Running release command on cell ${cellId}: ${command}`);
     const log = this.logger.child({ app: web.appName, task: taskId, cell: cellId });
     const sub = this.redis.duplicate(`task-log-${taskId}`);
     try {
-      const ended = this.endOf(sub, taskId, (line) => say(`       ${line}`));
+      const ended = this.endOf(sub, taskId, (line) => {
+        say(`       ${line}`);
+        appLog(line);
+      });
       await sub.subscribe(this.redis.keys.taskLog(taskId));
       if (signal.aborted) throw signal.reason as Error;
       await this.queues.runTask(cellId, job);
@@ -83,7 +91,12 @@ export class ReleasePhaseService {
         throw signal.reason as Error;
       }
       log.info({ exitCode: outcome.exitCode, reason: outcome.reason, ms: outcome.durationMs }, 'release-command-ended');
-      if (!releaseCommandSucceeded(outcome)) throw new DomainException(ErrorCode.ReleaseCommandFailed, releaseCommandFailure(outcome, RELEASE_COMMAND_TIMEOUT_S));
+      if (!releaseCommandSucceeded(outcome)) {
+        const failure = releaseCommandFailure(outcome, RELEASE_COMMAND_TIMEOUT_S);
+        appLog(failure, 'ERR');
+        throw new DomainException(ErrorCode.ReleaseCommandFailed, failure);
+      }
+      appLog(`Release command succeeded in ${(outcome.durationMs / 1000).toFixed(1)}s`);
       say(`-----> Release command succeeded in ${(outcome.durationMs / 1000).toFixed(1)}s`);
     } finally {
       sub.disconnect();

@@ -55,8 +55,14 @@ export interface InstanceHistory {
   unplaced: Map<string, string>;
 }
 
-/** Instances as the API shows them: actual ones with their crash history, then unplaced indexes. */
-export function instancesView(actual: ActualInstance[], history: InstanceHistory, processType?: string): InstanceView[] {
+/** Memory and disk limits of each process type (what an unplaced instance would get). */
+export type ProcessLimits = Map<string, { memoryMb: number; diskMb: number }>;
+
+/**
+ * Instances as the API shows them: actual ones with their crash history, then unplaced indexes
+ * (their limits from `limits`: they have no container yet).
+ */
+export function instancesView(actual: ActualInstance[], history: InstanceHistory, processType?: string, limits: ProcessLimits = new Map()): InstanceView[] {
   const shown: InstanceView[] = actual
     .filter((i) => !processType || i.processType === processType)
     .map((i) => instanceView(i, history.crashes.get(`${i.processType}:${i.index}`)));
@@ -77,12 +83,19 @@ export function instancesView(actual: ActualInstance[], history: InstanceHistory
       crash_count: crash?.count ?? 0,
       last_crash_reason: crash?.reason ?? null,
       unplaced_reason: reason,
+      memory_limit_mb: limits.get(type)?.memoryMb ?? null,
+      disk_limit_mb: limits.get(type)?.diskMb ?? null,
+      usage: null,
     });
   }
   return shown.sort((a, b) => a.process_type.localeCompare(b.process_type) || a.index - b.index);
 }
 
-/** One actual instance, with the crash history of its index (kept across restarts by the convergence loop). */
+/**
+ * One actual instance, with the crash history of its index (kept across restarts by the
+ * convergence loop). Limits and usage are what its cell reported; usage only while the instance
+ * is STARTING or RUNNING (a crashed or stopped one uses nothing).
+ */
 export function instanceView(i: ActualInstance, crash?: { count: number; reason: string }, now = Date.now()): InstanceView {
   return {
     index: i.index,
@@ -97,5 +110,11 @@ export function instanceView(i: ActualInstance, crash?: { count: number; reason:
     crash_count: Math.max(i.crashCount ?? 0, crash?.count ?? 0),
     last_crash_reason: i.reason ?? crash?.reason ?? null,
     unplaced_reason: null,
+    memory_limit_mb: i.memoryMb ?? null,
+    disk_limit_mb: i.diskMb ?? null,
+    usage:
+      i.usage && (i.state === 'STARTING' || i.state === 'RUNNING')
+        ? { cpu_percent: i.usage.cpuPercent, memory_bytes: i.usage.memoryBytes, disk_bytes: i.usage.diskBytes, measured_at: i.usage.measuredAt }
+        : null,
   };
 }

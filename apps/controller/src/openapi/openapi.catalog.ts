@@ -18,6 +18,8 @@ export interface OperationDoc {
   public?: boolean;
   /** Answers text/plain (and `response` as JSON with ?format=json). */
   text?: boolean;
+  /** Answers text/event-stream (server-sent events; `response` names the schema of each event's data). */
+  eventStream?: boolean;
 }
 
 const ids = (what: string) => `comma-separated ${what} ids`;
@@ -36,8 +38,12 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/apps/{app}/processes/{type}': { summary: 'Get one process type' },
   'PATCH /v1/apps/{app}/processes/{type}': { summary: 'Update a process type (command, health check)', errors: [422] },
   'POST /v1/apps/{app}/processes/{type}/actions/scale': { summary: 'Scale a process type (instances, memory_mb, disk_mb)', errors: [409, 422] },
-  'GET /v1/apps/{app}/processes/{type}/instances': { summary: 'Actual instances of one process type' },
-  'GET /v1/apps/{app}/instances': { summary: 'Actual instances of an app, as its cells report them' },
+  'GET /v1/apps/{app}/processes/{type}/instances': { summary: 'Actual instances of one process type, with their limits and usage', response: 'InstanceList' },
+  'GET /v1/apps/{app}/instances': {
+    summary: 'Actual instances of an app, as its cells report them, with their limits and usage',
+    description: 'usage (CPU %, memory and disk in use) is sampled by each cell every few seconds; measured_at says when. See docs/metrics.md.',
+    response: 'InstanceList',
+  },
   'GET /v1/apps/{app}/builds': { summary: "List an app's builds, newest first", paginated: true },
   'GET /v1/apps/{app}/builds/{id}/log': {
     summary: "A build's log: every line its push said (manifest warnings, staging output, deploy progress, the result)",
@@ -51,6 +57,42 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     },
     response: 'BuildLog',
     text: true,
+  },
+  'POST /v1/apps/{app}/source': {
+    summary: 'Push without git: upload the app directory as a source package (a tar, gzipped or not); answers the build output',
+    description:
+      'The body is a tar of the app directory (paths relative to it), as `paas push` sends it from a directory that is not a git repository. ' +
+      'It is checked first (at most 1 GB, a readable tar, no absolute path, ".." segment, device or path through a symbolic link): 422 says what to fix. ' +
+      'Then it is staged and deployed like a git push, and the answer (text/plain, 200) streams the build output line by line, ending with ' +
+      '`PAAS-RESULT ok` or `PAAS-RESULT failed`. The build\'s commit_sha is the sha256 of the package. Needs the developer role.',
+    errors: [422],
+    text: true,
+  },
+  'GET /v1/apps/{app}/logs': {
+    summary: "An app's recent log lines, oldest first: its instances' output, staging, router access lines, cell and API events",
+    description:
+      'Each entry: id (its Redis stream id; entries are ordered by it), timestamp (ISO), source (a Cloud Foundry tag: APP/PROC/WEB/0, APP/TASK/RELEASE/0, ' +
+      'STG/0, RTR/0, CELL/0, API/0), stream (OUT or ERR) and text. An app keeps its last PAAS_APP_LOG_MAX_LINES lines (5000 by default). ' +
+      'With since=<id>: the lines after that entry (up to limit), to page forward. See docs/logs.md.',
+    query: {
+      recent: 'true (the default and only mode: the last lines)',
+      limit: 'how many lines, 1 to 1000 (default 100)',
+      since: 'only the lines after this entry id (0: from the oldest line kept)',
+    },
+    response: 'LogEntries',
+  },
+  'GET /v1/apps/{app}/logs/stream': {
+    summary: "Follow an app's log live: server-sent events, resumable without gaps or repeats",
+    description:
+      'text/event-stream: each line is an event `id: <entry id>`, `event: log`, `data: <LogEntry JSON>`; a comment line every 15 s keeps it open. ' +
+      'Resume after an entry with the Last-Event-ID header (an EventSource sends it when it reconnects) or ?since=<id>; without either (or with since=$) only new lines come, ' +
+      'after the last ?recent=N lines. The stream ends when the app is deleted or no longer visible to the caller. 400 for a malformed id; 404 for an unknown app.',
+    query: {
+      since: 'resume after this entry id ($: only new lines, the default; 0: every line kept); the Last-Event-ID header wins over it',
+      recent: 'when not resuming: start with the last N lines (0 to 1000, default 0)',
+    },
+    response: 'LogEntry',
+    eventStream: true,
   },
   'GET /v1/apps/{app}/releases': { summary: "List an app's releases, newest first", paginated: true },
   'GET /v1/apps/{app}/releases/{version}': { summary: 'Get one release by version (3 or v3)' },

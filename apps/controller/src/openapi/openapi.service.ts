@@ -103,6 +103,10 @@ export class OpenApiService {
   private success(route: DiscoveredRoute, doc: OperationDoc): Schema {
     if (route.status === 204) return { description: 'done; no content' };
     if (route.path === '/v1/docs') return { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } };
+    if (doc.eventStream) {
+      const event = doc.response ? { description: 'the data of each event', $ref: `#/components/schemas/${doc.response}` } : { type: 'string' };
+      return { description: 'a stream of server-sent events', content: { 'text/event-stream': { schema: { type: 'string' }, 'x-event-data': event } } };
+    }
     if (doc.text) {
       const json = doc.response ? { 'application/json': { schema: { $ref: `#/components/schemas/${doc.response}` } } } : {};
       return { description: 'ok', content: { 'text/plain': { schema: { type: 'string' } }, ...json } };

@@ -75,6 +75,8 @@ export class InstancesService {
         state: 'STARTING',
         since: new Date().toISOString(),
         crashCount: 0,
+        memoryMb: spec.memoryMb,
+        diskMb: spec.diskMb,
       });
       await this.queues.startInstance(choice.cell.id, { ...spec, instanceId, index });
       placed.push({ index, instanceId });

@@ -17,6 +17,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CellJobName,
+  actualInstanceSchema,
   forgetAppJobSchema,
   redisKeys,
   runTaskJobSchema,
@@ -25,6 +26,7 @@ import {
   stopInstanceJobSchema,
   stopTaskJobSchema,
   type RedisKeys,
+  type InstanceUsage,
   type RunTaskJob,
   type StartInstanceJob,
 } from '@paas/contracts';
@@ -92,6 +94,15 @@ export class FakeCell {
     });
   }
 
+  /** Writes a usage sample into a running instance's record, as a real cell's usage sampler does. */
+  async reportUsage(instanceId: string, usage: InstanceUsage): Promise<void> {
+    const job = this.running.get(instanceId);
+    if (!job) throw new Error(`${instanceId} does not run on ${this.id}`);
+    const raw = await this.redis.hget(this.keys.appInstances(job.appId), instanceId);
+    if (!raw) throw new Error(`no record of ${instanceId}`);
+    await reportInstance(this.redis, this.keys, { ...actualInstanceSchema.parse(JSON.parse(raw)), usage });
+  }
+
   /** Makes a running instance crash, as a real cell reports it. */
   async crash(instanceId: string, reason: string): Promise<void> {
     const job = this.running.get(instanceId);
@@ -149,6 +160,8 @@ export class FakeCell {
           cellId: this.id,
           since: new Date().toISOString(),
           crashCount: 0,
+          memoryMb: start.memoryMb,
+          diskMb: start.diskMb,
         };
         this.journal.push({ seq: ++journalSeq, what: 'instance-start', appId: start.appId, releaseId: start.releaseId, id: start.instanceId });
         const crashFrom = /crash-from-index-(\d+)/.exec(start.startCommand);

@@ -1,0 +1,135 @@
+/**
+ * The instance manager writes usage samples into the instances' records in a real Redis (its
+ * own server, port and prefix): the record the controller reads carries limits and usage while the
+ * instance runs, and a sample that arrives after a stop never brings the record back. Containers
+ * come from the FakeRuntime, scripted with a growing memory.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { redisKeys, type StartInstanceJob } from '@paas/contracts';
+import { freePort, portOpen, prepareRedis, redisProcess, waitFor, type SupervisedProcess } from '@paas/local-services';
+import { createRedisConnection, listAppInstances } from '@paas/redis';
+import { FakeRuntime } from '@paas/runtime';
+import { loadCellConfig } from './config';
+import type { DropletCache } from './droplet-cache';
+import { InstanceManager } from './instance-manager';
+import { UsageSampler } from './usage-sampler';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const MiB = 1024 * 1024;
+
+describe('instance usage in the Redis records (real Redis, fake runtime)', () => {
+  let tmp: string;
+  let redisServer: SupervisedProcess;
+  let redis: Redis;
+  let manager: InstanceManager;
+  let sampler: UsageSampler;
+  let memoryBytes = 30 * MiB;
+  const clock = { now: 1_800_000_000_000 };
+  const keys = redisKeys(`iu${randomBytes(3).toString('hex')}`);
+  const runtime = new FakeRuntime({
+    prefix: 'iu-c1',
+    now: () => clock.now,
+    usageFor: (_spec, runningMs) => ({ cpuNanos: runningMs * 250_000, memoryBytes, diskBytes: 2 * MiB }),
+  });
+  /** The droplet is never looked at by the fake runtime: only its path is passed on. */
+  const droplets = { fetch: async () => '/nonexistent/droplet', evict: async () => undefined } as unknown as DropletCache;
+
+  const job = (instanceId: string, index: number): StartInstanceJob => ({
+    instanceId,
+    index,
+    appId: 'app-usage',
+    appName: 'usage',
+    spaceId: 'space-1',
+    spaceName: 'dev',
+    orgName: 'acme',
+    releaseId: 'rel-1',
+    processType: 'web',
+    dropletId: 'droplet-1',
+    dropletUrl: 'http://127.0.0.1:1/droplets/droplet-1',
+    memoryMb: 256,
+    diskMb: 512,
+    env: {},
+    uris: [],
+    startCommand: 'node server.js',
+    healthCheck: { type: 'process', timeoutS: 5 },
+    routable: true,
+  });
+  const record = async (instanceId: string) => (await listAppInstances(redis, keys, 'app-usage')).find((i) => i.instanceId === instanceId);
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'paas-instance-usage-'));
+    await mkdir(join(tmp, 'logs'));
+    await prepareRedis(tmp);
+    const port = await freePort();
+    redisServer = redisProcess(ROOT, tmp, port, () => undefined);
+    redisServer.start();
+    await waitFor('redis', () => portOpen(port), 30_000);
+    redis = createRedisConnection(`redis://127.0.0.1:${port}`, 'instance-usage-test');
+    const config = loadCellConfig({
+      CELL_ID: 'cell-u',
+      CELL_DATA_DIR: join(tmp, 'cell'),
+      CELL_BRIDGE: 'iu-none',
+      CELL_SUBNET: '10.253.1.0/24',
+      CELL_IPTABLES_CHAIN: 'IU-NONE',
+      CELL_CONTAINER_PREFIX: 'iu-c1',
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      PAAS_INTERNAL_TOKEN: randomBytes(32).toString('hex'),
+    });
+    manager = new InstanceManager(config, runtime, droplets, redis, keys, pino({ level: 'silent' }));
+    sampler = new UsageSampler(runtime, manager, pino({ level: 'silent' }), () => clock.now);
+  });
+
+  after(async () => {
+    redis?.disconnect();
+    await redisServer?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('a running instance reports its limits at once and its usage from the second sample', async () => {
+    await manager.start(job('i-0', 0));
+    const running = await record('i-0');
+    assert.equal(running?.state, 'RUNNING');
+    assert.equal(running?.memoryMb, 256);
+    assert.equal(running?.diskMb, 512);
+    assert.equal(running?.usage, undefined);
+
+    await sampler.sampleOnce();
+    assert.equal((await record('i-0'))?.usage, undefined, 'one reading: no CPU % yet, nothing written');
+    clock.now += 5_000;
+    memoryBytes = 90 * MiB;
+    await sampler.sampleOnce();
+    assert.deepEqual((await record('i-0'))?.usage, {
+      cpuPercent: 25,
+      memoryBytes: 90 * MiB,
+      diskBytes: 2 * MiB,
+      measuredAt: new Date(clock.now).toISOString(),
+    });
+    assert.equal((await record('i-0'))?.state, 'RUNNING', 'the sample keeps the rest of the record');
+  });
+
+  it('a sample that comes after a stop does not bring the record back', async () => {
+    await manager.start(job('i-1', 1));
+    await manager.stop('i-1', 'app-usage', 'scaled down');
+    assert.equal(await record('i-1'), undefined);
+    await manager.recordUsage('i-1', { cpuPercent: 1, memoryBytes: 1, diskBytes: 1, measuredAt: new Date().toISOString() });
+    assert.equal(await record('i-1'), undefined);
+    assert.deepEqual(manager.sampleTargets().map((t) => t.instanceId), ['i-0']);
+  });
+
+  it('a crashed instance keeps no usage in its record', async () => {
+    runtime.kill(manager.containerIdOf('i-0'));
+    await manager.tick(clock.now);
+    const crashed = await record('i-0');
+    assert.equal(crashed?.state, 'CRASHED');
+    assert.equal(crashed?.usage, undefined);
+    await manager.recordUsage('i-0', { cpuPercent: 1, memoryBytes: 1, diskBytes: 1, measuredAt: new Date().toISOString() });
+    assert.equal((await record('i-0'))?.usage, undefined);
+  });
+});

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { DomainException } from '../common/domain.exception';
+import { spoolSourcePackage, unsafeEntry } from './source-package';
+
+/** One ustar member: a 512-byte header (type flag: 0 file, 2 symlink, 1 hard link, 5 dir, 3 char device) and its body. */
+function member(name: string, type: string, body = '', linkname = ''): Buffer {
+  const header = Buffer.alloc(512);
+  const put = (text: string, offset: number, length: number) => header.write(text.slice(0, length), offset, 'utf8');
+  put(name, 0, 100);
+  put('0000644\0', 100, 8);
+  put('0000000\0', 108, 8);
+  put('0000000\0', 116, 8);
+  put(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12);
+  put('00000000000\0', 136, 12);
+  header.write('        ', 148, 8);
+  put(type, 156, 1);
+  put(linkname, 157, 100);
+  put('ustar\0', 257, 6);
+  put('00', 263, 2);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
+  const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
+  data.write(body);
+  return Buffer.concat([header, data]);
+}
+const tar = (...members: Buffer[]) => Buffer.concat([...members, Buffer.alloc(1024)]);
+
+async function spool(body: Buffer, max?: number) {
+  return spoolSourcePackage(Readable.from([body]), max);
+}
+
+async function refusal(body: Buffer, max?: number): Promise<string> {
+  const error = await spool(body, max).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof DomainException, 'refused with a domain exception');
+  assert.equal(error.code, 'unprocessable');
+  return error.message;
+}
+
+test('unsafe members: absolute paths, "..", devices, hard links out, paths through a symlink of the archive', () => {
+  const none = new Set<string>();
+  assert.equal(unsafeEntry({ path: 'server.js', type: 'File' }, none), undefined);
+  assert.equal(unsafeEntry({ path: './lib/', type: 'Directory' }, none), undefined);
+  assert.equal(unsafeEntry({ path: 'link', type: 'SymbolicLink', linkpath: '/etc/passwd' }, none), undefined, 'a symlink itself stays inside the container');
+  assert.equal(unsafeEntry({ path: 'b.js', type: 'Link', linkpath: 'a.js' }, none), undefined);
+  assert.match(unsafeEntry({ path: '/etc/cron.d/x', type: 'File' }, none)!, /absolute path/);
+  assert.match(unsafeEntry({ path: 'a/../../x', type: 'File' }, none)!, /"\.\." segment/);
+  assert.match(unsafeEntry({ path: 'dev', type: 'CharacterDevice' }, none)!, /CharacterDevice/);
+  assert.match(unsafeEntry({ path: 'b', type: 'Link', linkpath: '../../etc/shadow' }, none)!, /hard link/);
+  assert.match(unsafeEntry({ path: 'out/x', type: 'File' }, new Set(['out']))!, /inside out, which is a symbolic link/);
+});
+
+test('a good package, gzipped or not, is spooled with its size, sha256 and file count', async () => {
+  const body = tar(member('package.json', '0', '{"name":"x"}'), member('lib/', '5'), member('lib/a.js', '0', 'x'), member('link.js', '2', '', 'lib/a.js'));
+  for (const upload of [body, gzipSync(body)]) {
+    const spooled = await spool(upload);
+    try {
+      assert.equal(spooled.size, upload.length);
+      assert.equal(spooled.files, 3);
+      assert.match(spooled.sha256, /^[0-9a-f]{64}$/);
+      assert.deepEqual(await readFile(spooled.file), upload, 'the spooled file is the upload, byte for byte');
+    } finally {
+      await spooled.dispose();
+    }
+  }
+});
+
+test('refused: not a tar, empty, too large, or with members that would unpack outside the app', async () => {
+  assert.match(await refusal(Buffer.from('this is not a tar archive at all, just text that goes on and on'.repeat(20))), /not a readable tar/);
+  assert.match(await refusal(Buffer.alloc(0)), /empty/);
+  assert.match(await refusal(tar(member('big.bin', '0', 'x'.repeat(4000))), 2048), /larger than .*\.cfignore/);
+  const evil = await refusal(tar(member('ok.js', '0', 'x'), member('../../etc/cron.d/evil', '0', 'x'), member('out', '2', '', '/etc'), member('out/passwd', '0', 'x')));
+  assert.match(evil, /2 member\(s\) that cannot be unpacked safely: \.\.\/\.\.\/etc\/cron\.d\/evil: .*; out\/passwd: inside out, which is a symbolic link/);
+  assert.match(await refusal(gzipSync(tar(member('/abs.js', '0', 'x')))), /\/abs\.js: an absolute path/);
+});

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { AppsModule } from '../apps/apps.module';
+import { LogsController } from './logs.controller';
+import { LogsService } from './logs.service';
+
+/** The logs API (GET /v1/apps/:app/logs and .../logs/stream); the writing side is AppLogsModule (global). */
+@Module({ imports: [AppsModule], controllers: [LogsController], providers: [LogsService] })
+export class LogsModule {}

@@ -1,0 +1,150 @@
+/**
+ * Usage in the instance views and the controller's Prometheus /metrics, against a real Postgres
+ * and Redis with a fake cell that writes usage into instance records as a real cell does.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { instanceListSchema, instanceViewSchema } from '@paas/contracts';
+import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
+import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The value of the first series `name{...}` whose labels include `labels`, from Prometheus text. */
+function seriesValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+describe('instance usage in the API, and the controller /metrics', () => {
+  let h: ControllerHarness;
+  let cell: FakeCell;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API bodies are checked field by field
+  const instances = async (path: string): Promise<any[]> => {
+    const res = await h.call('GET', path);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const parsed = instanceListSchema.safeParse(res.body);
+    assert.ok(parsed.success, `the answer is exactly the shared contract: ${JSON.stringify(parsed.error?.issues)}`);
+    return res.body.resources;
+  };
+
+  before(async () => {
+    h = await startControllerHarness();
+    // Two containers at most: a third instance stays unplaced.
+    cell = new FakeCell('fake-m', h.redisUrl, h.redisPrefix, h.internalToken, 2);
+    await cell.start();
+  });
+
+  after(async () => {
+    await cell?.stop();
+    await h?.stop();
+  });
+
+  test('an instance shows its limits at once and the usage its cell reported once sampled', async () => {
+    assert.equal((await h.call('POST', '/v1/apps', { name: 'metered' })).status, 201);
+    const push = await pushThroughHook(h.url, h.internalToken, 'metered', await adminActor(h));
+    assert.ok(push.ok, push.text);
+    const [first] = await instances('/v1/apps/metered/instances');
+    assert.equal(first.state, 'RUNNING');
+    const webProcess = (await h.call('GET', '/v1/apps/metered/processes/web')).body;
+    assert.equal(first.memory_limit_mb, webProcess.memory_mb);
+    assert.equal(first.disk_limit_mb, webProcess.disk_mb);
+    assert.equal(first.usage, null, 'no usage before the first sample');
+
+    const usage = { cpuPercent: 37.5, memoryBytes: 123_456_789, diskBytes: 9_876_543, measuredAt: new Date().toISOString() };
+    await cell.reportUsage(first.instance_id, usage);
+    const expected = { cpu_percent: 37.5, memory_bytes: 123_456_789, disk_bytes: 9_876_543, measured_at: usage.measuredAt };
+    assert.deepEqual((await instances('/v1/apps/metered/instances'))[0].usage, expected);
+    assert.deepEqual((await instances('/v1/apps/metered/processes/web/instances'))[0].usage, expected);
+
+    // A newer sample replaces it.
+    await cell.reportUsage(first.instance_id, { ...usage, memoryBytes: 200_000_000 });
+    assert.equal((await instances('/v1/apps/metered/instances'))[0].usage.memory_bytes, 200_000_000);
+  });
+
+  test('the OpenAPI document describes exactly the fields of the instance contract', async () => {
+    const doc = (await h.call('GET', '/v1/openapi.json', undefined, null)).body;
+    for (const path of ['/v1/apps/{app}/instances', '/v1/apps/{app}/processes/{type}/instances']) {
+      assert.equal(doc.paths[path].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/InstanceList');
+    }
+    const instance = doc.components.schemas.Instance;
+    assert.deepEqual(Object.keys(instance.properties).sort(), Object.keys(instanceViewSchema.shape).sort());
+    assert.deepEqual([...instance.required].sort(), Object.keys(instanceViewSchema.shape).sort());
+  });
+
+  test('an unplaced instance has the limits of its process and no usage', async () => {
+    assert.equal((await h.call('POST', '/v1/apps/metered/processes/web/actions/scale', { instances: 3 })).status, 202);
+    const unplaced = await until('index 2 unplaced', async () => (await instances('/v1/apps/metered/instances')).find((i) => i.state === 'UNPLACED'));
+    const webProcess = (await h.call('GET', '/v1/apps/metered/processes/web')).body;
+    assert.equal(unplaced.index, 2);
+    assert.equal(unplaced.memory_limit_mb, webProcess.memory_mb);
+    assert.equal(unplaced.disk_limit_mb, webProcess.disk_mb);
+    assert.equal(unplaced.usage, null);
+    const ofProcess = await instances('/v1/apps/metered/processes/web/instances');
+    assert.equal(ofProcess.find((i) => i.state === 'UNPLACED')?.memory_limit_mb, webProcess.memory_mb);
+    await h.call('POST', '/v1/apps/metered/processes/web/actions/scale', { instances: 1 });
+    await until('back to one instance', async () => (await instances('/v1/apps/metered/instances')).length === 1);
+  });
+
+  test('GET /metrics: requests by route template and status, apps, deployments, builds, cells, process metrics; no names', async () => {
+    await h.call('GET', '/v1/apps/metered/instances', undefined, null); // a 401
+    await h.call('GET', '/no/such/path');
+    const res = await fetch(`${h.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const count = (labels: Record<string, string>) => seriesValue(text, 'paas_controller_http_request_duration_seconds_count', labels) ?? 0;
+    assert.ok(count({ method: 'GET', route: '/v1/apps/:app/instances', status_code: '200' }) >= 4, 'instances listed at least 4 times');
+    assert.ok(count({ method: 'GET', route: '/v1/apps/:app/instances', status_code: '401' }) >= 1, 'refused requests are counted under their route');
+    assert.ok(count({ method: 'GET', route: '/v1/apps/:app/processes/:type/instances', status_code: '200' }) >= 2);
+    assert.ok(count({ method: 'GET', route: '(unmatched)', status_code: '404' }) >= 1, 'an unknown path counts as (unmatched)');
+    assert.ok(
+      (seriesValue(text, 'paas_controller_http_request_duration_seconds_bucket', { route: '/v1/apps/:app/instances', status_code: '200', le: '+Inf' }) ?? 0) >= 4,
+    );
+    assert.equal(seriesValue(text, 'paas_controller_apps', { state: 'STARTED' }), 1);
+    assert.equal(seriesValue(text, 'paas_controller_apps', { state: 'STOPPED' }), 0);
+    assert.ok((seriesValue(text, 'paas_controller_deployments', { state: 'DEPLOYED' }) ?? 0) >= 1);
+    assert.equal(seriesValue(text, 'paas_controller_deployments', { state: 'DEPLOYING' }), 0);
+    assert.equal(seriesValue(text, 'paas_controller_builds', { state: 'STAGED' }), 1);
+    assert.equal(seriesValue(text, 'paas_controller_builds', { state: 'FAILED' }), 0);
+    assert.equal(seriesValue(text, 'paas_controller_cells', { state: 'live' }), 1);
+    assert.equal(seriesValue(text, 'paas_controller_cells', { state: 'draining' }), 0);
+    assert.ok([0, 1].includes(seriesValue(text, 'paas_controller_convergence_leader') ?? -1));
+    assert.ok((seriesValue(text, 'process_resident_memory_bytes') ?? 0) > 0, 'default process metrics');
+    assert.ok(!text.includes('metered'), 'no app name in the controller metrics');
+    assert.ok(!text.includes(h.adminToken), 'no token in the controller metrics');
+  });
+
+  test('with CONTROLLER_METRICS_TOKEN set, /metrics asks for it', async () => {
+    const secret = randomBytes(16).toString('hex');
+    process.env.CONTROLLER_METRICS_TOKEN = secret;
+    const replica = await h.replica().finally(() => delete process.env.CONTROLLER_METRICS_TOKEN);
+    try {
+      const anonymous = await fetch(`${replica.url}/metrics`);
+      assert.equal(anonymous.status, 401);
+      assert.match(((await anonymous.json()) as { error: { message: string } }).error.message, /CONTROLLER_METRICS_TOKEN/);
+      assert.equal((await fetch(`${replica.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+      assert.equal((await fetch(`${replica.url}/metrics`, { headers: { authorization: `Bearer ${h.adminToken}` } })).status, 401, 'an API token is not the metrics token');
+      const ok = await fetch(`${replica.url}/metrics`, { headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(ok.status, 200);
+      assert.match(await ok.text(), /^paas_controller_apps\{state="STARTED"\} 1$/m);
+    } finally {
+      await replica.close();
+    }
+  });
+});
