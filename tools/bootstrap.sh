@@ -65,6 +65,8 @@ log "building"
 tsc -b tsconfig.json
 # tsc writes a new file without the execute bit: `npx paas` (node_modules/.bin/paas) needs it.
 chmod +x apps/cli/dist/main.js
+# npm ci links a workspace's bin only when its target exists, and apps/cli/dist is built after it.
+[ -e node_modules/.bin/paas ] || ln -sfn ../@paas/cli/dist/main.js node_modules/.bin/paas
 
 # 5. The dashboard's production build (Vite, into apps/dashboard/dist, served by the controller at /),
 #    redone only when its sources, the libraries it bundles or the lockfile changed.

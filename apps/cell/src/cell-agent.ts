@@ -229,23 +229,33 @@ export class CellAgent {
     await this.redis.del(this.keys.cellDrain(this.config.id)).catch(() => undefined);
   }
 
-  /** Stops taking work; with cleanupOnExit also stops every container and removes the network. */
+  /**
+   * Stops taking work; with cleanupOnExit also stops every container and removes the network.
+   * Every step runs even when an earlier one fails (logged), so the network is always removed.
+   */
   async shutdown(): Promise<void> {
+    const step = async (name: string, fn: () => Promise<unknown> | undefined) => {
+      try {
+        await fn();
+      } catch (error) {
+        this.logger.warn({ err: error, step: name }, 'shutdown-step-failed');
+      }
+    };
     for (const t of this.timers) clearInterval(t);
-    await this.usage.stop();
-    await this.metricsServer?.close();
+    await step('usage', () => this.usage.stop());
+    await step('metrics', () => this.metricsServer?.close());
     // Before closing the worker: it waits for running jobs, and a task may run for minutes.
-    await this.tasks.stopAll('the cell shut down').catch((e) => this.logger.warn({ err: e }, 'stop-tasks-failed'));
-    await this.worker?.close().catch(() => undefined);
+    await step('tasks', () => this.tasks.stopAll('the cell shut down'));
+    await step('worker', () => this.worker?.close());
     this.workerConnection?.disconnect();
-    await withdrawCell(this.redis, this.keys, this.config.id).catch(() => undefined);
+    await step('presence', () => withdrawCell(this.redis, this.keys, this.config.id));
     if (this.config.cleanupOnExit) {
-      await this.instances.stopAll('cell shutting down').catch((e) => this.logger.warn({ err: e }, 'stop-all-failed'));
-      await cleanupAll(this.runtimeConfig).catch((e) => this.logger.warn({ err: e }, 'cleanup-failed'));
+      await step('instances', () => this.instances.stopAll('cell shutting down'));
+      await step('network', () => cleanupAll(this.runtimeConfig));
     }
     // What was read goes out with its checkpoints; containers left running resume from them.
-    await this.shipper.close();
-    await this.appLogs.close();
+    await step('log-shipper', () => this.shipper.close());
+    await step('app-logs', () => this.appLogs.close());
     this.redis.disconnect();
     this.logger.info('cell-stopped');
   }

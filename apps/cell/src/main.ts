@@ -29,7 +29,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (error) {
+    // A start that failed half-way (e.g. its metrics port taken) must not leave its network behind.
+    stopping = true;
+    await agent.shutdown().catch(() => undefined);
+    throw error;
+  }
 }
 
 main().catch((error: Error) => {

@@ -76,6 +76,16 @@ test('a draining cell: replacement first, the old instance stops only once the n
   assert.deepEqual(done.stop.map((s) => s.instance), [old]);
 });
 
+test('just after a deploy, an index with an old and a new instance keeps the one of the current release', () => {
+  const old = inst(0, 'c1', 'RUNNING', NOW - 60_000);
+  const fresh = { ...inst(0, 'c2', 'RUNNING'), releaseId: 'r2' };
+  for (const actual of [[old, fresh], [fresh, old]]) {
+    const p = planConvergence({ desired: { appId: 'app', processType: 'web', instances: 1, releaseId: 'r2' }, actual, cells: new Map([cell('c1'), cell('c2')]), crashes: new Map(), now: NOW });
+    assert.deepEqual(p.stop.map((s) => s.instance.instanceId), [old.instanceId], 'the old release instance goes, whatever the order');
+    assert.deepEqual(p.start, []);
+  }
+});
+
 test('keeps one instance per index: a duplicate is stopped, the running one kept', () => {
   const a = inst(0, 'c1', 'STARTING');
   const b = inst(0, 'c2', 'RUNNING');

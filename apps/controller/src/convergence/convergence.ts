@@ -13,6 +13,11 @@ export interface DesiredProcess {
   appId: string;
   processType: string;
   instances: number;
+  /**
+   * The app's current release. Where an index has several instances (a deploy just ended and the
+   * old one's stop is still on its way), the one of this release is kept.
+   */
+  releaseId?: string;
 }
 
 export interface ConvergenceInput {
@@ -117,7 +122,8 @@ export function planConvergence(input: ConvergenceInput): ConvergencePlan {
       continue;
     }
     const running = settled.filter((i) => i.state === 'RUNNING');
-    const keep = running[0] ?? settled[0];
+    const current = (i: ActualInstance) => desired.releaseId === undefined || i.releaseId === desired.releaseId;
+    const keep = running.find(current) ?? running[0] ?? settled.find(current) ?? settled[0];
     for (const other of settled) if (other !== keep) plan.stop.push({ instance: other, reason: 'duplicate instance' });
     if (running.length > 0) {
       for (const leaving of present.filter(draining)) plan.stop.push({ instance: leaving, reason: 'cell draining: replaced elsewhere' });

@@ -96,7 +96,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
     for (const process of await this.apps.processes(app.id)) {
       const crashes = await this.crashHistory(app.id, process.type);
       const plan = planConvergence({
-        desired: { appId: app.id, processType: process.type, instances: process.instances },
+        desired: { appId: app.id, processType: process.type, instances: process.instances, releaseId: release.id },
         actual,
         cells,
         crashes,
