@@ -1,7 +1,6 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { startAdminServer, type AdminServer } from '@paas/admin-http';
 import { instanceStateSchema } from '@paas/contracts';
 import type { InstanceSnapshot } from './instance-manager';
 import type { LatestSample } from './usage-sampler';
@@ -125,53 +124,17 @@ export class CellMetrics {
 }
 
 /** A listening metrics server; `close` stops it (idempotent). */
-export interface MetricsServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type MetricsServer = AdminServer;
 
-/** `GET /metrics` (Prometheus text) and `GET /health`; anything else is 404. No token: it lists no secrets. */
-export async function startMetricsServer(host: string, port: number, registry: Registry, logger: Logger): Promise<MetricsServer> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path === '/health') {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : 'ok\n');
-      return;
-    }
-    if (path !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: GET /metrics\n');
-      return;
-    }
-    registry.metrics().then(
-      (body) => {
-        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
-        res.end(req.method === 'HEAD' ? undefined : body);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'metrics-scrape-failed');
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`);
-      },
-    );
-  });
-  server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  let closing: Promise<void> | undefined;
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })),
-  };
+/** `GET /metrics` (Prometheus text) and `GET /health` on the cell's admin port. No token: it lists no secrets. */
+export function startMetricsServer(host: string, port: number, registry: Registry, logger: Logger): Promise<MetricsServer> {
+  return startAdminServer(
+    host,
+    port,
+    {
+      health: async () => ({ status: 'ok' }),
+      metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    },
+    logger,
+  );
 }

@@ -1,7 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { startAdminServer, type AdminServer, type RouterHealth } from './admin-server';
+import { startAdminServer, type AdminServer } from '@paas/admin-http';
+import type { RouterHealth } from './router-health';
 import type { RouterConfig } from './config';
 import type { RunningRouter } from './router';
 

@@ -10,16 +10,7 @@ import { startControllerHarness, type ControllerHarness } from '../testing/contr
 import { FakeCell, pushThroughHook } from '../testing/fake-cell';
 import { PrismaService } from '../database/prisma.service';
 import { RedisService } from '../redis/redis.module';
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { pollUntil as until } from '@paas/local-services';
 
 type Instance = { index: number; state: string; cell_id: string; instance_id: string; crash_count: number; last_crash_reason: string | null; unplaced_reason: string | null };
 

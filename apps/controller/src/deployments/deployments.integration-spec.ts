@@ -11,18 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
 import { BlobstoreService } from '../blobstore/blobstore.service';
+import { pollUntil as until } from '@paas/local-services';
 
 const KEPT = 3;
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 

@@ -9,16 +9,7 @@ import { adminActor, startControllerHarness, type ControllerHarness } from '../t
 import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
 import { PrismaService } from '../database/prisma.service';
 import { appViewSchema, instanceListSchema, paginatedSchema } from '@paas/contracts';
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { pollUntil as until } from '@paas/local-services';
 
 describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
   let h: ControllerHarness;

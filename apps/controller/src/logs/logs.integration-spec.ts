@@ -14,16 +14,7 @@ import { adminActor, startControllerHarness, type ControllerHarness } from '../t
 import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
 import { createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
 import { LogsService } from './logs.service';
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { pollUntil as until } from '@paas/local-services';
 
 interface SseEvent {
   id?: string;

@@ -12,16 +12,7 @@ import { create as createTar } from 'tar';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
 import { createOrg, createSpace, createUser, expectStatus, grant } from '../testing/tenancy-fixtures';
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { pollUntil as until } from '@paas/local-services';
 
 /** A tar of these files, as `git archive` sends it. */
 async function tarOf(files: Record<string, string>): Promise<Buffer> {

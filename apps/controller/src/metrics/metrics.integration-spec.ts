@@ -8,16 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { instanceListSchema, instanceViewSchema } from '@paas/contracts';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook } from '../testing/fake-cell';
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { pollUntil as until } from '@paas/local-services';
 
 /** The value of the first series `name{...}` whose labels include `labels`, from Prometheus text. */
 function seriesValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

@@ -2,18 +2,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 
-/** What GET /health answers: `ok` once the route table has been read in full, else `starting` (503). */
-export interface RouterHealth {
-  status: 'ok' | 'starting';
-  /** Hosts with routes. */
-  routes: number;
-  /** Ms since the last full read of the table from Redis; absent before the first. */
-  table_age_ms?: number;
+/** What GET /health answers, as JSON: 200 when `status` is `ok`, else 503. */
+export interface AdminHealth {
+  status: string;
 }
 
-/** Where the admin server gets its answers: one router process, or the cluster primary asking its workers. */
+/** Where the admin server gets its answers (e.g. one router process, or the cluster primary asking its workers). */
 export interface AdminSources {
-  health(): Promise<RouterHealth>;
+  health(): Promise<AdminHealth>;
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -24,8 +20,8 @@ export interface AdminServer {
 }
 
 /**
- * The admin port, apart from the traffic port so apps can never shadow it: `GET /health` and
- * `GET /metrics` (Prometheus text). Anything else is 404.
+ * The admin port of a component (router, cell), apart from any traffic port so apps can never
+ * shadow it: `GET /health` and `GET /metrics` (Prometheus text). Anything else is 404.
  */
 export async function startAdminServer(host: string, port: number, sources: AdminSources, logger: Logger): Promise<AdminServer> {
   const server = http.createServer((req, res) => {
