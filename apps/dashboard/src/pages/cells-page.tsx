@@ -52,7 +52,7 @@ export function CellsPage() {
         <h1 tabIndex={-1}>Cells</h1>
         {cells.data ? (
           <p className="muted">
-            {cells.data.length} live · {cells.data.filter((c) => c.state === 'draining').length} draining · {lost.length} lost
+            {cells.data.filter((c) => c.state !== 'draining').length} live · {cells.data.filter((c) => c.state === 'draining').length} draining · {lost.length} lost
           </p>
         ) : null}
       </div>
