@@ -44,6 +44,16 @@ describe('buildpacks, manifests, releases and deploys', () => {
     return dir;
   }
 
+  /** Waits until a deployment ends and asserts it succeeded (its reason shown when it did not). */
+  async function deployed(name: string, id: string): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the deployment view, checked field by field
+    const end = await waitUntil<any>(`deployment ${id} of ${name} to end`, async () => {
+      const d = (await api(platform, 'GET', `/v1/apps/${name}/deployments/${id}`)).json;
+      return d && d.state !== 'DEPLOYING' ? d : undefined;
+    }, 90_000);
+    assert.equal(end.state, 'DEPLOYED', JSON.stringify(end));
+  }
+
   async function push(name: string, dir: string): Promise<{ code: number; output: string }> {
     return git(['push', remote(name), 'main'], dir);
   }
@@ -276,10 +286,12 @@ describe('buildpacks, manifests, releases and deploys', () => {
     const changed = await api(platform, 'PATCH', '/v1/apps/envy/env', { var: { GREETING: 'hej' } });
     assert.equal(changed.status, 202, JSON.stringify(changed.json));
     assert.equal(changed.json.release_version, 2);
+    await deployed('envy', changed.json.deployment_id);
     await waitUntil('the new env served', async () => (await viaRouter(platform, host('envy'))).text === 'greeting=hej', 30_000);
     const rolled = await api(platform, 'POST', '/v1/apps/envy/actions/rollback', { version: 1 });
     assert.equal(rolled.status, 202, JSON.stringify(rolled.json));
     assert.equal(rolled.json.release_version, 3);
+    await deployed('envy', rolled.json.deployment_id);
     await waitUntil('the earlier env served again', async () => (await viaRouter(platform, host('envy'))).text === 'greeting=none', 30_000);
     const releases = (await api(platform, 'GET', '/v1/apps/envy/releases')).json.resources as Array<{ version: number; description: string }>;
     assert.deepEqual(releases.map((r) => r.version).sort(), [1, 2, 3]);
