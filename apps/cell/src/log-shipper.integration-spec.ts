@@ -19,7 +19,7 @@ import pino from 'pino';
 import { redisKeys, type LogEntry, type StartInstanceJob } from '@paas/contracts';
 import { freePort, waitFor } from '@paas/local-services';
 import { AppLogWriter, createRedisConnection, readRecentAppLogs } from '@paas/redis';
-import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig } from '@paas/runtime';
+import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
 import { loadCellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { InstanceManager } from './instance-manager';
@@ -66,14 +66,7 @@ describe('LogShipper (real runc container, real Redis)', () => {
     redisUrl = `redis://127.0.0.1:${port}`;
     redis = createRedisConnection(redisUrl, 'log-shipper-test');
     await waitFor('redis-server', async () => (await redis.ping()) === 'PONG', 10_000);
-    config = {
-      prefix: name,
-      stateDir: join(tmp, 'state'),
-      stackDir: join(tmp, 'stack'),
-      runcRoot: join(tmp, 'runc'),
-      network: { bridge: name, subnet: `10.${randomInt(200, 250)}.${randomInt(1, 250)}.0/24`, hostPortRange: [portBase, portBase + 49] },
-      iptablesChain: name.toUpperCase(),
-    };
+    config = testRuntimeConfig(name, tmp, portBase);
     await ensureStack(config.stackDir);
     await mkdir(join(tmp, 'empty-layer'));
   });

@@ -10,7 +10,7 @@ import pino from 'pino';
 import type { StageJob, StageResult } from '@paas/contracts';
 import { launchCommand } from '@paas/buildpacks';
 import { servedNodeVersion, startNpmRegistryFixture, waitFor, type NpmRegistryFixture } from '@paas/local-services';
-import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig } from '@paas/runtime';
+import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
 import { BlobClient } from './blob-client';
 import { Stager } from './stager';
 
@@ -177,14 +177,7 @@ describe('Stager (real runc, real buildpacks, fixture npm registry)', () => {
     operatorDir = join(tmp, 'operator-buildpacks');
     await mkdir(operatorDir);
     // The test's own prefix, bridge, iptables chain, /24 and host ports (as libs/runtime's integration tests).
-    config = {
-      prefix: `sg${suffix}`,
-      stateDir: join(tmp, 'state'),
-      stackDir: join(tmp, 'stack'),
-      runcRoot: join(tmp, 'runc'),
-      network: { bridge: `sg${suffix}`, subnet: `10.${randomInt(200, 250)}.${randomInt(1, 250)}.0/24`, hostPortRange: [portBase, portBase + 49] },
-      iptablesChain: `SG${suffix.toUpperCase()}`,
-    };
+    config = testRuntimeConfig(`sg${suffix}`, tmp, portBase);
     await ensureStack(config.stackDir);
     runtime = new RuncRuntime(config);
     // A first container brings up the test's own bridge, whose gateway the registry listens on.

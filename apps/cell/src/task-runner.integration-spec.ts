@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import type { RunTaskJob } from '@paas/contracts';
-import { cleanupAll, ensureStack, RuncRuntime, VCAP_UID, type RuncRuntimeConfig } from '@paas/runtime';
+import { cleanupAll, ensureStack, RuncRuntime, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
 import { BlobClient } from './blob-client';
 import { DropletCache } from './droplet-cache';
 import { TaskRunner } from './task-runner';
@@ -76,14 +76,7 @@ describe('TaskRunner (real runc, as root)', () => {
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'paas-task-it-'));
-    config = {
-      prefix: name,
-      stateDir: join(tmp, 'state'),
-      stackDir: join(tmp, 'stack'),
-      runcRoot: join(tmp, 'runc'),
-      network: { bridge: name, subnet: `10.${randomInt(200, 250)}.${randomInt(1, 250)}.0/24`, hostPortRange: [portBase, portBase + 49] },
-      iptablesChain: name.toUpperCase(),
-    };
+    config = testRuntimeConfig(name, tmp, portBase);
     await ensureStack(config.stackDir);
     // The droplet: what a stager packs (`app/` with the app and its .profile.d).
     const src = join(tmp, 'src');

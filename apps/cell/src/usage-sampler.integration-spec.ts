@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import type { InstanceUsage } from '@paas/contracts';
-import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type ContainerHandle, type RuncRuntimeConfig } from '@paas/runtime';
+import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type ContainerHandle, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
 import type { InstanceSnapshot } from './instance-manager';
 import { CellMetrics, startMetricsServer, type MetricsServer } from './metrics-server';
 import { UsageSampler, type SampleTarget, type UsageSink } from './usage-sampler';
@@ -117,14 +117,7 @@ describe('usage sampling (real runc, as root)', () => {
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'paas-usage-it-'));
-    config = {
-      prefix: name,
-      stateDir: join(tmp, 'state'),
-      stackDir: join(tmp, 'stack'),
-      runcRoot: join(tmp, 'runc'),
-      network: { bridge: name, subnet: `10.${randomInt(200, 250)}.${randomInt(1, 250)}.0/24`, hostPortRange: [portBase, portBase + 49] },
-      iptablesChain: name.toUpperCase(),
-    };
+    config = testRuntimeConfig(name, tmp, portBase);
     await ensureStack(config.stackDir);
     const droplet = join(tmp, 'droplet');
     await mkdir(join(droplet, 'app'), { recursive: true });

@@ -4,3 +4,4 @@ export { ensureStack, VCAP_UID, VCAP_GID, STACK_VERSION } from './stack';
 export type { NetworkConfig } from './network';
 export { RuntimeError, RuntimeErrorCode, CommandFailedError } from './runtime-error';
 export { FakeRuntime, type FakeRuntimeConfig, type FakeContainer } from './fake-runtime';
+export { testRuntimeConfig } from './integration-test-support';

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { AppView, RouteView } from '@paas/contracts';
 import { ActionStatus, ConfirmButton, PollError } from '../components/ui';
+import { RouteAddressFields, useRouteAddress } from '../components/route-address';
 import { routeHref, routerBaseOf, type RouterBase } from '../links';
 import { Link } from '../router';
 import { scopeKey, useScope, useSession } from '../session';
@@ -183,25 +184,20 @@ function RouteCard({
 function NewRoute({ onCreated }: { onCreated: () => void }) {
   const { api } = useSession();
   const scope = useScope();
-  const domains = usePoll('domains', () => api.domains(), 30_000);
-  const [host, setHost] = useState('');
-  const [domainId, setDomainId] = useState('');
-  const [path, setPath] = useState('');
+  const address = useRouteAddress();
   const [spaceId, setSpaceId] = useState('');
   const action = useAction(onCreated);
-  const chosenDomain = domainId || domains.data?.find((d) => d.default)?.id || domains.data?.[0]?.id || '';
   const spaces = scope.spaces.filter((s) => !scope.orgId || s.org_id === scope.orgId);
   const chosenSpace = scope.spaceId || spaceId || spaces[0]?.id || '';
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const ok = await action.run('Creating the route…', async () => {
-      const route = await api.createRoute({ host: host.trim(), domain_id: chosenDomain, path: path.trim(), space_id: chosenSpace });
+      const route = await api.createRoute({ host: address.host.trim(), domain_id: address.domainId, path: address.path.trim(), space_id: chosenSpace });
       return `Created ${route.url}: bind an app to it below`;
     });
     if (ok) {
-      setHost('');
-      setPath('');
+      address.clear();
     }
   };
 
@@ -209,24 +205,7 @@ function NewRoute({ onCreated }: { onCreated: () => void }) {
     <details className="card new-route">
       <summary>New route</summary>
       <form className="inline-form" onSubmit={submit}>
-        <label>
-          <span>Host</span>
-          <input value={host} onChange={(e) => setHost(e.target.value)} autoComplete="off" spellCheck={false} />
-        </label>
-        <label>
-          <span>Domain</span>
-          <select value={chosenDomain} onChange={(e) => setDomainId(e.target.value)}>
-            {(domains.data ?? []).map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Path</span>
-          <input value={path} onChange={(e) => setPath(e.target.value)} placeholder="/optional" autoComplete="off" spellCheck={false} />
-        </label>
+        <RouteAddressFields address={address} />
         {scope.spaceId ? null : (
           <label>
             <span>Space</span>
@@ -239,7 +218,7 @@ function NewRoute({ onCreated }: { onCreated: () => void }) {
             </select>
           </label>
         )}
-        <button type="submit" className="primary" disabled={action.busy || !chosenDomain || !chosenSpace}>
+        <button type="submit" className="primary" disabled={action.busy || !address.domainId || !chosenSpace}>
           Create route
         </button>
       </form>

@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import type { AppView } from '@paas/contracts';
 import { ActionStatus, ConfirmButton, PollError, Section } from '../../components/ui';
+import { RouteAddressFields, useRouteAddress } from '../../components/route-address';
 import { routeHref, routerBaseOf } from '../../links';
 import { useSession } from '../../session';
 import { useAction } from '../../use-action';
@@ -10,19 +11,15 @@ import { usePoll } from '../../use-poll';
 export function AppRoutesSection({ app }: { app: AppView }) {
   const { api } = useSession();
   const routes = usePoll(`app-routes:${app.id}`, () => api.routes({ appIds: [app.id] }));
-  const domains = usePoll('domains', () => api.domains(), 30_000);
   const action = useAction(routes.refresh);
-  const [host, setHost] = useState('');
-  const [domainId, setDomainId] = useState('');
-  const [path, setPath] = useState('');
+  const address = useRouteAddress();
   const base = routerBaseOf(app.url);
-  const chosenDomain = domainId || domains.data?.find((d) => d.default)?.id || domains.data?.[0]?.id || '';
 
   const map = async (event: FormEvent) => {
     event.preventDefault();
-    const domain = domains.data?.find((d) => d.id === chosenDomain);
+    const domain = address.domain;
     if (!domain) return;
-    const wanted = { host: host.trim(), path: path.trim() };
+    const wanted = { host: address.host.trim(), path: address.path.trim() };
     const label = `${wanted.host ? `${wanted.host}.` : ''}${domain.name}${wanted.path}`;
     const ok = await action.run(`Mapping ${label}…`, async () => {
       const existing = (await api.routes({ hosts: [wanted.host], domainIds: [domain.id] })).find((r) => r.path === wanted.path);
@@ -30,10 +27,7 @@ export function AppRoutesSection({ app }: { app: AppView }) {
       await api.addDestinations(route.id, [{ app: { id: app.id } }]);
       return `Mapped ${route.url} to ${app.name}`;
     });
-    if (ok) {
-      setHost('');
-      setPath('');
-    }
+    if (ok) address.clear();
   };
 
   return (
@@ -72,25 +66,8 @@ export function AppRoutesSection({ app }: { app: AppView }) {
         </ul>
       )}
       <form className="map-form" onSubmit={map} aria-label="Map a route">
-        <label>
-          <span>Host</span>
-          <input value={host} onChange={(e) => setHost(e.target.value)} placeholder={app.name} autoComplete="off" spellCheck={false} />
-        </label>
-        <label>
-          <span>Domain</span>
-          <select value={chosenDomain} onChange={(e) => setDomainId(e.target.value)}>
-            {(domains.data ?? []).map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Path</span>
-          <input value={path} onChange={(e) => setPath(e.target.value)} placeholder="/optional" autoComplete="off" spellCheck={false} />
-        </label>
-        <button type="submit" className="primary" disabled={action.busy || !chosenDomain}>
+        <RouteAddressFields address={address} hostPlaceholder={app.name} />
+        <button type="submit" className="primary" disabled={action.busy || !address.domainId}>
           Map route
         </button>
       </form>
