@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startRouter, type RunningRouter } from './router';
-import { request, startBackend, startRedisServer, waitFor, type Backend, type RedisProcess } from './integration-test-support';
+import { request, startBackend, startRedisServer, waitFor, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
 
 describe('router access lines in the apps logs (real redis)', () => {
   const prefix = `test-rtr-log-${randomUUID().slice(0, 8)}`;
@@ -39,18 +39,7 @@ describe('router access lines in the apps logs (real redis)', () => {
     redis.on('error', () => undefined);
     backend = await startBackend('logged');
     router = await startRouter(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        redisUrl: redisProcess.url,
-        redisPrefix: prefix,
-        logLevel: 'silent',
-        resyncIntervalMs: 30_000,
-        connectTimeoutMs: 2_000,
-        backendTimeoutMs: 10_000,
-        shutdownTimeoutMs: 2_000,
-        appLogs: { maxLines: 1000, ttlSeconds: 600, ratePerSecond: 5, burst: 20 },
-      },
+      testRouterConfig(redisProcess.url, prefix, { appLogs: { maxLines: 1000, ttlSeconds: 600, ratePerSecond: 5, burst: 20 } }),
       { logger: pino({ level: 'silent' }) },
     );
   });

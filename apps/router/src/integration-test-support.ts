@@ -1,3 +1,4 @@
+import type { RouterConfig } from './config';
 /**
  * Support for the router's integration specs: a throwaway redis-server, tiny HTTP and WebSocket
  * backends on 127.0.0.1, a request helper and a poll-with-deadline. Test-only.
@@ -189,3 +190,18 @@ export function request(port: number, host: string, path = '/', headers: http.Ou
   });
 }
 
+/** A router config for a test: its own Redis and prefix, an ephemeral port on 127.0.0.1, short timeouts. */
+export function testRouterConfig(redisUrl: string, redisPrefix: string, overrides: Partial<RouterConfig> = {}): RouterConfig {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    redisUrl,
+    redisPrefix,
+    logLevel: 'silent',
+    resyncIntervalMs: 30_000,
+    connectTimeoutMs: 2_000,
+    backendTimeoutMs: 10_000,
+    shutdownTimeoutMs: 2_000,
+    ...overrides,
+  };
+}

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { RouterConfig } from './config';
-import { freePort, request, startBackend, startRedisServer, startWsEchoBackend, waitFor, type Backend, type RedisProcess } from './integration-test-support';
+import { freePort, request, startBackend, startRedisServer, startWsEchoBackend, waitFor, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
 import { startRouter, type RunningRouter } from './router';
 
 /** A backend whose handler the test writes; `close` is graceful (waits for in-flight requests). */
@@ -69,18 +69,7 @@ describe('router features against a real redis', () => {
   let lcRouter: RunningRouter;
   let nextIndex = 0;
 
-  const config = (overrides: Partial<RouterConfig>): RouterConfig => ({
-    port: 0,
-    host: '127.0.0.1',
-    redisUrl: redisProcess!.url,
-    redisPrefix: prefix,
-    logLevel: 'silent',
-    resyncIntervalMs: 30_000,
-    connectTimeoutMs: 2_000,
-    backendTimeoutMs: 10_000,
-    shutdownTimeoutMs: 2_000,
-    ...overrides,
-  });
+  const config = (overrides: Partial<RouterConfig>): RouterConfig => testRouterConfig(redisProcess!.url, prefix, overrides);
   const logger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
   const instance = (appId: string, address: string, instanceId: string): Endpoint => ({

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startRouter, type RunningRouter } from './router';
-import { freePort, request, startBackend, startRedisServer, startWsEchoBackend, waitFor, type Backend, type RedisProcess } from './integration-test-support';
+import { freePort, request, startBackend, startRedisServer, startWsEchoBackend, waitFor, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
 
 // ---------- the suite ----------
 
@@ -78,17 +78,7 @@ describe('router against a real redis', () => {
     redis = new Redis(redisProcess.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
     redis.on('error', () => undefined);
     router = await startRouter(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        redisUrl: redisProcess.url,
-        redisPrefix: prefix,
-        logLevel: 'silent',
-        resyncIntervalMs: 30_000,
-        connectTimeoutMs: 2_000,
-        backendTimeoutMs: 10_000,
-        shutdownTimeoutMs: 2_000,
-      },
+      testRouterConfig(redisProcess.url, prefix),
       { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) },
     );
   });
@@ -322,17 +312,7 @@ describe('router against a real redis', () => {
     backends.push({ name: 'slow', port: 0, address: '', seen: [], paths: [], close: () => new Promise((resolve) => slow.close(() => resolve())) });
     await serve('slow.apps.localhost', [{ address: `127.0.0.1:${(slow.address() as net.AddressInfo).port}` }, 'slow-0']);
     const second = await startRouter(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        redisUrl: redisProcess!.url,
-        redisPrefix: prefix,
-        logLevel: 'silent',
-        resyncIntervalMs: 30_000,
-        connectTimeoutMs: 2_000,
-        backendTimeoutMs: 10_000,
-        shutdownTimeoutMs: 5_000,
-      },
+      testRouterConfig(redisProcess!.url, prefix, { shutdownTimeoutMs: 5_000 }),
       { logger: pino({ level: 'silent' }) },
     );
     try {
