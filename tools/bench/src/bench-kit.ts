@@ -60,3 +60,31 @@ export async function waitForDeployed(platform: TestPlatform, app: string, what:
   }
   throw new Error(`${what}: no DEPLOYED deployment within ${timeoutMs / 1000} s`);
 }
+
+/**
+ * Requests through the router for `host` (`concurrency` at once over `agent`; `pauseMs` after an
+ * answer, 50 ms after a miss, when nothing is routable yet) until every instance index in
+ * [0, count) has answered ("Hello from HOST instance N", as examples/hello-node says), or
+ * `maxRequests`, the time since `t0` or `stop` ends it. Returns the indexes that never answered.
+ */
+export async function answerIndexes(
+  platform: TestPlatform,
+  host: string,
+  count: number,
+  o: { t0: number; timeoutMs: number; maxRequests: number; stop: AbortSignal; agent: Agent; concurrency: number; pauseMs: number },
+): Promise<{ missing: number[]; requests: number; ms: number }> {
+  const seen = new Set<number>();
+  let requests = 0;
+  const worker = async () => {
+    while (seen.size < count && requests < o.maxRequests && Date.now() - o.t0 < o.timeoutMs && !o.stop.aborted) {
+      requests++;
+      const r = await routerGet(platform, host, o.agent);
+      const match = r.status === 200 ? /Hello from \S+ instance (\d+)/.exec(r.text) : null;
+      if (match && Number(match[1]) < count) seen.add(Number(match[1]));
+      await new Promise((resolve) => setTimeout(resolve, match ? o.pauseMs : 50));
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+  return { missing, requests, ms: Date.now() - o.t0 };
+}

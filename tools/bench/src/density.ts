@@ -32,7 +32,7 @@ import { cp, mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchApi, routerGet, waitForDeployed, webInstances } from './bench-kit';
+import { answerIndexes, benchApi, waitForDeployed, webInstances } from './bench-kit';
 import type { InstanceView } from '@paas/contracts';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 
@@ -118,23 +118,16 @@ async function allIndexesAnswer(
   timeoutMs: number,
   stop: AbortSignal,
 ): Promise<{ ok: boolean; ms: number; missing: number[]; requests: number }> {
-  const t0 = Date.now();
-  const host = `${APP}.${platform.appsDomain}`;
-  const seen = new Set<number>();
-  let requests = 0;
-  const maxRequests = 100_000;
-  const worker = async () => {
-    while (seen.size < count && requests < maxRequests && Date.now() - t0 < timeoutMs && !stop.aborted) {
-      requests++;
-      const r = await routerGet(platform, host, agent);
-      const match = r.status === 200 ? /Hello from \S+ instance (\d+)/.exec(r.text) : null;
-      if (match && Number(match[1]) < count) seen.add(Number(match[1]));
-      await sleep(match ? ROUTER_PAUSE_MS : 50);
-    }
-  };
-  await Promise.all(Array.from({ length: ROUTER_CONCURRENCY }, worker));
-  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-  return { ok: missing.length === 0, ms: Date.now() - t0, missing, requests };
+  const { missing, requests, ms } = await answerIndexes(platform, `${APP}.${platform.appsDomain}`, count, {
+    t0: Date.now(),
+    timeoutMs,
+    maxRequests: 100_000,
+    stop,
+    agent,
+    concurrency: ROUTER_CONCURRENCY,
+    pauseMs: ROUTER_PAUSE_MS,
+  });
+  return { ok: missing.length === 0, ms, missing, requests };
 }
 
 // ---- host memory -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchApi, routerGet, waitForDeployed, webInstances } from './bench-kit';
+import { answerIndexes, benchApi, waitForDeployed, webInstances } from './bench-kit';
 import type { InstanceView } from '@paas/contracts';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 
@@ -81,25 +81,17 @@ async function waitForInstances(
 
 /** Sends requests through the router until every index in [0, count) has answered; ms from t0. */
 async function waitForAllIndexesAnswered(platform: TestPlatform, t0: number, count: number, stop: AbortSignal): Promise<{ ms: number; requests: number }> {
-  const host = `${APP}.${platform.appsDomain}`;
-  const seen = new Set<number>();
-  let requests = 0;
-  const maxRequests = 200_000;
-  const worker = async () => {
-    while (seen.size < count && requests < maxRequests && Date.now() - t0 < SCALE_TIMEOUT_MS && !stop.aborted) {
-      requests++;
-      const r = await routerGet(platform, host, agent);
-      const match = r.status === 200 ? /Hello from \S+ instance (\d+)/.exec(r.text) : null;
-      if (match) seen.add(Number(match[1]));
-      await sleep(match ? ROUTER_PAUSE_MS : 50); // nothing routable yet (404/502): back off
-    }
-  };
-  await Promise.all(Array.from({ length: ROUTER_CONCURRENCY }, worker));
-  if (seen.size < count) {
-    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-    throw new Error(`router: indexes ${missing.join(',')} never answered (${requests} requests)`);
-  }
-  return { ms: Date.now() - t0, requests };
+  const { missing, requests, ms } = await answerIndexes(platform, `${APP}.${platform.appsDomain}`, count, {
+    t0,
+    timeoutMs: SCALE_TIMEOUT_MS,
+    maxRequests: 200_000,
+    stop,
+    agent,
+    concurrency: ROUTER_CONCURRENCY,
+    pauseMs: ROUTER_PAUSE_MS,
+  });
+  if (missing.length > 0) throw new Error(`router: indexes ${missing.join(',')} never answered (${requests} requests)`);
+  return { ms, requests };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
