@@ -5,7 +5,7 @@ import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { postgresLogin, redisLogin, type ServiceLogin } from './data-dir-secrets';
+import { postgresLogin, redisLogin, secureDataDir, type ServiceLogin } from './data-dir-secrets';
 import { SupervisedProcess } from './process-supervisor';
 import { pollUntil, portOpen } from './wait';
 
@@ -59,7 +59,8 @@ export async function prepareRedis(dataDir: string): Promise<ServiceLogin> {
   return login;
 }
 
-function postgresBin(name: string): string {
+/** The newest installed Postgres binary of that name (initdb, postgres). */
+export function postgresBin(name: string): string {
   const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
   for (const v of versions) {
     const bin = `/usr/lib/postgresql/${v}/bin/${name}`;
@@ -72,7 +73,7 @@ function postgresBin(name: string): string {
  * Postgres refuses to run as root, so it runs as the `postgres` user, keeping only the
  * capability to traverse directories: the data directory may sit under a private (0700) checkout.
  */
-function asPostgres(command: string, args: string[]): [string, string[]] {
+export function asPostgres(command: string, args: string[]): [string, string[]] {
   return [
     'setpriv',
     ['--reuid=postgres', '--regid=postgres', '--init-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', command, ...args],
@@ -246,6 +247,7 @@ export interface DataServices {
 export async function startDataServices(options: DataServicesOptions): Promise<DataServices> {
   const say = options.onEvent ?? (() => undefined);
   const { rootDir, dataDir } = options;
+  await secureDataDir(dataDir);
   await mkdir(join(dataDir, 'logs'), { recursive: true });
   const redisLogin = await prepareRedis(dataDir);
   const postgresLogin = await preparePostgres(dataDir);
