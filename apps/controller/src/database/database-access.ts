@@ -28,10 +28,13 @@ export async function checkDatabaseAccess(url: string, timeoutMs = 60_000): Prom
       // pg throws this before connecting when the URL has no password and the server asks for one.
       const noPassword = /client password must be a string|SASL: .*password/i.test(message);
       if ((code && REFUSED.has(code)) || noPassword) {
+        const fix =
+          code === '3D000'
+            ? 'Name an existing database in DATABASE_URL (npm start creates paas; see docs/operations.md)'
+            : 'Put the platform Postgres user and password in DATABASE_URL, e.g. postgresql://paas:PASSWORD@HOST:PORT/paas ' +
+              '(npm start keeps the password in <data dir>/postgres-password; see docs/operations.md)';
         throw new DatabaseAccessError(
-          `the controller cannot use Postgres at ${where}: ${noPassword ? 'the server asks for a password and DATABASE_URL has none' : message}. ` +
-            'Put the platform Postgres user and password in DATABASE_URL, e.g. postgresql://paas:PASSWORD@HOST:PORT/paas ' +
-            '(npm start keeps the password in <data dir>/postgres-password; see docs/operations.md)',
+          `the controller cannot use Postgres at ${where}: ${noPassword ? 'the server asks for a password and DATABASE_URL has none' : message}. ${fix}`,
         );
       }
       lastError = message;
