@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -143,11 +143,18 @@ export async function preparePostgres(dataDir: string): Promise<ServiceLogin> {
   await chown(dir, ...ids);
   await chmod(dir, 0o700);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
-    // initdb reads the password file as postgres, through its dac_read_search capability (the file is root's, 0600).
-    const [cmd, args] = asPostgres(postgresBin('initdb'), [
-      '-D', pgdata, '-A', 'scram-sha-256', `--pwfile=${join(dataDir, 'postgres-password')}`, '-U', login.user, '-E', 'UTF8', '--no-sync',
-    ]);
-    await run(cmd, args);
+    // initdb takes the password from a file: the exact login password, postgres's own for the moment.
+    const pwfile = join(dir, 'initdb-password');
+    await writeFile(pwfile, login.password, { mode: 0o600 });
+    await chown(pwfile, ...ids);
+    try {
+      const [cmd, args] = asPostgres(postgresBin('initdb'), [
+        '-D', pgdata, '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '-U', login.user, '-E', 'UTF8', '--no-sync',
+      ]);
+      await run(cmd, args);
+    } finally {
+      await rm(pwfile, { force: true });
+    }
   } else {
     await setRolePassword(pgdata, login);
   }
