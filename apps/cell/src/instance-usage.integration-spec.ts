@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { redisKeys, type StartInstanceJob } from '@paas/contracts';
-import { freePort, portOpen, prepareRedis, redisProcess, waitFor, type SupervisedProcess } from '@paas/local-services';
+import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, waitFor, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, listAppInstances } from '@paas/redis';
 import { FakeRuntime } from '@paas/runtime';
 import { loadCellConfig } from './config';
@@ -66,12 +66,13 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'paas-instance-usage-'));
     await mkdir(join(tmp, 'logs'));
-    await prepareRedis(tmp);
+    const login = await prepareRedis(tmp);
     const port = await freePort();
+    const redisUrl = redisUrlOf('127.0.0.1', port, login);
     redisServer = redisProcess(ROOT, tmp, port, () => undefined);
     redisServer.start();
     await waitFor('redis', () => portOpen(port), 30_000);
-    redis = createRedisConnection(`redis://127.0.0.1:${port}`, 'instance-usage-test');
+    redis = createRedisConnection(redisUrl, 'instance-usage-test');
     const config = loadCellConfig({
       CELL_ID: 'cell-u',
       CELL_DATA_DIR: join(tmp, 'cell'),
@@ -79,7 +80,7 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
       CELL_SUBNET: '10.253.1.0/24',
       CELL_IPTABLES_CHAIN: 'IU-NONE',
       CELL_CONTAINER_PREFIX: 'iu-c1',
-      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_URL: redisUrl,
       PAAS_INTERNAL_TOKEN: randomBytes(32).toString('hex'),
     });
     manager = new InstanceManager(config, runtime, droplets, redis, keys, pino({ level: 'silent' }));

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { CellAgent } from './cell-agent';
+import { checkRedisAccess } from '@paas/redis';
 import { loadCellConfig } from './config';
 
 async function main(): Promise<void> {
@@ -9,6 +10,13 @@ async function main(): Promise<void> {
   } catch (error) {
     console.error((error as Error).message);
     process.exit(2);
+  }
+  // A wrong password in REDIS_URL fails the boot here, before any network or container is touched.
+  try {
+    await checkRedisAccess(config.redisUrl, `cell ${config.id}`);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
   }
   const logger = pino({ name: `cell-${config.id}`, level: config.logLevel });
   const agent = new CellAgent(config, logger);

@@ -3,6 +3,10 @@ import { describe, it } from 'node:test';
 import { loadRouterConfig } from './config';
 
 describe('loadRouterConfig', () => {
+  it('keeps a REDIS_URL with a login as it is', () => {
+    assert.equal(loadRouterConfig({ REDIS_URL: 'redis://paas:s3cret@10.0.0.5:6380' }).redisUrl, 'redis://paas:s3cret@10.0.0.5:6380');
+  });
+
   it('applies the defaults', () => {
     const c = loadRouterConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
     assert.equal(c.port, 8080);

@@ -4,6 +4,7 @@ import type { RouterConfig } from './config';
  * backends on 127.0.0.1, a request helper and a poll-with-deadline. Test-only.
  */
 import { Redis } from 'ioredis';
+import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
@@ -43,15 +44,22 @@ export interface RedisProcess {
   restart(): Promise<void>;
 }
 
-/** Starts a throwaway redis-server on a free port; `kill` stops it by pid. */
+/**
+ * Starts a throwaway redis-server on a free port, behind a password as the platform's own Redis
+ * (default user off, the `paas` user with a password from `dir`); `url` carries the login, `kill`
+ * stops it by pid.
+ */
 export async function startRedisServer(dir: string): Promise<RedisProcess> {
   const port = await freePort();
+  const login = await redisLogin(dir);
+  const acl = await writeRedisAcl(dir, login);
+  const url = redisUrlOf('127.0.0.1', port, login);
   let child: ChildProcess | undefined;
   const spawnIt = async () => {
-    child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--aclfile', acl], {
       stdio: 'ignore',
     });
-    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
       await waitFor('redis-server to answer PING', async () => {
@@ -68,7 +76,7 @@ export async function startRedisServer(dir: string): Promise<RedisProcess> {
   };
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url,
     kill,
     restart: spawnIt,
   };

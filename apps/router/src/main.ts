@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { serveClusterWorker, runClusterPrimary } from './cluster';
+import { checkRedisAccess } from '@paas/redis';
 import { loadRouterConfig, type RouterConfig } from './config';
 import { createLogger } from './logger';
 import { startRouter } from './router';
@@ -14,6 +15,13 @@ async function main(): Promise<void> {
   let config: RouterConfig;
   try {
     config = loadRouterConfig();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+  // A wrong password in REDIS_URL fails the boot here (in the primary and in each worker).
+  try {
+    await checkRedisAccess(config.redisUrl, 'router');
   } catch (err) {
     console.error((err as Error).message);
     process.exit(1);

@@ -6,6 +6,7 @@ export * from './jobs';
 export * from './routes';
 export * from './redis-keys';
 export * from './env';
+export * from './redact-url';
 export * from './api';
 export * from './process-rules';
 export * from './manifest';

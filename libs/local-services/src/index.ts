@@ -2,3 +2,4 @@ export * from './services';
 export * from './process-supervisor';
 export * from './wait';
 export * from './npm-registry-fixture';
+export * from './data-dir-secrets';

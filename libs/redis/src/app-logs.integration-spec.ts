@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisKeys } from '@paas/contracts';
+import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
 import { createRedisConnection } from './connection';
 import { AppLogWriter, lastAppLogId, readAppLogsAfter, readRecentAppLogs, waitForAppLogs } from './app-logs';
 
@@ -38,14 +39,18 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 describe('app logs in Redis streams (real redis-server)', () => {
   let dir: string;
   let port: number;
+  let url: string;
   let server: ChildProcess | undefined;
   let redis: Redis;
   const keys = redisKeys(`al${randomBytes(3).toString('hex')}`);
   const writers: AppLogWriter[] = [];
 
   const startServer = async () => {
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    const probe = createRedisConnection(`redis://127.0.0.1:${port}`, 'probe');
+    const login = await redisLogin(dir);
+    const acl = await writeRedisAcl(dir, login);
+    url = redisUrlOf('127.0.0.1', port, login);
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--aclfile', acl], { stdio: 'ignore' });
+    const probe = createRedisConnection(url, 'probe');
     try {
       await until('redis-server to answer', async () => (await probe.ping()) === 'PONG');
     } finally {
@@ -76,7 +81,7 @@ describe('app logs in Redis streams (real redis-server)', () => {
     dir = await mkdtemp(join(tmpdir(), 'paas-app-logs-it-'));
     port = await freePort();
     await startServer();
-    redis = createRedisConnection(`redis://127.0.0.1:${port}`, 'app-logs-test');
+    redis = createRedisConnection(url, 'app-logs-test');
   });
 
   after(async () => {

@@ -4,3 +4,4 @@ export * from './route-registry';
 export * from './instance-store';
 export * from './app-log-limiter';
 export * from './app-logs';
+export * from './redis-access';

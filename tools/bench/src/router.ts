@@ -18,6 +18,7 @@
  * Needs wrk, nginx and redis-server; as root it installs wrk and nginx-light with apt-get.
  */
 import { redisKeys, type Endpoint, type RouteEntry } from '@paas/contracts';
+import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
 import { createRedisConnection, registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -220,11 +221,14 @@ async function main(): Promise<void> {
     );
 
     // Redis, with the route to the backend written before the router boots.
+    // With a password, as the platform's Redis: the router authenticates on each of its connections.
     const redisPort = await freePort();
-    const redisChild = children.start('redis-server', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work], join(work, 'redis.log'));
+    const login = await redisLogin(work);
+    const acl = await writeRedisAcl(work, login);
+    const redisChild = children.start('redis-server', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work, '--aclfile', acl], join(work, 'redis.log'));
     await waitFor('redis-server', () => tcpOpen(redisPort), 10_000);
     void redisChild;
-    const redisUrl = `redis://127.0.0.1:${redisPort}`;
+    const redisUrl = redisUrlOf('127.0.0.1', redisPort, login);
     redis = createRedisConnection(redisUrl, 'bench-router');
 
     // The backend: nginx answering a fixed body.

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
+import { redactUrl } from '@paas/contracts';
 import { PlatformAlreadyRunning, cellNetworksFromEnvFile, startPlatform } from './platform';
 
 const root = resolve(__dirname, '..', '..', '..');
@@ -63,6 +64,10 @@ The platform is running.
   Router admin: http://127.0.0.1:${options.routerAdminPort}/metrics and /health
   Metrics:      ${p.apiUrl}/metrics (controller)   ${options.cells.map((c) => `http://127.0.0.1:${c.metricsPort}/metrics (${c.id})`).join('   ')}
   Admin token:  ${p.adminToken}   (also in ${dataDir}/admin-token)
+  Redis:        ${redactUrl(p.redisUrl)}   (password in ${dataDir}/redis-password)
+                REDISCLI_AUTH="$(cat ${dataDir}/redis-password)" redis-cli -p ${options.redisPort} --user paas
+  Postgres:     ${redactUrl(p.databaseUrl)}   (password in ${dataDir}/postgres-password)
+                PGPASSWORD="$(cat ${dataDir}/postgres-password)" psql -h 127.0.0.1 -p ${options.postgresPort} -U paas paas
   Git remote:   http://paas:<token>@127.0.0.1:${options.controllerPort}/git/NAME.git
   Dashboard:    ${existsSync(resolve(root, 'apps', 'dashboard', 'dist', 'index.html')) ? `${p.apiUrl}/   (sign in with the admin token)` : 'not built: run bash tools/bootstrap.sh'}
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,13 +7,13 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   SupervisedProcess,
+  dataDirSecret,
   portOpen,
-  postgresProcess,
-  preparePostgres,
-  prepareRedis,
-  redisProcess,
+  postgresUrlOf,
+  redisUrlOf,
+  secureDataDir,
+  startDataServices,
   waitFor,
-  waitForPostgres,
 } from '@paas/local-services';
 
 const run = promisify(execFile);
@@ -69,7 +68,9 @@ export interface PlatformOptions {
 export interface RunningPlatform {
   apiUrl: string;
   routerUrl: string;
+  /** REDIS_URL of the components, with the Redis password: never log it as it is (redactUrl). */
   redisUrl: string;
+  /** DATABASE_URL of the controller, with the Postgres password: never log it as it is (redactUrl). */
   databaseUrl: string;
   adminToken: string;
   /** Supervised processes by name, e.g. to kill one in a test. */
@@ -111,19 +112,6 @@ export function cellNetworks(tag: string, count: number, subnetBase: number, por
   }));
 }
 
-/**
- * Redis listens on 127.0.0.1 (infra/redis/redis.conf); with a service address it listens there
- * too. Protected mode would refuse clients from other hosts without a password, so it is off
- * then: the address belongs to a private network of the caller (e.g. a test's bridge).
- */
-function withRedisBind(redis: SupervisedProcess, serviceAddress: string | undefined, say: (m: string) => void): SupervisedProcess {
-  if (!serviceAddress || serviceAddress === '127.0.0.1') return redis;
-  return new SupervisedProcess(
-    { ...redis.spec, args: [...redis.spec.args, '--bind', '127.0.0.1', serviceAddress, '--protected-mode', 'no'] },
-    say,
-  );
-}
-
 async function isAlive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
@@ -142,6 +130,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const { dataDir, rootDir } = options;
   await mkdir(join(dataDir, 'logs'), { recursive: true });
 
+  // The data directory holds the platform's secrets (tokens, passwords): root's alone.
+  await secureDataDir(dataDir);
   const pidFile = join(dataDir, 'platform.pid');
   const previous = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
   if (previous && previous !== process.pid && (await isAlive(previous))) {
@@ -164,25 +154,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   const processes = new Map<string, SupervisedProcess>();
   const node = process.execPath;
-  const internalTokenFile = join(dataDir, 'internal-token');
-  let internalToken = (await readFile(internalTokenFile, 'utf8').catch(() => '')).trim();
-  if (!internalToken) {
-    internalToken = randomBytes(32).toString('hex');
-    await writeFile(internalTokenFile, internalToken, { mode: 0o600 });
-  }
+  const internalToken = await dataDirSecret(dataDir, 'internal-token');
   const serviceHost = options.serviceAddress ?? '127.0.0.1';
-  const redisUrl = `redis://${serviceHost}:${options.redisPort}`;
-  const databaseUrl = `postgresql://paas@127.0.0.1:${options.postgresPort}/paas`;
   const apiUrl = `http://${serviceHost}:${options.controllerPort}`;
   const routerUrl = `http://127.0.0.1:${options.routerPort}`;
   const adminTokenFile = join(dataDir, 'admin-token');
-  const baseEnv = {
-    PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    REDIS_URL: redisUrl,
-    PAAS_REDIS_PREFIX: options.redisPrefix,
-    PAAS_INTERNAL_TOKEN: internalToken,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  };
 
   // Cells first, together (each stops its containers and removes its network), then the router
   // and the controller, then the data services.
@@ -198,17 +174,28 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
 
   try {
-    await prepareRedis(dataDir);
-    await preparePostgres(dataDir);
-    const redis = withRedisBind(redisProcess(rootDir, dataDir, options.redisPort, say), options.serviceAddress, say);
-    const postgres = postgresProcess(rootDir, dataDir, options.postgresPort, say);
-    processes.set('redis', redis);
-    processes.set('postgres', postgres);
-    redis.start();
-    postgres.start();
-    await waitFor(`redis on port ${options.redisPort}`, () => portOpen(options.redisPort), 30_000);
-    await waitForPostgres(options.postgresPort);
+    // Redis with an ACL and Postgres with SCRAM, their passwords in the data directory (0600).
+    // With a service address Redis also listens there: other hosts' cells reach it, with the password.
+    const services = await startDataServices({
+      rootDir,
+      dataDir,
+      redisPort: options.redisPort,
+      postgresPort: options.postgresPort,
+      redisAddresses: options.serviceAddress ? [options.serviceAddress] : [],
+      onEvent: say,
+    });
+    processes.set('redis', services.redis);
+    processes.set('postgres', services.postgres);
+    const redisUrl = redisUrlOf(serviceHost, options.redisPort, services.redisLogin);
+    const databaseUrl = postgresUrlOf('127.0.0.1', options.postgresPort, services.postgresLogin);
     say('redis and postgres are up');
+    const baseEnv = {
+      PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      REDIS_URL: redisUrl,
+      PAAS_REDIS_PREFIX: options.redisPrefix,
+      PAAS_INTERNAL_TOKEN: internalToken,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    };
 
     await run(node, [join(rootDir, 'apps', 'controller', 'dist', 'migrate.js')], { env: { ...baseEnv, DATABASE_URL: databaseUrl } });
 

@@ -21,3 +21,13 @@ test('a bad PAAS_RELEASES_KEPT fails the boot with the variable and the rule nam
   assert.throws(() => loadControllerConfig({ ...base, PAAS_RELEASES_KEPT: '2.5' }), /PAAS_RELEASES_KEPT: .*whole number/);
   assert.throws(() => loadControllerConfig({ ...base, PAAS_RELEASES_KEPT: 'many' }), /PAAS_RELEASES_KEPT/);
 });
+
+test('DATABASE_URL and REDIS_URL with a login are kept as they are, and a bad one is refused without echoing it', () => {
+  const c = loadControllerConfig({ ...base, DATABASE_URL: 'postgresql://paas:s3cr%40t@127.0.0.1:5433/paas', REDIS_URL: 'redis://paas:s3cret@127.0.0.1:6380' });
+  assert.equal(c.databaseUrl, 'postgresql://paas:s3cr%40t@127.0.0.1:5433/paas');
+  assert.equal(c.redisUrl, 'redis://paas:s3cret@127.0.0.1:6380');
+  assert.throws(
+    () => loadControllerConfig({ ...base, DATABASE_URL: 'mysql://paas:s3cret@db/paas' }),
+    (error: Error) => /DATABASE_URL must be a postgresql:\/\/ URL/.test(error.message) && !error.message.includes('s3cret'),
+  );
+});

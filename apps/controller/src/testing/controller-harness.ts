@@ -4,23 +4,13 @@
  * A FakeCell can take the place of real cells for tests of the API that need instances.
  */
 import 'reflect-metadata';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import {
-  freePort,
-  portOpen,
-  postgresProcess,
-  preparePostgres,
-  prepareRedis,
-  redisProcess,
-  waitFor,
-  waitForPostgres,
-  type SupervisedProcess,
-} from '@paas/local-services';
+import { freePort, postgresUrlOf, redisUrlOf, startDataServices, type DataServices } from '@paas/local-services';
 import { applyMigrations } from '../database/migrator';
 import { PrismaService } from '../database/prisma.service';
 
@@ -80,28 +70,20 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
   const dataDir = await mkdtemp(join(tmpdir(), 'paas-ctl-test-'));
   const redisPort = await freePort();
   const postgresPort = await freePort();
-  const processes: SupervisedProcess[] = [];
-  const say = () => undefined;
+  let services: DataServices | undefined;
   let app: INestApplication | undefined;
   const replicas: INestApplication[] = [];
   const stop = async () => {
     for (const replica of replicas) await replica.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
-    for (const p of processes.reverse()) await p.stop();
+    await services?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    await mkdir(join(dataDir, 'logs'));
-    await prepareRedis(dataDir);
-    await preparePostgres(dataDir);
-    const redis = redisProcess(ROOT, dataDir, redisPort, say);
-    const postgres = postgresProcess(ROOT, dataDir, postgresPort, say);
-    processes.push(redis, postgres);
-    redis.start();
-    postgres.start();
-    await waitFor('redis', () => portOpen(redisPort), 30_000);
-    await waitForPostgres(postgresPort);
-    const databaseUrl = `postgresql://paas@127.0.0.1:${postgresPort}/paas`;
+    // As npm start runs them: Redis behind its ACL, Postgres behind SCRAM, passwords in dataDir.
+    services = await startDataServices({ rootDir: ROOT, dataDir, redisPort, postgresPort });
+    const databaseUrl = postgresUrlOf('127.0.0.1', postgresPort, services.postgresLogin);
+    const redisUrl = redisUrlOf('127.0.0.1', redisPort, services.redisLogin);
     await applyMigrations(databaseUrl);
     const port = await freePort();
     const redisPrefix = `t${randomBytes(3).toString('hex')}`;
@@ -110,7 +92,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       CONTROLLER_PORT: String(port),
       CONTROLLER_URL: `http://127.0.0.1:${port}`,
       DATABASE_URL: databaseUrl,
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      REDIS_URL: redisUrl,
       PAAS_REDIS_PREFIX: redisPrefix,
       PAAS_BLOBSTORE_DIR: join(dataDir, 'blobstore'),
       PAAS_INTERNAL_TOKEN: internalToken,
@@ -139,7 +121,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
     return {
       url,
       adminToken,
-      redisUrl: `redis://127.0.0.1:${redisPort}`,
+      redisUrl,
       databaseUrl,
       redisPrefix,
       internalToken,
