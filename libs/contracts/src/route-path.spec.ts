@@ -81,6 +81,21 @@ describe('normalizeRequestPath', () => {
     for (const [raw, message] of cases) assert.match(problem(raw), message, JSON.stringify(raw));
   });
 
+  test('every normal form is stable and free of empty and dot segments (random paths, bounded)', () => {
+    const alphabet = ['/', '.', ';', 'a', 'B', '%', '2', 'e', 'F', '~', '-'];
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 5_000; i++) {
+      let raw = '/';
+      for (let n = next() % 10; n > 0; n--) raw += alphabet[next() % alphabet.length];
+      const result = normalizeRequestPath(raw);
+      if (!result.ok) continue;
+      const segments = result.path.slice(1).replace(/\/$/, '').split('/');
+      assert.ok(result.path === '/' || segments.every((s) => s !== '' && s !== '.' && s !== '..'), `${raw} -> ${result.path}`);
+      assert.deepEqual(normalizeRequestPath(result.path), result, `${raw}: the normal form is its own normal form`);
+    }
+  });
+
   test('with pathMatches: prefix boundaries hold on the normal form', () => {
     const matches = (route: string, raw: string) => pathMatches(route, normal(raw));
     assert.ok(matches('/api', '/x/../api/users'));

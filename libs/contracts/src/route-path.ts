@@ -34,6 +34,12 @@ const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 const LITERAL = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]$/;
 const HEX = /^[0-9A-Fa-f]{2}$/;
 
+/**
+ * A path already in normal form with nothing to decode (the common request): literal characters
+ * only, no empty, "." or ".." segment, no dot segment with parameters. Checked in one regex.
+ */
+const PLAIN = /^(?:\/(?!\.\.?(?:[/;]|$))[A-Za-z0-9\-._~!$&'()*+,;=:@]+)*\/?$/;
+
 const hex2 = (code: number) => code.toString(16).toUpperCase().padStart(2, '0');
 
 function controlName(code: number): string {
@@ -46,6 +52,7 @@ function controlName(code: number): string {
  */
 export function normalizeRequestPath(raw: string): PathNormalization {
   if (!raw.startsWith('/')) return { ok: false, problem: 'it does not start with "/"' };
+  if (PLAIN.test(raw)) return { ok: true, path: raw };
   let decoded = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i]!;
