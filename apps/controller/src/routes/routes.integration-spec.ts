@@ -407,7 +407,7 @@ describe('a host belongs to one space (the second tenant tries to take it)', () 
     }
   });
 
-  it('Postgres itself refuses a route of another space on an owned host, whichever code path would write it', async () => {
+  it('Postgres itself refuses a route of another space on an owned host, a foreign app as destination, another org\'s private domain', async () => {
     const pg = new Client({ connectionString: h.databaseUrl });
     await pg.connect();
     try {
@@ -415,6 +415,20 @@ describe('a host belongs to one space (the second tenant tries to take it)', () 
         pg.query(`INSERT INTO routes (id, space_id, domain_id, host, path) VALUES (gen_random_uuid(), $1, $2, 'victim', '/direct')`, [spaceB, domainId]),
         /routes_domain_id_host_space_id_fkey/,
       );
+      // ... nor a destination binding an app of another space, nor a route on another org's private domain
+      const [victim] = (await pg.query<{ id: string }>(`SELECT id FROM routes WHERE host = 'victim' AND path = ''`)).rows;
+      await assert.rejects(
+        pg.query(`INSERT INTO route_destinations (id, route_id, app_id) VALUES (gen_random_uuid(), $1, $2)`, [victim!.id, appB]),
+        /binds an app of another space/,
+      );
+      const elsewhere = await createOrg(h, 'db-elsewhere');
+      const foreign = expectStatus(await h.call('POST', '/v1/domains', { name: 'foreign.example.net', org_id: elsewhere }), 201).body;
+      await pg.query(`INSERT INTO route_hosts (domain_id, host, space_id) VALUES ($1, 'x', $2)`, [foreign.id, spaceA]);
+      await assert.rejects(
+        pg.query(`INSERT INTO routes (id, space_id, domain_id, host, path) VALUES (gen_random_uuid(), $1, $2, 'x', '')`, [spaceA, foreign.id]),
+        /private to another org/,
+      );
+      await pg.query(`DELETE FROM route_hosts WHERE domain_id = $1`, [foreign.id]);
     } finally {
       await pg.end();
     }

@@ -29,3 +29,31 @@ ORDER BY "domain_id", "host", "created_at", "id";
 ALTER TABLE "routes" ADD CONSTRAINT "routes_domain_id_host_space_id_fkey"
     FOREIGN KEY ("domain_id", "host", "space_id") REFERENCES "route_hosts"("domain_id", "host", "space_id")
     ON DELETE NO ACTION ON UPDATE NO ACTION NOT VALID;
+
+-- Private domains serve their own org only, and a route serves apps of its own space only: the
+-- API checks both; these triggers make Postgres refuse the rows too, whichever code path writes them.
+CREATE FUNCTION "routes_domain_of_own_org"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (
+    SELECT 1 FROM "domains" d JOIN "spaces" s ON s."id" = NEW."space_id"
+    WHERE d."id" = NEW."domain_id" AND d."org_id" IS NOT NULL AND d."org_id" <> s."org_id"
+  ) THEN
+    RAISE EXCEPTION 'route % is on a domain private to another org than its space''s', NEW."id" USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER "routes_domain_of_own_org" BEFORE INSERT OR UPDATE OF "domain_id", "space_id" ON "routes"
+  FOR EACH ROW EXECUTE FUNCTION "routes_domain_of_own_org"();
+
+CREATE FUNCTION "route_destinations_of_own_space"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM "routes" r JOIN "apps" a ON a."space_id" = r."space_id"
+    WHERE r."id" = NEW."route_id" AND a."id" = NEW."app_id"
+  ) THEN
+    RAISE EXCEPTION 'destination % binds an app of another space than route %', NEW."id", NEW."route_id" USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER "route_destinations_of_own_space" BEFORE INSERT OR UPDATE OF "route_id", "app_id" ON "route_destinations"
+  FOR EACH ROW EXECUTE FUNCTION "route_destinations_of_own_space"();
