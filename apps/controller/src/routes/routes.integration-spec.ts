@@ -407,6 +407,25 @@ describe('a host belongs to one space (the second tenant tries to take it)', () 
     }
   });
 
+  it('an app created while another space creates a path route on its name: one of them gets the host, no half-made app', async () => {
+    const replica = await h.replica();
+    try {
+      for (let round = 0; round < 6; round++) {
+        const name = `contested-${round}`;
+        const [app, route] = await Promise.all([
+          h.call('POST', '/v1/apps', { name, space_id: spaceA }, dev.token),
+          replica.call('POST', '/v1/routes', { host: name, path: '/api', domain_id: domainId, space_id: spaceB }, devB.token),
+        ]);
+        assert.ok([app.status, route.status].sort().join() === '201,409', `${name}: one wins (${app.status}, ${route.status})`);
+        const spaces = new Set((await spaceOfRoutes(name)).map((r) => r.space_id));
+        assert.deepEqual([...spaces], [app.status === 201 ? spaceA : spaceB]);
+        expectStatus(await h.call('GET', `/v1/apps/${name}`), app.status === 201 ? 200 : 404, `${name} exists only if it got its route`);
+      }
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('Postgres itself refuses a route of another space on an owned host, a foreign app as destination, another org\'s private domain', async () => {
     const pg = new Client({ connectionString: h.databaseUrl });
     await pg.connect();
