@@ -87,7 +87,10 @@ const connectTimeoutError = () => Object.assign(new Error('connect timeout'), { 
  * connect leaves it intact for the next try. WebSocket upgrades get one try.
  */
 export class BackendProxy {
-  private readonly proxy = createProxyServer({ xfwd: false, changeOrigin: false, ws: true });
+  // toProxy: the request target goes to the backend as the client sent it. Without it http-proxy-3
+  // re-parses it with WHATWG URL, which resolves ".." and "%2e" segments and so forwards another
+  // path than the one the route was chosen by.
+  private readonly proxy = createProxyServer({ xfwd: false, changeOrigin: false, ws: true, toProxy: true });
   /** Keep-alive pool; its idle timeout stays below the ~5 s idle timeout of typical app servers. */
   private readonly agent: http.Agent;
   private readonly attempts = new WeakMap<object, Attempt>();

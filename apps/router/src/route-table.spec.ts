@@ -90,6 +90,14 @@ describe('RouteTable lookup', () => {
     assert.equal(live(table.lookup(HOST, '/api/x')).path, '/api');
   });
 
+  it('holds route paths written before the normal form in it; an ambiguous one matches nothing', () => {
+    const table = new RouteTable(() => 0);
+    table.replaceHost(HOST, [route('', [destination('root')]), route('/%61pi', [destination('api')]), route('/a%2Fb', [destination('odd')])]);
+    for (const app of ['root', 'api', 'odd']) table.replaceEndpoints(app, 'web', [endpoint(app, 0)]);
+    assert.equal(live(table.lookup(HOST, '/api/x')).path, '/api');
+    assert.deepEqual(table.stats().routes, 2, 'the ambiguous path is dropped');
+  });
+
   it('normalises hosts: case, port and trailing dot', () => {
     const table = new RouteTable(() => 0);
     table.replaceHost('MyApp.Apps.Localhost.', [route('', [destination('x')], 'MyApp.Apps.Localhost.')]);

@@ -1,4 +1,5 @@
 import {
+  canonicalRoutePath,
   endpointSetKey,
   normalizeHost,
   pathMatches,
@@ -41,9 +42,13 @@ export type RouteLookup =
 /** How long an endpoint that refused a connection is passed over (gorouter does the same). */
 export const FAILED_ENDPOINT_COOLDOWN_MS = 10_000;
 
-/** '' and '/' both mean the whole host; a trailing slash is dropped ('/api/' is '/api'). */
-function normalizeRoutePath(path: string): string {
-  return path.trim().replace(/\/+$/, '');
+/**
+ * A route path in normal form ('' and '/' both mean the whole host; '/api/' is '/api'), the form
+ * request paths are matched in; undefined for an ambiguous one, which no request can match. The
+ * controller stores paths in this form already; this covers entries written before it did.
+ */
+function normalizeRoutePath(path: string): string | undefined {
+  return canonicalRoutePath(path.trim());
 }
 
 /** Stable order within an endpoint set, so round-robin does not depend on Redis hash order. */
@@ -87,6 +92,7 @@ export class RouteTable {
     const byPath = new Map<string, Route>();
     for (const entry of entries) {
       const path = normalizeRoutePath(entry.path);
+      if (path === undefined) continue;
       const balancer = previous.get(path)?.balancer ?? new RouteBalancer();
       balancer.retain(new Set(entry.destinations.map((d) => d.id)));
       byPath.set(path, { routeId: entry.routeId, host: key, path, destinations: [...entry.destinations], balancer });
@@ -139,6 +145,7 @@ export class RouteTable {
   /**
    * The route for a request: exact host, then the longest route path matching `requestPath` on
    * whole segments ('/api' matches '/api', '/api/x' and '/api?q', not '/apix'; '' matches all).
+   * `requestPath` is in normal form (normalizeRequestPath): the router never matches a raw path.
    */
   lookup(host: string, requestPath: string): RouteLookup {
     const routes = this.hosts.get(normalizeHost(host));

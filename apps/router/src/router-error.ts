@@ -7,6 +7,8 @@ import { STATUS_CODES } from 'node:http';
 export const RouterErrorCode = {
   BadHost: 'bad-host',
   BadRequest: 'bad-request',
+  /** The request path has no normal form (an encoded "/", a control character, an invalid escape...). */
+  BadPath: 'bad-path',
   HeadersTooLarge: 'headers-too-large',
   UnknownRoute: 'unknown-route',
   RouteHasNoDestination: 'route-has-no-destination',
@@ -29,6 +31,7 @@ export function statusOf(code: RouterErrorCode): number {
   switch (code) {
     case RouterErrorCode.BadHost:
     case RouterErrorCode.BadRequest:
+    case RouterErrorCode.BadPath:
       return 400;
     case RouterErrorCode.HeadersTooLarge:
       return 431;
@@ -99,6 +102,14 @@ export const routerErrors = {
   badRequest: (detail = 'the request is not valid HTTP/1.1'): RouterError => ({
     code: RouterErrorCode.BadRequest,
     message: `${detail}: check the client sending it`,
+  }),
+  badPath: (path: string, problem: string): RouterError => ({
+    code: RouterErrorCode.BadPath,
+    message: `the request path ${JSON.stringify(shownPath(path))} is ambiguous (${problem}), so the router does not guess which route it is for: send the path without it`,
+  }),
+  hostMismatch: (target: string, host: string): RouterError => ({
+    code: RouterErrorCode.BadRequest,
+    message: `the request target names host ${shown(target)} but the Host header says ${shown(host)}: send one host (an origin-form target "/path" with "Host: ${shown(host)}")`,
   }),
   headersTooLarge: (maxBytes: number): RouterError => ({
     code: RouterErrorCode.HeadersTooLarge,

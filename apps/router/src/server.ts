@@ -1,4 +1,4 @@
-import { normalizeHost } from '@paas/contracts';
+import { normalizeHost, normalizeRequestPath } from '@paas/contracts';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -20,18 +20,48 @@ const VALID_HOST = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([
 type HostResult = { ok: true; host: string } | { ok: false; error: RouterError };
 
 /**
- * The path (with its query) a request is routed by: the request target as sent, or the path of an
- * absolute-form target ("GET http://host/x"). Not decoded, as route paths are matched literally.
+ * What a request is routed by: `path`, the normal form of its path without the query
+ * (normalizeRequestPath, the same function the controller stores route paths with), and
+ * `authority`, the host an absolute-form target ("GET http://host/x") names. `originForm` is the
+ * target as the client sent it, minus an absolute form's scheme and authority: what the backend
+ * gets. An ambiguous path (no normal form) is the router's 400 `bad-path`.
  */
-export function routingPath(url: string | undefined): string {
-  if (!url) return '/';
-  if (url.startsWith('/')) return url;
-  try {
-    const parsed = new URL(url);
-    return `${parsed.pathname}${parsed.search}`;
-  } catch {
-    return url;
+export type RoutingTarget = { ok: true; path: string; originForm: string; authority?: string } | { ok: false; error: RouterError };
+
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/is;
+
+export function routingTarget(url: string | undefined): RoutingTarget {
+  const target = url || '/';
+  // OPTIONS * (asterisk-form) names no path: only a route for the whole host matches it.
+  if (target === '*') return { ok: true, path: '*', originForm: target };
+  let originForm = target;
+  let authority: string | undefined;
+  const absolute = ABSOLUTE_FORM.exec(target);
+  if (absolute) {
+    authority = absolute[1]!;
+    const rest = absolute[2]!;
+    originForm = rest.startsWith('/') ? rest : `/${rest}`;
   }
+  const query = originForm.indexOf('?');
+  const rawPath = query < 0 ? originForm : originForm.slice(0, query);
+  const normal = normalizeRequestPath(rawPath);
+  if (!normal.ok) return { ok: false, error: routerErrors.badPath(rawPath, normal.problem) };
+  return { ok: true, path: normal.path, originForm, ...(authority !== undefined ? { authority } : {}) };
+}
+
+/**
+ * The routing target of a request whose Host is `host`, refusing an absolute-form target that
+ * names another host (which of the two would the app believe?). Rewrites an absolute-form
+ * `req.url` to its origin form, which is what an origin server expects.
+ */
+function routeTargetOf(req: http.IncomingMessage, host: string): { ok: true; path: string } | { ok: false; error: RouterError } {
+  const target = routingTarget(req.url);
+  if (!target.ok) return target;
+  if (target.authority !== undefined) {
+    if (normalizeHost(target.authority) !== host) return { ok: false, error: routerErrors.hostMismatch(target.authority, host) };
+    req.url = target.originForm;
+  }
+  return { ok: true, path: target.path };
 }
 
 type RouteResult = { ok: true; route: Route } | { ok: false; error: RouterError };
@@ -125,7 +155,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
     const host = resolved.host;
     ctx.host = host;
 
-    const route = resolveRoute(table, host, routingPath(req.url), options.tableLoaded());
+    const target = routeTargetOf(req, host);
+    if (!target.ok) return fail(req, res, ctx, target.error);
+    const route = resolveRoute(table, host, target.path, options.tableLoaded());
     if (!route.ok) return fail(req, res, ctx, route.error);
 
     applyForwardingHeaders(req, { requestId: ctx.requestId, receivedAt: ctx.receivedAt, localPort: req.socket.localPort });
@@ -185,7 +217,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       const resolved = resolveHost(req.headers.host);
       if (!resolved.ok) return rawError(resolved.error);
       ctx.host = resolved.host;
-      const route = resolveRoute(table, resolved.host, routingPath(req.url), options.tableLoaded());
+      const target = routeTargetOf(req, resolved.host);
+      if (!target.ok) return rawError(target.error);
+      const route = resolveRoute(table, resolved.host, target.path, options.tableLoaded());
       if (!route.ok) return rawError(route.error);
       applyForwardingHeaders(req, { requestId: ctx.requestId, receivedAt: ctx.receivedAt, localPort: req.socket.localPort });
       proxy.ws(req, socket, head, route.route, ctx);

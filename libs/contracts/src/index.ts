@@ -4,6 +4,7 @@ export * from './cell';
 export * from './instance';
 export * from './jobs';
 export * from './routes';
+export * from './route-path';
 export * from './redis-keys';
 export * from './env';
 export * from './redact-url';

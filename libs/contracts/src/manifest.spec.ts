@@ -62,6 +62,16 @@ describe('routes', () => {
     assert.match(String(parseManifestRoute('a.example.com/../x')), /no trailing/);
     assert.match(String(parseManifestRoute(42)), /must be a route/);
   });
+
+  test('route paths must be in the normal form the router matches on', () => {
+    assert.match(String(parseManifestRoute('a.example.com/%61pi')), /not in normal form: write it as "\/api"/);
+    assert.match(String(parseManifestRoute('a.example.com//api')), /write it as "\/api"/);
+    assert.match(String(parseManifestRoute('a.example.com/%2e%2e')), /write it as "" \(the whole host\)/);
+    for (const bad of ['a.example.com/a%2Fb', 'a.example.com/a%00', 'a.example.com/a%zz', 'a.example.com/a\\b', 'a.example.com/a%5Cb']) {
+      assert.match(String(parseManifestRoute(bad)), /ambiguous/, bad);
+    }
+    assert.deepEqual(parseManifestRoute('a.example.com/caf%C3%A9'), { fqdn: 'a.example.com', path: '/caf%C3%A9', route: 'a.example.com/caf%C3%A9' });
+  });
 });
 
 describe('parseManifest', () => {

@@ -9,6 +9,7 @@ import {
   RESERVED_ENV,
   RESERVED_ENV_RULE,
 } from './process-rules';
+import { routePathProblem } from './route-path';
 
 /**
  * A Cloud Foundry `manifest.yml`, parsed for one push. Pure: text in, the settings of the app
@@ -279,9 +280,6 @@ function processSettings(map: YamlMap, path: string, issues: Issues): ManifestPr
 
 const ROUTE_RULE = 'must be a route HOST.DOMAIN[/PATH], like myapp.apps.example.com or myapp.apps.example.com/api';
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-// Mirrors PATH_RULE of the controller's routes API (apps/controller/src/routes/routes.schemas.ts).
-const ROUTE_PATH = /^(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/;
-const ROUTE_PATH_RULE = 'the path must be "" or "/segment[/segment...]": no trailing "/", no "." or ".." segments, no "?" or "#", at most 128 characters';
 
 /** One `{route: ...}` entry; a message when it is not a route this platform can serve. */
 export function parseManifestRoute(value: unknown): { fqdn: string; path: string; route: string } | string {
@@ -295,9 +293,9 @@ export function parseManifestRoute(value: unknown): { fqdn: string; path: string
   if (hostPart.startsWith('*.')) return `wildcard routes are not supported: give one host (got ${show(value)})`;
   const labels = hostPart.split('.');
   if (!hostPart || hostPart.length > 253 || !labels.every((l) => LABEL.test(l))) return `${ROUTE_RULE} (got ${show(value)})`;
-  if (path.length > 128 || !ROUTE_PATH.test(path) || path.split('/').some((s) => s === '.' || s === '..')) {
-    return `${ROUTE_PATH_RULE} (got ${show(value)})`;
-  }
+  // The same rule as the routes API: the path in the one normal form the router matches on.
+  const pathProblem = routePathProblem(path);
+  if (pathProblem) return `${pathProblem} (got ${show(value)})`;
   return { fqdn: hostPart, path, route: hostPart + path };
 }
 

@@ -62,7 +62,11 @@ export function endpointSetKey(appId: string, processType: string): string {
   return `${appId}/${processType}`;
 }
 
-/** Route paths are matched by longest prefix on whole segments: '/api' matches '/api' and '/api/x', not '/apix'. */
+/**
+ * Route paths are matched by longest prefix on whole segments: '/api' matches '/api' and '/api/x',
+ * not '/apix'. `requestPath` is the request's path in normal form (normalizeRequestPath), without
+ * its query; a trailing '?...' is tolerated.
+ */
 export function pathMatches(routePath: string, requestPath: string): boolean {
   if (routePath === '') return true;
   return requestPath === routePath || requestPath.startsWith(routePath + '/') || requestPath.startsWith(routePath + '?');

@@ -10,6 +10,8 @@ import { EventsService } from '../events/events.service';
 import { GitRepositoriesService } from '../git/git-repositories.service';
 import { RouteProjectionService, fqdnOf } from '../routes/route-projection.service';
 import { RoutesRepository } from '../routes/routes.repository';
+import { RouteHostsRepository } from '../routes/route-hosts.repository';
+import { HostOwnershipService } from '../routes/host-ownership.service';
 import { CellQueuesService } from '../scheduler/cell-queues.service';
 import { InstancesService } from '../scheduler/instances.service';
 import { AppsRepository, type AppWithSpace } from './apps.repository';
@@ -26,6 +28,8 @@ export class AppsService {
     private readonly repos: GitRepositoriesService,
     private readonly routes: RoutesRepository,
     private readonly projection: RouteProjectionService,
+    private readonly hostOwners: RouteHostsRepository,
+    private readonly ownership: HostOwnershipService,
     private readonly instances: InstancesService,
     private readonly blobs: BlobstoreService,
     private readonly queues: CellQueuesService,
@@ -49,14 +53,11 @@ export class AppsService {
     if (input.space_id && !(await this.apps.spaceExists(input.space_id))) throw notFound('space', input.space_id);
     await this.access.require(actor, spaceId, 'write', 'space', input.space_id ?? 'default');
     const domain = await this.routes.ensureSharedDomain(this.config.appsDomain);
+    const fqdn = fqdnOf(input.name, domain.name);
     if (!input.no_route) {
-      const existing = await this.routes.findRoute(domain.id, input.name, '');
-      if (existing && existing.spaceId !== spaceId) {
-        throw new DomainException(
-          ErrorCode.RouteTaken,
-          `the route ${input.name}.${domain.name} belongs to another space: choose another app name, or create the app with "no_route": true`,
-        );
-      }
+      // The app's route NAME.<apps domain> follows the host rule like any route (checked early for a clear answer, then race-free below).
+      const owner = await this.hostOwners.ownerOf({ domainId: domain.id, host: input.name });
+      if (owner && owner !== spaceId) throw await this.noDefaultRoute(actor, fqdn, owner);
     }
     const created = await this.apps.create(spaceId, input.name);
     if (!created) {
@@ -64,11 +65,14 @@ export class AppsService {
     }
     const app = (await this.apps.find(created.id))!;
     if (!input.no_route) {
-      const route = (await this.routes.findRoute(domain.id, input.name, '')) ?? (await this.routes.createRoute(spaceId, domain.id, input.name, ''));
-      if (route) {
-        await this.routes.addDestination(route.id, app.id, 'web', 8080);
-        await this.projection.syncHost(fqdnOf(route.host, domain.name));
+      const result = await this.routes.createRoute(spaceId, domain.id, input.name, '');
+      if (result.kind === 'host-taken' || result.route.spaceId !== spaceId) {
+        // Another space took the host meanwhile (or holds the route from before host ownership): no half-made app stays.
+        await this.apps.delete(app.id);
+        throw await this.noDefaultRoute(actor, fqdn, result.kind === 'host-taken' ? result.ownerSpaceId : result.route.spaceId);
       }
+      await this.routes.addDestination(result.route.id, app.id, 'web', 8080);
+      await this.projection.syncHost(fqdn);
     }
     await this.repos.create(app.name);
     await this.events.record(actor, 'app-created', { type: 'app', id: app.id, name: app.name, spaceId }, { route: !input.no_route });
@@ -92,6 +96,11 @@ export class AppsService {
     await this.repos.rename(app.name, name);
     await this.events.record(actor, 'app-renamed', { type: 'app', id: app.id, name, spaceId: app.spaceId }, { from: app.name, to: name });
     return this.view((await this.apps.find(app.id))!);
+  }
+
+  /** The 409 for an app whose default route's host another space owns. */
+  private noDefaultRoute(actor: Actor, fqdn: string, ownerSpaceId: string): Promise<DomainException> {
+    return this.ownership.takenError(actor, fqdn, ownerSpaceId, `the app's route ${fqdn} cannot be made: choose another app name, or create the app with "no_route": true`);
   }
 
   /** Withdraws the app from its routes, stops every container, then forgets the app, its repository and blobs. */

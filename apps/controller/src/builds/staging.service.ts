@@ -109,7 +109,7 @@ export class StagingService {
     await this.blobs.put('packages', build.id, source);
 
     // The manifest is read and checked before anything happens: an invalid one changes nothing.
-    const manifest = await this.manifests.check(app, build.id);
+    const manifest = await this.manifests.check(app, build.id, actor);
     const file = manifest.file ?? 'manifest.yml';
     for (const warning of manifest.warnings) say(`!     ${file}: ${warning}`);
     if (manifest.errors.length > 0) {

@@ -11,6 +11,8 @@ export const ErrorCode = {
   NameTaken: 'name-taken',
   AppNameTaken: 'app-name-taken',
   RouteTaken: 'route-taken',
+  /** The host has routes of another space: a host belongs to one space. */
+  HostTaken: 'host-taken',
   DeploymentInProgress: 'deployment-in-progress',
   DeploymentNotRunning: 'deployment-not-running',
   DeploymentCanceled: 'deployment-canceled',
@@ -48,6 +50,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.NameTaken:
     case ErrorCode.AppNameTaken:
     case ErrorCode.RouteTaken:
+    case ErrorCode.HostTaken:
     case ErrorCode.DeploymentInProgress:
     case ErrorCode.DeploymentNotRunning:
     case ErrorCode.DeploymentCanceled:

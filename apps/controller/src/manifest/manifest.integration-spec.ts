@@ -195,8 +195,27 @@ applications:
     const before = await snapshot('shop');
     const result = await push('shop', { 'manifest.yml': `applications:\n- routes:\n  - route: taken.${domain}\n` });
     assert.equal(result.ok, false);
-    assert.match(result.text, new RegExp(`applications\\[0\\]\\.routes\\[0\\]\\.route: the route taken\\.${domain.replace(/\./g, '\\.')} is taken by another space`));
+    assert.match(result.text, new RegExp(`applications\\[0\\]\\.routes\\[0\\]\\.route: the host taken\\.${domain.replace(/\./g, '\\.')} belongs to space theirs of org others: a host belongs to one space`));
     assert.deepEqual(await snapshot('shop'), before);
+  });
+
+  test('a path route on another space\'s host (hostname takeover) is refused, whatever the spelling of the path', async () => {
+    const org = await createOrg(h, 'victims');
+    const space = await createSpace(h, org, 'owner');
+    const domainId = ((await h.call('GET', '/v1/domains')).body.resources as Array<{ id: string; default: boolean }>).find((d) => d.default)!.id;
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'bank', domain_id: domainId, space_id: space }), 201);
+    const before = await snapshot('shop');
+    const takeover = await push('shop', { 'manifest.yml': `applications:\n- routes:\n  - route: bank.${domain}/api\n` });
+    assert.equal(takeover.ok, false);
+    assert.match(takeover.text, new RegExp(`routes\\[0\\]\\.route: the host bank\\.${domain.replace(/\./g, '\\.')} belongs to space owner of org victims: a host belongs to one space`));
+    for (const path of ['/%61pi', '//api', '/x/../api', '/a%2Fb', '/a%00', '/a%zz']) {
+      const res = await push('shop', { 'manifest.yml': `applications:\n- routes:\n  - route: "bank.${domain}${path}"\n` });
+      assert.equal(res.ok, false, path);
+      assert.match(res.text, /normal form/, path);
+    }
+    assert.deepEqual(await snapshot('shop'), before);
+    const routes = (await h.call('GET', '/v1/routes?hosts=bank')).body.resources as Array<{ path: string; space_id: string }>;
+    assert.deepEqual(routes.map((r) => [r.path, r.space_id]), [['', space]], 'the owner\'s host has only its own route');
   });
 
   test('a failed build changes nothing, and its log is kept', async () => {

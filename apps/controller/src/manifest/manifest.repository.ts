@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Domain, Prisma, Process, Route, RouteDestination } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
+import { RouteHostsRepository } from '../routes/route-hosts.repository';
 import { APP_PORT } from '../routes/routes.schemas';
 import type { KnownDomain, ProcessFields } from './manifest-plan';
 
@@ -14,7 +15,10 @@ export type WebBinding = RouteDestination & { route: Route & { domain: Domain } 
  */
 @Injectable()
 export class ManifestRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly hosts: RouteHostsRepository,
+  ) {}
 
   /** The domains with these names, and every domain the org may use (shared, or its own), at most 100. */
   async domainsFor(names: string[], orgId: string): Promise<KnownDomain[]> {
@@ -51,11 +55,28 @@ export class ManifestRepository {
     await tx.app.update({ where: { id: appId }, data: { env } });
   }
 
-  /** The route (host, domain, path), created in `spaceId` unless it exists; `created` says which. */
-  async ensureRoute(tx: Prisma.TransactionClient, spaceId: string, domainId: string, host: string, path: string): Promise<{ route: Route; created: boolean }> {
+  /**
+   * The route (host, domain, path), created in `spaceId` unless it exists, after claiming its host
+   * for that space inside the push's transaction (held until it ends); `created` says which.
+   * `ownerSpaceId` instead when another space owns the host, whatever the path.
+   */
+  async ensureRoute(
+    tx: Prisma.TransactionClient,
+    spaceId: string,
+    domainId: string,
+    host: string,
+    path: string,
+  ): Promise<{ route: Route; created: boolean } | { ownerSpaceId: string }> {
+    const owner = await this.hosts.claim(tx, { domainId, host }, spaceId);
+    if (owner !== spaceId) return { ownerSpaceId: owner };
     const { count } = await tx.route.createMany({ data: [{ spaceId, domainId, host, path }], skipDuplicates: true });
     const route = await tx.route.findUniqueOrThrow({ where: { host_domainId_path: { host, domainId, path } } });
     return { route, created: count === 1 };
+  }
+
+  /** The space owning a host; undefined when it is free. */
+  hostOwner(domainId: string, host: string): Promise<string | undefined> {
+    return this.hosts.ownerOf({ domainId, host });
   }
 
   /** Binds the app's web process to the route on $PORT; false when it already was. */

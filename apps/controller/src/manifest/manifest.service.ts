@@ -6,6 +6,7 @@ import type { AppWithSpace } from '../apps/apps.repository';
 import { DomainException, ErrorCode } from '../common/domain.exception';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { EventsService } from '../events/events.service';
+import { HostOwnershipService } from '../routes/host-ownership.service';
 import { fqdnOf } from '../routes/route-projection.service';
 import { APP_PORT } from '../routes/routes.schemas';
 import { ManifestReader } from './manifest-reader';
@@ -51,10 +52,14 @@ export class ManifestService {
     private readonly reader: ManifestReader,
     private readonly repo: ManifestRepository,
     private readonly events: EventsService,
+    private readonly ownership: HostOwnershipService,
   ) {}
 
-  /** Reads the manifest of the pushed package and checks it: values, app entry, routes' domains and owners. */
-  async check(app: AppWithSpace, packageId: string): Promise<ManifestCheck> {
+  /**
+   * Reads the manifest of the pushed package and checks it: values, app entry, routes' domains and
+   * owners (a host of another space is named to the pusher only if it may see that space).
+   */
+  async check(app: AppWithSpace, packageId: string, actor?: Actor): Promise<ManifestCheck> {
     const { file, warnings } = await this.reader.read(packageId);
     if (!file) return { warnings, errors: [] };
     if ('problem' in file) return { file: file.name, warnings, errors: [file.problem] };
@@ -70,6 +75,11 @@ export class ManifestService {
         const resolved = resolveRoute(route, domains, app.space.orgId);
         if (typeof resolved === 'string') {
           errors.push(`${route.key}: ${resolved}`);
+          continue;
+        }
+        const owner = await this.repo.hostOwner(resolved.domainId, resolved.host);
+        if (owner && owner !== app.spaceId) {
+          errors.push(`${route.key}: ${await this.ownership.takenMessage(actor, fqdnOf(resolved.host, resolved.domainName), owner)}`);
           continue;
         }
         const existing = await this.repo.findRoute(resolved.domainId, resolved.host, resolved.path);
@@ -120,7 +130,12 @@ export class ManifestService {
     }
 
     for (const r of plan.routes) {
-      const { route, created } = await this.repo.ensureRoute(tx, app.spaceId, r.domainId, r.host, r.path);
+      const ensured = await this.repo.ensureRoute(tx, app.spaceId, r.domainId, r.host, r.path);
+      if ('ownerSpaceId' in ensured) {
+        const taken = await this.ownership.takenError(actor, fqdnOf(r.host, r.domainName), ensured.ownerSpaceId);
+        throw new DomainException(taken.code, `${plan.file}: ${r.key}: ${taken.message}`, taken.details);
+      }
+      const { route, created } = ensured;
       if (route.spaceId !== app.spaceId) {
         throw new DomainException(ErrorCode.RouteTaken, `${plan.file}: ${r.key}: the route ${r.url} was just taken by another space: choose another host or path`);
       }
@@ -139,8 +154,10 @@ export class ManifestService {
       } else {
         const domain = await this.repo.findDomainByName(this.config.appsDomain, tx);
         for (let attempt = 0; domain && attempt < 5; attempt++) {
-          const { route, created } = await this.repo.ensureRoute(tx, app.spaceId, domain.id, randomHost(app.name), '');
-          if (!created) continue;
+          const ensured = await this.repo.ensureRoute(tx, app.spaceId, domain.id, randomHost(app.name), '');
+          // A host of another space (or an existing route): try another random host.
+          if ('ownerSpaceId' in ensured || !ensured.created) continue;
+          const { route } = ensured;
           const url = fqdnOf(route.host, domain.name);
           await this.events.record(actor, 'route-created', { type: 'route', id: route.id, name: url, spaceId: app.spaceId }, { domain_id: domain.id, by: plan.file }, tx);
           const binding = await this.repo.bindWeb(tx, route.id, app.id);

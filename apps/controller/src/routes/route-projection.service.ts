@@ -4,6 +4,7 @@ import { listRouteHosts, writeHostRoutes } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
 import { RedisService } from '../redis/redis.module';
+import { StoredRoutePathsService } from './stored-route-paths.service';
 
 /** The fully qualified host of a route: `host.domain`, or the domain itself when host is ''. */
 export function fqdnOf(host: string, domain: string): string {
@@ -12,8 +13,9 @@ export function fqdnOf(host: string, domain: string): string {
 
 /**
  * Projects the routes and their destinations (Postgres, the truth) into Redis, where the routers
- * read them. Every change to a route or a destination calls `syncHost`; at boot everything is
- * re-projected and hosts that no longer have routes are removed. Idempotent: two controllers
+ * read them. Every change to a route or a destination calls `syncHost`; at boot stored paths are
+ * put in normal form (StoredRoutePathsService), everything is re-projected and hosts that no
+ * longer have routes are removed. Only routes in their host's owner space are projected. Idempotent: two controllers
  * doing it at once write the same thing.
  */
 @Injectable()
@@ -21,10 +23,12 @@ export class RouteProjectionService implements OnApplicationBootstrap {
   constructor(
     private readonly prisma: PrismaService,
     private readonly redis: RedisService,
+    private readonly storedPaths: StoredRoutePathsService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.storedPaths.normalize();
     await this.syncAll();
   }
 
@@ -44,8 +48,18 @@ export class RouteProjectionService implements OnApplicationBootstrap {
       where: { OR: this.candidates(fqdn) },
       include: { domain: true, destinations: { orderBy: { createdAt: 'asc' } } },
     });
-    const entries: RouteEntry[] = routes
-      .filter((r) => fqdnOf(r.host, r.domain.name) === fqdn)
+    const owners = await this.prisma.routeHost.findMany({ where: { OR: this.candidates(fqdn) }, select: { domainId: true, host: true, spaceId: true } });
+    const ownerOf = new Map(owners.map((o) => [`${o.domainId}/${o.host}`, o.spaceId]));
+    const ofHost = routes.filter((r) => fqdnOf(r.host, r.domain.name) === fqdn);
+    // A host belongs to one space: a route kept from before that rule in another space is not served.
+    const owned = ofHost.filter((r) => ownerOf.get(`${r.domainId}/${r.host}`) === r.spaceId);
+    for (const r of ofHost.filter((x) => !owned.includes(x))) {
+      this.logger.warn(
+        { event: 'route-not-served', route_id: r.id, host: fqdn, path: r.path, space_id: r.spaceId, owner_space_id: ownerOf.get(`${r.domainId}/${r.host}`) ?? null },
+        'a route in another space than its host\'s owner is not served: delete it (DELETE /v1/routes/ID)',
+      );
+    }
+    const entries: RouteEntry[] = owned
       .map((r) => ({
         routeId: r.id,
         host: fqdn,

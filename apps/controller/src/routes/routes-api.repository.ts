@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { App, Prisma, Process, RouteDestination, Space } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
+import { RouteHostsRepository } from './route-hosts.repository';
 import type { RouteWithAll, DestinationWithApp } from './routes.views';
 
 export interface RouteFilter {
@@ -29,7 +30,10 @@ const WITH_ALL = {
  */
 @Injectable()
 export class RoutesApiRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly hosts: RouteHostsRepository,
+  ) {}
 
   async list(filter: RouteFilter, skip: number, take: number): Promise<{ routes: RouteWithAll[]; total: number }> {
     const where: Prisma.RouteWhereInput = {
@@ -58,8 +62,9 @@ export class RoutesApiRepository {
     return this.prisma.app.findMany({ where: { id: { in: ids } }, include: { processes: true } });
   }
 
-  async delete(id: string): Promise<void> {
-    await this.prisma.route.deleteMany({ where: { id } });
+  /** Deletes the route (with its destinations); its host is free again when it was the last route on it. */
+  delete(id: string): Promise<void> {
+    return this.hosts.deleteRoutes([id]);
   }
 
   /**

@@ -111,19 +111,22 @@ describe('routes', () => {
   it('409 when taken by another space: named only to those who can see it', async () => {
     const route = expectStatus(await h.call('POST', '/v1/routes', { host: 'taken', domain_id: domainId, space_id: spaceA }, dev.token), 201).body;
     const blind = await h.call('POST', '/v1/routes', { host: 'taken', domain_id: domainId, space_id: spaceB }, devB.token);
+    // The host is space A's (a host belongs to one space): the answer is host-taken.
     assert.equal(blind.status, 409);
-    assert.equal(blind.body.error.code, 'route-taken');
-    assert.match(blind.body.error.message, /is taken: choose another host or path/);
+    assert.equal(blind.body.error.code, 'host-taken');
+    assert.match(blind.body.error.message, /belongs to another space: .*choose another host$/);
     assert.doesNotMatch(blind.body.error.message, /space a|[0-9a-f]{8}-/);
     const admin = await h.call('POST', '/v1/routes', { host: 'taken', domain_id: domainId, space_id: spaceB });
     assert.equal(admin.status, 409);
-    assert.match(admin.body.error.message, /taken by space a /);
-    assert.equal(admin.body.error.details.route_id, route.id);
+    assert.match(admin.body.error.message, /belongs to space a of org routing/);
+    assert.equal(admin.body.error.details.space_id, spaceA);
     const same = await h.call('POST', '/v1/routes', { host: 'taken', domain_id: domainId, space_id: spaceA }, dev.token);
     assert.equal(same.status, 409);
-    assert.match(same.body.error.message, /already exists in this space/);
-    // another path on the same host is another route
-    expectStatus(await h.call('POST', '/v1/routes', { host: 'taken', path: '/b', domain_id: domainId, space_id: spaceB }, devB.token), 201);
+    assert.equal(same.body.error.code, 'route-taken');
+    assert.match(same.body.error.message, new RegExp(`already exists in this space \\(id ${route.id}\\)`));
+    // another path on the same host is another route, of the same space only (a host belongs to one space)
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'taken', path: '/b', domain_id: domainId, space_id: spaceA }, dev.token), 201);
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'taken', path: '/c', domain_id: domainId, space_id: spaceB }, devB.token), 409);
   });
 
   it('role boundaries: a viewer cannot create or delete (403); another space is invisible (404)', async () => {
@@ -286,5 +289,217 @@ describe('route destinations', () => {
     assert.equal(busy.status, 422, 'space A still has apps');
     expectStatus(await h.call('DELETE', `/v1/spaces/${temp}`), 204);
     assert.deepEqual(await projection('ephemeral.apps.localhost'), []);
+  });
+});
+
+describe('a host belongs to one space (the second tenant tries to take it)', () => {
+  const fqdnOf = (host: string) => `${host}.apps.localhost`;
+  const spaceOfRoutes = async (host: string) => {
+    const pg = new Client({ connectionString: h.databaseUrl });
+    await pg.connect();
+    try {
+      return (await pg.query<{ space_id: string; path: string }>('SELECT space_id, path FROM routes WHERE host = $1 ORDER BY path', [host])).rows;
+    } finally {
+      await pg.end();
+    }
+  };
+
+  it('409 host-taken for every path of another space\'s host, naming the rule; the owner is named only to who may see it', async () => {
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'victim', domain_id: domainId, space_id: spaceA }, dev.token), 201);
+    for (const path of ['/api', '/api/v1', '', '/login', '/.well-known']) {
+      const res = await h.call('POST', '/v1/routes', { host: 'victim', path, domain_id: domainId, space_id: spaceB }, devB.token);
+      assert.equal(res.status, 409, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'host-taken');
+      assert.match(res.body.error.message, /the host victim\.apps\.localhost belongs to another space: a host belongs to one space: every route on it, whatever its path, is in the space of the host's first route/);
+      assert.doesNotMatch(res.body.error.message, /space a|routing|[0-9a-f]{8}-/, 'devB does not learn who owns it');
+      assert.equal(res.body.error.details, undefined);
+    }
+    const admin = await h.call('POST', '/v1/routes', { host: 'victim', path: '/api', domain_id: domainId, space_id: spaceB });
+    assert.equal(admin.status, 409);
+    assert.match(admin.body.error.message, /belongs to space a of org routing: .*create the route in space a/);
+    assert.equal(admin.body.error.details.space_id, spaceA);
+    assert.deepEqual((await spaceOfRoutes('victim')).map((r) => r.space_id), [spaceA], 'nothing was created for B');
+    assert.deepEqual((await projection(fqdnOf('victim'))).map((e) => e.path), ['']);
+    // A itself adds paths to its host freely
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'victim', path: '/api', domain_id: domainId, space_id: spaceA }, dev.token), 201);
+  });
+
+  it('the path spellings an attacker would try are refused: route paths are stored in the router\'s normal form only', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['/%61pi', /not in normal form: write it as "\/api"/],
+      ['/%2e%2e', /not in normal form: write it as "" \(the whole host\)/],
+      ['/x/../api', /write it as "\/api"/],
+      ['//api', /write it as "\/api"/],
+      ['/./api', /write it as "\/api"/],
+      ['/caf%c3%a9', /write it as "\/caf%C3%A9"/],
+      ['/api%2Fx', /ambiguous: it has %2F/],
+      ['/api%5Cx', /ambiguous: it has %5C/],
+      ['/api\\x', /ambiguous: it has a "\\"/],
+      ['/api%00', /ambiguous: it has %00/],
+      ['/api%zz', /ambiguous: it has an invalid percent-escape "%zz"/],
+      ['/api%', /ambiguous: it has an invalid percent-escape "%"/],
+      ['/x/..;', /ambiguous/],
+      ['/caf\u00e9', /non-ASCII/],
+      ['/api?x', /has a "\?"/],
+      ['/api#x', /ambiguous: it has a "#"/],
+    ];
+    for (const [path, message] of cases) {
+      const res = await h.call('POST', '/v1/routes', { host: 'victim', path, domain_id: domainId, space_id: spaceA }, dev.token);
+      assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.details[0].field, 'path');
+      assert.match(res.body.error.message, message, path);
+      assert.match(res.body.error.message, /normal form/, 'the message names the normal form');
+    }
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'victim', path: '/caf%C3%A9', domain_id: domainId, space_id: spaceA }, dev.token), 201);
+  });
+
+  it('an app created with a name another space holds as a host gets no route and is not created', async () => {
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'squatted', path: '/api', domain_id: domainId, space_id: spaceB }, devB.token), 201);
+    const res = await h.call('POST', '/v1/apps', { name: 'squatted', space_id: spaceA }, dev.token);
+    assert.equal(res.status, 409, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, 'host-taken');
+    assert.match(res.body.error.message, /the host squatted\.apps\.localhost belongs to another space: a host belongs to one space.*choose another app name, or create the app with "no_route": true/);
+    expectStatus(await h.call('GET', '/v1/apps/squatted'), 404, 'no half-made app');
+    // and the other way round: an app's default route makes its host its space's
+    const app = expectStatus(await h.call('POST', '/v1/apps', { name: 'owned-by-a', space_id: spaceA }, dev.token), 201).body;
+    const takeover = await h.call('POST', '/v1/routes', { host: 'owned-by-a', path: '/api', domain_id: domainId, space_id: spaceB }, devB.token);
+    assert.equal(takeover.status, 409);
+    assert.equal(takeover.body.error.code, 'host-taken');
+    // deleting the app deletes its only route: the host is free again
+    expectStatus(await h.call('DELETE', `/v1/apps/${app.id}`), 204);
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'owned-by-a', path: '/api', domain_id: domainId, space_id: spaceB }, devB.token), 201);
+  });
+
+  it('the host is free again once its last route is deleted, not before', async () => {
+    const root = expectStatus(await h.call('POST', '/v1/routes', { host: 'moving', domain_id: domainId, space_id: spaceA }, dev.token), 201).body;
+    const api = expectStatus(await h.call('POST', '/v1/routes', { host: 'moving', path: '/api', domain_id: domainId, space_id: spaceA }, dev.token), 201).body;
+    expectStatus(await h.call('DELETE', `/v1/routes/${root.id}`, undefined, dev.token), 204);
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'moving', domain_id: domainId, space_id: spaceB }, devB.token), 409, '/api still holds the host');
+    expectStatus(await h.call('DELETE', `/v1/routes/${api.id}`, undefined, dev.token), 204);
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'moving', domain_id: domainId, space_id: spaceB }, devB.token), 201);
+    expectStatus(await h.call('POST', '/v1/routes', { host: 'moving', path: '/api', domain_id: domainId, space_id: spaceA }, dev.token), 409);
+  });
+
+  it('two spaces creating the first route of a host at once (on two controller replicas): one wins, the host is one space\'s', async () => {
+    const replica = await h.replica();
+    try {
+      for (let round = 0; round < 8; round++) {
+        const host = `race-${round}`;
+        const attempts = [
+          h.call('POST', '/v1/routes', { host, domain_id: domainId, space_id: spaceA }, dev.token),
+          replica.call('POST', '/v1/routes', { host, path: '/api', domain_id: domainId, space_id: spaceB }, devB.token),
+          h.call('POST', '/v1/routes', { host, path: '/b', domain_id: domainId, space_id: spaceB }, devB.token),
+          replica.call('POST', '/v1/routes', { host, path: '/a', domain_id: domainId, space_id: spaceA }, dev.token),
+        ];
+        const results = await Promise.all(attempts);
+        for (const res of results) assert.ok(res.status === 201 || (res.status === 409 && res.body.error.code === 'host-taken'), JSON.stringify(res.body));
+        const spaces = new Set((await spaceOfRoutes(host)).map((r) => r.space_id));
+        assert.equal(spaces.size, 1, `${host}: routes of one space only`);
+        const winner = [...spaces][0];
+        assert.deepEqual(
+          results.map((r) => r.status),
+          [spaceA, spaceB, spaceB, spaceA].map((s) => (s === winner ? 201 : 409)),
+          `${host}: every request of the winning space landed, every other one got 409`,
+        );
+      }
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('an app created while another space creates a path route on its name: one of them gets the host, no half-made app', async () => {
+    const replica = await h.replica();
+    try {
+      for (let round = 0; round < 6; round++) {
+        const name = `contested-${round}`;
+        const [app, route] = await Promise.all([
+          h.call('POST', '/v1/apps', { name, space_id: spaceA }, dev.token),
+          replica.call('POST', '/v1/routes', { host: name, path: '/api', domain_id: domainId, space_id: spaceB }, devB.token),
+        ]);
+        assert.ok([app.status, route.status].sort().join() === '201,409', `${name}: one wins (${app.status}, ${route.status})`);
+        const spaces = new Set((await spaceOfRoutes(name)).map((r) => r.space_id));
+        assert.deepEqual([...spaces], [app.status === 201 ? spaceA : spaceB]);
+        expectStatus(await h.call('GET', `/v1/apps/${name}`), app.status === 201 ? 200 : 404, `${name} exists only if it got its route`);
+      }
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('Postgres itself refuses a route of another space on an owned host, a foreign app as destination, another org\'s private domain', async () => {
+    const pg = new Client({ connectionString: h.databaseUrl });
+    await pg.connect();
+    try {
+      await assert.rejects(
+        pg.query(`INSERT INTO routes (id, space_id, domain_id, host, path) VALUES (gen_random_uuid(), $1, $2, 'victim', '/direct')`, [spaceB, domainId]),
+        /routes_domain_id_host_space_id_fkey/,
+      );
+      // ... nor a destination binding an app of another space, nor a route on another org's private domain
+      const [victim] = (await pg.query<{ id: string }>(`SELECT id FROM routes WHERE host = 'victim' AND path = ''`)).rows;
+      await assert.rejects(
+        pg.query(`INSERT INTO route_destinations (id, route_id, app_id) VALUES (gen_random_uuid(), $1, $2)`, [victim!.id, appB]),
+        /binds an app of another space/,
+      );
+      const elsewhere = await createOrg(h, 'db-elsewhere');
+      const foreign = expectStatus(await h.call('POST', '/v1/domains', { name: 'foreign.example.net', org_id: elsewhere }), 201).body;
+      await pg.query(`INSERT INTO route_hosts (domain_id, host, space_id) VALUES ($1, 'x', $2)`, [foreign.id, spaceA]);
+      await assert.rejects(
+        pg.query(`INSERT INTO routes (id, space_id, domain_id, host, path) VALUES (gen_random_uuid(), $1, $2, 'x', '')`, [spaceA, foreign.id]),
+        /private to another org/,
+      );
+      await pg.query(`DELETE FROM route_hosts WHERE domain_id = $1`, [foreign.id]);
+    } finally {
+      await pg.end();
+    }
+  });
+
+  it('private domains: a host of one space there too; another org can neither route on it nor bind its apps', async () => {
+    const orgs = expectStatus(await h.call('GET', '/v1/orgs?names=routing'), 200).body;
+    const priv = expectStatus(await h.call('POST', '/v1/domains', { name: 'corp.example.org', org_id: orgs.resources[0].id }), 201).body;
+    const own = expectStatus(await h.call('POST', '/v1/routes', { host: 'intranet', domain_id: priv.id, space_id: spaceA }, dev.token), 201).body;
+    const sibling = await h.call('POST', '/v1/routes', { host: 'intranet', path: '/api', domain_id: priv.id, space_id: spaceB }, devB.token);
+    assert.equal(sibling.status, 409, 'a sibling space of the same org cannot take a path of the host either');
+    assert.equal(sibling.body.error.code, 'host-taken');
+    const otherOrg = await createOrg(h, 'intruders');
+    const intruderSpace = await createSpace(h, otherOrg, 'x');
+    const intruder = await createUser(h, 'intruder');
+    await grant(h, intruderSpace, intruder, 'developer');
+    const hidden = await h.call('POST', '/v1/routes', { host: 'other', domain_id: priv.id, space_id: intruderSpace }, intruder.token);
+    assert.equal(hidden.status, 404, 'the private domain of another org is not even visible');
+    const asAdmin = await h.call('POST', '/v1/routes', { host: 'other', domain_id: priv.id, space_id: intruderSpace });
+    assert.equal(asAdmin.status, 422);
+    assert.match(asAdmin.body.error.message, /private to another org/);
+    const intruderApp = await createApp(h, intruderSpace, 'intruder-app');
+    const bind = await h.call('POST', `/v1/routes/${own.id}/destinations`, { destinations: [{ app: { id: intruderApp } }] });
+    assert.equal(bind.status, 422, 'an app of another org is never bound to the route');
+    assert.match(bind.body.error.message, /another space/);
+    const bindBlind = await h.call('POST', `/v1/routes/${own.id}/destinations`, { destinations: [{ app: { id: intruderApp } }] }, intruder.token);
+    assert.equal(bindBlind.status, 404, 'the intruder cannot even see the route');
+    const bindOwn = await h.call('POST', `/v1/routes/${own.id}/destinations`, { destinations: [{ app: { id: intruderApp } }] }, dev.token);
+    assert.equal(bindOwn.status, 404, "A's developer cannot bind an app it cannot see");
+    assert.deepEqual(expectStatus(await h.call('GET', `/v1/routes/${own.id}/destinations`), 200).body.destinations, []);
+  });
+
+  it('routes stored before the rules: paths put in normal form at boot, a foreign route on an owned host not served', async () => {
+    const pg = new Client({ connectionString: h.databaseUrl });
+    await pg.connect();
+    try {
+      expectStatus(await h.call('POST', '/v1/routes', { host: 'legacy', domain_id: domainId, space_id: spaceA }, dev.token), 201);
+      // What an older controller could store: a percent-encoded path, and B's path route on A's host.
+      await pg.query('ALTER TABLE routes DROP CONSTRAINT routes_domain_id_host_space_id_fkey');
+      await pg.query(`INSERT INTO routes (id, space_id, domain_id, host, path) VALUES (gen_random_uuid(), $1, $2, 'legacy', '/%61pi'), (gen_random_uuid(), $3, $2, 'legacy', '/admin')`, [
+        spaceA,
+        domainId,
+        spaceB,
+      ]);
+      await pg.query(`ALTER TABLE routes ADD CONSTRAINT routes_domain_id_host_space_id_fkey FOREIGN KEY (domain_id, host, space_id)
+        REFERENCES route_hosts (domain_id, host, space_id) ON DELETE NO ACTION ON UPDATE NO ACTION NOT VALID`);
+      const replica = await h.replica(); // boots: normalizes stored paths, re-projects every host
+      await replica.close();
+      assert.deepEqual((await spaceOfRoutes('legacy')).map((r) => `${r.path}:${r.space_id === spaceA ? 'A' : 'B'}`), [':A', '/admin:B', '/api:A']);
+      assert.deepEqual((await projection(fqdnOf('legacy'))).map((e) => e.path).sort(), ['', '/api'], "B's route on A's host is not served");
+    } finally {
+      await pg.end();
+    }
   });
 });

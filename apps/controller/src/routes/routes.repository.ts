@@ -1,14 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '../generated/prisma/client';
 import type { Domain, Route, RouteDestination } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
 import { retryOnConflict } from '../common/retry-on-conflict';
+import { RouteHostsRepository } from './route-hosts.repository';
 
 export type RouteWithDomain = Route & { domain: Domain; destinations: RouteDestination[] };
 
+/**
+ * What creating a route did: `created` it, found it `exists` already (possibly, for a route kept
+ * from before host ownership, in another space: check `route.spaceId`), or refused it because
+ * another space owns the host (`host-taken`).
+ */
+export type RouteCreation =
+  | { kind: 'created'; route: RouteWithDomain }
+  | { kind: 'exists'; route: RouteWithDomain }
+  | { kind: 'host-taken'; ownerSpaceId: string };
+
 @Injectable()
 export class RoutesRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly hosts: RouteHostsRepository,
+  ) {}
 
   findDomainByName(name: string): Promise<Domain | null> {
     return this.prisma.domain.findUnique({ where: { name } });
@@ -26,17 +39,22 @@ export class RoutesRepository {
     });
   }
 
-  /** Creates the route; undefined when (host, domain, path) is taken (unique violation). */
-  async createRoute(spaceId: string, domainId: string, host: string, path: string): Promise<RouteWithDomain | undefined> {
-    try {
-      return await this.prisma.route.create({
-        data: { spaceId, domainId, host, path },
+  /**
+   * Creates the route in `spaceId` unless it exists, after claiming its host for that space (see
+   * RouteHostsRepository): `host-taken` when another space owns the host, whatever the path.
+   * Race-free: of two spaces creating a free host's first route at once, one gets `host-taken`.
+   */
+  async createRoute(spaceId: string, domainId: string, host: string, path: string): Promise<RouteCreation> {
+    return this.prisma.$transaction(async (tx) => {
+      const owner = await this.hosts.claim(tx, { domainId, host }, spaceId);
+      if (owner !== spaceId) return { kind: 'host-taken', ownerSpaceId: owner };
+      const { count } = await tx.route.createMany({ data: [{ spaceId, domainId, host, path }], skipDuplicates: true });
+      const route = await tx.route.findUniqueOrThrow({
+        where: { host_domainId_path: { host, domainId, path } },
         include: { domain: true, destinations: true },
       });
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return undefined;
-      throw error;
-    }
+      return { kind: count === 1 ? 'created' : 'exists', route };
+    });
   }
 
   /** Adds a destination unless the same (app, process, port) is already bound to the route. */
@@ -48,8 +66,9 @@ export class RoutesRepository {
     });
   }
 
-  async deleteRoutes(ids: string[]): Promise<void> {
-    if (ids.length) await this.prisma.route.deleteMany({ where: { id: { in: ids } } });
+  /** Deletes the routes; hosts left without a route are free again. */
+  deleteRoutes(ids: string[]): Promise<void> {
+    return this.hosts.deleteRoutes(ids);
   }
 
   /** Routes an app is bound to (for VCAP_APPLICATION.uris and for re-projection). */

@@ -1,7 +1,8 @@
+import { ROUTE_PATH_RULE, routePathProblem } from '@paas/contracts';
 import { z } from 'zod';
 
 export const HOST_RULE = 'host must be a lowercase DNS label (1-63 characters of a-z, 0-9 and "-", not starting or ending with "-"), or "" on a private domain';
-export const PATH_RULE = 'path must be "" or "/segment[/segment...]": no trailing "/", no "." or ".." segments, no "?" or "#", at most 128 characters';
+export const PATH_RULE = `path must be a string: ${ROUTE_PATH_RULE}`;
 
 /** The only port an app instance exposes today: `$PORT`. */
 export const APP_PORT = 8080;
@@ -10,11 +11,11 @@ export const routeHostSchema = z
   .string({ error: 'host is required: ' + HOST_RULE })
   .regex(/^$|^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { error: HOST_RULE });
 
-export const routePathSchema = z
-  .string({ error: PATH_RULE })
-  .max(128, { error: PATH_RULE })
-  .regex(/^(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/, { error: PATH_RULE })
-  .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), { error: PATH_RULE });
+/** A route path in the normal form the router matches on (routePathProblem, shared with it); the message names the fix. */
+export const routePathSchema = z.string({ error: PATH_RULE }).superRefine((path, ctx) => {
+  const problem = routePathProblem(path);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const createRouteSchema = z.strictObject({
   host: routeHostSchema,

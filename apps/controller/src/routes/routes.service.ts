@@ -7,6 +7,7 @@ import { isUuid, narrowVisible } from '../common/query-params';
 import { DomainsService } from '../domains/domains.service';
 import { EventsService } from '../events/events.service';
 import { fqdnOf } from './route-projection.service';
+import { HostOwnershipService } from './host-ownership.service';
 import { HostSyncService } from './host-sync.service';
 import { RoutesApiRepository, type RouteFilter } from './routes-api.repository';
 import { RoutesRepository } from './routes.repository';
@@ -14,8 +15,9 @@ import type { CreateRouteRequest } from './routes.schemas';
 import { routeUrl, routeView, type RouteView, type RouteWithAll } from './routes.views';
 
 /**
- * Routes: host + domain + optional path prefix, unique together, owned by a space. Every change is
- * projected into Redis at once (RouteProjectionService.syncHost), where the routers read it.
+ * Routes: host + domain + optional path prefix (in the normal form the router matches on), unique
+ * together, owned by a space; every route of a host is in one space (HostOwnershipService). Every
+ * change is projected into Redis at once (RouteProjectionService.syncHost), where the routers read it.
  */
 @Injectable()
 export class RoutesService {
@@ -26,6 +28,7 @@ export class RoutesService {
     private readonly access: AccessService,
     private readonly events: EventsService,
     private readonly hosts: HostSyncService,
+    private readonly ownership: HostOwnershipService,
   ) {}
 
   async list(actor: Actor, filter: RouteFilter, page: PageRequest): Promise<{ routes: RouteView[]; total: number }> {
@@ -64,18 +67,21 @@ export class RoutesService {
         [{ field: 'host', rule: 'required on a shared domain' }],
       );
     }
-    const url = fqdnOf(input.host, domain.name) + input.path;
-    const created = await this.core.createRoute(space.id, domain.id, input.host, input.path);
-    if (!created) {
-      const existing = await this.core.findRoute(domain.id, input.host, input.path);
-      const owner = existing ? await this.access.roleIn(actor, existing.spaceId) : undefined;
-      const message = !existing || !owner
+    const fqdn = fqdnOf(input.host, domain.name);
+    const url = fqdn + input.path;
+    const result = await this.core.createRoute(space.id, domain.id, input.host, input.path);
+    if (result.kind === 'host-taken') throw await this.ownership.takenError(actor, fqdn, result.ownerSpaceId);
+    if (result.kind === 'exists') {
+      const existing = result.route;
+      const owner = await this.access.roleIn(actor, existing.spaceId);
+      const message = !owner
         ? `the route ${url} is taken: choose another host or path`
         : existing.spaceId === space.id
           ? `the route ${url} already exists in this space (id ${existing.id}): use it`
           : `the route ${url} is taken by space ${(await this.repo.findSpace(existing.spaceId))?.name ?? existing.spaceId} (route ${existing.id}): choose another host or path`;
-      throw new DomainException(ErrorCode.RouteTaken, message, existing && owner ? { route_id: existing.id, space_id: existing.spaceId } : undefined);
+      throw new DomainException(ErrorCode.RouteTaken, message, owner ? { route_id: existing.id, space_id: existing.spaceId } : undefined);
     }
+    const created = result.route;
     await this.hosts.sync(fqdnOf(created.host, domain.name));
     await this.events.record(actor, 'route-created', { type: 'route', id: created.id, name: url, spaceId: space.id }, { domain_id: domain.id });
     return routeView((await this.repo.find(created.id))!);

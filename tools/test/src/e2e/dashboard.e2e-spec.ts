@@ -197,7 +197,17 @@ describe('dashboard', { timeout: 15 * 60_000 }, () => {
         await opened.close();
       }
       assert.match((await viaRouter(platform!, `dash-extra.${platform!.appsDomain}`)).text, /dash says hello/);
-    });
+      // A path of a host another space owns: the form shows the API's refusal (a host belongs to one space).
+      const org = (await api(platform!, 'POST', '/v1/orgs', { name: 'dash-other' })).json.id;
+      const space = (await api(platform!, 'POST', '/v1/spaces', { name: 'theirs', org_id: org })).json.id;
+      const domainId = ((await api(platform!, 'GET', '/v1/domains')).json.resources as Array<{ id: string; default: boolean }>).find((d) => d.default)!.id;
+      assert.equal((await api(platform!, 'POST', '/v1/routes', { host: 'dash-owned', domain_id: domainId, space_id: space })).status, 201);
+      await routes.getByRole('textbox', { name: 'Host', exact: true }).fill('dash-owned');
+      await routes.getByRole('textbox', { name: 'Path', exact: true }).fill('/api');
+      await routes.getByRole('button', { name: 'Map route' }).click();
+      await routes.getByRole('alert').filter({ hasText: /host-taken.*belongs to space theirs of org dash-other: a host belongs to one space/ }).waitFor();
+      await routes.getByRole('button', { name: 'Dismiss' }).click();
+    }, { allowErrors: /status of 409/ });
   });
 
   test('the live log follows new lines, pauses and filters by source', async () => {
