@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,7 +119,6 @@ describe('RuncRuntime (real runc, as root)', () => {
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'paas-runtime-it-'));
-    await chmod(tmp, 0o711); // the containers' root (an unprivileged host uid) traverses it
     droplet = join(tmp, 'droplet');
     await mkdir(join(droplet, 'app'), { recursive: true });
     await writeFile(join(droplet, 'app', 'server.js'), SERVER_JS);

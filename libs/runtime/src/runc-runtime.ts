@@ -19,6 +19,7 @@ import { createLayerImage, detachLoopDevicesUnder, mountLayerImage, releaseLayer
 import { directoryBytes, mountedLayerBytes } from './layer-usage';
 import { HostNetwork, netnsPath, type NetworkConfig } from './network';
 import { buildOciConfig } from './oci-spec';
+import { defaultSeccompProfile } from './seccomp';
 import { mountOverlay, unmount } from './overlay';
 import { allocateIp, allocatePort } from './port-allocator';
 import { Runc } from './runc';
@@ -82,6 +83,7 @@ export class RuncRuntime implements ContainerRuntime {
     }
     this.idMapping = config.idMapping ?? DEFAULT_ID_MAPPING;
     validateIdMapping(this.idMapping);
+    defaultSeccompProfile(); // a missing or too permissive profile fails here, at boot
     this.runc = new Runc(config.runcRoot);
     this.store = new ContainerStore(config.stateDir);
     this.network = new HostNetwork(config.network, config.iptablesChain);
@@ -98,6 +100,10 @@ export class RuncRuntime implements ContainerRuntime {
         throw error;
       }) : undefined;
       try {
+        // The app's own output files: it may reopen them (nginx's `access_log /dev/stdout` opens
+        // /proc/self/fd/1), which a host-root file refuses to a uid of the namespace.
+        const owner = { uid: hostIdOf(this.idMapping, spec.user.uid), gid: hostIdOf(this.idMapping, spec.user.gid) };
+        for (const file of [output, errors]) await file?.chown(owner.uid, owner.gid);
         await this.runc.runDetached(spec.id, this.store.bundle(spec.id), output.fd, this.store.runcLog(spec.id), errors?.fd);
       } finally {
         await output.close();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redisKeys } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
@@ -141,6 +141,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const say = options.onEvent ?? (() => undefined);
   const { dataDir, rootDir } = options;
   await mkdir(join(dataDir, 'logs'), { recursive: true });
+  // The cells' containers run as unprivileged host uids (user namespaces) that must traverse
+  // dataDir/cells/<id> to reach their rootfs: others may traverse these two, never list them.
+  await mkdir(join(dataDir, 'cells'), { recursive: true });
+  for (const dir of [dataDir, join(dataDir, 'cells')]) await chmod(dir, 0o711);
 
   const pidFile = join(dataDir, 'platform.pid');
   const previous = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
@@ -280,6 +284,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             CELL_PORT_RANGE: cell.portRange,
             CELL_IPTABLES_CHAIN: cell.iptablesChain,
             CELL_CONTAINER_PREFIX: cell.containerPrefix,
+            // A user-namespace range of its own per cell of this platform (cells of two platforms
+            // on one host share them).
+            CELL_USERNS_HOST_ID: String(1_000_000 + options.cells.indexOf(cell) * 65_536),
             ...(cell.metricsPort ? { CELL_METRICS_PORT: String(cell.metricsPort) } : {}),
             ...(options.buildpacksDir ? { CELL_BUILDPACKS_DIR: options.buildpacksDir } : {}),
             ...(options.cellEnv?.(cell) ?? {}),
