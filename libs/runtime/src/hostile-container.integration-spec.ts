@@ -312,6 +312,13 @@ describe('a hostile container (user namespace, seccomp allow-list, secrets at re
     }
   });
 
+  it('runs git (init, commit, log) under the profile, as a build does', async () => {
+    const script = 'cd /tmp && git init -q repo && cd repo && echo hi > f && git add f && git -c user.name=t -c user.email=t@example.com commit -qm first && git log --format=%s';
+    const { exitCode, lines } = await runToEnd('git', ['/bin/sh', '-c', script]);
+    assert.equal(exitCode, 0, lines.join('\n'));
+    assert.ok(lines.includes('first'), lines.join('\n'));
+  });
+
   it("keeps the env at rest root's alone: config.json, meta.json and runc's state are 0600, their directories not readable by others", async () => {
     const dir = join(config.stateDir, 'containers', victim.id);
     for (const file of [join(dir, 'meta.json'), join(dir, 'bundle', 'config.json')]) {
