@@ -334,6 +334,7 @@ export class RuncRuntime implements ContainerRuntime {
       await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
       await chmod(configFile, 0o600);
       await mkdir(this.config.runcRoot, { recursive: true, mode: 0o700 });
+      await chmod(this.config.runcRoot, 0o700); // runc's state.json holds the container's config: root's alone
       return record;
     } catch (error) {
       await this.destroy(spec.id).catch(() => undefined);
