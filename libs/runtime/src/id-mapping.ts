@@ -69,7 +69,8 @@ export function hostRootUser(mapping: IdMapping): { uid: number; gid: number } {
  */
 export async function chownTreeToVcap(path: string, mapping: IdMapping): Promise<void> {
   const { uid, gid } = hostVcapUser(mapping);
-  await exec('chown', ['-R', '-P', '-h', `${uid}:${gid}`, '--', path]);
+  // A big build cache (node_modules, the npm cache) given over for the first time takes a while.
+  await exec('chown', ['-R', '-P', '-h', `${uid}:${gid}`, '--', path], { timeoutMs: 10 * 60_000 });
 }
 
 /** Gives the top of `dir` (not its content) to the container's vcap user. */
