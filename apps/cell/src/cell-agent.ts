@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -73,10 +73,11 @@ export class CellAgent {
         hostAddresses: [config.address],
       },
       iptablesChain: config.iptablesChain,
+      idMapping: config.idMapping,
     };
     this.runtime = new RuncRuntime(this.runtimeConfig);
     const blobs = new BlobClient(config.internalToken);
-    this.droplets = new DropletCache(join(config.dataDir, 'droplets'), blobs);
+    this.droplets = new DropletCache(join(config.dataDir, 'droplets'), blobs, config.idMapping);
     this.appLogs = new AppLogWriter(this.redis, this.keys, {
       settings: config.appLogs,
       rateLimit: { ratePerSecond: config.appLogs.ratePerSecond, burst: config.appLogs.burst },
@@ -92,11 +93,15 @@ export class CellAgent {
       buildpacksDir: config.buildpacksDir,
       npmRegistry: config.npmRegistry,
       nodeVersionsToKeep: config.nodeVersionsToKeep,
+      idMapping: config.idMapping,
     });
   }
 
   async start(): Promise<void> {
-    await ensureStack(this.runtimeConfig.stackDir);
+    // Containers run as unprivileged host uids (see CELL_USERNS_HOST_ID): they must traverse the data dir.
+    await mkdir(this.config.dataDir, { recursive: true });
+    await chmod(this.config.dataDir, 0o711);
+    await ensureStack(this.runtimeConfig.stackDir, this.config.idMapping);
     const recovered = await this.instances.recover();
     if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
     this.shipper.start();

@@ -17,6 +17,17 @@ const schema = z.object({
     .default('61000-61999'),
   CELL_IPTABLES_CHAIN: z.string().regex(/^[A-Z0-9-]{1,20}$/, { error: 'CELL_IPTABLES_CHAIN must be 1-20 characters of A-Z, 0-9, "-"' }),
   CELL_CONTAINER_PREFIX: z.string().regex(/^[a-z0-9-]{1,24}$/),
+  /**
+   * Host uid (and gid) of container root: the cell's containers run in a user namespace that maps
+   * their ids 0..65535 to this and the 65535 above it (vcap, 2000, is this + 2000). Cells on one
+   * host should take ranges of their own, 65536 apart.
+   */
+  CELL_USERNS_HOST_ID: z.coerce
+    .number()
+    .int()
+    .min(100_000, { error: 'CELL_USERNS_HOST_ID must be at least 100000 (host users live below), e.g. 1000000' })
+    .max(0xffff_fffe - 65_535, { error: 'CELL_USERNS_HOST_ID leaves no room for 65536 ids below 4294967294' })
+    .default(1_000_000),
   /** Stop every container and remove the bridge and rules on SIGTERM (local platform), instead of leaving them for re-adoption. */
   CELL_CLEANUP_ON_EXIT: z.enum(['true', 'false']).default('true'),
   REDIS_URL: z.string().startsWith('redis://', { error: 'REDIS_URL must be a redis:// URL' }),
@@ -64,6 +75,7 @@ export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
     portRange: [low, high] as [number, number],
     iptablesChain: c.CELL_IPTABLES_CHAIN,
     containerPrefix: c.CELL_CONTAINER_PREFIX,
+    idMapping: { hostId: c.CELL_USERNS_HOST_ID, size: 65_536 },
     cleanupOnExit: c.CELL_CLEANUP_ON_EXIT === 'true',
     redisUrl: c.REDIS_URL,
     redisPrefix: c.PAAS_REDIS_PREFIX,

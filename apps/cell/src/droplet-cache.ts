@@ -1,10 +1,13 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { chownTreeToVcap, DEFAULT_ID_MAPPING, type IdMapping } from '@paas/runtime';
 import type { BlobClient } from './blob-client';
 import { run } from './exec';
 
 /**
- * Droplets unpacked once per cell as read-only lower layers: `<dir>/<id>/home/vcap/app`.
+ * Droplets unpacked once per cell as read-only lower layers: `<dir>/<id>/home/vcap/app`, owned by
+ * the containers' vcap user (hostVcapUser of the cell's id mapping) whatever owners the tarball
+ * names, so an app may write its own files (copied up into its writable layer).
  * Concurrent requests for one droplet share a single download. A pinned droplet (a one-off task
  * runs on it) is never evicted until unpinned.
  */
@@ -15,6 +18,7 @@ export class DropletCache {
   constructor(
     private readonly dir: string,
     private readonly blobs: BlobClient,
+    private readonly idMapping: IdMapping = DEFAULT_ID_MAPPING,
   ) {}
 
   layerDir(dropletId: string): string {
@@ -76,7 +80,9 @@ export class DropletCache {
     const file = `${temp}.tgz`;
     try {
       await this.blobs.download(url, file);
-      await run('tar', ['-xzf', file, '-C', join(temp, 'home', 'vcap')]);
+      await run('tar', ['-xzf', file, '--no-same-owner', '-C', join(temp, 'home', 'vcap')]);
+      // /home/vcap too: this layer's copy hides the stack's, and $HOME must stay vcap's.
+      await chownTreeToVcap(join(temp, 'home', 'vcap'), this.idMapping);
       await rename(temp, layer);
     } finally {
       await rm(file, { force: true });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +10,17 @@ import pino from 'pino';
 import type { StageJob, StageResult } from '@paas/contracts';
 import { launchCommand } from '@paas/buildpacks';
 import { servedNodeVersion, startNpmRegistryFixture, waitFor, type NpmRegistryFixture } from '@paas/local-services';
-import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
+import {
+  cleanupAll,
+  DEFAULT_ID_MAPPING,
+  ensureStack,
+  hostVcapUser,
+  RuncRuntime,
+  VCAP_GID,
+  VCAP_UID,
+  type RuncRuntimeConfig,
+  testRuntimeConfig,
+} from '@paas/runtime';
 import { BlobClient } from './blob-client';
 import { Stager } from './stager';
 
@@ -426,6 +436,44 @@ describe('Stager (real runc, real buildpacks, fixture npm registry)', () => {
       assert.ok(staged.log.includes('-----> Operator hello app detected'), logText(staged));
       assert.ok(staged.log.includes('-----> hello compiling; GREETING=bonjour'), logText(staged));
       assert.equal((await readFile(appPath(staged, 'compiled-by'), 'utf8')).trim(), 'hello');
+    });
+
+    it("builds in the cell's user namespace: ENV_DIR is vcap's alone (0700, files 0600, read-only), an old build cache is given over", async () => {
+      const bin = join(operatorDir, 'probe', 'bin');
+      await mkdir(bin, { recursive: true });
+      const scripts: Record<string, string> = {
+        detect: '#!/bin/sh\n[ -f "$1/probe.txt" ] && echo "Probe"\n',
+        compile: [
+          '#!/bin/sh',
+          'echo "-----> uid_map $(cat /proc/self/uid_map | tr -s " " | sed "s/^ //")"',
+          'echo "-----> env $(stat -c "%a %u" "$3") secret $(stat -c "%a %u" "$3/SECRET")"',
+          'echo "-----> cache $(stat -c %u "$2") old $(stat -c %u "$2/old")"',
+          'if (echo x > "$3/SECRET") 2>/dev/null; then echo "-----> env writable"; else echo "-----> env not writable"; fi',
+          '',
+        ].join('\n'),
+        release: "#!/bin/sh\nprintf -- '---\\ndefault_process_types:\\n  web: sleep 1\\n'\n",
+      };
+      for (const [script, text] of Object.entries(scripts)) {
+        await writeFile(join(bin, script), text);
+        await chmod(join(bin, script), 0o755);
+      }
+      // A build cache from before user namespaces: owned by host uid 2000.
+      const cache = join(tmp, 'data', 'build-cache', 'probe');
+      await mkdir(cache, { recursive: true });
+      await writeFile(join(cache, 'old'), 'x');
+      for (const path of [cache, join(cache, 'old')]) await chown(path, 2000, 2000);
+      try {
+        const staged = await stage('probe', { 'probe.txt': '' }, { env: { SECRET: 's3cr3t' } });
+        assert.equal(staged.result.ok, true, `${staged.result.error}\n${logText(staged)}`);
+        const vcap = hostVcapUser(DEFAULT_ID_MAPPING);
+        assert.ok(staged.log.includes(`-----> uid_map 0 ${DEFAULT_ID_MAPPING.hostId} ${DEFAULT_ID_MAPPING.size}`), logText(staged));
+        assert.ok(staged.log.includes('-----> env 700 2000 secret 600 2000'), logText(staged));
+        assert.ok(staged.log.includes('-----> cache 2000 old 2000'), logText(staged));
+        assert.ok(staged.log.includes('-----> env not writable'), logText(staged));
+        for (const path of [cache, join(cache, 'old')]) assert.equal((await stat(path)).uid, vcap.uid, `${path} on the host`);
+      } finally {
+        await rm(join(operatorDir, 'probe'), { recursive: true, force: true });
+      }
     });
 
     it("the operator folder's order file decides between operator buildpacks", async () => {

@@ -1,4 +1,4 @@
-import { chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { StageJob, StageResult } from '@paas/contracts';
@@ -18,7 +18,17 @@ import {
   webStartCommand,
   type Buildpack,
 } from '@paas/buildpacks';
-import { STACK_VERSION, VCAP_GID, VCAP_UID, type ContainerRuntime } from '@paas/runtime';
+import {
+  chownToVcap,
+  chownTreeToVcap,
+  DEFAULT_ID_MAPPING,
+  hostVcapUser,
+  STACK_VERSION,
+  VCAP_GID,
+  VCAP_UID,
+  type ContainerRuntime,
+  type IdMapping,
+} from '@paas/runtime';
 import type { BlobClient } from './blob-client';
 import { run } from './exec';
 import { pruneNodeVersions } from './node-version-cache';
@@ -39,6 +49,8 @@ export interface StagerOptions {
   nodeVersionsToKeep?: number;
   /** The built-in buildpacks (tests may point elsewhere). */
   builtinBuildpacksDir?: string;
+  /** The runtime's user namespace (CELL_USERNS_HOST_ID): what staging writes belongs to its vcap. */
+  idMapping?: IdMapping;
 }
 
 /**
@@ -107,10 +119,14 @@ export class Stager {
       }
       await rm(work, { recursive: true, force: true });
       for (const dir of [appDir, outDir, envDir]) await mkdir(dir, { recursive: true });
-      // Only staging (as vcap) writes inside these two, so owning the top is enough (no chown -R of big caches).
+      // Only staging (as vcap) writes inside these two, so owning the top is enough (no chown -R of big
+      // caches), unless the top belongs to someone else: a cache from before user namespaces (uid
+      // 2000) or from another CELL_USERNS_HOST_ID, which is given to this vcap once, whole.
+      const idMapping = this.options.idMapping ?? DEFAULT_ID_MAPPING;
       for (const dir of [cacheDir, nodeVersionsDir]) {
         await mkdir(dir, { recursive: true });
-        await chown(dir, VCAP_UID, VCAP_GID);
+        if ((await stat(dir)).uid !== hostVcapUser(idMapping).uid) await chownTreeToVcap(dir, idMapping);
+        else await chownToVcap(dir, idMapping);
       }
 
       const sourceTar = join(work, 'source.tar');
@@ -120,8 +136,10 @@ export class Stager {
       const { files, skipped } = envDirFiles(job.env);
       for (const file of files) await writeFile(join(envDir, file.name), file.value, { mode: 0o600 });
       if (skipped.length > 0) say(`-----> Not in ENV_DIR (not valid variable names): ${skipped.join(', ')}`);
-      for (const dir of [appDir, outDir, envDir]) await run('chown', ['-R', `${VCAP_UID}:${VCAP_GID}`, dir]);
-      await chown(work, VCAP_UID, VCAP_GID);
+      for (const dir of [appDir, outDir, envDir]) await chownTreeToVcap(dir, idMapping);
+      await chownToVcap(work, idMapping);
+      // The build's variables: vcap's alone (0600 files, set above), in a dir no one else lists.
+      await chmod(envDir, 0o700);
 
       const operatorDir = this.options.buildpacksDir;
       const operatorMounted = operatorDir !== undefined && (await stat(operatorDir).then((s) => s.isDirectory(), () => false));

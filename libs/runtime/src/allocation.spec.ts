@@ -53,9 +53,15 @@ describe('buildOciConfig', () => {
     },
     netnsPath: '/var/run/netns/paas-c1-x',
     cgroupsPath: '/paas/paas-c1-x',
+    idMapping: { hostId: 3_000_000, size: 65_536 },
   }) as {
     process: { user: unknown; capabilities: Record<string, unknown[]>; noNewPrivileges: boolean; env: string[] };
-    linux: { namespaces: Array<{ type: string; path?: string }>; resources: Record<string, Record<string, number>> };
+    linux: {
+      namespaces: Array<{ type: string; path?: string }>;
+      resources: Record<string, Record<string, number>>;
+      uidMappings: unknown[];
+      gidMappings: unknown[];
+    };
     mounts: Array<{ destination: string; options?: string[] }>;
   };
 
@@ -75,6 +81,12 @@ describe('buildOciConfig', () => {
       type: 'network',
       path: '/var/run/netns/paas-c1-x',
     });
+  });
+
+  it('puts the container in a user namespace of its own that maps its ids to the high host range', () => {
+    assert.ok(config.linux.namespaces.some((ns) => ns.type === 'user' && ns.path === undefined));
+    assert.deepEqual(config.linux.uidMappings, [{ containerID: 0, hostID: 3_000_000, size: 65_536 }]);
+    assert.deepEqual(config.linux.gidMappings, [{ containerID: 0, hostID: 3_000_000, size: 65_536 }]);
   });
 
   it('mounts host /usr and read-only binds read-only', () => {

@@ -36,6 +36,7 @@ export interface ContainerSpec {
   command: string[];
   cwd: string;
   env: Record<string, string>;
+  /** Ids inside the container's user namespace (vcap: VCAP_UID); on the host they are hostIdOf(idMapping, id). */
   user: { uid: number; gid: number };
   memoryMb: number;
   /**

@@ -1,5 +1,8 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/** Directories on a container's path: root lists them, anyone (the mapped container root) only traverses. */
+const TRAVERSE_ONLY = 0o711;
 
 /** What the runtime persists per container, so allocations and handles survive an agent restart. */
 export interface ContainerRecord {
@@ -19,6 +22,10 @@ export interface ContainerRecord {
  * work/ live in layer/, the mount point of the ext4 image layer.img. The meta.json files are the
  * source of truth for IP and host-port allocations: a record exists from reservation until the
  * container is fully destroyed.
+ *
+ * Secrets at rest: meta.json (labels hold the job, with its env) and config.json are 0600; the
+ * state, containers, container and bundle dirs are 0711: a container's root (an unprivileged host
+ * uid, see id-mapping.ts) must traverse them to reach its rootfs, no one but root may list them.
  */
 export class ContainerStore {
   constructor(private readonly stateDir: string) {}
@@ -65,9 +72,13 @@ export class ContainerStore {
   }
 
   async save(record: ContainerRecord): Promise<void> {
-    await mkdir(this.dir(record.id), { recursive: true });
+    for (const dir of [this.stateDir, this.containersDir, this.dir(record.id), this.bundle(record.id)]) {
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, TRAVERSE_ONLY); // mkdir's mode is filtered by the umask, and the dir may be older
+    }
     const file = join(this.dir(record.id), 'meta.json');
-    await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2));
+    await rm(`${file}.tmp`, { force: true });
+    await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2), { mode: 0o600, flag: 'wx' });
     await rename(`${file}.tmp`, file);
   }
 

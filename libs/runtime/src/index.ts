@@ -1,6 +1,15 @@
 export * from './container-runtime';
 export { RuncRuntime, cleanupAll, type RuncRuntimeConfig } from './runc-runtime';
 export { ensureStack, VCAP_UID, VCAP_GID, STACK_VERSION } from './stack';
+export {
+  DEFAULT_ID_MAPPING,
+  chownToVcap,
+  chownTreeToVcap,
+  hostIdOf,
+  hostVcapUser,
+  validateIdMapping,
+  type IdMapping,
+} from './id-mapping';
 export type { NetworkConfig } from './network';
 export { RuntimeError, RuntimeErrorCode, CommandFailedError } from './runtime-error';
 export { FakeRuntime, type FakeRuntimeConfig, type FakeContainer } from './fake-runtime';

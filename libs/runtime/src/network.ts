@@ -228,6 +228,9 @@ export class HostNetwork {
     await inNs(['link', 'set', 'dev', 'eth0', 'up']);
     await inNs(['link', 'set', 'dev', 'lo', 'up']);
     await inNs(['route', 'add', 'default', 'via', this.subnet.gateway]);
+    // A container that had this address before left its MAC in the host's neighbour table:
+    // packets would go there (and time out) until the entry goes stale. Ask anew.
+    await exec('ip', ['neigh', 'flush', 'to', ip, 'dev', this.config.bridge]).catch(() => undefined);
   }
 
   /** Removes the netns (which destroys the veth pair) and the host veth if it lingers. */

@@ -1,4 +1,5 @@
 import type { ContainerSpec } from './container-runtime';
+import type { IdMapping } from './id-mapping';
 import { defaultSeccompProfile } from './seccomp';
 
 const MIB = 1024 * 1024;
@@ -13,10 +14,12 @@ export interface OciInputs {
   netnsPath: string;
   /** cgroup path relative to the hierarchy roots, e.g. "/paas/<id>". */
   cgroupsPath: string;
+  /** The container's user namespace: its ids 0..size-1 are host ids hostId... */
+  idMapping: IdMapping;
 }
 
 /** Builds config.json for one container; the rootfs is `<bundle>/rootfs`, already mounted. */
-export function buildOciConfig({ spec, netnsPath, cgroupsPath }: OciInputs): OciConfig {
+export function buildOciConfig({ spec, netnsPath, cgroupsPath, idMapping }: OciInputs): OciConfig {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, HOME: '/home/vcap', LANG: 'C.UTF-8', ...spec.env };
   const memoryBytes = spec.memoryMb * MIB;
   return {
@@ -44,7 +47,10 @@ export function buildOciConfig({ spec, netnsPath, cgroupsPath }: OciInputs): Oci
       },
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      // Not sysfs: in a user namespace the kernel allows a sysfs mount only to the owner of the
+      // network namespace, and ours is made by the host (`ip netns add`): "mount sysfs:/sys ...
+      // operation not permitted". An empty tmpfs (read-only, see readonlyPaths) holds the cgroup mount.
+      { destination: '/sys', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noexec', 'nodev', 'mode=755', 'size=64k'] },
       { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
       { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro', 'nosuid', 'nodev'] },
       ...(spec.binds ?? []).map((bind) => ({
@@ -56,12 +62,15 @@ export function buildOciConfig({ spec, netnsPath, cgroupsPath }: OciInputs): Oci
     ],
     linux: {
       namespaces: [
+        { type: 'user' },
         { type: 'pid' },
         { type: 'network', path: netnsPath },
         { type: 'ipc' },
         { type: 'uts' },
         { type: 'mount' },
       ],
+      uidMappings: [{ containerID: 0, hostID: idMapping.hostId, size: idMapping.size }],
+      gidMappings: [{ containerID: 0, hostID: idMapping.hostId, size: idMapping.size }],
       cgroupsPath,
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
@@ -83,7 +92,7 @@ export function buildOciConfig({ spec, netnsPath, cgroupsPath }: OciInputs): Oci
         '/sys/firmware',
         '/proc/scsi',
       ],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      readonlyPaths: ['/sys', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
 }

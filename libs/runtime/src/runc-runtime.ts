@@ -1,4 +1,4 @@
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readOomKills } from './cgroup';
@@ -14,10 +14,12 @@ import type {
 } from './container-runtime';
 import { ContainerStore, type ContainerRecord } from './container-store';
 import { exec } from './exec';
+import { DEFAULT_ID_MAPPING, hostIdOf, hostRootUser, validateIdMapping, type IdMapping } from './id-mapping';
 import { createLayerImage, detachLoopDevicesUnder, mountLayerImage, releaseLayerImage } from './layer-image';
 import { directoryBytes, mountedLayerBytes } from './layer-usage';
 import { HostNetwork, netnsPath, type NetworkConfig } from './network';
 import { buildOciConfig } from './oci-spec';
+import { defaultSeccompProfile } from './seccomp';
 import { mountOverlay, unmount } from './overlay';
 import { allocateIp, allocatePort } from './port-allocator';
 import { Runc } from './runc';
@@ -37,6 +39,12 @@ export interface RuncRuntimeConfig {
   network: NetworkConfig;
   /** Prefix of this runtime's own iptables chains, at most 20 characters, e.g. "PAAS-C1". */
   iptablesChain: string;
+  /**
+   * The host ids of its containers' user namespace (default DEFAULT_ID_MAPPING). Files a
+   * container writes on the host (stack /home/vcap, binds, droplets) belong to this range:
+   * give them to hostVcapUser(idMapping). Runtimes on one host should not share a range.
+   */
+  idMapping?: IdMapping;
 }
 
 const POLL_MS = 50;
@@ -47,9 +55,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The ContainerRuntime on runc: overlayfs rootfs (layers + stack, host /usr read-only) whose writable
  * layer is a loop-mounted ext4 image of diskMb when set, pid/mount/
- * uts/ipc/net namespaces, a veth on the runtime's bridge with a DNAT'ed host port, cgroup limits
+ * uts/ipc/net namespaces inside a user namespace of its own that maps the container's ids to an
+ * unprivileged host range (config.idMapping), a veth on the runtime's bridge with a DNAT'ed host port, cgroup limits
  * (memory without swap, pids, cpu shares), a non-root user without capabilities, no-new-privileges
- * and a deny-list seccomp profile. Safe to use concurrently for different container ids.
+ * and an allow-list seccomp profile (seccomp/default.json). Metadata and config.json (they hold
+ * the env) are 0600 in directories others may only traverse (0711). Safe to use concurrently for different container ids.
  */
 export class RuncRuntime implements ContainerRuntime {
   private readonly runc: Runc;
@@ -58,6 +68,7 @@ export class RuncRuntime implements ContainerRuntime {
   private hostReady?: Promise<void>;
   private allocationLock: Promise<unknown> = Promise.resolve();
   private readonly destroying = new Map<string, Promise<void>>();
+  private readonly idMapping: IdMapping;
 
   constructor(private readonly config: RuncRuntimeConfig) {
     for (const [name, path] of [
@@ -70,6 +81,9 @@ export class RuncRuntime implements ContainerRuntime {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(config.prefix)) {
       throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `prefix "${config.prefix}" must be [a-z0-9-]`);
     }
+    this.idMapping = config.idMapping ?? DEFAULT_ID_MAPPING;
+    validateIdMapping(this.idMapping);
+    defaultSeccompProfile(); // a missing or too permissive profile fails here, at boot
     this.runc = new Runc(config.runcRoot);
     this.store = new ContainerStore(config.stateDir);
     this.network = new HostNetwork(config.network, config.iptablesChain);
@@ -86,6 +100,10 @@ export class RuncRuntime implements ContainerRuntime {
         throw error;
       }) : undefined;
       try {
+        // The app's own output files: it may reopen them (nginx's `access_log /dev/stdout` opens
+        // /proc/self/fd/1), which a host-root file refuses to a uid of the namespace.
+        const owner = { uid: hostIdOf(this.idMapping, spec.user.uid), gid: hostIdOf(this.idMapping, spec.user.gid) };
+        for (const file of [output, errors]) await file?.chown(owner.uid, owner.gid);
         await this.runc.runDetached(spec.id, this.store.bundle(spec.id), output.fd, this.store.runcLog(spec.id), errors?.fd);
       } finally {
         await output.close();
@@ -249,7 +267,7 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   private ensureHost(): Promise<void> {
-    this.hostReady ??= this.network.ensureHost().catch((error: unknown) => {
+    this.hostReady ??= Promise.all([assertTraversable(this.config.stateDir), this.network.ensureHost()]).then(() => undefined).catch((error: unknown) => {
       this.hostReady = undefined;
       throw error;
     });
@@ -259,6 +277,8 @@ export class RuncRuntime implements ContainerRuntime {
   /** Validates, reserves IP and port, creates the layer image, mounts the rootfs, wires the network, writes config.json. */
   private async prepare(spec: ContainerSpec): Promise<ContainerRecord> {
     validateContainerSpec(spec, this.config.prefix);
+    hostIdOf(this.idMapping, spec.user.uid); // throws InvalidSpec when the user is not mapped
+    hostIdOf(this.idMapping, spec.user.gid);
     await this.ensureHost();
     const record = await this.withAllocationLock(async () => {
       if ((await this.store.load(spec.id)) || (await this.runc.state(spec.id))) {
@@ -291,14 +311,30 @@ export class RuncRuntime implements ContainerRuntime {
         await mountLayerImage(this.store.layerImage(spec.id), this.store.layerMount(spec.id));
       }
       const lowers = [...spec.layers, this.config.stackDir];
-      await mountOverlay(this.store.rootfs(spec.id), lowers, this.store.upper(spec.id, limited), this.store.work(spec.id, limited));
+      const upper = this.store.upper(spec.id, limited);
+      await mkdir(upper, { recursive: true });
+      // The merged root takes the upper dir's owner: container root, so runc (running as it in
+      // the user namespace) may create mount points in /, and / is root's inside, not nobody's.
+      const root = hostRootUser(this.idMapping);
+      await chown(upper, root.uid, root.gid);
+      await chmod(upper, 0o755);
+      await mountOverlay(this.store.rootfs(spec.id), lowers, upper, this.store.work(spec.id, limited));
       await this.network.attach(spec.id, record.ip);
       if (record.hostPort !== undefined && record.containerPort !== undefined) {
         await this.network.mapPort(spec.id, record.hostPort, record.ip, record.containerPort);
       }
-      const config = buildOciConfig({ spec, netnsPath: netnsPath(spec.id), cgroupsPath: this.cgroupsPath(spec.id) });
-      await writeFile(join(this.store.bundle(spec.id), 'config.json'), JSON.stringify(config, null, 2));
+      const config = buildOciConfig({
+        spec,
+        netnsPath: netnsPath(spec.id),
+        cgroupsPath: this.cgroupsPath(spec.id),
+        idMapping: this.idMapping,
+      });
+      const configFile = join(this.store.bundle(spec.id), 'config.json');
+      // It holds the env (the app's secrets): root's alone. writeFile's mode applies at creation.
+      await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+      await chmod(configFile, 0o600);
       await mkdir(this.config.runcRoot, { recursive: true, mode: 0o700 });
+      await chmod(this.config.runcRoot, 0o700); // runc's state.json holds the container's config: root's alone
       return record;
     } catch (error) {
       await this.destroy(spec.id).catch(() => undefined);
@@ -335,6 +371,23 @@ export class RuncRuntime implements ContainerRuntime {
     const next = this.allocationLock.then(work, work);
     this.allocationLock = next.catch(() => undefined);
     return next;
+  }
+}
+
+/**
+ * runc prepares the rootfs as the container's root, an unprivileged host uid: every directory
+ * above `stateDir` must let others traverse it (x), or runc fails with a bare "permission denied".
+ */
+async function assertTraversable(stateDir: string): Promise<void> {
+  for (let dir = dirname(stateDir); ; dir = dirname(dir)) {
+    const mode = (await stat(dir).catch(() => undefined))?.mode;
+    if (mode !== undefined && (mode & 0o001) === 0) {
+      throw new RuntimeError(
+        RuntimeErrorCode.InvalidConfig,
+        `stateDir ${stateDir}: ${dir} is mode ${(mode & 0o777).toString(8)}, but containers run in a user namespace as an unprivileged host uid that must traverse it: chmod o+x ${dir} (or 0711)`,
+      );
+    }
+    if (dir === dirname(dir)) return;
   }
 }
 

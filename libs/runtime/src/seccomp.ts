@@ -1,61 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RuntimeError, RuntimeErrorCode } from './runtime-error';
+
 /**
- * A deny-list seccomp profile (NOT Docker's allow-list default): everything is allowed except
- * syscalls an unprivileged app never needs and that widen the kernel attack surface, chiefly
- * user namespaces (the way an unprivileged process regains capabilities), keyrings, BPF,
- * perf, userfaultfd, io_uring, mount/module/clock/reboot calls and cross-process memory access.
- * Unknown names on an architecture are skipped by runc.
+ * The seccomp filter of every container: the allow-list in `libs/runtime/seccomp/default.json`
+ * (Docker's default profile for a container without capabilities, plus the platform's own
+ * denials; its `comment` says where it comes from). Anything not allowed fails with EPERM.
  */
-const EPERM = 1;
-const ENOSYS = 38;
-const CLONE_NEWUSER = 0x10000000;
+export const SECCOMP_PROFILE_FILE = join(__dirname, '..', 'seccomp', 'default.json');
 
-const DENIED = [
-  'acct', 'add_key', 'bpf', 'chroot', 'clock_adjtime', 'clock_settime', 'create_module', 'delete_module',
-  'finit_module', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'get_kernel_syms', 'init_module',
-  'io_uring_enter', 'io_uring_register', 'io_uring_setup', 'ioperm', 'iopl', 'kcmp', 'kexec_file_load',
-  'kexec_load', 'keyctl', 'lookup_dcookie', 'mount', 'mount_setattr', 'move_mount', 'name_to_handle_at',
-  'nfsservctl', 'open_by_handle_at', 'open_tree', 'perf_event_open', 'pivot_root', 'process_vm_readv',
-  'process_vm_writev', 'ptrace', 'query_module', 'quotactl', 'reboot', 'request_key', 'setns',
-  'settimeofday', 'swapoff', 'swapon', 'syslog', 'umount2', 'unshare', 'uselib', 'userfaultfd',
-  'ustat', 'vhangup', '_sysctl', 'sysfs',
-];
+/** One rule as the OCI runtime spec (and runc) take it. */
+export interface SeccompRule {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: Array<{ index: number; value: number; valueTwo: number; op: string }>;
+}
 
+/** `linux.seccomp` of config.json. */
 export interface SeccompProfile {
   defaultAction: string;
+  defaultErrnoRet?: number;
   architectures: string[];
-  syscalls: Array<{
-    names: string[];
-    action: string;
-    errnoRet?: number;
-    args?: Array<{ index: number; value: number; valueTwo: number; op: string }>;
-  }>;
+  syscalls: SeccompRule[];
 }
 
-function architectures(): string[] {
-  switch (process.arch) {
-    case 'x64':
-      return ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
-    case 'arm64':
-      return ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'];
-    default:
-      return [];
-  }
+/** The profile file: OCI rules, plus the Node.js architecture a rule is limited to (`arches`). */
+interface ProfileFile {
+  defaultAction: string;
+  defaultErrnoRet: number;
+  architectures: Record<string, string[]>;
+  /** Syscalls that no rule may allow (checked at load). */
+  denied: string[];
+  syscalls: Array<SeccompRule & { comment?: string; arches?: string[] }>;
 }
 
-export function defaultSeccompProfile(): SeccompProfile {
-  return {
-    defaultAction: 'SCMP_ACT_ALLOW',
-    architectures: architectures(),
-    syscalls: [
-      { names: DENIED, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
-      // clone3 passes its flags in a struct seccomp cannot read: ENOSYS makes libc fall back to clone.
-      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
-      {
-        names: ['clone'],
-        action: 'SCMP_ACT_ERRNO',
-        errnoRet: EPERM,
-        args: [{ index: 0, value: CLONE_NEWUSER, valueTwo: CLONE_NEWUSER, op: 'SCMP_CMP_MASKED_EQ' }],
-      },
-    ],
+/** Reads and checks a profile file; a broken or too permissive file fails the boot, not a container. */
+export function loadSeccompProfile(file: string = SECCOMP_PROFILE_FILE, arch: string = process.arch): SeccompProfile {
+  const fail = (why: string): never => {
+    throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `seccomp profile ${file}: ${why}`);
   };
+  let parsed: ProfileFile;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as ProfileFile;
+  } catch (error) {
+    return fail(`cannot be read as JSON (${(error as Error).message})`);
+  }
+  if (parsed.defaultAction !== 'SCMP_ACT_ERRNO') fail('defaultAction must be SCMP_ACT_ERRNO (an allow-list)');
+  if (!Array.isArray(parsed.denied) || !Array.isArray(parsed.syscalls)) fail('needs the arrays "denied" and "syscalls"');
+  const architectures = parsed.architectures?.[arch];
+  if (!architectures) fail(`names no architectures for ${arch}`);
+  const denied = new Set(parsed.denied);
+  const syscalls: SeccompRule[] = [];
+  for (const { comment: _comment, arches, ...rule } of parsed.syscalls) {
+    if (arches && !arches.includes(arch)) continue;
+    if (rule.action === 'SCMP_ACT_ALLOW') {
+      const allowedDenied = rule.names.filter((name) => denied.has(name));
+      if (allowedDenied.length > 0) fail(`allows ${allowedDenied.join(', ')}, which the platform denies`);
+    }
+    syscalls.push(rule);
+  }
+  return { defaultAction: parsed.defaultAction, defaultErrnoRet: parsed.defaultErrnoRet, architectures: architectures!, syscalls };
+}
+
+let cached: SeccompProfile | undefined;
+
+/** The shipped profile, read once. */
+export function defaultSeccompProfile(): SeccompProfile {
+  cached ??= loadSeccompProfile();
+  return cached;
 }

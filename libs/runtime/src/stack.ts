@@ -1,9 +1,9 @@
 import { access, chmod, chown, cp, mkdir, readFile, readlink, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** The unprivileged user apps run as, as on Cloud Foundry. */
-export const VCAP_UID = 2000;
-export const VCAP_GID = 2000;
+import { DEFAULT_ID_MAPPING, hostVcapUser, VCAP_GID, VCAP_UID, type IdMapping } from './id-mapping';
+
+export { VCAP_GID, VCAP_UID };
 
 /** Bumped whenever the stack layout changes; a stack dir with another marker is rebuilt. */
 export const STACK_VERSION = 'paas-cflinuxfs-1';
@@ -62,18 +62,23 @@ async function hostResolvConf(): Promise<string> {
  * Builds our "cflinuxfs" stack at `stackDir` from the host: merged-/usr symlinks, an empty
  * `usr/` (the host /usr is bind-mounted there read-only), a minimal /etc with the vcap user,
  * /home/vcap, /tmp and the empty mount points. Idempotent; returns at once when the version
- * marker is present. Never call it while containers use an outdated stack of this dir.
+ * marker is present (after giving /home/vcap to the vcap user of `idMapping`, whose range may
+ * have changed). Never call it while containers use an outdated stack of this dir.
  */
-export async function ensureStack(stackDir: string): Promise<void> {
+export async function ensureStack(stackDir: string, idMapping: IdMapping = DEFAULT_ID_MAPPING): Promise<void> {
   const marker = join(stackDir, MARKER);
-  if ((await readFile(marker, 'utf8').catch(() => undefined))?.trim() === STACK_VERSION) return;
+  const vcap = hostVcapUser(idMapping);
+  if ((await readFile(marker, 'utf8').catch(() => undefined))?.trim() === STACK_VERSION) {
+    await chown(join(stackDir, 'home', 'vcap'), vcap.uid, vcap.gid);
+    return;
+  }
 
   await ensureDir(stackDir, 0o755);
   for (const dir of ['usr', 'proc', 'dev', 'sys', 'etc', 'home', 'var', 'run']) await ensureDir(join(stackDir, dir), 0o755);
   await ensureDir(join(stackDir, 'root'), 0o700);
   await ensureDir(join(stackDir, 'tmp'), 0o1777);
   await ensureDir(join(stackDir, 'var', 'tmp'), 0o1777);
-  await ensureDir(join(stackDir, 'home', 'vcap'), 0o755, VCAP_UID, VCAP_GID);
+  await ensureDir(join(stackDir, 'home', 'vcap'), 0o755, vcap.uid, vcap.gid);
   for (const name of ['bin', 'lib', 'lib64', 'sbin']) await ensureSymlink(`usr/${name}`, join(stackDir, name));
 
   const etc = join(stackDir, 'etc');

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redisKeys } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
@@ -129,6 +129,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const say = options.onEvent ?? (() => undefined);
   const { dataDir, rootDir } = options;
   await mkdir(join(dataDir, 'logs'), { recursive: true });
+  // The cells' containers run as unprivileged host uids (user namespaces) that must traverse
+  // dataDir/cells/<id> to reach their rootfs: others may traverse these two, never list them.
+  await mkdir(join(dataDir, 'cells'), { recursive: true });
+  for (const dir of [dataDir, join(dataDir, 'cells')]) await chmod(dir, 0o711);
 
   // The data directory holds the platform's secrets (tokens, passwords): root's alone.
   await secureDataDir(dataDir);
@@ -267,6 +271,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             CELL_PORT_RANGE: cell.portRange,
             CELL_IPTABLES_CHAIN: cell.iptablesChain,
             CELL_CONTAINER_PREFIX: cell.containerPrefix,
+            // A user-namespace range of its own per cell of this platform (cells of two platforms
+            // on one host share them).
+            CELL_USERNS_HOST_ID: String(1_000_000 + options.cells.indexOf(cell) * 65_536),
             ...(cell.metricsPort ? { CELL_METRICS_PORT: String(cell.metricsPort) } : {}),
             ...(options.buildpacksDir ? { CELL_BUILDPACKS_DIR: options.buildpacksDir } : {}),
             ...(options.cellEnv?.(cell) ?? {}),
