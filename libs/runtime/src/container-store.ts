@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ContainerEgress } from './egress';
 
 /** What the runtime persists per container, so allocations and handles survive an agent restart. */
 export interface ContainerRecord {
@@ -11,6 +12,8 @@ export interface ContainerRecord {
   createdAt: string;
   /** Size of the writable layer's image (see layer-image.ts); unset: upper/work are plain dirs. */
   diskMb?: number;
+  /** Its egress policy, applied again when the container is re-adopted. */
+  egress?: ContainerEgress;
 }
 
 /**

@@ -2,6 +2,7 @@ export * from './container-runtime';
 export { RuncRuntime, cleanupAll, type RuncRuntimeConfig } from './runc-runtime';
 export { ensureStack, VCAP_UID, VCAP_GID, STACK_VERSION } from './stack';
 export type { NetworkConfig } from './network';
+export { type ContainerEgress, type EgressRule, destinationProblem, portsProblem, validateEgressRule } from './egress';
 export { RuntimeError, RuntimeErrorCode, CommandFailedError } from './runtime-error';
 export { FakeRuntime, type FakeRuntimeConfig, type FakeContainer } from './fake-runtime';
 export { testRuntimeConfig } from './integration-test-support';

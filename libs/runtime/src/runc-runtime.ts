@@ -47,7 +47,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The ContainerRuntime on runc: overlayfs rootfs (layers + stack, host /usr read-only) whose writable
  * layer is a loop-mounted ext4 image of diskMb when set, pid/mount/
- * uts/ipc/net namespaces, a veth on the runtime's bridge with a DNAT'ed host port, cgroup limits
+ * uts/ipc/net namespaces, a veth on the runtime's bridge with a DNAT'ed host port and its egress
+ * policy (default deny, see ContainerEgress), cgroup limits
  * (memory without swap, pids, cpu shares), a non-root user without capabilities, no-new-privileges
  * and a deny-list seccomp profile. Safe to use concurrently for different container ids.
  */
@@ -207,10 +208,11 @@ export class RuncRuntime implements ContainerRuntime {
           // when that fails the container keeps running anyway: its overlay holds the filesystem.
           await mountLayerImage(this.store.layerImage(id), this.store.layerMount(id)).catch(() => undefined);
         }
-        // Idempotent: restores the DNAT rule if iptables was flushed meanwhile.
+        // Idempotent: restores the DNAT rule and the egress chains if iptables was flushed meanwhile.
         if (record.hostPort !== undefined && record.containerPort !== undefined) {
           await this.network.mapPort(id, record.hostPort, record.ip, record.containerPort);
         }
+        await this.network.applyEgress(record.ip, record.egress ?? { rules: [] });
         handles.push(this.handle(record, state.pid));
       } else {
         await this.destroy(id);
@@ -241,6 +243,7 @@ export class RuncRuntime implements ContainerRuntime {
     if (record?.hostPort !== undefined && record.containerPort !== undefined) {
       await this.network.unmapPort(id, record.hostPort, record.ip, record.containerPort);
     }
+    if (record) await this.network.removeEgress(record.ip);
     await this.network.detach(id);
     await unmount(this.store.rootfs(id));
     // Always, whatever the record says: start may have crashed before or after writing it.
@@ -280,6 +283,7 @@ export class RuncRuntime implements ContainerRuntime {
         labels: { ...(spec.labels ?? {}) },
         createdAt: new Date().toISOString(),
         diskMb: spec.diskMb,
+        egress: spec.egress,
       };
       await this.store.save(reserved);
       return reserved;
@@ -293,6 +297,7 @@ export class RuncRuntime implements ContainerRuntime {
       const lowers = [...spec.layers, this.config.stackDir];
       await mountOverlay(this.store.rootfs(spec.id), lowers, this.store.upper(spec.id, limited), this.store.work(spec.id, limited));
       await this.network.attach(spec.id, record.ip);
+      await this.network.applyEgress(record.ip, spec.egress ?? { rules: [] });
       if (record.hostPort !== undefined && record.containerPort !== undefined) {
         await this.network.mapPort(spec.id, record.hostPort, record.ip, record.containerPort);
       }
