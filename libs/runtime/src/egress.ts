@@ -1,4 +1,7 @@
+import { destinationProblem, portsProblem } from '@paas/contracts';
 import { RuntimeError, RuntimeErrorCode } from './runtime-error';
+
+export { destinationProblem, portsProblem };
 
 /**
  * One egress rule of a container, as an application security group states it: where
@@ -25,49 +28,6 @@ export interface EgressRule {
 export interface ContainerEgress {
   allow?: EgressRule[];
   rules: EgressRule[];
-}
-
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** The address as a 32-bit number, or undefined when it is not a dotted IPv4 address. */
-export function ipv4ToNumber(address: string): number | undefined {
-  const match = IPV4.exec(address);
-  if (!match) return undefined;
-  const octets = match.slice(1).map(Number);
-  if (octets.some((o) => o > 255) || match.slice(1).some((o) => o.length > 1 && o.startsWith('0'))) return undefined;
-  return octets.reduce((n, o) => n * 256 + o, 0);
-}
-
-/** The problem with a destination (address, CIDR or range), or undefined when it is valid. */
-export function destinationProblem(destination: string): string | undefined {
-  const range = destination.split('-');
-  if (range.length === 2) {
-    const [low, high] = range.map((a) => ipv4ToNumber(a.trim()));
-    if (low === undefined || high === undefined) return `"${destination}" is not a range of two IPv4 addresses like 10.0.0.1-10.0.0.9`;
-    if (low > high) return `range "${destination}" ends before it starts`;
-    return undefined;
-  }
-  const [address, bits, ...rest] = destination.split('/');
-  if (rest.length > 0 || ipv4ToNumber(address ?? '') === undefined) {
-    return `"${destination}" is not an IPv4 address, CIDR (10.0.0.0/8) or range (10.0.0.1-10.0.0.9)`;
-  }
-  if (bits !== undefined && !(/^\d{1,2}$/.test(bits) && Number(bits) <= 32)) return `"${destination}" has a prefix length outside 0-32`;
-  return undefined;
-}
-
-/** The problem with a ports string ("443", "80,443", "8000-9000"), or undefined when it is valid. */
-export function portsProblem(ports: string): string | undefined {
-  const parts = ports.split(',').map((p) => p.trim());
-  if (parts.length > 32) return `ports "${ports}" lists more than 32 entries: use a range`;
-  for (const part of parts) {
-    const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
-    const low = Number(match?.[1]);
-    const high = match?.[2] === undefined ? low : Number(match[2]);
-    if (!match || low < 1 || high > 65535 || low > high) {
-      return `ports "${ports}": "${part}" is not a port (1-65535) or a range like 8000-9000`;
-    }
-  }
-  return undefined;
 }
 
 /** Throws InvalidSpec naming the first problem of the rule. */
