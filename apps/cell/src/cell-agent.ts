@@ -20,6 +20,7 @@ import { RuncRuntime, cleanupAll, ensureStack, type RuncRuntimeConfig } from '@p
 import { BlobClient } from './blob-client';
 import type { CellConfig } from './config';
 import { DropletCache } from './droplet-cache';
+import { EgressPolicy } from './egress-policy';
 import { InstanceManager } from './instance-manager';
 import { LogShipper } from './log-shipper';
 import { CellMetrics, startMetricsServer, type MetricsServer } from './metrics-server';
@@ -71,10 +72,16 @@ export class CellAgent {
         subnet: config.subnet,
         hostPortRange: config.portRange,
         hostAddresses: [config.address],
+        platformNetworks: config.platformNetworks,
       },
       iptablesChain: config.iptablesChain,
     };
     this.runtime = new RuncRuntime(this.runtimeConfig);
+    const egress = new EgressPolicy({
+      gateway: config.subnet.replace(/\.0\/24$/, '.1'),
+      npmRegistry: config.npmRegistry,
+      routerAddress: config.routerAddress,
+    });
     const blobs = new BlobClient(config.internalToken);
     this.droplets = new DropletCache(join(config.dataDir, 'droplets'), blobs);
     this.appLogs = new AppLogWriter(this.redis, this.keys, {
@@ -85,13 +92,14 @@ export class CellAgent {
       onError: (err) => logger.warn({ err }, 'app-log-write-failed'),
     });
     this.shipper = new LogShipper(this.appLogs, this.redis, this.keys, logger, { logDir: join(config.dataDir, 'logs'), cellId: config.id });
-    this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger, this.shipper);
+    this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger, this.shipper, egress);
     this.usage = new UsageSampler(this.runtime, this.instances, logger);
-    this.tasks = new TaskRunner(this.runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId));
+    this.tasks = new TaskRunner(this.runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId), egress);
     this.stager = new Stager(this.runtime, blobs, config.dataDir, config.containerPrefix, logger, {
       buildpacksDir: config.buildpacksDir,
       npmRegistry: config.npmRegistry,
       nodeVersionsToKeep: config.nodeVersionsToKeep,
+      egress,
     });
   }
 

@@ -12,6 +12,7 @@ import { launchCommand } from '@paas/buildpacks';
 import { servedNodeVersion, startNpmRegistryFixture, waitFor, type NpmRegistryFixture } from '@paas/local-services';
 import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
 import { BlobClient } from './blob-client';
+import { EgressPolicy } from './egress-policy';
 import { Stager } from './stager';
 
 const execFileAsync = promisify(execFile);
@@ -191,6 +192,8 @@ describe('Stager (real runc, real buildpacks, fixture npm registry)', () => {
     stager = new Stager(runtime, new LocalBlobs(), join(tmp, 'data'), `sg${suffix}`, pino({ level: 'silent' }), {
       buildpacksDir: operatorDir,
       npmRegistry: registry.url,
+      // As the cell agent does: the staging containers may reach the cell's registry (and nothing else of the host).
+      egress: new EgressPolicy({ gateway, npmRegistry: registry.url }),
     });
   });
 

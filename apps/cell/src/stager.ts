@@ -21,6 +21,7 @@ import {
 import { STACK_VERSION, VCAP_GID, VCAP_UID, type ContainerRuntime } from '@paas/runtime';
 import type { BlobClient } from './blob-client';
 import { run } from './exec';
+import { EgressPolicy } from './egress-policy';
 import { pruneNodeVersions } from './node-version-cache';
 
 const STAGING_TIMEOUT_MS = 15 * 60_000;
@@ -39,6 +40,8 @@ export interface StagerOptions {
   nodeVersionsToKeep?: number;
   /** The built-in buildpacks (tests may point elsewhere). */
   builtinBuildpacksDir?: string;
+  /** The platform allowances (npm registry, router) added to each build's staging rules; unset: the rules alone. */
+  egress?: EgressPolicy;
 }
 
 /**
@@ -165,6 +168,7 @@ export class Stager {
             { source: this.builtinDir, destination: STAGING_BUILDPACKS_MOUNT, readonly: true },
             ...(operatorMounted ? [{ source: operatorDir, destination: STAGING_OPERATOR_BUILDPACKS_MOUNT, readonly: true }] : []),
           ],
+          egress: (this.options.egress ?? new EgressPolicy({})).staging(job.egress),
         },
         {
           timeoutMs: STAGING_TIMEOUT_MS,
