@@ -55,11 +55,13 @@ export class SecurityGroupsController {
   }
 
   @Post(':id/running-spaces')
+  @HttpCode(200)
   bindRunning(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodBodyPipe(bindSecurityGroupSchema)) body: BindSecurityGroupRequest): Promise<SecurityGroupView> {
     return this.groups.bind(actor, id, body.space_ids, 'running');
   }
 
   @Post(':id/staging-spaces')
+  @HttpCode(200)
   bindStaging(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodBodyPipe(bindSecurityGroupSchema)) body: BindSecurityGroupRequest): Promise<SecurityGroupView> {
     return this.groups.bind(actor, id, body.space_ids, 'staging');
   }
