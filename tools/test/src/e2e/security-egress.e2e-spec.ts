@@ -110,10 +110,11 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
   after(async () => {
     listener?.kill('SIGKILL');
     try {
+      // The external host first: it is named after the platform's tag, which the leftover check looks for.
+      await removeSimulatedHosts(hosts);
       const leftovers = await stopIsolatedPlatform(platform);
       assert.deepEqual(leftovers, [], 'the platform leaves nothing behind');
     } finally {
-      await removeSimulatedHosts(hosts);
       await rm(work, { recursive: true, force: true });
     }
   });
