@@ -16,7 +16,7 @@ import {
   type RedisKeys,
 } from '@paas/contracts';
 import { AppLogWriter, announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
-import { RuncRuntime, cleanupAll, ensureStack, type RuncRuntimeConfig } from '@paas/runtime';
+import { RuncRuntime, cleanupAll, ensureStack, stackNameservers, type RuncRuntimeConfig } from '@paas/runtime';
 import { BlobClient } from './blob-client';
 import type { CellConfig } from './config';
 import { DropletCache } from './droplet-cache';
@@ -52,6 +52,7 @@ export class CellAgent {
   private draining = false;
   private operatorDrain = false;
   private readonly usage: UsageSampler;
+  private readonly egress: EgressPolicy;
   private metricsServer?: MetricsServer;
   /** Stage jobs in progress (for the metrics). */
   private staging = 0;
@@ -77,7 +78,7 @@ export class CellAgent {
       iptablesChain: config.iptablesChain,
     };
     this.runtime = new RuncRuntime(this.runtimeConfig);
-    const egress = new EgressPolicy({
+    this.egress = new EgressPolicy({
       gateway: config.subnet.replace(/\.0\/24$/, '.1'),
       npmRegistry: config.npmRegistry,
       routerAddress: config.routerAddress,
@@ -92,6 +93,7 @@ export class CellAgent {
       onError: (err) => logger.warn({ err }, 'app-log-write-failed'),
     });
     this.shipper = new LogShipper(this.appLogs, this.redis, this.keys, logger, { logDir: join(config.dataDir, 'logs'), cellId: config.id });
+    const egress = this.egress;
     this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger, this.shipper, egress);
     this.usage = new UsageSampler(this.runtime, this.instances, logger);
     this.tasks = new TaskRunner(this.runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId), egress);
@@ -105,6 +107,7 @@ export class CellAgent {
 
   async start(): Promise<void> {
     await ensureStack(this.runtimeConfig.stackDir);
+    this.egress.setNameservers(await stackNameservers(this.runtimeConfig.stackDir));
     const recovered = await this.instances.recover();
     if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
     this.shipper.start();

@@ -23,4 +23,15 @@ describe('EgressPolicy', () => {
       rules: [{ destination: '0.0.0.0/0', protocol: 'tcp', ports: '443' }],
     });
   });
+
+  it('lets every container ask the resolvers of its resolv.conf on port 53, even link-local ones', () => {
+    const policy = new EgressPolicy({ gateway: '10.1.2.1' });
+    policy.setNameservers(['169.254.169.253']);
+    const dns = [
+      { destination: '169.254.169.253', protocol: 'udp', ports: '53' },
+      { destination: '169.254.169.253', protocol: 'tcp', ports: '53' },
+    ];
+    assert.deepEqual(policy.running([]).allow, dns);
+    assert.deepEqual(policy.staging([]).allow, dns);
+  });
 });

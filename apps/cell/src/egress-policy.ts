@@ -24,6 +24,7 @@ const isLoopback = (host: string) => /^127\./.test(host) || host === 'localhost'
 export class EgressPolicy {
   private readonly router: EgressRule[];
   private readonly registry: EgressRule[];
+  private dns: EgressRule[] = [];
 
   constructor(config: EgressPolicyConfig) {
     const onHost = (host: string) => (isLoopback(host) ? config.gateway : host);
@@ -42,14 +43,22 @@ export class EgressPolicy {
     }
   }
 
+  /**
+   * The resolvers in the containers' resolv.conf (see stackNameservers): every container may ask
+   * them on port 53, even on the host or link-local. Set once at cell start-up, before any container.
+   */
+  setNameservers(servers: string[]): void {
+    this.dns = servers.flatMap((destination) => (['udp', 'tcp'] as const).map((protocol) => ({ destination, protocol, ports: '53' })));
+  }
+
   /** Instances and tasks: the running rules of their space. */
   running(rules: EgressRules | undefined): ContainerEgress {
-    return { allow: this.router, rules: toRuntime(rules) };
+    return { allow: [...this.dns, ...this.router], rules: toRuntime(rules) };
   }
 
   /** Builds: the staging rules of their space, plus the npm registry. */
   staging(rules: EgressRules | undefined): ContainerEgress {
-    return { allow: [...this.router, ...this.registry], rules: toRuntime(rules) };
+    return { allow: [...this.dns, ...this.router, ...this.registry], rules: toRuntime(rules) };
   }
 }
 
