@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +19,21 @@ const execFileAsync = promisify(execFile);
 const sh = async (file: string, args: string[]) => (await execFileAsync(file, args, { encoding: 'utf8' })).stdout;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The attacker's app: GET /probe?targets=host:port,host:port tries a TCP connection to each. */
+/**
+ * The attacker's app: GET /probe?targets=host:port,udp:host:port tries a TCP connection to each
+ * (or sends a UDP datagram and waits for its echo).
+ */
 const PROBE_JS = `
-const http = require('http'), net = require('net');
-const probe = (target) => new Promise((resolve) => {
+const http = require('http'), net = require('net'), dgram = require('dgram');
+const udp = (host, port) => new Promise((resolve) => {
+  const socket = dgram.createSocket('udp4');
+  const done = (result) => { clearTimeout(timer); socket.close(); resolve(result); };
+  const timer = setTimeout(() => done('timeout'), 1500);
+  socket.once('message', () => done('open'));
+  socket.once('error', (e) => done(e.code));
+  socket.connect(port, host, () => socket.send('ping'));
+});
+const probe = (target) => target.startsWith('udp:') ? udp(target.slice(4, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))) : new Promise((resolve) => {
   const i = target.lastIndexOf(':');
   const socket = net.connect({ host: target.slice(0, i), port: Number(target.slice(i + 1)), timeout: 1500 });
   socket.once('connect', () => { socket.destroy(); resolve('open'); });
@@ -38,10 +50,13 @@ http.createServer(async (req, res) => {
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-/** A TCP listener on every address of a network namespace, on the given ports (the "external host"). */
+/** TCP listeners and UDP echo servers on every address of a network namespace, on the given ports (the "external host"). */
 const LISTENER_JS = `
-const net = require('net');
-for (const port of process.argv.slice(1).map(Number)) net.createServer((s) => s.end()).listen(port, '0.0.0.0');
+const net = require('net'), dgram = require('dgram');
+for (const port of process.argv.slice(1).map(Number)) {
+  net.createServer((s) => s.end()).listen(port, '0.0.0.0');
+  const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send(m, r.port, r.address)); u.bind(port, '0.0.0.0');
+}
 console.log('listening');
 `;
 
@@ -57,6 +72,7 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
   let droplet: string;
   let hostListener: Server;
   let hostPort: number;
+  let hostUdp: Socket;
   let extListener: ChildProcess | undefined;
   /** The test's "external host": a netns on a /24 of its own, .2 outside the platform, .3 listed as a platform network. */
   const ext = { netns: `pe${suffix}-x`, veth: `pe${suffix}x`, prefix: `10.${randomInt(200, 250)}.${randomInt(1, 250)}` };
@@ -101,7 +117,7 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
     throw new Error(`container ${handle.id} did not answer: ${String(lastError)}`);
   }
 
-  const closed = (results: Record<string, string>) => Object.entries(results).filter(([, r]) => r === 'open').map(([t]) => t);
+  const opened = (results: Record<string, string>) => Object.entries(results).filter(([, r]) => r === 'open').map(([t]) => t);
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'paas-egress-it-'));
@@ -122,6 +138,10 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
     hostListener = createServer((socket) => socket.end());
     await new Promise<void>((resolve) => hostListener.listen(0, '0.0.0.0', resolve));
     hostPort = (hostListener.address() as { port: number }).port;
+    // And a UDP service on every address (a statsd, a DNS forwarder), on the same port number.
+    hostUdp = createSocket('udp4');
+    hostUdp.on('message', (message, remote) => hostUdp.send(message, remote.port, remote.address));
+    await new Promise<void>((resolve) => hostUdp.bind(hostPort, '0.0.0.0', resolve));
 
     // The external host: a netns behind a veth, with a link-local address routed to it as well.
     await sh('ip', ['netns', 'add', ext.netns]);
@@ -149,6 +169,7 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
     await cleanupAll(other).catch((e: unknown) => errors.push(e));
     extListener?.kill('SIGKILL');
     hostListener?.close();
+    hostUdp?.close();
     await sh('ip', ['route', 'del', `${metadataLike}/32`]).catch(() => undefined);
     await sh('ip', ['link', 'del', 'dev', ext.veth]).catch(() => undefined);
     await sh('ip', ['netns', 'del', ext.netns]).catch(() => undefined);
@@ -171,13 +192,17 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
       `${gateway(other)}:${hostPort}`, `${gateway(other)}:${neighbour.hostPort}`, `${neighbour.ip}:8080`,
       // A sibling container on the same bridge, directly.
       `${sibling.ip}:8080`,
-      // The host's loopback, as the container names it (its own), and link-local metadata addresses.
-      `127.0.0.1:${hostPort}`, `169.254.169.254:80`, `${metadataLike}:${extPorts[0]}`,
+      // The host's loopback, as the container names it (its own), and a link-local address (where
+      // cloud metadata answers), routed to the test's own namespace: traffic to the real
+      // 169.254.169.254 would leave this machine if the policy failed.
+      `127.0.0.1:${hostPort}`, `${metadataLike}:${extPorts[0]}`,
       // Outside the platform, but no security group allows it.
       `${ext.prefix}.2:${extPorts[0]}`,
+      // UDP: to the host, to another cell's gateway, outside.
+      `udp:${gw}:${hostPort}`, `udp:${gateway(other)}:${hostPort}`, `udp:${ext.prefix}.2:${extPorts[0]}`,
     ];
     const results = await probe(attacker, targets);
-    assert.deepEqual(closed(results), [], JSON.stringify(results, null, 1));
+    assert.deepEqual(opened(results), [], JSON.stringify(results, null, 1));
     // Rejected (an answer at once), not silently dropped, where the policy decides.
     for (const target of [`${gw}:${hostPort}`, `${gateway(other)}:${hostPort}`, `${ext.prefix}.2:${extPorts[0]}`, `${metadataLike}:${extPorts[0]}`]) {
       assert.equal(results[target], 'ECONNREFUSED', `${target}: ${JSON.stringify(results, null, 1)}`);
@@ -191,8 +216,10 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
     const one = await startContainer(runtime, `pe${suffix}-one`, { rules: [{ destination: `${ext.prefix}.2`, protocol: 'tcp', ports: String(extPorts[0]) }] });
     const results = await probe(one, [
       `${ext.prefix}.2:${extPorts[0]}`, `${ext.prefix}.2:${extPorts[1]}`, `${ext.prefix}.3:${extPorts[0]}`, `${gw}:${hostPort}`,
+      `udp:${ext.prefix}.2:${extPorts[0]}`,
     ]);
     assert.deepEqual(results, {
+      [`udp:${ext.prefix}.2:${extPorts[0]}`]: 'ECONNREFUSED', // tcp only
       [`${ext.prefix}.2:${extPorts[0]}`]: 'open',
       [`${ext.prefix}.2:${extPorts[1]}`]: 'ECONNREFUSED',
       [`${ext.prefix}.3:${extPorts[0]}`]: 'ECONNREFUSED',
@@ -201,12 +228,14 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
 
     const wide = await startContainer(runtime, `pe${suffix}-wide`, { rules: [{ destination: '0.0.0.0/0', protocol: 'all' }] });
     const wideResults = await probe(wide, [
-      `${ext.prefix}.2:${extPorts[0]}`, `${ext.prefix}.2:${extPorts[1]}`,
+      `${ext.prefix}.2:${extPorts[0]}`, `${ext.prefix}.2:${extPorts[1]}`, `udp:${ext.prefix}.2:${extPorts[0]}`, `udp:${gw}:${hostPort}`,
       `${ext.prefix}.3:${extPorts[0]}`, `${metadataLike}:${extPorts[0]}`, `${gw}:${hostPort}`, `${gateway(other)}:${hostPort}`,
     ]);
     assert.deepEqual(wideResults, {
       [`${ext.prefix}.2:${extPorts[0]}`]: 'open',
       [`${ext.prefix}.2:${extPorts[1]}`]: 'open',
+      [`udp:${ext.prefix}.2:${extPorts[0]}`]: 'open',
+      [`udp:${gw}:${hostPort}`]: 'ECONNREFUSED',
       [`${ext.prefix}.3:${extPorts[0]}`]: 'ECONNREFUSED', // a platform network
       [`${metadataLike}:${extPorts[0]}`]: 'ECONNREFUSED', // link-local
       [`${gw}:${hostPort}`]: 'ECONNREFUSED', // the host is never opened by a rule

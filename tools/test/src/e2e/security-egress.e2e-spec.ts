@@ -134,7 +134,6 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
       ...gateways().flatMap((gw) => [...platformPorts, Number(victimAddress[1])].map((p) => `${gw}:${p}`)),
       `${victimIp}:8080`,
       `127.0.0.1:${routerAdminPort}`,
-      '169.254.169.254:80',
       `${hosts!.hosts[0]!.address}:${externalPort}`,
       `${hosts!.gateway}:${platform.controllerPort}`,
     ];
