@@ -92,11 +92,14 @@ describe('security groups API (platform admins) and the rules every job carries'
     const seen = expectStatus(await h.call('GET', '/v1/security-groups', undefined, dev.token), 200).body.resources.map((g: { name: string }) => g.name);
     assert.deepEqual(seen.sort(), ['db-a', 'dns', 'mirror', 'public_networks']);
 
+    // Each push also runs a release command: a task, which runs with the running rules.
+    cell.stageProcessTypes = { release: 'echo migrated' };
     for (const [name, space] of [['in-a', spaceA], ['in-b', spaceB]] as const) {
       expectStatus(await h.call('POST', '/v1/apps', { name, space_id: space, no_route: true }), 201);
       const push = await pushThroughHook(h.url, h.internalToken, name, await adminActor(h));
       assert.ok(push.ok, push.text);
     }
+    cell.stageProcessTypes = {};
     const startOf = (app: string) => [...cell.running.values()].find((j) => j.appName === app)!;
     const stageOf = (app: string) => cell.stageJobs.find((j) => j.appName === app)!;
     const destinations = (rules: Array<{ destination: string }> | undefined) => (rules ?? []).map((r) => r.destination);
@@ -107,6 +110,9 @@ describe('security groups API (platform admins) and the rules every job carries'
     assert.ok(destinations(stageOf('in-a').egress).includes('10.77.0.9'), 'space A stages with mirror');
     assert.ok(!destinations(stageOf('in-a').egress).includes('10.77.0.2'), 'the running-only group is not in a stage job');
     assert.ok(!destinations(startOf('in-b').egress).includes('10.77.0.2'), 'space B does not get space A\'s group');
+    const taskOf = (app: string) => cell.taskJobs.find((j) => j.appName === app)!;
+    assert.ok(destinations(taskOf('in-a').egress).includes('10.77.0.2'), 'the release task of space A runs with db-a');
+    assert.ok(!destinations(taskOf('in-b').egress).includes('10.77.0.2'));
     assert.ok(!destinations(stageOf('in-b').egress).includes('10.77.0.9'));
   });
 
