@@ -32,14 +32,6 @@ export function parseRules(text: string, where: string): SecurityGroupRule[] {
   return parsed.data;
 }
 
-/** One rule as a line: `tcp 10.0.0.5 5432`, `all 0.0.0.0/0`, `icmp 10.0.0.0/8 type 8`. */
-export function formatRule(rule: SecurityGroupRule): string {
-  const parts: string[] = [rule.protocol, rule.destination];
-  if (rule.ports) parts.push(rule.ports);
-  if (rule.type !== undefined) parts.push(`type ${rule.type}${rule.code !== undefined ? ` code ${rule.code}` : ''}`);
-  return parts.join(' ');
-}
-
 function lifecycleOf(value: string | undefined): SecurityGroupLifecycle {
   if (value === undefined || value === 'running' || value === 'staging') return value ?? 'running';
   throw new UsageError(`--lifecycle must be running or staging, not "${value}"`);
