@@ -8,11 +8,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ROOT,
   commitDir,
   createSimulatedHosts,
   git,
@@ -83,6 +84,20 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
     assert.equal(pushed.code, 0, pushed.output);
   }
 
+  /** The paas CLI as the platform admin (PAAS_API/PAAS_TOKEN); never throws: the exit code is checked. */
+  const paas = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const env = { ...process.env, PAAS_API: platform.apiUrl, PAAS_TOKEN: platform.adminToken, PAAS_CONFIG: join(work, 'paas.json'), HOME: work, NO_COLOR: '1' };
+      execFile(process.execPath, [join(ROOT, 'apps', 'cli', 'dist', 'main.js'), ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+  const ok = async (args: string[]) => {
+    const r = await paas(args);
+    assert.equal(r.code, 0, `paas ${args.join(' ')}: ${r.stdout} ${r.stderr}`);
+    return r.stdout;
+  };
+
   async function instanceIds(name: string): Promise<string[]> {
     const list = (await api(platform, 'GET', `/v1/apps/${name}/instances`)).json.resources as Array<{ instance_id: string; state: string }>;
     return list.filter((i) => i.state === 'RUNNING').map((i) => i.instance_id);
@@ -147,12 +162,19 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
 
   test('a security group bound to its space opens the external host once the app restarts, for that space only', async () => {
     const external = `${hosts!.hosts[0]!.address}:${externalPort}`;
-    // A tenant cannot open it for itself: creating and binding groups is for platform admins.
-    const rules = [{ protocol: 'tcp', destination: hosts!.hosts[0]!.address, ports: String(externalPort), description: 'the partner API' }];
-    const created = await api(platform, 'POST', '/v1/security-groups', { name: 'partner-api', rules });
-    assert.equal(created.status, 201, JSON.stringify(created.json));
-    const bound = await api(platform, 'POST', '/v1/security-groups/partner-api/running-spaces', { space_ids: [spaceA] });
-    assert.equal(bound.status, 200, JSON.stringify(bound.json));
+    // The platform admin opens it with the CLI (tenants cannot: see the API's integration tests).
+    const rulesFile = join(work, 'partner-api.json');
+    await writeFile(rulesFile, JSON.stringify([{ protocol: 'tcp', destination: hosts!.hosts[0]!.address, ports: '22,80' }, { protocol: 'tcp', destination: 'partner.example' }]));
+    const bad = await paas(['create-security-group', 'partner-api', '--rules', rulesFile]);
+    assert.equal(bad.code, 1, bad.stdout);
+    assert.match(bad.stderr, /partner-api\.json: rules\[1\]\.destination: destination "partner\.example" is not an IPv4 address/);
+    await writeFile(rulesFile, JSON.stringify([{ protocol: 'tcp', destination: hosts!.hosts[0]!.address, ports: String(externalPort), description: 'the partner API' }]));
+    assert.match(await ok(['create-security-group', 'partner-api', '--rules', rulesFile]), /created security group partner-api with 1 rule/);
+    assert.match(await ok(['bind-security-group', 'partner-api', '--space', 'attacker', '-o', 'tenants']), /bound security group partner-api to space tenants\/attacker for running: restart its apps/);
+    const shown = await ok(['security-group', 'partner-api']);
+    assert.match(shown, /running:\s+tenants\/attacker/);
+    assert.match(shown, new RegExp(`tcp\\s+${hosts!.hosts[0]!.address.replace(/\./g, '\\.')}\\s+${externalPort}\\s+the partner API`));
+    assert.match(await ok(['security-groups']), /partner-api\s+1\s+1 space\(s\)\s+0 space\(s\)/);
     // Bindings apply when a container starts (as on Cloud Foundry): the running instance is unchanged.
     assert.equal((await ask('attacker', `/probe?targets=${external}`))[external], 'ECONNREFUSED');
 
