@@ -16,10 +16,11 @@ import {
   type RedisKeys,
 } from '@paas/contracts';
 import { AppLogWriter, announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
-import { RuncRuntime, cleanupAll, ensureStack, type RuncRuntimeConfig } from '@paas/runtime';
+import { RuncRuntime, cleanupAll, ensureStack, stackNameservers, type RuncRuntimeConfig } from '@paas/runtime';
 import { BlobClient } from './blob-client';
 import type { CellConfig } from './config';
 import { DropletCache } from './droplet-cache';
+import { EgressPolicy } from './egress-policy';
 import { InstanceManager } from './instance-manager';
 import { LogShipper } from './log-shipper';
 import { CellMetrics, startMetricsServer, type MetricsServer } from './metrics-server';
@@ -51,6 +52,7 @@ export class CellAgent {
   private draining = false;
   private operatorDrain = false;
   private readonly usage: UsageSampler;
+  private readonly egress: EgressPolicy;
   private metricsServer?: MetricsServer;
   /** Stage jobs in progress (for the metrics). */
   private staging = 0;
@@ -71,11 +73,17 @@ export class CellAgent {
         subnet: config.subnet,
         hostPortRange: config.portRange,
         hostAddresses: [config.address],
+        platformNetworks: config.platformNetworks,
       },
       iptablesChain: config.iptablesChain,
       idMapping: config.idMapping,
     };
     this.runtime = new RuncRuntime(this.runtimeConfig);
+    this.egress = new EgressPolicy({
+      gateway: config.subnet.replace(/\.0\/24$/, '.1'),
+      npmRegistry: config.npmRegistry,
+      routerAddress: config.routerAddress,
+    });
     const blobs = new BlobClient(config.internalToken);
     this.droplets = new DropletCache(join(config.dataDir, 'droplets'), blobs, config.idMapping);
     this.appLogs = new AppLogWriter(this.redis, this.keys, {
@@ -86,14 +94,16 @@ export class CellAgent {
       onError: (err) => logger.warn({ err }, 'app-log-write-failed'),
     });
     this.shipper = new LogShipper(this.appLogs, this.redis, this.keys, logger, { logDir: join(config.dataDir, 'logs'), cellId: config.id });
-    this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger, this.shipper);
+    const egress = this.egress;
+    this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger, this.shipper, egress);
     this.usage = new UsageSampler(this.runtime, this.instances, logger);
-    this.tasks = new TaskRunner(this.runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId));
+    this.tasks = new TaskRunner(this.runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId), egress);
     this.stager = new Stager(this.runtime, blobs, config.dataDir, config.containerPrefix, logger, {
       buildpacksDir: config.buildpacksDir,
       npmRegistry: config.npmRegistry,
       nodeVersionsToKeep: config.nodeVersionsToKeep,
       idMapping: config.idMapping,
+      egress,
     });
   }
 
@@ -102,6 +112,7 @@ export class CellAgent {
     await mkdir(this.config.dataDir, { recursive: true });
     await chmod(this.config.dataDir, 0o711);
     await ensureStack(this.runtimeConfig.stackDir, this.config.idMapping);
+    this.egress.setNameservers(await stackNameservers(this.runtimeConfig.stackDir));
     const recovered = await this.instances.recover();
     if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
     this.shipper.start();

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { appLogEnvShape, appLogSettings, parseEnv } from '@paas/contracts';
+import { isIP } from 'node:net';
+import { appLogEnvShape, appLogSettings, destinationProblem, parseEnv } from '@paas/contracts';
+
+const ipv4 = (name: string) => z.string().refine((v) => isIP(v) === 4, { error: `${name} must be an IPv4 address like 127.0.0.1` });
 
 const schema = z.object({
   CELL_ID: z.string().regex(/^[a-z0-9-]{1,20}$/, { error: 'CELL_ID must be 1-20 characters of a-z, 0-9 and "-"' }),
@@ -44,8 +47,34 @@ const schema = z.object({
   CELL_NODE_VERSIONS_KEEP: z.coerce.number().int().positive().default(3),
   /** Port of the cell's Prometheus server (GET /metrics); 0 (the default) runs none. */
   CELL_METRICS_PORT: z.coerce.number().int().min(0).max(65535, { error: 'CELL_METRICS_PORT must be a port number (0 = off)' }).default(0),
-  /** Address the metrics server listens on; default CELL_ADDRESS (where the controller and routers reach the cell). */
-  CELL_METRICS_HOST: z.string().optional(),
+  /**
+   * Address the metrics server listens on: loopback by default, or a management address no
+   * container can reach. CELL_METRICS_HOST is its older name.
+   */
+  CELL_METRICS_ADDRESS: ipv4('CELL_METRICS_ADDRESS').optional(),
+  CELL_METRICS_HOST: ipv4('CELL_METRICS_HOST').optional(),
+  /**
+   * The platform's own hosts and networks, comma-separated addresses or CIDRs (the API, Redis,
+   * Postgres, the other cells, the routers' admin ports): no container reaches them, whatever its
+   * security groups allow. The cell's own host is always closed to containers.
+   */
+  CELL_PLATFORM_NETWORKS: z
+    .string()
+    .default('')
+    .superRefine((value, ctx) => {
+      for (const item of value.split(',').map((v) => v.trim()).filter(Boolean)) {
+        const problem = destinationProblem(item) ?? (item.includes('-') ? `"${item}" must be an address or a CIDR, not a range` : undefined);
+        if (problem) ctx.addIssue({ code: 'custom', message: `CELL_PLATFORM_NETWORKS: ${problem}` });
+      }
+    }),
+  /** Where containers reach the router's public port (`ip:port`; a 127.x address means this host, reached at the bridge gateway). Unset: only as the security groups allow. */
+  CELL_ROUTER_ADDRESS: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/, { error: 'CELL_ROUTER_ADDRESS must be ip:port like 127.0.0.1:8080' })
+    .refine((v) => isIP(v.split(':')[0]!) === 4 && Number(v.split(':')[1]) >= 1 && Number(v.split(':')[1]) <= 65535, {
+      error: 'CELL_ROUTER_ADDRESS must be ip:port like 127.0.0.1:8080',
+    })
+    .optional(),
   /** How often each instance's CPU, memory and disk usage is sampled and written to its record. */
   CELL_USAGE_INTERVAL_MS: z.coerce
     .number()
@@ -86,7 +115,11 @@ export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
     npmRegistry: c.CELL_NPM_REGISTRY,
     nodeVersionsToKeep: c.CELL_NODE_VERSIONS_KEEP,
     metricsPort: c.CELL_METRICS_PORT,
-    metricsHost: c.CELL_METRICS_HOST ?? c.CELL_ADDRESS,
+    metricsHost: c.CELL_METRICS_ADDRESS ?? c.CELL_METRICS_HOST ?? '127.0.0.1',
+    platformNetworks: c.CELL_PLATFORM_NETWORKS.split(',').map((v) => v.trim()).filter(Boolean),
+    routerAddress: c.CELL_ROUTER_ADDRESS
+      ? { host: c.CELL_ROUTER_ADDRESS.split(':')[0]!, port: Number(c.CELL_ROUTER_ADDRESS.split(':')[1]) }
+      : undefined,
     usageIntervalMs: c.CELL_USAGE_INTERVAL_MS,
     logLevel: c.LOG_LEVEL,
     appLogs: appLogSettings(c),

@@ -21,6 +21,7 @@ import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { httpAnswers2xx, portAnswers } from './health-check';
 import { logTail } from './log-tail';
+import { EgressPolicy } from './egress-policy';
 import { outputFiles, readFileTail, type LogShipper } from './log-shipper';
 
 const CONTAINER_PORT = 8080;
@@ -76,6 +77,8 @@ export class InstanceManager {
     private readonly logger: Logger,
     /** Ships the instances' output and lifecycle lines to their apps' logs; none in tests that do not look. */
     private readonly logs?: LogShipper,
+    /** The platform allowances added to each instance's rules; none (only its rules) in tests that do not set one. */
+    private readonly egress: EgressPolicy = new EgressPolicy({}),
   ) {}
 
   get count(): number {
@@ -177,6 +180,7 @@ export class InstanceManager {
         logFile: files.out,
         errorLogFile: files.err,
         labels: { job: JSON.stringify(job), since: local.since },
+        egress: this.egress.running(job.egress),
       });
       log.info({ container: local.containerId, hostPort: local.handle.hostPort }, 'instance-started');
       await this.waitHealthy(local);

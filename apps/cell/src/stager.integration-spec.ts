@@ -22,6 +22,7 @@ import {
   testRuntimeConfig,
 } from '@paas/runtime';
 import { BlobClient } from './blob-client';
+import { EgressPolicy } from './egress-policy';
 import { Stager } from './stager';
 
 const execFileAsync = promisify(execFile);
@@ -201,6 +202,8 @@ describe('Stager (real runc, real buildpacks, fixture npm registry)', () => {
     stager = new Stager(runtime, new LocalBlobs(), join(tmp, 'data'), `sg${suffix}`, pino({ level: 'silent' }), {
       buildpacksDir: operatorDir,
       npmRegistry: registry.url,
+      // As the cell agent does: the staging containers may reach the cell's registry (and nothing else of the host).
+      egress: new EgressPolicy({ gateway, npmRegistry: registry.url }),
     });
   });
 

@@ -31,6 +31,7 @@ import {
 } from '@paas/runtime';
 import type { BlobClient } from './blob-client';
 import { run } from './exec';
+import { EgressPolicy } from './egress-policy';
 import { pruneNodeVersions } from './node-version-cache';
 
 const STAGING_TIMEOUT_MS = 15 * 60_000;
@@ -51,6 +52,8 @@ export interface StagerOptions {
   builtinBuildpacksDir?: string;
   /** The runtime's user namespace (CELL_USERNS_HOST_ID): what staging writes belongs to its vcap. */
   idMapping?: IdMapping;
+  /** The platform allowances (npm registry, router) added to each build's staging rules; unset: the rules alone. */
+  egress?: EgressPolicy;
 }
 
 /**
@@ -183,6 +186,7 @@ export class Stager {
             { source: this.builtinDir, destination: STAGING_BUILDPACKS_MOUNT, readonly: true },
             ...(operatorMounted ? [{ source: operatorDir, destination: STAGING_OPERATOR_BUILDPACKS_MOUNT, readonly: true }] : []),
           ],
+          egress: (this.options.egress ?? new EgressPolicy({})).staging(job.egress),
         },
         {
           timeoutMs: STAGING_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import type { RunTaskJob, RunTaskResult } from '@paas/contracts';
 import { VCAP_GID, VCAP_UID, type ContainerRuntime } from '@paas/runtime';
 import { appEnvironment } from './app-env';
 import type { DropletCache } from './droplet-cache';
+import { EgressPolicy } from './egress-policy';
 import { LineRing } from './log-tail';
 
 /** How long a stopped task gets between SIGTERM and SIGKILL. */
@@ -43,6 +44,8 @@ export class TaskRunner {
     private readonly logger: Logger,
     /** True when an instance of this cell runs the droplet (its layer must stay). */
     private readonly dropletInUse: (dropletId: string) => boolean,
+    /** The platform allowances added to each task's rules (default: none). */
+    private readonly egress: EgressPolicy = new EgressPolicy({}),
   ) {}
 
   get count(): number {
@@ -112,6 +115,7 @@ export class TaskRunner {
           memoryMb: job.memoryMb,
           diskMb: job.diskMb,
           pidsLimit: 1024,
+          egress: this.egress.running(job.egress),
         },
         {
           timeoutMs: job.timeoutS * 1000,

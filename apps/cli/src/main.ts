@@ -15,6 +15,7 @@ import { registerAuth } from './commands/auth';
 import { registerLifecycle } from './commands/lifecycle';
 import { registerLogs } from './commands/logs';
 import { registerPlatform } from './commands/platform';
+import { registerSecurityGroups } from './commands/security-groups';
 import { registerPush } from './commands/push';
 import { registerRoutes } from './commands/routes';
 
@@ -44,6 +45,7 @@ export function buildProgram(ctx: Context): Command {
   registerRoutes(program, ctx);
   registerLogs(program, ctx);
   registerPlatform(program, ctx);
+  registerSecurityGroups(program, ctx);
   return program;
 }
 

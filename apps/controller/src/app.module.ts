@@ -16,6 +16,7 @@ import { SchedulerModule } from './scheduler/scheduler.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { UsersModule } from './users/users.module';
 import { DomainsModule } from './domains/domains.module';
+import { SecurityGroupsModule } from './security-groups/security-groups.module';
 import { RoutesApiModule } from './routes/routes-api.module';
 import { AuditModule } from './audit/audit.module';
 import { CellsModule } from './cells/cells.module';
@@ -46,6 +47,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
     OrgsModule,
     UsersModule,
     DomainsModule,
+    SecurityGroupsModule,
     RoutesApiModule,
     AuditModule,
     CellsModule,

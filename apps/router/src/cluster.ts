@@ -80,7 +80,7 @@ export async function runClusterPrimary(config: RouterConfig, logger: Logger): P
   let admin: AdminServer | undefined;
   if (config.adminPort) {
     admin = await startAdminServer(
-      config.host,
+      config.adminAddress ?? '127.0.0.1',
       config.adminPort,
       { health, metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }) },
       logger,

@@ -15,7 +15,13 @@ describe('loadRouterConfig', () => {
     assert.equal(c.logLevel, 'info');
     assert.equal(c.loadBalancing, 'round-robin');
     assert.equal(c.adminPort, 0);
+    assert.equal(c.adminAddress, '127.0.0.1', 'the admin port (every tenant in its metrics) listens on loopback by default');
     assert.equal(c.workers, 1);
+  });
+
+  it('reads a management address for the admin port and refuses anything but an IP', () => {
+    assert.equal(loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_ADMIN_ADDRESS: '10.0.5.4' }).adminAddress, '10.0.5.4');
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_ADMIN_ADDRESS: 'admin.local' }), /ROUTER_ADMIN_ADDRESS must be an IP address/);
   });
 
   it('reads the balancing strategy, admin port and workers', () => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ROUTE_RESYNC_INTERVAL_MS, appLogEnvShape, appLogSettings, parseEnv, type AppLogSettings } from '@paas/contracts';
 import { z } from 'zod';
@@ -29,6 +30,11 @@ const schema = z.object({
   ROUTER_LOAD_BALANCING: z.enum(loadBalancingStrategies).default('round-robin'),
   /** Port of the admin server (GET /health, GET /metrics); 0 (the default) disables it. */
   ROUTER_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * Address the admin server listens on: loopback by default, or a management address that no
+   * container reaches. Never the public address: its metrics name every tenant's apps.
+   */
+  ROUTER_ADMIN_ADDRESS: z.string().refine((v) => isIP(v) !== 0, { error: 'ROUTER_ADMIN_ADDRESS must be an IP address like 127.0.0.1' }).default('127.0.0.1'),
   /** Worker processes (node:cluster): a count, or `auto` for one per CPU; 1 (the default) runs no cluster. */
   ROUTER_WORKERS: z
     .union([z.literal('auto'), z.coerce.number().int().min(1).max(1024)], { error: 'ROUTER_WORKERS must be a positive integer or "auto"' })
@@ -54,6 +60,8 @@ export interface RouterConfig {
   loadBalancing?: LoadBalancing;
   /** Admin server port (health, metrics); 0 or undefined: none. */
   adminPort?: number;
+  /** Address of the admin server; default 127.0.0.1. */
+  adminAddress?: string;
   /** Worker processes main.ts forks (1: no cluster); startRouter ignores it. */
   workers?: number;
   /** The RTR/0 access lines written to the apps' logs; defaults to DEFAULT_APP_LOG_SETTINGS. */
@@ -75,6 +83,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     shutdownTimeoutMs: c.ROUTER_SHUTDOWN_TIMEOUT_MS,
     loadBalancing: c.ROUTER_LOAD_BALANCING,
     adminPort: c.ROUTER_ADMIN_PORT,
+    adminAddress: c.ROUTER_ADMIN_ADDRESS,
     workers: c.ROUTER_WORKERS === 'auto' ? availableParallelism() : c.ROUTER_WORKERS,
     appLogs: appLogSettings(c),
   };

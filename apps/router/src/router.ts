@@ -113,7 +113,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   if (config.adminPort) {
     try {
       admin = await startAdminServer(
-        config.host,
+        config.adminAddress ?? '127.0.0.1',
         config.adminPort,
         {
           health: () => Promise.resolve(health()),

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import {
+  securityGroupViewSchema,
+  type SecurityGroupLifecycle,
+  type SecurityGroupRule,
+  type SecurityGroupView,
   buildLogViewSchema,
   type BuildLogView,
   changeResultSchema,
@@ -311,6 +315,40 @@ export class ApiClient {
 
   createDomain(domain: { name: string; org_id?: string }): Promise<DomainView> {
     return this.call(domainViewSchema, 'POST', '/v1/domains', domain);
+  }
+
+  // --- security groups ---------------------------------------------------------------------
+
+  securityGroups(filter: { names?: string[] } = {}): Promise<SecurityGroupView[]> {
+    return this.listAll(securityGroupViewSchema, '/v1/security-groups', { names: filter.names });
+  }
+
+  /** By id or name. */
+  securityGroup(idOrName: string): Promise<SecurityGroupView> {
+    return this.call(securityGroupViewSchema, 'GET', `/v1/security-groups/${seg(idOrName)}`);
+  }
+
+  createSecurityGroup(group: { name: string; rules: SecurityGroupRule[]; globally_enabled?: { running?: boolean; staging?: boolean } }): Promise<SecurityGroupView> {
+    return this.call(securityGroupViewSchema, 'POST', '/v1/security-groups', group);
+  }
+
+  updateSecurityGroup(
+    idOrName: string,
+    change: { name?: string; rules?: SecurityGroupRule[]; globally_enabled?: { running?: boolean; staging?: boolean } },
+  ): Promise<SecurityGroupView> {
+    return this.call(securityGroupViewSchema, 'PATCH', `/v1/security-groups/${seg(idOrName)}`, change);
+  }
+
+  async deleteSecurityGroup(idOrName: string): Promise<void> {
+    await this.call(z.undefined(), 'DELETE', `/v1/security-groups/${seg(idOrName)}`);
+  }
+
+  bindSecurityGroup(idOrName: string, spaceIds: string[], lifecycle: SecurityGroupLifecycle): Promise<SecurityGroupView> {
+    return this.call(securityGroupViewSchema, 'POST', `/v1/security-groups/${seg(idOrName)}/${lifecycle}-spaces`, { space_ids: spaceIds });
+  }
+
+  async unbindSecurityGroup(idOrName: string, spaceId: string, lifecycle: SecurityGroupLifecycle): Promise<void> {
+    await this.call(z.undefined(), 'DELETE', `/v1/security-groups/${seg(idOrName)}/${lifecycle}-spaces/${seg(spaceId)}`);
   }
 
   // --- orgs, spaces, cells -----------------------------------------------------------------

@@ -12,3 +12,4 @@ export * from './api';
 export * from './process-rules';
 export * from './manifest';
 export * from './logs';
+export * from './security-groups';

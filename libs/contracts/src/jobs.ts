@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { egressRulesSchema } from './security-groups';
 
 /**
  * Work a cell takes from its own BullMQ queue (`cellQueueName(cellId)`). One handler per name;
@@ -27,6 +28,8 @@ export const stageJobSchema = z.object({
   buildpack: z.string().optional(),
   /** The app's own variables, given to bin/compile as ENV_DIR (one file per variable, as on Heroku). */
   env: z.record(z.string(), z.string()).default({}),
+  /** The staging security groups' rules of the app's space (platform defaults included); none: nothing beyond the platform's allowances. */
+  egress: egressRulesSchema.optional(),
 });
 export type StageJob = z.infer<typeof stageJobSchema>;
 
@@ -67,6 +70,8 @@ const releaseContainerSchema = z.object({
   env: z.record(z.string(), z.string()),
   /** Fully qualified hosts of the routes bound to the process (VCAP_APPLICATION.uris). */
   uris: z.array(z.string()),
+  /** The running security groups' rules of the app's space (platform defaults included), read when the job was built. */
+  egress: egressRulesSchema.optional(),
 });
 
 export const startInstanceJobSchema = releaseContainerSchema.extend({

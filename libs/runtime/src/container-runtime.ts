@@ -1,3 +1,5 @@
+import type { ContainerEgress } from './egress';
+
 /**
  * The cell talks to its containers only through this interface. The runc driver
  * (`RuncRuntime`) is the real one; a fake scripted through its config serves scheduler tests.
@@ -56,6 +58,8 @@ export interface ContainerSpec {
   errorLogFile?: string;
   /** Labels kept in the bundle and returned by recover (appId, instanceId, ...). */
   labels?: Record<string, string>;
+  /** What the container may reach (see ContainerEgress); unset: nothing but replies. */
+  egress?: ContainerEgress;
 }
 
 export interface RunOptions {

@@ -1,5 +1,6 @@
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ContainerEgress } from './egress';
 
 /** Directories on a container's path: root lists them, anyone (the mapped container root) only traverses. */
 const TRAVERSE_ONLY = 0o711;
@@ -14,6 +15,8 @@ export interface ContainerRecord {
   createdAt: string;
   /** Size of the writable layer's image (see layer-image.ts); unset: upper/work are plain dirs. */
   diskMb?: number;
+  /** Its egress policy, applied again when the container is re-adopted. */
+  egress?: ContainerEgress;
 }
 
 /**

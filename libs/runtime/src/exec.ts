@@ -8,11 +8,11 @@ export interface ExecResult {
 
 /**
  * Runs one external command without a shell. Rejects with CommandFailedError (command + stderr)
- * when it exits non-zero or cannot be started.
+ * when it exits non-zero or cannot be started. `input` is written to its stdin.
  */
-export function exec(file: string, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+export function exec(file: string, args: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       { encoding: 'utf8', maxBuffer: 32 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000, killSignal: 'SIGKILL' },
@@ -26,6 +26,7 @@ export function exec(file: string, args: readonly string[], options: { timeoutMs
         resolve({ stdout, stderr });
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 

@@ -1,6 +1,6 @@
 export * from './container-runtime';
 export { RuncRuntime, cleanupAll, type RuncRuntimeConfig } from './runc-runtime';
-export { ensureStack, VCAP_UID, VCAP_GID, STACK_VERSION } from './stack';
+export { ensureStack, stackNameservers, VCAP_UID, VCAP_GID, STACK_VERSION } from './stack';
 export {
   DEFAULT_ID_MAPPING,
   chownToVcap,
@@ -11,6 +11,7 @@ export {
   type IdMapping,
 } from './id-mapping';
 export type { NetworkConfig } from './network';
+export { type ContainerEgress, type EgressRule, destinationProblem, portsProblem, validateEgressRule } from './egress';
 export { RuntimeError, RuntimeErrorCode, CommandFailedError } from './runtime-error';
 export { FakeRuntime, type FakeRuntimeConfig, type FakeContainer } from './fake-runtime';
 export { testRuntimeConfig } from './integration-test-support';

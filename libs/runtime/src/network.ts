@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile, access } from 'node:fs/promises';
 import { exec, execSucceeds } from './exec';
+import { ALWAYS_DENIED, destinationProblem, ruleMatches, type ContainerEgress } from './egress';
 import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /** The network part of the runtime config. */
@@ -12,6 +13,12 @@ export interface NetworkConfig {
   hostPortRange: [number, number];
   /** When set, host ports are DNAT'ed only on these local addresses; otherwise on every local one. */
   hostAddresses?: string[];
+  /**
+   * CIDRs (or addresses) of the platform's own hosts and networks (the API, Redis, Postgres, other
+   * cells, routers' admin ports) that no container reaches whatever its security groups allow;
+   * only a platform allowance (ContainerEgress.allow) gets through. Link-local is always denied.
+   */
+  platformNetworks?: string[];
 }
 
 export interface Subnet {
@@ -30,12 +37,23 @@ export function parseSubnet(cidr: string): Subnet {
   return { cidr, prefix, gateway: `${prefix}.1` };
 }
 
-/** Names of the iptables chains one runtime owns (`<chain>-DNAT`, `-POST`, `-FWD`, `-EGR`). */
+/**
+ * Names of the iptables chains one runtime owns (`<chain>-DNAT`, `-POST`, `-FWD`, `-EGR`, and for
+ * the egress policy `-EGF` (FORWARD from the bridge), `-IN` (INPUT from the bridge) with one
+ * `-E<n>`/`-I<n>` pair per container, n the last octet of its address).
+ */
 export interface ChainNames {
+  prefix: string;
   dnat: string;
   post: string;
   forward: string;
   egress: string;
+  egressFilter: string;
+  input: string;
+  /** Rejects with a TCP reset (tcp) or port unreachable (the rest): ICMP alone is rate-limited by the kernel. */
+  reject: string;
+  /** The per-container chains of the container at `ip`. */
+  container(ip: string): { forward: string; input: string };
 }
 
 export function chainNames(iptablesChain: string): ChainNames {
@@ -43,10 +61,18 @@ export function chainNames(iptablesChain: string): ChainNames {
     throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `iptablesChain "${iptablesChain}" must be 1-20 of [A-Za-z0-9_-]`);
   }
   return {
+    prefix: iptablesChain,
     dnat: `${iptablesChain}-DNAT`,
     post: `${iptablesChain}-POST`,
     forward: `${iptablesChain}-FWD`,
     egress: `${iptablesChain}-EGR`,
+    egressFilter: `${iptablesChain}-EGF`,
+    input: `${iptablesChain}-IN`,
+    reject: `${iptablesChain}-REJ`,
+    container: (ip: string) => {
+      const octet = ip.split('.')[3];
+      return { forward: `${iptablesChain}-E${octet}`, input: `${iptablesChain}-I${octet}` };
+    },
   };
 }
 
@@ -67,6 +93,8 @@ interface Rule {
   spec: string[];
   /** Insert at the top of the chain instead of appending. */
   first?: boolean;
+  /** Insert at this 1-based position instead of appending. */
+  position?: number;
 }
 
 async function iptables(args: string[]): Promise<void> {
@@ -80,7 +108,8 @@ async function ruleExists(rule: Rule): Promise<boolean> {
 /** Adds the rule unless it is already there. */
 async function ensureRule(rule: Rule): Promise<void> {
   if (await ruleExists(rule)) return;
-  const op = rule.first ? ['-I', rule.chain, '1'] : ['-A', rule.chain];
+  const position = rule.first ? 1 : rule.position;
+  const op = position ? ['-I', rule.chain, String(position)] : ['-A', rule.chain];
   await iptables(['-t', rule.table, ...op, ...rule.spec]);
 }
 
@@ -136,6 +165,12 @@ export class HostNetwork {
     }
     this.subnet = parseSubnet(config.subnet);
     this.chains = chainNames(iptablesChain);
+    for (const network of config.platformNetworks ?? []) {
+      const problem = destinationProblem(network);
+      if (problem || network.includes('-')) {
+        throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `platformNetworks: ${problem ?? `"${network}" must be an address or a CIDR`}`);
+      }
+    }
   }
 
   /** Creates the bridge, sysctls and chains (with their jumps from the built-in chains). */
@@ -155,6 +190,9 @@ export class HostNetwork {
     await exec('ip', ['link', 'set', 'dev', bridge, 'up']);
     await writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
     await writeSysctl(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
+    // No IPv6 on the bridge: containers would otherwise reach the host's [::] listeners at its
+    // link-local address, past every IPv4 rule below.
+    await disableIpv6(bridge);
     // Bridged (container-to-container) frames only reach iptables FORWARD with br_netfilter.
     const brNf = '/proc/sys/net/bridge/bridge-nf-call-iptables';
     if (await access(brNf).then(() => true, () => false)) await writeSysctl(brNf, '1');
@@ -172,18 +210,25 @@ export class HostNetwork {
 
   private hostRules(): Rule[] {
     return [
+      { table: 'filter', chain: this.chains.reject, spec: [] },
       { table: 'nat', chain: this.chains.dnat, spec: [] },
       { table: 'nat', chain: this.chains.post, spec: [] },
       { table: 'filter', chain: this.chains.forward, spec: [] },
       { table: 'filter', chain: this.chains.egress, spec: [] },
+      { table: 'filter', chain: this.chains.egressFilter, spec: [] },
+      { table: 'filter', chain: this.chains.input, spec: [] },
     ];
   }
 
   /** Rules inside our own chains. */
   private chainRules(): Rule[] {
     const br = this.config.bridge;
-    const { post, forward, egress } = this.chains;
+    const { post, forward, egress, egressFilter, input } = this.chains;
+    const established = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'];
+    const reject = ['-j', this.chains.reject];
     return [
+      { table: 'filter', chain: this.chains.reject, spec: ['-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'] },
+      { table: 'filter', chain: this.chains.reject, spec: ['-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'] },
       // Host-originated connections to 127.0.0.1:hostPort leave through the bridge: give them a real source.
       { table: 'nat', chain: post, spec: ['-s', '127.0.0.0/8', '-o', br, '-j', 'MASQUERADE'] },
       { table: 'nat', chain: post, spec: ['-s', this.subnet.cidr, '!', '-o', br, '-j', 'MASQUERADE'] },
@@ -196,14 +241,25 @@ export class HostNetwork {
       // Egress is accepted in a chain jumped to from the END of FORWARD, so that every runtime's
       // inbound checks (at the top) run before any egress accept.
       { table: 'filter', chain: egress, spec: ['-i', br, '-j', 'ACCEPT'] },
+      // Default deny from containers, at the top of FORWARD: replies pass; each container's own
+      // chain (jumped to by its source address, see applyEgress) returns what its rules allow;
+      // everything else is rejected. What returns goes on to the END-of-FORWARD accept above.
+      { table: 'filter', chain: egressFilter, spec: ['-i', br, ...established, '-j', 'RETURN'] },
+      { table: 'filter', chain: egressFilter, spec: ['-i', br, ...reject] },
+      // And to the host itself (any of its addresses, any port): only replies and allowances.
+      { table: 'filter', chain: input, spec: [...established, '-j', 'ACCEPT'] },
+      { table: 'filter', chain: input, spec: reject },
     ];
   }
 
   /** Jumps from the built-in chains into ours. */
   private jumpRules(): Rule[] {
-    const { dnat, post, forward, egress } = this.chains;
+    const { dnat, post, forward, egress, egressFilter, input } = this.chains;
     const local = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+    const br = this.config.bridge;
     return [
+      { table: 'filter', chain: 'INPUT', spec: ['-i', br, '-j', input], first: true },
+      { table: 'filter', chain: 'FORWARD', spec: ['-i', br, '-j', egressFilter], first: true },
       { table: 'nat', chain: 'PREROUTING', spec: [...local, '-j', dnat] },
       { table: 'nat', chain: 'OUTPUT', spec: [...local, '-j', dnat] },
       { table: 'nat', chain: 'POSTROUTING', spec: ['-j', post] },
@@ -222,6 +278,7 @@ export class HostNetwork {
     // Isolated bridge ports forward only to the bridge itself (the host), never to each other:
     // containers cannot reach one another at L2 even without br_netfilter.
     await exec('ip', ['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'isolated', 'on']);
+    await disableIpv6(veth);
     await exec('ip', ['link', 'set', 'dev', veth, 'up']);
     const inNs = (args: string[]) => exec('ip', ['-n', netns, ...args]);
     await inNs(['addr', 'add', `${ip}/24`, 'dev', 'eth0']);
@@ -270,11 +327,65 @@ export class HostNetwork {
     for (const rule of this.portRules(containerId, hostPort, ip, containerPort)) await removeRule(rule);
   }
 
+  private egressJumps(ip: string): Rule[] {
+    const chains = this.chains.container(ip);
+    const source = ['-s', `${ip}/32`];
+    return [
+      // -g: what its chain RETURNs goes back to FORWARD (to the end-of-FORWARD accept), not to our final REJECT.
+      { table: 'filter', chain: this.chains.egressFilter, spec: ['-i', this.config.bridge, ...source, '-g', chains.forward], position: 2 },
+      // -j: what its input chain does not accept comes back to our final REJECT.
+      { table: 'filter', chain: this.chains.input, spec: [...source, '-j', chains.input], position: 2 },
+    ];
+  }
+
+  /**
+   * (Re)writes the egress chains of the container at `ip` in one iptables-restore (atomic) and
+   * ensures the jumps to them: its allowances, then REJECT for link-local and the platform
+   * networks, then its rules, then REJECT. Idempotent; call after attach and before the container
+   * runs, and again on re-adoption.
+   */
+  async applyEgress(ip: string, egress: ContainerEgress): Promise<void> {
+    const chains = this.chains.container(ip);
+    const reject = `-j ${this.chains.reject}`;
+    const lines = ['*filter', `:${chains.forward} - [0:0]`, `:${chains.input} - [0:0]`, `-F ${chains.forward}`, `-F ${chains.input}`];
+    for (const rule of egress.allow ?? []) {
+      for (const match of ruleMatches(rule)) {
+        lines.push(`-A ${chains.forward} ${match.join(' ')} -j RETURN`, `-A ${chains.input} ${match.join(' ')} -j ACCEPT`);
+      }
+    }
+    for (const network of [...ALWAYS_DENIED, ...(this.config.platformNetworks ?? [])]) {
+      lines.push(`-A ${chains.forward} -d ${network.includes('/') ? network : `${network}/32`} ${reject}`);
+    }
+    for (const rule of egress.rules) {
+      for (const match of ruleMatches(rule)) lines.push(`-A ${chains.forward} ${match.join(' ')} -j RETURN`);
+    }
+    lines.push(`-A ${chains.forward} ${reject}`, 'COMMIT', '');
+    await exec('iptables-restore', ['-w', '5', '--noflush'], { input: lines.join('\n') });
+    for (const rule of this.egressJumps(ip)) await ensureRule(rule);
+  }
+
+  /** Removes the jumps to and the chains of the container at `ip`; safe when they are gone. */
+  async removeEgress(ip: string): Promise<void> {
+    for (const rule of this.egressJumps(ip)) {
+      if (await chainExists(rule.table, rule.chain)) await removeRule(rule);
+    }
+    const chains = this.chains.container(ip);
+    await removeChain('filter', chains.forward);
+    await removeChain('filter', chains.input);
+  }
+
   /** Removes the jumps, our chains and the bridge. Containers must be detached first. */
   async teardownHost(): Promise<void> {
     for (const rule of this.jumpRules()) {
       if (await chainExists(rule.table, rule.chain)) await removeRule(rule);
     }
+    // Per-container egress chains a crash left behind (their jumps go with the chains below).
+    const { stdout } = await exec('iptables', ['-w', '5', '-t', 'filter', '-S']);
+    const own = new RegExp(`^-N (${this.chains.prefix}-[EI]\\d{1,3})$`, 'gm');
+    for (const rule of this.hostRules()) {
+      if (rule.table === 'filter' && (await chainExists('filter', rule.chain))) await iptables(['-t', 'filter', '-F', rule.chain]);
+    }
+    for (const match of stdout.matchAll(own)) await removeChain('filter', match[1]!);
     for (const rule of this.hostRules()) await removeChain(rule.table, rule.chain);
     if (await linkExists(this.config.bridge)) {
       await exec('ip', ['link', 'del', 'dev', this.config.bridge]).catch(async (error: unknown) => {
@@ -282,6 +393,12 @@ export class HostNetwork {
       });
     }
   }
+}
+
+/** Turns IPv6 off on an interface of the root namespace (when the kernel has IPv6 at all). */
+async function disableIpv6(device: string): Promise<void> {
+  const path = `/proc/sys/net/ipv6/conf/${device}/disable_ipv6`;
+  if (await access(path).then(() => true, () => false)) await writeSysctl(path, '1');
 }
 
 export async function listNetns(): Promise<string[]> {

@@ -56,7 +56,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The ContainerRuntime on runc: overlayfs rootfs (layers + stack, host /usr read-only) whose writable
  * layer is a loop-mounted ext4 image of diskMb when set, pid/mount/
  * uts/ipc/net namespaces inside a user namespace of its own that maps the container's ids to an
- * unprivileged host range (config.idMapping), a veth on the runtime's bridge with a DNAT'ed host port, cgroup limits
+ * unprivileged host range (config.idMapping), a veth on the runtime's bridge with a DNAT'ed host port
+ * and its egress policy (default deny, see ContainerEgress), cgroup limits
  * (memory without swap, pids, cpu shares), a non-root user without capabilities, no-new-privileges
  * and an allow-list seccomp profile (seccomp/default.json). Metadata and config.json (they hold
  * the env) are 0600 in directories others may only traverse (0711). Safe to use concurrently for different container ids.
@@ -225,10 +226,11 @@ export class RuncRuntime implements ContainerRuntime {
           // when that fails the container keeps running anyway: its overlay holds the filesystem.
           await mountLayerImage(this.store.layerImage(id), this.store.layerMount(id)).catch(() => undefined);
         }
-        // Idempotent: restores the DNAT rule if iptables was flushed meanwhile.
+        // Idempotent: restores the DNAT rule and the egress chains if iptables was flushed meanwhile.
         if (record.hostPort !== undefined && record.containerPort !== undefined) {
           await this.network.mapPort(id, record.hostPort, record.ip, record.containerPort);
         }
+        await this.network.applyEgress(record.ip, record.egress ?? { rules: [] });
         handles.push(this.handle(record, state.pid));
       } else {
         await this.destroy(id);
@@ -259,6 +261,7 @@ export class RuncRuntime implements ContainerRuntime {
     if (record?.hostPort !== undefined && record.containerPort !== undefined) {
       await this.network.unmapPort(id, record.hostPort, record.ip, record.containerPort);
     }
+    if (record) await this.network.removeEgress(record.ip);
     await this.network.detach(id);
     await unmount(this.store.rootfs(id));
     // Always, whatever the record says: start may have crashed before or after writing it.
@@ -300,6 +303,7 @@ export class RuncRuntime implements ContainerRuntime {
         labels: { ...(spec.labels ?? {}) },
         createdAt: new Date().toISOString(),
         diskMb: spec.diskMb,
+        egress: spec.egress,
       };
       await this.store.save(reserved);
       return reserved;
@@ -320,6 +324,7 @@ export class RuncRuntime implements ContainerRuntime {
       await chmod(upper, 0o755);
       await mountOverlay(this.store.rootfs(spec.id), lowers, upper, this.store.work(spec.id, limited));
       await this.network.attach(spec.id, record.ip);
+      await this.network.applyEgress(record.ip, spec.egress ?? { rules: [] });
       if (record.hostPort !== undefined && record.containerPort !== undefined) {
         await this.network.mapPort(spec.id, record.hostPort, record.ip, record.containerPort);
       }

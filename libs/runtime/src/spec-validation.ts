@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
 import type { ContainerSpec } from './container-runtime';
+import { validateEgressRule } from './egress';
 import { RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,59}$/;
@@ -28,4 +29,6 @@ export function validateContainerSpec(spec: ContainerSpec, prefix?: string): voi
   for (const bind of spec.binds ?? []) {
     if (!isAbsolute(bind.source) || !isAbsolute(bind.destination)) fail('bind paths must be absolute');
   }
+  for (const [i, rule] of (spec.egress?.allow ?? []).entries()) validateEgressRule(rule, `container ${spec.id}: egress allow[${i}]`);
+  for (const [i, rule] of (spec.egress?.rules ?? []).entries()) validateEgressRule(rule, `container ${spec.id}: egress rules[${i}]`);
 }

@@ -49,6 +49,17 @@ async function ensureDir(path: string, mode: number, uid = 0, gid = 0): Promise<
   await chown(path, uid, gid);
 }
 
+/**
+ * The IPv4 nameservers containers of this stack use (its etc/resolv.conf, a copy of the host's),
+ * without loopback ones (a container's loopback is its own). The cell lets containers reach them
+ * on port 53, wherever they are (a resolver on the host, or link-local as on AWS).
+ */
+export async function stackNameservers(stackDir: string): Promise<string[]> {
+  const text = await readFile(join(stackDir, 'etc', 'resolv.conf'), 'utf8').catch(() => '');
+  const servers = [...text.matchAll(/^\s*nameserver\s+(\d{1,3}(?:\.\d{1,3}){3})\s*$/gm)].map((m) => m[1]!);
+  return [...new Set(servers.filter((s) => !s.startsWith('127.')))];
+}
+
 /** A resolv.conf that works from a container: systemd-resolved's stub (127.0.0.53) does not. */
 async function hostResolvConf(): Promise<string> {
   for (const candidate of ['/run/systemd/resolve/resolv.conf', '/etc/resolv.conf']) {

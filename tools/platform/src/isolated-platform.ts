@@ -110,6 +110,8 @@ export interface IsolatedPlatformOptions {
   cellEnv?: (cell: CellNetwork) => Record<string, string>;
   /** The operator's buildpacks folder (PlatformOptions.buildpacksDir). */
   buildpacksDir?: string;
+  /** The router's admin port (PlatformOptions.routerAdminPort); default none. */
+  routerAdminPort?: number;
 }
 
 /** A fresh tag for an isolated platform: `pt` and 4 hex digits. */
@@ -150,6 +152,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     ...(hosts ? { serviceAddress: hosts.gateway } : {}),
     ...(options.cellEnv ? { cellEnv: options.cellEnv } : {}),
     ...(options.buildpacksDir ? { buildpacksDir: options.buildpacksDir } : {}),
+    ...(options.routerAdminPort ? { routerAdminPort: options.routerAdminPort } : {}),
   }).catch(async (error: unknown) => {
     await unclaim(claims);
     throw error;

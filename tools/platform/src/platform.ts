@@ -249,6 +249,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     router.start();
     await waitFor('the router', () => portOpen(options.routerPort), 30_000);
 
+    const platformNetworks = [
+      ...(options.serviceAddress && options.serviceAddress !== '127.0.0.1' ? [options.serviceAddress] : []),
+      ...options.cells.flatMap((c) => (c.host ? [c.host.address] : [])),
+    ];
     for (const cell of options.cells) {
       const cellMain = join(rootDir, 'apps', 'cell', 'dist', 'main.js');
       // nsenter joins only the network namespace: `ip netns exec` would also give the cell a mount
@@ -275,6 +279,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             // on one host share them).
             CELL_USERNS_HOST_ID: String(1_000_000 + options.cells.indexOf(cell) * 65_536),
             ...(cell.metricsPort ? { CELL_METRICS_PORT: String(cell.metricsPort) } : {}),
+            // A cell on a host of its own serves metrics on that host's address (its management
+            // address: its own containers never reach their host); a local one on loopback.
+            ...(cell.host ? { CELL_METRICS_ADDRESS: cell.host.address } : {}),
+            // Containers reach the router's public port (at their gateway, or at this host from another one), and
+            // never the hosts of Redis, Postgres, the controller and the other cells.
+            CELL_ROUTER_ADDRESS: `${cell.host ? serviceHost : '127.0.0.1'}:${options.routerPort}`,
+            ...(platformNetworks.length ? { CELL_PLATFORM_NETWORKS: platformNetworks.join(',') } : {}),
             ...(options.buildpacksDir ? { CELL_BUILDPACKS_DIR: options.buildpacksDir } : {}),
             ...(options.cellEnv?.(cell) ?? {}),
           },

@@ -22,6 +22,7 @@ import { CellQueuesService } from '../scheduler/cell-queues.service';
 import { pickStagingCell } from '@paas/scheduling';
 import { BuildLogWriter } from './build-log';
 import { BuildLogsRepository } from './build-logs.repository';
+import { SecurityGroupsService } from '../security-groups/security-groups.service';
 import { BuildsRepository } from './builds.repository';
 
 function routerPort(routerUrl: string): string {
@@ -57,6 +58,7 @@ export class StagingService {
     private readonly queues: CellQueuesService,
     private readonly events: EventsService,
     private readonly appLogs: AppLogsService,
+    private readonly securityGroups: SecurityGroupsService,
   ) {}
 
   /** Returns true when the new release runs; `say` receives every line for the pushing user (and the build's log). */
@@ -130,7 +132,7 @@ export class StagingService {
     say(`-----> Staging ${app.name} (${commitSha.slice(0, 7)}) on cell ${cell.id}`);
     const processes = await this.apps.processes(app.id);
     const webMemory = plan?.app.processes.web?.memoryMb ?? processes.find((p) => p.type === 'web')?.memoryMb ?? 256;
-    const result = await this.runStaging(build.id, cell.id, app.id, app.name, webMemory, stageEnv, buildpack, say);
+    const result = await this.runStaging(build.id, cell.id, app, webMemory, stageEnv, buildpack, say);
     if (!result.ok || !result.startCommand) return fail(result.error ?? 'staging failed');
     staged();
 
@@ -223,8 +225,7 @@ export class StagingService {
   private async runStaging(
     buildId: string,
     cellId: string,
-    appId: string,
-    appName: string,
+    { id: appId, name: appName, spaceId }: { id: string; name: string; spaceId: string },
     memoryMb: number,
     env: Record<string, string>,
     buildpack: string | undefined,
@@ -262,6 +263,8 @@ export class StagingService {
         memoryMb: Math.max(memoryMb, 1024),
         env,
         ...(buildpack ? { buildpack } : {}),
+        // Read now: a binding made before the push applies to its build.
+        egress: await this.securityGroups.rulesFor(spaceId, 'staging'),
       });
       return await done;
     } finally {

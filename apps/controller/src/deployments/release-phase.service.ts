@@ -9,6 +9,7 @@ import { AppLogsService } from '../logs/app-logs.service';
 import { CellQueuesService } from '../scheduler/cell-queues.service';
 import type { InstanceSpec } from '../scheduler/instances.service';
 import { CanceledError } from './cancel-watch';
+import { SecurityGroupsService } from '../security-groups/security-groups.service';
 import { releaseCommandFailure, releaseCommandSucceeded } from './deploy-reports';
 
 /** How long a release command may run (Heroku gives its release phase an hour; 10 minutes keeps a stuck deploy short). */
@@ -39,6 +40,7 @@ export class ReleasePhaseService {
     private readonly redis: RedisService,
     private readonly queues: CellQueuesService,
     private readonly appLogs: AppLogsService,
+    private readonly securityGroups: SecurityGroupsService,
   ) {}
 
   /** `taskId` is the deployment's id: the job id derives from it, so a deployment never runs its command twice. */
@@ -64,6 +66,7 @@ export class ReleasePhaseService {
       timeoutS: RELEASE_COMMAND_TIMEOUT_S,
       env: web.env,
       uris: web.uris,
+      egress: await this.securityGroups.rulesFor(web.spaceId, 'running'),
     };
     say(`-----> Running release command: ${command}`);
     // The app's log gets the command and its output as APP/TASK/RELEASE/0.

@@ -142,6 +142,25 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/domains': { summary: 'List the shared domains and the private domains of your orgs', paginated: true, query: { names: 'comma-separated domain names', org_ids: ids('org') }, response: 'Domain' },
   'POST /v1/domains': { summary: 'Create a shared domain, or a private one with org_id (platform admin)', errors: [409, 422], response: 'Domain' },
   'GET /v1/domains/{id}': { summary: 'Get a domain', response: 'Domain' },
+  // security groups
+  'GET /v1/security-groups': {
+    summary: 'List the application security groups: platform admins see all; others the platform defaults and the groups bound to their spaces',
+    paginated: true,
+    query: { names: 'comma-separated group names' },
+    response: 'SecurityGroup',
+  },
+  'POST /v1/security-groups': {
+    summary: 'Create a security group: name, rules [{protocol tcp|udp|icmp|all, destination IP|CIDR|low-high, ports "443"|"80,443"|"8000-9000"}], globally_enabled {running, staging} (platform admin)',
+    errors: [409],
+    response: 'SecurityGroup',
+  },
+  'GET /v1/security-groups/{id}': { summary: 'Get a security group by id or name', response: 'SecurityGroup' },
+  'PATCH /v1/security-groups/{id}': { summary: 'Change its name, rules or platform-default flags (platform admin); running containers get the change when they next start', errors: [409], response: 'SecurityGroup' },
+  'DELETE /v1/security-groups/{id}': { summary: 'Delete a security group and its bindings (platform admin)' },
+  'POST /v1/security-groups/{id}/running-spaces': { summary: "Bind it to spaces' running containers (instances, tasks): {space_ids} (platform admin)", response: 'SecurityGroup' },
+  'POST /v1/security-groups/{id}/staging-spaces': { summary: "Bind it to spaces' staging containers (builds): {space_ids} (platform admin)", response: 'SecurityGroup' },
+  'DELETE /v1/security-groups/{id}/running-spaces/{spaceId}': { summary: 'Unbind it from a space for running (platform admin)' },
+  'DELETE /v1/security-groups/{id}/staging-spaces/{spaceId}': { summary: 'Unbind it from a space for staging (platform admin)' },
   'DELETE /v1/domains/{id}': { summary: 'Delete a domain (platform admin); 422 for the default apps domain or while it has routes', errors: [422] },
   // routes and destinations
   'GET /v1/routes': {

@@ -37,6 +37,23 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   Token: obj({ id, name: str, user_id: id, created_at: time }),
   TokenCreated: obj({ id, name: str, user_id: id, created_at: time, token: { type: 'string', description: 'the secret: send it as "Authorization: Bearer TOKEN"; shown only once' } }),
   Domain: obj({ id, name: str, shared: bool, default: bool, org_id: strOrNull, created_at: time }),
+  SecurityGroup: obj({
+    id,
+    name: str,
+    rules: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { protocol: { enum: ['tcp', 'udp', 'icmp', 'all'] }, destination: str, ports: str, type: int, code: int, description: str },
+        required: ['protocol', 'destination'],
+      },
+    },
+    globally_enabled: obj({ running: bool, staging: bool }),
+    running_space_ids: { type: 'array', items: id },
+    staging_space_ids: { type: 'array', items: id },
+    created_at: time,
+    updated_at: time,
+  }),
   Destination: destination,
   Route: obj({ id, host: str, path: str, url: str, domain: obj({ id, name: str }), space_id: id, destinations: { type: 'array', items: ref('Destination') }, created_at: time }),
   Destinations: obj({ route_id: id, destinations: { type: 'array', items: ref('Destination') } }),

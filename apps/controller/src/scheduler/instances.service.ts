@@ -5,12 +5,13 @@ import { forgetAppEndpoints, forgetInstance, listAppInstances, listLiveCells, re
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { RedisService } from '../redis/redis.module';
 import { CellQueuesService } from './cell-queues.service';
+import { SecurityGroupsService } from '../security-groups/security-groups.service';
 import { placeInstance, reserve } from '@paas/scheduling';
 
 /** A placement counts against its cell this long, until the cell's own presence reports it. */
 const RECENT_PLACEMENT_WINDOW_MS = 6_000;
 
-/** Everything an instance needs but its id and index. */
+/** Everything an instance needs but its id and index; its egress rules are read from its space at placement. */
 export type InstanceSpec = Omit<StartInstanceJob, 'instanceId' | 'index'>;
 
 /** Places instances on cells, stops them, and reads their actual state (as the cells report it). */
@@ -20,6 +21,7 @@ export class InstancesService {
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     private readonly redis: RedisService,
     private readonly queues: CellQueuesService,
+    private readonly securityGroups: SecurityGroupsService,
   ) {}
 
   actual(appId: string): Promise<ActualInstance[]> {
@@ -50,6 +52,8 @@ export class InstancesService {
     }
     const placed: Array<{ index: number; instanceId: string }> = [];
     const unplaced: Array<{ index: number; reason: string }> = [];
+    // The space's running rules as they are now: a binding change reaches an app when its instances next start.
+    const egress = indexes.length ? await this.securityGroups.rulesFor(spec.spaceId, 'running') : [];
     for (const index of indexes) {
       const choice = placeInstance(cells, spec.memoryMb, { perCell, perZone });
       if ('reason' in choice) {
@@ -78,7 +82,7 @@ export class InstancesService {
         memoryMb: spec.memoryMb,
         diskMb: spec.diskMb,
       });
-      await this.queues.startInstance(choice.cell.id, { ...spec, instanceId, index });
+      await this.queues.startInstance(choice.cell.id, { ...spec, egress, instanceId, index });
       placed.push({ index, instanceId });
     }
     return { placed, unplaced };

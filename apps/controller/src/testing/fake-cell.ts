@@ -28,6 +28,7 @@ import {
   type RedisKeys,
   type InstanceUsage,
   type RunTaskJob,
+  type StageJob,
   type StartInstanceJob,
 } from '@paas/contracts';
 import { announceCell, createRedisConnection, forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint, withdrawCell } from '@paas/redis';
@@ -49,6 +50,8 @@ export class FakeCell {
   readonly journal: Array<{ seq: number; what: 'task-start' | 'task-end' | 'task-stop' | 'instance-start'; appId: string; releaseId: string; id: string }> = [];
   /** Every task job this cell took. */
   readonly taskJobs: RunTaskJob[] = [];
+  /** Every stage job this cell took. */
+  readonly stageJobs: StageJob[] = [];
   /** App ids a forget-app job named. */
   readonly forgotten: string[] = [];
   private readonly stopRequests = new Set<string>();
@@ -128,6 +131,7 @@ export class FakeCell {
     switch (job.name) {
       case CellJobName.Stage: {
         const stage = stageJobSchema.parse(job.data);
+        this.stageJobs.push(stage);
         const channel = this.keys.buildLog(stage.buildId);
         await this.redis.publish(channel, JSON.stringify({ type: 'line', text: '-----> fake buildpack' }));
         const put = await fetch(stage.dropletUploadUrl, {
