@@ -1,10 +1,13 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobClient } from './blob-client';
-import { run } from './exec';
+import { chownToBuildUser } from './build-user';
+import { unpackTenantTar } from './tenant-tar';
 
 /**
- * Droplets unpacked once per cell as read-only lower layers: `<dir>/<id>/home/vcap/app`.
+ * Droplets unpacked once per cell as read-only lower layers: `<dir>/<id>/home/vcap/app`. A droplet
+ * holds what a tenant's build wrote: its members are checked and it is unpacked as the build user,
+ * never as root (see unpackTenantTar).
  * Concurrent requests for one droplet share a single download. A pinned droplet (a one-off task
  * runs on it) is never evicted until unpinned.
  */
@@ -76,7 +79,8 @@ export class DropletCache {
     const file = `${temp}.tgz`;
     try {
       await this.blobs.download(url, file);
-      await run('tar', ['-xzf', file, '-C', join(temp, 'home', 'vcap')]);
+      await chownToBuildUser(join(temp, 'home', 'vcap'));
+      await unpackTenantTar(file, join(temp, 'home', 'vcap'), `the droplet ${dropletId}`, { gzip: true });
       await rename(temp, layer);
     } finally {
       await rm(file, { force: true });

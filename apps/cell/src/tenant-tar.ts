@@ -1,0 +1,16 @@
+import { checkTarFile, describeTarProblems } from '@paas/tenant-files';
+import { runAsBuildUser } from './build-user';
+
+/**
+ * Unpacks a tar a tenant shaped (a source package, a droplet) into `dir`, which the build user
+ * owns: first every member is checked (TarMemberCheck: no devices, FIFOs, absolute or `..` paths,
+ * members below a symbolic link, hard links but to an earlier regular file), then GNU tar runs as
+ * the build user, not root, without restoring owners or modes beyond the umask, and without
+ * replacing `dir` itself (`gzip`: the tar is gzipped). `what` names the archive in the error ("the source package").
+ */
+export async function unpackTenantTar(file: string, dir: string, what: string, options: { gzip?: boolean } = {}): Promise<void> {
+  const check = await checkTarFile(file);
+  if (check.unreadable !== undefined) throw new Error(`${what} is not a readable tar (${check.unreadable})`);
+  if (check.problems.length > 0) throw new Error(`${what} has ${describeTarProblems(check.problems)}`);
+  await runAsBuildUser(['tar', options.gzip ? '-xzf' : '-xf', '-', '--no-same-owner', '--no-same-permissions', '--no-overwrite-dir'], { cwd: dir, stdinFile: file });
+}
