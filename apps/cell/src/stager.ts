@@ -23,7 +23,7 @@ import { checkTarFile, describeTarProblems, readTenantText, TenantFileError } fr
 import type { BlobClient } from './blob-client';
 import { chownToBuildUser, runAsBuildUser } from './build-user';
 import { NodeVersionCache, pruneNodeVersions } from './node-version-cache';
-import { unpackTenantTar } from './tenant-tar';
+import { TenantTarError, unpackTenantTar } from './tenant-tar';
 
 const STAGING_TIMEOUT_MS = 15 * 60_000;
 /**
@@ -270,7 +270,7 @@ export class Stager {
       await this.blobs.upload(job.dropletUploadUrl, droplet);
       return { ok: true, buildpack, startCommand, processTypes: processTypesOf(procfile, release) };
     } catch (error) {
-      if (error instanceof TenantFileError) {
+      if (error instanceof TenantFileError || error instanceof TenantTarError) {
         say(` !     ${error.message}`);
         return { ok: false, error: error.message };
       }

@@ -1,6 +1,9 @@
 import { checkTarFile, describeTarProblems } from '@paas/tenant-files';
 import { runAsBuildUser } from './build-user';
 
+/** A tenant's tar the cell refused to unpack (the message names the members and why): the tenant's to fix, no cell fault. */
+export class TenantTarError extends Error {}
+
 /**
  * Unpacks a tar a tenant shaped (a source package, a droplet) into `dir`, which the build user
  * owns: first every member is checked (TarMemberCheck: no devices, FIFOs, absolute or `..` paths,
@@ -10,7 +13,7 @@ import { runAsBuildUser } from './build-user';
  */
 export async function unpackTenantTar(file: string, dir: string, what: string, options: { gzip?: boolean } = {}): Promise<void> {
   const check = await checkTarFile(file);
-  if (check.unreadable !== undefined) throw new Error(`${what} is not a readable tar (${check.unreadable})`);
-  if (check.problems.length > 0) throw new Error(`${what} has ${describeTarProblems(check.problems)}`);
+  if (check.unreadable !== undefined) throw new TenantTarError(`${what} is not a readable tar (${check.unreadable})`);
+  if (check.problems.length > 0) throw new TenantTarError(`${what} has ${describeTarProblems(check.problems)}`);
   await runAsBuildUser(['tar', options.gzip ? '-xzf' : '-xf', '-', '--no-same-owner', '--no-same-permissions', '--no-overwrite-dir'], { cwd: dir, stdinFile: file });
 }
