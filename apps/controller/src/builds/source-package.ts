@@ -25,7 +25,8 @@ export interface SpooledPackage {
  * Reads an uploaded source package (a tar, gzipped or not) into a temporary file, checking it on
  * the way: at most SOURCE_PACKAGE_MAX_BYTES, a readable tar, and no member that could unpack
  * outside the app directory or reach a host file (see TarMemberCheck: no absolute or `..` paths,
- * devices, FIFOs, members below a symbolic link, hard links but to an earlier regular file). Throws a 422 DomainException that says what to fix.
+ * devices, FIFOs, members below a symbolic link, hard links but to an earlier regular file).
+ * Throws a 422 DomainException that says what to fix.
  */
 export async function spoolSourcePackage(body: Readable, maxBytes = SOURCE_PACKAGE_MAX_BYTES): Promise<SpooledPackage> {
   const dir = await mkdtemp(join(tmpdir(), 'paas-source-'));
