@@ -80,7 +80,7 @@ export class DropletCache {
     try {
       await this.blobs.download(url, file);
       await chownToBuildUser(join(temp, 'home', 'vcap'));
-      await unpackTenantTar(file, join(temp, 'home', 'vcap'), `the droplet ${dropletId}`, { gzip: true });
+      await unpackTenantTar(file, join(temp, 'home', 'vcap'), `the droplet ${dropletId}`);
       await rename(temp, layer);
     } finally {
       await rm(file, { force: true });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import type { StageJob, StageResult } from '@paas/contracts';
 import { BUILTIN_BUILDPACKS_DIR } from '@paas/buildpacks';
@@ -275,7 +276,8 @@ describe('Stager isolation (real runc): what a build writes and what the cell re
     // A hard link between two files of the app is fine (a Procfile with two names is not: the
     // cell reads no file that may have another name elsewhere), and is unpacked as the build user's.
     const fine = join(tmp, 'blobs', `crafted-${++builds}.tar`);
-    await writeFile(fine, Buffer.concat([ustar('Procfile', '0', 'web: sleep infinity\n'), ustar('lib.sh', '0', 'true'), ustar('copy.sh', '1', '', 'lib.sh'), Buffer.alloc(1024)]));
+    // Gzipped, as `paas push` uploads it.
+    await writeFile(fine, gzipSync(Buffer.concat([ustar('Procfile', '0', 'web: sleep infinity\n'), ustar('lib.sh', '0', 'true'), ustar('copy.sh', '1', '', 'lib.sh'), Buffer.alloc(1024)])));
     const staged = await stageTar('crafted-ok', fine);
     assert.equal(staged.result.ok, true, `${staged.result.error}\n${staged.text}`);
     assert.equal((await lstat(staged.app('copy.sh'))).uid, VCAP_UID);
