@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chown, copyFile, lstat, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostVcapUser } from '@paas/runtime';
 import { BlobClient } from './blob-client';
+import { buildUserOf } from './build-user';
 import { DropletCache } from './droplet-cache';
 import { run } from './exec';
 
@@ -72,6 +74,33 @@ test("an unpacked droplet belongs to the containers' vcap whatever the tarball s
     assert.equal((await lstat(join(layer, 'home/vcap/app/link'))).uid, vcap.uid, 'the link itself is changed');
     const target = await stat(hostFile);
     assert.deepEqual([target.uid, target.gid], [0, 0], 'the host file it points to is not');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a droplet is unpacked as the build user; one with a FIFO is refused and leaves nothing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'paas-droplets-'));
+  try {
+    /** Blobs as local files: the URL is the droplet's path. */
+    class LocalBlobs extends BlobClient {
+      override async download(url: string, file: string): Promise<void> {
+        await copyFile(url, file);
+      }
+    }
+    const cache = new DropletCache(join(dir, 'droplets'), new LocalBlobs('x'.repeat(32)));
+    await mkdir(join(dir, 'droplets'));
+    await mkdir(join(dir, 'src', 'app'), { recursive: true });
+    await writeFile(join(dir, 'src', 'app', 'server.js'), 'x');
+    execFileSync('tar', ['-czf', join(dir, 'good.tgz'), '-C', join(dir, 'src'), 'app']);
+    const layer = await cache.fetch('good', join(dir, 'good.tgz'));
+    const info = await lstat(join(layer, 'home', 'vcap', 'app', 'server.js'));
+    assert.deepEqual([info.uid, info.gid], [buildUserOf().uid, buildUserOf().gid], 'owned by the build user, as tar ran as that user');
+
+    execFileSync('mkfifo', [join(dir, 'src', 'app', 'fifo')]);
+    execFileSync('tar', ['-czf', join(dir, 'fifo.tgz'), '-C', join(dir, 'src'), 'app']);
+    await assert.rejects(cache.fetch('fifo', join(dir, 'fifo.tgz')), /the droplet fifo has 1 member\(s\) that cannot be unpacked safely: app\/fifo: a FIFO/);
+    assert.deepEqual((await readdir(join(dir, 'droplets'))).sort(), ['good'], 'nothing is left of the refused droplet');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,25 +1,30 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chownTreeToVcap, DEFAULT_ID_MAPPING, type IdMapping } from '@paas/runtime';
+import { DEFAULT_ID_MAPPING, type IdMapping } from '@paas/runtime';
 import type { BlobClient } from './blob-client';
-import { run } from './exec';
+import { buildUserOf, chownToBuildUser, type BuildUser } from './build-user';
+import { unpackTenantTar } from './tenant-tar';
 
 /**
  * Droplets unpacked once per cell as read-only lower layers: `<dir>/<id>/home/vcap/app`, owned by
- * the containers' vcap user (hostVcapUser of the cell's id mapping) whatever owners the tarball
- * names, so an app may write its own files (copied up into its writable layer).
+ * the containers' vcap user (the build user of the cell's id mapping), so an app may write its own
+ * files (copied up into its writable layer). A droplet holds what a tenant's build wrote: its
+ * members are checked and it is unpacked as that user, never as root (see unpackTenantTar).
  * Concurrent requests for one droplet share a single download. A pinned droplet (a one-off task
  * runs on it) is never evicted until unpinned.
  */
 export class DropletCache {
   private readonly pending = new Map<string, Promise<string>>();
   private readonly pins = new Map<string, number>();
+  private readonly buildUser: BuildUser;
 
   constructor(
     private readonly dir: string,
     private readonly blobs: BlobClient,
-    private readonly idMapping: IdMapping = DEFAULT_ID_MAPPING,
-  ) {}
+    idMapping: IdMapping = DEFAULT_ID_MAPPING,
+  ) {
+    this.buildUser = buildUserOf(idMapping);
+  }
 
   layerDir(dropletId: string): string {
     return join(this.dir, dropletId);
@@ -80,9 +85,9 @@ export class DropletCache {
     const file = `${temp}.tgz`;
     try {
       await this.blobs.download(url, file);
-      await run('tar', ['-xzf', file, '--no-same-owner', '-C', join(temp, 'home', 'vcap')]);
       // /home/vcap too: this layer's copy hides the stack's, and $HOME must stay vcap's.
-      await chownTreeToVcap(join(temp, 'home', 'vcap'), this.idMapping);
+      await chownToBuildUser(join(temp, 'home', 'vcap'), this.buildUser);
+      await unpackTenantTar(file, join(temp, 'home', 'vcap'), `the droplet ${dropletId}`, this.buildUser);
       await rename(temp, layer);
     } finally {
       await rm(file, { force: true });

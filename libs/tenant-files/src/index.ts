@@ -1,0 +1,2 @@
+export * from './read-tenant-file';
+export * from './tar-members';
