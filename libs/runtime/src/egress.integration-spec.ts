@@ -127,6 +127,7 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
     await writeFile(join(tmp, 'listener.js'), LISTENER_JS);
     const base = testRuntimeConfig(`pe${suffix}`, tmp, portBase);
     config = { ...base, network: { ...base.network, platformNetworks: [`${ext.prefix}.3`] } };
+    await mkdir(join(tmp, 'other'));
     other = testRuntimeConfig(`pf${suffix}`, join(tmp, 'other'), portBase + 50);
     if (other.network.subnet === config.network.subnet) other.network.subnet = other.network.subnet.replace(/^10\.(\d+)/, (_, n) => `10.${Number(n) + 1}`);
     await ensureStack(config.stackDir);
