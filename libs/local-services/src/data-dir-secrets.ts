@@ -24,12 +24,15 @@ const PASSWORD_RULE = /^[\x21-\x7e]{16,256}$/;
 export class InvalidSecretFile extends Error {}
 
 /**
- * Makes the data directory private (0700) and tightens every secret file already in it to 0600,
- * e.g. in a data directory from before secrets were kept that way. Safe to call on every start.
+ * Makes the data directory private (0711: root's, not listable by anyone else; others may only
+ * traverse it, as the cells' containers must, whose processes are unprivileged host uids of a user
+ * namespace on their way to their rootfs under cells/) and tightens every secret file already in
+ * it to 0600, e.g. in a data directory from before secrets were kept that way. Safe to call on
+ * every start.
  */
 export async function secureDataDir(dataDir: string): Promise<void> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await chmod(dataDir, 0o700);
+  await mkdir(dataDir, { recursive: true, mode: 0o711 });
+  await chmod(dataDir, 0o711);
   for (const name of DATA_DIR_SECRET_FILES) {
     await chmod(join(dataDir, name), 0o600).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;

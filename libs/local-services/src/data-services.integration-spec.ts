@@ -2,7 +2,7 @@
  * The private Redis and Postgres as `npm start` runs them (startDataServices, the same function
  * the platform runner and the controller harness call), tried the way someone on the host without
  * the passwords would: redis-cli and psql, with no password and with a wrong one, over TCP and over
- * Postgres's unix socket. Also: the secret files are 0600 in a 0700 directory, a second start keeps
+ * Postgres's unix socket. Also: the secret files are 0600 in a 0711 directory (not listable), a second start keeps
  * the passwords, a new password in the file takes over at the next start (rotation), and a data
  * directory from before (trust authentication, no ACL, loose modes) is upgraded without losing data.
  */
@@ -79,8 +79,8 @@ describe('the private Redis and Postgres require their passwords', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('generates strong passwords into the data directory, 0600 files in a 0700 directory', async () => {
-    assert.equal(await mode(dataDir), '700');
+  it('generates strong passwords into the data directory, 0600 files in a 0711 directory', async () => {
+    assert.equal(await mode(dataDir), '711', 'traversable by the cells\' mapped users, listable by root alone');
     for (const name of ['redis-password', 'postgres-password']) {
       assert.equal(await mode(join(dataDir, name)), '600', name);
       assert.match((await readFile(join(dataDir, name), 'utf8')).trim(), /^[0-9a-f]{64}$/, `${name} holds 32 random bytes`);
@@ -187,7 +187,7 @@ describe('the private Redis and Postgres require their passwords', () => {
     const upgraded = await startIn(old);
     running.push(upgraded.services);
     const password = upgraded.services.postgresLogin.password;
-    assert.equal(await mode(old), '700');
+    assert.equal(await mode(old), '711');
     for (const name of ['internal-token', 'admin-token', 'redis-password', 'postgres-password']) assert.equal(await mode(join(old, name)), '600', name);
     for (const host of ['127.0.0.1', join(old, 'postgres')]) {
       assert.match((await psql(host, upgraded.postgresPort, 'paas')).out, /no password supplied/, `trust is gone via ${host}`);

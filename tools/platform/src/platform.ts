@@ -129,13 +129,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const say = options.onEvent ?? (() => undefined);
   const { dataDir, rootDir } = options;
   await mkdir(join(dataDir, 'logs'), { recursive: true });
-  // The cells' containers run as unprivileged host uids (user namespaces) that must traverse
+  // The data directory holds the platform's secrets (tokens, passwords, 0600): root's alone, but
+  // the cells' containers run as unprivileged host uids (user namespaces) that must traverse
   // dataDir/cells/<id> to reach their rootfs: others may traverse these two, never list them.
-  await mkdir(join(dataDir, 'cells'), { recursive: true });
-  for (const dir of [dataDir, join(dataDir, 'cells')]) await chmod(dir, 0o711);
-
-  // The data directory holds the platform's secrets (tokens, passwords): root's alone.
   await secureDataDir(dataDir);
+  await mkdir(join(dataDir, 'cells'), { recursive: true });
+  await chmod(join(dataDir, 'cells'), 0o711);
   const pidFile = join(dataDir, 'platform.pid');
   const previous = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
   if (previous && previous !== process.pid && (await isAlive(previous))) {

@@ -54,8 +54,11 @@ describe('secrets at rest of a running platform', () => {
     assert.deepEqual(leftovers, []);
   });
 
-  test('the data directory is 0700 and its secret files 0600: another local user reads none of them', async () => {
-    assert.equal(((await stat(platform.dataDir)).mode & 0o777).toString(8), '700');
+  test('the data directory is 0711 and its secret files 0600: another local user lists and reads none of them', async () => {
+    assert.equal(((await stat(platform.dataDir)).mode & 0o777).toString(8), '711');
+    const list = await attempt('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'ls', platform.dataDir]);
+    assert.notEqual(list.code, 0, 'nobody listed the data directory');
+    assert.match(list.out, /Permission denied/);
     for (const name of SECRET_FILES) {
       const file = join(platform.dataDir, name);
       assert.equal(((await stat(file)).mode & 0o777).toString(8), '600', name);
