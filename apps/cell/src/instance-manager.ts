@@ -172,6 +172,7 @@ export class InstanceManager {
         user: { uid: VCAP_UID, gid: VCAP_GID },
         memoryMb: job.memoryMb,
         diskMb: job.diskMb,
+        ...(job.cpuMillicores !== undefined ? { cpuMillicores: job.cpuMillicores } : {}),
         pidsLimit: 1024,
         containerPort: CONTAINER_PORT,
         logFile: files.out,

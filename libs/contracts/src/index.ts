@@ -8,5 +8,6 @@ export * from './redis-keys';
 export * from './env';
 export * from './api';
 export * from './process-rules';
+export * from './cpu';
 export * from './manifest';
 export * from './logs';

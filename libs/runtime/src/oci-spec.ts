@@ -2,6 +2,8 @@ import type { ContainerSpec } from './container-runtime';
 import { defaultSeccompProfile } from './seccomp';
 
 const MIB = 1024 * 1024;
+/** The CFS period a CPU quota is measured over (the kernel's default, 100 ms). */
+const CFS_PERIOD_US = 100_000;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The subset of the OCI runtime spec (1.0.2) that we write. */
@@ -66,7 +68,10 @@ export function buildOciConfig({ spec, netnsPath, cgroupsPath }: OciInputs): Oci
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
         memory: { limit: memoryBytes, swap: memoryBytes },
-        cpu: { shares: Math.max(2, Math.round(spec.memoryMb)) },
+        cpu: {
+          shares: Math.max(2, Math.round(spec.memoryMb)),
+          ...(spec.cpuMillicores !== undefined ? { quota: spec.cpuMillicores * CFS_PERIOD_US / 1000, period: CFS_PERIOD_US } : {}),
+        },
         pids: { limit: spec.pidsLimit },
       },
       rootfsPropagation: 'private',
