@@ -1,0 +1,216 @@
+/**
+ * tools/bench/cpu-neighbour: what one tenant's spinning app does to its neighbour's latency on
+ * the same cell, with and without a CPU quota. One isolated platform with one cell runs three
+ * apps (256 MB each, so equal CPU shares):
+ *   - `cpu-nb`, the neighbour: each request does a fixed bit of work (200,000 loop iterations,
+ *     well under a millisecond) and answers;
+ *   - `cpu-free`, a spinner without a quota, and `cpu-capped`, the same spinner pushed with
+ *     `cpu: 0.5` in its manifest.yml. A spinner runs BENCH_CPU_THREADS (default 4) worker threads
+ *     that spin while `/spin?on=1` is set and sleep otherwise, so the bench switches between
+ *     conditions in a request instead of a deployment.
+ * Rounds alternate idle / cpu-free spinning / cpu-capped spinning, BENCH_CPU_CYCLES times (default
+ * 3); in each, BENCH_CPU_REQUESTS (default 300) neighbour requests go through the router, one
+ * every 10 ms (open loop, so a slow answer does not slow the sender). Printed: p50/p99/max per
+ * condition over all its rounds, each round's p50/p99, the cores the spinner used (its own
+ * process.cpuUsage over the round), and the ratios to idle.
+ * Traffic goes to 127.0.0.1 only (router, API); every loop is bounded in count and time; the
+ * platform and everything it made are removed at the end, also on failure.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent } from 'node:http';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchApi, routerGet, waitForDeployed } from './bench-kit';
+import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
+
+const REQUESTS = Math.min(2_000, Number(process.env.BENCH_CPU_REQUESTS ?? 300));
+const CYCLES = Math.min(10, Number(process.env.BENCH_CPU_CYCLES ?? 3));
+const THREADS = Math.min(16, Number(process.env.BENCH_CPU_THREADS ?? 4));
+const GAP_MS = 10;
+/** After switching a spinner, before measuring: its threads wake at once; the scheduler settles within a few periods. */
+const SETTLE_MS = 300;
+const DEPLOY_TIMEOUT_MS = 180_000;
+const NEIGHBOUR = 'cpu-nb';
+const FREE = 'cpu-free';
+const CAPPED = 'cpu-capped';
+const QUOTA = '0.5';
+
+const NEIGHBOUR_JS = `
+const http = require('node:http');
+http.createServer((req, res) => {
+  let x = 0;
+  for (let i = 0; i < 200000; i++) x = (x + i * 7) % 1000003;
+  res.end('neighbour ' + x + '\\n');
+}).listen(Number(process.env.PORT));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+const SPINNER_JS = `
+const http = require('node:http');
+const { Worker } = require('node:worker_threads');
+const flag = new Int32Array(new SharedArrayBuffer(4));
+const spin = \`
+  const { workerData } = require('node:worker_threads');
+  const flag = new Int32Array(workerData);
+  let x = 0;
+  for (;;) {
+    if (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
+    for (let i = 0; i < 1e6; i++) x = (x + i) % 1000003;
+  }
+\`;
+for (let i = 0; i < Number(process.env.SPIN_THREADS || 4); i++) new Worker(spin, { eval: true, workerData: flag.buffer });
+http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://app');
+  if (url.pathname === '/spin') {
+    Atomics.store(flag, 0, url.searchParams.get('on') === '1' ? 1 : 0);
+    Atomics.notify(flag, 0);
+  }
+  const u = process.cpuUsage();
+  res.end(JSON.stringify({ spinning: Atomics.load(flag, 0) === 1, cpuMicros: u.user + u.system, at: Date.now() }) + '\\n');
+}).listen(Number(process.env.PORT));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+const host = (platform: TestPlatform, app: string) => `${app}.${platform.appsDomain}`;
+
+/** Percentile (nearest rank); NaN when empty. */
+function pct(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '-');
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}x` : '-');
+
+async function pushApp(platform: TestPlatform, work: string, app: string, files: Record<string, string>): Promise<void> {
+  await benchApi(platform, 'POST', '/v1/apps', { name: app });
+  const dir = join(work, app);
+  await writeFiles(dir, { Procfile: 'web: node server.js\n', ...files });
+  await commitDir(dir);
+  const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${app}.git`, 'main'], dir);
+  if (push.code !== 0) throw new Error(`push of ${app} failed:\n${push.output}`);
+  await waitForDeployed(platform, app, app, { timeoutMs: DEPLOY_TIMEOUT_MS, pollMs: 250 });
+  for (let i = 0; i < 150; i++) {
+    if ((await routerGet(platform, host(platform, app), agent)).status === 200) return;
+    await sleep(100);
+  }
+  throw new Error(`${app} does not answer through the router`);
+}
+
+/** Switches a spinner on or off; answers its process's CPU time so far (µs). */
+async function spinner(platform: TestPlatform, app: string, on: boolean | undefined): Promise<number> {
+  const r = await routerGet(platform, host(platform, app), agent, on === undefined ? '/' : `/spin?on=${on ? 1 : 0}`);
+  if (r.status !== 200) throw new Error(`${app}: status ${r.status}`);
+  return (JSON.parse(r.text) as { cpuMicros: number }).cpuMicros;
+}
+
+/** REQUESTS neighbour requests, one every GAP_MS; the latency of each 200 (ms), and how many failed. */
+async function neighbourRound(platform: TestPlatform): Promise<{ latencies: number[]; failed: number }> {
+  const latencies: number[] = [];
+  let failed = 0;
+  const inflight: Array<Promise<void>> = [];
+  const t0 = Date.now();
+  for (let i = 0; i < REQUESTS; i++) {
+    const wait = t0 + i * GAP_MS - Date.now();
+    if (wait > 0) await sleep(wait);
+    const start = process.hrtime.bigint();
+    inflight.push(
+      routerGet(platform, host(platform, NEIGHBOUR), agent).then((r) => {
+        if (r.status === 200) latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+        else failed++;
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  return { latencies, failed };
+}
+
+type Condition = 'idle' | 'free' | 'capped';
+const LABEL: Record<Condition, string> = { idle: 'idle (spinners asleep)', free: `${FREE} spinning, no quota`, capped: `${CAPPED} spinning, cpu ${QUOTA}` };
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'paas-bench-cpu-'));
+  let platform: TestPlatform | undefined;
+  const out: string[] = [];
+  try {
+    const tBoot = Date.now();
+    platform = await startIsolatedPlatform(1);
+    const loadBefore = loadavg()[0];
+    console.log(`platform up in ${Date.now() - tBoot} ms (1 cell, ${availableParallelism()} cores on this host, load average ${loadBefore.toFixed(2)})`);
+    const tPush = Date.now();
+    const spinnerFiles = (quota?: string) => ({
+      'server.js': SPINNER_JS,
+      ...(quota ? { 'manifest.yml': `applications:\n- cpu: ${quota}\n  env:\n    SPIN_THREADS: "${THREADS}"\n` } : { 'manifest.yml': `applications:\n- env:\n    SPIN_THREADS: "${THREADS}"\n` }),
+    });
+    await Promise.all([
+      pushApp(platform, work, NEIGHBOUR, { 'server.js': NEIGHBOUR_JS }),
+      pushApp(platform, work, FREE, spinnerFiles()),
+      pushApp(platform, work, CAPPED, spinnerFiles(QUOTA)),
+    ]);
+    const processes = await benchApi<{ resources: Array<{ type: string; cpu_millicores: number | null }> }>(platform, 'GET', `/v1/apps/${CAPPED}/processes`);
+    const quota = processes.resources.find((p) => p.type === 'web')?.cpu_millicores;
+    if (quota !== 500) throw new Error(`${CAPPED} should run with cpu_millicores 500, has ${String(quota)}`);
+    console.log(`${NEIGHBOUR}, ${FREE} and ${CAPPED} (cpu_millicores ${quota}) pushed and answering in ${Date.now() - tPush} ms`);
+    // Warm the neighbour's path (JIT, keep-alive sockets) before the first measured round.
+    await neighbourRound(platform);
+
+    const all: Record<Condition, number[]> = { idle: [], free: [], capped: [] };
+    const rounds: Record<Condition, string[]> = { idle: [], free: [], capped: [] };
+    const cores: Record<Condition, number[]> = { idle: [], free: [], capped: [] };
+    let failed = 0;
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      for (const condition of ['idle', 'free', 'capped'] as const) {
+        const app = condition === 'capped' ? CAPPED : FREE;
+        if (condition !== 'idle') await spinner(platform, app, true);
+        await sleep(SETTLE_MS);
+        const cpu0 = await spinner(platform, app, undefined);
+        const t0 = process.hrtime.bigint();
+        const round = await neighbourRound(platform);
+        const used = (await spinner(platform, app, condition === 'idle' ? undefined : false)) - cpu0;
+        const wallMicros = Number(process.hrtime.bigint() - t0) / 1e3;
+        all[condition].push(...round.latencies);
+        failed += round.failed;
+        cores[condition].push(used / wallMicros);
+        rounds[condition].push(`${ms(pct(round.latencies, 0.5))}/${ms(pct(round.latencies, 0.99))}`);
+        console.log(
+          `cycle ${cycle + 1} ${LABEL[condition].padEnd(32)} p50 ${ms(pct(round.latencies, 0.5))}  p99 ${ms(pct(round.latencies, 0.99))}  ` +
+            `spinner ${(used / wallMicros).toFixed(2)} cores${round.failed ? `  (${round.failed} failed)` : ''}`,
+        );
+        await sleep(SETTLE_MS);
+      }
+    }
+
+    const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+    const row = (c: Condition) =>
+      `  ${LABEL[c].padEnd(34)} ${ms(pct(all[c], 0.5)).padStart(9)} ${ms(pct(all[c], 0.99)).padStart(9)} ${ms(pct(all[c], 1)).padStart(9)}   ${avg(cores[c]).toFixed(2).padStart(5)}    ${rounds[c].join('  ')}`;
+    out.push(
+      `cpu-neighbour (1 cell, ${availableParallelism()} cores; ${NEIGHBOUR}: ${REQUESTS} requests per round through the router, one per ${GAP_MS} ms; spinners: ${THREADS} threads; ${CYCLES} cycles of idle/no quota/cpu ${QUOTA})`,
+      `  ${'condition'.padEnd(34)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)}   cores    per round p50/p99`,
+      row('idle'),
+      row('free'),
+      row('capped'),
+      `  ratios to idle      no quota p50 ${ratio(pct(all.free, 0.5), pct(all.idle, 0.5))}, p99 ${ratio(pct(all.free, 0.99), pct(all.idle, 0.99))};` +
+        `  cpu ${QUOTA} p50 ${ratio(pct(all.capped, 0.5), pct(all.idle, 0.5))}, p99 ${ratio(pct(all.capped, 0.99), pct(all.idle, 0.99))}`,
+      `  no quota / cpu ${QUOTA}  p50 ${ratio(pct(all.free, 0.5), pct(all.capped, 0.5))}, p99 ${ratio(pct(all.free, 0.99), pct(all.capped, 0.99))}` +
+        `;  requests answered ${all.idle.length + all.free.length + all.capped.length}, failed ${failed}`,
+      `  host load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after: on a shared host the unlimited spinner gets less than every core, and the figures above understate its effect`,
+    );
+  } finally {
+    if (platform) {
+      // Never leave a spinner spinning while the platform stops.
+      for (const app of [FREE, CAPPED]) await spinner(platform, app, false).catch(() => undefined);
+    }
+    agent.destroy();
+    const leftovers = await stopIsolatedPlatform(platform).catch((error: Error) => [`stop failed: ${error.message}`]);
+    if (leftovers.length > 0) console.error(`left behind on the host: ${leftovers.join('; ')}`);
+    await rm(work, { recursive: true, force: true });
+  }
+  console.log(`\n${out.join('\n')}`);
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
