@@ -104,6 +104,31 @@ describe('RuncRuntime CPU quota (cpuMillicores, real runc, as root)', () => {
     }
   });
 
+  it('the app cannot lift its own quota: every cpu.cfs_quota_us it can see is read-only to it', async () => {
+    const id = `pc${suffix}-lift`;
+    // What a tenant would try: write -1 (no quota) into every quota file visible inside, then report.
+    const script =
+      'for f in /sys/fs/cgroup/cpu*/cpu.cfs_quota_us /sys/fs/cgroup/cpu*/*/cpu.cfs_quota_us /sys/fs/cgroup/cpu*/*/*/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max; do ' +
+      '[ -e "$f" ] || continue; if echo -1 > "$f" 2>/dev/null; then echo "wrote $f"; else echo "refused $f"; fi; done; echo done; exec /usr/bin/sleep 600';
+    await runtime.start(spec(id, { cpuMillicores: 500, command: ['/bin/sh', '-c', script] }));
+    try {
+      const log = join(tmp, `${id}.log`);
+      const deadline = Date.now() + 15_000;
+      let text = '';
+      while (!/^done$/m.test(text)) {
+        if (Date.now() > deadline) throw new Error(`no report from ${id}: ${text}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        text = await readFile(log, 'utf8').catch(() => '');
+      }
+      assert.doesNotMatch(text, /^wrote /m, text);
+      assert.match(text, /^refused /m, 'it saw at least one quota file to try');
+      assert.equal((await cfsOf(config, id)).quotaUs, 50_000, 'the quota is unchanged');
+      console.log(`# inside, ${text.match(/^refused /gm)?.length ?? 0} quota files were visible and all refused the write`);
+    } finally {
+      await runtime.destroy(id);
+    }
+  });
+
   it('cpuMillicores 1500 on a 2-core cell: the quota is 150 ms per 100 ms period (more than one core)', async () => {
     const id = `pc${suffix}-more`;
     await runtime.start(spec(id, { cpuMillicores: 1500, command: ['/usr/bin/sleep', '600'] }));
