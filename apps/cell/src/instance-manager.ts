@@ -50,6 +50,8 @@ export interface InstanceSnapshot {
   state: InstanceState;
   memoryMb: number;
   diskMb: number;
+  /** Its CPU quota in millicores; undefined: none. */
+  cpuMillicores?: number;
 }
 
 /** Lines of an instance's output a failure reason carries (exit, health-check timeout). */
@@ -119,6 +121,7 @@ export class InstanceManager {
       state: i.state,
       memoryMb: i.job.memoryMb,
       diskMb: i.job.diskMb,
+      ...(i.job.cpuMillicores !== undefined ? { cpuMillicores: i.job.cpuMillicores } : {}),
     }));
   }
 

@@ -2,17 +2,20 @@
  * tools/bench/cpu-neighbour: what one tenant's spinning app does to its neighbour's latency on
  * the same cell, with and without a CPU quota. One isolated platform with one cell runs three
  * apps (256 MB each, so equal CPU shares):
- *   - `cpu-nb`, the neighbour: each request does a fixed bit of work (200,000 loop iterations,
- *     well under a millisecond) and answers;
+ *   - `cpu-nb`, the neighbour: each request does a fixed amount of CPU work (BENCH_CPU_WORK loop
+ *     iterations, default 500,000: one to two milliseconds, as rendering a small page) and answers, so
+ *     it needs CPU time, not only a wake-up;
  *   - `cpu-free`, a spinner without a quota, and `cpu-capped`, the same spinner pushed with
  *     `cpu: 0.5` in its manifest.yml. A spinner runs BENCH_CPU_THREADS (default 4) worker threads
  *     that spin while `/spin?on=1` is set and sleep otherwise, so the bench switches between
  *     conditions in a request instead of a deployment.
  * Rounds alternate idle / cpu-free spinning / cpu-capped spinning, BENCH_CPU_CYCLES times (default
- * 3); in each, BENCH_CPU_REQUESTS (default 300) neighbour requests go through the router, one
- * every 10 ms (open loop, so a slow answer does not slow the sender). Printed: p50/p99/max per
- * condition over all its rounds, each round's p50/p99, the cores the spinner used (its own
- * process.cpuUsage over the round), and the ratios to idle.
+ * 8); in each, BENCH_CPU_REQUESTS (default 150) neighbour requests go through the router, one
+ * every 20 ms (open loop, so a slow answer does not slow the sender). Short alternating rounds
+ * spread whatever else the host runs over all three conditions. Printed: p50/p99/max per
+ * condition over all its rounds, the median of its rounds' p99 (less swayed by one noisy round),
+ * each round's p50/p99, the cores the spinner used (its own process.cpuUsage over the round),
+ * and the ratios.
  * Traffic goes to 127.0.0.1 only (router, API); every loop is bounded in count and time; the
  * platform and everything it made are removed at the end, also on failure.
  */
@@ -23,10 +26,11 @@ import { join } from 'node:path';
 import { benchApi, routerGet, waitForDeployed } from './bench-kit';
 import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
 
-const REQUESTS = Math.min(2_000, Number(process.env.BENCH_CPU_REQUESTS ?? 300));
-const CYCLES = Math.min(10, Number(process.env.BENCH_CPU_CYCLES ?? 3));
+const REQUESTS = Math.min(2_000, Number(process.env.BENCH_CPU_REQUESTS ?? 150));
+const CYCLES = Math.min(20, Number(process.env.BENCH_CPU_CYCLES ?? 8));
+const WORK = Math.min(50_000_000, Number(process.env.BENCH_CPU_WORK ?? 500_000));
 const THREADS = Math.min(16, Number(process.env.BENCH_CPU_THREADS ?? 4));
-const GAP_MS = 10;
+const GAP_MS = 20;
 /** After switching a spinner, before measuring: its threads wake at once; the scheduler settles within a few periods. */
 const SETTLE_MS = 300;
 const DEPLOY_TIMEOUT_MS = 180_000;
@@ -37,9 +41,10 @@ const QUOTA = '0.5';
 
 const NEIGHBOUR_JS = `
 const http = require('node:http');
+const work = Number(process.env.WORK);
 http.createServer((req, res) => {
   let x = 0;
-  for (let i = 0; i < 200000; i++) x = (x + i * 7) % 1000003;
+  for (let i = 0; i < work; i++) x = (x + i * 7) % 1000003;
   res.end('neighbour ' + x + '\\n');
 }).listen(Number(process.env.PORT));
 process.on('SIGTERM', () => process.exit(0));
@@ -145,7 +150,7 @@ async function main(): Promise<void> {
       ...(quota ? { 'manifest.yml': `applications:\n- cpu: ${quota}\n  env:\n    SPIN_THREADS: "${THREADS}"\n` } : { 'manifest.yml': `applications:\n- env:\n    SPIN_THREADS: "${THREADS}"\n` }),
     });
     await Promise.all([
-      pushApp(platform, work, NEIGHBOUR, { 'server.js': NEIGHBOUR_JS }),
+      pushApp(platform, work, NEIGHBOUR, { 'server.js': NEIGHBOUR_JS, 'manifest.yml': `applications:\n- env:\n    WORK: "${WORK}"\n` }),
       pushApp(platform, work, FREE, spinnerFiles()),
       pushApp(platform, work, CAPPED, spinnerFiles(QUOTA)),
     ]);
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
     const all: Record<Condition, number[]> = { idle: [], free: [], capped: [] };
     const rounds: Record<Condition, string[]> = { idle: [], free: [], capped: [] };
     const cores: Record<Condition, number[]> = { idle: [], free: [], capped: [] };
+    const roundP99: Record<Condition, number[]> = { idle: [], free: [], capped: [] };
     let failed = 0;
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       for (const condition of ['idle', 'free', 'capped'] as const) {
@@ -173,7 +179,8 @@ async function main(): Promise<void> {
         all[condition].push(...round.latencies);
         failed += round.failed;
         cores[condition].push(used / wallMicros);
-        rounds[condition].push(`${ms(pct(round.latencies, 0.5))}/${ms(pct(round.latencies, 0.99))}`);
+        rounds[condition].push(`${pct(round.latencies, 0.5).toFixed(1)}/${pct(round.latencies, 0.99).toFixed(1)}`);
+        roundP99[condition].push(pct(round.latencies, 0.99));
         console.log(
           `cycle ${cycle + 1} ${LABEL[condition].padEnd(32)} p50 ${ms(pct(round.latencies, 0.5))}  p99 ${ms(pct(round.latencies, 0.99))}  ` +
             `spinner ${(used / wallMicros).toFixed(2)} cores${round.failed ? `  (${round.failed} failed)` : ''}`,
@@ -183,18 +190,24 @@ async function main(): Promise<void> {
     }
 
     const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+    const medianP99 = (c: Condition) => pct(roundP99[c], 0.5);
     const row = (c: Condition) =>
-      `  ${LABEL[c].padEnd(34)} ${ms(pct(all[c], 0.5)).padStart(9)} ${ms(pct(all[c], 0.99)).padStart(9)} ${ms(pct(all[c], 1)).padStart(9)}   ${avg(cores[c]).toFixed(2).padStart(5)}    ${rounds[c].join('  ')}`;
+      `  ${LABEL[c].padEnd(34)} ${ms(pct(all[c], 0.5)).padStart(9)} ${ms(pct(all[c], 0.99)).padStart(9)} ${ms(medianP99(c)).padStart(9)} ${ms(pct(all[c], 1)).padStart(9)}   ${avg(cores[c]).toFixed(2).padStart(5)}`;
+    const ratios = (a: Condition, b: Condition) =>
+      `p50 ${ratio(pct(all[a], 0.5), pct(all[b], 0.5))}, p99 ${ratio(pct(all[a], 0.99), pct(all[b], 0.99))}, median round p99 ${ratio(medianP99(a), medianP99(b))}`;
     out.push(
-      `cpu-neighbour (1 cell, ${availableParallelism()} cores; ${NEIGHBOUR}: ${REQUESTS} requests per round through the router, one per ${GAP_MS} ms; spinners: ${THREADS} threads; ${CYCLES} cycles of idle/no quota/cpu ${QUOTA})`,
-      `  ${'condition'.padEnd(34)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)}   cores    per round p50/p99`,
+      `cpu-neighbour (1 cell, ${availableParallelism()} cores; ${NEIGHBOUR}: ${WORK} loop iterations per request, ${REQUESTS} requests per round through the router, one per ${GAP_MS} ms;` +
+        ` spinners: ${THREADS} threads; ${CYCLES} cycles of idle / no quota / cpu ${QUOTA})`,
+      `  ${'condition'.padEnd(34)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'p99 rnd'.padStart(9)} ${'max'.padStart(9)}   cores`,
       row('idle'),
       row('free'),
       row('capped'),
-      `  ratios to idle      no quota p50 ${ratio(pct(all.free, 0.5), pct(all.idle, 0.5))}, p99 ${ratio(pct(all.free, 0.99), pct(all.idle, 0.99))};` +
-        `  cpu ${QUOTA} p50 ${ratio(pct(all.capped, 0.5), pct(all.idle, 0.5))}, p99 ${ratio(pct(all.capped, 0.99), pct(all.idle, 0.99))}`,
-      `  no quota / cpu ${QUOTA}  p50 ${ratio(pct(all.free, 0.5), pct(all.capped, 0.5))}, p99 ${ratio(pct(all.free, 0.99), pct(all.capped, 0.99))}` +
-        `;  requests answered ${all.idle.length + all.free.length + all.capped.length}, failed ${failed}`,
+      `  no quota vs idle:     ${ratios('free', 'idle')}`,
+      `  cpu ${QUOTA} vs idle:      ${ratios('capped', 'idle')}`,
+      `  no quota vs cpu ${QUOTA}:  ${ratios('free', 'capped')}`,
+      `  per round p50/p99:`,
+      ...(['idle', 'free', 'capped'] as const).map((c) => `    ${c.padEnd(7)} ${rounds[c].join('  ')}`),
+      `  requests answered ${all.idle.length + all.free.length + all.capped.length}, failed ${failed}; "p99 rnd" is the median of the rounds' p99, "cores" the spinner's CPU over its rounds`,
       `  host load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after: on a shared host the unlimited spinner gets less than every core, and the figures above understate its effect`,
     );
   } finally {
