@@ -10,8 +10,9 @@
  *     that spin while `/spin?on=1` is set and sleep otherwise, so the bench switches between
  *     conditions in a request instead of a deployment.
  * Rounds alternate idle / cpu-free spinning / cpu-capped spinning, BENCH_CPU_CYCLES times (default
- * 8); in each, BENCH_CPU_REQUESTS (default 150) neighbour requests go through the router, one
- * every 20 ms (open loop, so a slow answer does not slow the sender). Short alternating rounds
+ * 8); in each, BENCH_CPU_REQUESTS (default 150) neighbour requests go through the router and as
+ * many straight to its host port on the cell, each path one every 20 ms (open loop, so a slow
+ * answer does not slow the sender). Short alternating rounds
  * spread whatever else the host runs over all three conditions. Printed: p50/p99/max per
  * condition over all its rounds, the median of its rounds' p99 (less swayed by one noisy round),
  * each round's p50/p99, the cores the spinner used (its own process.cpuUsage over the round),
@@ -20,7 +21,7 @@
  * platform and everything it made are removed at the end, also on failure.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchApi, routerGet, waitForDeployed } from './bench-kit';
@@ -111,19 +112,40 @@ async function spinner(platform: TestPlatform, app: string, on: boolean | undefi
   return (JSON.parse(r.text) as { cpuMicros: number }).cpuMicros;
 }
 
-/** REQUESTS neighbour requests, one every GAP_MS; the latency of each 200 (ms), and how many failed. */
-async function neighbourRound(platform: TestPlatform): Promise<{ latencies: number[]; failed: number }> {
-  const latencies: number[] = [];
+/** A GET straight to the neighbour's host port on the cell (its instance's address), bypassing the router. */
+function directGet(address: string): Promise<number> {
+  const [hostname, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return new Promise((resolve) => {
+    const req = request({ host: hostname, port, path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.setTimeout(5_000, () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+type Path = 'router' | 'direct';
+
+/**
+ * REQUESTS neighbour requests on each path, one every GAP_MS through the router and, half a gap
+ * later, one to its host port; the latency of each 200 (ms) per path, and how many failed.
+ */
+async function neighbourRound(platform: TestPlatform, address: string): Promise<{ latencies: Record<Path, number[]>; failed: number }> {
+  const latencies: Record<Path, number[]> = { router: [], direct: [] };
   let failed = 0;
   const inflight: Array<Promise<void>> = [];
   const t0 = Date.now();
-  for (let i = 0; i < REQUESTS; i++) {
-    const wait = t0 + i * GAP_MS - Date.now();
+  for (let i = 0; i < 2 * REQUESTS; i++) {
+    const wait = t0 + (i * GAP_MS) / 2 - Date.now();
     if (wait > 0) await sleep(wait);
+    const path: Path = i % 2 === 0 ? 'router' : 'direct';
     const start = process.hrtime.bigint();
+    const status = path === 'router' ? routerGet(platform, host(platform, NEIGHBOUR), agent).then((r) => r.status) : directGet(address);
     inflight.push(
-      routerGet(platform, host(platform, NEIGHBOUR), agent).then((r) => {
-        if (r.status === 200) latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+      status.then((code) => {
+        if (code === 200) latencies[path].push(Number(process.hrtime.bigint() - start) / 1e6);
         else failed++;
       }),
     );
@@ -133,7 +155,9 @@ async function neighbourRound(platform: TestPlatform): Promise<{ latencies: numb
 }
 
 type Condition = 'idle' | 'free' | 'capped';
+const CONDITIONS = ['idle', 'free', 'capped'] as const;
 const LABEL: Record<Condition, string> = { idle: 'idle (spinners asleep)', free: `${FREE} spinning, no quota`, capped: `${CAPPED} spinning, cpu ${QUOTA}` };
+const byCondition = <T>(make: () => T): Record<Condition, T> => ({ idle: make(), free: make(), capped: make() });
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'paas-bench-cpu-'));
@@ -158,57 +182,68 @@ async function main(): Promise<void> {
     const quota = processes.resources.find((p) => p.type === 'web')?.cpu_millicores;
     if (quota !== 500) throw new Error(`${CAPPED} should run with cpu_millicores 500, has ${String(quota)}`);
     console.log(`${NEIGHBOUR}, ${FREE} and ${CAPPED} (cpu_millicores ${quota}) pushed and answering in ${Date.now() - tPush} ms`);
-    // Warm the neighbour's path (JIT, keep-alive sockets) before the first measured round.
-    await neighbourRound(platform);
+    const [instance] = await benchApi<{ resources: Array<{ address: string | null }> }>(platform, 'GET', `/v1/apps/${NEIGHBOUR}/instances`).then((r) => r.resources);
+    if (!instance?.address) throw new Error(`${NEIGHBOUR} has no address`);
+    // Warm the neighbour's paths (JIT, keep-alive sockets) before the first measured round.
+    await neighbourRound(platform, instance.address);
 
-    const all: Record<Condition, number[]> = { idle: [], free: [], capped: [] };
-    const rounds: Record<Condition, string[]> = { idle: [], free: [], capped: [] };
-    const cores: Record<Condition, number[]> = { idle: [], free: [], capped: [] };
-    const roundP99: Record<Condition, number[]> = { idle: [], free: [], capped: [] };
+    const all = { router: byCondition<number[]>(() => []), direct: byCondition<number[]>(() => []) };
+    const roundP99 = { router: byCondition<number[]>(() => []), direct: byCondition<number[]>(() => []) };
+    const rounds = byCondition<string[]>(() => []);
+    const cores = byCondition<number[]>(() => []);
     let failed = 0;
     for (let cycle = 0; cycle < CYCLES; cycle++) {
-      for (const condition of ['idle', 'free', 'capped'] as const) {
+      for (const condition of CONDITIONS) {
         const app = condition === 'capped' ? CAPPED : FREE;
         if (condition !== 'idle') await spinner(platform, app, true);
         await sleep(SETTLE_MS);
         const cpu0 = await spinner(platform, app, undefined);
         const t0 = process.hrtime.bigint();
-        const round = await neighbourRound(platform);
+        const round = await neighbourRound(platform, instance.address);
         const used = (await spinner(platform, app, condition === 'idle' ? undefined : false)) - cpu0;
         const wallMicros = Number(process.hrtime.bigint() - t0) / 1e3;
-        all[condition].push(...round.latencies);
+        for (const path of ['router', 'direct'] as const) {
+          all[path][condition].push(...round.latencies[path]);
+          roundP99[path][condition].push(pct(round.latencies[path], 0.99));
+        }
         failed += round.failed;
         cores[condition].push(used / wallMicros);
-        rounds[condition].push(`${pct(round.latencies, 0.5).toFixed(1)}/${pct(round.latencies, 0.99).toFixed(1)}`);
-        roundP99[condition].push(pct(round.latencies, 0.99));
+        rounds[condition].push(`${pct(round.latencies.router, 0.5).toFixed(1)}/${pct(round.latencies.router, 0.99).toFixed(1)}`);
         console.log(
-          `cycle ${cycle + 1} ${LABEL[condition].padEnd(32)} p50 ${ms(pct(round.latencies, 0.5))}  p99 ${ms(pct(round.latencies, 0.99))}  ` +
-            `spinner ${(used / wallMicros).toFixed(2)} cores${round.failed ? `  (${round.failed} failed)` : ''}`,
+          `cycle ${cycle + 1} ${LABEL[condition].padEnd(32)} router p50 ${ms(pct(round.latencies.router, 0.5))} p99 ${ms(pct(round.latencies.router, 0.99))}` +
+            `  direct p50 ${ms(pct(round.latencies.direct, 0.5))} p99 ${ms(pct(round.latencies.direct, 0.99))}  spinner ${(used / wallMicros).toFixed(2)} cores` +
+            `${round.failed ? `  (${round.failed} failed)` : ''}`,
         );
         await sleep(SETTLE_MS);
       }
     }
 
-    const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
-    const medianP99 = (c: Condition) => pct(roundP99[c], 0.5);
-    const row = (c: Condition) =>
-      `  ${LABEL[c].padEnd(34)} ${ms(pct(all[c], 0.5)).padStart(9)} ${ms(pct(all[c], 0.99)).padStart(9)} ${ms(medianP99(c)).padStart(9)} ${ms(pct(all[c], 1)).padStart(9)}   ${avg(cores[c]).toFixed(2).padStart(5)}`;
-    const ratios = (a: Condition, b: Condition) =>
-      `p50 ${ratio(pct(all[a], 0.5), pct(all[b], 0.5))}, p99 ${ratio(pct(all[a], 0.99), pct(all[b], 0.99))}, median round p99 ${ratio(medianP99(a), medianP99(b))}`;
-    out.push(
-      `cpu-neighbour (1 cell, ${availableParallelism()} cores; ${NEIGHBOUR}: ${WORK} loop iterations per request, ${REQUESTS} requests per round through the router, one per ${GAP_MS} ms;` +
-        ` spinners: ${THREADS} threads; ${CYCLES} cycles of idle / no quota / cpu ${QUOTA})`,
+    const avg = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / Math.max(1, xs.length);
+    const medianP99 = (path: Path, c: Condition) => pct(roundP99[path][c], 0.5);
+    const row = (path: Path, c: Condition) =>
+      `  ${LABEL[c].padEnd(34)} ${ms(pct(all[path][c], 0.5)).padStart(9)} ${ms(pct(all[path][c], 0.99)).padStart(9)} ${ms(medianP99(path, c)).padStart(9)} ` +
+      `${ms(pct(all[path][c], 1)).padStart(9)}   ${avg(cores[c]).toFixed(2).padStart(5)}`;
+    const ratios = (path: Path, a: Condition, b: Condition) =>
+      `p50 ${ratio(pct(all[path][a], 0.5), pct(all[path][b], 0.5))}, p99 ${ratio(pct(all[path][a], 0.99), pct(all[path][b], 0.99))}, ` +
+      `median round p99 ${ratio(medianP99(path, a), medianP99(path, b))}`;
+    const table = (path: Path, title: string) => [
+      `  ${title}`,
       `  ${'condition'.padEnd(34)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'p99 rnd'.padStart(9)} ${'max'.padStart(9)}   cores`,
-      row('idle'),
-      row('free'),
-      row('capped'),
-      `  no quota vs idle:     ${ratios('free', 'idle')}`,
-      `  cpu ${QUOTA} vs idle:      ${ratios('capped', 'idle')}`,
-      `  no quota vs cpu ${QUOTA}:  ${ratios('free', 'capped')}`,
-      `  per round p50/p99:`,
-      ...(['idle', 'free', 'capped'] as const).map((c) => `    ${c.padEnd(7)} ${rounds[c].join('  ')}`),
-      `  requests answered ${all.idle.length + all.free.length + all.capped.length}, failed ${failed}; "p99 rnd" is the median of the rounds' p99, "cores" the spinner's CPU over its rounds`,
-      `  host load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after: on a shared host the unlimited spinner gets less than every core, and the figures above understate its effect`,
+      ...CONDITIONS.map((c) => row(path, c)),
+      `    no quota vs idle:     ${ratios(path, 'free', 'idle')}`,
+      `    cpu ${QUOTA} vs idle:      ${ratios(path, 'capped', 'idle')}`,
+      `    no quota vs cpu ${QUOTA}:  ${ratios(path, 'free', 'capped')}`,
+    ];
+    const answered = CONDITIONS.reduce((sum, c) => sum + all.router[c].length + all.direct[c].length, 0);
+    out.push(
+      `cpu-neighbour (1 cell, ${availableParallelism()} cores; ${NEIGHBOUR}: ${WORK} loop iterations per request, ${REQUESTS} requests per round and path, one per ${GAP_MS} ms on each;` +
+        ` spinners: ${THREADS} threads; ${CYCLES} cycles of idle / no quota / cpu ${QUOTA})`,
+      ...table('router', 'through the router'),
+      ...table('direct', "straight to the neighbour's host port on the cell"),
+      `  per round p50/p99 through the router (ms):`,
+      ...CONDITIONS.map((c) => `    ${c.padEnd(7)} ${rounds[c].join('  ')}`),
+      `  requests answered ${answered}, failed ${failed}; "p99 rnd" is the median of the rounds' p99, "cores" the spinner's CPU over its rounds`,
+      `  host load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (other work on this host competes with every condition alike)`,
     );
   } finally {
     if (platform) {
