@@ -2,8 +2,6 @@ import type { ContainerSpec } from './container-runtime';
 import { defaultSeccompProfile } from './seccomp';
 
 const MIB = 1024 * 1024;
-/** The CFS period a CPU quota is measured over (the kernel's default, 100 ms). */
-const CFS_PERIOD_US = 100_000;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The subset of the OCI runtime spec (1.0.2) that we write. */
@@ -70,7 +68,8 @@ export function buildOciConfig({ spec, netnsPath, cgroupsPath }: OciInputs): Oci
         memory: { limit: memoryBytes, swap: memoryBytes },
         cpu: {
           shares: Math.max(2, Math.round(spec.memoryMb)),
-          ...(spec.cpuMillicores !== undefined ? { quota: spec.cpuMillicores * CFS_PERIOD_US / 1000, period: CFS_PERIOD_US } : {}),
+          // A CFS quota of cpuMillicores/1000 cores per 100 ms period (the kernel's default period).
+          ...(spec.cpuMillicores !== undefined ? { quota: spec.cpuMillicores * 100, period: 100_000 } : {}),
         },
         pids: { limit: spec.pidsLimit },
       },

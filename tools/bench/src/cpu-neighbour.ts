@@ -3,16 +3,16 @@
  * the same cell, with and without a CPU quota. One isolated platform with one cell runs three
  * apps (256 MB each, so equal CPU shares):
  *   - `cpu-nb`, the neighbour: each request does a fixed amount of CPU work (BENCH_CPU_WORK loop
- *     iterations, default 500,000: one to two milliseconds, as rendering a small page) and answers, so
+ *     iterations, default 300,000: about a millisecond, as rendering a small page) and answers, so
  *     it needs CPU time, not only a wake-up;
  *   - `cpu-free`, a spinner without a quota, and `cpu-capped`, the same spinner pushed with
  *     `cpu: 0.5` in its manifest.yml. A spinner runs BENCH_CPU_THREADS (default 4) worker threads
  *     that spin while `/spin?on=1` is set and sleep otherwise, so the bench switches between
  *     conditions in a request instead of a deployment.
  * Rounds alternate idle / cpu-free spinning / cpu-capped spinning, BENCH_CPU_CYCLES times (default
- * 8); in each, BENCH_CPU_REQUESTS (default 150) neighbour requests go through the router and as
- * many straight to its host port on the cell, each path one every 20 ms (open loop, so a slow
- * answer does not slow the sender). Short alternating rounds
+ * 6); in each, BENCH_CPU_REQUESTS (default 200) neighbour requests, one every 20 ms, alternately
+ * through the router and straight to its host port on the cell (open loop, so a slow answer does
+ * not slow the sender). Short alternating rounds
  * spread whatever else the host runs over all three conditions. Printed: p50/p99/max per
  * condition over all its rounds, the median of its rounds' p99 (less swayed by one noisy round),
  * each round's p50/p99, the cores the spinner used (its own process.cpuUsage over the round),
@@ -27,9 +27,9 @@ import { join } from 'node:path';
 import { benchApi, routerGet, waitForDeployed } from './bench-kit';
 import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
 
-const REQUESTS = Math.min(2_000, Number(process.env.BENCH_CPU_REQUESTS ?? 150));
-const CYCLES = Math.min(20, Number(process.env.BENCH_CPU_CYCLES ?? 8));
-const WORK = Math.min(50_000_000, Number(process.env.BENCH_CPU_WORK ?? 500_000));
+const REQUESTS = Math.min(2_000, Number(process.env.BENCH_CPU_REQUESTS ?? 200));
+const CYCLES = Math.min(20, Number(process.env.BENCH_CPU_CYCLES ?? 6));
+const WORK = Math.min(50_000_000, Number(process.env.BENCH_CPU_WORK ?? 300_000));
 const THREADS = Math.min(16, Number(process.env.BENCH_CPU_THREADS ?? 4));
 const GAP_MS = 20;
 /** After switching a spinner, before measuring: its threads wake at once; the scheduler settles within a few periods. */
@@ -129,16 +129,16 @@ function directGet(address: string): Promise<number> {
 type Path = 'router' | 'direct';
 
 /**
- * REQUESTS neighbour requests on each path, one every GAP_MS through the router and, half a gap
- * later, one to its host port; the latency of each 200 (ms) per path, and how many failed.
+ * REQUESTS neighbour requests, one every GAP_MS, alternately through the router and straight to
+ * its host port; the latency of each 200 (ms) per path, and how many failed.
  */
 async function neighbourRound(platform: TestPlatform, address: string): Promise<{ latencies: Record<Path, number[]>; failed: number }> {
   const latencies: Record<Path, number[]> = { router: [], direct: [] };
   let failed = 0;
   const inflight: Array<Promise<void>> = [];
   const t0 = Date.now();
-  for (let i = 0; i < 2 * REQUESTS; i++) {
-    const wait = t0 + (i * GAP_MS) / 2 - Date.now();
+  for (let i = 0; i < REQUESTS; i++) {
+    const wait = t0 + i * GAP_MS - Date.now();
     if (wait > 0) await sleep(wait);
     const path: Path = i % 2 === 0 ? 'router' : 'direct';
     const start = process.hrtime.bigint();
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     ];
     const answered = CONDITIONS.reduce((sum, c) => sum + all.router[c].length + all.direct[c].length, 0);
     out.push(
-      `cpu-neighbour (1 cell, ${availableParallelism()} cores; ${NEIGHBOUR}: ${WORK} loop iterations per request, ${REQUESTS} requests per round and path, one per ${GAP_MS} ms on each;` +
+      `cpu-neighbour (1 cell, ${availableParallelism()} cores; ${NEIGHBOUR}: ${WORK} loop iterations per request, ${REQUESTS} requests per round, one per ${GAP_MS} ms, alternating router and host port;` +
         ` spinners: ${THREADS} threads; ${CYCLES} cycles of idle / no quota / cpu ${QUOTA})`,
       ...table('router', 'through the router'),
       ...table('direct', "straight to the neighbour's host port on the cell"),
