@@ -64,7 +64,7 @@ const releaseContainerSchema = z.object({
   memoryMb: z.number().int().positive(),
   diskMb: z.number().int().positive(),
   /**
-   * CFS quota in millicores (500: half a core per 100 ms period); unset: no quota, only the CPU
+   * CPU quota in millicores (500: at most half a core of CPU time); unset: no quota, only the CPU
    * shares every container gets from its memory.
    */
   cpuMillicores: z.number().int().positive().optional(),

@@ -45,7 +45,7 @@ export interface ContainerSpec {
   diskMb?: number;
   /**
    * CFS quota in millicores: the container gets at most cpuMillicores/1000 cores of CPU time per
-   * 100 ms period (500: half a core), however many cores it spins. Unset: no quota; it competes by
+   * 10 ms period (500: half a core; see cfs-quota.ts), however many cores it spins. Unset: no quota; it competes by
    * its CPU shares (from memoryMb) alone and may use every idle core.
    */
   cpuMillicores?: number;

@@ -1,4 +1,5 @@
 import type { ContainerSpec } from './container-runtime';
+import { cfsQuota } from './cfs-quota';
 import { defaultSeccompProfile } from './seccomp';
 
 const MIB = 1024 * 1024;
@@ -68,8 +69,8 @@ export function buildOciConfig({ spec, netnsPath, cgroupsPath }: OciInputs): Oci
         memory: { limit: memoryBytes, swap: memoryBytes },
         cpu: {
           shares: Math.max(2, Math.round(spec.memoryMb)),
-          // A CFS quota of cpuMillicores/1000 cores per 100 ms period (the kernel's default period).
-          ...(spec.cpuMillicores !== undefined ? { quota: spec.cpuMillicores * 100, period: 100_000 } : {}),
+          // cpuMillicores/1000 cores of CPU time per (short) CFS period: see cfs-quota.ts.
+          ...(spec.cpuMillicores !== undefined ? cfsQuota(spec.cpuMillicores) : {}),
         },
         pids: { limit: spec.pidsLimit },
       },

@@ -1,7 +1,9 @@
 /**
  * tools/bench/cpu-neighbour: what one tenant's spinning app does to its neighbour's latency on
  * the same cell, with and without a CPU quota. One isolated platform with one cell runs three
- * apps (256 MB each, so equal CPU shares):
+ * apps; CPU shares follow memory, and the spinners have BENCH_CPU_SPINNER_MEMORY (default 2G,
+ * so 8 times the neighbour's 256 MB weight: a tenant that bought more memory; 256M gives equal
+ * shares):
  *   - `cpu-nb`, the neighbour: each request does a fixed amount of CPU work (BENCH_CPU_WORK loop
  *     iterations, default 300,000: about a millisecond, as rendering a small page) and answers, so
  *     it needs CPU time, not only a wake-up;
@@ -39,6 +41,8 @@ const NEIGHBOUR = 'cpu-nb';
 const FREE = 'cpu-free';
 const CAPPED = 'cpu-capped';
 const QUOTA = '0.5';
+const SPINNER_MEMORY = /^\d+[MG]$/.test(process.env.BENCH_CPU_SPINNER_MEMORY ?? '') ? process.env.BENCH_CPU_SPINNER_MEMORY! : '2G';
+const spinnerMb = Number(SPINNER_MEMORY.slice(0, -1)) * (SPINNER_MEMORY.endsWith('G') ? 1024 : 1);
 
 const NEIGHBOUR_JS = `
 const http = require('node:http');
@@ -171,7 +175,7 @@ async function main(): Promise<void> {
     const tPush = Date.now();
     const spinnerFiles = (quota?: string) => ({
       'server.js': SPINNER_JS,
-      ...(quota ? { 'manifest.yml': `applications:\n- cpu: ${quota}\n  env:\n    SPIN_THREADS: "${THREADS}"\n` } : { 'manifest.yml': `applications:\n- env:\n    SPIN_THREADS: "${THREADS}"\n` }),
+      'manifest.yml': `applications:\n- memory: ${SPINNER_MEMORY}\n${quota ? `  cpu: ${quota}\n` : ''}  env:\n    SPIN_THREADS: "${THREADS}"\n`,
     });
     await Promise.all([
       pushApp(platform, work, NEIGHBOUR, { 'server.js': NEIGHBOUR_JS, 'manifest.yml': `applications:\n- env:\n    WORK: "${WORK}"\n` }),
@@ -237,7 +241,7 @@ async function main(): Promise<void> {
     const answered = CONDITIONS.reduce((sum, c) => sum + all.router[c].length + all.direct[c].length, 0);
     out.push(
       `cpu-neighbour (1 cell, ${availableParallelism()} cores; ${NEIGHBOUR}: ${WORK} loop iterations per request, ${REQUESTS} requests per round, one per ${GAP_MS} ms, alternating router and host port;` +
-        ` spinners: ${THREADS} threads; ${CYCLES} cycles of idle / no quota / cpu ${QUOTA})`,
+        ` spinners: ${THREADS} threads, ${SPINNER_MEMORY} (CPU shares ${spinnerMb} vs the neighbour's 256); ${CYCLES} cycles of idle / no quota / cpu ${QUOTA})`,
       ...table('router', 'through the router'),
       ...table('direct', "straight to the neighbour's host port on the cell"),
       `  per round p50/p99 through the router (ms):`,
