@@ -51,6 +51,8 @@ export interface InstanceSnapshot {
   state: InstanceState;
   memoryMb: number;
   diskMb: number;
+  /** Its CPU quota in millicores; undefined: none. */
+  cpuMillicores?: number;
 }
 
 /** Lines of an instance's output a failure reason carries (exit, health-check timeout). */
@@ -122,6 +124,7 @@ export class InstanceManager {
       state: i.state,
       memoryMb: i.job.memoryMb,
       diskMb: i.job.diskMb,
+      ...(i.job.cpuMillicores !== undefined ? { cpuMillicores: i.job.cpuMillicores } : {}),
     }));
   }
 
@@ -175,6 +178,7 @@ export class InstanceManager {
         user: { uid: VCAP_UID, gid: VCAP_GID },
         memoryMb: job.memoryMb,
         diskMb: job.diskMb,
+        ...(job.cpuMillicores !== undefined ? { cpuMillicores: job.cpuMillicores } : {}),
         pidsLimit: 1024,
         containerPort: CONTAINER_PORT,
         logFile: files.out,

@@ -2,7 +2,7 @@
  * The instance manager writes usage samples into the instances' records in a real Redis (its
  * own server, port and prefix): the record the controller reads carries limits and usage while the
  * instance runs, and a sample that arrives after a stop never brings the record back. Containers
- * come from the FakeRuntime, scripted with a growing memory.
+ * come from the FakeRuntime, scripted with a growing memory (and CPU time capped by a quota).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -132,5 +132,19 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
     assert.equal(crashed?.usage, undefined);
     await manager.recordUsage('i-0', { cpuPercent: 1, memoryBytes: 1, diskBytes: 1, measuredAt: new Date().toISOString() });
     assert.equal((await record('i-0'))?.usage, undefined);
+  });
+
+  it('a start job with a cpu quota starts its container with it, and its CPU % stays within the quota', async () => {
+    await manager.start({ ...job('i-2', 2), cpuMillicores: 100 });
+    await manager.start(job('i-3', 3));
+    const specOf = (instanceId: string) => runtime.list().find((c) => c.spec.id === manager.containerIdOf(instanceId))?.spec;
+    assert.equal(specOf('i-2')?.cpuMillicores, 100);
+    assert.equal(specOf('i-3')?.cpuMillicores, undefined, 'no quota in the job: none on the container');
+    await sampler.sampleOnce();
+    clock.now += 5_000;
+    await sampler.sampleOnce();
+    // The app would take 25% of a core; its 0.1-core quota holds it to 10%.
+    assert.equal((await record('i-2'))?.usage?.cpuPercent, 10);
+    assert.equal((await record('i-3'))?.usage?.cpuPercent, 25);
   });
 });

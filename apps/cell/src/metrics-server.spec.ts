@@ -28,8 +28,10 @@ const web0: InstanceSnapshot = {
   state: 'RUNNING',
   memoryMb: 256,
   diskMb: 1024,
+  cpuMillicores: 500,
 };
-const worker0: InstanceSnapshot = { ...web0, instanceId: 'i-worker-0', processType: 'worker', state: 'STARTING' };
+const { cpuMillicores: _noQuota, ...unlimited } = web0;
+const worker0: InstanceSnapshot = { ...unlimited, instanceId: 'i-worker-0', processType: 'worker', state: 'STARTING' };
 
 const sample: LatestSample = {
   usage: { cpuPercent: 12.5, memoryBytes: 40 * MiB, diskBytes: 3 * MiB, measuredAt: '2030-01-02T03:04:05.000Z' },
@@ -67,6 +69,8 @@ describe('CellMetrics', () => {
       assert.equal(seriesValue(text, 'paas_cell_instance_disk_bytes', web), 3 * MiB);
       assert.equal(seriesValue(text, 'paas_cell_instance_memory_limit_bytes', web), 256 * MiB);
       assert.equal(seriesValue(text, 'paas_cell_instance_disk_limit_bytes', web), 1024 * MiB);
+      assert.equal(seriesValue(text, 'paas_cell_instance_cpu_quota_cores', web), 0.5);
+      assert.equal(seriesValue(text, 'paas_cell_instance_cpu_quota_cores', { instance_id: 'i-worker-0' }), undefined, 'no quota: no series');
       assert.equal(seriesValue(text, 'paas_cell_instance_cpu_seconds_total', web), 7.5);
       assert.equal(seriesValue(text, 'paas_cell_instance_usage_timestamp_seconds', web), Date.parse('2030-01-02T03:04:05Z') / 1000);
       // The worker has no sample yet: its limits, but no usage series.

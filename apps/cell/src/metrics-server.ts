@@ -66,6 +66,9 @@ export class CellMetrics {
     perInstance('paas_cell_instance_disk_bytes', 'Bytes used on the writable layer', (_, s) => s?.usage.diskBytes);
     perInstance('paas_cell_instance_memory_limit_bytes', 'Memory limit of the container', (i) => i.memoryMb * MiB);
     perInstance('paas_cell_instance_disk_limit_bytes', 'Size limit of the writable layer', (i) => i.diskMb * MiB);
+    perInstance('paas_cell_instance_cpu_quota_cores', 'CPU quota of the container in cores (no series: no quota)', (i) =>
+      i.cpuMillicores === undefined ? undefined : i.cpuMillicores / 1000,
+    );
     perInstance('paas_cell_instance_usage_timestamp_seconds', 'When the usage shown was sampled (Unix seconds)', (_, s) =>
       s ? Date.parse(s.usage.measuredAt) / 1000 : undefined,
     );

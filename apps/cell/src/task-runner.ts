@@ -114,6 +114,7 @@ export class TaskRunner {
           user: { uid: VCAP_UID, gid: VCAP_GID },
           memoryMb: job.memoryMb,
           diskMb: job.diskMb,
+          ...(job.cpuMillicores !== undefined ? { cpuMillicores: job.cpuMillicores } : {}),
           pidsLimit: 1024,
           egress: this.egress.running(job.egress),
         },

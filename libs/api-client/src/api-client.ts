@@ -226,7 +226,8 @@ export class ApiClient {
     return (await this.call(processListSchema, 'GET', `/v1/apps/${seg(app)}/processes`)).resources;
   }
 
-  scale(app: string, type: string, change: { instances?: number; memory_mb?: number; disk_mb?: number }): Promise<ScaleResult> {
+  /** `cpu_millicores: null` removes the process's CPU quota. */
+  scale(app: string, type: string, change: { instances?: number; memory_mb?: number; disk_mb?: number; cpu_millicores?: number | null }): Promise<ScaleResult> {
     return this.call(scaleResultSchema, 'POST', `/v1/apps/${seg(app)}/processes/${seg(type)}/actions/scale`, change);
   }
 

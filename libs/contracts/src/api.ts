@@ -79,6 +79,8 @@ export const processViewSchema = z.object({
   instances: z.number().int(),
   memory_mb: z.number().int(),
   disk_mb: z.number().int(),
+  /** CPU quota in millicores (500 = half a core); null: no quota, only shares. */
+  cpu_millicores: z.number().int().nullable(),
   command: z.string().nullable(),
   health_check: z.object({ type: z.string(), endpoint: z.string().nullable(), timeout: z.number().nullable() }),
   created_at: z.string(),
@@ -228,7 +230,7 @@ export type CellView = z.infer<typeof cellViewSchema>;
 
 // ---- Answers of the changes the CLI makes (besides the views above). ----
 
-/** POST /v1/apps/:app/processes/:type/actions/scale: the process after the change, and the release a memory or disk change made. */
+/** POST /v1/apps/:app/processes/:type/actions/scale: the process after the change, and the release a memory, disk or cpu change made. */
 export const scaleResultSchema = processViewSchema.extend(changeResultSchema.shape);
 export type ScaleResult = z.infer<typeof scaleResultSchema>;
 

@@ -10,6 +10,7 @@ export * from './env';
 export * from './redact-url';
 export * from './api';
 export * from './process-rules';
+export * from './cpu';
 export * from './manifest';
 export * from './logs';
 export * from './security-groups';

@@ -66,6 +66,11 @@ const releaseContainerSchema = z.object({
   dropletUrl: z.string(),
   memoryMb: z.number().int().positive(),
   diskMb: z.number().int().positive(),
+  /**
+   * CPU quota in millicores (500: at most half a core of CPU time); unset: no quota, only the CPU
+   * shares every container gets from its memory.
+   */
+  cpuMillicores: z.number().int().positive().optional(),
   /** The app's own environment (release env). */
   env: z.record(z.string(), z.string()),
   /** Fully qualified hosts of the routes bound to the process (VCAP_APPLICATION.uris). */

@@ -169,7 +169,7 @@ deploy: fast
       'applications[0].memroy: unknown key, ignored: did you mean memory?',
       'applications[0].services: services are not supported by this platform yet; ignored',
       'applications[0].host: deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: HOST.DOMAIN}])',
-      'applications[0].processes[0].colour: unknown key, ignored (known here: type, instances, memory, disk_quota, command, health-check-type, health-check-http-endpoint, timeout)',
+      'applications[0].processes[0].colour: unknown key, ignored (known here: type, instances, memory, disk_quota, cpu, command, health-check-type, health-check-http-endpoint, timeout)',
       'applications[0].routes[0].protocol: only HTTP routes are supported; ignored',
     ]);
   });
@@ -235,6 +235,23 @@ applications:
     const ignored = ok('applications:\n- health-check-type: port\n  health-check-http-endpoint: /x\n');
     assert.equal(ignored.app.processes.web.healthCheckEndpoint, undefined);
     assert.match(ignored.warnings[0], /only an http health check uses an endpoint/);
+  });
+
+  test('cpu: cores (0.5, "2") or millicores (500m) per process; null is no quota; bad values name the valid forms', () => {
+    const { app } = ok('applications:\n- cpu: 0.5\n  processes:\n  - type: worker\n    cpu: 250m\n  - type: clock\n    cpu: null\n  - type: big\n    cpu: "2"\n');
+    assert.equal(app.processes.web.cpuMillicores, 500);
+    assert.equal(app.processes.worker.cpuMillicores, 250);
+    assert.equal(app.processes.clock.cpuMillicores, null);
+    assert.equal(app.processes.big.cpuMillicores, 2000);
+    assert.equal('cpuMillicores' in ok('applications:\n- memory: 1G\n').app.processes.web, false, 'no cpu key: the quota stays as it is');
+    assert.deepEqual(failing('applications:\n- cpu: lots\n  processes:\n  - type: worker\n    cpu: 0\n  - type: clock\n    cpu: 500M\n'), [
+      'applications[0].cpu: must be CPU cores like 0.5 or 2, or millicores like 500m (got "lots"); or null for no quota',
+      'applications[0].processes[0].cpu: must be from 0.01 (10m) to 64 cores (got 0); or null for no quota',
+      'applications[0].processes[1].cpu: must be CPU cores like 0.5 or 2, or millicores like 500m (got "500M"): a capital M is megabytes; millicores take a small m, like 500m; or null for no quota',
+    ]);
+    assert.deepEqual(failing('applications:\n- cpu: 1\n  processes:\n  - type: web\n    cpu: 2\n'), [
+      "applications[0].processes[0].cpu: web's cpu is also set at applications[0].cpu: set it in one place",
+    ]);
   });
 
   test('a web entry under processes merges with the app level; one setting in both places is an error', () => {

@@ -9,6 +9,7 @@ import {
   RESERVED_ENV,
   RESERVED_ENV_RULE,
 } from './process-rules';
+import { parseCpuMillicores } from './cpu';
 import { routePathProblem } from './route-path';
 
 /**
@@ -17,7 +18,7 @@ import { routePathProblem } from './route-path';
  * (`applications[0].processes[1].memory`) and the rule it breaks.
  *
  * What it accepts is docs/manifest.md. In short: `applications:` (with an optional `version: 1`),
- * and per app `name`, `instances`, `memory`, `disk_quota`, `routes`, `random-route`, `no-route`,
+ * and per app `name`, `instances`, `memory`, `disk_quota`, `cpu`, `routes`, `random-route`, `no-route`,
  * `env`, `command`, `buildpacks` (and the deprecated `buildpack`), `health-check-type`,
  * `health-check-http-endpoint`, `timeout` and `processes`. The YAML is read as YAML 1.2 (so
  * `yes`/`on` are strings, booleans are `true`/`false`), with `<<` merge keys.
@@ -30,6 +31,8 @@ export interface ManifestProcess {
   instances?: number;
   memoryMb?: number;
   diskMb?: number;
+  /** CPU quota in millicores (`cpu: 0.5` or `cpu: 500m`); null: no quota. */
+  cpuMillicores?: number | null;
   /** null: back to the command of the Procfile or the buildpack. */
   command?: string | null;
   healthCheckType?: HealthCheckKind;
@@ -149,6 +152,15 @@ const schemas = {
   instances: z.int({ error: INSTANCES_RULE }).min(L.instances.min, { error: INSTANCES_RULE }).max(L.instances.max, { error: INSTANCES_RULE }),
   memory: sizeSchema(L.memoryMb),
   disk_quota: sizeSchema(L.diskMb),
+  cpu: z.unknown().transform((value, ctx) => {
+    if (value === null) return null;
+    const millicores = parseCpuMillicores(value);
+    if (typeof millicores === 'string') {
+      ctx.addIssue({ code: 'custom', message: `${millicores}; or null for no quota` });
+      return z.NEVER;
+    }
+    return millicores;
+  }),
   timeout: z
     .int({ error: TIMEOUT_RULE })
     .min(L.healthCheckTimeoutS.min, { error: TIMEOUT_RULE })
@@ -176,7 +188,7 @@ const schemas = {
 // Keys
 
 /** The settings of a process, at the app level (web) and in each `processes` entry. */
-const PROCESS_KEYS = ['instances', 'memory', 'disk_quota', 'command', 'health-check-type', 'health-check-http-endpoint', 'timeout'] as const;
+const PROCESS_KEYS = ['instances', 'memory', 'disk_quota', 'cpu', 'command', 'health-check-type', 'health-check-http-endpoint', 'timeout'] as const;
 const APP_KEYS = ['name', ...PROCESS_KEYS, 'routes', 'random-route', 'no-route', 'env', 'buildpacks', 'buildpack', 'processes'];
 const PROCESS_ENTRY_KEYS = ['type', ...PROCESS_KEYS];
 
@@ -251,6 +263,7 @@ function processSettings(map: YamlMap, path: string, issues: Issues): ManifestPr
   if (has('instances')) out.instances = check(schemas.instances, map.instances, at(path, 'instances'), issues);
   if (has('memory')) out.memoryMb = check(schemas.memory, map.memory, at(path, 'memory'), issues);
   if (has('disk_quota')) out.diskMb = check(schemas.disk_quota, map.disk_quota, at(path, 'disk_quota'), issues);
+  if (has('cpu')) out.cpuMillicores = check(schemas.cpu, map.cpu, at(path, 'cpu'), issues);
   if (has('command')) out.command = check(schemas.command, map.command, at(path, 'command'), issues);
   if (has('timeout')) out.healthCheckTimeoutS = check(schemas.timeout, map.timeout, at(path, 'timeout'), issues);
   if (has('health-check-type')) {
@@ -437,6 +450,7 @@ function mergeWeb(appLevel: ManifestProcess, entry: ManifestProcess, issues: Iss
     instances: 'instances',
     memoryMb: 'memory',
     diskMb: 'disk_quota',
+    cpuMillicores: 'cpu',
     command: 'command',
     healthCheckType: 'health-check-type',
     healthCheckEndpoint: 'health-check-http-endpoint',

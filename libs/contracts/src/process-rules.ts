@@ -6,6 +6,8 @@ export const PROCESS_LIMITS = {
   instances: { min: 0, max: 500 },
   memoryMb: { min: 16, max: 65_536 },
   diskMb: { min: 64, max: 1_048_576 },
+  /** CPU quota in millicores (1000 = one core): 10m is the kernel's smallest quota, 1 ms per 100 ms. */
+  cpuMillicores: { min: 10, max: 64_000 },
   healthCheckTimeoutS: { min: 1, max: 600 },
   commandMaxChars: 4096,
 } as const;

@@ -46,6 +46,12 @@ export interface ContainerSpec {
    * in MiB: writes past it fail with ENOSPC. Unset: unlimited (bounded by the host's disk).
    */
   diskMb?: number;
+  /**
+   * CFS quota in millicores: the container gets at most cpuMillicores/1000 cores of CPU time per
+   * 10 ms period (500: half a core; see cfs-quota.ts), however many cores it spins. Unset: no quota; it competes by
+   * its CPU shares (from memoryMb) alone and may use every idle core.
+   */
+  cpuMillicores?: number;
   /** Max processes/threads in the container's cgroup. */
   pidsLimit: number;
   /** When set, the container gets a host port DNAT'ed to this port on its own address. */

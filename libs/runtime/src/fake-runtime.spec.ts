@@ -203,6 +203,9 @@ describe('FakeRuntime', () => {
       spec('px-8', { binds: [{ source: 'src', destination: '/x', readonly: true }] }),
       spec('px-9', { diskMb: 0 }),
       spec('px-10', { diskMb: 1.5 }),
+      spec('px-11', { cpuMillicores: 5 }),
+      spec('px-12', { cpuMillicores: 0.5 }),
+      spec('px-13', { cpuMillicores: 2_000_000 }),
     ];
     for (const s of bad) {
       const real = await runc.start(s).then(
@@ -233,5 +236,16 @@ describe('FakeRuntime', () => {
     runtime.kill('c-a');
     assert.equal(await runtime.stats('c-a'), undefined);
     assert.equal(await runtime.stats('c-unknown'), undefined);
+  });
+
+  it('stats: a cpuMillicores quota caps the scripted CPU time, as the kernel would', async () => {
+    const clock = manualClock();
+    // Spins two cores.
+    const runtime = new FakeRuntime({ now: clock.now, usageFor: (_s, runningMs) => ({ cpuNanos: runningMs * 2_000_000 }) });
+    await runtime.start(spec('c-half', { cpuMillicores: 500 }));
+    await runtime.start(spec('c-free'));
+    clock.advance(2_000);
+    assert.equal((await runtime.stats('c-half'))?.cpuNanos, 1_000_000_000);
+    assert.equal((await runtime.stats('c-free'))?.cpuNanos, 4_000_000_000);
   });
 });

@@ -37,7 +37,8 @@ export interface FakeRuntimeConfig {
   now?: () => number;
   /**
    * What `stats` reports for a running container, asked at every call with how long it has run
-   * (by `now`); missing fields read 0. The limits always come from the spec (memoryMb, diskMb).
+   * (by `now`); missing fields read 0. The limits always come from the spec (memoryMb, diskMb), and
+   * cpuNanos never exceeds what the spec's cpuMillicores quota allows over runningMs.
    */
   usageFor?: (spec: ContainerSpec, runningMs: number) => Partial<Pick<ContainerStats, 'cpuNanos' | 'memoryBytes' | 'diskBytes'>>;
 }
@@ -176,13 +177,14 @@ export class FakeRuntime implements ContainerRuntime {
     return { id, state: 'stopped', oomKilled: exit.oom };
   }
 
-  /** Undefined unless running; else the scripted usage (usageFor) and the spec's limits. */
+  /** Undefined unless running; else the scripted usage (usageFor, CPU capped by the quota) and the spec's limits. */
   async stats(id: string): Promise<ContainerStats | undefined> {
     const container = this.containers.get(id);
     if (!container || this.exitOf(container) !== undefined) return undefined;
     const usage = this.config.usageFor?.(container.spec, this.now() - container.startedAt) ?? {};
+    const quotaNanos = container.spec.cpuMillicores === undefined ? Infinity : (this.now() - container.startedAt) * 1000 * container.spec.cpuMillicores;
     return {
-      cpuNanos: usage.cpuNanos ?? 0,
+      cpuNanos: Math.min(usage.cpuNanos ?? 0, quotaNanos),
       memoryBytes: usage.memoryBytes ?? 0,
       memoryLimitBytes: container.spec.memoryMb * 1024 * 1024,
       diskBytes: usage.diskBytes ?? 0,

@@ -1,4 +1,5 @@
 import type { ContainerSpec } from './container-runtime';
+import { cfsQuota } from './cfs-quota';
 import type { IdMapping } from './id-mapping';
 import { defaultSeccompProfile } from './seccomp';
 
@@ -75,7 +76,11 @@ export function buildOciConfig({ spec, netnsPath, cgroupsPath, idMapping }: OciI
       resources: {
         devices: [{ allow: false, access: 'rwm' }],
         memory: { limit: memoryBytes, swap: memoryBytes },
-        cpu: { shares: Math.max(2, Math.round(spec.memoryMb)) },
+        cpu: {
+          shares: Math.max(2, Math.round(spec.memoryMb)),
+          // cpuMillicores/1000 cores of CPU time per (short) CFS period: see cfs-quota.ts.
+          ...(spec.cpuMillicores !== undefined ? cfsQuota(spec.cpuMillicores) : {}),
+        },
         pids: { limit: spec.pidsLimit },
       },
       rootfsPropagation: 'private',

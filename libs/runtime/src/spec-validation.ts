@@ -23,6 +23,9 @@ export function validateContainerSpec(spec: ContainerSpec, prefix?: string): voi
   if (spec.diskMb !== undefined && !(Number.isInteger(spec.diskMb) && spec.diskMb >= 1 && spec.diskMb <= 16 * 1024 * 1024)) {
     fail('diskMb must be an integer from 1 to 16777216 (16 TiB)');
   }
+  if (spec.cpuMillicores !== undefined && !(Number.isInteger(spec.cpuMillicores) && spec.cpuMillicores >= 10 && spec.cpuMillicores <= 1_000_000)) {
+    fail('cpuMillicores must be an integer from 10 (the kernel\'s 1 ms quota per 100 ms) to 1000000');
+  }
   if (!(Number.isInteger(spec.pidsLimit) && spec.pidsLimit > 0)) fail('pidsLimit must be a positive integer');
   if (spec.containerPort !== undefined && !(spec.containerPort >= 1 && spec.containerPort <= 65535)) fail('bad containerPort');
   for (const layer of spec.layers) if (!isAbsolute(layer)) fail(`layer "${layer}" must be absolute`);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ApiError } from '@paas/api-client';
 import type { InstanceView, ProcessView } from '@paas/contracts';
 import { CliError, Context, UsageError } from '../context';
-import { ago, formatBytes, formatDuration, formatMb } from '../ui/format';
+import { ago, formatBytes, formatCpuLimit, formatDuration, formatMb } from '../ui/format';
 import type { Cell } from '../ui/table';
 
 /** The app, or a CliError that says how to find the right name. */
@@ -109,7 +109,7 @@ export function registerApps(program: Command, ctx: Context): void {
         if (process.instances === 0 && mine.length === 0 && process.type !== 'web') continue;
         const running = mine.filter((i) => i.state === 'RUNNING').length;
         ctx.print();
-        ctx.print(`${ctx.color.bold(process.type)}: ${running}/${process.instances} running, ${formatMb(process.memory_mb)} memory, ${formatMb(process.disk_mb)} disk each`);
+        ctx.print(`${ctx.color.bold(process.type)}: ${running}/${process.instances} running, ${formatMb(process.memory_mb)} memory, ${formatMb(process.disk_mb)} disk, ${process.cpu_millicores === null ? 'unlimited' : formatCpuLimit(process.cpu_millicores)} cpu each`);
         if (mine.length === 0) continue;
         ctx.table(INSTANCE_COLUMNS, instanceRows(ctx, mine, process));
         for (const i of mine) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ChangeResult, InstanceView } from '@paas/contracts';
 import { CliError, Context, UsageError } from '../context';
-import { ago, formatMb, localTime, parseSizeFlag } from '../ui/format';
+import { ago, formatCpuLimit, formatMb, localTime, parseCpuFlag, parseSizeFlag } from '../ui/format';
 import { getApp, stateStyle } from './apps';
 
 /** K V, or K=V pairs, to variables. Pure. */
@@ -41,15 +41,16 @@ export function registerLifecycle(program: Command, ctx: Context): void {
 
   program
     .command('scale <name>')
-    .description('change instances, memory or disk of a process type; without changes, show them')
+    .description('change instances, memory, disk or cpu of a process type; without changes, show them')
     .option('-p, --process <type>', 'the process type', 'web')
     .option('-i, --instances <n>', 'number of instances')
     .option('-m, --memory <size>', 'memory limit per instance, e.g. 512M or 1G')
     .option('-k, --disk <size>', 'disk limit per instance, e.g. 1G')
+    .option('--cpu <cores>', 'CPU quota per instance in cores (0.5) or millicores (500m); none removes it')
     .option('--no-wait', 'do not wait for the instances or the deployment')
     .option('--json', 'the processes (without changes), or the API answer, as JSON')
-    .action(async (name: string, o: { process: string; instances?: string; memory?: string; disk?: string; wait: boolean; json?: boolean }) => {
-      const change: { instances?: number; memory_mb?: number; disk_mb?: number } = {};
+    .action(async (name: string, o: { process: string; instances?: string; memory?: string; disk?: string; cpu?: string; wait: boolean; json?: boolean }) => {
+      const change: { instances?: number; memory_mb?: number; disk_mb?: number; cpu_millicores?: number | null } = {};
       if (o.instances !== undefined) {
         if (!/^\d+$/.test(o.instances)) throw new UsageError(`-i must be a whole number of instances, like 2 (got "${o.instances}")`);
         change.instances = Number(o.instances);
@@ -60,14 +61,26 @@ export function registerLifecycle(program: Command, ctx: Context): void {
         if (typeof mb === 'string') throw new UsageError(mb);
         change[field] = mb;
       }
+      if (o.cpu !== undefined) {
+        const millicores = parseCpuFlag(o.cpu);
+        if (typeof millicores === 'string') throw new UsageError(millicores);
+        change.cpu_millicores = millicores;
+      }
       const api = await ctx.api();
       const app = await getApp(ctx, name);
       if (Object.keys(change).length === 0) {
         const processes = await api.processes(app.id);
         if (o.json) return ctx.json(processes);
         return ctx.table(
-          [{ header: 'process' }, { header: 'instances', align: 'right' }, { header: 'memory', align: 'right' }, { header: 'disk', align: 'right' }, { header: 'command', shrink: 3 }],
-          processes.map((p) => [p.type, String(p.instances), formatMb(p.memory_mb), formatMb(p.disk_mb), p.command ?? '(from the release)']),
+          [
+            { header: 'process' },
+            { header: 'instances', align: 'right' },
+            { header: 'memory', align: 'right' },
+            { header: 'disk', align: 'right' },
+            { header: 'cpu', align: 'right' },
+            { header: 'command', shrink: 3 },
+          ],
+          processes.map((p) => [p.type, String(p.instances), formatMb(p.memory_mb), formatMb(p.disk_mb), formatCpuLimit(p.cpu_millicores), p.command ?? '(from the release)']),
         );
       }
       const result = await api.scale(app.id, o.process, change);
@@ -77,6 +90,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
         change.instances !== undefined ? `${change.instances} instance(s)` : '',
         change.memory_mb !== undefined ? `${formatMb(change.memory_mb)} memory` : '',
         change.disk_mb !== undefined ? `${formatMb(change.disk_mb)} disk` : '',
+        change.cpu_millicores !== undefined ? (change.cpu_millicores === null ? 'no cpu quota' : `${formatCpuLimit(change.cpu_millicores)} cpu`) : '',
       ].filter(Boolean);
       if (result.deployment_id) return rollOut(app.name, `${label} to ${said.join(', ')}`, result, o.wait);
       if (change.instances !== undefined && o.wait && app.state === 'STARTED' && app.current_release_id) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ago, formatBytes, formatDuration, formatMb, parseSizeFlag } from './format';
+import { ago, formatBytes, formatCpuLimit, formatDuration, formatMb, parseCpuFlag, parseSizeFlag } from './format';
 
 test('size flags use the platform parser: units required, 1G = 1024M, messages name the flag', () => {
   assert.equal(parseSizeFlag('-m', '512M'), 512);
@@ -10,6 +10,20 @@ test('size flags use the platform parser: units required, 1G = 1024M, messages n
   assert.match(String(parseSizeFlag('-m', '512')), /^-m must be a size with a unit.*write 512M/);
   assert.match(String(parseSizeFlag('-k', 'lots')), /^-k must be a size with a unit, like 512M or 1G \(got "lots"\)/);
   assert.match(String(parseSizeFlag('-m', '0.3M')), /whole number of megabytes/);
+});
+
+test('--cpu takes cores or millicores with the manifest parser; none removes the quota; messages name the flag', () => {
+  assert.equal(parseCpuFlag('0.5'), 500);
+  assert.equal(parseCpuFlag('2'), 2000);
+  assert.equal(parseCpuFlag('250m'), 250);
+  assert.equal(parseCpuFlag('1.5 cores'), 1500);
+  assert.equal(parseCpuFlag('none'), null);
+  assert.equal(parseCpuFlag('Unlimited'), null);
+  assert.equal(parseCpuFlag('lots'), '--cpu must be CPU cores like 0.5 or 2, or millicores like 500m (got "lots"), or none to remove the quota');
+  assert.match(String(parseCpuFlag('0')), /^--cpu must be from 0\.01 \(10m\) to 64 cores \(got "0"\), or none/);
+  assert.match(String(parseCpuFlag('50%')), /write 0\.5/);
+  assert.equal(formatCpuLimit(500), '0.5');
+  assert.equal(formatCpuLimit(null), 'none');
 });
 
 test('sizes and durations are short and readable', () => {

@@ -1,4 +1,4 @@
-import { parseSizeMb } from '@paas/contracts';
+import { formatCpu, parseCpuMillicores, parseSizeMb } from '@paas/contracts';
 
 /** Megabytes as people write them: 512M, 1G, 1.5G. Pure. */
 export function formatMb(mb: number): string {
@@ -56,4 +56,19 @@ export function localTime(iso: string): string {
 export function parseSizeFlag(flag: string, value: string): number | string {
   const mb = parseSizeMb(value);
   return typeof mb === 'string' ? `${flag} ${mb}` : mb;
+}
+
+/**
+ * `--cpu` to millicores with the manifest's parser (cores like 0.5 or 2, millicores like 500m);
+ * `none` (or `unlimited`) is null: remove the quota. A message naming the flag when it is none.
+ */
+export function parseCpuFlag(value: string): number | null | string {
+  if (/^\s*(none|unlimited)\s*$/i.test(value)) return null;
+  const millicores = parseCpuMillicores(value);
+  return typeof millicores === 'string' ? `--cpu ${millicores}, or none to remove the quota` : millicores;
+}
+
+/** A process's CPU quota for people: "0.5" (cores), or "none". Pure. */
+export function formatCpuLimit(millicores: number | null): string {
+  return millicores === null ? 'none' : formatCpu(millicores);
 }

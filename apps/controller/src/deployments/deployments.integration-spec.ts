@@ -102,6 +102,12 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
       assert.equal(journal().filter((e) => e.appId === app.id && e.what === 'task-start').length, 2, 'a new release (env change) runs it');
       const second = cells.flatMap((c) => c.taskJobs).filter((t) => t.appId === app.id)[1];
       assert.equal(second.env.FEATURE, 'on');
+      assert.equal(second.cpuMillicores, undefined, 'web has no cpu quota: neither has the task');
+      // A cpu quota on web makes a release whose release command runs under the same quota.
+      assert.equal((await h.call('POST', '/v1/apps/rel-ok/processes/web/actions/scale', { cpu_millicores: 250 })).status, 202);
+      assert.equal((await settled('rel-ok')).state, 'DEPLOYED');
+      const third = cells.flatMap((c) => c.taskJobs).filter((t) => t.appId === app.id)[2];
+      assert.equal(third?.cpuMillicores, 250);
     } finally {
       setStageTypes({});
     }

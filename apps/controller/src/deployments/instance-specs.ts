@@ -27,6 +27,7 @@ export function instanceSpecFor(
     startCommand: command,
     memoryMb: process.memoryMb,
     diskMb: process.diskMb,
+    ...(process.cpuMillicores !== null ? { cpuMillicores: process.cpuMillicores } : {}),
     healthCheck: {
       type: process.healthCheckType.toLowerCase() as 'port' | 'http' | 'process',
       ...(process.healthCheckEndpoint ? { endpoint: process.healthCheckEndpoint } : {}),

@@ -63,6 +63,7 @@ export class ReleasePhaseService {
       command,
       memoryMb: web.memoryMb,
       diskMb: web.diskMb,
+      ...(web.cpuMillicores !== undefined ? { cpuMillicores: web.cpuMillicores } : {}),
       timeoutS: RELEASE_COMMAND_TIMEOUT_S,
       env: web.env,
       uris: web.uris,

@@ -19,3 +19,13 @@ test('scale needs at least one field and sane bounds', () => {
   assert.equal(scaleSchema.safeParse({ instances: 3 }).success, true);
   assert.equal(scaleSchema.safeParse({ memory_mb: 8 }).success, false);
 });
+
+test('scale: cpu_millicores is whole millicores from 10 to 64000, or null for no quota', () => {
+  for (const ok of [10, 500, 64_000, null]) assert.equal(scaleSchema.safeParse({ cpu_millicores: ok }).success, true, String(ok));
+  for (const bad of [9, 0, -500, 64_001, 0.5, '500m', '0.5', true]) {
+    const parsed = scaleSchema.safeParse({ cpu_millicores: bad });
+    assert.equal(parsed.success, false, String(bad));
+    assert.match(parsed.error!.issues[0].message, /^cpu_millicores is a whole number of millicores from 10 to 64000 \(500 = half a core\), or null for no quota$/);
+  }
+  assert.equal(scaleSchema.safeParse({ cpu_millicores: null }).data?.cpu_millicores, null, 'null is a change (remove), not "no field"');
+});

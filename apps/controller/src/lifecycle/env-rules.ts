@@ -31,6 +31,9 @@ export function applyEnvPatch(current: Record<string, string>, patch: EnvPatch['
   return next;
 }
 
+const CPU_MILLICORES_RULE =
+  `cpu_millicores is a whole number of millicores from ${L.cpuMillicores.min} to ${L.cpuMillicores.max} (500 = half a core), or null for no quota`;
+
 export const scaleSchema = z
   .strictObject({
     instances: z
@@ -46,9 +49,16 @@ export const scaleSchema = z
       .max(L.memoryMb.max, { error: `memory_mb must be at most ${L.memoryMb.max}` })
       .optional(),
     disk_mb: z.number().int().min(L.diskMb.min, { error: `disk_mb must be at least ${L.diskMb.min}` }).max(L.diskMb.max).optional(),
+    cpu_millicores: z
+      .number({ error: CPU_MILLICORES_RULE })
+      .int({ error: CPU_MILLICORES_RULE })
+      .min(L.cpuMillicores.min, { error: CPU_MILLICORES_RULE })
+      .max(L.cpuMillicores.max, { error: CPU_MILLICORES_RULE })
+      .nullable()
+      .optional(),
   })
-  .refine((s) => s.instances !== undefined || s.memory_mb !== undefined || s.disk_mb !== undefined, {
-    error: 'give at least one of instances, memory_mb, disk_mb',
+  .refine((s) => s.instances !== undefined || s.memory_mb !== undefined || s.disk_mb !== undefined || s.cpu_millicores !== undefined, {
+    error: 'give at least one of instances, memory_mb, disk_mb, cpu_millicores',
   });
 export type ScaleRequest = z.infer<typeof scaleSchema>;
 

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
 import { PrismaService } from '../database/prisma.service';
-import { appViewSchema, instanceListSchema, paginatedSchema } from '@paas/contracts';
+import { appViewSchema, instanceListSchema, paginatedSchema, processListSchema } from '@paas/contracts';
 import { pollUntil as until } from '@paas/local-services';
 
 describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
@@ -194,6 +194,47 @@ describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
     const page = await h.call('GET', '/v1/apps/web1/releases?per_page=0');
     assert.equal(page.status, 400);
     assert.match(page.body.error.message, /per_page/);
+  });
+
+  test('a cpu quota rolls out a release whose instances run with it; the same value changes nothing; null removes it', async () => {
+    const jobs = () => cells.flatMap((c) => [...c.running.values()]).filter((j) => j.appName === 'web1');
+    const set = await h.call('POST', '/v1/apps/web1/processes/web/actions/scale', { cpu_millicores: 500 });
+    assert.equal(set.status, 202, JSON.stringify(set.body));
+    assert.equal(set.body.cpu_millicores, 500);
+    assert.ok(set.body.release_version && set.body.deployment_id, 'a new limit makes a release, as memory does');
+    assert.equal((await settled('web1')).state, 'DEPLOYED');
+    const release = (await h.call('GET', `/v1/apps/web1/releases/v${set.body.release_version}`)).body;
+    assert.match(release.description, /0\.5 cpu/);
+    await until('only instances of the new release', async () => jobs().length === 1 && jobs()[0].releaseId === release.id);
+    assert.equal(jobs()[0].cpuMillicores, 500, 'the start job carries the quota to the cell');
+    const listed = processListSchema.parse((await h.call('GET', '/v1/apps/web1/processes')).body);
+    assert.equal(listed.resources.find((p) => p.type === 'web')?.cpu_millicores, 500);
+
+    const same = await h.call('POST', '/v1/apps/web1/processes/web/actions/scale', { cpu_millicores: 500 });
+    assert.equal(same.status, 202);
+    assert.equal(same.body.release_version, null, 'the same quota is no change');
+
+    for (const [value, rule] of [
+      [0.5, /cpu_millicores is a whole number of millicores from 10 to 64000 \(500 = half a core\), or null/],
+      [5, /from 10 to 64000/],
+      [1_000_000, /from 10 to 64000/],
+      ['500m', /cpu_millicores is a whole number/],
+      [true, /cpu_millicores is a whole number/],
+    ] as const) {
+      const bad = await h.call('POST', '/v1/apps/web1/processes/web/actions/scale', { cpu_millicores: value });
+      assert.equal(bad.status, 400, JSON.stringify(value));
+      assert.match(bad.body.error.message, rule);
+    }
+    assert.equal((await h.call('GET', '/v1/apps/web1/processes/web')).body.cpu_millicores, 500, 'a refused scale changed nothing');
+
+    const removed = await h.call('POST', '/v1/apps/web1/processes/web/actions/scale', { cpu_millicores: null });
+    assert.equal(removed.status, 202);
+    assert.equal(removed.body.cpu_millicores, null);
+    assert.ok(removed.body.release_version);
+    assert.equal((await settled('web1')).state, 'DEPLOYED');
+    const latest = (await h.call('GET', `/v1/apps/web1/releases/v${removed.body.release_version}`)).body;
+    await until('only instances of the release without a quota', async () => jobs().length === 1 && jobs()[0].releaseId === latest.id);
+    assert.equal(jobs()[0].cpuMillicores, undefined);
   });
 
   test('roles: a viewer reads but cannot scale (403); another space cannot see the app (404)', async () => {

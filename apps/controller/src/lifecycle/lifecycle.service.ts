@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { formatCpu } from '@paas/contracts';
 import type { Deployment, Process } from '../generated/prisma/client';
 import { LOGGER, type Logger } from '../config/config.module';
 import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
@@ -78,7 +79,7 @@ export class LifecycleService {
 
   /**
    * Scales a process. A new instance count starts or stops instances of the running release; a
-   * new memory or disk limit makes a release and rolls it out (instances restart with the limit).
+   * new memory, disk or cpu limit makes a release and rolls it out (instances restart with the limit).
    */
   async scale(actor: Actor, idOrName: string, type: string, request: ScaleRequest): Promise<ChangeResult & { process: Process }> {
     const { app } = await this.process(actor, idOrName, type, 'write');
@@ -87,7 +88,9 @@ export class LifecycleService {
         SELECT state, current_release_id FROM apps WHERE id = ${app.id}::uuid FOR UPDATE`;
       const before = await tx.process.findUniqueOrThrow({ where: { appId_type: { appId: app.id, type } } });
       const limitsChange =
-        (request.memory_mb !== undefined && request.memory_mb !== before.memoryMb) || (request.disk_mb !== undefined && request.disk_mb !== before.diskMb);
+        (request.memory_mb !== undefined && request.memory_mb !== before.memoryMb) ||
+        (request.disk_mb !== undefined && request.disk_mb !== before.diskMb) ||
+        (request.cpu_millicores !== undefined && request.cpu_millicores !== before.cpuMillicores);
       const active = await tx.deployment.findFirst({ where: { appId: app.id, state: 'DEPLOYING' } });
       if (active && (limitsChange || request.instances !== undefined)) throw inProgress(app.name);
       const process = await tx.process.update({
@@ -96,6 +99,7 @@ export class LifecycleService {
           ...(request.instances !== undefined ? { instances: request.instances } : {}),
           ...(request.memory_mb !== undefined ? { memoryMb: request.memory_mb } : {}),
           ...(request.disk_mb !== undefined ? { diskMb: request.disk_mb } : {}),
+          ...(request.cpu_millicores !== undefined ? { cpuMillicores: request.cpu_millicores } : {}),
         },
       });
       let release: ReleaseWithDroplet | undefined;
@@ -109,7 +113,7 @@ export class LifecycleService {
             dropletId: current.dropletId,
             env: current.env as Record<string, string>,
             processTypes: current.processTypes as Record<string, string>,
-            description: `${type} scaled to ${process.memoryMb} MB memory, ${process.diskMb} MB disk`,
+            description: `${type} scaled to ${process.memoryMb} MB memory, ${process.diskMb} MB disk, ${process.cpuMillicores === null ? 'no cpu quota' : `${formatCpu(process.cpuMillicores)} cpu`}`,
           },
           tx,
         );

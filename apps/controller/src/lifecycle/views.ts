@@ -9,6 +9,7 @@ export function processView(p: Process) {
     instances: p.instances,
     memory_mb: p.memoryMb,
     disk_mb: p.diskMb,
+    cpu_millicores: p.cpuMillicores,
     command: p.command,
     health_check: { type: p.healthCheckType.toLowerCase(), endpoint: p.healthCheckEndpoint, timeout: p.healthCheckTimeoutS },
     created_at: p.createdAt.toISOString(),

@@ -6,6 +6,8 @@ test('app events read as what changed and who changed it', () => {
   assert.deepEqual(auditLogLine('app-created', 'admin', 'shop', { route: true }), { text: 'Created app shop by admin', stream: 'OUT' });
   assert.equal(auditLogLine('app-env-changed', 'dev', 'shop', { names: ['DATABASE_URL', 'X'] }).text, 'Updated environment variables DATABASE_URL, X by dev');
   assert.equal(auditLogLine('app-scaled', 'admin', 'shop', { process_type: 'worker', instances: 3, memory_mb: 512 }).text, 'Scaled worker: instances 3, memory 512 MB by admin');
+  assert.equal(auditLogLine('app-scaled', 'admin', 'shop', { process_type: 'web', cpu_millicores: 500 }).text, 'Scaled web: cpu 500m by admin');
+  assert.equal(auditLogLine('app-scaled', 'admin', 'shop', { process_type: 'web', cpu_millicores: null }).text, 'Scaled web: no cpu quota by admin');
   assert.equal(auditLogLine('app-pushed', 'admin', 'shop', { commit: '0123456789abcdef', release: 4 }).text, 'Pushed commit 0123456: release v4 by admin');
   assert.equal(auditLogLine('app-rolled-back', 'admin', 'shop', { to_version: 2, release: 5 }).text, 'Rolled back to v2 (new release v5) by admin');
   assert.equal(auditLogLine('route-mapped', 'admin', 'shop', { url: 'shop.apps.test', process_type: 'web' }).text, 'Mapped route shop.apps.test to web by admin');

@@ -17,6 +17,7 @@ const DESCRIBE: Record<string, (d: Data, target: string) => string> = {
       d.instances !== undefined ? `instances ${str(d.instances)}` : '',
       d.memory_mb !== undefined ? `memory ${str(d.memory_mb)} MB` : '',
       d.disk_mb !== undefined ? `disk ${str(d.disk_mb)} MB` : '',
+      d.cpu_millicores === null ? 'no cpu quota' : d.cpu_millicores !== undefined ? `cpu ${str(d.cpu_millicores)}m` : '',
     ].filter(Boolean);
     return `Scaled ${str(d.process_type) || 'web'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
   },

@@ -58,6 +58,7 @@ describe('processChanges', () => {
     instances: 1,
     memoryMb: 256,
     diskMb: 1024,
+    cpuMillicores: null,
     command: null,
     healthCheckType: 'PORT',
     healthCheckEndpoint: null,
@@ -67,6 +68,18 @@ describe('processChanges', () => {
   test('only the fields that differ', () => {
     assert.deepEqual(processChanges('web', { path: 'a', instances: 1, memoryMb: 512 }, current), { memoryMb: 512 });
     assert.deepEqual(processChanges('web', { path: 'a', instances: 1, memoryMb: 256 }, current), {});
+  });
+
+  test('cpu: a quota is set, changed or removed (null); leaving it out keeps it', () => {
+    assert.deepEqual(processChanges('web', { path: 'a', cpuMillicores: 500 }, current), { cpuMillicores: 500 });
+    assert.deepEqual(processChanges('web', { path: 'a', cpuMillicores: null }, current), {});
+    const limited = { ...current, cpuMillicores: 500 };
+    assert.deepEqual(processChanges('web', { path: 'a', cpuMillicores: 500 }, limited), {});
+    assert.deepEqual(processChanges('web', { path: 'a', cpuMillicores: 1500 }, limited), { cpuMillicores: 1500 });
+    assert.deepEqual(processChanges('web', { path: 'a', cpuMillicores: null }, limited), { cpuMillicores: null });
+    assert.deepEqual(processChanges('web', { path: 'a', memoryMb: 512 }, limited), { memoryMb: 512 });
+    assert.equal(describeProcess('web', { path: 'a', cpuMillicores: 250 }), 'web cpu 0.25');
+    assert.equal(describeProcess('web', { path: 'a', cpuMillicores: null }), 'web no cpu quota');
   });
 
   test('an http check without an endpoint keeps the current one, else /; another type drops it', () => {

@@ -1,4 +1,4 @@
-import type { ManifestApp, ManifestProcess, ManifestRoute } from '@paas/contracts';
+import { formatCpu, type ManifestApp, type ManifestProcess, type ManifestRoute } from '@paas/contracts';
 import { fqdnOf } from '../routes/route-projection.service';
 
 /**
@@ -64,6 +64,8 @@ export interface ProcessFields {
   instances: number;
   memoryMb: number;
   diskMb: number;
+  /** null: no CPU quota. */
+  cpuMillicores: number | null;
   command: string | null;
   healthCheckType: 'PORT' | 'HTTP' | 'PROCESS';
   healthCheckEndpoint: string | null;
@@ -82,6 +84,7 @@ export function processChanges(type: string, settings: ManifestProcess, current:
   else if (!current) out.instances = 1;
   if (settings.memoryMb !== undefined) out.memoryMb = settings.memoryMb;
   if (settings.diskMb !== undefined) out.diskMb = settings.diskMb;
+  if (settings.cpuMillicores !== undefined) out.cpuMillicores = settings.cpuMillicores;
   if (settings.command !== undefined) out.command = settings.command;
   if (settings.healthCheckTimeoutS !== undefined) out.healthCheckTimeoutS = settings.healthCheckTimeoutS;
   if (settings.healthCheckType !== undefined) {
@@ -127,12 +130,13 @@ export function releaseProcessTypes(app: ManifestApp | undefined, dropletTypes: 
 
 const size = (mb: number) => (mb % 1024 === 0 ? `${mb / 1024}G` : `${mb}M`);
 
-/** `web 3 instances, 256M, disk 1G, http check /health (90 s), command "node server.js"` */
+/** `web 3 instances, 256M, disk 1G, cpu 0.5, http check /health (90 s), command "node server.js"` */
 export function describeProcess(type: string, s: ManifestProcess): string {
   const parts: string[] = [];
   if (s.instances !== undefined) parts.push(`${s.instances} instance${s.instances === 1 ? '' : 's'}`);
   if (s.memoryMb !== undefined) parts.push(size(s.memoryMb));
   if (s.diskMb !== undefined) parts.push(`disk ${size(s.diskMb)}`);
+  if (s.cpuMillicores !== undefined) parts.push(s.cpuMillicores === null ? 'no cpu quota' : `cpu ${formatCpu(s.cpuMillicores)}`);
   if (s.healthCheckType !== undefined || s.healthCheckEndpoint !== undefined || s.healthCheckTimeoutS !== undefined) {
     const kind = s.healthCheckType ?? 'health';
     const endpoint = s.healthCheckEndpoint ? ` ${s.healthCheckEndpoint}` : '';

@@ -106,6 +106,7 @@ applications:
   - type: worker
     instances: 1
     memory: 128M
+    cpu: 250m
     command: node worker.js
 `;
 
@@ -119,7 +120,7 @@ applications:
     assert.ok(lines.includes('!     manifest.yml: applications[0].memroy: unknown key, ignored: did you mean memory?'), result.text);
     assert.ok(lines.includes('-----> Buildpack nodejs (named by manifest.yml)'), result.text);
     assert.ok(
-      lines.includes('-----> Manifest: web 3 instances, 256M, disk 512M, http check /health (30 s); worker 1 instance, 128M, command "node worker.js"'),
+      lines.includes('-----> Manifest: web 3 instances, 256M, disk 512M, http check /health (30 s); worker 1 instance, 128M, cpu 0.25, command "node worker.js"'),
       result.text,
     );
     assert.ok(lines.includes('-----> Manifest: env GREETING, WORKERS'), result.text);
@@ -134,6 +135,10 @@ applications:
     assert.equal(procs.worker.instances, 1);
     assert.equal(procs.worker.memory_mb, 128);
     assert.equal(procs.worker.command, 'node worker.js');
+    assert.equal(procs.worker.cpu_millicores, 250);
+    assert.equal(procs.web.cpu_millicores, null, 'no cpu key: no quota');
+    const workerJob = [...cell.running.values()].find((j) => j.appName === 'shop' && j.processType === 'worker');
+    assert.equal(workerJob?.cpuMillicores, 250, 'the worker starts with its quota');
     assert.equal(procs.worker.health_check.type, 'process');
 
     assert.deepEqual(await routesOf('shop'), {

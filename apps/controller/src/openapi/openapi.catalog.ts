@@ -37,7 +37,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/apps/{app}/processes': { summary: "List an app's process types" },
   'GET /v1/apps/{app}/processes/{type}': { summary: 'Get one process type' },
   'PATCH /v1/apps/{app}/processes/{type}': { summary: 'Update a process type (command, health check)', errors: [422] },
-  'POST /v1/apps/{app}/processes/{type}/actions/scale': { summary: 'Scale a process type (instances, memory_mb, disk_mb)', errors: [409, 422] },
+  'POST /v1/apps/{app}/processes/{type}/actions/scale': { summary: 'Scale a process type (instances, memory_mb, disk_mb, cpu_millicores)', errors: [409, 422] },
   'GET /v1/apps/{app}/processes/{type}/instances': { summary: 'Actual instances of one process type, with their limits and usage', response: 'InstanceList' },
   'GET /v1/apps/{app}/instances': {
     summary: 'Actual instances of an app, as its cells report them, with their limits and usage',

@@ -174,7 +174,7 @@ describe('the paas CLI', () => {
 
     const shown = await ok(['app', 'web1']);
     assert.match(shown.stdout, /^release: +v1 \(deploy [0-9a-f]{7}, nodejs, /m);
-    assert.match(shown.stdout, /^web: 1\/1 running, 256M memory, 1G disk each$/m);
+    assert.match(shown.stdout, /^web: 1\/1 running, 256M memory, 1G disk, unlimited cpu each$/m);
     assert.match(shown.stdout, /^# +state +cell +uptime +cpu +memory +disk$/m);
     assert.match(shown.stdout, /^0 +RUNNING +cell-1 +\d+[smh][^ ]* +\S+ +\S+ \/ 256M +\S+ \/ 1G$/m);
 

@@ -1,16 +1,18 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { AppView, ProcessView } from '@paas/contracts';
+import { formatCpu, parseCpuMillicores, type AppView, type ProcessView } from '@paas/contracts';
 import { ActionStatus, Section } from '../../components/ui';
 import { useSession } from '../../session';
 import { useAction } from '../../use-action';
 
-/** Instances and memory of one process type; a new count applies at once, a new memory limit rolls out a release. */
+/** Instances, memory and CPU quota of one process type; a new count applies at once, a new limit rolls out a release. */
 export function ScaleSection({ app, processes, onChanged }: { app: AppView; processes: ProcessView[]; onChanged: () => void }) {
   const { api } = useSession();
   const [type, setType] = useState(processes.find((p) => p.type === 'web')?.type ?? processes[0]?.type ?? 'web');
   const process = processes.find((p) => p.type === type);
   const [instances, setInstances] = useState('');
   const [memory, setMemory] = useState('');
+  /** Cores (0.5) or millicores (500m); empty: no quota. */
+  const [cpu, setCpu] = useState('');
   const action = useAction(onChanged);
 
   // Follow the server's values until the person edits them.
@@ -19,6 +21,7 @@ export function ScaleSection({ app, processes, onChanged }: { app: AppView; proc
     if (!process || edited) return;
     setInstances(String(process.instances));
     setMemory(String(process.memory_mb));
+    setCpu(process.cpu_millicores === null ? '' : formatCpu(process.cpu_millicores));
   }, [process, edited]);
 
   if (!process) {
@@ -31,19 +34,29 @@ export function ScaleSection({ app, processes, onChanged }: { app: AppView; proc
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const change: { instances?: number; memory_mb?: number } = {};
+    const change: { instances?: number; memory_mb?: number; cpu_millicores?: number | null } = {};
     if (Number(instances) !== process.instances) change.instances = Number(instances);
     if (Number(memory) !== process.memory_mb) change.memory_mb = Number(memory);
+    const millicores = cpu.trim() === '' ? null : parseCpuMillicores(cpu);
+    if (typeof millicores === 'string') {
+      await action.run('Checking the CPU limit…', () => Promise.reject(new Error(`CPU ${millicores}; leave it empty for no quota`)));
+      return;
+    }
+    if (millicores !== process.cpu_millicores) change.cpu_millicores = millicores;
     if (Object.keys(change).length === 0) {
       setEdited(false);
       return;
     }
-    const what = [change.instances !== undefined ? `${change.instances} instances` : '', change.memory_mb !== undefined ? `${change.memory_mb} MB` : '']
+    const what = [
+      change.instances !== undefined ? `${change.instances} instances` : '',
+      change.memory_mb !== undefined ? `${change.memory_mb} MB` : '',
+      change.cpu_millicores === null ? 'no CPU quota' : change.cpu_millicores !== undefined ? `${formatCpu(change.cpu_millicores)} CPU` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     const ok = await action.run(`Scaling ${type} to ${what}…`, async () => {
       const r = await api.scale(app.id, type, change);
-      return r.release_version && change.memory_mb !== undefined
+      return r.release_version && (change.memory_mb !== undefined || change.cpu_millicores !== undefined)
         ? `Scaled ${type} to ${what}: release v${r.release_version} is rolling out`
         : `Scaled ${type} to ${what}`;
     });
@@ -73,12 +86,18 @@ export function ScaleSection({ app, processes, onChanged }: { app: AppView; proc
           <span>Memory (MB)</span>
           <input type="number" min={16} max={65536} step={1} required value={memory} onChange={(e) => { setMemory(e.target.value); setEdited(true); }} />
         </label>
+        <label>
+          <span>CPU (cores)</span>
+          <input type="text" inputMode="decimal" placeholder="no quota" size={8} value={cpu} onChange={(e) => { setCpu(e.target.value); setEdited(true); }} />
+        </label>
         <button type="submit" className="primary" disabled={action.busy}>
           Scale
         </button>
       </form>
       <p className="hint">
-        Now: {process.instances} × {process.memory_mb} MB memory, {process.disk_mb} MB disk. A new instance count applies at once; a new memory limit makes a release and rolls it out.
+        Now: {process.instances} × {process.memory_mb} MB memory, {process.disk_mb} MB disk,{' '}
+        {process.cpu_millicores === null ? 'no CPU quota' : `${formatCpu(process.cpu_millicores)} CPU`}. A new instance count applies at once; a new memory or CPU limit makes a release and
+        rolls it out. CPU is in cores (0.5) or millicores (500m); empty means no quota.
       </p>
       <ActionStatus state={action} onDismiss={action.clear} />
     </Section>
