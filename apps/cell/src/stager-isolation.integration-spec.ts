@@ -12,6 +12,7 @@ import type { StageJob, StageResult } from '@paas/contracts';
 import { BUILTIN_BUILDPACKS_DIR } from '@paas/buildpacks';
 import { servedNodeVersion, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/local-services';
 import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
+import { ustarMember as ustar } from '@paas/tenant-files';
 import { BlobClient } from './blob-client';
 import { buildUserOf } from './build-user';
 import { EgressPolicy } from './egress-policy';
@@ -43,28 +44,6 @@ const portBase = 20000 + randomInt(0, 400) * 100;
 const SECRET_TEXT = /host-secret-(procfile|release|buildpack|package|hardlink)/;
 const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
 
-/** One ustar member (type flag: 0 file, 1 hard link, 2 symlink, 5 dir) and its body, for tars no tool would make. */
-function ustar(name: string, type: string, body = '', linkname = ''): Buffer {
-  const header = Buffer.alloc(512);
-  const put = (text: string, offset: number, length: number) => header.write(text.slice(0, length), offset, 'utf8');
-  put(name, 0, 100);
-  put('0000644\0', 100, 8);
-  put('0000000\0', 108, 8);
-  put('0000000\0', 116, 8);
-  put(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12);
-  put('00000000000\0', 136, 12);
-  header.write('        ', 148, 8);
-  put(type, 156, 1);
-  put(linkname, 157, 100);
-  put('ustar\0', 257, 6);
-  put('00', 263, 2);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
-  data.write(body);
-  return Buffer.concat([header, data]);
-}
 
 /**
  * The build script of the attacking app: plants a fake `node` (it would mark every app it runs

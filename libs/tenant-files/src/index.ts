@@ -1,2 +1,3 @@
 export * from './read-tenant-file';
 export * from './tar-members';
+export * from './crafted-tar';

@@ -3,32 +3,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { craftedTar as tar, ustarMember as member } from '@paas/tenant-files';
 import { DomainException } from '../common/domain.exception';
 import { spoolSourcePackage } from './source-package';
 
-/** One ustar member: a 512-byte header (type flag: 0 file, 2 symlink, 1 hard link, 5 dir, 3 char device) and its body. */
-function member(name: string, type: string, body = '', linkname = ''): Buffer {
-  const header = Buffer.alloc(512);
-  const put = (text: string, offset: number, length: number) => header.write(text.slice(0, length), offset, 'utf8');
-  put(name, 0, 100);
-  put('0000644\0', 100, 8);
-  put('0000000\0', 108, 8);
-  put('0000000\0', 116, 8);
-  put(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12);
-  put('00000000000\0', 136, 12);
-  header.write('        ', 148, 8);
-  put(type, 156, 1);
-  put(linkname, 157, 100);
-  put('ustar\0', 257, 6);
-  put('00', 263, 2);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
-  data.write(body);
-  return Buffer.concat([header, data]);
-}
-const tar = (...members: Buffer[]) => Buffer.concat([...members, Buffer.alloc(1024)]);
 
 async function spool(body: Buffer, max?: number) {
   return spoolSourcePackage(Readable.from([body]), max);
