@@ -8,6 +8,7 @@ import { hostVcapUser } from '@paas/runtime';
 import { BlobClient } from './blob-client';
 import { buildUserOf } from './build-user';
 import { DropletCache } from './droplet-cache';
+import { LocalBlobs } from './local-blobs';
 import { run } from './exec';
 
 test('a pinned droplet is not evicted until its last unpin', async () => {
@@ -82,13 +83,7 @@ test("an unpacked droplet belongs to the containers' vcap whatever the tarball s
 test('a droplet is unpacked as the build user; one with a FIFO is refused and leaves nothing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'paas-droplets-'));
   try {
-    /** Blobs as local files: the URL is the droplet's path. */
-    class LocalBlobs extends BlobClient {
-      override async download(url: string, file: string): Promise<void> {
-        await copyFile(url, file);
-      }
-    }
-    const cache = new DropletCache(join(dir, 'droplets'), new LocalBlobs('x'.repeat(32)));
+    const cache = new DropletCache(join(dir, 'droplets'), new LocalBlobs());
     await mkdir(join(dir, 'droplets'));
     await mkdir(join(dir, 'src', 'app'), { recursive: true });
     await writeFile(join(dir, 'src', 'app', 'server.js'), 'x');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ import { BUILTIN_BUILDPACKS_DIR } from '@paas/buildpacks';
 import { servedNodeVersion, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/local-services';
 import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
 import { ustarMember as ustar } from '@paas/tenant-files';
-import { BlobClient } from './blob-client';
+import { LocalBlobs } from './local-blobs';
 import { buildUserOf } from './build-user';
 import { EgressPolicy } from './egress-policy';
 import { Stager } from './stager';
@@ -24,19 +24,6 @@ import { Stager } from './stager';
  * try to make the cell (root) read host files or hang (links, FIFOs, hard links, tar tricks).
  */
 const execFileAsync = promisify(execFile);
-
-/** Blobs as local files: the source tarball is read from, and the droplet written to, the paths given as URLs. */
-class LocalBlobs extends BlobClient {
-  constructor() {
-    super('unused');
-  }
-  override async download(url: string, file: string): Promise<void> {
-    await copyFile(url, file);
-  }
-  override async upload(url: string, file: string): Promise<void> {
-    await copyFile(file, url);
-  }
-}
 
 const suffix = randomBytes(2).toString('hex');
 const portBase = 20000 + randomInt(0, 400) * 100;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,7 +21,7 @@ import {
   type RuncRuntimeConfig,
   testRuntimeConfig,
 } from '@paas/runtime';
-import { BlobClient } from './blob-client';
+import { LocalBlobs } from './local-blobs';
 import { EgressPolicy } from './egress-policy';
 import { Stager } from './stager';
 
@@ -31,19 +31,6 @@ const NODE_BINARY_VERSION = { version: '' };
 before(async () => {
   NODE_BINARY_VERSION.version = await servedNodeVersion();
 });
-
-/** Blobs as local files: the source tarball is read from, and the droplet written to, the paths given as URLs. */
-class LocalBlobs extends BlobClient {
-  constructor() {
-    super('unused');
-  }
-  override async download(url: string, file: string): Promise<void> {
-    await copyFile(url, file);
-  }
-  override async upload(url: string, file: string): Promise<void> {
-    await copyFile(file, url);
-  }
-}
 
 const suffix = randomBytes(2).toString('hex');
 const portBase = 20000 + randomInt(0, 400) * 100;
