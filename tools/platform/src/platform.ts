@@ -257,7 +257,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       // nsenter joins only the network namespace: `ip netns exec` would also give the cell a mount
       // namespace of its own with a fresh /sys (no /sys/fs/cgroup for runc) whose mounts (container
       // netns, overlays) the host and a restarted cell would not see.
-      const [command, args] = cell.host ? ['nsenter', [`--net=/run/netns/${cell.host.netns}`, node, cellMain]] : [node, [cellMain]];
+      // The cell fetches Node.js releases from the npm registry itself: it trusts the host's CA store
+      // (as npm and the stack's Node do), also behind a TLS-inspecting proxy whose CA only the host has.
+      const cellArgs = ['--use-system-ca', cellMain];
+      const [command, args] = cell.host ? ['nsenter', [`--net=/run/netns/${cell.host.netns}`, node, ...cellArgs]] : [node, cellArgs];
       const proc = new SupervisedProcess(
         {
           name: cell.id,
