@@ -30,6 +30,9 @@ import { TaskRunner } from './task-runner';
 
 const MONITOR_INTERVAL_MS = 2_000;
 
+
+/** The folders of a cell's data dir that hold tenants' things (build caches, unpacked droplets, staging work, app output). */
+const CELL_TENANT_DIRS = ['build-cache', 'droplets', 'staging', 'logs'];
 /**
  * One cell: announces itself, takes work from its own queue (one handler per job name), runs
  * instances through the container runtime, and shuts down cleanly.
@@ -108,9 +111,13 @@ export class CellAgent {
   }
 
   async start(): Promise<void> {
-    // Containers run as unprivileged host uids (see CELL_USERNS_HOST_ID): they must traverse the data dir.
-    await mkdir(this.config.dataDir, { recursive: true });
-    await chmod(this.config.dataDir, 0o711);
+    // Containers run as unprivileged host uids (see CELL_USERNS_HOST_ID): they must traverse the data
+    // dir and the folders that hold their layers, mounts and logs, but no one but root lists them (a
+    // local user, or a process that broke out of a container, finds no other tenant's app there).
+    for (const dir of [this.config.dataDir, ...CELL_TENANT_DIRS.map((name) => join(this.config.dataDir, name))]) {
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o711);
+    }
     await ensureStack(this.runtimeConfig.stackDir, this.config.idMapping);
     this.egress.setNameservers(await stackNameservers(this.runtimeConfig.stackDir));
     const recovered = await this.instances.recover();

@@ -128,7 +128,9 @@ async function isAlive(pid: number): Promise<boolean> {
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const say = options.onEvent ?? (() => undefined);
   const { dataDir, rootDir } = options;
-  await mkdir(join(dataDir, 'logs'), { recursive: true });
+  // The components' logs name tenants' apps and hosts: root's alone.
+  await mkdir(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
+  await chmod(join(dataDir, 'logs'), 0o700);
   // The data directory holds the platform's secrets (tokens, passwords, 0600): root's alone, but
   // the cells' containers run as unprivileged host uids (user namespaces) that must traverse
   // dataDir/cells/<id> to reach their rootfs: others may traverse these two, never list them.

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -14,8 +14,10 @@ export const BLOB_KINDS: readonly BlobKind[] = ['packages', 'droplets'];
 export class BlobstoreService implements OnModuleInit {
   constructor(@Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig) {}
 
+  /** Every tenant's source, droplets and git repositories live below: root's alone (cells fetch them over HTTP). */
   async onModuleInit(): Promise<void> {
     for (const kind of BLOB_KINDS) await mkdir(join(this.config.blobstoreDir, kind), { recursive: true });
+    await chmod(this.config.blobstoreDir, 0o700);
   }
 
   path(kind: BlobKind, id: string): string {

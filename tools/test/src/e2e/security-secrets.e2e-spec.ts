@@ -111,4 +111,41 @@ describe('secrets at rest of a running platform', () => {
     }
     assert.deepEqual(leaks, []);
   });
+
+  test("after that push, neither another local user nor a process that broke out of a container (the cell's vcap host uid) lists or reads a tenant's source, droplet, build cache or logs", async () => {
+    const cells = await readdir(join(platform.dataDir, 'cells'));
+    const dirs = [
+      'blobstore',
+      'blobstore/repos',
+      'blobstore/droplets',
+      'logs',
+      ...cells.flatMap((cell) => ['build-cache', 'droplets', 'staging', 'logs'].map((name) => `cells/${cell}/${name}`)),
+    ];
+    // The push above left something in each kind of folder.
+    assert.ok((await readdir(join(platform.dataDir, 'blobstore', 'repos'))).includes('envdump.git'));
+    const droplets = await readdir(join(platform.dataDir, 'blobstore', 'droplets'));
+    assert.ok(droplets.length > 0, 'a droplet is in the blobstore');
+    const escaped = (await readFile(`/proc/${await appPid()}/status`, 'utf8')).match(/^Uid:\s+(\d+)/m)![1]!;
+    assert.notEqual(escaped, '0');
+    for (const uid of ['65534', escaped]) {
+      const as = (args: string[]) => attempt('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...args]);
+      for (const dir of dirs) {
+        const list = await as(['ls', join(platform.dataDir, dir)]);
+        assert.notEqual(list.code, 0, `uid ${uid} listed ${dir}: ${list.out}`);
+        assert.match(list.out, /Permission denied/, dir);
+      }
+      const droplet = await as(['cat', join(platform.dataDir, 'blobstore', 'droplets', droplets[0]!)]);
+      assert.notEqual(droplet.code, 0, `uid ${uid} read a droplet`);
+    }
+  });
+
+  /** The host pid of the pushed app's process (its container's init runs `bash -c`, the app below it). */
+  async function appPid(): Promise<string> {
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+      if (environ.includes('VCAP_APPLICATION=') && environ.includes('"envdump"')) return pid;
+    }
+    throw new Error('no process of the envdump app found on the host');
+  }
 });
