@@ -1,10 +1,11 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   CELL_HEARTBEAT_INTERVAL_MS,
+  CELL_RUNTIME_RECORD,
   CellJobName,
   forgetAppJobSchema,
   redisKeys,
@@ -118,6 +119,7 @@ export class CellAgent {
       await mkdir(dir, { recursive: true });
       await chmod(dir, 0o711);
     }
+    await writeFile(join(this.config.dataDir, CELL_RUNTIME_RECORD), JSON.stringify(this.runtimeConfig), { mode: 0o600 });
     await ensureStack(this.runtimeConfig.stackDir, this.config.idMapping);
     this.egress.setNameservers(await stackNameservers(this.runtimeConfig.stackDir));
     const recovered = await this.instances.recover();

@@ -21,3 +21,10 @@ export type CellPresenceInput = z.input<typeof cellPresenceSchema>;
 export const CELL_PRESENCE_TTL_SECONDS = 15;
 /** Zone, then cell: where a new instance goes is decided from these and the app's instances. */
 export const CELL_HEARTBEAT_INTERVAL_MS = 5_000;
+
+/**
+ * The file in a cell's data dir where the cell records, at start, the runtime config it runs its
+ * containers with (JSON of @paas/runtime's RuncRuntimeConfig, 0600): what it made on the host, so
+ * a sweeper can remove it all after the cell and whatever supervised it were killed.
+ */
+export const CELL_RUNTIME_RECORD = 'runtime.json';

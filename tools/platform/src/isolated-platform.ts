@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { cellNetworks, startPlatform, type CellNetwork, type RunningPlatform } from './platform';
 import type { SimulatedHosts } from './simulated-hosts';
 import { freePort } from '@paas/local-services';
+import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
 
 const run = promisify(execFile);
 /** The checkout the platform tools were built in. */
@@ -14,7 +15,7 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 
 
 /** Where isolated platforms of every process on this machine claim their cell port blocks and subnets. */
-const CLAIMS_DIR = '/run/paas-isolated-platforms';
+const CLAIMS_DIR = PLATFORM_RECORDS_DIR;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -125,6 +126,8 @@ export function platformTag(): string {
  */
 export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatformOptions = {}): Promise<TestPlatform> {
   const tag = options.tag ?? platformTag();
+  // Whatever an earlier run whose runner was killed left behind goes first.
+  await sweepAbandonedPlatforms();
   const hosts = options.simulatedHosts;
   if (hosts && hosts.hosts.length < cells) throw new Error(`${cells} cells need ${cells} simulated hosts, got ${hosts.hosts.length}`);
   if (cells > 40) throw new Error(`an isolated platform has at most 40 cells, not ${cells}`);
@@ -132,6 +135,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
   const controllerPort = await freePort();
   const routerPort = await freePort();
   const { subnetBase, portBase, claims } = await claimCellResources(cells);
+  await recordPlatform({ tag, pid: process.pid, dataDir });
   const metricsPorts: number[] = [];
   for (let i = 0; i < cells; i++) metricsPorts.push(await freePort());
   const platform = await startPlatform({
@@ -155,6 +159,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     ...(options.routerAdminPort ? { routerAdminPort: options.routerAdminPort } : {}),
   }).catch(async (error: unknown) => {
     await unclaim(claims);
+    await forgetPlatform(tag);
     throw error;
   });
   const stop = async () => {
@@ -173,6 +178,7 @@ export async function stopIsolatedPlatform(platform: TestPlatform | undefined): 
   await platform.stop();
   const leftovers = await hostLeftovers(platform.tag);
   await rm(platform.dataDir, { recursive: true, force: true });
+  await forgetPlatform(platform.tag);
   return leftovers;
 }
 

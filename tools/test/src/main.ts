@@ -7,6 +7,7 @@ import { globSync } from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sweepAbandonedPlatforms } from '@paas/platform';
 
 const root = resolve(__dirname, '..', '..', '..');
 const projects = ['libs/*', 'apps/*', 'tools/*'];
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
     if (await lint()) passed += 1;
     else failed += 1;
   }
+  // An earlier run killed from outside left its private platforms running: they go first.
+  const swept = await sweepAbandonedPlatforms();
+  if (swept.length > 0) console.log(`swept ${swept.length} platform(s) an interrupted run left behind: ${swept.join(', ')}`);
   const tmp = mkdtempSync(join(tmpdir(), 'paas-test-'));
   try {
     for (const suite of suites) {

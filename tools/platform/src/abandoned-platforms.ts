@@ -1,0 +1,100 @@
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cleanupAll, type RuncRuntimeConfig } from '@paas/runtime';
+import { CELL_RUNTIME_RECORD } from '@paas/contracts';
+
+/**
+ * Isolated platforms (tests, benches) record themselves here while they run, beside their claims
+ * of cell subnets and port blocks, so that one whose runner was killed from outside (SIGKILL, a
+ * CI timeout) is swept by the next run instead of living on: its processes, containers, bridges,
+ * iptables chains and data directory.
+ */
+export const PLATFORM_RECORDS_DIR = '/run/paas-isolated-platforms';
+
+/** What a running isolated platform leaves on the host: the runner's pid and its data directory (unique, under the tmp dir). */
+export interface PlatformRecord {
+  tag: string;
+  /** The process that started the platform; once it is gone, nothing stops the platform any more. */
+  pid: number;
+  dataDir: string;
+}
+
+const recordFile = (tag: string) => join(PLATFORM_RECORDS_DIR, `platform-${tag}.json`);
+
+export async function recordPlatform(record: PlatformRecord): Promise<void> {
+  await writeFile(recordFile(record.tag), JSON.stringify(record), { mode: 0o600 });
+}
+
+export async function forgetPlatform(tag: string): Promise<void> {
+  await rm(recordFile(tag), { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Pids (other than ours) whose command line or environment names `dataDir`: the platform's components and their children. */
+async function processesOf(dataDir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const read = (name: string) => readFile(`/proc/${entry}/${name}`, 'utf8').catch(() => '');
+    const text = `${await read('cmdline')}\0${await read('environ')}`;
+    if (text.split('\0').some((part) => part.includes(dataDir))) found.push(Number(entry));
+  }
+  return found;
+}
+
+async function killAll(dataDir: string): Promise<void> {
+  for (let round = 0; round < 50; round++) {
+    const pids = await processesOf(dataDir);
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`processes of ${dataDir} survive SIGKILL: ${(await processesOf(dataDir)).join(', ')}`);
+}
+
+/**
+ * Sweeps every recorded platform whose runner is dead: kills the processes that name its data
+ * directory (controller, router, cells, Redis, Postgres: pids it started, found by its unique data
+ * dir), removes each cell's containers, mounts, network and chains (cleanupAll with the runtime
+ * config the cell recorded in its data dir), then the data dir and the record, and drops claims of
+ * subnets and port blocks whose owner is dead. Platforms whose runner lives (another test run, a
+ * bench) are left alone. Returns the tags swept.
+ */
+export async function sweepAbandonedPlatforms(): Promise<string[]> {
+  const names = await readdir(PLATFORM_RECORDS_DIR).catch(() => [] as string[]);
+  const swept: string[] = [];
+  for (const name of names.filter((n) => /^platform-.+\.json$/.test(n))) {
+    const record = JSON.parse(await readFile(join(PLATFORM_RECORDS_DIR, name), 'utf8').catch(() => 'null')) as PlatformRecord | null;
+    if (!record || alive(record.pid)) continue;
+    if (!record.dataDir.includes(record.tag)) continue; // not a data dir of ours: never touch it
+    await killAll(record.dataDir);
+    const cellsDir = join(record.dataDir, 'cells');
+    for (const cell of await readdir(cellsDir).catch(() => [] as string[])) {
+      const text = await readFile(join(cellsDir, cell, CELL_RUNTIME_RECORD), 'utf8').catch(() => undefined);
+      if (text) await cleanupAll(JSON.parse(text) as RuncRuntimeConfig);
+    }
+    await rm(record.dataDir, { recursive: true, force: true });
+    await forgetPlatform(record.tag);
+    swept.push(record.tag);
+  }
+  // Claims of cell subnets and port blocks (a pid each) whose owner is gone.
+  for (const name of names.filter((n) => /^(subnet|ports)-\d+$/.test(n))) {
+    const owner = Number((await readFile(join(PLATFORM_RECORDS_DIR, name), 'utf8').catch(() => '')).trim());
+    if (owner && !alive(owner)) await rm(join(PLATFORM_RECORDS_DIR, name), { force: true });
+  }
+  return swept;
+}
