@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Endpoint } from '@paas/contracts';
 import type { EndpointLoad } from './endpoint-load';
+import { stripHopByHop } from './hop-by-hop';
 import { REQUEST_ID_HEADER } from './forwarding-headers';
 import type { RouterMetrics } from './metrics';
 import type { RequestContext } from './request-context';
@@ -114,6 +115,11 @@ export class BackendProxy {
       this.onProxyReq(proxyReq, opts, socket);
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => {
+      // The backend's hop-by-hop headers describe its connection to the router, not the client's:
+      // gone, and Connection says what the router does with the client's connection (close when
+      // the client asked for it or the router is draining, whatever the backend does with its own).
+      stripHopByHop(proxyRes.headers);
+      proxyRes.headers.connection = res.shouldKeepAlive && res.getHeader('connection') !== 'close' ? 'keep-alive' : 'close';
       // A backend that dies mid-response: cut the client's connection too, so it sees the
       // truncation instead of waiting for the rest forever.
       proxyRes.on('error', () => undefined);
