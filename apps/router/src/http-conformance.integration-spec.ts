@@ -42,7 +42,8 @@ interface EchoBackend {
 /**
  * An app that answers with what it received: `{line, headers, bodyBytes}` as JSON. On `/hop` it
  * also sends the hop-by-hop headers of a response (Connection naming X-Backend-Secret, Keep-Alive,
- * Proxy-Connection, Upgrade, Trailer), which the router must not pass on.
+ * Proxy-Connection, Upgrade, Trailer), which the router must not pass on; on `/close` it closes
+ * its connection (`Connection: close`).
  */
 async function startEchoBackend(name: string): Promise<EchoBackend> {
   const seen: Echoed[] = [];
@@ -61,6 +62,7 @@ async function startEchoBackend(name: string): Promise<EchoBackend> {
         res.setHeader('Trailer', 'X-Checksum');
         res.setHeader('X-App', name);
       }
+      if (req.url === '/close') res.setHeader('Connection', 'close');
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(echoed));
     });
@@ -306,6 +308,16 @@ describe('HTTP conformance through a real router process', () => {
     assert.equal(reply.headers['x-app'], 'echo');
     for (const name of ['x-backend-secret', 'keep-alive', 'proxy-connection', 'upgrade', 'trailer']) assert.equal(reply.headers[name], undefined, `${name} reached the client`);
     assert.equal(reply.headers.connection, 'close', 'Connection is the router\'s: the client asked to close');
+  });
+
+  it('an app closing its connection does not close the client\'s: Connection is per hop', async () => {
+    // Two pipelined requests on one connection; the app answers the first with Connection: close.
+    const reply = await rawRequest(port, `GET /close HTTP/1.1\r\nHost: ${ECHO}\r\n\r\nGET / HTTP/1.1\r\nHost: ${ECHO}\r\nConnection: close\r\n\r\n`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers.connection, 'keep-alive', 'the router keeps the client\'s connection');
+    const answers = `${reply.body}`.match(/HTTP\/1\.1 200 OK/g) ?? [];
+    assert.equal(answers.length, 1, 'the second request got its answer on the same connection');
+    assert.match(reply.body, /"line":"GET \/ HTTP\/1\.1"/);
   });
 
   it('CONNECT gets the router\'s 405 with Allow and a body', async () => {

@@ -233,9 +233,11 @@ export class BackendProxy {
           res.destroy();
           return;
         }
+        // A pooled connection found dead resets at once; one the router cut after the backend
+        // timeout was alive and had the request (it is an ECONNRESET too, and no retry).
         const retriable =
           !attempt.connected ||
-          (attempt.reusedSocket && code === 'ECONNRESET' && attempt.bodyBytes === 0 && req.complete && IDEMPOTENT.has(req.method ?? ''));
+          (attempt.reusedSocket && !attempt.timedOut && code === 'ECONNRESET' && attempt.bodyBytes === 0 && req.complete && IDEMPOTENT.has(req.method ?? ''));
         this.log.debug(
           { event: 'backend-attempt-failed', host, backend: endpoint.address, code, attempt: ctx.attempts, retriable, requestId: ctx.requestId },
           'backend attempt failed',
