@@ -15,6 +15,7 @@ describe('stripHopByHop', () => {
       te: 'trailers',
       trailer: 'x-sum',
       upgrade: 'h2c',
+      'proxy-authorization': 'Basic eDp5',
       'x-kept': 'k',
     };
     stripHopByHop(headers);

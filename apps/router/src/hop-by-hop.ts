@@ -4,8 +4,10 @@ import type { IncomingHttpHeaders } from 'node:http';
  * Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, so a proxy never forwards
  * them. Transfer-Encoding is node's (it de-chunks what it reads and chunks what it sends), so it
  * stays for node to frame the forwarded body; Upgrade is kept for a WebSocket upgrade only.
+ * Proxy-Authorization and Proxy-Authenticate are a proxy's own business (as Go's ReverseProxy
+ * strips them): the router is the proxy, and an app never gets credentials meant for one.
  */
-const STANDARD = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'] as const;
+const STANDARD = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'] as const;
 
 /**
  * Headers a `Connection` list can never remove: the ones that frame or route the message (a

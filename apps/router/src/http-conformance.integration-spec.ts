@@ -60,6 +60,7 @@ async function startEchoBackend(name: string): Promise<EchoBackend> {
         res.setHeader('Proxy-Connection', 'keep-alive');
         res.setHeader('Upgrade', 'h2c');
         res.setHeader('Trailer', 'X-Checksum');
+        res.setHeader('Proxy-Authenticate', 'Basic realm="app"');
         res.setHeader('X-App', name);
       }
       if (req.url === '/close') res.setHeader('Connection', 'close');
@@ -225,6 +226,22 @@ describe('HTTP conformance through a real router process', () => {
     assert.equal(appRequests(), seen, 'no request with two Hosts reached an app');
   });
 
+  it('a request without Host gets the router\'s 400 bad-host; HTTP/1.0 may name the host in an absolute-form target alone', async () => {
+    const seen = appRequests();
+    for (const head of ['GET / HTTP/1.1\r\nConnection: close\r\n\r\n', `GET http://${ECHO}/ HTTP/1.1\r\nConnection: close\r\n\r\n`, 'GET / HTTP/1.0\r\n\r\n']) {
+      const reply = await rawRequest(port, head);
+      assert.equal(reply.status, 400, head);
+      assert.equal(reply.headers[ROUTER_ERROR_HEADER], 'bad-host', head);
+      assert.match(errorOf(reply).message, /the request has no Host header/);
+    }
+    assert.equal(appRequests(), seen);
+    const old = await rawRequest(port, `GET http://${ECHO}/ten HTTP/1.0\r\n\r\n`);
+    assert.equal(old.status, 200);
+    const got = JSON.parse(old.body) as Echoed;
+    assert.equal(got.line, 'GET /ten HTTP/1.1', 'forwarded as HTTP/1.1 by the router\'s pool');
+    assert.equal(got.headers.host, ECHO);
+  });
+
   it('an absolute-form target wins over Host: the app of the target\'s host gets it, with that Host and the origin-form path as sent', async () => {
     const reply = await get(port, `http://${OTHER}/x/../y?q=1`, [`Host: ${ECHO}`]);
     assert.equal(reply.status, 200);
@@ -260,11 +277,12 @@ describe('HTTP conformance through a real router process', () => {
       'TE: trailers',
       'Trailer: X-Checksum',
       'Upgrade: h2c',
+      'Proxy-Authorization: Basic cHJveHk6c2VjcmV0',
       'X-Kept: yes',
     ]);
     assert.equal(reply.status, 200);
     const { headers } = JSON.parse(reply.body) as Echoed;
-    for (const name of ['x-secret', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']) assert.equal(headers[name], undefined, `${name} was forwarded`);
+    for (const name of ['x-secret', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization']) assert.equal(headers[name], undefined, `${name} was forwarded`);
     assert.doesNotMatch(String(headers.connection), /x-secret|close/i, 'the client\'s Connection is not the app\'s');
     assert.equal(headers['x-kept'], 'yes');
     assert.equal(reply.headers.connection, 'close', 'the client\'s close is still honoured');
@@ -306,7 +324,7 @@ describe('HTTP conformance through a real router process', () => {
     const reply = await get(port, '/hop', [`Host: ${ECHO}`]);
     assert.equal(reply.status, 200);
     assert.equal(reply.headers['x-app'], 'echo');
-    for (const name of ['x-backend-secret', 'keep-alive', 'proxy-connection', 'upgrade', 'trailer']) assert.equal(reply.headers[name], undefined, `${name} reached the client`);
+    for (const name of ['x-backend-secret', 'keep-alive', 'proxy-connection', 'upgrade', 'trailer', 'proxy-authenticate']) assert.equal(reply.headers[name], undefined, `${name} reached the client`);
     assert.equal(reply.headers.connection, 'close', 'Connection is the router\'s: the client asked to close');
   });
 

@@ -72,6 +72,8 @@ function addressOf(req: http.IncomingMessage): Addressed {
   const hosts = hostLines(req.rawHeaders);
   if (hosts.length > 1) return { ok: false, error: routerErrors.duplicateHost(hosts) };
   if (hosts[0]?.includes(',')) return { ok: false, error: routerErrors.duplicateHost(hosts[0].split(',').map((h) => h.trim())) };
+  // HTTP/1.1 requires Host, also beside an absolute-form target; HTTP/1.0 may name the host in the target alone.
+  if (hosts.length === 0 && (req.httpVersionMajor > 1 || req.httpVersionMinor >= 1)) return { ok: false, error: routerErrors.missingHost() };
   const target = routingTarget(req.url);
   if (target.ok && target.authority !== undefined) {
     req.headers.host = target.authority;
@@ -210,6 +212,8 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       headersTimeout: 66_000,
       // Long uploads and downloads are the backends' business; slow headers are still cut.
       requestTimeout: 0,
+      // A request without Host gets the router's own 400 bad-host (addressOf), not node's bare one.
+      requireHostHeader: false,
     },
     (req, res) => {
       inFlight += 1;
