@@ -336,6 +336,13 @@ describe('HTTP conformance through a real router process', () => {
     const answers = `${reply.body}`.match(/HTTP\/1\.1 200 OK/g) ?? [];
     assert.equal(answers.length, 1, 'the second request got its answer on the same connection');
     assert.match(reply.body, /"line":"GET \/ HTTP\/1\.1"/);
+
+    // An HTTP/1.0 client asking for keep-alive keeps it, though its Connection never reaches the app.
+    const old = await rawRequest(port, `GET / HTTP/1.0\r\nHost: ${ECHO}\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\nHost: ${ECHO}\r\n\r\n`);
+    assert.equal(old.status, 200);
+    assert.equal(old.headers.connection, 'keep-alive');
+    assert.equal((old.body.match(/HTTP\/1\.1 200 OK/g) ?? []).length, 1, 'the second HTTP/1.0 request was answered on the same connection');
+    assert.equal((JSON.parse(old.body.slice(0, old.body.indexOf('HTTP/1.1 200 OK'))) as Echoed).headers.connection, 'keep-alive', 'the router\'s own pool connection, not the client\'s header');
   });
 
   it('CONNECT gets the router\'s 405 with Allow and a body', async () => {

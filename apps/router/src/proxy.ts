@@ -119,7 +119,11 @@ export class BackendProxy {
       // gone, and Connection says what the router does with the client's connection (close when
       // the client asked for it or the router is draining, whatever the backend does with its own).
       stripHopByHop(proxyRes.headers);
-      proxyRes.headers.connection = res.shouldKeepAlive && res.getHeader('connection') !== 'close' ? 'keep-alive' : 'close';
+      const connection = res.shouldKeepAlive && res.getHeader('connection') !== 'close' ? 'keep-alive' : 'close';
+      proxyRes.headers.connection = connection;
+      // http-proxy answers an HTTP/1.0 client with the request's Connection, stripped before it
+      // was sent to the backend: it gets the router's decision instead (keep-alive when asked).
+      req.headers.connection = connection;
       // A backend that dies mid-response: cut the client's connection too, so it sees the
       // truncation instead of waiting for the rest forever.
       proxyRes.on('error', () => undefined);
