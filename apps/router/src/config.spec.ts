@@ -17,6 +17,16 @@ describe('loadRouterConfig', () => {
     assert.equal(c.adminPort, 0);
     assert.equal(c.adminAddress, '127.0.0.1', 'the admin port (every tenant in its metrics) listens on loopback by default');
     assert.equal(c.workers, 1);
+    assert.deepEqual(c.trustedProxies, [], 'no client\'s forwarding headers are believed by default');
+  });
+
+  it('reads the trusted proxies and refuses an entry that is no IP or CIDR, naming it', () => {
+    assert.deepEqual(loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16 fd00::/8' }).trustedProxies, ['10.0.0.5', '10.1.0.0/16', 'fd00::/8']);
+    assert.throws(
+      () => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_TRUSTED_PROXIES: '10.0.0.5, lb.internal' }),
+      /ROUTER_TRUSTED_PROXIES: "lb\.internal" is not an IP address or a CIDR range like 10\.0\.0\.0\/8: list the load balancers' addresses/,
+    );
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_TRUSTED_PROXIES: '10.0.0.0/40' }), /ROUTER_TRUSTED_PROXIES: "10\.0\.0\.0\/40" has an invalid prefix length/);
   });
 
   it('reads a management address for the admin port and refuses anything but an IP', () => {

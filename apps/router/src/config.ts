@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ROUTE_RESYNC_INTERVAL_MS, appLogEnvShape, appLogSettings, parseEnv, type AppLogSettings } from '@paas/contracts';
 import { z } from 'zod';
+import { splitTrustedProxies, trustedProxyProblem } from './trusted-proxies';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const loadBalancingStrategies = ['round-robin', 'least-connections'] as const;
@@ -39,6 +40,21 @@ const schema = z.object({
   ROUTER_WORKERS: z
     .union([z.literal('auto'), z.coerce.number().int().min(1).max(1024)], { error: 'ROUTER_WORKERS must be a positive integer or "auto"' })
     .default(1),
+  /**
+   * The load balancers in front of the router (IP addresses and CIDR ranges, comma-separated):
+   * only their X-Forwarded-* and Forwarded headers are believed. Default none: every client's
+   * are replaced by the router's own.
+   */
+  ROUTER_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform(splitTrustedProxies)
+    .superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        const problem = trustedProxyProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: list the load balancers' addresses, e.g. "10.0.0.5, 10.1.0.0/16"` });
+      }
+    }),
   /** App logs: lines kept per app, idle expiry, and the per-app rate limit of access lines (see docs/logs.md). */
   ...appLogEnvShape,
 });
@@ -64,6 +80,8 @@ export interface RouterConfig {
   adminAddress?: string;
   /** Worker processes main.ts forks (1: no cluster); startRouter ignores it. */
   workers?: number;
+  /** Peers whose forwarding headers are kept (IPs and CIDRs, validated); none when absent. */
+  trustedProxies?: readonly string[];
   /** The RTR/0 access lines written to the apps' logs; defaults to DEFAULT_APP_LOG_SETTINGS. */
   appLogs?: AppLogSettings;
 }
@@ -85,6 +103,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     adminPort: c.ROUTER_ADMIN_PORT,
     adminAddress: c.ROUTER_ADMIN_ADDRESS,
     workers: c.ROUTER_WORKERS === 'auto' ? availableParallelism() : c.ROUTER_WORKERS,
+    trustedProxies: c.ROUTER_TRUSTED_PROXIES,
     appLogs: appLogSettings(c),
   };
 }

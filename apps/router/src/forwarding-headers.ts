@@ -18,24 +18,39 @@ export interface ForwardingContext {
   receivedAt: number;
   /** Port the client connected to (the router's listening port). */
   localPort: number | undefined;
+  /** The peer is a configured trusted proxy (ROUTER_TRUSTED_PROXIES): its forwarding headers are kept. */
+  trustedPeer: boolean;
 }
 
+/** The scheme of the router's own listener (it serves plain HTTP; TLS ends in front of it). */
+export const LISTENER_SCHEME = 'http';
+
 /**
- * Sets the standard forwarding headers on the request before it is proxied. X-Forwarded-For is
- * appended to; Proto, Host, Port and X-Request-Start are kept when a load balancer in front
- * already set them (as gorouter does), else filled in. Safe to call twice (retries): the second
- * call changes nothing.
+ * Sets the standard forwarding headers on the request before it is proxied. From a trusted
+ * proxy (a load balancer in front, as gorouter has): X-Forwarded-For is appended to, and its
+ * Proto, Host, Port, X-Request-Start and Forwarded are kept (filled in when missing). From any
+ * other peer they say only what the router saw itself: X-Forwarded-For is the peer's address,
+ * Proto the listener's scheme, Host the request's Host, Port the listener's port, and Forwarded
+ * is dropped, so no client can pass for https or for another address. Safe to call twice
+ * (retries): the second call changes nothing.
  */
 export function applyForwardingHeaders(req: IncomingMessage, ctx: ForwardingContext): void {
   const h = req.headers;
   if (!(req as ForwardedMarker)[FORWARDED]) {
     const client = req.socket.remoteAddress ?? '';
     const prior = Array.isArray(h['x-forwarded-for']) ? h['x-forwarded-for'].join(', ') : h['x-forwarded-for'];
-    h['x-forwarded-for'] = prior ? `${prior}, ${client}` : client;
+    h['x-forwarded-for'] = ctx.trustedPeer && prior ? `${prior}, ${client}` : client;
+    if (!ctx.trustedPeer) {
+      delete h['x-forwarded-proto'];
+      delete h['x-forwarded-host'];
+      delete h['x-forwarded-port'];
+      delete h['x-request-start'];
+      delete h.forwarded;
+    }
     (req as ForwardedMarker)[FORWARDED] = true;
   }
   const proto = h['x-forwarded-proto'];
-  if (proto !== 'http' && proto !== 'https') h['x-forwarded-proto'] = 'http';
+  if (proto !== 'http' && proto !== 'https') h['x-forwarded-proto'] = LISTENER_SCHEME;
   if (!h['x-forwarded-host'] && h.host) h['x-forwarded-host'] = h.host;
   if (!h['x-forwarded-port'] && ctx.localPort !== undefined) h['x-forwarded-port'] = String(ctx.localPort);
   if (!h['x-request-start'] || !/^\d+$/.test(String(h['x-request-start']))) h['x-request-start'] = String(ctx.receivedAt);

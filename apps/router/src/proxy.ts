@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Endpoint } from '@paas/contracts';
 import type { EndpointLoad } from './endpoint-load';
+import { stripHopByHop } from './hop-by-hop';
 import { REQUEST_ID_HEADER } from './forwarding-headers';
 import type { RouterMetrics } from './metrics';
 import type { RequestContext } from './request-context';
@@ -114,6 +115,15 @@ export class BackendProxy {
       this.onProxyReq(proxyReq, opts, socket);
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => {
+      // The backend's hop-by-hop headers describe its connection to the router, not the client's:
+      // gone, and Connection says what the router does with the client's connection (close when
+      // the client asked for it or the router is draining, whatever the backend does with its own).
+      stripHopByHop(proxyRes.headers);
+      const connection = res.shouldKeepAlive && res.getHeader('connection') !== 'close' ? 'keep-alive' : 'close';
+      proxyRes.headers.connection = connection;
+      // http-proxy answers an HTTP/1.0 client with the request's Connection, stripped before it
+      // was sent to the backend: it gets the router's decision instead (keep-alive when asked).
+      req.headers.connection = connection;
       // A backend that dies mid-response: cut the client's connection too, so it sees the
       // truncation instead of waiting for the rest forever.
       proxyRes.on('error', () => undefined);
@@ -227,9 +237,11 @@ export class BackendProxy {
           res.destroy();
           return;
         }
+        // A pooled connection found dead resets at once; one the router cut after the backend
+        // timeout was alive and had the request (it is an ECONNRESET too, and no retry).
         const retriable =
           !attempt.connected ||
-          (attempt.reusedSocket && code === 'ECONNRESET' && attempt.bodyBytes === 0 && req.complete && IDEMPOTENT.has(req.method ?? ''));
+          (attempt.reusedSocket && !attempt.timedOut && code === 'ECONNRESET' && attempt.bodyBytes === 0 && req.complete && IDEMPOTENT.has(req.method ?? ''));
         this.log.debug(
           { event: 'backend-attempt-failed', host, backend: endpoint.address, code, attempt: ctx.attempts, retriable, requestId: ctx.requestId },
           'backend attempt failed',

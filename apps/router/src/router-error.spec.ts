@@ -21,4 +21,12 @@ describe('router errors', () => {
     assert.equal(body.error.code, 'unknown-route');
     assert.match(body.error.message, /foo\.apps\.localhost.*push an app named foo/);
   });
+
+  it('answers CONNECT with 405 and an Allow header listing what the router forwards, CONNECT not among them', () => {
+    const r = renderRouterError(routerErrors.connectNotAllowed(), {});
+    assert.equal(r.status, 405);
+    assert.equal(r.headers['x-paas-router-error'], 'method-not-allowed');
+    assert.equal(r.headers.allow, 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE');
+    assert.equal(renderRouterError(routerErrors.unknownRoute('a'), {}).headers.allow, undefined);
+  });
 });

@@ -10,6 +10,8 @@ export const RouterErrorCode = {
   /** The request path has no normal form (an encoded "/", a control character, an invalid escape...). */
   BadPath: 'bad-path',
   HeadersTooLarge: 'headers-too-large',
+  /** A method the router does not forward (CONNECT: it is no forward proxy). */
+  MethodNotAllowed: 'method-not-allowed',
   UnknownRoute: 'unknown-route',
   RouteHasNoDestination: 'route-has-no-destination',
   NoHealthyInstance: 'no-healthy-instance',
@@ -35,6 +37,8 @@ export function statusOf(code: RouterErrorCode): number {
       return 400;
     case RouterErrorCode.HeadersTooLarge:
       return 431;
+    case RouterErrorCode.MethodNotAllowed:
+      return 405;
     case RouterErrorCode.UnknownRoute:
     case RouterErrorCode.RouteHasNoDestination:
       return 404;
@@ -49,6 +53,9 @@ export function statusOf(code: RouterErrorCode): number {
       return 500;
   }
 }
+
+/** What the `Allow` header of a 405 lists: every method the router forwards to apps. */
+export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE';
 
 const MAX_HOST_IN_MESSAGE = 255;
 const shown = (host: string) => (host.length > MAX_HOST_IN_MESSAGE ? `${host.slice(0, MAX_HOST_IN_MESSAGE)}…` : host);
@@ -107,9 +114,17 @@ export const routerErrors = {
     code: RouterErrorCode.BadPath,
     message: `the request path ${JSON.stringify(shownPath(path))} is ambiguous (${problem}), so the router does not guess which route it is for: send the path without it`,
   }),
-  hostMismatch: (target: string, host: string): RouterError => ({
+  duplicateHost: (values: readonly string[]): RouterError => ({
+    code: RouterErrorCode.BadHost,
+    message: `the request has more than one Host (${values.map((v) => JSON.stringify(shown(v))).join(', ')}), so the router does not guess which app it is for: send exactly one Host header with one hostname`,
+  }),
+  badTransferEncoding: (value: string): RouterError => ({
     code: RouterErrorCode.BadRequest,
-    message: `the request target names host ${shown(target)} but the Host header says ${shown(host)}: send one host (an origin-form target "/path" with "Host: ${shown(host)}")`,
+    message: `the request's Transfer-Encoding ${JSON.stringify(shown(value))} does not end in "chunked", so its body length is unknown: send the body chunked or with a Content-Length`,
+  }),
+  connectNotAllowed: (): RouterError => ({
+    code: RouterErrorCode.MethodNotAllowed,
+    message: `the router does not tunnel CONNECT requests (it is no forward proxy): send ${ALLOWED_METHODS} requests for an app route`,
   }),
   headersTooLarge: (maxBytes: number): RouterError => ({
     code: RouterErrorCode.HeadersTooLarge,
@@ -159,6 +174,7 @@ export function renderRouterError(error: RouterError, headers: IncomingHttpHeade
       'content-length': String(Buffer.byteLength(payload)),
       'cache-control': 'no-store',
       [ROUTER_ERROR_HEADER]: error.code,
+      ...(error.code === RouterErrorCode.MethodNotAllowed ? { allow: ALLOWED_METHODS } : {}),
     } as Record<string, string>,
     payload,
   };

@@ -13,6 +13,7 @@ import { BackendProxy } from './proxy';
 import { RouteSync } from './route-sync';
 import { RouteTable, type Clock } from './route-table';
 import { createRouterServer } from './server';
+import { TrustedProxies } from './trusted-proxies';
 
 export interface RouterDeps {
   /** Defaults to a pino logger at `config.logLevel`. */
@@ -88,6 +89,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     logger,
     metrics,
     tableLoaded: () => sync.hasSynced,
+    trustedProxies: new TrustedProxies(config.trustedProxies),
     appAccess: (appId, text) => void appLogs.write(appId, { source: logSource.router(), stream: 'OUT', text }, { limited: true }),
   });
   const { server } = routerServer;

@@ -7,10 +7,12 @@ import type { Logger } from 'pino';
 import { appAccessLine, logAccess } from './access-log';
 import { applyForwardingHeaders, REQUEST_ID_HEADER, resolveRequestId } from './forwarding-headers';
 import type { RouterMetrics } from './metrics';
+import { stripHopByHop } from './hop-by-hop';
 import type { BackendProxy } from './proxy';
 import type { RequestContext } from './request-context';
 import { routerErrors, sendRouterError, statusOf, writeRawRouterError, type RouterError } from './router-error';
 import type { Route, RouteTable } from './route-table';
+import { TrustedProxies } from './trusted-proxies';
 
 export const HEALTH_PATH = '/_router/health';
 
@@ -49,19 +51,46 @@ export function routingTarget(url: string | undefined): RoutingTarget {
   return { ok: true, path: normal.path, originForm, ...(authority !== undefined ? { authority } : {}) };
 }
 
+/** The values of every Host line of a request, in order (node's `headers.host` keeps only the first). */
+function hostLines(rawHeaders: readonly string[]): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') values.push(rawHeaders[i + 1]!);
+  }
+  return values;
+}
+
+type Addressed = { ok: true; host: string; path: string } | { ok: false; error: RouterError; host?: string };
+
 /**
- * The routing target of a request whose Host is `host`, refusing an absolute-form target that
- * names another host (which of the two would the app believe?). Rewrites an absolute-form
- * `req.url` to its origin form, which is what an origin server expects.
+ * The route host and normal path of a request (RFC 9112 §3.2). More than one Host (two lines or
+ * a list) is refused. An absolute-form target ("GET http://host/x") wins over Host: its
+ * authority becomes the Host the app gets, and `req.url` its origin form, which is what an
+ * origin server expects. `host` is set on a refusal too when the host was valid (access log).
  */
-function routeTargetOf(req: http.IncomingMessage, host: string): { ok: true; path: string } | { ok: false; error: RouterError } {
+function addressOf(req: http.IncomingMessage): Addressed {
+  const hosts = hostLines(req.rawHeaders);
+  if (hosts.length > 1) return { ok: false, error: routerErrors.duplicateHost(hosts) };
+  if (hosts[0]?.includes(',')) return { ok: false, error: routerErrors.duplicateHost(hosts[0].split(',').map((h) => h.trim())) };
+  // HTTP/1.1 requires Host, also beside an absolute-form target; HTTP/1.0 may name the host in the target alone.
+  if (hosts.length === 0 && (req.httpVersionMajor > 1 || req.httpVersionMinor >= 1)) return { ok: false, error: routerErrors.missingHost() };
   const target = routingTarget(req.url);
-  if (!target.ok) return target;
-  if (target.authority !== undefined) {
-    if (normalizeHost(target.authority) !== host) return { ok: false, error: routerErrors.hostMismatch(target.authority, host) };
+  if (target.ok && target.authority !== undefined) {
+    req.headers.host = target.authority;
     req.url = target.originForm;
   }
-  return { ok: true, path: target.path };
+  const resolved = resolveHost(req.headers.host);
+  if (!resolved.ok) return resolved;
+  if (!target.ok) return { ok: false, error: target.error, host: resolved.host };
+  return { ok: true, host: resolved.host, path: target.path };
+}
+
+/** A request whose body length node cannot know: a Transfer-Encoding that does not end in chunked (RFC 9112 §6.3). */
+function badTransferEncoding(req: http.IncomingMessage): RouterError | undefined {
+  const te = req.headers['transfer-encoding'];
+  if (te === undefined) return undefined;
+  const last = te.split(',').at(-1)?.trim().toLowerCase();
+  return last === 'chunked' ? undefined : routerErrors.badTransferEncoding(te);
 }
 
 type RouteResult = { ok: true; route: Route } | { ok: false; error: RouterError };
@@ -99,6 +128,8 @@ export interface RouterServerOptions {
   tableLoaded: () => boolean;
   /** Receives the RTR line of every request that reached an app (for the app's log). */
   appAccess?: (appId: string, text: string) => void;
+  /** Peers whose forwarding headers are kept; by default none (every client's are replaced). */
+  trustedProxies?: TrustedProxies;
 }
 
 /** The HTTP server with its request bookkeeping, for a graceful drain. */
@@ -118,6 +149,13 @@ export interface RouterServer {
  */
 export function createRouterServer(options: RouterServerOptions): RouterServer {
   const { table, proxy, logger, metrics } = options;
+  const trusted = options.trustedProxies ?? new TrustedProxies();
+  const forwarding = (req: http.IncomingMessage, ctx: RequestContext) => ({
+    requestId: ctx.requestId,
+    receivedAt: ctx.receivedAt,
+    localPort: req.socket.localPort,
+    trustedPeer: trusted.trusts(req.socket.remoteAddress),
+  });
   const accessLog = logger.child({ module: 'access' });
   let inFlight = 0;
   let draining = false;
@@ -150,17 +188,20 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       return;
     }
 
-    const resolved = resolveHost(req.headers.host);
-    if (!resolved.ok) return fail(req, res, ctx, resolved.error);
-    const host = resolved.host;
-    ctx.host = host;
-
-    const target = routeTargetOf(req, host);
-    if (!target.ok) return fail(req, res, ctx, target.error);
-    const route = resolveRoute(table, host, target.path, options.tableLoaded());
+    const address = addressOf(req);
+    if (address.host) ctx.host = address.host;
+    if (!address.ok) return fail(req, res, ctx, address.error);
+    const framing = badTransferEncoding(req);
+    if (framing) {
+      // The body cannot be told from the next request: the connection goes with the answer.
+      res.setHeader('connection', 'close');
+      return fail(req, res, ctx, framing);
+    }
+    const route = resolveRoute(table, address.host, address.path, options.tableLoaded());
     if (!route.ok) return fail(req, res, ctx, route.error);
 
-    applyForwardingHeaders(req, { requestId: ctx.requestId, receivedAt: ctx.receivedAt, localPort: req.socket.localPort });
+    stripHopByHop(req.headers);
+    applyForwardingHeaders(req, forwarding(req, ctx));
     proxy.web(req, res, route.route, ctx);
   };
 
@@ -171,6 +212,8 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       headersTimeout: 66_000,
       // Long uploads and downloads are the backends' business; slow headers are still cut.
       requestTimeout: 0,
+      // A request without Host gets the router's own 400 bad-host (addressOf), not node's bare one.
+      requireHostHeader: false,
     },
     (req, res) => {
       inFlight += 1;
@@ -214,19 +257,29 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || req.method !== 'GET') {
         return rawError(routerErrors.badRequest('only WebSocket upgrades (GET with "Upgrade: websocket") are supported'));
       }
-      const resolved = resolveHost(req.headers.host);
-      if (!resolved.ok) return rawError(resolved.error);
-      ctx.host = resolved.host;
-      const target = routeTargetOf(req, resolved.host);
-      if (!target.ok) return rawError(target.error);
-      const route = resolveRoute(table, resolved.host, target.path, options.tableLoaded());
+      const address = addressOf(req);
+      if (address.host) ctx.host = address.host;
+      if (!address.ok) return rawError(address.error);
+      const route = resolveRoute(table, address.host, address.path, options.tableLoaded());
       if (!route.ok) return rawError(route.error);
-      applyForwardingHeaders(req, { requestId: ctx.requestId, receivedAt: ctx.receivedAt, localPort: req.socket.localPort });
+      stripHopByHop(req.headers, { websocket: true });
+      applyForwardingHeaders(req, forwarding(req, ctx));
       proxy.ws(req, socket, head, route.route, ctx);
     } catch (err) {
       logger.error({ event: 'router-internal-error', err, requestId: ctx.requestId }, 'router failed on an upgrade');
       socket.destroy();
     }
+  });
+
+  // CONNECT asks for a tunnel (RFC 9110 §9.3.6): the router is no forward proxy, so it says so.
+  server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', (err: NodeJS.ErrnoException) => logger.debug({ event: 'client-socket-error', code: err.code }, 'client socket error'));
+    const ctx = newContext(req);
+    const error = routerErrors.connectNotAllowed();
+    ctx.routerError = error.code;
+    logAccess(accessLog, req, statusOf(error.code), ctx, false);
+    metrics.requestDone(undefined, statusOf(error.code), undefined, error.code);
+    writeRawRouterError(socket, req.headers, error);
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
