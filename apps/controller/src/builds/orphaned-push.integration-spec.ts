@@ -78,19 +78,21 @@ describe('a controller killed during a push', () => {
     const release = await currentRelease();
     const seen = cell.stageJobs.length;
     cell.holdStaging = true;
-    const { buildId, push } = await pushAndKill(async () => cell.stageJobs[seen]?.buildId);
-    // The push's connection ended without a result: it is not taken for a success.
-    assert.ok(push instanceof Error || !push.ok);
+    try {
+      const { buildId, push } = await pushAndKill(async () => cell.stageJobs[seen]?.buildId);
+      // The push's connection ended without a result: it is not taken for a success.
+      assert.ok(push instanceof Error || !push.ok);
 
-    const build = await failed(buildId);
-    assert.equal(build.state, 'FAILED');
-    assert.equal(build.error, ORPHANED_BUILD_REASON);
-    const log = (await h.call('GET', `/v1/apps/${APP}/builds/${buildId}/log?format=json`)).body;
-    assert.equal(log.complete, true);
-    assert.equal(log.lines.at(-1).text, `!     ${ORPHANED_BUILD_REASON}`);
-    assert.equal(await currentRelease(), release);
-
-    cell.releaseStaging();
+      const build = await failed(buildId);
+      assert.equal(build.state, 'FAILED');
+      assert.equal(build.error, ORPHANED_BUILD_REASON);
+      const log = (await h.call('GET', `/v1/apps/${APP}/builds/${buildId}/log?format=json`)).body;
+      assert.equal(log.complete, true);
+      assert.equal(log.lines.at(-1).text, `!     ${ORPHANED_BUILD_REASON}`);
+      assert.equal(await currentRelease(), release);
+    } finally {
+      cell.releaseStaging();
+    }
     const next = await pushThroughHook(h.url, h.internalToken, APP, actor);
     assert.ok(next.ok, next.text);
     assert.equal(await currentRelease(), (release ?? 0) + 1);
@@ -127,29 +129,31 @@ describe('a controller killed during a push', () => {
   test('mid-deploy (new instances never healthy): the deployment ends FAILED with the reason, the old release keeps its instances, and the next push works', async () => {
     const release = await currentRelease();
     assert.equal((await h.call('PATCH', `/v1/apps/${APP}/processes/web`, { command: 'hang on start' })).status, 200);
-    const deployments = async () =>
-      (await h.call('GET', `/v1/apps/${APP}/deployments?per_page=100`)).body.resources as Array<{ id: string; state: string; reason: string | null }>;
-    const known = new Set((await deployments()).map((d) => d.id));
-    const { buildId } = await pushAndKill(async () => {
-      const running = (await deployments()).find((d) => !known.has(d.id) && d.state === 'DEPLOYING');
-      const hung = [...cell.running.values()].some((j) => j.startCommand.includes('hang'));
-      return running && hung ? (await builds())[0]?.id : undefined;
-    });
-    const deployment = await until('the deployment to end', async () => (await deployments()).find((d) => !known.has(d.id) && d.state !== 'DEPLOYING'));
-    assert.equal(deployment.state, 'FAILED');
-    assert.match(deployment.reason ?? '', /the controller running this deployment stopped \(its lease expired\)/);
-    assert.equal(await currentRelease(), release);
-    // The build had staged: it stays STAGED, and its log is closed with what happened.
-    const log = await until('the build log to close', async () => {
-      const body = (await h.call('GET', `/v1/apps/${APP}/builds/${buildId}/log?format=json`)).body;
-      return body.complete ? body : undefined;
-    });
-    assert.equal(log.state, 'STAGED');
-    assert.match(log.lines.at(-1).text, /the controller running this push stopped \(its lease expired\)/);
-    // The convergence loop (no deployment runs any more) removes the hung new instance.
-    await until('only instances of the current release', async () => ([...cell.running.values()].every((j) => !j.startCommand.includes('hang')) ? true : undefined));
-
-    assert.equal((await h.call('PATCH', `/v1/apps/${APP}/processes/web`, { command: null })).status, 200);
+    try {
+      const deployments = async () =>
+        (await h.call('GET', `/v1/apps/${APP}/deployments?per_page=100`)).body.resources as Array<{ id: string; state: string; reason: string | null }>;
+      const known = new Set((await deployments()).map((d) => d.id));
+      const { buildId } = await pushAndKill(async () => {
+        const running = (await deployments()).find((d) => !known.has(d.id) && d.state === 'DEPLOYING');
+        const hung = [...cell.running.values()].some((j) => j.startCommand.includes('hang'));
+        return running && hung ? (await builds())[0]?.id : undefined;
+      });
+      const deployment = await until('the deployment to end', async () => (await deployments()).find((d) => !known.has(d.id) && d.state !== 'DEPLOYING'));
+      assert.equal(deployment.state, 'FAILED');
+      assert.match(deployment.reason ?? '', /the controller running this deployment stopped \(its lease expired\)/);
+      assert.equal(await currentRelease(), release);
+      // The build had staged: it stays STAGED, and its log is closed with what happened.
+      const log = await until('the build log to close', async () => {
+        const body = (await h.call('GET', `/v1/apps/${APP}/builds/${buildId}/log?format=json`)).body;
+        return body.complete ? body : undefined;
+      });
+      assert.equal(log.state, 'STAGED');
+      assert.match(log.lines.at(-1).text, /the controller running this push stopped \(its lease expired\)/);
+      // The convergence loop (no deployment runs any more) removes the hung new instance.
+      await until('only instances of the current release', async () => ([...cell.running.values()].every((j) => !j.startCommand.includes('hang')) ? true : undefined));
+    } finally {
+      assert.equal((await h.call('PATCH', `/v1/apps/${APP}/processes/web`, { command: null })).status, 200);
+    }
     const next = await pushThroughHook(h.url, h.internalToken, APP, actor);
     assert.ok(next.ok, next.text);
   });
