@@ -70,8 +70,9 @@ async function main(): Promise<number> {
           resolve(ok && res.statusCode === 200 ? 0 : 1);
         };
         lines.on('close', end);
-        // A connection reset mid-stream ends the response with an error, not with its end.
-        res.on('error', () => lines.close());
+        // A connection reset mid-stream ends the response with an error (readline passes it on),
+        // not with its end: unhandled, it would crash the hook with a stack trace.
+        lines.on('error', end);
         res.on('close', () => lines.close());
       },
     );
