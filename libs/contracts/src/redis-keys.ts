@@ -30,6 +30,8 @@ export function redisKeys(prefix: string) {
     crashes: (appId: string) => `${p}crashes:${appId}`,
     /** Sorted set (score: epoch ms) of `cellId|memoryMb|instanceId` placed in the last seconds. */
     recentPlacements: `${p}recent-placements`,
+    /** Held by the controller running a push (staging, then its deployment), while it runs. */
+    buildLease: (buildId: string) => `${p}build-lease:${buildId}`,
     /** Held by the controller running a deployment, while it runs. */
     deployLease: (deploymentId: string) => `${p}deploy-lease:${deploymentId}`,
     /**

@@ -24,6 +24,21 @@ export class BuildLogsRepository implements BuildLogSink {
     await this.prisma.build.update({ where: { id: buildId }, data: { logClosedAt: new Date() } });
   }
 
+  /**
+   * For a log whose writer is gone (its controller stopped): adds `text` as the last line and
+   * marks the log complete. Safe to call twice (the same seq is written once; the close is kept).
+   */
+  async appendAndCloseOrphaned(buildId: string, text: string): Promise<void> {
+    const last = await this.prisma.buildLogLine.aggregate({ where: { buildId }, _max: { seq: true } });
+    await this.prisma.buildLogLine.createMany({ data: [{ buildId, seq: (last._max.seq ?? 0) + 1, text }], skipDuplicates: true });
+    await this.closeOrphaned(buildId);
+  }
+
+  /** Marks the log of a build whose writer is gone complete, if it is not yet. */
+  async closeOrphaned(buildId: string): Promise<void> {
+    await this.prisma.build.updateMany({ where: { id: buildId, logClosedAt: null }, data: { logClosedAt: new Date() } });
+  }
+
   /** The build, if it is one of this app's. */
   findBuild(appId: string, buildId: string): Promise<Build | null> {
     return this.prisma.build.findFirst({ where: { id: buildId, appId } });

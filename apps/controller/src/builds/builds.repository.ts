@@ -24,6 +24,23 @@ export class BuildsRepository {
     await this.prisma.build.update({ where: { id }, data: { state: 'FAILED', error } });
   }
 
+  /**
+   * Pushes that may have lost their controller: builds still STAGING or whose log is still open,
+   * created before `createdBefore` (a push takes its lease right after creating its build).
+   */
+  unfinishedBefore(createdBefore: Date): Promise<Array<Pick<Build, 'id' | 'appId' | 'state' | 'cellId'> & { app: { name: string } }>> {
+    return this.prisma.build.findMany({
+      where: { createdAt: { lt: createdBefore }, OR: [{ state: 'STAGING' }, { logClosedAt: null }] },
+      select: { id: true, appId: true, state: true, cellId: true, app: { select: { name: true } } },
+    });
+  }
+
+  /** FAILED with `error` if still STAGING (its controller may have finished it meanwhile); true when it was. */
+  async failIfStaging(id: string, error: string): Promise<boolean> {
+    const { count } = await this.prisma.build.updateMany({ where: { id, state: 'STAGING' }, data: { state: 'FAILED', error } });
+    return count === 1;
+  }
+
   /** Marks the build staged and records its droplet (blob = the build id). */
   async markStaged(build: Build, buildpack: string, processTypes: Record<string, string>): Promise<string> {
     const [, droplet] = await this.prisma.$transaction([

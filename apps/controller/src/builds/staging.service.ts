@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 import { logSource, stageResultSchema, type StageResult } from '@paas/contracts';
 import { listLiveCells } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { holdLease } from '../common/lease';
 import type { Actor } from '../auth/actor';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
 import { BlobstoreService } from '../blobstore/blobstore.service';
@@ -44,6 +46,7 @@ type Say = (line: string) => void;
 export class StagingService {
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     private readonly prisma: PrismaService,
     private readonly apps: AppsRepository,
     private readonly builds: BuildsRepository,
@@ -66,6 +69,8 @@ export class StagingService {
     const app = await this.apps.find(appName);
     if (!app) throw notFound('app', appName);
     const build = await this.builds.create(app.id, commitSha);
+    // Held until the push ends: if this process dies, any replica's BuildSweeperService ends the build.
+    const lease = await holdLease(this.redis.redis, this.redis.keys.buildLease(build.id), this.config.leases.ttlMs);
     const log = this.logger.child({ app: app.name, build: build.id });
     const buildLog = new BuildLogWriter(build.id, this.buildLogs, { onError: (err) => log.warn({ err }, 'build-log-write-failed') });
     // The app's log gets the push's lines as STG/0 until the droplet is staged (the deploy has its own lines).
@@ -86,6 +91,7 @@ export class StagingService {
       return false;
     } finally {
       await buildLog.close();
+      await lease.release();
     }
   }
 

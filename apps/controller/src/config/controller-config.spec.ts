@@ -22,6 +22,14 @@ test('a bad PAAS_RELEASES_KEPT fails the boot with the variable and the rule nam
   assert.throws(() => loadControllerConfig({ ...base, PAAS_RELEASES_KEPT: 'many' }), /PAAS_RELEASES_KEPT/);
 });
 
+test('the lease settings default to 30 s and a sweep every 15 s; a bad one fails the boot with the variable named', () => {
+  assert.deepEqual(loadControllerConfig(base).leases, { ttlMs: 30_000, sweepIntervalMs: 15_000 });
+  assert.deepEqual(loadControllerConfig({ ...base, PAAS_LEASE_TTL_MS: '2000', PAAS_LEASE_SWEEP_INTERVAL_MS: '250' }).leases, { ttlMs: 2000, sweepIntervalMs: 250 });
+  assert.throws(() => loadControllerConfig({ ...base, PAAS_LEASE_TTL_MS: '10' }), /PAAS_LEASE_TTL_MS: PAAS_LEASE_TTL_MS must be at least 1000/);
+  assert.throws(() => loadControllerConfig({ ...base, PAAS_LEASE_TTL_MS: 'soon' }), /PAAS_LEASE_TTL_MS/);
+  assert.throws(() => loadControllerConfig({ ...base, PAAS_LEASE_SWEEP_INTERVAL_MS: '1.5' }), /PAAS_LEASE_SWEEP_INTERVAL_MS: .*whole number/);
+});
+
 test('DATABASE_URL and REDIS_URL with a login are kept as they are, and a bad one is refused without echoing it', () => {
   const c = loadControllerConfig({ ...base, DATABASE_URL: 'postgresql://paas:s3cr%40t@127.0.0.1:5433/paas', REDIS_URL: 'redis://paas:s3cret@127.0.0.1:6380' });
   assert.equal(c.databaseUrl, 'postgresql://paas:s3cr%40t@127.0.0.1:5433/paas');

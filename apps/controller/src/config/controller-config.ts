@@ -32,6 +32,24 @@ const schema = z.object({
     .max(1000, { error: 'PAAS_RELEASES_KEPT must be at most 1000' })
     .default(5),
   /**
+   * A running push (build) and a running deployment hold a Redis lease of this many ms, renewed
+   * every third of it by their controller. A build or deployment whose lease is gone (its
+   * controller stopped) is ended FAILED by any replica's sweeper. 30 s in production.
+   */
+  PAAS_LEASE_TTL_MS: z.coerce
+    .number({ error: 'PAAS_LEASE_TTL_MS must be a whole number of milliseconds' })
+    .int({ error: 'PAAS_LEASE_TTL_MS must be a whole number of milliseconds' })
+    .min(1000, { error: 'PAAS_LEASE_TTL_MS must be at least 1000 (the lease is renewed every third of it)' })
+    .max(600_000, { error: 'PAAS_LEASE_TTL_MS must be at most 600000 (10 minutes)' })
+    .default(30_000),
+  /** How often each replica looks for builds and deployments whose lease is gone. 15 s in production. */
+  PAAS_LEASE_SWEEP_INTERVAL_MS: z.coerce
+    .number({ error: 'PAAS_LEASE_SWEEP_INTERVAL_MS must be a whole number of milliseconds' })
+    .int({ error: 'PAAS_LEASE_SWEEP_INTERVAL_MS must be a whole number of milliseconds' })
+    .min(100, { error: 'PAAS_LEASE_SWEEP_INTERVAL_MS must be at least 100' })
+    .max(600_000, { error: 'PAAS_LEASE_SWEEP_INTERVAL_MS must be at most 600000 (10 minutes)' })
+    .default(15_000),
+  /**
    * When set, GET /metrics (Prometheus) asks for "Authorization: Bearer <this>"; unset, it is
    * open (it lists counts and route templates, no names and no secrets).
    */
@@ -68,6 +86,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
     routerUrl: c.PAAS_ROUTER_URL,
     startTimeoutMs: c.PAAS_START_TIMEOUT_MS,
     releasesKept: c.PAAS_RELEASES_KEPT,
+    leases: { ttlMs: c.PAAS_LEASE_TTL_MS, sweepIntervalMs: c.PAAS_LEASE_SWEEP_INTERVAL_MS },
     metricsToken: c.CONTROLLER_METRICS_TOKEN,
     logLevel: c.LOG_LEVEL,
     dashboardDir: c.PAAS_DASHBOARD_DIR,

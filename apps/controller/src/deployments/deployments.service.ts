@@ -2,6 +2,8 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import type { Deployment, Prisma } from '../generated/prisma/client';
 import type { ActualInstance } from '@paas/contracts';
 import { LOGGER, type Logger } from '../config/config.module';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { holdLease, LostLeases } from '../common/lease';
 import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
 import type { Actor } from '../auth/actor';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
@@ -29,8 +31,6 @@ export function inProgress(appName: string): DomainException {
 
 /** New instances started at once during a rolling deploy, per process type. */
 const MAX_IN_FLIGHT = 2;
-const LEASE_TTL_S = 30;
-const SWEEP_INTERVAL_MS = 15_000;
 /**
  * Beyond an instance's health-check timeout, how long the deployment waits for its cell's verdict
  * (the cell's own timeout starts after the droplet download; its report carries the log lines).
@@ -71,9 +71,11 @@ interface Replaced {
 @Injectable()
 export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   private sweeper?: NodeJS.Timeout;
+  private lostLeases?: LostLeases;
 
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     private readonly deployments: DeploymentsRepository,
     private readonly apps: AppsRepository,
     private readonly releases: ReleasesRepository,
@@ -87,7 +89,10 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.sweeper = setInterval(() => void this.sweep().catch((e) => this.logger.warn({ err: e }, 'deployment-sweep-failed')), SWEEP_INTERVAL_MS);
+    this.sweeper = setInterval(
+      () => void this.sweep().catch((e) => this.logger.warn({ err: e }, 'deployment-sweep-failed')),
+      this.config.leases.sweepIntervalMs,
+    );
     this.sweeper.unref();
   }
 
@@ -189,9 +194,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async run(deployment: Deployment, app: AppWithSpace, release: ReleaseWithDroplet, say: Say): Promise<void> {
-    const lease = this.redis.keys.deployLease(deployment.id);
-    await this.redis.redis.set(lease, '1', 'EX', LEASE_TTL_S);
-    const renew = setInterval(() => void this.redis.redis.expire(lease, LEASE_TTL_S).catch(() => undefined), (LEASE_TTL_S * 1000) / 3);
+    const lease = await holdLease(this.redis.redis, this.redis.keys.deployLease(deployment.id), this.config.leases.ttlMs);
     const cancel = new CancelWatch(this.redis.redis, this.redis.keys.deployCancel(deployment.id));
     cancel.start();
     const started: string[] = [];
@@ -236,8 +239,8 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
       throw error;
     } finally {
       cancel.stop();
-      clearInterval(renew);
-      await this.redis.redis.del(lease, this.redis.keys.deployCancel(deployment.id)).catch(() => undefined);
+      await lease.release();
+      await this.redis.redis.del(this.redis.keys.deployCancel(deployment.id)).catch(() => undefined);
     }
     // Outside the deployment: a failure to prune never fails a deploy that succeeded.
     await this.pruning.pruneApp(app.id).catch((error) => this.logger.warn({ err: error, app: app.name }, 'prune-failed'));
@@ -341,14 +344,24 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
 
   /** True when nobody runs the deployment any more: no lease, and not just begun. */
   private async orphaned(d: Deployment): Promise<boolean> {
-    if (Date.now() - d.updatedAt.getTime() < LEASE_TTL_S * 1000) return false;
+    if (Date.now() - d.updatedAt.getTime() < this.config.leases.ttlMs) return false;
     return !(await this.redis.redis.exists(this.redis.keys.deployLease(d.id)));
   }
 
   /** Marks as FAILED the deployments whose controller stopped while running them (no lease). */
   async sweep(): Promise<void> {
-    for (const d of await this.deployments.allActive()) {
-      if (await this.orphaned(d)) await this.deployments.finish(d.id, 'FAILED', 'the controller running this deployment stopped; deploy again');
+    this.lostLeases ??= new LostLeases(this.redis.redis, this.config.leases.ttlMs);
+    const active = await this.deployments.allActive();
+    this.lostLeases.keepOnly(active.map((d) => d.id));
+    for (const d of active) {
+      if (Date.now() - d.updatedAt.getTime() < this.config.leases.ttlMs) continue;
+      if (!(await this.lostLeases.lost(d.id, this.redis.keys.deployLease(d.id)))) continue;
+      await this.deployments.finish(
+        d.id,
+        'FAILED',
+        'the controller running this deployment stopped (its lease expired): the previous release keeps serving; deploy again',
+      );
+      this.logger.warn({ deployment: d.id, app: d.appId }, 'deployment-orphaned');
     }
   }
 }

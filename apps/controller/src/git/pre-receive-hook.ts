@@ -55,10 +55,25 @@ async function main(): Promise<number> {
             console.log(line);
           }
         });
-        lines.on('close', () => {
-          if (!sawResult) console.log(`the controller answered ${res.statusCode} without a build result: see its log`);
+        let done = false;
+        const end = () => {
+          if (done) return;
+          done = true;
+          if (!sawResult && res.statusCode === 200) {
+            // The stream broke off: the controller running the build stopped (a replica's sweeper
+            // ends the build FAILED once its lease expires).
+            console.log(
+              `!     the controller running this build stopped before the build ended (its connection closed): ` +
+                `see GET /v1/apps/${app}/builds and /v1/apps/${app}/deployments, then push again`,
+            );
+          } else if (!sawResult) console.log(`the controller answered ${res.statusCode} without a build result: see its log`);
           resolve(ok && res.statusCode === 200 ? 0 : 1);
-        });
+        };
+        lines.on('close', end);
+        // A connection reset mid-stream ends the response with an error (readline passes it on),
+        // not with its end: unhandled, it would crash the hook with a stack trace.
+        lines.on('error', end);
+        res.on('close', () => lines.close());
       },
     );
     req.on('error', (error) => {

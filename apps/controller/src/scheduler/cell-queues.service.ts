@@ -35,6 +35,25 @@ export class CellQueuesService implements OnModuleDestroy {
     await this.queue(cellId).add(CellJobName.Stage, job, { jobId: jobId.stage(job.buildId) });
   }
 
+  /**
+   * Withdraws a build's stage job from its cell's queue if the cell has not taken it yet: 'removed',
+   * 'running' (the cell works on it; it ends within the cell's staging timeout) or 'absent'.
+   */
+  async withdrawStage(cellId: string, buildId: string): Promise<'removed' | 'running' | 'absent'> {
+    const job = await this.queue(cellId).getJob(jobId.stage(buildId));
+    if (!job) return 'absent';
+    const state = await job.getState();
+    if (state === 'active') return 'running';
+    if (state === 'completed' || state === 'failed') return 'absent';
+    try {
+      await job.remove();
+      return 'removed';
+    } catch {
+      // Taken by the cell meanwhile (a locked job cannot be removed).
+      return 'running';
+    }
+  }
+
   async startInstance(cellId: string, job: StartInstanceJob): Promise<void> {
     await this.queue(cellId).add(CellJobName.StartInstance, job, { jobId: jobId.start(job.instanceId) });
   }

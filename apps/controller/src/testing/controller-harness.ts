@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { freePort, postgresUrlOf, redisUrlOf, startDataServices, type DataServices } from '@paas/local-services';
@@ -42,6 +43,12 @@ export interface ControllerHarness {
   call(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>;
   /** Starts another controller replica on the same Postgres and Redis; its `call` talks to it. */
   replica(): Promise<{ url: string; call: ControllerHarness['call']; close(): Promise<void> }>;
+  /**
+   * Starts another replica in a process of its own (apps/controller/dist/main.js, the harness's
+   * environment plus `env`), so that a test can kill it as a crash would: `kill()` is SIGKILL
+   * (no shutdown hook runs) and resolves once it is gone. `stop()` kills it too.
+   */
+  processReplica(env?: Record<string, string>): Promise<{ url: string; call: ControllerHarness['call']; kill(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -73,7 +80,9 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
   let services: DataServices | undefined;
   let app: INestApplication | undefined;
   const replicas: INestApplication[] = [];
+  const children: ChildProcess[] = [];
   const stop = async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const replica of replicas) await replica.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await services?.stop();
@@ -118,6 +127,37 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       const replicaUrl = `http://127.0.0.1:${replicaPort}`;
       return { url: replicaUrl, call: caller(replicaUrl, adminToken), close: () => other.close() };
     };
+    const processReplica = async (extra: Record<string, string> = {}) => {
+      const replicaPort = await freePort();
+      const replicaUrl = `http://127.0.0.1:${replicaPort}`;
+      const child = spawn(process.execPath, [join(ROOT, 'apps', 'controller', 'dist', 'main.js')], {
+        env: { ...process.env, CONTROLLER_PORT: String(replicaPort), CONTROLLER_URL: replicaUrl, ...extra },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the replica process exited (${child.exitCode}): ${stderr}`);
+        const up = await fetch(`${replicaUrl}/health`).then((r) => r.ok, () => false);
+        if (up) break;
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`the replica process did not answer on ${replicaUrl} within 30 s: ${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return {
+        url: replicaUrl,
+        call: caller(replicaUrl, adminToken),
+        kill: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+      };
+    };
     return {
       url,
       adminToken,
@@ -128,6 +168,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       app,
       call,
       replica,
+      processReplica,
       stop,
     };
   } catch (error) {

@@ -9,7 +9,9 @@
  * when it has `sleep`, and exits with its `exit N` (0 without). `stageProcessTypes` adds process
  * types to what the fake buildpack reports (e.g. a Procfile `release:`); `journal` records, in
  * order across all fake cells, the tasks and instance starts. A buildpack named `failing` fails
- * staging; another named one is reported as the build's buildpack.
+ * staging; another named one is reported as the build's buildpack. `holdStaging` makes a stage job
+ * hang (taken, never answered) until `releaseStaging()` or `stop()`; `pauseWork()` leaves new jobs
+ * waiting in the cell's queue until `resumeWork()`.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +57,9 @@ export class FakeCell {
   /** App ids a forget-app job named. */
   readonly forgotten: string[] = [];
   private readonly stopRequests = new Set<string>();
+  /** While true, a stage job is taken and left unanswered (as a cell whose build hangs). */
+  holdStaging = false;
+  private heldStages: Array<() => void> = [];
 
   constructor(
     readonly id: string,
@@ -74,6 +79,10 @@ export class FakeCell {
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     await this.announce();
     this.heartbeat = setInterval(() => void this.announce(), 2_000);
+    this.startWorker();
+  }
+
+  private startWorker(): void {
     this.workerConnection = createRedisConnection(this.redisUrl, `fake-${this.id}-worker`);
     this.worker = new Worker(this.keys.cellQueue(this.id), (job) => this.handle(job), {
       connection: this.workerConnection,
@@ -132,6 +141,10 @@ export class FakeCell {
       case CellJobName.Stage: {
         const stage = stageJobSchema.parse(job.data);
         this.stageJobs.push(stage);
+        if (this.holdStaging) {
+          await new Promise<void>((resolve) => this.heldStages.push(resolve));
+          return { ok: false, error: 'held by the test' };
+        }
         const channel = this.keys.buildLog(stage.buildId);
         await this.redis.publish(channel, JSON.stringify({ type: 'line', text: '-----> fake buildpack' }));
         const put = await fetch(stage.dropletUploadUrl, {
@@ -257,7 +270,25 @@ export class FakeCell {
     await withdrawCell(this.redis, this.keys, this.id);
   }
 
+  /** Ends the held stage jobs (unanswered) and stops holding new ones. */
+  releaseStaging(): void {
+    this.holdStaging = false;
+    for (const release of this.heldStages.splice(0)) release();
+  }
+
+  /** The cell takes no new job until resumeWork (they wait in its queue): its worker is closed. */
+  async pauseWork(): Promise<void> {
+    await this.worker?.close();
+    this.workerConnection?.disconnect();
+    this.worker = undefined;
+  }
+
+  resumeWork(): void {
+    if (!this.worker) this.startWorker();
+  }
+
   async stop(): Promise<void> {
+    this.releaseStaging();
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.worker?.close();
     this.workerConnection?.disconnect();
