@@ -21,6 +21,10 @@ export const ErrorCode = {
   Unprocessable: 'unprocessable',
   NoCellAvailable: 'no-cell-available',
   StagingFailed: 'staging-failed',
+  /** Postgres is out of reach: nothing was done; try again after Retry-After seconds. */
+  DatabaseUnavailable: 'database-unavailable',
+  /** Redis is out of reach: nothing was done; try again after Retry-After seconds. */
+  RedisUnavailable: 'redis-unavailable',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -62,6 +66,9 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.StagingFailed:
     case ErrorCode.ReleaseCommandFailed:
       return 422;
+    case ErrorCode.DatabaseUnavailable:
+    case ErrorCode.RedisUnavailable:
+      return 503;
     case ErrorCode.Internal:
       return 500;
   }
