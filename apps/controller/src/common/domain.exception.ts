@@ -4,6 +4,8 @@
  */
 export const ErrorCode = {
   ValidationFailed: 'validation-failed',
+  /** A body that is not JSON where the endpoint takes JSON. */
+  UnsupportedMediaType: 'unsupported-media-type',
   Unauthenticated: 'unauthenticated',
   Forbidden: 'forbidden',
   NotFound: 'not-found',
@@ -61,6 +63,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 409;
     case ErrorCode.ReleasePruned:
       return 410;
+    case ErrorCode.UnsupportedMediaType:
+      return 415;
     case ErrorCode.Unprocessable:
     case ErrorCode.NoCellAvailable:
     case ErrorCode.StagingFailed:

@@ -42,7 +42,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const down = unavailableService(exception);
     if (down) {
       const errorId = randomUUID();
-      this.logger.warn({ err: exception, errorId }, down === 'database' ? 'database-unavailable' : 'redis-unavailable');
+      const cause = exception instanceof Error ? exception.message.trim().split('\n').pop() : String(exception);
+      this.logger.warn({ errorId, cause }, down === 'database' ? 'database-unavailable' : 'redis-unavailable');
       const what = down === 'database' ? 'the database (Postgres)' : 'Redis';
       return {
         status: 503,
