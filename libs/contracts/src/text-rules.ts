@@ -21,9 +21,7 @@ export const TEXT_RULE_SURROGATE = 'must be well-formed Unicode: it has a lone U
 export const TEXT_RULE_CONTROL = 'must not contain control characters (\\u0001-\\u001F, \\u007F) other than tab and line breaks: remove them';
 export const TEXT_RULE_CONTROL_LINE = 'must not contain control characters (\\u0000-\\u001F, \\u007F): it is one line of plain text';
 
-// eslint-disable-next-line no-control-regex -- this is the rule about control characters
 const CONTROL_IN_TEXT = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
-// eslint-disable-next-line no-control-regex -- this is the rule about control characters
 const CONTROL_IN_LINE = /[\u0001-\u001F\u007F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
