@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { RedisModule } from './redis/redis.module';
@@ -27,6 +27,7 @@ import { LogsModule } from './logs/logs.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthController } from './health.controller';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { RequestTextInterceptor } from './common/request-text.interceptor';
 
 @Module({
   imports: [
@@ -57,6 +58,9 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
     MetricsModule,
   ],
   controllers: [HealthController],
-  providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+  providers: [
+    { provide: APP_FILTER, useClass: HttpExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: RequestTextInterceptor },
+  ],
 })
 export class AppModule {}

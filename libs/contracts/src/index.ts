@@ -14,3 +14,4 @@ export * from './cpu';
 export * from './manifest';
 export * from './logs';
 export * from './security-groups';
+export * from './text-rules';

@@ -339,3 +339,18 @@ applications:
     assert.match(failing('applications:\n- command: ""\n')[0], /^applications\[0\]\.command: must be a command/);
   });
 });
+
+describe('text that cannot be stored', () => {
+  test('a NUL, a lone surrogate or a control character in an env value, a command or a key is refused with its key path', () => {
+    assert.deepEqual(failing('applications:\n- name: shop\n  env:\n    A: "x\\0y"\n'), ['applications[0].env.A: must not contain a NUL character (\\u0000): remove it']);
+    assert.match(failing('applications:\n- name: shop\n  env:\n    A: "x\\ud800"\n')[0], /^applications\[0\]\.env\.A: must be well-formed Unicode/);
+    assert.match(failing('applications:\n- name: shop\n  command: "node \\x1b server.js"\n')[0], /^applications\[0\]\.command: must not contain control characters/);
+    assert.match(failing('applications:\n- name: other\n- name: shop\n  processes:\n  - type: worker\n    command: "a\\0"\n')[0], /^applications\[1\]\.processes\[0\]\.command: must not contain a NUL/);
+    assert.match(failing('applications:\n- name: shop\n  env:\n    "A\\0": x\n')[0], /^applications\[0\]\.env\.A\\u0000: its name must not contain a NUL/);
+  });
+
+  test('multi-line env values and other apps\' entries are not affected', () => {
+    assert.equal(ok('applications:\n- name: shop\n  env:\n    KEY: "line1\\nline2\\ttab"\n').app.env.KEY, 'line1\nline2\ttab');
+    ok('applications:\n- name: other\n  env: {A: "\\0"}\n- name: shop\n');
+  });
+});

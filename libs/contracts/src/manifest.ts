@@ -11,6 +11,7 @@ import {
 } from './process-rules';
 import { parseCpuMillicores } from './cpu';
 import { routePathProblem } from './route-path';
+import { findTextProblems } from './text-rules';
 
 /**
  * A Cloud Foundry `manifest.yml`, parsed for one push. Pure: text in, the settings of the app
@@ -603,6 +604,13 @@ export function parseManifest(text: string, appName: string): ManifestParseResul
   }
   const index = selectEntry(apps as YamlMap[], appName, issues);
   if (index === undefined) return issues;
+  // A NUL, a lone surrogate or a stray control character anywhere in the app's entry (an env
+  // value, a command, a route) is refused here, before staging, with its key path.
+  const badText = findTextProblems(apps[index], `applications[${index}]`);
+  if (badText.length > 0) {
+    issues.errors.push(...badText.map((p) => ({ path: p.field, message: p.rule })));
+    return issues;
+  }
   const app = parseApp(apps[index] as YamlMap, index, issues);
   return issues.errors.length > 0 ? issues : { ...issues, app };
 }

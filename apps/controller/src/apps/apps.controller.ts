@@ -5,11 +5,11 @@ import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { ZodBodyPipe } from '../common/zod-body.pipe';
 import { paginated, parsePage, type Paginated } from '../common/pagination';
+import { csvParam, uuidListParam } from '../common/query-params';
 import { AppsService } from './apps.service';
 import type { AppView } from './app-view';
 
 const renameSchema = z.strictObject({ name: appNameSchema });
-const csv = (v: unknown) => (typeof v === 'string' && v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
 /** Apps: create, list (filter by space_ids and names), get, rename, delete. `:app` is an id or a name. */
 @Controller('v1/apps')
@@ -26,7 +26,7 @@ export class AppsController {
   @Get()
   async list(@CurrentActor() actor: Actor, @Query() query: Record<string, unknown>): Promise<Paginated<AppView>> {
     const page = parsePage(query);
-    const { apps, total } = await this.apps.list(actor, { spaceIds: csv(query.space_ids), names: csv(query.names) }, page);
+    const { apps, total } = await this.apps.list(actor, { spaceIds: uuidListParam(query, 'space_ids'), names: csvParam(query, 'names') }, page);
     return paginated(apps, total, page, '/v1/apps', query);
   }
 

@@ -4,6 +4,8 @@
  */
 export const ErrorCode = {
   ValidationFailed: 'validation-failed',
+  /** A body that is not JSON where the endpoint takes JSON. */
+  UnsupportedMediaType: 'unsupported-media-type',
   Unauthenticated: 'unauthenticated',
   Forbidden: 'forbidden',
   NotFound: 'not-found',
@@ -21,6 +23,10 @@ export const ErrorCode = {
   Unprocessable: 'unprocessable',
   NoCellAvailable: 'no-cell-available',
   StagingFailed: 'staging-failed',
+  /** Postgres is out of reach: nothing was done; try again after Retry-After seconds. */
+  DatabaseUnavailable: 'database-unavailable',
+  /** Redis is out of reach: nothing was done; try again after Retry-After seconds. */
+  RedisUnavailable: 'redis-unavailable',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -57,11 +63,16 @@ export function httpStatusOf(code: ErrorCode): number {
       return 409;
     case ErrorCode.ReleasePruned:
       return 410;
+    case ErrorCode.UnsupportedMediaType:
+      return 415;
     case ErrorCode.Unprocessable:
     case ErrorCode.NoCellAvailable:
     case ErrorCode.StagingFailed:
     case ErrorCode.ReleaseCommandFailed:
       return 422;
+    case ErrorCode.DatabaseUnavailable:
+    case ErrorCode.RedisUnavailable:
+      return 503;
     case ErrorCode.Internal:
       return 500;
   }

@@ -4,6 +4,10 @@ import type { Response } from 'express';
 import type { ErrorBody } from '@paas/contracts';
 import { LOGGER, type Logger } from '../config/config.module';
 import { DomainException, ErrorCode, httpStatusOf } from './domain.exception';
+import { unavailableService } from './infrastructure-errors';
+
+/** Seconds a client waits before trying again while Postgres or Redis is out of reach. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 /** The one mapper from errors to HTTP: `{"error": {"code", "message", "details"}}`. */
 @Catch()
@@ -17,6 +21,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    if (status === 503) res.setHeader('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
     res.status(status).json(body);
   }
 
@@ -28,10 +33,27 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const code = status === 404 ? ErrorCode.NotFound : status === 401 ? ErrorCode.Unauthenticated : `http-${status}`;
+      // 400 from the framework: a path parameter that is not valid percent-encoded UTF-8, a body that is not JSON.
+      const code = status === 404 ? ErrorCode.NotFound : status === 401 ? ErrorCode.Unauthenticated : status === 400 ? ErrorCode.ValidationFailed : `http-${status}`;
       const message =
         status === 404 ? 'no such API endpoint: see docs/api.md for the routes the controller serves' : exception.message;
       return { status, body: { error: { code, message } } };
+    }
+    const down = unavailableService(exception);
+    if (down) {
+      const errorId = randomUUID();
+      const cause = exception instanceof Error ? exception.message.trim().split('\n').pop() : String(exception);
+      this.logger.warn({ errorId, cause }, down === 'database' ? 'database-unavailable' : 'redis-unavailable');
+      const what = down === 'database' ? 'the database (Postgres)' : 'Redis';
+      return {
+        status: 503,
+        body: {
+          error: {
+            code: down === 'database' ? ErrorCode.DatabaseUnavailable : ErrorCode.RedisUnavailable,
+            message: `${what} is out of reach, so nothing was done: try again in ${UNAVAILABLE_RETRY_AFTER_S} s (error ${errorId}; an operator finds the cause in the controller's log)`,
+          },
+        },
+      };
     }
     const errorId = randomUUID();
     this.logger.error({ err: exception, errorId }, 'unhandled error');

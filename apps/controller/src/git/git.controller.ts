@@ -8,12 +8,15 @@ import { AppsService } from '../apps/apps.service';
 import { DomainException, httpStatusOf } from '../common/domain.exception';
 import { GitRepositoriesService } from './git-repositories.service';
 import { serveGitHttpBackend } from './git-http-backend';
+import { checkGitPath, gitServiceProblem } from './git-path';
+import { OwnTextChecks } from '../common/request-text.interceptor';
 
 /**
  * Git smart HTTP at /git/<app>.git/..., token as the basic-auth password (any user name).
  * Errors are text/plain, which git prints to the pushing user as `remote:` lines.
  */
 @Controller('git')
+@OwnTextChecks()
 export class GitController {
   constructor(
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
@@ -38,7 +41,13 @@ export class GitController {
     }
     const match = /^\/git\/([^/]+)\.git(\/.*)$/.exec(req.path);
     if (!match) return fail(404, 'not a git URL: use http://<controller>/git/<app>.git');
-    const [, name, rest] = match;
+    const [, name, rawRest] = match;
+    // The path and the query are checked before anything reaches git: no "..", no NUL, only git's own paths.
+    const checked = checkGitPath(rawRest);
+    if (!checked.ok) return fail(checked.status, checked.message);
+    const serviceProblem = gitServiceProblem(req.query.service);
+    if (serviceProblem) return fail(400, serviceProblem);
+    const rest = checked.path;
     if (!appNameSchema.safeParse(name).success || !(await this.apps.findByName(name))) {
       return fail(404, `no app named ${name}: create it first with POST /v1/apps {"name": "${name}"}`);
     }

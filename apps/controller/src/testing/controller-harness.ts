@@ -39,6 +39,8 @@ export interface ControllerHarness {
   redisPrefix: string;
   internalToken: string;
   app: INestApplication;
+  /** The private Redis and Postgres, for tests that stop and start one (`postgres.stop()`, `postgres.start()`). */
+  dataServices: DataServices;
   /** Calls the API; token defaults to the admin token, null sends none. */
   call(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>;
   /** Starts another controller replica on the same Postgres and Redis; its `call` talks to it. */
@@ -166,6 +168,7 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       redisPrefix,
       internalToken,
       app,
+      dataServices: services,
       call,
       replica,
       processReplica,
