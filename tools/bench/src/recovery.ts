@@ -10,7 +10,7 @@
  * back between runs). A crash run crashes another index each time, so none passes the
  * convergence's three immediate restarts into its backoff. Prints p50/p99 (nearest rank: with a
  * handful of runs p99 is the slowest) beside the goals. Traffic goes to 127.0.0.1 only; every
- * wait is bounded in time and in requests.
+ * wait is bounded in time and in requests. BENCH_CASES=crash,stop-start picks cases.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -32,6 +32,8 @@ const POLL_MS = 100;
 const PROBES = 3;
 const PROBE_PAUSE_MS = 5;
 const GOALS = { crash: 2_000, stopStart: 3_000, lostCell: 10_000 };
+/** Which cases run (BENCH_CASES, comma-separated; default all three). */
+const CASES = new Set((process.env.BENCH_CASES ?? 'crash,stop-start,lost-cell').split(',').map((c) => c.trim()));
 
 /** The app: answers with its index, a boot id of its own and when it started listening; /crash exits. */
 const SERVER = `
@@ -145,7 +147,7 @@ async function stopStartRuns(platform: TestPlatform, startTo200: number[]): Prom
   }
 }
 
-async function lostCellRuns(platform: TestPlatform, lostTo200: number[]): Promise<void> {
+async function lostCellRuns(platform: TestPlatform, lostTo200: number[], agentBack: number[]): Promise<void> {
   for (let k = 0; k < LOST_CELL_RUNS; k++) {
     const [victim] = await until('one instance running', 60_000, () => runningCount(platform, 1));
     const before = parse(await direct(victim!.address!, '/'))!;
@@ -163,10 +165,12 @@ async function lostCellRuns(platform: TestPlatform, lostTo200: number[]): Promis
     } finally {
       supervised.start();
     }
+    const tBack = Date.now();
     await until('the lost cell back', 60_000, async () => {
       const cells = await benchApi<{ resources: Array<{ id: string; state: string }> }>(platform, 'GET', '/v1/cells');
       return cells.resources.find((c) => c.id === cell.id)?.state === 'live' ? true : undefined;
     });
+    agentBack.push(Date.now() - tBack);
   }
 }
 
@@ -177,6 +181,7 @@ async function main(): Promise<void> {
   const crashFromCrash: number[] = [];
   const startTo200: number[] = [];
   const lostTo200: number[] = [];
+  const agentBack: number[] = [];
   try {
     platform = await startIsolatedPlatform(2);
     await benchApi(platform, 'POST', '/v1/apps', { name: APP });
@@ -191,9 +196,9 @@ async function main(): Promise<void> {
     await waitForDeployed(platform, APP, 'memory 64 MB', { id: memory.deployment_id ?? undefined, timeoutMs: DEPLOY_TIMEOUT_MS, pollMs: POLL_MS });
     await until('one instance running', 60_000, () => runningCount(platform!, 1));
 
-    await crashRuns(platform, crashFromListen, crashFromCrash);
-    await stopStartRuns(platform, startTo200);
-    await lostCellRuns(platform, lostTo200);
+    if (CASES.has('crash')) await crashRuns(platform, crashFromListen, crashFromCrash);
+    if (CASES.has('stop-start')) await stopStartRuns(platform, startTo200);
+    if (CASES.has('lost-cell')) await lostCellRuns(platform, lostTo200, agentBack);
   } finally {
     const leftovers = await stopIsolatedPlatform(platform).catch((error: Error) => [`stop failed: ${error.message}`]);
     if (leftovers.length > 0) console.error(`left behind on the host: ${leftovers.join('; ')}`);
@@ -205,6 +210,7 @@ async function main(): Promise<void> {
     ['crash: crash -> first 200 via router', crashFromCrash, undefined],
     ['stop -> start: start call -> first 200 via router', startTo200, GOALS.stopStart],
     ['lost cell (agent kill -9, containers gone) -> 200 from elsewhere', lostTo200, GOALS.lostCell],
+    ['a cell agent started -> its cell live again (API)', agentBack, undefined],
   ];
   console.log(`\nrecovery (2 cells, 64 MB instances, ${RUNS} runs; lost cell ${LOST_CELL_RUNS})`);
   const width = Math.max(...rows.map(([k]) => k.length));
