@@ -18,9 +18,15 @@ export type CellPresence = z.infer<typeof cellPresenceSchema>;
 /** What a cell writes (defaults not yet applied). */
 export type CellPresenceInput = z.input<typeof cellPresenceSchema>;
 
-export const CELL_PRESENCE_TTL_SECONDS = 15;
+/**
+ * A cell whose presence is this old is lost and its instances are replaced: a dead host's
+ * instances answer elsewhere within it plus a convergence pass and a start (the 10 s goal of
+ * `npm run bench:recovery`; 15 s with a 5 s heartbeat took 14-15 s). It outlasts a 5 s Redis
+ * stall by a second after the last heartbeat, and an agent restart must announce within about 6 s.
+ */
+export const CELL_PRESENCE_TTL_SECONDS = 7;
 /** Zone, then cell: where a new instance goes is decided from these and the app's instances. */
-export const CELL_HEARTBEAT_INTERVAL_MS = 5_000;
+export const CELL_HEARTBEAT_INTERVAL_MS = 1_000;
 
 /**
  * The file in a cell's data dir where the cell records, at start, the runtime config it runs its

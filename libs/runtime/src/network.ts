@@ -76,6 +76,21 @@ export function chainNames(iptablesChain: string): ChainNames {
   };
 }
 
+/**
+ * The MAC of the interface holding `ip` on a runtime's bridge (a container's eth0, or the bridge
+ * itself for the gateway): locally administered unicast 02:50 followed by the four octets, so an
+ * address always comes with the same MAC. A container that reuses a destroyed one's address is
+ * then reached at once by whoever still holds a neighbour entry for it (the host, and every other
+ * holder: nothing needs to flush or wait for the entry to expire). Pure; `ip` is a dotted quad.
+ */
+export function macForIp(ip: string): string {
+  const octets = ip.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
+    throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `"${ip}" is not an IPv4 address`);
+  }
+  return ['02', '50', ...octets.map((o) => o.toString(16).padStart(2, '0'))].join(':');
+}
+
 /** Host-side name of a container's veth: short, stable, derived from the container id. */
 export function vethName(containerId: string): string {
   return `pv${createHash('sha256').update(containerId).digest('hex').slice(0, 12)}`;
@@ -187,6 +202,11 @@ export class HostNetwork {
     if (!stdout.includes(` ${this.subnet.gateway}/24 `)) {
       await exec('ip', ['addr', 'add', `${this.subnet.gateway}/24`, 'dev', bridge]);
     }
+    // A bridge without a MAC of its own takes its lowest port's, so it changed whenever a
+    // container came or went (and the host flushed its neighbour entries each time): a set MAC stays.
+    const bridgeMac = macForIp(this.subnet.gateway);
+    const currentMac = await readFile(`/sys/class/net/${bridge}/address`, 'utf8').catch(() => '');
+    if (currentMac.trim() !== bridgeMac) await exec('ip', ['link', 'set', 'dev', bridge, 'address', bridgeMac]);
     await exec('ip', ['link', 'set', 'dev', bridge, 'up']);
     await writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
     await writeSysctl(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
@@ -281,12 +301,14 @@ export class HostNetwork {
     await disableIpv6(veth);
     await exec('ip', ['link', 'set', 'dev', veth, 'up']);
     const inNs = (args: string[]) => exec('ip', ['-n', netns, ...args]);
+    // Same address, same MAC (see macForIp): a reused address is reachable at once.
+    await inNs(['link', 'set', 'dev', 'eth0', 'address', macForIp(ip)]);
     await inNs(['addr', 'add', `${ip}/24`, 'dev', 'eth0']);
     await inNs(['link', 'set', 'dev', 'eth0', 'up']);
     await inNs(['link', 'set', 'dev', 'lo', 'up']);
     await inNs(['route', 'add', 'default', 'via', this.subnet.gateway]);
-    // A container that had this address before left its MAC in the host's neighbour table:
-    // packets would go there (and time out) until the entry goes stale. Ask anew.
+    // An entry left by a container that had this address under a random MAC (before stable MACs,
+    // or from another runtime on this bridge) would hold packets until it went stale: ask anew.
     await exec('ip', ['neigh', 'flush', 'to', ip, 'dev', this.config.bridge]).catch(() => undefined);
   }
 
