@@ -25,7 +25,7 @@ export type CellPresenceInput = z.input<typeof cellPresenceSchema>;
  * stall by a second after the last heartbeat, and an agent restart must announce within about 6 s.
  */
 export const CELL_PRESENCE_TTL_SECONDS = 7;
-/** Zone, then cell: where a new instance goes is decided from these and the app's instances. */
+/** How often a cell refreshes its presence (capacity, instances, state): several times within CELL_PRESENCE_TTL_SECONDS. */
 export const CELL_HEARTBEAT_INTERVAL_MS = 1_000;
 
 /**
