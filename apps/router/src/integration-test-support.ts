@@ -4,7 +4,7 @@ import type { RouterConfig } from './config';
  * backends on 127.0.0.1, a request helper and a poll-with-deadline. Test-only.
  */
 import { Redis } from 'ioredis';
-import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
+import { freePort, redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
@@ -13,13 +13,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 // ---------- helpers ----------
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/**
+ * A port nothing listens on, below the kernel's ephemeral range (the platform's one freePort): a
+ * port from listen(0) is an ephemeral one, and a connect to it from 127.0.0.1 can be given that same
+ * port as its local end and connect to itself (TCP self-connect), so a "dead" backend answered
+ * nothing instead of refusing.
+ */
+export { freePort };
 
 /** Polls `check` until it returns a value (not undefined), at most `timeoutMs`; fails with `what`. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
