@@ -16,13 +16,14 @@ import { RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig } from '@paas/r
 import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
 import { hostLeftovers } from './isolated-platform';
 
-/** Pids whose command line or environment names `dir`. */
-async function processesNaming(dir: string): Promise<number[]> {
-  const found: number[] = [];
+/** Command lines of the processes whose command line or environment names `dir`, or whose environment holds `env`. */
+async function processesNaming(dir: string, env = '\0none'): Promise<string[]> {
+  const found: string[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const read = (name: string) => readFile(`/proc/${entry}/${name}`, 'utf8').catch(() => '');
-    if (`${await read('cmdline')}\0${await read('environ')}`.split('\0').some((part) => part.includes(dir))) found.push(Number(entry));
+    const cmdline = await read('cmdline');
+    if (`${cmdline}\0${await read('environ')}`.split('\0').some((part) => part.includes(dir) || part === env)) found.push(cmdline.replaceAll('\0', ' '));
   }
   return found;
 }
@@ -90,14 +91,15 @@ describe('a platform whose runner was killed is swept by the next run', () => {
 
     runner.kill('SIGKILL');
     await new Promise((resolve) => runner!.once('exit', resolve));
-    const orphans = await processesNaming(dataDir);
+    const orphans = await processesNaming(dataDir, `PAAS_REDIS_PREFIX=${tag}`);
     // Detached from the runner, its components live on (those that write to its closed log pipes die sooner or later).
     assert.ok(orphans.length > 0, 'the killed runner left orphans: what the sweep is for');
+    assert.ok(orphans.some((cmd) => cmd.includes('apps/router/dist/main.js')), `its router among them (it names no data dir): ${orphans.join(' | ')}`);
     assert.ok((await hostLeftovers(tag)).length > 0, 'and so do its bridge and chains');
 
     await sweepAbandonedPlatforms();
 
-    assert.deepEqual(await processesNaming(dataDir), [], 'no process of the platform is left');
+    assert.deepEqual(await processesNaming(dataDir, `PAAS_REDIS_PREFIX=${tag}`), [], 'no process of the platform is left, its router included');
     assert.ok(await processEnds(container.pid), 'the container\'s process is gone');
     assert.deepEqual(await hostLeftovers(tag), [], 'no bridge, veth, netns or chain of it is left');
     // (Asked before anything of ours calls runc there again: runc makes its root dir when asked.)

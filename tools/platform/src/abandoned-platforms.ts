@@ -38,21 +38,27 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Pids (other than ours) whose command line or environment names `dataDir`: the platform's components and their children. */
-async function processesOf(dataDir: string): Promise<number[]> {
+/**
+ * Pids (other than ours) of the platform's components and their children: those whose command line
+ * or environment names its data dir (Redis, Postgres, the controller, the cells), or whose
+ * environment carries its Redis prefix, the tag (the router names no data dir).
+ */
+async function processesOf(record: PlatformRecord): Promise<number[]> {
   const found: number[] = [];
+  const prefix = `PAAS_REDIS_PREFIX=${record.tag}`;
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const read = (name: string) => readFile(`/proc/${entry}/${name}`, 'utf8').catch(() => '');
-    const text = `${await read('cmdline')}\0${await read('environ')}`;
-    if (text.split('\0').some((part) => part.includes(dataDir))) found.push(Number(entry));
+    const parts = `${await read('cmdline')}\0${await read('environ')}`.split('\0');
+    if (parts.some((part) => part.includes(record.dataDir) || part === prefix)) found.push(Number(entry));
   }
   return found;
 }
 
-async function killAll(dataDir: string): Promise<void> {
+async function killAll(record: PlatformRecord): Promise<void> {
+  const dataDir = record.dataDir;
   for (let round = 0; round < 50; round++) {
-    const pids = await processesOf(dataDir);
+    const pids = await processesOf(record);
     if (pids.length === 0) return;
     for (const pid of pids) {
       try {
@@ -63,13 +69,12 @@ async function killAll(dataDir: string): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`processes of ${dataDir} survive SIGKILL: ${(await processesOf(dataDir)).join(', ')}`);
+  throw new Error(`processes of ${dataDir} survive SIGKILL: ${(await processesOf(record)).join(', ')}`);
 }
 
 /**
- * Sweeps every recorded platform whose runner is dead: kills the processes that name its data
- * directory (controller, router, cells, Redis, Postgres: pids it started, found by its unique data
- * dir), removes each cell's containers, mounts, network and chains (cleanupAll with the runtime
+ * Sweeps every recorded platform whose runner is dead: kills its processes (controller, router,
+ * cells, Redis, Postgres: pids it started, found by its unique data dir and its tag), removes each cell's containers, mounts, network and chains (cleanupAll with the runtime
  * config the cell recorded in its data dir), then the data dir and the record, and drops claims of
  * subnets and port blocks whose owner is dead. Platforms whose runner lives (another test run, a
  * bench) are left alone. Returns the tags swept.
@@ -81,7 +86,7 @@ export async function sweepAbandonedPlatforms(): Promise<string[]> {
     const record = JSON.parse(await readFile(join(PLATFORM_RECORDS_DIR, name), 'utf8').catch(() => 'null')) as PlatformRecord | null;
     if (!record || alive(record.pid)) continue;
     if (!record.dataDir.includes(record.tag)) continue; // not a data dir of ours: never touch it
-    await killAll(record.dataDir);
+    await killAll(record);
     const cellsDir = join(record.dataDir, 'cells');
     for (const cell of await readdir(cellsDir).catch(() => [] as string[])) {
       const text = await readFile(join(cellsDir, cell, CELL_RUNTIME_RECORD), 'utf8').catch(() => undefined);
