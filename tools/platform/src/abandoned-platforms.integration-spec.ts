@@ -8,7 +8,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CELL_RUNTIME_RECORD } from '@paas/contracts';
@@ -16,14 +16,15 @@ import { RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig } from '@paas/r
 import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
 import { hostLeftovers } from './isolated-platform';
 
-/** Command lines of the processes whose command line or environment names `dir`, or whose environment holds `env`. */
+/** Command lines of the processes whose command line or environment names `dir`, whose working directory is in it, or whose environment holds `env`. */
 async function processesNaming(dir: string, env = '\0none'): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const read = (name: string) => readFile(`/proc/${entry}/${name}`, 'utf8').catch(() => '');
     const cmdline = await read('cmdline');
-    if (`${cmdline}\0${await read('environ')}`.split('\0').some((part) => part.includes(dir) || part === env)) found.push(cmdline.replaceAll('\0', ' '));
+    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
+    if (cwd.startsWith(dir) || `${cmdline}\0${await read('environ')}`.split('\0').some((part) => part.includes(dir) || part === env)) found.push(cmdline.replaceAll('\0', ' '));
   }
   return found;
 }
@@ -95,6 +96,7 @@ describe('a platform whose runner was killed is swept by the next run', () => {
     // Detached from the runner, its components live on (those that write to its closed log pipes die sooner or later).
     assert.ok(orphans.length > 0, 'the killed runner left orphans: what the sweep is for');
     assert.ok(orphans.some((cmd) => cmd.includes('apps/router/dist/main.js')), `its router among them (it names no data dir): ${orphans.join(' | ')}`);
+    assert.ok(orphans.some((cmd) => cmd.startsWith('redis-server')), `and its Redis (which rewrites its command line): ${orphans.join(' | ')}`);
     assert.ok((await hostLeftovers(tag)).length > 0, 'and so do its bridge and chains');
 
     await sweepAbandonedPlatforms();

@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupAll, type RuncRuntimeConfig } from '@paas/runtime';
 import { CELL_RUNTIME_RECORD } from '@paas/contracts';
@@ -40,8 +40,8 @@ function alive(pid: number): boolean {
 
 /**
  * Pids (other than ours) of the platform's components and their children: those whose command line
- * or environment names its data dir (Redis, Postgres, the controller, the cells), or whose
- * environment carries its Redis prefix, the tag (the router names no data dir).
+ * or environment names its data dir (Postgres, the controller, the cells), whose working directory
+ * is in it (Redis), or whose environment carries its Redis prefix, the tag (the router).
  */
 async function processesOf(record: PlatformRecord): Promise<number[]> {
   const found: number[] = [];
@@ -50,7 +50,9 @@ async function processesOf(record: PlatformRecord): Promise<number[]> {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const read = (name: string) => readFile(`/proc/${entry}/${name}`, 'utf8').catch(() => '');
     const parts = `${await read('cmdline')}\0${await read('environ')}`.split('\0');
-    if (parts.some((part) => part.includes(record.dataDir) || part === prefix)) found.push(Number(entry));
+    // Redis rewrites its command line and has no such environment, but works in its dir below the data dir.
+    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
+    if (cwd.startsWith(record.dataDir) || parts.some((part) => part.includes(record.dataDir) || part === prefix)) found.push(Number(entry));
   }
   return found;
 }
