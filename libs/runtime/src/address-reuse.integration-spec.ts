@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { ContainerHandle, ContainerSpec } from './container-runtime';
-import { testRuntimeConfig } from './integration-test-support';
+import type { ContainerHandle } from './container-runtime';
+import { createTestRuntime, type TestRuntime } from './integration-test-support';
 import { macForIp } from './network';
-import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
-import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
+import type { RuncRuntime, RuncRuntimeConfig } from './runc-runtime';
 
 const execFileAsync = promisify(execFile);
 const sh = async (file: string, args: string[]) => (await execFileAsync(file, args, { encoding: 'utf8' })).stdout;
@@ -57,41 +53,22 @@ const bridgeMac = async (bridge: string) => /link\/ether ([0-9a-f:]{17})/.exec(a
 const neighbourMac = async (ip: string, bridge: string) => /lladdr ([0-9a-f:]{17})/.exec(await sh('ip', ['neigh', 'show', 'to', ip, 'dev', bridge]))?.[1];
 
 describe('a container that reuses a destroyed one\'s address (real runc, as root)', () => {
-  let tmp: string;
+  let fixture: TestRuntime;
   let config: RuncRuntimeConfig;
   let runtime: RuncRuntime;
-  let droplet: string;
-
-  const spec = (id: string): ContainerSpec => ({
-    id,
-    layers: [droplet],
-    command: ['/usr/bin/node', '/app/server.js'],
-    cwd: '/app',
-    env: { PORT: '8080', NAME: id },
-    user: { uid: VCAP_UID, gid: VCAP_GID },
-    memoryMb: 128,
-    pidsLimit: 32,
-    containerPort: 8080,
-    logFile: join(tmp, `${id}.log`),
-  });
+  const spec = (id: string) => fixture.spec(id, { env: { PORT: '8080', NAME: id } });
 
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'paas-reuse-it-'));
-    droplet = join(tmp, 'droplet');
-    await mkdir(join(droplet, 'app'), { recursive: true });
-    await writeFile(join(droplet, 'app', 'server.js'), SERVER_JS);
-    config = testRuntimeConfig(`pr${suffix}`, tmp, portBase);
-    await ensureStack(config.stackDir);
-    runtime = new RuncRuntime(config);
+    fixture = await createTestRuntime({
+      name: `pr${suffix}`,
+      portBase,
+      appFiles: { 'server.js': SERVER_JS },
+      defaults: { command: ['/usr/bin/node', '/app/server.js'], containerPort: 8080 },
+    });
+    ({ config, runtime } = fixture);
   });
 
-  after(async () => {
-    try {
-      await cleanupAll(config);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  });
+  after(() => fixture.dispose());
 
   it('is reached by the host at once: its first connects are answered and the neighbour entry holds its MAC', async () => {
     const bridge = config.network.bridge;

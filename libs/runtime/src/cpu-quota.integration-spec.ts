@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ContainerSpec } from './container-runtime';
-import { testRuntimeConfig } from './integration-test-support';
-import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
-import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
+import { createTestRuntime, type TestRuntime } from './integration-test-support';
+import type { RuncRuntime, RuncRuntimeConfig } from './runc-runtime';
 
 const suffix = randomBytes(2).toString('hex');
 const portBase = 20000 + randomInt(0, 400) * 100;
@@ -36,23 +34,10 @@ async function cfsOf(config: RuncRuntimeConfig, id: string): Promise<{ quotaUs: 
 }
 
 describe('RuncRuntime CPU quota (cpuMillicores, real runc, as root)', () => {
-  let tmp: string;
+  let fixture: TestRuntime;
   let config: RuncRuntimeConfig;
   let runtime: RuncRuntime;
-
-  const spec = (id: string, overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
-    id,
-    layers: [],
-    command: SPIN,
-    cwd: '/',
-    env: {},
-    user: { uid: VCAP_UID, gid: VCAP_GID },
-    memoryMb: 64,
-    pidsLimit: 16,
-    logFile: join(tmp, `${id}.log`),
-    labels: { test: 'cpu' },
-    ...overrides,
-  });
+  const spec = (id: string, overrides: Partial<ContainerSpec> = {}) => fixture.spec(id, overrides);
 
   /** Cores used over MEASURE_MS of wall time (cpuacct usage / elapsed), once the loops are running. */
   async function coresUsed(id: string): Promise<number> {
@@ -73,19 +58,15 @@ describe('RuncRuntime CPU quota (cpuMillicores, real runc, as root)', () => {
   }
 
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'paas-runtime-cpu-it-'));
-    config = testRuntimeConfig(`pc${suffix}`, tmp, portBase);
-    await ensureStack(config.stackDir);
-    runtime = new RuncRuntime(config);
+    fixture = await createTestRuntime({
+      name: `pc${suffix}`,
+      portBase,
+      defaults: { layers: [], command: SPIN, cwd: '/', memoryMb: 64, pidsLimit: 16, labels: { test: 'cpu' } },
+    });
+    ({ config, runtime } = fixture);
   });
 
-  after(async () => {
-    try {
-      await cleanupAll(config);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  });
+  after(() => fixture.dispose());
 
   it('cpuMillicores 500: two spinning loops get about half a core, and the kernel throttles them', async () => {
     const id = `pc${suffix}-half`;
@@ -112,7 +93,7 @@ describe('RuncRuntime CPU quota (cpuMillicores, real runc, as root)', () => {
       '[ -e "$f" ] || continue; if echo -1 > "$f" 2>/dev/null; then echo "wrote $f"; else echo "refused $f"; fi; done; echo done; exec /usr/bin/sleep 600';
     await runtime.start(spec(id, { cpuMillicores: 500, command: ['/bin/sh', '-c', script] }));
     try {
-      const log = join(tmp, `${id}.log`);
+      const log = join(fixture.tmp, `${id}.log`);
       const deadline = Date.now() + 15_000;
       let text = '';
       while (!/^done$/m.test(text)) {

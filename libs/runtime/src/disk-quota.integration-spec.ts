@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
-import { testRuntimeConfig } from './integration-test-support';
+import { createTestRuntime, type TestRuntime } from './integration-test-support';
 import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
-import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
 
 const execFileAsync = promisify(execFile);
 const sh = async (file: string, args: string[]) => (await execFileAsync(file, args, { encoding: 'utf8' })).stdout;
@@ -44,26 +42,14 @@ const suffix = randomBytes(2).toString('hex');
 const portBase = 20000 + randomInt(0, 400) * 100;
 
 describe('RuncRuntime disk quota (diskMb, real runc, as root)', () => {
+  let fixture: TestRuntime;
   let tmp: string;
   let config: RuncRuntimeConfig;
   let runtime: RuncRuntime;
-  let droplet: string;
   let disk: ContainerHandle;
   const diskId = `pq${suffix}-disk`;
+  const spec = (id: string, overrides: Partial<ContainerSpec> = {}) => fixture.spec(id, overrides);
 
-  const spec = (id: string, overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
-    id,
-    layers: [droplet],
-    command: ['/usr/bin/node', '/app/disk.js'],
-    cwd: '/app',
-    env: {},
-    user: { uid: VCAP_UID, gid: VCAP_GID },
-    memoryMb: 128,
-    pidsLimit: 32,
-    logFile: join(tmp, `${id}.log`),
-    labels: { test: 'disk' },
-    ...overrides,
-  });
   const containerDir = (id: string) => join(config.stateDir, 'containers', id);
   const image = (id: string) => join(containerDir(id), 'layer.img');
   const layer = (id: string) => join(containerDir(id), 'layer');
@@ -83,22 +69,16 @@ describe('RuncRuntime disk quota (diskMb, real runc, as root)', () => {
   }
 
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'paas-runtime-disk-it-'));
-    droplet = join(tmp, 'droplet');
-    await mkdir(join(droplet, 'app'), { recursive: true });
-    await writeFile(join(droplet, 'app', 'disk.js'), DISK_JS);
-    config = testRuntimeConfig(`pq${suffix}`, tmp, portBase);
-    await ensureStack(config.stackDir);
-    runtime = new RuncRuntime(config);
+    fixture = await createTestRuntime({
+      name: `pq${suffix}`,
+      portBase,
+      appFiles: { 'disk.js': DISK_JS },
+      defaults: { command: ['/usr/bin/node', '/app/disk.js'], labels: { test: 'disk' } },
+    });
+    ({ tmp, config, runtime } = fixture);
   });
 
-  after(async () => {
-    try {
-      await cleanupAll(config);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  });
+  after(() => fixture.dispose());
 
   it('(1) writing past diskMb fails with ENOSPC inside; the image stays within diskMb on the host', async () => {
     disk = await runtime.start(spec(diskId, { diskMb: 64 }));

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
 import { hostVcapUser, type IdMapping } from './id-mapping';
-import { testRuntimeConfig } from './integration-test-support';
-import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
-import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
+import { createTestRuntime, getWhenUp, type TestRuntime } from './integration-test-support';
+import type { RuncRuntime, RuncRuntimeConfig } from './runc-runtime';
+import { VCAP_UID } from './stack';
 
 const execFileAsync = promisify(execFile);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * What a hostile tenant tries from inside, as its app's user: the calls the seccomp profile
@@ -144,26 +142,13 @@ async function hostIdsOf(pid: number): Promise<{ uids: number[]; gids: number[] 
 }
 
 describe('a hostile container (user namespace, seccomp allow-list, secrets at rest)', () => {
+  let fixture: TestRuntime;
   let tmp: string;
   let config: RuncRuntimeConfig;
   let runtime: RuncRuntime;
-  let droplet: string;
   let bindDir: string;
   let victim: ContainerHandle;
-
-  const spec = (id: string, overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
-    id: `ph${suffix}-${id}`,
-    layers: [droplet],
-    command: ['/usr/bin/sleep', '300'],
-    cwd: '/app',
-    env: { PORT: '8080', SECRET_TOKEN: 's3cr3t-value' },
-    user: { uid: VCAP_UID, gid: VCAP_GID },
-    memoryMb: 128,
-    pidsLimit: 64,
-    logFile: join(tmp, `${id}.log`),
-    labels: { job: JSON.stringify({ env: { SECRET_TOKEN: 's3cr3t-value' } }) },
-    ...overrides,
-  });
+  const spec = (id: string, overrides: Partial<ContainerSpec> = {}) => fixture.spec(`ph${suffix}-${id}`, overrides);
 
   async function runToEnd(id: string, command: string[]): Promise<{ exitCode: number; lines: string[] }> {
     const lines: string[] = [];
@@ -171,31 +156,21 @@ describe('a hostile container (user namespace, seccomp allow-list, secrets at re
     return { exitCode: result.exitCode, lines };
   }
 
-  async function getText(hostPort: number, deadlineMs = 15_000): Promise<string> {
-    const deadline = Date.now() + deadlineMs;
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 300 && Date.now() < deadline; attempt++) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(3000) });
-        return await response.text();
-      } catch (error) {
-        lastError = error;
-        await sleep(100);
-      }
-    }
-    throw new Error(`no answer on 127.0.0.1:${hostPort} within ${deadlineMs} ms: ${String(lastError)}`);
-  }
+  const getText = async (hostPort: number) => (await getWhenUp(hostPort, '/', 15_000)).text();
 
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'paas-hostile-it-'));
-    await chmod(tmp, 0o711);
-    droplet = join(tmp, 'droplet');
-    await mkdir(join(droplet, 'app', 'www'), { recursive: true });
-    await writeFile(join(droplet, 'app', 'syscalls.py'), SYSCALLS_PY);
-    await writeFile(join(droplet, 'app', 'root.py'), ROOT_PY);
-    await writeFile(join(droplet, 'app', 'nginx.conf'), NGINX_CONF);
-    await writeFile(join(droplet, 'app', 'server.js'), NODE_JS);
-    await writeFile(join(droplet, 'app', 'www', 'index.html'), 'hello from a static site\n');
+    fixture = await createTestRuntime({
+      name: `ph${suffix}`,
+      portBase,
+      appFiles: { 'syscalls.py': SYSCALLS_PY, 'root.py': ROOT_PY, 'nginx.conf': NGINX_CONF, 'server.js': NODE_JS, 'www/index.html': 'hello from a static site\n' },
+      defaults: {
+        env: { PORT: '8080', SECRET_TOKEN: 's3cr3t-value' },
+        pidsLimit: 64,
+        labels: { job: JSON.stringify({ env: { SECRET_TOKEN: 's3cr3t-value' } }) },
+      },
+      configure: (config) => ({ ...config, idMapping }),
+    });
+    ({ tmp, config, runtime } = fixture);
     // A writable bind as staging has them, holding host files a container must not touch.
     bindDir = join(tmp, 'bind');
     await mkdir(bindDir, { mode: 0o777 });
@@ -204,19 +179,10 @@ describe('a hostile container (user namespace, seccomp allow-list, secrets at re
     await writeFile(join(bindDir, 'host-root-secret'), 'secret\n', { mode: 0o600 });
     await writeFile(join(bindDir, 'uid-2000-file'), 'a host user 2000 (or a pre-userns container) wrote this\n', { mode: 0o600 });
     await chown(join(bindDir, 'uid-2000-file'), 2000, 2000);
-    config = { ...testRuntimeConfig(`ph${suffix}`, tmp, portBase), idMapping };
-    await ensureStack(config.stackDir, idMapping);
-    runtime = new RuncRuntime(config);
     victim = await runtime.start(spec('victim', { binds: [{ source: bindDir, destination: '/bind', readonly: false }] }));
   });
 
-  after(async () => {
-    try {
-      await cleanupAll(config);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  });
+  after(() => fixture.dispose());
 
   it("runs the app's processes as a host uid inside the cell's mapped range, never 0 or 2000", async () => {
     const { uids, gids } = await hostIdsOf(victim.pid);

@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
 import { vethName } from './network';
-import { testRuntimeConfig } from './integration-test-support';
+import { createTestRuntime, getWhenUp, type TestRuntime } from './integration-test-support';
 import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
-import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
+import { VCAP_GID, VCAP_UID } from './stack';
 
 const execFileAsync = promisify(execFile);
 const sh = async (file: string, args: string[]) => (await execFileAsync(file, args, { encoding: 'utf8' })).stdout;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The app: an HTTP server that reports what it sees of its container. */
 const SERVER_JS = `
@@ -79,63 +77,27 @@ const suffix = randomBytes(2).toString('hex');
 const portBase = 20000 + randomInt(0, 400) * 100;
 
 describe('RuncRuntime (real runc, as root)', () => {
+  let fixture: TestRuntime;
   let tmp: string;
   let config: RuncRuntimeConfig;
   let runtime: RuncRuntime;
-  let droplet: string;
   let web: ContainerHandle;
   const webId = `pt${suffix}-web`;
-
-  const spec = (id: string, overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
-    id,
-    layers: [droplet],
-    command: ['/usr/bin/node', '/app/server.js'],
-    cwd: '/app',
-    env: { PORT: '8080' },
-    user: { uid: VCAP_UID, gid: VCAP_GID },
-    memoryMb: 256,
-    pidsLimit: 64,
-    containerPort: 8080,
-    logFile: join(tmp, `${id}.log`),
-    labels: { test: 'yes' },
-    ...overrides,
-  });
-
-  /** GETs a JSON path on the host port, retrying until the deadline (the app may still boot). */
-  async function getJson(hostPort: number, path: string, deadlineMs = 10_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + deadlineMs;
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 200 && Date.now() < deadline; attempt++) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${hostPort}${path}`, { signal: AbortSignal.timeout(3000) });
-        return (await response.json()) as Record<string, unknown>;
-      } catch (error) {
-        lastError = error;
-        await sleep(100);
-      }
-    }
-    throw new Error(`no answer from 127.0.0.1:${hostPort}${path} within ${deadlineMs} ms: ${String(lastError)}`);
-  }
+  const spec = (id: string, overrides: Partial<ContainerSpec> = {}) => fixture.spec(id, overrides);
+  const getJson = async (hostPort: number, path: string, deadlineMs?: number) =>
+    (await (await getWhenUp(hostPort, path, deadlineMs)).json()) as Record<string, unknown>;
 
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'paas-runtime-it-'));
-    droplet = join(tmp, 'droplet');
-    await mkdir(join(droplet, 'app'), { recursive: true });
-    await writeFile(join(droplet, 'app', 'server.js'), SERVER_JS);
-    await writeFile(join(droplet, 'app', 'oom.js'), OOM_JS);
-    await writeFile(join(droplet, 'app', 'fork.js'), FORK_JS);
-    config = testRuntimeConfig(`pt${suffix}`, tmp, portBase);
-    await ensureStack(config.stackDir);
-    runtime = new RuncRuntime(config);
+    fixture = await createTestRuntime({
+      name: `pt${suffix}`,
+      portBase,
+      appFiles: { 'server.js': SERVER_JS, 'oom.js': OOM_JS, 'fork.js': FORK_JS },
+      defaults: { command: ['/usr/bin/node', '/app/server.js'], env: { PORT: '8080' }, memoryMb: 256, pidsLimit: 64, containerPort: 8080, labels: { test: 'yes' } },
+    });
+    ({ tmp, config, runtime } = fixture);
   });
 
-  after(async () => {
-    try {
-      await cleanupAll(config);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  });
+  after(() => fixture.dispose());
 
   it('(a) serves HTTP from the container on its host port via 127.0.0.1', async () => {
     web = await runtime.start(spec(webId));
