@@ -1,17 +1,11 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { parseDocument } from 'yaml';
-import {
-  ENV_NAME_PATTERN,
-  ENV_NAME_RULE,
-  ENV_VALUE_MAX_CHARS,
-  PROCESS_LIMITS,
-  PROCESS_TYPE_PATTERN,
-  RESERVED_ENV,
-  RESERVED_ENV_RULE,
-} from './process-rules';
-import { parseCpuMillicores } from './cpu';
-import { routePathProblem } from './route-path';
+import { APP_KEYS, PROCESS_ENTRY_KEYS, PROCESS_KEYS, ROUTE_ENTRY_UNSUPPORTED, UNSUPPORTED, unknownKeyMessage } from './manifest-keys';
+import { parseManifestRoute, schemas, show } from './manifest-values';
+import { ENV_NAME_PATTERN, ENV_NAME_RULE, ENV_VALUE_MAX_CHARS, RESERVED_ENV, RESERVED_ENV_RULE } from './process-rules';
 import { findTextProblems } from './text-rules';
+
+export { parseManifestRoute, parseSizeMb } from './manifest-values';
 
 /**
  * A Cloud Foundry `manifest.yml`, parsed for one push. Pure: text in, the settings of the app
@@ -93,149 +87,6 @@ export const MANIFEST_MAX_ROUTES = 100;
 export const MANIFEST_MAX_PROCESSES = 50;
 
 // ---------------------------------------------------------------------------------------------
-// Values
-
-/** A value as quoted in a message: strings in quotes, the rest as JSON, long ones cut. */
-function show(value: unknown): string {
-  const json = (v: unknown) => JSON.stringify(v, (_key, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-  const text = value === undefined ? 'nothing' : typeof value === 'bigint' ? value.toString() : (json(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-const rule = (text: string) => (issue: { input?: unknown }) => `${text} (got ${show(issue.input)})`;
-
-function sizeText(mb: number): string {
-  return mb % 1024 === 0 ? `${mb / 1024}G` : `${mb}M`;
-}
-
-const UNIT_MB: Record<string, number> = { M: 1, MB: 1, MIB: 1, G: 1024, GB: 1024, GIB: 1024, T: 1024 * 1024, TB: 1024 * 1024, TIB: 1024 * 1024 };
-const SIZE_RULE = 'must be a size with a unit, like 512M or 1G';
-
-/**
- * A size with a unit (M, MB, MiB, G, GB, GiB, T, TB, TiB; any case; 1G = 1024M, as on Cloud
- * Foundry) to whole megabytes; a message when it is not one. Pure.
- */
-export function parseSizeMb(value: unknown): number | string {
-  const bare = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : undefined;
-  if (bare !== undefined) return `${SIZE_RULE} (got ${show(value)}): a bare number has no unit; write ${bare}M, or a size like 512M or 1G`;
-  if (typeof value !== 'string') return `${SIZE_RULE} (got ${show(value)})`;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value);
-  const factor = match ? UNIT_MB[match[2].toUpperCase()] : undefined;
-  if (!match || factor === undefined) return `${SIZE_RULE} (got ${show(value)})`;
-  const mb = Number(match[1]) * factor;
-  if (!Number.isInteger(mb)) return `must be a whole number of megabytes, like 1536M or 1.5G (got ${show(value)})`;
-  return mb;
-}
-
-function sizeSchema(limits: { min: number; max: number }) {
-  return z.unknown().transform((value, ctx) => {
-    const mb = parseSizeMb(value);
-    if (typeof mb === 'string') {
-      ctx.addIssue({ code: 'custom', message: mb });
-      return z.NEVER;
-    }
-    if (mb < limits.min || mb > limits.max) {
-      ctx.addIssue({ code: 'custom', message: `must be from ${sizeText(limits.min)} to ${sizeText(limits.max)} (got ${show(value)})` });
-      return z.NEVER;
-    }
-    return mb;
-  });
-}
-
-const L = PROCESS_LIMITS;
-const INSTANCES_RULE = rule(`must be a whole number from ${L.instances.min} to ${L.instances.max}`);
-const TIMEOUT_RULE = rule(`must be a whole number of seconds from ${L.healthCheckTimeoutS.min} to ${L.healthCheckTimeoutS.max}`);
-const COMMAND_RULE = rule(`must be a command (a string of 1 to ${L.commandMaxChars} characters), or null for the Procfile's or the buildpack's command`);
-const ENDPOINT_RULE = rule('must be a path starting with /, like /health');
-const BOOLEAN_RULE = rule('must be true or false');
-
-const schemas = {
-  instances: z.int({ error: INSTANCES_RULE }).min(L.instances.min, { error: INSTANCES_RULE }).max(L.instances.max, { error: INSTANCES_RULE }),
-  memory: sizeSchema(L.memoryMb),
-  disk_quota: sizeSchema(L.diskMb),
-  cpu: z.unknown().transform((value, ctx) => {
-    if (value === null) return null;
-    const millicores = parseCpuMillicores(value);
-    if (typeof millicores === 'string') {
-      ctx.addIssue({ code: 'custom', message: `${millicores}; or null for no quota` });
-      return z.NEVER;
-    }
-    return millicores;
-  }),
-  timeout: z
-    .int({ error: TIMEOUT_RULE })
-    .min(L.healthCheckTimeoutS.min, { error: TIMEOUT_RULE })
-    .max(L.healthCheckTimeoutS.max, { error: TIMEOUT_RULE }),
-  command: z.string({ error: COMMAND_RULE }).min(1, { error: COMMAND_RULE }).max(L.commandMaxChars, { error: COMMAND_RULE }).nullable(),
-  'health-check-type': z
-    .string({ error: rule('must be one of port, http, process') })
-    .transform((s) => s.toLowerCase())
-    .pipe(z.enum(['port', 'http', 'process', 'none'], { error: rule('must be one of port, http, process') })),
-  'health-check-http-endpoint': z.string({ error: ENDPOINT_RULE }).max(1024, { error: ENDPOINT_RULE }).startsWith('/', { error: ENDPOINT_RULE }),
-  boolean: z.boolean({ error: BOOLEAN_RULE }),
-  name: z.string({ error: rule('must be the app name, a string') }),
-  type: z
-    .string({ error: rule('must be a process type like worker') })
-    .regex(PROCESS_TYPE_PATTERN, { error: rule('must be a process type like worker: a-z, 0-9, "_" and "-", at most 63 characters') }),
-  buildpackName: z
-    .string({ error: rule('must be a buildpack name, like nodejs') })
-    .refine((s) => !/:\/\/|^git@/.test(s), {
-      error: rule("buildpacks from URLs are not supported: name one of the platform's buildpacks (nodejs, static, procfile, or one your operator installed)"),
-    })
-    .pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: rule('must be a buildpack name, like nodejs') })),
-};
-
-// ---------------------------------------------------------------------------------------------
-// Keys
-
-/** The settings of a process, at the app level (web) and in each `processes` entry. */
-const PROCESS_KEYS = ['instances', 'memory', 'disk_quota', 'cpu', 'command', 'health-check-type', 'health-check-http-endpoint', 'timeout'] as const;
-const APP_KEYS = ['name', ...PROCESS_KEYS, 'routes', 'random-route', 'no-route', 'env', 'buildpacks', 'buildpack', 'processes'];
-const PROCESS_ENTRY_KEYS = ['type', ...PROCESS_KEYS];
-
-/** Cloud Foundry keys this platform knows of but does not support, and what to do instead. */
-const UNSUPPORTED: Record<string, string> = {
-  host: 'deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: HOST.DOMAIN}])',
-  hosts: 'deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: HOST.DOMAIN}])',
-  domain: 'deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: HOST.DOMAIN}])',
-  domains: 'deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: HOST.DOMAIN}])',
-  'no-hostname': 'deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: DOMAIN}])',
-  'default-route': 'not needed here: an app gets its route NAME.<apps domain> when it is created',
-  services: 'services are not supported by this platform yet; ignored',
-  stack: 'this platform has one stack; ignored',
-  docker: 'Docker images are not supported: the app is built by a buildpack; ignored',
-  path: 'the pushed commit is the app; ignored',
-  sidecars: 'sidecars are not supported; ignored',
-  metadata: 'labels and annotations are not supported; ignored',
-  inherit: 'manifest inheritance is not supported; ignored',
-};
-
-const ROUTE_ENTRY_UNSUPPORTED: Record<string, string> = {
-  protocol: 'only HTTP routes are supported; ignored',
-  options: 'route options are not supported; ignored',
-};
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
-function unknownKeyMessage(key: string, known: readonly string[], unsupported: Record<string, string> = {}): string {
-  if (unsupported[key]) return unsupported[key];
-  const near = known.find((k) => editDistance(k, key.toLowerCase()) <= 2 || k === key.replace(/_/g, '-') || k === key.replace(/-/g, '_'));
-  return near ? `unknown key, ignored: did you mean ${near}?` : `unknown key, ignored (known here: ${known.join(', ')})`;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Parsing
 
 type Issues = Pick<ManifestParseResult, 'warnings' | 'errors'>;
@@ -290,27 +141,6 @@ function processSettings(map: YamlMap, path: string, issues: Issues): ManifestPr
   }
   for (const key of Object.keys(out) as Array<keyof ManifestProcess>) if (out[key] === undefined) delete out[key];
   return out;
-}
-
-const ROUTE_RULE = 'must be a route HOST.DOMAIN[/PATH], like myapp.apps.example.com or myapp.apps.example.com/api';
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** One `{route: ...}` entry; a message when it is not a route this platform can serve. */
-export function parseManifestRoute(value: unknown): { fqdn: string; path: string; route: string } | string {
-  if (typeof value !== 'string') return `${ROUTE_RULE} (got ${show(value)})`;
-  const text = value.trim();
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return `write the route without a scheme, like myapp.apps.example.com/api (got ${show(value)})`;
-  const slash = text.indexOf('/');
-  const hostPart = (slash < 0 ? text : text.slice(0, slash)).toLowerCase();
-  const path = slash < 0 ? '' : text.slice(slash);
-  if (hostPart.includes(':')) return `TCP routes (host:port) are not supported: give HOST.DOMAIN[/PATH] (got ${show(value)})`;
-  if (hostPart.startsWith('*.')) return `wildcard routes are not supported: give one host (got ${show(value)})`;
-  const labels = hostPart.split('.');
-  if (!hostPart || hostPart.length > 253 || !labels.every((l) => LABEL.test(l))) return `${ROUTE_RULE} (got ${show(value)})`;
-  // The same rule as the routes API: the path in the one normal form the router matches on.
-  const pathProblem = routePathProblem(path);
-  if (pathProblem) return `${pathProblem} (got ${show(value)})`;
-  return { fqdn: hostPart, path, route: hostPart + path };
 }
 
 function parseRoutes(value: unknown, path: string, issues: Issues): ManifestRoute[] {
