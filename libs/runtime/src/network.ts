@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile, access } from 'node:fs/promises';
 import { exec, execSucceeds } from './exec';
+import { chainExists, ensureChain, ensureRule, iptables, removeChain, removeRule, type Rule } from './iptables';
 import { ALWAYS_DENIED, destinationProblem, ruleMatches, type ContainerEgress } from './egress';
 import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
 
@@ -100,53 +101,6 @@ const NETNS_DIR = '/var/run/netns';
 
 export function netnsPath(name: string): string {
   return `${NETNS_DIR}/${name}`;
-}
-
-interface Rule {
-  table: 'nat' | 'filter';
-  chain: string;
-  spec: string[];
-  /** Insert at the top of the chain instead of appending. */
-  first?: boolean;
-  /** Insert at this 1-based position instead of appending. */
-  position?: number;
-}
-
-async function iptables(args: string[]): Promise<void> {
-  await exec('iptables', ['-w', '5', ...args]);
-}
-
-async function ruleExists(rule: Rule): Promise<boolean> {
-  return execSucceeds('iptables', ['-w', '5', '-t', rule.table, '-C', rule.chain, ...rule.spec]);
-}
-
-/** Adds the rule unless it is already there. */
-async function ensureRule(rule: Rule): Promise<void> {
-  if (await ruleExists(rule)) return;
-  const position = rule.first ? 1 : rule.position;
-  const op = position ? ['-I', rule.chain, String(position)] : ['-A', rule.chain];
-  await iptables(['-t', rule.table, ...op, ...rule.spec]);
-}
-
-/** Deletes every copy of the rule; a missing rule is not an error. */
-async function removeRule(rule: Rule): Promise<void> {
-  for (let i = 0; i < 10 && (await ruleExists(rule)); i++) {
-    await iptables(['-t', rule.table, '-D', rule.chain, ...rule.spec]);
-  }
-}
-
-async function chainExists(table: string, chain: string): Promise<boolean> {
-  return execSucceeds('iptables', ['-w', '5', '-t', table, '-S', chain]);
-}
-
-async function ensureChain(table: string, chain: string): Promise<void> {
-  if (!(await chainExists(table, chain))) await iptables(['-t', table, '-N', chain]);
-}
-
-async function removeChain(table: string, chain: string): Promise<void> {
-  if (!(await chainExists(table, chain))) return;
-  await iptables(['-t', table, '-F', chain]);
-  await iptables(['-t', table, '-X', chain]);
 }
 
 async function linkExists(name: string): Promise<boolean> {
