@@ -1,5 +1,7 @@
 // Lints the TypeScript sources and enforces the Nx module boundaries: apps never import apps,
-// the cell never imports controller code, contracts and utils import nothing above them.
+// the cell never imports controller code, contracts and utils import nothing above them, and the
+// dashboard (platform:browser) imports only libraries that run anywhere (platform:any). The rule
+// needs Nx's project graph: `npm run lint` (tools/lint.sh) makes it first, and fails without it.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -11,6 +13,11 @@ export default [
     plugins: { '@nx': nx },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // A library is imported by its name only (its package exports allow nothing else at run time).
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@paas/*/**'], message: 'import the library by its name (@paas/NAME): files inside it are not part of its interface' }] },
+      ],
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -28,7 +35,10 @@ export default [
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:cli', 'scope:shared'] },
             { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:dashboard', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools', 'scope:shared', 'scope:cell'] }
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools', 'scope:shared', 'scope:cell'] },
+            // The dashboard runs in a browser: only what runs anywhere (contracts, the API client).
+            { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:any'] },
+            { sourceTag: 'platform:any', onlyDependOnLibsWithTags: ['platform:any'] }
           ]
         }
       ]

@@ -11,7 +11,7 @@ export * from './redact-url';
 export * from './api';
 export * from './process-rules';
 export * from './cpu';
-export * from './manifest';
+export * from './size';
 export * from './logs';
 export * from './security-groups';
 export * from './text-rules';

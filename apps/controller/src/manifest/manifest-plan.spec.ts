@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseManifest, type ManifestApp, type ManifestRoute } from '@paas/contracts';
+import { parseManifest, type ManifestApp, type ManifestRoute } from '@paas/manifest';
 import {
   commandlessTypes,
   describeProcess,

@@ -1,4 +1,5 @@
-import { formatCpu, type ManifestApp, type ManifestProcess, type ManifestRoute } from '@paas/contracts';
+import { formatCpu } from '@paas/contracts';
+import type { ManifestApp, ManifestProcess, ManifestRoute } from '@paas/manifest';
 import { fqdnOf } from '../routes/route-projection.service';
 
 /**

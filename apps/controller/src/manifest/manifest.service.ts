@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { formatManifestIssue, parseManifest, type ManifestApp } from '@paas/contracts';
+import { formatManifestIssue, parseManifest, type ManifestApp } from '@paas/manifest';
 import type { Prisma } from '../generated/prisma/client';
 import type { Actor } from '../auth/actor';
 import type { AppWithSpace } from '../apps/apps.repository';

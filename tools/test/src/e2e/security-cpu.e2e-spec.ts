@@ -5,7 +5,7 @@
  * removes the quota, and refuses what is not a CPU amount with the valid forms named; a push
  * whose manifest has a bad `cpu` is rejected before anything is staged. The variations (forms,
  * ranges, the cgroup files inside the container, the runtime's figures) are in the unit and
- * integration specs: libs/contracts cpu.spec, manifest.spec, libs/runtime cpu-quota.integration-spec,
+ * integration specs: libs/contracts cpu.spec, libs/manifest manifest.spec, libs/runtime cpu-quota.integration-spec,
  * apps/controller lifecycle.integration-spec.
  */
 import { after, before, describe, test } from 'node:test';

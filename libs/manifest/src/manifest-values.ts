@@ -1,44 +1,12 @@
 import { z } from 'zod';
-import { parseCpuMillicores } from './cpu';
-import { PROCESS_LIMITS, PROCESS_TYPE_PATTERN } from './process-rules';
-import { routePathProblem } from './route-path';
+import { formatSizeMb, parseCpuMillicores, parseSizeMb, PROCESS_LIMITS, PROCESS_TYPE_PATTERN, routePathProblem, showValue } from '@paas/contracts';
 
 /**
  * The values a manifest may hold, each with the rule a message names: sizes with units, the
  * process settings' schemas, and one route. Pure; manifest.ts walks the YAML and applies them.
  */
 
-/** A value as quoted in a message: strings in quotes, the rest as JSON, long ones cut. */
-export function show(value: unknown): string {
-  const json = (v: unknown) => JSON.stringify(v, (_key, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-  const text = value === undefined ? 'nothing' : typeof value === 'bigint' ? value.toString() : (json(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-export const rule = (text: string) => (issue: { input?: unknown }) => `${text} (got ${show(issue.input)})`;
-
-function sizeText(mb: number): string {
-  return mb % 1024 === 0 ? `${mb / 1024}G` : `${mb}M`;
-}
-
-const UNIT_MB: Record<string, number> = { M: 1, MB: 1, MIB: 1, G: 1024, GB: 1024, GIB: 1024, T: 1024 * 1024, TB: 1024 * 1024, TIB: 1024 * 1024 };
-const SIZE_RULE = 'must be a size with a unit, like 512M or 1G';
-
-/**
- * A size with a unit (M, MB, MiB, G, GB, GiB, T, TB, TiB; any case; 1G = 1024M, as on Cloud
- * Foundry) to whole megabytes; a message when it is not one. Pure.
- */
-export function parseSizeMb(value: unknown): number | string {
-  const bare = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : undefined;
-  if (bare !== undefined) return `${SIZE_RULE} (got ${show(value)}): a bare number has no unit; write ${bare}M, or a size like 512M or 1G`;
-  if (typeof value !== 'string') return `${SIZE_RULE} (got ${show(value)})`;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value);
-  const factor = match ? UNIT_MB[match[2].toUpperCase()] : undefined;
-  if (!match || factor === undefined) return `${SIZE_RULE} (got ${show(value)})`;
-  const mb = Number(match[1]) * factor;
-  if (!Number.isInteger(mb)) return `must be a whole number of megabytes, like 1536M or 1.5G (got ${show(value)})`;
-  return mb;
-}
+export const rule = (text: string) => (issue: { input?: unknown }) => `${text} (got ${showValue(issue.input)})`;
 
 function sizeSchema(limits: { min: number; max: number }) {
   return z.unknown().transform((value, ctx) => {
@@ -48,7 +16,7 @@ function sizeSchema(limits: { min: number; max: number }) {
       return z.NEVER;
     }
     if (mb < limits.min || mb > limits.max) {
-      ctx.addIssue({ code: 'custom', message: `must be from ${sizeText(limits.min)} to ${sizeText(limits.max)} (got ${show(value)})` });
+      ctx.addIssue({ code: 'custom', message: `must be from ${formatSizeMb(limits.min)} to ${formatSizeMb(limits.max)} (got ${showValue(value)})` });
       return z.NEVER;
     }
     return mb;
@@ -103,18 +71,18 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** One `{route: ...}` entry; a message when it is not a route this platform can serve. */
 export function parseManifestRoute(value: unknown): { fqdn: string; path: string; route: string } | string {
-  if (typeof value !== 'string') return `${ROUTE_RULE} (got ${show(value)})`;
+  if (typeof value !== 'string') return `${ROUTE_RULE} (got ${showValue(value)})`;
   const text = value.trim();
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return `write the route without a scheme, like myapp.apps.example.com/api (got ${show(value)})`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return `write the route without a scheme, like myapp.apps.example.com/api (got ${showValue(value)})`;
   const slash = text.indexOf('/');
   const hostPart = (slash < 0 ? text : text.slice(0, slash)).toLowerCase();
   const path = slash < 0 ? '' : text.slice(slash);
-  if (hostPart.includes(':')) return `TCP routes (host:port) are not supported: give HOST.DOMAIN[/PATH] (got ${show(value)})`;
-  if (hostPart.startsWith('*.')) return `wildcard routes are not supported: give one host (got ${show(value)})`;
+  if (hostPart.includes(':')) return `TCP routes (host:port) are not supported: give HOST.DOMAIN[/PATH] (got ${showValue(value)})`;
+  if (hostPart.startsWith('*.')) return `wildcard routes are not supported: give one host (got ${showValue(value)})`;
   const labels = hostPart.split('.');
-  if (!hostPart || hostPart.length > 253 || !labels.every((l) => LABEL.test(l))) return `${ROUTE_RULE} (got ${show(value)})`;
+  if (!hostPart || hostPart.length > 253 || !labels.every((l) => LABEL.test(l))) return `${ROUTE_RULE} (got ${showValue(value)})`;
   // The same rule as the routes API: the path in the one normal form the router matches on.
   const pathProblem = routePathProblem(path);
-  if (pathProblem) return `${pathProblem} (got ${show(value)})`;
+  if (pathProblem) return `${pathProblem} (got ${showValue(value)})`;
   return { fqdn: hostPart, path, route: hostPart + path };
 }

@@ -1,11 +1,10 @@
 import type { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { APP_KEYS, PROCESS_ENTRY_KEYS, PROCESS_KEYS, ROUTE_ENTRY_UNSUPPORTED, UNSUPPORTED, unknownKeyMessage } from './manifest-keys';
-import { parseManifestRoute, schemas, show } from './manifest-values';
-import { ENV_NAME_PATTERN, ENV_NAME_RULE, ENV_VALUE_MAX_CHARS, RESERVED_ENV, RESERVED_ENV_RULE } from './process-rules';
-import { findTextProblems } from './text-rules';
+import { parseManifestRoute, schemas } from './manifest-values';
+import { ENV_NAME_PATTERN, ENV_NAME_RULE, ENV_VALUE_MAX_CHARS, findTextProblems, RESERVED_ENV, RESERVED_ENV_RULE, showValue as show } from '@paas/contracts';
 
-export { parseManifestRoute, parseSizeMb } from './manifest-values';
+export { parseManifestRoute } from './manifest-values';
 
 /**
  * A Cloud Foundry `manifest.yml`, parsed for one push. Pure: text in, the settings of the app

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatManifestIssue, parseManifest, parseManifestRoute, parseSizeMb, type ManifestParseResult } from './manifest';
+import { formatManifestIssue, parseManifest, parseManifestRoute, type ManifestParseResult } from './manifest';
 
 const messages = (issues: ManifestParseResult['errors']) => issues.map(formatManifestIssue);
 
@@ -17,35 +17,6 @@ function failing(text: string, app = 'shop'): string[] {
   assert.ok(result.errors.length > 0);
   return messages(result.errors);
 }
-
-describe('sizes', () => {
-  test('units M, MB, MiB, G, GB, GiB, T in any case become megabytes', () => {
-    const cases: Array<[string, number]> = [
-      ['512M', 512],
-      ['512m', 512],
-      ['1024MB', 1024],
-      ['256mb', 256],
-      ['128MiB', 128],
-      ['1G', 1024],
-      ['2GB', 2048],
-      ['2gb', 2048],
-      ['1.5G', 1536],
-      [' 64 M ', 64],
-      ['1T', 1_048_576],
-    ];
-    for (const [text, mb] of cases) assert.equal(parseSizeMb(text), mb, text);
-  });
-
-  test('a bare number is refused with the fix', () => {
-    assert.match(String(parseSizeMb(512)), /must be a size with a unit, like 512M or 1G \(got 512\): a bare number has no unit; write 512M/);
-    assert.match(String(parseSizeMb('1024')), /write 1024M/);
-  });
-
-  test('other units and words are refused', () => {
-    for (const bad of ['lots', '1K', '12 apples', '', true, null, ['1G'], '0.1M']) assert.equal(typeof parseSizeMb(bad), 'string', JSON.stringify(bad));
-    assert.match(String(parseSizeMb(2n ** 70n)), /got 1180591620717411303424/);
-  });
-});
 
 describe('routes', () => {
   test('host.domain with an optional path; the host part is lowercased', () => {
