@@ -4,3 +4,4 @@ export * from './wait';
 export * from './npm-registry-fixture';
 export * from './data-dir-secrets';
 export * from './tcp-migrate-req';
+export * from './request-loop';
