@@ -13,7 +13,7 @@
  * under load (`node --cpu-prof`), summarised.
  *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION_S (5), BENCH_THREADS (2), BENCH_CONNECTIONS (32),
- * BENCH_WORKERS (1; more only if the router supports ROUTER_WORKERS), BENCH_LIBS=0 skips the
+ * BENCH_WORKERS (1; more only if the router has node:cluster workers, ROUTER_WORKERS, which it no longer has), BENCH_LIBS=0 skips the
  * library comparison, BENCH_PROFILE=0 skips the profile, BENCH_KEEP=1 keeps the temp dir.
  * Needs wrk, nginx and redis-server; as root it installs wrk and nginx-light with apt-get.
  */
@@ -113,7 +113,8 @@ function routerFeatures(): { workersEnv: boolean; accessLogEnv?: string } {
     .map((f) => readFileSync(join(dist, f), 'utf8'))
     .join('\n');
   const accessLog = /\b(ROUTER_ACCESS_LOGS?)\b/.exec(code);
-  return { workersEnv: /\bROUTER_WORKERS\b/.test(code), accessLogEnv: accessLog?.[1] };
+  // Cluster workers (ROUTER_WORKERS) were node:cluster; the router that refuses the variable has neither.
+  return { workersEnv: /\bROUTER_WORKERS\b/.test(code) && /node:cluster/.test(code), accessLogEnv: accessLog?.[1] };
 }
 
 const fmt = (n: number, d = 2) => n.toFixed(d);

@@ -26,9 +26,9 @@ const num = (name: string, fallback: number) => {
 
 async function restartRouter(dataDir: string): Promise<void> {
   try {
-    const outcome = await requestRouterRestart(dataDir, 5 * 60_000);
-    console.log(outcome.message);
-    process.exit(outcome.state === 'done' ? 0 : 1);
+    const outcome = await requestRouterRestart(dataDir, 5 * 60_000, (message) => console.log(message));
+    (outcome.event === 'done' ? console.log : console.error)(outcome.message);
+    process.exit(outcome.event === 'done' ? 0 : 1);
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);
@@ -98,13 +98,16 @@ Push an app:
   curl http://hello.${options.appsDomain}:${options.routerPort}/
 
 Press Ctrl-C to stop everything.`);
-  serveRouterRestarts(dataDir, p, options.onEvent);
+  const control = await serveRouterRestarts(dataDir, p, options.onEvent).catch((error: Error) => {
+    console.error(`[platform] no control socket (npm run restart:router will not work): ${error.message}`);
+    return undefined;
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n[platform] ${signal}: stopping cells, router, controller, redis and postgres`);
-    p.stop().then(
+    Promise.all([control?.close(), p.stop()]).then(
       () => {
         console.log('[platform] stopped');
         process.exit(0);
