@@ -1,6 +1,7 @@
 import { DEFAULT_APP_LOG_SETTINGS, logSource, redisKeys } from '@paas/contracts';
 import { AppLogWriter, createRedisConnection } from '@paas/redis';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -116,6 +117,12 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     appAccess: (appId, text) => void appLogs.write(appId, { source: logSource.router(), stream: 'OUT', text }, { limited: true }),
   });
   const { server } = routerServer;
+  // Responses being made, so that a drain can tell their clients too that the connection ends.
+  const responding = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    responding.add(res);
+    res.once('close', () => responding.delete(res));
+  });
 
   await sync.start(deps.initialSyncWaitMs ?? 5_000);
   try {
@@ -172,6 +179,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   const drain = async (): Promise<void> => {
     logger.info({ event: 'router-draining', inFlight: routerServer.inFlight() }, 'router draining');
     routerServer.startDraining();
+    for (const res of responding) if (!res.headersSent) res.setHeader('connection', 'close');
     // net.Server's close, not http.Server's: that one also closes every idle keep-alive connection
     // at once, racing the requests clients are sending on them. 'close' comes once all have ended.
     const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
