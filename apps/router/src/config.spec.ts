@@ -16,7 +16,7 @@ describe('loadRouterConfig', () => {
     assert.equal(c.loadBalancing, 'round-robin');
     assert.equal(c.adminPort, 0);
     assert.equal(c.adminAddress, '127.0.0.1', 'the admin port (every tenant in its metrics) listens on loopback by default');
-    assert.equal(c.workers, 1);
+    assert.equal(c.reusePort, false);
     assert.deepEqual(c.trustedProxies, [], 'no client\'s forwarding headers are believed by default');
   });
 
@@ -34,13 +34,17 @@ describe('loadRouterConfig', () => {
     assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_ADMIN_ADDRESS: 'admin.local' }), /ROUTER_ADMIN_ADDRESS must be an IP address/);
   });
 
-  it('reads the balancing strategy, admin port and workers', () => {
-    const c = loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LOAD_BALANCING: 'least-connections', ROUTER_ADMIN_PORT: '8081', ROUTER_WORKERS: 'auto' });
+  it('reads the balancing strategy, admin port and port sharing', () => {
+    const c = loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LOAD_BALANCING: 'least-connections', ROUTER_ADMIN_PORT: '8081', ROUTER_REUSE_PORT: 'true' });
     assert.equal(c.loadBalancing, 'least-connections');
     assert.equal(c.adminPort, 8081);
-    assert.ok(c.workers! >= 1);
+    assert.equal(c.reusePort, true);
     assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LOAD_BALANCING: 'random' }), /ROUTER_LOAD_BALANCING/);
-    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_WORKERS: '0' }), /ROUTER_WORKERS/);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_REUSE_PORT: 'yes' }), /ROUTER_REUSE_PORT must be "true" or "false"/);
+  });
+
+  it('refuses ROUTER_WORKERS (node:cluster workers are gone) and says what replaced it', () => {
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_WORKERS: 'auto' }), /ROUTER_WORKERS is gone: .*ROUTER_REUSE_PORT=true/);
   });
 
   it('fails naming the variable when REDIS_URL is missing', () => {

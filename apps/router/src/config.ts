@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { ROUTE_RESYNC_INTERVAL_MS, appLogEnvShape, appLogSettings, parseEnv, type AppLogSettings } from '@paas/contracts';
 import { z } from 'zod';
 import { splitTrustedProxies, trustedProxyProblem } from './trusted-proxies';
@@ -36,10 +35,19 @@ const schema = z.object({
    * container reaches. Never the public address: its metrics name every tenant's apps.
    */
   ROUTER_ADMIN_ADDRESS: z.string().refine((v) => isIP(v) !== 0, { error: 'ROUTER_ADMIN_ADDRESS must be an IP address like 127.0.0.1' }).default('127.0.0.1'),
-  /** Worker processes (node:cluster): a count, or `auto` for one per CPU; 1 (the default) runs no cluster. */
+  /**
+   * Listen with SO_REUSEPORT (traffic and admin port): several router processes, each on its own,
+   * share one port, so one that dies or restarts takes only its own connections. `false` (the
+   * default) keeps the port to this process alone: a second one fails with EADDRINUSE.
+   */
+  ROUTER_REUSE_PORT: z.enum(['true', 'false'], { error: 'ROUTER_REUSE_PORT must be "true" or "false"' }).default('false'),
+  /** Gone (it forked node:cluster workers, all lost with their primary): say what replaced it. */
   ROUTER_WORKERS: z
-    .union([z.literal('auto'), z.coerce.number().int().min(1).max(1024)], { error: 'ROUTER_WORKERS must be a positive integer or "auto"' })
-    .default(1),
+    .undefined({
+      error:
+        'ROUTER_WORKERS is gone: run one router process per core, each with ROUTER_REUSE_PORT=true on the same ROUTER_PORT and an ROUTER_ADMIN_PORT of its own (docs/operations.md)',
+    })
+    .optional(),
   /**
    * The load balancers in front of the router (IP addresses and CIDR ranges, comma-separated):
    * only their X-Forwarded-* and Forwarded headers are believed. Default none: every client's
@@ -78,8 +86,8 @@ export interface RouterConfig {
   adminPort?: number;
   /** Address of the admin server; default 127.0.0.1. */
   adminAddress?: string;
-  /** Worker processes main.ts forks (1: no cluster); startRouter ignores it. */
-  workers?: number;
+  /** Share the port (and the admin port) with other router processes (SO_REUSEPORT); default false. */
+  reusePort?: boolean;
   /** Peers whose forwarding headers are kept (IPs and CIDRs, validated); none when absent. */
   trustedProxies?: readonly string[];
   /** The RTR/0 access lines written to the apps' logs; defaults to DEFAULT_APP_LOG_SETTINGS. */
@@ -102,7 +110,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     loadBalancing: c.ROUTER_LOAD_BALANCING,
     adminPort: c.ROUTER_ADMIN_PORT,
     adminAddress: c.ROUTER_ADMIN_ADDRESS,
-    workers: c.ROUTER_WORKERS === 'auto' ? availableParallelism() : c.ROUTER_WORKERS,
+    reusePort: c.ROUTER_REUSE_PORT === 'true',
     trustedProxies: c.ROUTER_TRUSTED_PROXIES,
     appLogs: appLogSettings(c),
   };

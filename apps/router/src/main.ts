@@ -1,15 +1,27 @@
-import cluster from 'node:cluster';
-import { serveClusterWorker, runClusterPrimary } from './cluster';
 import { checkRedisAccess } from '@paas/redis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadRouterConfig, type RouterConfig } from './config';
 import { createLogger } from './logger';
 import { startRouter } from './router';
 
 /**
- * Boots the router from the environment. With ROUTER_WORKERS above 1 this process becomes the
- * cluster primary (admin port, worker supervision) and each worker runs a whole router; else it
- * runs one router itself. Stops gracefully on SIGTERM/SIGINT (a worker also on its primary's
- * drain message).
+ * The message a router process sends its parent over an IPC channel (when it was started with
+ * one, as the platform's supervisor does) once it listens and has read the route table in full:
+ * a rolling restart drains the process it replaces only then. PM2's `process.send('ready')`, with
+ * the port.
+ */
+export interface RouterReadyMessage {
+  type: 'paas-router:ready';
+  pid: number;
+  port: number;
+  adminPort?: number;
+}
+
+/**
+ * Boots one router process from the environment. Several may share ROUTER_PORT
+ * (ROUTER_REUSE_PORT=true), each under its own supervisor, so that one dying or restarting takes
+ * only its own connections. Stops gracefully on SIGTERM/SIGINT: stops accepting, finishes what is
+ * in flight, closes keep-alive connections with `connection: close`.
  */
 async function main(): Promise<void> {
   let config: RouterConfig;
@@ -19,7 +31,7 @@ async function main(): Promise<void> {
     console.error((err as Error).message);
     process.exit(1);
   }
-  // A wrong password in REDIS_URL fails the boot here (in the primary and in each worker).
+  // A wrong password in REDIS_URL fails the boot here.
   try {
     await checkRedisAccess(config.redisUrl, 'router');
   } catch (err) {
@@ -27,11 +39,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
-  const clustered = (config.workers ?? 1) > 1;
-  if (clustered && cluster.isPrimary) return runClusterPrimary(config, logger);
-
-  // A worker leaves the admin port to its primary.
-  const router = await startRouter(clustered ? { ...config, adminPort: 0 } : config, { logger });
+  const router = await startRouter(config, { logger });
 
   let stopping = false;
   const stop = (reason: string) => {
@@ -48,7 +56,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  if (cluster.isWorker) serveClusterWorker(router, stop);
+
+  if (process.send && process.connected) {
+    // startRouter listens after 5 s even without a table (to answer 503s): ready means the table too.
+    while (!stopping && router.health().status !== 'ok') await sleep(50);
+    if (stopping || !process.connected) return;
+    const ready: RouterReadyMessage = { type: 'paas-router:ready', pid: process.pid, port: router.port, ...(router.adminPort ? { adminPort: router.adminPort } : {}) };
+    process.send(ready);
+    // The channel must not keep the process alive, nor its loss end it: the servers do that.
+    process.channel?.unref();
+  }
 }
 
 main().catch((err: unknown) => {

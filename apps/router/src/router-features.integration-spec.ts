@@ -1,13 +1,12 @@
 /**
  * Sticky sessions, least-connections, 431/504, SSE, WebSocket fd hygiene, instance draining under
- * load, metrics and cluster mode, against a real redis-server and real backends on 127.0.0.1.
+ * load and metrics, against a real redis-server and real backends on 127.0.0.1.
  * Every loop is bounded in count and time; waits poll with a deadline.
  */
 import { redisKeys, ROUTER_ERROR_HEADER, type Endpoint, type RouteEntry } from '@paas/contracts';
 import { registerEndpoint, unregisterEndpoint, writeHostRoutes } from '@paas/redis';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -376,48 +375,5 @@ describe('router features against a real redis', () => {
     assert.match(metrics, /paas_router_route_table_age_seconds \d/);
     assert.match(metrics, /# TYPE paas_router_backend_errors_total counter/);
     assert.match(metrics, /# TYPE paas_router_retries_total counter/);
-  });
-
-  it('runs as a cluster of 2 workers, sums their metrics, and stops on SIGTERM', async () => {
-    const host = 'cluster.apps.localhost';
-    const backend = await startBackend('cluster');
-    cleanups.push(backend.close);
-    const appId = await serve(host, [backend.address, 'cluster-0']);
-    const port = await freePort();
-    const adminPort = await freePort();
-    const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'main.js')], {
-      env: {
-        ...process.env,
-        ROUTER_WORKERS: '2',
-        ROUTER_PORT: String(port),
-        ROUTER_HOST: '127.0.0.1',
-        ROUTER_ADMIN_PORT: String(adminPort),
-        REDIS_URL: redisProcess!.url,
-        PAAS_REDIS_PREFIX: prefix,
-        LOG_LEVEL: 'warn',
-        ROUTER_SHUTDOWN_TIMEOUT_MS: '2000',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    cleanups.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    await waitFor('the cluster to be healthy', async () => ((await request(adminPort, 'admin', '/health')).status === 200 ? true : undefined), 15_000);
-    await waitForRoute(port, host);
-    for (let i = 0; i < 20; i++) assert.equal((await request(port, host)).status, 200);
-
-    const metrics = (await request(adminPort, 'admin', '/metrics')).body;
-    assert.equal(sample(metrics, 'paas_router_workers'), 2, 'both workers report');
-    // 20 plus the polls of waitForRoute that got a 200: at least 21, summed over both workers.
-    assert.ok(sample(metrics, `paas_router_requests_total{app_id="${appId}",status_class="2xx"}`) >= 21);
-    assert.equal(sample(metrics, 'paas_router_route_table_loaded'), 1);
-
-    const stoppedAt = Date.now();
-    child.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref())]);
-    assert.equal(code, 0, 'the cluster exits 0 on SIGTERM');
-    assert.ok(Date.now() - stoppedAt < 10_000);
   });
 });

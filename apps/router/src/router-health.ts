@@ -5,4 +5,6 @@ export interface RouterHealth {
   routes: number;
   /** Ms since the last full read of the table from Redis; absent before the first. */
   table_age_ms?: number;
+  /** The router process that answered (several may share a port). */
+  pid: number;
 }

@@ -302,7 +302,7 @@ describe('router against a real redis', () => {
     assert.equal((await request(router!.port, 'x', '/_router/health')).status, 200);
   });
 
-  it('drains an in-flight request on close, then refuses new connections', async () => {
+  it('drains an in-flight request on close (with connection: close), then refuses new connections', async () => {
     let arrived: () => void = () => undefined;
     const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
     const slow = http.createServer((_req, res) => {
@@ -318,12 +318,14 @@ describe('router against a real redis', () => {
     );
     try {
       await waitFor('slow route on the second router', async () => ((await request(second.port, 'slow.apps.localhost', '/_router/health')).status === 200 ? true : undefined));
-      const inFlight = request(second.port, 'slow.apps.localhost');
+      // A keep-alive request, under way when the drain starts: answered, and told the connection ends.
+      const inFlight = request(second.port, 'slow.apps.localhost', '/', { connection: 'keep-alive' });
       await requestArrived;
       const closed = second.close();
       const reply = await inFlight;
       assert.equal(reply.status, 200);
       assert.equal(reply.body, 'slow but done');
+      assert.equal(reply.headers.connection, 'close', 'a draining router ends the keep-alive connection with its answer');
       await closed;
       await assert.rejects(request(second.port, 'slow.apps.localhost'), /ECONNREFUSED/);
     } finally {

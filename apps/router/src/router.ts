@@ -1,6 +1,8 @@
 import { DEFAULT_APP_LOG_SETTINGS, logSource, redisKeys } from '@paas/contracts';
 import { AppLogWriter, createRedisConnection } from '@paas/redis';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RouterConfig } from './config';
@@ -24,6 +26,26 @@ export interface RouterDeps {
   initialSyncWaitMs?: number;
 }
 
+/**
+ * While draining, a keep-alive connection is left this long to send its next request (which is
+ * answered with `connection: close`) before it is closed as idle: closing it at once would race
+ * a request the client is sending on it, and that request would fail.
+ */
+const DRAIN_IDLE_GRACE_MS = 1_000;
+
+/**
+ * Linux resets the connections waiting in a closed SO_REUSEPORT listener's accept queue, unless
+ * net.ipv4.tcp_migrate_req=1 moves them to another listener of the port. The router cannot set it
+ * (it is the network namespace's); it says so once at boot. Undefined where the kernel lacks it.
+ */
+function migratesQueuedConnections(): boolean | undefined {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() === '1';
+  } catch {
+    return undefined;
+  }
+}
+
 /** A started router. `close` drains and stops it; safe to call twice (the second call waits for the first). */
 export interface RunningRouter {
   /** The port actually listened on (useful with `config.port` 0). */
@@ -32,7 +54,7 @@ export interface RunningRouter {
   adminPort?: number;
   /** This router's Prometheus metrics (a registry of its own). */
   metrics: RouterMetrics;
-  /** What GET /health answers for this router. */
+  /** What GET /health answers for this router (this process). */
   health(): RouterHealth;
   close(): Promise<void>;
 }
@@ -59,7 +81,9 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt });
   const health = (): RouterHealth => {
     const at = sync.lastSyncedAt;
-    return at === undefined ? { status: 'starting', routes: table.size } : { status: 'ok', routes: table.size, table_age_ms: Date.now() - at };
+    return at === undefined
+      ? { status: 'starting', routes: table.size, pid: process.pid }
+      : { status: 'ok', routes: table.size, table_age_ms: Date.now() - at, pid: process.pid };
   };
   const proxy = new BackendProxy({
     table,
@@ -93,12 +117,18 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     appAccess: (appId, text) => void appLogs.write(appId, { source: logSource.router(), stream: 'OUT', text }, { limited: true }),
   });
   const { server } = routerServer;
+  // Responses being made, so that a drain can tell their clients too that the connection ends.
+  const responding = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    responding.add(res);
+    res.once('close', () => responding.delete(res));
+  });
 
   await sync.start(deps.initialSyncWaitMs ?? 5_000);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, () => {
+      server.listen({ port: config.port, host: config.host, reusePort: config.reusePort ?? false }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -122,6 +152,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
           metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
         },
         logger,
+        { reusePort: config.reusePort ?? false },
       );
     } catch (err) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -131,30 +162,49 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
       throw err;
     }
   }
-  logger.info({ event: 'router-listening', host: config.host, port, routes: table.size }, 'router listening');
+  logger.info({ event: 'router-listening', host: config.host, port, routes: table.size, reusePort: config.reusePort ?? false }, 'router listening');
+  if (config.reusePort && migratesQueuedConnections() === false) {
+    logger.warn(
+      { event: 'tcp-migrate-req-off' },
+      'net.ipv4.tcp_migrate_req is 0: connections queued at a router process that stops or dies are reset instead of moving to another; set it to 1 (docs/operations.md)',
+    );
+  }
 
   let closing: Promise<void> | undefined;
+  /**
+   * Stops accepting (the other processes on a shared port take the new connections), answers
+   * every request still coming with `connection: close`, closes keep-alive connections that stay
+   * idle past DRAIN_IDLE_GRACE_MS, and cuts what is left at the shutdown timeout.
+   */
   const drain = async (): Promise<void> => {
     logger.info({ event: 'router-draining', inFlight: routerServer.inFlight() }, 'router draining');
     routerServer.startDraining();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const res of responding) if (!res.headersSent) res.setHeader('connection', 'close');
+    // net.Server's close, not http.Server's: that one also closes every idle keep-alive connection
+    // at once, racing the requests clients are sending on them. 'close' comes once all have ended.
+    const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    let allEnded = false;
+    void closed.then(() => (allEnded = true));
     const adminClosed = admin?.close();
-    const deadline = Date.now() + config.shutdownTimeoutMs;
-    // Keep-alive connections become idle as their last response ends; close each as it does.
-    while (Date.now() < deadline && (routerServer.inFlight() > 0 || routerServer.upgradedSockets().size > 0)) {
-      server.closeIdleConnections();
-      await sleep(50);
+    const started = Date.now();
+    const deadline = started + config.shutdownTimeoutMs;
+    const idleCutAt = started + Math.min(DRAIN_IDLE_GRACE_MS, config.shutdownTimeoutMs / 2);
+    while (!allEnded && Date.now() < deadline) {
+      if (Date.now() >= idleCutAt) server.closeIdleConnections();
+      await sleep(25);
     }
     const cut = routerServer.inFlight() + routerServer.upgradedSockets().size;
     if (cut > 0) logger.warn({ event: 'router-drain-timeout', cut }, 'shutdown timeout: cutting the remaining connections');
     for (const socket of routerServer.upgradedSockets()) socket.destroy();
     server.closeAllConnections();
     await closed;
+    // http.Server's own close now (nothing is left to close): it stops its connection checker.
+    server.close();
     await adminClosed;
     proxy.close();
     await sync.stop();
     await closeAppLogs();
-    logger.info({ event: 'router-stopped' }, 'router stopped');
+    logger.info({ event: 'router-stopped', drainMs: Date.now() - started }, 'router stopped');
   };
 
   return {

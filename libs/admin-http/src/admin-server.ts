@@ -7,7 +7,7 @@ export interface AdminHealth {
   status: string;
 }
 
-/** Where the admin server gets its answers (e.g. one router process, or the cluster primary asking its workers). */
+/** Where the admin server gets its answers (e.g. one router process, one cell). */
 export interface AdminSources {
   health(): Promise<AdminHealth>;
   metrics(): Promise<{ contentType: string; body: string }>;
@@ -19,11 +19,19 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+export interface AdminServerOptions {
+  /**
+   * SO_REUSEPORT: a replacement process may bind the port while the one it replaces still holds
+   * it (a rolling restart); both answer until the old one closes.
+   */
+  reusePort?: boolean;
+}
+
 /**
  * The admin port of a component (router, cell), apart from any traffic port so apps can never
  * shadow it: `GET /health` and `GET /metrics` (Prometheus text). Anything else is 404.
  */
-export async function startAdminServer(host: string, port: number, sources: AdminSources, logger: Logger): Promise<AdminServer> {
+export async function startAdminServer(host: string, port: number, sources: AdminSources, logger: Logger, options: AdminServerOptions = {}): Promise<AdminServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     const answer = async () => {
@@ -52,7 +60,7 @@ export async function startAdminServer(host: string, port: number, sources: Admi
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, reusePort: options.reusePort ?? false }, () => {
       server.off('error', reject);
       resolve();
     });

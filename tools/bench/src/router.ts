@@ -13,7 +13,8 @@
  * under load (`node --cpu-prof`), summarised.
  *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION_S (5), BENCH_THREADS (2), BENCH_CONNECTIONS (32),
- * BENCH_WORKERS (1; more only if the router supports ROUTER_WORKERS), BENCH_LIBS=0 skips the
+ * BENCH_WORKERS (1: router processes on one port with ROUTER_REUSE_PORT, or the cluster workers of
+ * an older router's ROUTER_WORKERS; nginx gets as many worker processes), BENCH_LIBS=0 skips the
  * library comparison, BENCH_PROFILE=0 skips the profile, BENCH_KEEP=1 keeps the temp dir.
  * Needs wrk, nginx and redis-server; as root it installs wrk and nginx-light with apt-get.
  */
@@ -70,6 +71,8 @@ interface Target {
   name: string;
   port: number;
   child: Child;
+  /** More processes serving the same port (router processes with ROUTER_REUSE_PORT). */
+  siblings?: Child[];
 }
 
 interface Run extends WrkResult {
@@ -106,14 +109,16 @@ function ensureTools(): void {
 }
 
 /** What the built router supports, read from its code at run time. */
-function routerFeatures(): { workersEnv: boolean; accessLogEnv?: string } {
+function routerFeatures(): { workersEnv: boolean; reusePortEnv: boolean; accessLogEnv?: string } {
   const dist = join(ROOT, 'apps', 'router', 'dist');
   const code = readdirSync(dist)
     .filter((f) => f.endsWith('.js'))
     .map((f) => readFileSync(join(dist, f), 'utf8'))
     .join('\n');
   const accessLog = /\b(ROUTER_ACCESS_LOGS?)\b/.exec(code);
-  return { workersEnv: /\bROUTER_WORKERS\b/.test(code), accessLogEnv: accessLog?.[1] };
+  // A router with ROUTER_REUSE_PORT runs one process per worker and refuses ROUTER_WORKERS (node:cluster).
+  const reusePortEnv = /\bROUTER_REUSE_PORT\b/.test(code);
+  return { workersEnv: !reusePortEnv && /\bROUTER_WORKERS\b/.test(code), reusePortEnv, accessLogEnv: accessLog?.[1] };
 }
 
 const fmt = (n: number, d = 2) => n.toFixed(d);
@@ -134,16 +139,18 @@ function printRun(r: Run): void {
 
 /** One wrk run against `t`, with the CPU its processes and the backend used meanwhile. */
 async function measure(t: Target, backend: Child, opts: WrkOptions = wrkOpts): Promise<Run> {
-  const pid = t.child.proc.pid as number;
+  const pids = [t.child, ...(t.siblings ?? [])].map((c) => c.proc.pid as number);
+  const cpuOf = () =>
+    pids.map(treeCpuSeconds).reduce((a, b) => ({ user: a.user + b.user, sys: a.sys + b.sys, total: a.total + b.total }), { user: 0, sys: 0, total: 0 });
   const bpid = backend.proc.pid as number;
-  const cpu0 = treeCpuSeconds(pid);
+  const cpu0 = cpuOf();
   const b0 = treeCpuSeconds(bpid);
   const m0 = machineCpu();
   const started = performance.now();
   const res = await runWrk(t.port, opts);
   const elapsedS = (performance.now() - started) / 1_000;
   const m1 = machineCpu();
-  const cpu1 = treeCpuSeconds(pid);
+  const cpu1 = cpuOf();
   return {
     ...res,
     target: t.name,
@@ -195,8 +202,9 @@ function medianRun(name: string, rs: Run[]): Run {
 async function main(): Promise<void> {
   ensureTools();
   const features = routerFeatures();
-  const workers = features.workersEnv ? requestedWorkers : 1;
-  if (requestedWorkers > 1 && !features.workersEnv) console.log(`the router does not support ROUTER_WORKERS: 1 worker for both (BENCH_WORKERS=${requestedWorkers} ignored)`);
+  const multi = features.workersEnv || features.reusePortEnv;
+  const workers = multi ? requestedWorkers : 1;
+  if (requestedWorkers > 1 && !multi) console.log(`the router runs neither ROUTER_REUSE_PORT processes nor ROUTER_WORKERS: 1 process for both (BENCH_WORKERS=${requestedWorkers} ignored)`);
 
   const work = await mkdtemp(join(tmpdir(), 'paas-bench-router-'));
   await chmod(work, 0o755); // nginx workers may run as nobody
@@ -216,7 +224,7 @@ async function main(): Promise<void> {
   try {
     console.log(
       `tools/bench/router: ${cpus().length} cores, node ${process.version}, ${spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim()}, ` +
-        `load average ${loadavg().map((l) => fmt(l)).join(' ')}, router ROUTER_WORKERS support: ${features.workersEnv ? 'yes' : 'no'}, ` +
+        `load average ${loadavg().map((l) => fmt(l)).join(' ')}, router processes: ${features.reusePortEnv ? 'ROUTER_REUSE_PORT, one port' : features.workersEnv ? 'ROUTER_WORKERS cluster' : 'one'}, ` +
         `worker processes per proxy: ${workers}, temp dir ${work}`,
     );
 
@@ -264,20 +272,25 @@ async function main(): Promise<void> {
     const startRouter = async (name: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Target> => {
       const port = await freePort();
       const logFile = join(work, `${name.replace(/[^a-z0-9]+/gi, '-')}.log`);
-      const child = children.start(name, process.execPath, [...nodeArgs, ROUTER_MAIN], logFile, {
-        ...process.env,
-        ROUTER_PORT: String(port),
-        ROUTER_HOST: '127.0.0.1',
-        REDIS_URL: redisUrl,
-        PAAS_REDIS_PREFIX: redisPrefix,
-        ...(features.workersEnv ? { ROUTER_WORKERS: String(workers) } : {}),
-        ...env,
-      });
+      const processes = features.reusePortEnv ? workers : 1;
+      const [child, ...siblings] = Array.from({ length: processes }, (_, i) =>
+        children.start(processes > 1 ? `${name} #${i + 1}` : name, process.execPath, [...nodeArgs, ROUTER_MAIN], logFile, {
+          ...process.env,
+          ROUTER_PORT: String(port),
+          ROUTER_HOST: '127.0.0.1',
+          REDIS_URL: redisUrl,
+          PAAS_REDIS_PREFIX: redisPrefix,
+          ...(features.workersEnv ? { ROUTER_WORKERS: String(workers) } : {}),
+          ...(features.reusePortEnv ? { ROUTER_REUSE_PORT: String(processes > 1) } : {}),
+          ...env,
+        }),
+      ) as [Child, ...Child[]];
       await waitFor(`${name} to answer 200 for ${HOST} (log: ${logFile})`, async () => {
-        if (child.proc.exitCode !== null) throw new Error(`${name} exited with ${child.proc.exitCode}: see ${logFile}`);
+        const dead = [child, ...siblings].find((c) => c.proc.exitCode !== null);
+        if (dead) throw new Error(`${dead.name} exited with ${dead.proc.exitCode}: see ${logFile}`);
         return (await httpStatus(port, HOST)) === 200;
       }, 30_000, 100);
-      return { name, port, child };
+      return { name, port, child, siblings };
     };
     const noLogEnv: NodeJS.ProcessEnv = features.accessLogEnv ? { LOG_LEVEL: 'info', [features.accessLogEnv]: 'false' } : { LOG_LEVEL: 'warn' };
     const routerLogged = await startRouter('router (access log)', { LOG_LEVEL: 'info' });

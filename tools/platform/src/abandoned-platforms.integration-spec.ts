@@ -2,7 +2,7 @@
  * A test run killed from outside (SIGKILL of the runner, a CI timeout) must not leave its private
  * platform running: the next run sweeps it. Here a child process starts an isolated platform with
  * one cell, a container runs on that cell, the child is killed with SIGKILL, and the platform's
- * controller, router, cell, Redis and Postgres, its container, bridge, chains and data directory
+ * controller, router processes (each of them), cell, Redis and Postgres, its container, bridge, chains and data directory
  * are still there until sweepAbandonedPlatforms removes every one of them.
  */
 import { after, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { CELL_RUNTIME_RECORD } from '@paas/contracts';
 import { RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig } from '@paas/runtime';
 import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
 import { hostLeftovers } from './isolated-platform';
+import { DEFAULT_ROUTER_PROCESSES } from './platform';
 
 /** Command lines of the processes whose command line or environment names `dir`, whose working directory is in it, or whose environment holds `env`. */
 async function processesNaming(dir: string, env = '\0none'): Promise<string[]> {
@@ -95,7 +96,8 @@ describe('a platform whose runner was killed is swept by the next run', () => {
     const orphans = await processesNaming(dataDir, `PAAS_REDIS_PREFIX=${tag}`);
     // Detached from the runner, its components live on (those that write to its closed log pipes die sooner or later).
     assert.ok(orphans.length > 0, 'the killed runner left orphans: what the sweep is for');
-    assert.ok(orphans.some((cmd) => cmd.includes('apps/router/dist/main.js')), `its router among them (it names no data dir): ${orphans.join(' | ')}`);
+    const routers = orphans.filter((cmd) => cmd.includes('apps/router/dist/main.js'));
+    assert.equal(routers.length, DEFAULT_ROUTER_PROCESSES, `every one of its router processes among them (they name no data dir): ${orphans.join(' | ')}`);
     assert.ok(orphans.some((cmd) => cmd.startsWith('redis-server')), `and its Redis (which rewrites its command line): ${orphans.join(' | ')}`);
     assert.ok((await hostLeftovers(tag)).length > 0, 'and so do its bridge and chains');
 

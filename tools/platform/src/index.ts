@@ -5,3 +5,4 @@ export * from './git-client';
 export * from './simulated-hosts';
 export * from './sample-apps';
 export { sweepAbandonedPlatforms } from './abandoned-platforms';
+export { requestRouterRestart, serveRouterRestarts, controlSocketOf, type ControlLine, type ControlServer } from './router-restart-control';

@@ -111,8 +111,10 @@ export interface IsolatedPlatformOptions {
   cellEnv?: (cell: CellNetwork) => Record<string, string>;
   /** The operator's buildpacks folder (PlatformOptions.buildpacksDir). */
   buildpacksDir?: string;
-  /** The router's admin port (PlatformOptions.routerAdminPort); default none. */
-  routerAdminPort?: number;
+  /** Router processes (PlatformOptions.routerProcesses); default DEFAULT_ROUTER_PROCESSES. */
+  routerProcesses?: number;
+  /** The admin port of each router process (PlatformOptions.routerAdminPorts), one per process; default none. */
+  routerAdminPorts?: number[];
 }
 
 /** A fresh tag for an isolated platform: `pt` and 4 hex digits. */
@@ -156,7 +158,8 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     ...(hosts ? { serviceAddress: hosts.gateway } : {}),
     ...(options.cellEnv ? { cellEnv: options.cellEnv } : {}),
     ...(options.buildpacksDir ? { buildpacksDir: options.buildpacksDir } : {}),
-    ...(options.routerAdminPort ? { routerAdminPort: options.routerAdminPort } : {}),
+    ...(options.routerProcesses ? { routerProcesses: options.routerProcesses } : {}),
+    ...(options.routerAdminPorts ? { routerAdminPorts: options.routerAdminPorts } : {}),
   }).catch(async (error: unknown) => {
     await unclaim(claims);
     await forgetPlatform(tag);

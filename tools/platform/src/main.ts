@@ -1,13 +1,17 @@
 /**
  * `npm start`: runs the whole platform on this machine until Ctrl-C. Settings come from the
  * environment: PAAS_DATA_DIR (default .paas in the checkout), PAAS_API_PORT (4000),
- * PAAS_ROUTER_PORT (8080), PAAS_ROUTER_ADMIN_PORT (8081), PAAS_REDIS_PORT (6380), PAAS_POSTGRES_PORT (5433),
+ * PAAS_ROUTER_PORT (8080), PAAS_ROUTER_PROCESSES (2), PAAS_ROUTER_ADMIN_PORT (8081: router process
+ * N serves /health and /metrics on 8081 + N - 1), PAAS_REDIS_PORT (6380), PAAS_POSTGRES_PORT (5433),
  * PAAS_CELLS (2), PAAS_CELL_METRICS_PORT (9101: cell N serves Prometheus /metrics on 9101 + N - 1).
+ * `restart-router` (npm run restart:router) asks the running platform of PAAS_DATA_DIR for a
+ * rolling restart of its router processes, which drops no request.
  */
 import { resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { redactUrl } from '@paas/contracts';
-import { PlatformAlreadyRunning, cellNetworksFromEnvFile, startPlatform } from './platform';
+import { DEFAULT_ROUTER_PROCESSES, PlatformAlreadyRunning, cellNetworksFromEnvFile, startPlatform } from './platform';
+import { requestRouterRestart, serveRouterRestarts } from './router-restart-control';
 
 const root = resolve(__dirname, '..', '..', '..');
 const env = process.env;
@@ -20,16 +24,31 @@ const num = (name: string, fallback: number) => {
   return value;
 };
 
+async function restartRouter(dataDir: string): Promise<void> {
+  try {
+    const outcome = await requestRouterRestart(dataDir, 5 * 60_000, (message) => console.log(message));
+    (outcome.event === 'done' ? console.log : console.error)(outcome.message);
+    process.exit(outcome.event === 'done' ? 0 : 1);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
-  if (process.argv[2] !== 'start') {
-    console.error('usage: node tools/platform/dist/main.js start');
+  const command = process.argv[2];
+  if (command !== 'start' && command !== 'restart-router') {
+    console.error('usage: node tools/platform/dist/main.js start | restart-router');
     process.exit(2);
   }
+  const dataDir = resolve(env.PAAS_DATA_DIR ?? resolve(root, '.paas'));
+  if (command === 'restart-router') return restartRouter(dataDir);
   if (process.getuid?.() !== 0) {
     console.error('the platform runs containers (runc, network namespaces, iptables): run npm start as root');
     process.exit(1);
   }
-  const dataDir = resolve(env.PAAS_DATA_DIR ?? resolve(root, '.paas'));
+  const routerProcesses = num('PAAS_ROUTER_PROCESSES', DEFAULT_ROUTER_PROCESSES);
+  const routerAdminPort = num('PAAS_ROUTER_ADMIN_PORT', 8081);
   const options = {
     rootDir: root,
     dataDir,
@@ -43,8 +62,8 @@ async function main(): Promise<void> {
       (cell, i) => ({ ...cell, metricsPort: num('PAAS_CELL_METRICS_PORT', 9101) + i }),
     ),
     onEvent: (m: string) => console.log(`[platform] ${m}`),
-    routerWorkers: 'auto' as const,
-    routerAdminPort: num('PAAS_ROUTER_ADMIN_PORT', 8081),
+    routerProcesses,
+    routerAdminPorts: Array.from({ length: routerProcesses }, (_, i) => routerAdminPort + i),
     // The operator's buildpacks: every directory dropped here is tried before the built-ins.
     buildpacksDir: resolve(env.PAAS_BUILDPACKS_DIR ?? resolve(root, 'buildpacks')),
   };
@@ -61,7 +80,8 @@ async function main(): Promise<void> {
 The platform is running.
   API:          ${p.apiUrl}   (reference: ${p.apiUrl}/v1/docs)
   Router:       ${p.routerUrl}   (apps answer at http://NAME.${options.appsDomain}:${options.routerPort}/)
-  Router admin: http://127.0.0.1:${options.routerAdminPort}/metrics and /health
+  Router admin: ${options.routerAdminPorts.map((port, i) => `http://127.0.0.1:${port}/metrics and /health (router-${i + 1})`).join('   ')}
+                rolling restart of the ${routerProcesses} router processes: npm run restart:router
   Metrics:      ${p.apiUrl}/metrics (controller)   ${options.cells.map((c) => `http://127.0.0.1:${c.metricsPort}/metrics (${c.id})`).join('   ')}
   Admin token:  ${p.adminToken}   (also in ${dataDir}/admin-token)
   Redis:        ${redactUrl(p.redisUrl)}   (password in ${dataDir}/redis-password)
@@ -78,12 +98,16 @@ Push an app:
   curl http://hello.${options.appsDomain}:${options.routerPort}/
 
 Press Ctrl-C to stop everything.`);
+  const control = await serveRouterRestarts(dataDir, p, options.onEvent).catch((error: Error) => {
+    console.error(`[platform] no control socket (npm run restart:router will not work): ${error.message}`);
+    return undefined;
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n[platform] ${signal}: stopping cells, router, controller, redis and postgres`);
-    p.stop().then(
+    Promise.all([control?.close(), p.stop()]).then(
       () => {
         console.log('[platform] stopped');
         process.exit(0);

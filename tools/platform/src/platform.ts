@@ -13,6 +13,7 @@ import {
   redisUrlOf,
   secureDataDir,
   startDataServices,
+  enableTcpMigrateReq,
   waitFor,
 } from '@paas/local-services';
 
@@ -55,10 +56,13 @@ export interface PlatformOptions {
    */
   serviceAddress?: string;
   onEvent?: (message: string) => void;
-  /** Router worker processes: a number or 'auto' (one per CPU); default 1. */
-  routerWorkers?: number | 'auto';
-  /** The router's admin port (/health, /metrics); default none. */
-  routerAdminPort?: number;
+  /**
+   * Router processes, each its own supervised process listening on routerPort (SO_REUSEPORT):
+   * one that dies or restarts takes only its own in-flight requests. Default DEFAULT_ROUTER_PROCESSES.
+   */
+  routerProcesses?: number;
+  /** The admin port (/health, /metrics) of each router process, one per process; default none. */
+  routerAdminPorts?: number[];
   /** The operator's buildpacks folder (CELL_BUILDPACKS_DIR of every cell), tried before the built-ins. */
   buildpacksDir?: string;
   /** Extra environment of one cell, e.g. CELL_NPM_REGISTRY pointing at a registry on its gateway. */
@@ -73,14 +77,29 @@ export interface RunningPlatform {
   /** DATABASE_URL of the controller, with the Postgres password: never log it as it is (redactUrl). */
   databaseUrl: string;
   adminToken: string;
-  /** Supervised processes by name, e.g. to kill one in a test. */
+  /** Supervised processes by name (`controller`, `router-1`, `router-2`, `cell-1`, ...), e.g. to kill one in a test. */
   processes: Map<string, SupervisedProcess>;
+  /** The router processes, in order (`router-1`, ...). */
+  routers: SupervisedProcess[];
+  /**
+   * Rolling restart of the router processes, one at a time: a new process starts beside the old
+   * one on the same port, and once it listens with the route table loaded the old one drains
+   * (stops accepting, finishes in flight, closes keep-alive connections with `connection: close`).
+   * Rejects, leaving the rest as they are, if a new process is not ready in time.
+   */
+  restartRouters(onEvent?: (message: string) => void): Promise<void>;
   /** The cells' networks, as started. */
   cells: CellNetwork[];
   stop(): Promise<void>;
 }
 
 export class PlatformAlreadyRunning extends Error {}
+
+/** Router processes a platform runs unless told otherwise: two, so that one can always serve. */
+export const DEFAULT_ROUTER_PROCESSES = 2;
+
+/** The message a router process sends once ready (apps/router/src/main.ts, RouterReadyMessage). */
+const ROUTER_READY = 'paas-router:ready';
 
 /**
  * Cell networks from an env file (`CELL_1_BRIDGE=...`, `CELL_1_SUBNET=...`, `CELL_1_PORT_RANGE=...`);
@@ -144,9 +163,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       `a platform is already running from ${dataDir} (pid ${previous}): stop it with Ctrl-C (or kill ${previous}) first`,
     );
   }
+  const routerCount = options.routerProcesses ?? DEFAULT_ROUTER_PROCESSES;
+  if (!Number.isInteger(routerCount) || routerCount < 1) throw new Error(`routerProcesses must be a positive integer, got ${routerCount}`);
+  const adminPorts = options.routerAdminPorts ?? [];
+  if (adminPorts.length > 0 && adminPorts.length !== routerCount) {
+    throw new Error(`${adminPorts.length} router admin ports for ${routerCount} router processes: give one per process`);
+  }
   for (const [name, port] of [
     ['controller', options.controllerPort],
     ['router', options.routerPort],
+    ...adminPorts.map((p, i) => [`router-${i + 1} admin`, p] as const),
     ['redis', options.redisPort],
     ['postgres', options.postgresPort],
     ...options.cells.flatMap((cell) => (cell.metricsPort && !cell.host ? [[`${cell.id} metrics`, cell.metricsPort] as const] : [])),
@@ -173,7 +199,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await Promise.all(which.map((name) => processes.get(name)?.stop()));
     };
     await stopAll(names.filter((n) => n.startsWith('cell-')));
-    await stopAll(names.filter((n) => n === 'router' || n === 'controller'));
+    await stopAll(names.filter((n) => n.startsWith('router-') || n === 'controller'));
     await stopAll(names.filter((n) => n === 'redis' || n === 'postgres'));
     await rm(pidFile, { force: true });
   };
@@ -229,26 +255,37 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     controller.start();
     await waitFor('the controller', async () => (await fetch(`${apiUrl}/health`)).ok, 60_000, 200);
 
-    const router = new SupervisedProcess(
-      {
-        name: 'router',
-        command: node,
-        args: [join(rootDir, 'apps', 'router', 'dist', 'main.js')],
-        env: {
-          ...baseEnv,
-          ROUTER_PORT: String(options.routerPort),
-          ROUTER_HOST: '0.0.0.0',
-          ROUTER_WORKERS: String(options.routerWorkers ?? 1),
-          ROUTER_ADMIN_PORT: String(options.routerAdminPort ?? 0),
+    // Queued connections of a router process that stops or dies move to another one (see
+    // docs/operations.md): without it a rolling restart would reset the few waiting in its queue.
+    const migrate = await enableTcpMigrateReq();
+    if (migrate === 'set') say('set net.ipv4.tcp_migrate_req=1: connections queued at a router process that stops move to another');
+    if (migrate === 'denied' || migrate === 'unsupported') say(`net.ipv4.tcp_migrate_req could not be set (${migrate}): a router restart may reset queued connections`);
+    const routers: SupervisedProcess[] = [];
+    for (let i = 0; i < routerCount; i++) {
+      const name = `router-${i + 1}`;
+      const router = new SupervisedProcess(
+        {
+          name,
+          command: node,
+          args: [join(rootDir, 'apps', 'router', 'dist', 'main.js')],
+          env: {
+            ...baseEnv,
+            ROUTER_PORT: String(options.routerPort),
+            ROUTER_HOST: '0.0.0.0',
+            ROUTER_REUSE_PORT: 'true',
+            ROUTER_ADMIN_PORT: String(adminPorts[i] ?? 0),
+          },
+          logFile: join(dataDir, 'logs', `${name}.log`),
+          restart: true,
+          readyMessage: ROUTER_READY,
         },
-        logFile: join(dataDir, 'logs', 'router.log'),
-        restart: true,
-      },
-      say,
-    );
-    processes.set('router', router);
-    router.start();
-    await waitFor('the router', () => portOpen(options.routerPort), 30_000);
+        say,
+      );
+      processes.set(name, router);
+      routers.push(router);
+      router.start();
+    }
+    await Promise.all(routers.map((router) => router.whenReady(60_000)));
 
     const platformNetworks = [
       ...(options.serviceAddress && options.serviceAddress !== '127.0.0.1' ? [options.serviceAddress] : []),
@@ -317,7 +354,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     }
     await waitFor('the admin token', async () => existsSync(adminTokenFile), 30_000);
     const adminToken = (await readFile(adminTokenFile, 'utf8')).trim();
-    return { apiUrl, routerUrl, redisUrl, databaseUrl, adminToken, processes, cells: options.cells, stop };
+    const restartRouters = async (onEvent: (message: string) => void = say) => {
+      for (const router of routers) {
+        const old = router.pid;
+        await router.replace(60_000);
+        onEvent(`${router.spec.name} restarted: pid ${old ?? '-'} drained, pid ${router.pid} serves`);
+      }
+    };
+    return { apiUrl, routerUrl, redisUrl, databaseUrl, adminToken, processes, routers, restartRouters, cells: options.cells, stop };
   } catch (error) {
     await stop();
     throw error;

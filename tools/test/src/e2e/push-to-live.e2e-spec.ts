@@ -203,7 +203,7 @@ describe('git push to live', () => {
   });
 
   test('a component that dies is restarted, and a second platform on the same data directory is refused', async () => {
-    const router = platform.processes.get('router');
+    const router = platform.processes.get('router-1');
     const pid = router?.pid;
     assert.ok(pid, 'the router runs');
     process.kill(pid, 'SIGKILL');

@@ -59,7 +59,8 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
   let hosts: SimulatedHosts | undefined;
   let listener: ChildProcess | undefined;
   let work: string;
-  let routerAdminPort: number;
+  /** The admin port of each router process. */
+  let routerAdminPorts: number[];
   let spaceA: string;
   let spaceB: string;
   const externalPort = 47_000 + Math.floor(Math.random() * 1000);
@@ -105,9 +106,9 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'paas-e2e-egress-'));
-    routerAdminPort = await freePort();
+    routerAdminPorts = [await freePort(), await freePort()];
     const tag = platformTag();
-    platform = await startIsolatedPlatform(2, { tag, routerAdminPort });
+    platform = await startIsolatedPlatform(2, { tag, routerProcesses: 2, routerAdminPorts });
     hosts = await createSimulatedHosts(`${tag}x`, 1);
     const proc = spawn('ip', ['netns', 'exec', hosts.hosts[0]!.netns, process.execPath, '-e', LISTENER, String(externalPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
     listener = proc;
@@ -139,7 +140,7 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
     assert.match(victimIp, /^10\./);
     const victimAddress = ((await api(platform, 'GET', '/v1/apps/victim/instances')).json.resources[0].address as string).split(':');
     const platformPorts = [
-      routerAdminPort,
+      ...routerAdminPorts,
       platform.controllerPort,
       portOf(platform.redisUrl),
       portOf(platform.databaseUrl),
@@ -148,7 +149,7 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
     const targets = [
       ...gateways().flatMap((gw) => [...platformPorts, Number(victimAddress[1])].map((p) => `${gw}:${p}`)),
       `${victimIp}:8080`,
-      `127.0.0.1:${routerAdminPort}`,
+      ...routerAdminPorts.map((p) => `127.0.0.1:${p}`),
       `${hosts!.hosts[0]!.address}:${externalPort}`,
       `${hosts!.gateway}:${platform.controllerPort}`,
     ];
@@ -185,13 +186,13 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
       return now.length > 0 && now.every((id) => !old.includes(id));
     }, 90_000);
     const after = await waitUntil('the restarted app to answer', async () => {
-      const r = await viaRouter(platform, host('attacker'), `/probe?targets=${external},${external.replace(/:\d+$/, ':22')},${gateways()[0]}:${routerAdminPort}`);
+      const r = await viaRouter(platform, host('attacker'), `/probe?targets=${external},${external.replace(/:\d+$/, ':22')},${gateways()[0]}:${routerAdminPorts[0]}`);
       return r.status === 200 ? JSON.parse(r.text) : undefined;
     }, 60_000);
     assert.deepEqual(after, {
       [external]: 'open',
       [external.replace(/:\d+$/, ':22')]: 'ECONNREFUSED',
-      [`${gateways()[0]}:${routerAdminPort}`]: 'ECONNREFUSED',
+      [`${gateways()[0]}:${routerAdminPorts[0]}`]: 'ECONNREFUSED',
     });
 
     // The other tenant, restarted too, still cannot reach it.
