@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ROUTE_RESYNC_INTERVAL_MS, appLogEnvShape, appLogSettings, parseEnv, type AppLogSettings } from '@paas/contracts';
 import { z } from 'zod';
+import { DEFAULT_APP_LIMITS, type AppLimits } from './app-limiter';
 import { splitTrustedProxies, trustedProxyProblem } from './trusted-proxies';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -55,6 +56,16 @@ const schema = z.object({
         if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: list the load balancers' addresses, e.g. "10.0.0.5, 10.1.0.0/16"` });
       }
     }),
+  /**
+   * Requests of one route target (app) proxied at once by each router process; 0 turns the bound
+   * off. Beyond it requests wait (ROUTER_APP_MAX_QUEUED, ROUTER_APP_QUEUE_TIMEOUT_MS), then get
+   * 503 app-overloaded. WebSocket upgrades are exempt.
+   */
+  ROUTER_APP_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_APP_LIMITS.maxInFlight),
+  /** Requests of one route target that may wait for a slot; beyond it a request gets 503 at once. */
+  ROUTER_APP_MAX_QUEUED: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_APP_LIMITS.maxQueued),
+  /** How long a request may wait for a slot before it gets 503. */
+  ROUTER_APP_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().max(600_000).default(DEFAULT_APP_LIMITS.queueTimeoutMs),
   /** App logs: lines kept per app, idle expiry, and the per-app rate limit of access lines (see docs/logs.md). */
   ...appLogEnvShape,
 });
@@ -84,6 +95,8 @@ export interface RouterConfig {
   trustedProxies?: readonly string[];
   /** The RTR/0 access lines written to the apps' logs; defaults to DEFAULT_APP_LOG_SETTINGS. */
   appLogs?: AppLogSettings;
+  /** The per-app bound on requests in flight and its queue; defaults to DEFAULT_APP_LIMITS. */
+  appLimits?: AppLimits;
 }
 
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
@@ -105,5 +118,6 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     workers: c.ROUTER_WORKERS === 'auto' ? availableParallelism() : c.ROUTER_WORKERS,
     trustedProxies: c.ROUTER_TRUSTED_PROXIES,
     appLogs: appLogSettings(c),
+    appLimits: { maxInFlight: c.ROUTER_APP_MAX_IN_FLIGHT, maxQueued: c.ROUTER_APP_MAX_QUEUED, queueTimeoutMs: c.ROUTER_APP_QUEUE_TIMEOUT_MS },
   };
 }

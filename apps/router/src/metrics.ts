@@ -7,6 +7,12 @@ export interface TableStatsSource {
   lastSyncAt(): number | undefined;
 }
 
+/** What the app-limiter gauges read when scraped. */
+export interface LimiterStatsSource {
+  inFlight(): number;
+  queued(): number;
+}
+
 /** `2xx`…`5xx`; `0xx` for a request that got no status (client gone, WebSocket cut). */
 export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : '0xx';
@@ -50,8 +56,33 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
-  constructor(table: TableStatsSource) {
+  private readonly appRefusals = new Counter({
+    name: 'paas_router_app_overload_refusals_total',
+    help: 'Requests answered 503 app-overloaded, by route target (app id) and reason (queue-full on arrival, queue-timeout after waiting)',
+    labelNames: ['app_id', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(table: TableStatsSource, limiter?: LimiterStatsSource) {
     const registers = [this.registry];
+    if (limiter) {
+      new Gauge({
+        name: 'paas_router_app_in_flight_requests',
+        help: 'Requests holding a slot of the per-app limiter (proxied right now), all apps',
+        registers,
+        collect() {
+          this.set(limiter.inFlight());
+        },
+      });
+      new Gauge({
+        name: 'paas_router_app_queued_requests',
+        help: 'Requests waiting for a slot of the per-app limiter, all apps',
+        registers,
+        collect() {
+          this.set(limiter.queued());
+        },
+      });
+    }
     new Gauge({
       name: 'paas_router_workers',
       help: 'Router processes reporting (one per cluster worker)',
@@ -103,6 +134,10 @@ export class RouterMetrics {
 
   backendError(code: string | undefined): void {
     this.backendErrors.inc({ code: code ?? 'unknown' });
+  }
+
+  appRefused(appId: string, reason: string): void {
+    this.appRefusals.inc({ app_id: appId, reason });
   }
 
   retry(): void {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { RouterConfig } from './config';
 import { startAdminServer, type AdminServer } from '@paas/admin-http';
 import type { RouterHealth } from './router-health';
+import { AppLimiter, DEFAULT_APP_LIMITS } from './app-limiter';
 import { EndpointLoad } from './endpoint-load';
 import { createLogger } from './logger';
 import { RouterMetrics } from './metrics';
@@ -56,7 +57,9 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     logger,
     resyncIntervalMs: config.resyncIntervalMs,
   });
-  const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt });
+  // The observer reads `metrics` only once requests flow, after it is built.
+  const limiter: AppLimiter = new AppLimiter(config.appLimits ?? DEFAULT_APP_LIMITS, { refused: (key, reason) => metrics.appRefused(key, reason) });
+  const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt }, limiter);
   const health = (): RouterHealth => {
     const at = sync.lastSyncedAt;
     return at === undefined ? { status: 'starting', routes: table.size } : { status: 'ok', routes: table.size, table_age_ms: Date.now() - at };
@@ -90,6 +93,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     metrics,
     tableLoaded: () => sync.hasSynced,
     trustedProxies: new TrustedProxies(config.trustedProxies),
+    limiter,
     appAccess: (appId, text) => void appLogs.write(appId, { source: logSource.router(), stream: 'OUT', text }, { limited: true }),
   });
   const { server } = routerServer;
