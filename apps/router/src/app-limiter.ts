@@ -62,7 +62,6 @@ export class AppLimiter {
     const slot = this.slots.get(key) ?? { inFlight: 0, queue: [] };
     this.slots.set(key, slot);
     let state: 'running' | 'waiting' | 'done' = 'waiting';
-    let waiter: Waiter | undefined;
     const start = () => {
       state = 'running';
       slot.inFlight += 1;
@@ -75,8 +74,8 @@ export class AppLimiter {
           slot.inFlight -= 1;
           this.inFlightTotal -= 1;
           this.next(key, slot);
-        } else if (state === 'waiting' && waiter) {
-          this.dequeue(slot, waiter);
+        } else if (state === 'waiting') {
+          this.dequeue(slot, start);
           this.forget(key, slot);
         }
         state = 'done';
@@ -98,13 +97,12 @@ export class AppLimiter {
       timer: setTimeout(() => {
         if (state !== 'waiting') return;
         state = 'done';
-        this.dequeue(slot, queued);
+        this.dequeue(slot, start);
         this.forget(key, slot);
         this.observer.refused?.(key, 'queue-timeout');
         refuse('queue-timeout');
       }, this.limits.queueTimeoutMs),
     };
-    waiter = queued;
     slot.queue.push(queued);
     this.queuedTotal += 1;
     return ticket;
@@ -136,12 +134,13 @@ export class AppLimiter {
     }
   }
 
-  private dequeue(slot: Slot, waiter: Waiter): void {
-    const at = slot.queue.indexOf(waiter);
+  /** Takes the waiter that `admit` belongs to out of the queue, if it is there. */
+  private dequeue(slot: Slot, admit: () => void): void {
+    const at = slot.queue.findIndex((w) => w.admit === admit);
     if (at < 0) return;
+    clearTimeout(slot.queue[at]!.timer);
     slot.queue.splice(at, 1);
     this.queuedTotal -= 1;
-    clearTimeout(waiter.timer);
   }
 
   private forget(key: string, slot: Slot): void {
