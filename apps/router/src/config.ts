@@ -66,6 +66,18 @@ const schema = z.object({
   ROUTER_APP_MAX_QUEUED: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_APP_LIMITS.maxQueued),
   /** How long a request may wait for a slot before it gets 503. */
   ROUTER_APP_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().max(600_000).default(DEFAULT_APP_LIMITS.queueTimeoutMs),
+  /**
+   * Listening sockets on ROUTER_PORT in this process (one SO_REUSEPORT group): the router accepts
+   * one connection per socket per event-loop turn, so under load one socket leaves new
+   * connections waiting in its accept queue. 1 listens plainly (no SO_REUSEPORT).
+   */
+  ROUTER_LISTENERS: z.coerce.number().int().min(1).max(64).default(32),
+  /**
+   * Event-loop utilization (0..1) above which the busiest app's bound is halved (not below 2) while
+   * other apps have traffic, growing back by one every 50 ms once it is below 80% of this;
+   * 0: the bound stays ROUTER_APP_MAX_IN_FLIGHT.
+   */
+  ROUTER_APP_CUT_UTILIZATION: z.coerce.number().min(0).max(1).default(DEFAULT_APP_LIMITS.cutAboveUtilization),
   /** App logs: lines kept per app, idle expiry, and the per-app rate limit of access lines (see docs/logs.md). */
   ...appLogEnvShape,
 });
@@ -95,6 +107,8 @@ export interface RouterConfig {
   trustedProxies?: readonly string[];
   /** The RTR/0 access lines written to the apps' logs; defaults to DEFAULT_APP_LOG_SETTINGS. */
   appLogs?: AppLogSettings;
+  /** Listening sockets on the port in this process (SO_REUSEPORT when more than 1); default 1. */
+  listeners?: number;
   /** The per-app bound on requests in flight and its queue; defaults to DEFAULT_APP_LIMITS. */
   appLimits?: AppLimits;
 }
@@ -118,6 +132,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     workers: c.ROUTER_WORKERS === 'auto' ? availableParallelism() : c.ROUTER_WORKERS,
     trustedProxies: c.ROUTER_TRUSTED_PROXIES,
     appLogs: appLogSettings(c),
-    appLimits: { maxInFlight: c.ROUTER_APP_MAX_IN_FLIGHT, maxQueued: c.ROUTER_APP_MAX_QUEUED, queueTimeoutMs: c.ROUTER_APP_QUEUE_TIMEOUT_MS },
+    listeners: c.ROUTER_LISTENERS,
+    appLimits: { maxInFlight: c.ROUTER_APP_MAX_IN_FLIGHT, maxQueued: c.ROUTER_APP_MAX_QUEUED, queueTimeoutMs: c.ROUTER_APP_QUEUE_TIMEOUT_MS, cutAboveUtilization: c.ROUTER_APP_CUT_UTILIZATION },
   };
 }

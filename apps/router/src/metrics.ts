@@ -11,6 +11,7 @@ export interface TableStatsSource {
 export interface LimiterStatsSource {
   inFlight(): number;
   queued(): number;
+  cutTargets(): number;
 }
 
 /** `2xx`…`5xx`; `0xx` for a request that got no status (client gone, WebSocket cut). */
@@ -72,6 +73,14 @@ export class RouterMetrics {
         registers,
         collect() {
           this.set(limiter.inFlight());
+        },
+      });
+      new Gauge({
+        name: 'paas_router_app_bounds_cut',
+        help: 'Route targets (apps) whose in-flight bound is cut below ROUTER_APP_MAX_IN_FLIGHT because the event loop lagged',
+        registers,
+        collect() {
+          this.set(limiter.cutTargets());
         },
       });
       new Gauge({

@@ -1,6 +1,8 @@
 import { DEFAULT_APP_LOG_SETTINGS, logSource, redisKeys } from '@paas/contracts';
 import { AppLogWriter, createRedisConnection } from '@paas/redis';
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RouterConfig } from './config';
@@ -8,6 +10,7 @@ import { startAdminServer, type AdminServer } from '@paas/admin-http';
 import type { RouterHealth } from './router-health';
 import { AppLimiter, DEFAULT_APP_LIMITS } from './app-limiter';
 import { EndpointLoad } from './endpoint-load';
+import { ExtraListeners } from './listeners';
 import { createLogger } from './logger';
 import { RouterMetrics } from './metrics';
 import { BackendProxy } from './proxy';
@@ -23,6 +26,19 @@ export interface RouterDeps {
   clock?: Clock;
   /** How long startRouter waits for the first route table load before listening anyway (default 5 s). */
   initialSyncWaitMs?: number;
+}
+
+/** How often the event loop's utilization is measured for the per-app bound. */
+const UTILIZATION_SAMPLE_MS = 50;
+
+/** Calls `observe` every UTILIZATION_SAMPLE_MS with the event loop's utilization (0..1) since the last call. */
+function sampleLoopUtilization(observe: (utilization: number) => void): NodeJS.Timeout {
+  let last = performance.eventLoopUtilization();
+  return setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    observe(performance.eventLoopUtilization(now, last).utilization);
+    last = now;
+  }, UTILIZATION_SAMPLE_MS).unref();
 }
 
 /** A started router. `close` drains and stops it; safe to call twice (the second call waits for the first). */
@@ -60,6 +76,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   // The observer reads `metrics` only once requests flow, after it is built.
   const limiter: AppLimiter = new AppLimiter(config.appLimits ?? DEFAULT_APP_LIMITS, { refused: (key, reason) => metrics.appRefused(key, reason) });
   const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt }, limiter);
+  const loadSampler = sampleLoopUtilization((utilization) => limiter.observeUtilization(utilization));
   const health = (): RouterHealth => {
     const at = sync.lastSyncedAt;
     return at === undefined ? { status: 'starting', routes: table.size } : { status: 'ok', routes: table.size, table_age_ms: Date.now() - at };
@@ -99,15 +116,22 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   const { server } = routerServer;
 
   await sync.start(deps.initialSyncWaitMs ?? 5_000);
+  // node:cluster workers get their connections from the primary: one listener each.
+  const listeners = cluster.isWorker ? 1 : (config.listeners ?? 1);
+  const extra = new ExtraListeners(server, (err) => logger.error({ event: 'server-error', err }, 'router listener error'));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, () => {
+      server.listen({ port: config.port, host: config.host, reusePort: listeners > 1 }, () => {
         server.off('error', reject);
         resolve();
       });
     });
+    await extra.listen(listeners - 1, (server.address() as AddressInfo).port, config.host);
   } catch (err) {
+    clearInterval(loadSampler);
+    extra.close();
+    server.close();
     proxy.close();
     await sync.stop();
     await closeAppLogs();
@@ -128,6 +152,8 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
         logger,
       );
     } catch (err) {
+      clearInterval(loadSampler);
+      extra.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       proxy.close();
       await sync.stop();
@@ -135,12 +161,13 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
       throw err;
     }
   }
-  logger.info({ event: 'router-listening', host: config.host, port, routes: table.size }, 'router listening');
+  logger.info({ event: 'router-listening', host: config.host, port, listeners, routes: table.size }, 'router listening');
 
   let closing: Promise<void> | undefined;
   const drain = async (): Promise<void> => {
     logger.info({ event: 'router-draining', inFlight: routerServer.inFlight() }, 'router draining');
     routerServer.startDraining();
+    extra.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const adminClosed = admin?.close();
     const deadline = Date.now() + config.shutdownTimeoutMs;
@@ -155,6 +182,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     server.closeAllConnections();
     await closed;
     await adminClosed;
+    clearInterval(loadSampler);
     proxy.close();
     await sync.stop();
     await closeAppLogs();

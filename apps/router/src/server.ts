@@ -114,12 +114,14 @@ export function resolveRoute(table: RouteTable, host: string, path: string, tabl
 }
 
 /**
- * Reads nothing more from a client connection for `ms` once `res` has been sent: the next request
- * of a client that ignores a 503's Retry-After waits in the kernel meanwhile. Else a flood's
- * refused requests come straight back, and answering them keeps the event loop busy, which delays
- * every other app's requests and new connections (accepted one per loop turn).
+ * Reads nothing more from a client connection for about `ms` (a half to one and a half, so the
+ * connections of one flood do not come back all at once) once `res` has been sent: the next
+ * request of a client that ignores a 503's Retry-After waits in the kernel meanwhile. Else a
+ * flood's refused requests come straight back, and answering them keeps the event loop busy,
+ * which delays every other app's requests and new connections (accepted one per loop turn).
  */
-function holdOff(socket: Duplex, res: http.ServerResponse, ms: number): void {
+function holdOff(socket: Duplex, res: http.ServerResponse, retryAfterMs: number): void {
+  const ms = retryAfterMs * (0.5 + Math.random());
   // After node's own bookkeeping for the finished response, which resumes the socket.
   res.once('finish', () =>
     setImmediate(() => {

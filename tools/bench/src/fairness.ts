@@ -16,7 +16,7 @@
  * Environment: BENCH_FLOOD_CONNECTIONS (500), BENCH_FLOOD_S (15), BENCH_UNLOADED_S (8),
  * BENCH_PROBE_INTERVAL_MS (10), BENCH_FLOOD_DELAY_MS (5), BENCH_THREADS (2, wrk's),
  * BENCH_WORKERS (1: ROUTER_WORKERS), BENCH_ROUTER_ENV (extra router env, "K=V,K=V"),
- * BENCH_KEEP=1 keeps the temp dir. Needs wrk and redis-server.
+ * BENCH_TRACE=1 prints the probes per second of the flood, BENCH_KEEP=1 keeps the temp dir. Needs wrk and redis-server.
  */
 import { redisKeys, type Endpoint, type RouteEntry } from '@paas/contracts';
 import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
@@ -62,6 +62,8 @@ const extraRouterEnv = Object.fromEntries(
 /** Latencies (ms) of one probe phase, and the probes that failed or got no 200. */
 interface ProbeResult {
   latencies: number[];
+  /** When each answered probe was sent, ms after the phase began (same order as `latencies`). */
+  sentAt: number[];
   failed: number;
   /** Probes not sent because too many were still waiting (a stall). */
   skipped: number;
@@ -76,7 +78,8 @@ const MAX_PROBES_IN_FLIGHT = 200;
  */
 async function probe(port: number, host: string, durationMs: number, intervalMs: number): Promise<ProbeResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_PROBES_IN_FLIGHT });
-  const result: ProbeResult = { latencies: [], failed: 0, skipped: 0 };
+  const result: ProbeResult = { latencies: [], sentAt: [], failed: 0, skipped: 0 };
+  const phaseStart = performance.now();
   const pending = new Set<Promise<void>>();
   const one = () =>
     new Promise<void>((done) => {
@@ -84,8 +87,10 @@ async function probe(port: number, host: string, durationMs: number, intervalMs:
       const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent }, (res) => {
         res.resume();
         res.on('end', () => {
-          if (res.statusCode === 200) result.latencies.push(performance.now() - t0);
-          else result.failed += 1;
+          if (res.statusCode === 200) {
+            result.latencies.push(performance.now() - t0);
+            result.sentAt.push(t0 - phaseStart);
+          } else result.failed += 1;
           done();
         });
         res.on('error', () => {
@@ -190,6 +195,19 @@ function scrape(adminPort: number): Promise<string> {
 function overloadLines(metrics: string): string[] {
   const lines = metrics.split('\n').filter((l) => /^paas_router_(app_overload|app_queue|app_in_flight)/.test(l) || l.includes('code="app-overloaded"'));
   return lines.length > 0 ? lines : ['(the router exposes no app-overload metrics)'];
+}
+
+/** p50/p99/max of the probes sent in each second of a phase (BENCH_TRACE=1): where the slow ones were. */
+function printPerSecond(r: ProbeResult, offsetS: number): void {
+  const bySecond = new Map<number, number[]>();
+  r.sentAt.forEach((at, i) => {
+    const s = Math.floor(at / 1_000);
+    bySecond.set(s, [...(bySecond.get(s) ?? []), r.latencies[i]!]);
+  });
+  for (const [s, xs] of [...bySecond].sort((a, b) => a[0] - b[0])) {
+    const sorted = xs.sort((a, b) => a - b);
+    console.log(`    t=${s + offsetS}s  n=${sorted.length}  p50 ${fmt(percentile(sorted, 0.5), 2)}  p99 ${fmt(percentile(sorted, 0.99), 2)}  max ${fmt(sorted.at(-1)!, 1)} ms`);
+  }
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -303,6 +321,10 @@ async function main(): Promise<void> {
     console.log(row('through the router, during the flood', l));
     console.log(row('direct, unloaded', summarise(unloadedDirect)));
     console.log(row('direct, during the flood', summarise(loadedDirect)));
+    if (process.env.BENCH_TRACE === '1') {
+      console.log('  quiet app through the router during the flood, by second of the flood:');
+      printPerSecond(loaded, 1);
+    }
     const ok = floodResult.requests - floodResult.non2xx;
     console.log(
       `  flood: ${floodResult.requests} requests (${fmt(floodResult.reqPerSec, 0)}/s), ${ok} 2xx, ${floodResult.non2xx} non-2xx, ${floodResult.socketErrors} socket errors, ` +
