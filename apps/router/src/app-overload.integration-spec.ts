@@ -14,7 +14,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -65,6 +67,29 @@ function openRequest(port: number, host: string): { reply: Promise<Reply>; abort
   });
   req.end();
   return { reply, abort: () => req.destroy() };
+}
+
+/** One keep-alive connection to the router: `send` writes a request and resolves with everything read until `done` holds. */
+function keepAliveConnection(port: number) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setTimeout(20_000, () => socket.destroy(new Error('no answer')));
+  let data = '';
+  socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+  return {
+    send: (host: string, done: (text: string) => boolean) =>
+      new Promise<string>((resolve, reject) => {
+        data = '';
+        const check = () => {
+          if (!done(data)) return;
+          socket.off('data', check);
+          resolve(data);
+        };
+        socket.on('data', check);
+        socket.once('error', reject);
+        socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      }),
+    close: () => socket.destroy(),
+  };
 }
 
 /** The value of a Prometheus sample line, or undefined when the metric is absent. */
@@ -179,6 +204,32 @@ describe('per-app bound on requests in flight, through a real router process', (
     for (const r of again) assert.equal((await r.reply).status, 200, 'the freed slots take new requests');
     const text = await metrics();
     assert.equal(sample(text, 'paas_router_app_overload_refusals_total{app_id="app-slow",reason="queue-full"}'), 1);
+  });
+
+  it('reads the next request of a refused keep-alive connection only after about the Retry-After, and then serves it', async () => {
+    const running = [openRequest(port, SLOW), openRequest(port, SLOW)];
+    await waitForHeld(MAX_IN_FLIGHT);
+    const waiting = openRequest(port, SLOW);
+    await waitForGauges(MAX_IN_FLIGHT, 1, 'the third request to wait');
+    const connection = keepAliveConnection(port);
+    try {
+      const refused = await connection.send(SLOW, (t) => t.includes('"code":"app-overloaded"') && t.endsWith('}'));
+      assert.match(refused, /^HTTP\/1\.1 503 /);
+      assert.match(refused, /\r\nconnection: keep-alive\r\n/i, 'the connection stays open');
+      const sentAt = performance.now();
+      const next = await connection.send(QUIET, (t) => t.endsWith('hello from quiet'));
+      assert.match(next, /^HTTP\/1\.1 200 /);
+      // Half the Retry-After at least (the hold-off is 0.5 to 1.5 times it).
+      assert.ok(performance.now() - sentAt >= 450, `the next request was read after ${Math.round(performance.now() - sentAt)} ms`);
+    } finally {
+      connection.close();
+    }
+    slow.releaseAll();
+    for (const r of running) assert.equal((await r.reply).status, 200);
+    await waitForHeld(1);
+    slow.releaseAll();
+    assert.equal((await waiting.reply).status, 200);
+    await waitForGauges(0, 0, 'every slot to be free');
   });
 
   it('refuses a request that waited the queue timeout with the same 503', async () => {

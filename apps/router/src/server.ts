@@ -247,7 +247,8 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
         if (res.destroyed || res.headersSent) return;
         if (route.destinations.length === 1) ctx.appId = route.destinations[0]!.appId;
         const error = routerErrors.appOverloaded(route.host, reason, limiter.limits);
-        holdOff(req.socket, res, (error.retryAfterSeconds ?? 1) * 1_000);
+        // A load balancer's connection carries other apps' requests too: it is never held.
+        if (!trusted.trusts(req.socket.remoteAddress)) holdOff(req.socket, res, (error.retryAfterSeconds ?? 1) * 1_000);
         fail(req, res, ctx, error);
       },
     );
