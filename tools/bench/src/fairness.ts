@@ -15,7 +15,7 @@
  *
  * Environment: BENCH_FLOOD_CONNECTIONS (500), BENCH_FLOOD_S (15), BENCH_UNLOADED_S (8),
  * BENCH_PROBE_INTERVAL_MS (10), BENCH_FLOOD_DELAY_MS (5), BENCH_THREADS (2, wrk's),
- * BENCH_WORKERS (1: ROUTER_WORKERS), BENCH_ROUTER_ENV (extra router env, "K=V,K=V"),
+ * BENCH_WORKERS (1; more sets ROUTER_WORKERS), BENCH_ROUTER_ENV (extra router env, "K=V,K=V"),
  * BENCH_TRACE=1 prints the probes per second of the flood, BENCH_KEEP=1 keeps the temp dir. Needs wrk and redis-server.
  */
 import { redisKeys, type Endpoint, type RouteEntry } from '@paas/contracts';
@@ -280,7 +280,8 @@ async function main(): Promise<void> {
       ROUTER_ADMIN_PORT: String(adminPort),
       REDIS_URL: redisUrl,
       PAAS_REDIS_PREFIX: PREFIX,
-      ROUTER_WORKERS: String(workers),
+      // Only when asked for: routers without node:cluster workers refuse the variable.
+      ...(workers > 1 ? { ROUTER_WORKERS: String(workers) } : {}),
       LOG_LEVEL: 'info',
       ...extraRouterEnv,
     });
