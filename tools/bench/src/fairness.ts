@@ -11,11 +11,12 @@
  * other app through the same router with BENCH_FLOOD_CONNECTIONS keep-alive connections for
  * BENCH_FLOOD_S seconds. It prints the quiet app's p50/p99/max in both phases, the ratio of the
  * p99s (goal: at most 3), what the flood got (2xx, the router's 503 app-overloaded), and the
- * router's overload metrics.
+ * router's overload metrics; BENCH_ROUNDS times (unloaded, then flood), then all rounds pooled.
  *
- * Environment: BENCH_FLOOD_CONNECTIONS (500), BENCH_FLOOD_S (15), BENCH_UNLOADED_S (8),
+ * Environment: BENCH_ROUNDS (2), BENCH_FLOOD_CONNECTIONS (500), BENCH_FLOOD_S (15), BENCH_UNLOADED_S (6),
  * BENCH_PROBE_INTERVAL_MS (10), BENCH_FLOOD_DELAY_MS (5), BENCH_THREADS (2, wrk's),
- * BENCH_WORKERS (1; more sets ROUTER_WORKERS), BENCH_ROUTER_ENV (extra router env, "K=V,K=V"),
+ * BENCH_WORKERS (1; more sets ROUTER_WORKERS), BENCH_ROUTER_ENV (extra router env, "K=V,K=V";
+ * "ROUTER_LISTENERS=1,ROUTER_APP_MAX_IN_FLIGHT=0" shows the router without its fairness measures),
  * BENCH_TRACE=1 prints the probes per second of the flood, BENCH_KEEP=1 keeps the temp dir. Needs wrk and redis-server.
  */
 import { redisKeys, type Endpoint, type RouteEntry } from '@paas/contracts';
@@ -47,11 +48,12 @@ const envInt = (name: string, dflt: number, min = 1) => {
 };
 const floodConnections = envInt('BENCH_FLOOD_CONNECTIONS', 500);
 const floodS = envInt('BENCH_FLOOD_S', 15);
-const unloadedS = envInt('BENCH_UNLOADED_S', 8);
+const unloadedS = envInt('BENCH_UNLOADED_S', 6);
 const probeIntervalMs = envInt('BENCH_PROBE_INTERVAL_MS', 10);
 const floodDelayMs = envInt('BENCH_FLOOD_DELAY_MS', 5, 0);
 const wrkThreads = envInt('BENCH_THREADS', 2);
 const workers = envInt('BENCH_WORKERS', 1);
+const rounds = envInt('BENCH_ROUNDS', 2);
 const extraRouterEnv = Object.fromEntries(
   (process.env.BENCH_ROUTER_ENV ?? '')
     .split(',')
@@ -119,6 +121,14 @@ async function probe(port: number, host: string, durationMs: number, intervalMs:
   await Promise.all(pending);
   agent.destroy();
   return result;
+}
+
+const emptyProbes = (): ProbeResult => ({ latencies: [], sentAt: [], failed: 0, skipped: 0 });
+function pool(into: ProbeResult, r: ProbeResult): void {
+  into.latencies.push(...r.latencies);
+  into.sentAt.push(...r.sentAt);
+  into.failed += r.failed;
+  into.skipped += r.skipped;
 }
 
 const percentile = (sorted: readonly number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!);
@@ -193,7 +203,7 @@ function scrape(adminPort: number): Promise<string> {
 
 /** The overload lines of the router's metrics (rejections, queue), or a note that it has none. */
 function overloadLines(metrics: string): string[] {
-  const lines = metrics.split('\n').filter((l) => /^paas_router_(app_overload|app_queue|app_in_flight)/.test(l) || l.includes('code="app-overloaded"'));
+  const lines = metrics.split('\n').filter((l) => /^paas_router_(app_overload|app_queue|app_in_flight|app_bounds)/.test(l) || l.includes('code="app-overloaded"'));
   return lines.length > 0 ? lines : ['(the router exposes no app-overload metrics)'];
 }
 
@@ -296,47 +306,58 @@ async function main(): Promise<void> {
     await probe(routerPort, QUIET_HOST, 1_000, 2);
     await probe(routerPort, FLOOD_HOST, 1_000, 2);
 
-    console.log(`\n== unloaded: ${unloadedS} s, a probe every ${probeIntervalMs} ms ==`);
-    const [unloaded, unloadedDirect] = await Promise.all([
-      probe(routerPort, QUIET_HOST, unloadedS * 1_000, probeIntervalMs),
-      probe(quietApp.port, QUIET_HOST, unloadedS * 1_000, probeIntervalMs * 5),
-    ]);
+    const pooled = { unloaded: emptyProbes(), loaded: emptyProbes(), unloadedDirect: emptyProbes(), loadedDirect: emptyProbes() };
+    for (let round = 1; round <= rounds; round++) {
+      console.log(`\n== round ${round}/${rounds}: unloaded ${unloadedS} s (a probe every ${probeIntervalMs} ms), then wrk -t${wrkThreads} -c${floodConnections} -d${floodS}s to ${FLOOD_HOST} through the router, probed from 1 s in to 1 s before its end ==`);
+      await sleep(2_000); // the previous flood's connections are gone, its app's bound grows back
+      const [unloaded, unloadedDirect] = await Promise.all([
+        probe(routerPort, QUIET_HOST, unloadedS * 1_000, probeIntervalMs),
+        probe(quietApp.port, QUIET_HOST, unloadedS * 1_000, probeIntervalMs * 5),
+      ]);
+      const cpu0 = treeCpuSeconds(router.proc.pid as number);
+      const t0 = performance.now();
+      const flooding = flood(routerPort, FLOOD_HOST);
+      await sleep(1_000);
+      const [loaded, loadedDirect] = await Promise.all([
+        probe(routerPort, QUIET_HOST, (floodS - 2) * 1_000, probeIntervalMs),
+        probe(quietApp.port, QUIET_HOST, (floodS - 2) * 1_000, probeIntervalMs * 5),
+      ]);
+      const floodResult = await flooding;
+      const routerCpu = (100 * (treeCpuSeconds(router.proc.pid as number).total - cpu0.total)) / ((performance.now() - t0) / 1_000);
+      console.log(header());
+      console.log(row('through the router, unloaded', summarise(unloaded)));
+      console.log(row('through the router, during the flood', summarise(loaded)));
+      console.log(row('direct, unloaded', summarise(unloadedDirect)));
+      console.log(row('direct, during the flood', summarise(loadedDirect)));
+      if (process.env.BENCH_TRACE === '1') {
+        console.log('  quiet app through the router during the flood, by second of the flood:');
+        printPerSecond(loaded, 1);
+      }
+      const ok = floodResult.requests - floodResult.non2xx;
+      console.log(
+        `  flood: ${floodResult.requests} requests (${fmt(floodResult.reqPerSec, 0)}/s), ${ok} 2xx, ${floodResult.non2xx} non-2xx, ${floodResult.socketErrors} socket errors, ` +
+          `wrk p50 ${floodResult.p50} p99 ${floodResult.p99}; router cpu ${fmt(routerCpu, 0)}% of a core`,
+      );
+      pool(pooled.unloaded, unloaded);
+      pool(pooled.loaded, loaded);
+      pool(pooled.unloadedDirect, unloadedDirect);
+      pool(pooled.loadedDirect, loadedDirect);
+    }
 
-    console.log(`== flood: wrk -t${wrkThreads} -c${floodConnections} -d${floodS}s to ${FLOOD_HOST} through the router; the probe runs from 1 s in to 1 s before its end ==`);
-    const cpu0 = treeCpuSeconds(router.proc.pid as number);
-    const t0 = performance.now();
-    const flooding = flood(routerPort, FLOOD_HOST);
-    await sleep(1_000);
-    const [loaded, loadedDirect] = await Promise.all([
-      probe(routerPort, QUIET_HOST, (floodS - 2) * 1_000, probeIntervalMs),
-      probe(quietApp.port, QUIET_HOST, (floodS - 2) * 1_000, probeIntervalMs * 5),
-    ]);
-    const floodResult = await flooding;
-    const routerCpu = (100 * (treeCpuSeconds(router.proc.pid as number).total - cpu0.total)) / ((performance.now() - t0) / 1_000);
-
-    const u = summarise(unloaded);
-    const l = summarise(loaded);
-    console.log('\nresults');
+    const u = summarise(pooled.unloaded);
+    const l = summarise(pooled.loaded);
+    console.log(`\n== all ${rounds} rounds pooled ==`);
     console.log(header());
     console.log(row('through the router, unloaded', u));
     console.log(row('through the router, during the flood', l));
-    console.log(row('direct, unloaded', summarise(unloadedDirect)));
-    console.log(row('direct, during the flood', summarise(loadedDirect)));
-    if (process.env.BENCH_TRACE === '1') {
-      console.log('  quiet app through the router during the flood, by second of the flood:');
-      printPerSecond(loaded, 1);
-    }
-    const ok = floodResult.requests - floodResult.non2xx;
-    console.log(
-      `  flood: ${floodResult.requests} requests (${fmt(floodResult.reqPerSec, 0)}/s), ${ok} 2xx, ${floodResult.non2xx} non-2xx, ${floodResult.socketErrors} socket errors, ` +
-        `wrk p50 ${floodResult.p50} p99 ${floodResult.p99}; router cpu ${fmt(routerCpu, 0)}% of a core`,
-    );
+    console.log(row('direct, unloaded', summarise(pooled.unloadedDirect)));
+    console.log(row('direct, during the flood', summarise(pooled.loadedDirect)));
     for (const line of overloadLines(await scrape(adminPort))) console.log(`  ${line}`);
     const ratio = l.p99 / u.p99;
     const met = ratio <= GOAL_RATIO && l.failed === 0 && l.skipped === 0;
     console.log(
       `\n  quiet app p99 during the flood / unloaded: ${fmt(l.p99, 2)} / ${fmt(u.p99, 2)} ms = ${fmt(ratio, 2)}x ` +
-        `(p50 ${fmt(l.p50 / u.p50, 2)}x)  [goal: <= ${GOAL_RATIO}x with no failed probe: ${met ? 'goal met' : 'goal NOT met'}]`,
+        `(p50 ${fmt(l.p50, 2)} / ${fmt(u.p50, 2)} ms = ${fmt(l.p50 / u.p50, 2)}x)  [goal: p99 <= ${GOAL_RATIO}x with no failed probe: ${met ? 'goal met' : 'goal NOT met'}]`,
     );
     console.log('note: wrk, the router, both apps and the probe share this machine\'s cores; other work running at the same time adds noise.');
   } finally {
