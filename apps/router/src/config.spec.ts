@@ -26,6 +26,13 @@ describe('loadRouterConfig', () => {
     assert.deepEqual(c.appLimits, { maxInFlight: 0, maxQueued: 5, queueTimeoutMs: 250, cutAboveUtilization: 0 });
     assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_MAX_IN_FLIGHT: '-1' }), /ROUTER_APP_MAX_IN_FLIGHT/);
     assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_QUEUE_TIMEOUT_MS: '0' }), /ROUTER_APP_QUEUE_TIMEOUT_MS/);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_CUT_UTILIZATION: '1.5' }), /ROUTER_APP_CUT_UTILIZATION/);
+  });
+
+  it('listens on 32 sockets by default, and refuses 0', () => {
+    assert.equal(loadRouterConfig({ REDIS_URL: 'redis://x:1' }).listeners, 32);
+    assert.equal(loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LISTENERS: '1' }).listeners, 1);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LISTENERS: '0' }), /ROUTER_LISTENERS/);
   });
 
   it('reads the trusted proxies and refuses an entry that is no IP or CIDR, naming it', () => {
