@@ -54,9 +54,9 @@ export interface AppLimiterObserver {
  * is saturated (`observeUtilization`), the busiest target's bound is cut multiplicatively and
  * grows back additively once the loop has idle time again (AIMD): requests of one app fast
  * enough to saturate the router wait in its queue, not in the event loop where every app's
- * requests wait.
- * Single-threaded; every method may be called at any time. `acquire` calls exactly one of `admit` (now or when a slot frees) or `refuse`, unless the
- * ticket is released first (the client left while waiting): then neither.
+ * requests wait. Single-threaded; every method may be called at any time. `acquire` calls
+ * exactly one of `admit` (now or when a slot frees) or `refuse`, unless the ticket is released
+ * first (the client left while waiting): then neither.
  */
 export class AppLimiter {
   private readonly slots = new Map<string, Slot>();
@@ -163,7 +163,7 @@ export class AppLimiter {
     return slot ? this.limitOf(slot) : this.limits.maxInFlight;
   }
 
-  /** Requests in flight for `key` (for tests and metrics). */
+  /** Requests in flight for `key`, or for all targets (for tests and metrics). */
   inFlight(key?: string): number {
     return key === undefined ? this.inFlightTotal : (this.slots.get(key)?.inFlight ?? 0);
   }
