@@ -18,6 +18,21 @@ describe('loadRouterConfig', () => {
     assert.equal(c.adminAddress, '127.0.0.1', 'the admin port (every tenant in its metrics) listens on loopback by default');
     assert.equal(c.reusePort, false);
     assert.deepEqual(c.trustedProxies, [], 'no client\'s forwarding headers are believed by default');
+    assert.deepEqual(c.appLimits, { maxInFlight: 128, maxQueued: 64, queueTimeoutMs: 2_000, cutAboveUtilization: 0.9 });
+  });
+
+  it('reads the per-app bound, 0 turning it off, and refuses a bad value naming the variable', () => {
+    const c = loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_MAX_IN_FLIGHT: '0', ROUTER_APP_MAX_QUEUED: '5', ROUTER_APP_QUEUE_TIMEOUT_MS: '250', ROUTER_APP_CUT_UTILIZATION: '0' });
+    assert.deepEqual(c.appLimits, { maxInFlight: 0, maxQueued: 5, queueTimeoutMs: 250, cutAboveUtilization: 0 });
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_MAX_IN_FLIGHT: '-1' }), /ROUTER_APP_MAX_IN_FLIGHT/);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_QUEUE_TIMEOUT_MS: '0' }), /ROUTER_APP_QUEUE_TIMEOUT_MS/);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_CUT_UTILIZATION: '1.5' }), /ROUTER_APP_CUT_UTILIZATION/);
+  });
+
+  it('listens on 32 sockets by default, and refuses 0', () => {
+    assert.equal(loadRouterConfig({ REDIS_URL: 'redis://x:1' }).listeners, 32);
+    assert.equal(loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LISTENERS: '1' }).listeners, 1);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_LISTENERS: '0' }), /ROUTER_LISTENERS/);
   });
 
   it('reads the trusted proxies and refuses an entry that is no IP or CIDR, naming it', () => {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { ROUTE_RESYNC_INTERVAL_MS, appLogEnvShape, appLogSettings, parseEnv, type AppLogSettings } from '@paas/contracts';
 import { z } from 'zod';
+import { DEFAULT_APP_LIMITS, type AppLimits } from './app-limiter';
 import { splitTrustedProxies, trustedProxyProblem } from './trusted-proxies';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -63,6 +64,28 @@ const schema = z.object({
         if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: list the load balancers' addresses, e.g. "10.0.0.5, 10.1.0.0/16"` });
       }
     }),
+  /**
+   * Requests of one route target (app) proxied at once by each router process; 0 turns the bound
+   * off. Beyond it requests wait (ROUTER_APP_MAX_QUEUED, ROUTER_APP_QUEUE_TIMEOUT_MS), then get
+   * 503 app-overloaded. WebSocket upgrades are exempt.
+   */
+  ROUTER_APP_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_APP_LIMITS.maxInFlight),
+  /** Requests of one route target that may wait for a slot; beyond it a request gets 503 at once. */
+  ROUTER_APP_MAX_QUEUED: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_APP_LIMITS.maxQueued),
+  /** How long a request may wait for a slot before it gets 503. */
+  ROUTER_APP_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive().max(600_000).default(DEFAULT_APP_LIMITS.queueTimeoutMs),
+  /**
+   * Listening sockets on ROUTER_PORT in this process (one SO_REUSEPORT group): the router accepts
+   * one connection per socket per event-loop turn, so under load one socket leaves new
+   * connections waiting in its accept queue. 1 listens plainly (no SO_REUSEPORT).
+   */
+  ROUTER_LISTENERS: z.coerce.number().int().min(1).max(64).default(32),
+  /**
+   * Event-loop utilization (0..1) above which the busiest app's bound is halved (not below 2) while
+   * other apps have traffic, growing back by one every 50 ms once it is below 80% of this;
+   * 0: the bound stays ROUTER_APP_MAX_IN_FLIGHT.
+   */
+  ROUTER_APP_CUT_UTILIZATION: z.coerce.number().min(0).max(1).default(DEFAULT_APP_LIMITS.cutAboveUtilization),
   /** App logs: lines kept per app, idle expiry, and the per-app rate limit of access lines (see docs/logs.md). */
   ...appLogEnvShape,
 });
@@ -92,6 +115,10 @@ export interface RouterConfig {
   trustedProxies?: readonly string[];
   /** The RTR/0 access lines written to the apps' logs; defaults to DEFAULT_APP_LOG_SETTINGS. */
   appLogs?: AppLogSettings;
+  /** Listening sockets on the port in this process (SO_REUSEPORT when more than 1); default 1. */
+  listeners?: number;
+  /** The per-app bound on requests in flight and its queue; defaults to DEFAULT_APP_LIMITS. */
+  appLimits?: AppLimits;
 }
 
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
@@ -113,5 +140,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     reusePort: c.ROUTER_REUSE_PORT === 'true',
     trustedProxies: c.ROUTER_TRUSTED_PROXIES,
     appLogs: appLogSettings(c),
+    listeners: c.ROUTER_LISTENERS,
+    appLimits: { maxInFlight: c.ROUTER_APP_MAX_IN_FLIGHT, maxQueued: c.ROUTER_APP_MAX_QUEUED, queueTimeoutMs: c.ROUTER_APP_QUEUE_TIMEOUT_MS, cutAboveUtilization: c.ROUTER_APP_CUT_UTILIZATION },
   };
 }

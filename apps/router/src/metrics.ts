@@ -7,6 +7,13 @@ export interface TableStatsSource {
   lastSyncAt(): number | undefined;
 }
 
+/** What the app-limiter gauges read when scraped. */
+export interface LimiterStatsSource {
+  inFlight(): number;
+  queued(): number;
+  cutTargets(): number;
+}
+
 /** `2xx`…`5xx`; `0xx` for a request that got no status (client gone, WebSocket cut). */
 export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : '0xx';
@@ -14,9 +21,8 @@ export function statusClass(status: number): string {
 
 /**
  * The router's Prometheus metrics, in a registry of its own (several routers may share a process
- * in tests). In cluster mode every worker has one and the primary sums them with prom-client's
- * AggregatorRegistry; table gauges are identical across workers, so they aggregate by `max`
- * (the age: the oldest table of any worker), `paas_router_workers` by sum.
+ * in tests). Each router process answers its own admin port; summed over the processes of a host,
+ * `paas_router_workers` counts them.
  */
 export class RouterMetrics {
   readonly registry = new Registry();
@@ -50,11 +56,44 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
-  constructor(table: TableStatsSource) {
+  private readonly appRefusals = new Counter({
+    name: 'paas_router_app_overload_refusals_total',
+    help: 'Requests answered 503 app-overloaded, by route target (app id) and reason (queue-full on arrival, queue-timeout after waiting)',
+    labelNames: ['app_id', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(table: TableStatsSource, limiter?: LimiterStatsSource) {
     const registers = [this.registry];
+    if (limiter) {
+      new Gauge({
+        name: 'paas_router_app_in_flight_requests',
+        help: 'Requests holding a slot of the per-app limiter (proxied right now), all apps',
+        registers,
+        collect() {
+          this.set(limiter.inFlight());
+        },
+      });
+      new Gauge({
+        name: 'paas_router_app_bounds_cut',
+        help: 'Route targets (apps) whose in-flight bound is cut below ROUTER_APP_MAX_IN_FLIGHT because the event loop lagged',
+        registers,
+        collect() {
+          this.set(limiter.cutTargets());
+        },
+      });
+      new Gauge({
+        name: 'paas_router_app_queued_requests',
+        help: 'Requests waiting for a slot of the per-app limiter, all apps',
+        registers,
+        collect() {
+          this.set(limiter.queued());
+        },
+      });
+    }
     new Gauge({
       name: 'paas_router_workers',
-      help: 'Router processes reporting (one per cluster worker)',
+      help: 'Router processes reporting (1 per process: the sum over the scrapes counts them)',
       registers,
       collect() {
         this.set(1);
@@ -103,6 +142,10 @@ export class RouterMetrics {
 
   backendError(code: string | undefined): void {
     this.backendErrors.inc({ code: code ?? 'unknown' });
+  }
+
+  appRefused(appId: string, reason: string): void {
+    this.appRefusals.inc({ app_id: appId, reason });
   }
 
   retry(): void {

@@ -29,4 +29,13 @@ describe('router errors', () => {
     assert.equal(r.headers.allow, 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE');
     assert.equal(renderRouterError(routerErrors.unknownRoute('a'), {}).headers.allow, undefined);
   });
+
+  it('answers an overloaded app with 503 app-overloaded and Retry-After; other errors carry no Retry-After', () => {
+    const r = renderRouterError(routerErrors.appOverloaded('busy.apps.localhost', 'queue-full', { maxInFlight: 128, maxQueued: 64, queueTimeoutMs: 2_000 }), {});
+    assert.equal(r.status, 503);
+    assert.equal(r.headers['x-paas-router-error'], 'app-overloaded');
+    assert.equal(r.headers['retry-after'], '1');
+    assert.match(r.payload, /busy\.apps\.localhost already has 128 requests in flight through this router and 64 waiting: retry after a second/);
+    assert.equal(renderRouterError(routerErrors.noHealthyInstance('a'), {}).headers['retry-after'], undefined);
+  });
 });

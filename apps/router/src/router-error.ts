@@ -18,6 +18,8 @@ export const RouterErrorCode = {
   BackendUnreachable: 'backend-unreachable',
   BackendTimeout: 'backend-timeout',
   RouteTableUnavailable: 'route-table-unavailable',
+  /** The app (route target) has as many requests in flight and waiting as this router lets one app have. */
+  AppOverloaded: 'app-overloaded',
   InternalError: 'internal-error',
 } as const;
 export type RouterErrorCode = (typeof RouterErrorCode)[keyof typeof RouterErrorCode];
@@ -26,6 +28,8 @@ export type RouterErrorCode = (typeof RouterErrorCode)[keyof typeof RouterErrorC
 export interface RouterError {
   code: RouterErrorCode;
   message: string;
+  /** Sent as `Retry-After` (seconds): when a retry may succeed. */
+  retryAfterSeconds?: number;
 }
 
 /** The one place a router error code becomes an HTTP status. */
@@ -46,6 +50,7 @@ export function statusOf(code: RouterErrorCode): number {
       return 502;
     case RouterErrorCode.NoHealthyInstance:
     case RouterErrorCode.RouteTableUnavailable:
+    case RouterErrorCode.AppOverloaded:
       return 503;
     case RouterErrorCode.BackendTimeout:
       return 504;
@@ -105,6 +110,14 @@ export const routerErrors = {
   routeTableUnavailable: (host: string): RouterError => ({
     code: RouterErrorCode.RouteTableUnavailable,
     message: `the router has not loaded its route table yet, so it cannot route ${shown(host)}: retry in a few seconds; if this persists, check that the router reaches Redis`,
+  }),
+  appOverloaded: (host: string, reason: 'queue-full' | 'queue-timeout', limits: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number }): RouterError => ({
+    code: RouterErrorCode.AppOverloaded,
+    message:
+      `the app of host ${shown(host)} already has ${limits.maxInFlight} requests in flight through this router and ` +
+      (reason === 'queue-full' ? `${limits.maxQueued} waiting` : `this one waited ${limits.queueTimeoutMs} ms for a slot`) +
+      ': retry after a second; if the app is this busy normally, scale it up or make it answer sooner (the router operator can raise ROUTER_APP_MAX_IN_FLIGHT)',
+    retryAfterSeconds: 1,
   }),
   badRequest: (detail = 'the request is not valid HTTP/1.1'): RouterError => ({
     code: RouterErrorCode.BadRequest,
@@ -175,6 +188,7 @@ export function renderRouterError(error: RouterError, headers: IncomingHttpHeade
       'cache-control': 'no-store',
       [ROUTER_ERROR_HEADER]: error.code,
       ...(error.code === RouterErrorCode.MethodNotAllowed ? { allow: ALLOWED_METHODS } : {}),
+      ...(error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
     } as Record<string, string>,
     payload,
   };

@@ -3,12 +3,15 @@ import { AppLogWriter, createRedisConnection } from '@paas/redis';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RouterConfig } from './config';
 import { startAdminServer, type AdminServer } from '@paas/admin-http';
 import type { RouterHealth } from './router-health';
+import { AppLimiter, DEFAULT_APP_LIMITS } from './app-limiter';
 import { EndpointLoad } from './endpoint-load';
+import { ExtraListeners } from './listeners';
 import { createLogger } from './logger';
 import { RouterMetrics } from './metrics';
 import { BackendProxy } from './proxy';
@@ -46,6 +49,19 @@ function migratesQueuedConnections(): boolean | undefined {
   }
 }
 
+/** How often the event loop's utilization is measured for the per-app bound. */
+const UTILIZATION_SAMPLE_MS = 50;
+
+/** Calls `observe` every UTILIZATION_SAMPLE_MS with the event loop's utilization (0..1) since the last call. */
+function sampleLoopUtilization(observe: (utilization: number) => void): NodeJS.Timeout {
+  let last = performance.eventLoopUtilization();
+  return setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    observe(performance.eventLoopUtilization(now, last).utilization);
+    last = now;
+  }, UTILIZATION_SAMPLE_MS).unref();
+}
+
 /** A started router. `close` drains and stops it; safe to call twice (the second call waits for the first). */
 export interface RunningRouter {
   /** The port actually listened on (useful with `config.port` 0). */
@@ -78,7 +94,10 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     logger,
     resyncIntervalMs: config.resyncIntervalMs,
   });
-  const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt });
+  // The observer reads `metrics` only once requests flow, after it is built.
+  const limiter: AppLimiter = new AppLimiter(config.appLimits ?? DEFAULT_APP_LIMITS, { refused: (key, reason) => metrics.appRefused(key, reason) });
+  const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt }, limiter);
+  const loadSampler = sampleLoopUtilization((utilization) => limiter.observeUtilization(utilization));
   const health = (): RouterHealth => {
     const at = sync.lastSyncedAt;
     return at === undefined
@@ -114,6 +133,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     metrics,
     tableLoaded: () => sync.hasSynced,
     trustedProxies: new TrustedProxies(config.trustedProxies),
+    limiter,
     appAccess: (appId, text) => void appLogs.write(appId, { source: logSource.router(), stream: 'OUT', text }, { limited: true }),
   });
   const { server } = routerServer;
@@ -125,15 +145,23 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   });
 
   await sync.start(deps.initialSyncWaitMs ?? 5_000);
+  const listeners = config.listeners ?? 1;
+  // The extra listeners join the port's SO_REUSEPORT group, as do other router processes sharing it.
+  const reusePort = (config.reusePort ?? false) || listeners > 1;
+  const extra = new ExtraListeners(server, (err) => logger.error({ event: 'server-error', err }, 'router listener error'));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: config.port, host: config.host, reusePort: config.reusePort ?? false }, () => {
+      server.listen({ port: config.port, host: config.host, reusePort }, () => {
         server.off('error', reject);
         resolve();
       });
     });
+    await extra.listen(listeners - 1, (server.address() as AddressInfo).port, config.host);
   } catch (err) {
+    clearInterval(loadSampler);
+    void extra.close();
+    server.close();
     proxy.close();
     await sync.stop();
     await closeAppLogs();
@@ -155,6 +183,8 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
         { reusePort: config.reusePort ?? false },
       );
     } catch (err) {
+      clearInterval(loadSampler);
+      void extra.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       proxy.close();
       await sync.stop();
@@ -162,7 +192,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
       throw err;
     }
   }
-  logger.info({ event: 'router-listening', host: config.host, port, routes: table.size, reusePort: config.reusePort ?? false }, 'router listening');
+  logger.info({ event: 'router-listening', host: config.host, port, listeners, routes: table.size, reusePort }, 'router listening');
   if (config.reusePort && migratesQueuedConnections() === false) {
     logger.warn(
       { event: 'tcp-migrate-req-off' },
@@ -181,8 +211,9 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     routerServer.startDraining();
     for (const res of responding) if (!res.headersSent) res.setHeader('connection', 'close');
     // net.Server's close, not http.Server's: that one also closes every idle keep-alive connection
-    // at once, racing the requests clients are sending on them. 'close' comes once all have ended.
-    const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    // at once, racing the requests clients are sending on them. 'close' comes once all have ended,
+    // the connections of the extra listeners too.
+    const closed = Promise.all([new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())), extra.close()]);
     let allEnded = false;
     void closed.then(() => (allEnded = true));
     const adminClosed = admin?.close();
@@ -201,6 +232,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     // http.Server's own close now (nothing is left to close): it stops its connection checker.
     server.close();
     await adminClosed;
+    clearInterval(loadSampler);
     proxy.close();
     await sync.stop();
     await closeAppLogs();

@@ -8,6 +8,7 @@ import { appAccessLine, logAccess } from './access-log';
 import { applyForwardingHeaders, REQUEST_ID_HEADER, resolveRequestId } from './forwarding-headers';
 import type { RouterMetrics } from './metrics';
 import { stripHopByHop } from './hop-by-hop';
+import { targetKey, type AppLimiter } from './app-limiter';
 import type { BackendProxy } from './proxy';
 import type { RequestContext } from './request-context';
 import { routerErrors, sendRouterError, statusOf, writeRawRouterError, type RouterError } from './router-error';
@@ -112,6 +113,25 @@ export function resolveRoute(table: RouteTable, host: string, path: string, tabl
   }
 }
 
+/**
+ * Reads nothing more from a client connection for about `ms` (a half to one and a half, so the
+ * connections of one flood do not come back all at once) once `res` has been sent: the next
+ * request of a client that ignores a 503's Retry-After waits in the kernel meanwhile. Else a
+ * flood's refused requests come straight back, and answering them keeps the event loop busy,
+ * which delays every other app's requests and new connections (accepted one per loop turn).
+ */
+function holdOff(socket: Duplex, res: http.ServerResponse, retryAfterMs: number): void {
+  const ms = retryAfterMs * (0.5 + Math.random());
+  // After node's own bookkeeping for the finished response, which resumes the socket.
+  res.once('finish', () =>
+    setImmediate(() => {
+      if (socket.destroyed) return;
+      socket.pause();
+      setTimeout(() => socket.resume(), ms).unref();
+    }),
+  );
+}
+
 /** The route host of a request, from its Host header. */
 export function resolveHost(raw: string | undefined): HostResult {
   if (!raw || raw.trim() === '') return { ok: false, error: routerErrors.missingHost() };
@@ -130,6 +150,8 @@ export interface RouterServerOptions {
   appAccess?: (appId: string, text: string) => void;
   /** Peers whose forwarding headers are kept; by default none (every client's are replaced). */
   trustedProxies?: TrustedProxies;
+  /** The per-app bound on requests in flight (WebSocket upgrades are exempt); none when absent. */
+  limiter?: AppLimiter;
 }
 
 /** The HTTP server with its request bookkeeping, for a graceful drain. */
@@ -202,7 +224,36 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
 
     stripHopByHop(req.headers);
     applyForwardingHeaders(req, forwarding(req, ctx));
-    proxy.web(req, res, route.route, ctx);
+    admit(req, res, ctx, route.route);
+  };
+
+  /** Proxies the request once its route target has a free slot, or answers 503 app-overloaded. */
+  const admit = (req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext, route: Route) => {
+    const { limiter } = options;
+    if (!limiter?.enabled) return proxy.web(req, res, route, ctx);
+    const ticket = limiter.acquire(
+      targetKey(route.destinations),
+      () => {
+        if (res.destroyed) return; // its 'close' releases the slot
+        try {
+          proxy.web(req, res, route, ctx);
+        } catch (err) {
+          logger.error({ event: 'router-internal-error', err, requestId: ctx.requestId }, 'router failed on a request');
+          if (!res.headersSent) fail(req, res, ctx, routerErrors.internal(ctx.requestId));
+          else res.destroy();
+        }
+      },
+      (reason) => {
+        if (res.destroyed || res.headersSent) return;
+        if (route.destinations.length === 1) ctx.appId = route.destinations[0]!.appId;
+        const error = routerErrors.appOverloaded(route.host, reason, limiter.limits);
+        // A load balancer's connection carries other apps' requests too: it is never held.
+        if (!trusted.trusts(req.socket.remoteAddress)) holdOff(req.socket, res, (error.retryAfterSeconds ?? 1) * 1_000);
+        fail(req, res, ctx, error);
+      },
+    );
+    // Also when the client leaves while its request waits or runs: the slot is never leaked.
+    res.once('close', () => ticket.release());
   };
 
   const server = http.createServer(
