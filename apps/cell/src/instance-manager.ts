@@ -8,6 +8,7 @@ import {
   allowsTransition,
   type ActualInstance,
   type HealthCheck,
+  type InstanceExit,
   type InstanceState,
   type InstanceUsage,
   type RedisKeys,
@@ -16,13 +17,14 @@ import {
 import { appEnvironment } from './app-env';
 import { launchCommand } from '@paas/buildpacks';
 import { forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint } from '@paas/redis';
-import { VCAP_GID, VCAP_UID, type ContainerHandle, type ContainerRuntime } from '@paas/runtime';
+import { VCAP_GID, VCAP_UID, type ContainerHandle, type ContainerRuntime, type ContainerStatus } from '@paas/runtime';
 import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { httpAnswers2xx, portAnswers } from './health-check';
 import { logTail } from './log-tail';
 import { EgressPolicy } from './egress-policy';
 import { outputFiles, readFileTail, type LogShipper } from './log-shipper';
+import { describeExit } from './exit-reason';
 
 const CONTAINER_PORT = 8080;
 const STOP_GRACE_MS = 10_000;
@@ -34,6 +36,8 @@ interface LocalInstance {
   handle?: ContainerHandle;
   since: string;
   reason?: string;
+  /** How its process ended, once it crashed by an exit. */
+  exit?: InstanceExit;
   crashCount?: number;
   /** Consecutive failed liveness checks. */
   failedChecks?: number;
@@ -216,7 +220,7 @@ export class InstanceManager {
       if (await this.healthy(local.job.healthCheck, port)) return;
       const status = await this.runtime.inspect(local.containerId);
       if (!status || status.state === 'stopped') {
-        throw new Error(await this.exitReason(local, status?.oomKilled ?? false));
+        throw new Error(await this.exitReason(local, status));
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -237,10 +241,11 @@ export class InstanceManager {
     }
   }
 
-  private async exitReason(local: LocalInstance, oom: boolean): Promise<string> {
+  /** "exited with status 3; its last log lines: ...": how it ended (kept in local.exit), then its output. */
+  private async exitReason(local: LocalInstance, status: ContainerStatus | undefined): Promise<string> {
+    local.exit = { oomKilled: status?.oomKilled ?? false, ...(status?.exitStatus !== undefined ? { status: status.exitStatus } : {}) };
     const tail = await this.logTailOf(local);
-    if (oom) return `out of memory${tail ? `; its last log lines: ${tail}` : ''}`;
-    return `the app exited${tail ? `: ${tail}` : ''}`;
+    return `${describeExit(local.exit, local.job.memoryMb)}${tail ? `; its last log lines: ${tail}` : ''}`;
   }
 
   /** The last lines of an instance's output (stdout, then stderr), joined with " | " (one line in reports and push output). */
@@ -293,11 +298,21 @@ export class InstanceManager {
     await this.droplets.evict(dropletId).catch((error) => this.logger.warn({ err: error }, 'droplet-evict-failed'));
   }
 
-  /** Stops an instance (routes first, then the container) and forgets it; safe for unknown ids. */
+  /**
+   * Stops an instance (routes first, then the container) and forgets it; safe for unknown ids.
+   * From the moment it is taken until it is forgotten, its record says STOPPING with the reason:
+   * not running any more, though its process may use its grace period (STOP_GRACE_MS). When the
+   * stop fails the record stays STOPPING, and the convergence loop asks again.
+   */
   async stop(instanceId: string, appId: string, reason: string): Promise<void> {
     const local = this.instances.get(instanceId);
     this.instances.delete(instanceId);
     if (local) await this.withdrawRoutes(local);
+    if (local && this.transition(local, 'STOPPING')) {
+      local.reason = reason;
+      local.since = new Date().toISOString();
+      await this.write(local);
+    }
     if (local) this.logs?.lifecycle(local.job, `Stopping instance ${local.job.index} of ${local.job.processType}: ${reason}`);
     await this.runtime.stop(local?.containerId ?? this.containerIdOf(instanceId), STOP_GRACE_MS);
     // Shipped (with its last output) before the instance is forgotten: an app deleted next finds its log complete.
@@ -351,7 +366,7 @@ export class InstanceManager {
       if (local.state !== 'RUNNING') continue;
       const status = await this.runtime.inspect(local.containerId).catch(() => undefined);
       if (!status || status.state === 'stopped') {
-        await this.crashed(local, await this.exitReason(local, status?.oomKilled ?? false));
+        await this.crashed(local, await this.exitReason(local, status));
         continue;
       }
       // Liveness: the same check as at start; a few failures in a row make it a crash.
@@ -373,7 +388,7 @@ export class InstanceManager {
 
   /** Registers (or refreshes) the endpoint of a healthy instance; the routers bind it to the app's routes. */
   private async publishRoutes(local: LocalInstance): Promise<void> {
-    if (!local.handle?.hostPort) return;
+    if (!local.handle?.hostPort || this.instances.get(local.job.instanceId) !== local) return;
     await registerEndpoint(this.redis, this.keys, {
       instanceId: local.job.instanceId,
       appId: local.job.appId,
@@ -389,7 +404,17 @@ export class InstanceManager {
     await unregisterEndpoint(this.redis, this.keys, local.job.appId, local.job.processType, local.job.instanceId).catch(() => undefined);
   }
 
+  /**
+   * Writes the record of an instance this cell still holds. One that was stopped meanwhile (a
+   * check or sample that was under way) is not written: its STOPPING record, or its absence once
+   * forgotten, stands.
+   */
   private async report(local: LocalInstance): Promise<void> {
+    if (this.instances.get(local.job.instanceId) !== local) return;
+    await this.write(local);
+  }
+
+  private async write(local: LocalInstance): Promise<void> {
     const actual: ActualInstance = {
       instanceId: local.job.instanceId,
       appId: local.job.appId,
@@ -406,6 +431,7 @@ export class InstanceManager {
       ...(local.usage && (local.state === 'STARTING' || local.state === 'RUNNING') ? { usage: local.usage } : {}),
       ...(local.handle?.hostPort ? { address: `${this.config.address}:${local.handle.hostPort}` } : {}),
       ...(local.reason ? { reason: local.reason } : {}),
+      ...(local.exit && local.state === 'CRASHED' ? { exit: local.exit } : {}),
     };
     await reportInstance(this.redis, this.keys, actual);
   }
