@@ -6,9 +6,7 @@ import {
   ROUTE_REFRESH_INTERVAL_MS,
   ROUTE_TTL_MS,
   allowsTransition,
-  type ActualInstance,
   type HealthCheck,
-  type InstanceExit,
   type InstanceState,
   type InstanceUsage,
   type RedisKeys,
@@ -17,7 +15,7 @@ import {
 import { appEnvironment } from './app-env';
 import { launchCommand } from '@paas/buildpacks';
 import { forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint } from '@paas/redis';
-import { VCAP_GID, VCAP_UID, type ContainerHandle, type ContainerRuntime, type ContainerStatus } from '@paas/runtime';
+import { VCAP_GID, VCAP_UID, type ContainerRuntime, type ContainerStatus } from '@paas/runtime';
 import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { httpAnswers2xx, portAnswers } from './health-check';
@@ -25,39 +23,12 @@ import { logTail } from './log-tail';
 import { EgressPolicy } from './egress-policy';
 import { outputFiles, readFileTail, type LogShipper } from './log-shipper';
 import { describeExit } from './exit-reason';
+import { actualOf, snapshotOf, type InstanceSnapshot, type LocalInstance } from './local-instance';
+
+export type { InstanceSnapshot } from './local-instance';
 
 const CONTAINER_PORT = 8080;
 const STOP_GRACE_MS = 10_000;
-
-interface LocalInstance {
-  job: StartInstanceJob;
-  containerId: string;
-  state: InstanceState;
-  handle?: ContainerHandle;
-  since: string;
-  reason?: string;
-  /** How its process ended, once it crashed by an exit. */
-  exit?: InstanceExit;
-  crashCount?: number;
-  /** Consecutive failed liveness checks. */
-  failedChecks?: number;
-  /** The newest usage sample (UsageSampler), reported with the instance while it runs. */
-  usage?: InstanceUsage;
-}
-
-/** One instance as the cell's metrics show it. */
-export interface InstanceSnapshot {
-  instanceId: string;
-  appId: string;
-  appName: string;
-  processType: string;
-  index: number;
-  state: InstanceState;
-  memoryMb: number;
-  diskMb: number;
-  /** Its CPU quota in millicores; undefined: none. */
-  cpuMillicores?: number;
-}
 
 /** Lines of an instance's output a failure reason carries (exit, health-check timeout). */
 const FAILURE_LOG_LINES = 10;
@@ -72,6 +43,8 @@ const LIVENESS_FAILURES = 3;
  */
 export class InstanceManager {
   private readonly instances = new Map<string, LocalInstance>();
+  /** Instances being stopped (no longer in `instances`): their containers still exist, for the metrics. */
+  private readonly stopping = new Map<string, LocalInstance>();
   private lastRefresh = 0;
 
   constructor(
@@ -119,17 +92,7 @@ export class InstanceManager {
 
   /** Every instance of the cell with its limits, for the metrics. */
   snapshot(): InstanceSnapshot[] {
-    return [...this.instances.values()].map((i) => ({
-      instanceId: i.job.instanceId,
-      appId: i.job.appId,
-      appName: i.job.appName,
-      processType: i.job.processType,
-      index: i.job.index,
-      state: i.state,
-      memoryMb: i.job.memoryMb,
-      diskMb: i.job.diskMb,
-      ...(i.job.cpuMillicores !== undefined ? { cpuMillicores: i.job.cpuMillicores } : {}),
-    }));
+    return [...this.instances.values(), ...this.stopping.values()].map(snapshotOf);
   }
 
   containerIdOf(instanceId: string): string {
@@ -311,10 +274,15 @@ export class InstanceManager {
     if (local && this.transition(local, 'STOPPING')) {
       local.reason = reason;
       local.since = new Date().toISOString();
+      this.stopping.set(instanceId, local);
       await this.write(local);
     }
     if (local) this.logs?.lifecycle(local.job, `Stopping instance ${local.job.index} of ${local.job.processType}: ${reason}`);
-    await this.runtime.stop(local?.containerId ?? this.containerIdOf(instanceId), STOP_GRACE_MS);
+    try {
+      await this.runtime.stop(local?.containerId ?? this.containerIdOf(instanceId), STOP_GRACE_MS);
+    } finally {
+      if (this.stopping.get(instanceId) === local) this.stopping.delete(instanceId);
+    }
     // Shipped (with its last output) before the instance is forgotten: an app deleted next finds its log complete.
     if (local) await this.logs?.finish(instanceId, { text: `Instance ${local.job.index} of ${local.job.processType} stopped` });
     await forgetInstance(this.redis, this.keys, appId, instanceId);
@@ -415,24 +383,6 @@ export class InstanceManager {
   }
 
   private async write(local: LocalInstance): Promise<void> {
-    const actual: ActualInstance = {
-      instanceId: local.job.instanceId,
-      appId: local.job.appId,
-      appName: local.job.appName,
-      releaseId: local.job.releaseId,
-      processType: local.job.processType,
-      index: local.job.index,
-      cellId: this.config.id,
-      crashCount: local.crashCount ?? 0,
-      state: local.state,
-      since: local.since,
-      memoryMb: local.job.memoryMb,
-      diskMb: local.job.diskMb,
-      ...(local.usage && (local.state === 'STARTING' || local.state === 'RUNNING') ? { usage: local.usage } : {}),
-      ...(local.handle?.hostPort ? { address: `${this.config.address}:${local.handle.hostPort}` } : {}),
-      ...(local.reason ? { reason: local.reason } : {}),
-      ...(local.exit && local.state === 'CRASHED' ? { exit: local.exit } : {}),
-    };
-    await reportInstance(this.redis, this.keys, actual);
+    await reportInstance(this.redis, this.keys, actualOf(local, this.config));
   }
 }
