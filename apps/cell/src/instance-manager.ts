@@ -6,7 +6,6 @@ import {
   ROUTE_REFRESH_INTERVAL_MS,
   ROUTE_TTL_MS,
   allowsTransition,
-  type ActualInstance,
   type HealthCheck,
   type InstanceState,
   type InstanceUsage,
@@ -16,44 +15,20 @@ import {
 import { appEnvironment } from './app-env';
 import { launchCommand } from '@paas/buildpacks';
 import { forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint } from '@paas/redis';
-import { VCAP_GID, VCAP_UID, type ContainerHandle, type ContainerRuntime } from '@paas/runtime';
+import { VCAP_GID, VCAP_UID, type ContainerRuntime, type ContainerStatus } from '@paas/runtime';
 import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { httpAnswers2xx, portAnswers } from './health-check';
 import { logTail } from './log-tail';
 import { EgressPolicy } from './egress-policy';
 import { outputFiles, readFileTail, type LogShipper } from './log-shipper';
+import { describeExit } from './exit-reason';
+import { actualOf, snapshotOf, type InstanceSnapshot, type LocalInstance } from './local-instance';
+
+export type { InstanceSnapshot } from './local-instance';
 
 const CONTAINER_PORT = 8080;
 const STOP_GRACE_MS = 10_000;
-
-interface LocalInstance {
-  job: StartInstanceJob;
-  containerId: string;
-  state: InstanceState;
-  handle?: ContainerHandle;
-  since: string;
-  reason?: string;
-  crashCount?: number;
-  /** Consecutive failed liveness checks. */
-  failedChecks?: number;
-  /** The newest usage sample (UsageSampler), reported with the instance while it runs. */
-  usage?: InstanceUsage;
-}
-
-/** One instance as the cell's metrics show it. */
-export interface InstanceSnapshot {
-  instanceId: string;
-  appId: string;
-  appName: string;
-  processType: string;
-  index: number;
-  state: InstanceState;
-  memoryMb: number;
-  diskMb: number;
-  /** Its CPU quota in millicores; undefined: none. */
-  cpuMillicores?: number;
-}
 
 /** Lines of an instance's output a failure reason carries (exit, health-check timeout). */
 const FAILURE_LOG_LINES = 10;
@@ -68,6 +43,8 @@ const LIVENESS_FAILURES = 3;
  */
 export class InstanceManager {
   private readonly instances = new Map<string, LocalInstance>();
+  /** Instances being stopped (no longer in `instances`): their containers still exist, for the metrics. */
+  private readonly stopping = new Map<string, LocalInstance>();
   private lastRefresh = 0;
 
   constructor(
@@ -115,17 +92,7 @@ export class InstanceManager {
 
   /** Every instance of the cell with its limits, for the metrics. */
   snapshot(): InstanceSnapshot[] {
-    return [...this.instances.values()].map((i) => ({
-      instanceId: i.job.instanceId,
-      appId: i.job.appId,
-      appName: i.job.appName,
-      processType: i.job.processType,
-      index: i.job.index,
-      state: i.state,
-      memoryMb: i.job.memoryMb,
-      diskMb: i.job.diskMb,
-      ...(i.job.cpuMillicores !== undefined ? { cpuMillicores: i.job.cpuMillicores } : {}),
-    }));
+    return [...this.instances.values(), ...this.stopping.values()].map(snapshotOf);
   }
 
   containerIdOf(instanceId: string): string {
@@ -216,7 +183,7 @@ export class InstanceManager {
       if (await this.healthy(local.job.healthCheck, port)) return;
       const status = await this.runtime.inspect(local.containerId);
       if (!status || status.state === 'stopped') {
-        throw new Error(await this.exitReason(local, status?.oomKilled ?? false));
+        throw new Error(await this.exitReason(local, status));
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -237,10 +204,11 @@ export class InstanceManager {
     }
   }
 
-  private async exitReason(local: LocalInstance, oom: boolean): Promise<string> {
+  /** "exited with status 3; its last log lines: ...": how it ended (kept in local.exit), then its output. */
+  private async exitReason(local: LocalInstance, status: ContainerStatus | undefined): Promise<string> {
+    local.exit = { oomKilled: status?.oomKilled ?? false, ...(status?.exitStatus !== undefined ? { status: status.exitStatus } : {}) };
     const tail = await this.logTailOf(local);
-    if (oom) return `out of memory${tail ? `; its last log lines: ${tail}` : ''}`;
-    return `the app exited${tail ? `: ${tail}` : ''}`;
+    return `${describeExit(local.exit, local.job.memoryMb)}${tail ? `; its last log lines: ${tail}` : ''}`;
   }
 
   /** The last lines of an instance's output (stdout, then stderr), joined with " | " (one line in reports and push output). */
@@ -293,13 +261,28 @@ export class InstanceManager {
     await this.droplets.evict(dropletId).catch((error) => this.logger.warn({ err: error }, 'droplet-evict-failed'));
   }
 
-  /** Stops an instance (routes first, then the container) and forgets it; safe for unknown ids. */
+  /**
+   * Stops an instance (routes first, then the container) and forgets it; safe for unknown ids.
+   * From the moment it is taken until it is forgotten, its record says STOPPING with the reason:
+   * not running any more, though its process may use its grace period (STOP_GRACE_MS). When the
+   * stop fails the record stays STOPPING, and the convergence loop asks again.
+   */
   async stop(instanceId: string, appId: string, reason: string): Promise<void> {
     const local = this.instances.get(instanceId);
     this.instances.delete(instanceId);
     if (local) await this.withdrawRoutes(local);
+    if (local && this.transition(local, 'STOPPING')) {
+      local.reason = reason;
+      local.since = new Date().toISOString();
+      this.stopping.set(instanceId, local);
+      await this.write(local);
+    }
     if (local) this.logs?.lifecycle(local.job, `Stopping instance ${local.job.index} of ${local.job.processType}: ${reason}`);
-    await this.runtime.stop(local?.containerId ?? this.containerIdOf(instanceId), STOP_GRACE_MS);
+    try {
+      await this.runtime.stop(local?.containerId ?? this.containerIdOf(instanceId), STOP_GRACE_MS);
+    } finally {
+      if (this.stopping.get(instanceId) === local) this.stopping.delete(instanceId);
+    }
     // Shipped (with its last output) before the instance is forgotten: an app deleted next finds its log complete.
     if (local) await this.logs?.finish(instanceId, { text: `Instance ${local.job.index} of ${local.job.processType} stopped` });
     await forgetInstance(this.redis, this.keys, appId, instanceId);
@@ -351,7 +334,7 @@ export class InstanceManager {
       if (local.state !== 'RUNNING') continue;
       const status = await this.runtime.inspect(local.containerId).catch(() => undefined);
       if (!status || status.state === 'stopped') {
-        await this.crashed(local, await this.exitReason(local, status?.oomKilled ?? false));
+        await this.crashed(local, await this.exitReason(local, status));
         continue;
       }
       // Liveness: the same check as at start; a few failures in a row make it a crash.
@@ -373,7 +356,7 @@ export class InstanceManager {
 
   /** Registers (or refreshes) the endpoint of a healthy instance; the routers bind it to the app's routes. */
   private async publishRoutes(local: LocalInstance): Promise<void> {
-    if (!local.handle?.hostPort) return;
+    if (!local.handle?.hostPort || this.instances.get(local.job.instanceId) !== local) return;
     await registerEndpoint(this.redis, this.keys, {
       instanceId: local.job.instanceId,
       appId: local.job.appId,
@@ -389,24 +372,17 @@ export class InstanceManager {
     await unregisterEndpoint(this.redis, this.keys, local.job.appId, local.job.processType, local.job.instanceId).catch(() => undefined);
   }
 
+  /**
+   * Writes the record of an instance this cell still holds. One that was stopped meanwhile (a
+   * check or sample that was under way) is not written: its STOPPING record, or its absence once
+   * forgotten, stands.
+   */
   private async report(local: LocalInstance): Promise<void> {
-    const actual: ActualInstance = {
-      instanceId: local.job.instanceId,
-      appId: local.job.appId,
-      appName: local.job.appName,
-      releaseId: local.job.releaseId,
-      processType: local.job.processType,
-      index: local.job.index,
-      cellId: this.config.id,
-      crashCount: local.crashCount ?? 0,
-      state: local.state,
-      since: local.since,
-      memoryMb: local.job.memoryMb,
-      diskMb: local.job.diskMb,
-      ...(local.usage && (local.state === 'STARTING' || local.state === 'RUNNING') ? { usage: local.usage } : {}),
-      ...(local.handle?.hostPort ? { address: `${this.config.address}:${local.handle.hostPort}` } : {}),
-      ...(local.reason ? { reason: local.reason } : {}),
-    };
-    await reportInstance(this.redis, this.keys, actual);
+    if (this.instances.get(local.job.instanceId) !== local) return;
+    await this.write(local);
+  }
+
+  private async write(local: LocalInstance): Promise<void> {
+    await reportInstance(this.redis, this.keys, actualOf(local, this.config));
   }
 }

@@ -124,12 +124,14 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
     assert.deepEqual(manager.sampleTargets().map((t) => t.instanceId), ['i-0']);
   });
 
-  it('a crashed instance keeps no usage in its record', async () => {
+  it('a crashed instance keeps no usage in its record; its reason names the signal that killed it', async () => {
     runtime.kill(manager.containerIdOf('i-0'));
     await manager.tick(clock.now);
     const crashed = await record('i-0');
     assert.equal(crashed?.state, 'CRASHED');
     assert.equal(crashed?.usage, undefined);
+    assert.equal(crashed?.reason, 'killed by signal 9 (SIGKILL)');
+    assert.deepEqual(crashed?.exit, { status: 137, oomKilled: false });
     await manager.recordUsage('i-0', { cpuPercent: 1, memoryBytes: 1, diskBytes: 1, measuredAt: new Date().toISOString() });
     assert.equal((await record('i-0'))?.usage, undefined);
   });
@@ -146,5 +148,39 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
     // The app would take 25% of a core; its 0.1-core quota holds it to 10%.
     assert.equal((await record('i-2'))?.usage?.cpuPercent, 10);
     assert.equal((await record('i-3'))?.usage?.cpuPercent, 25);
+  });
+
+  it('a crash reason names the exit status; out of memory is named as such', async () => {
+    runtime.kill(manager.containerIdOf('i-3'), { status: 3 });
+    runtime.kill(manager.containerIdOf('i-2'), { oom: true });
+    await manager.tick(clock.now);
+    assert.equal((await record('i-3'))?.reason, 'exited with status 3');
+    assert.equal((await record('i-2'))?.reason, 'out of memory (killed at its 256 MB limit)');
+  });
+
+  it('from the moment its cell takes a stop until it is gone, an instance is STOPPING with the reason; a refresh meanwhile does not make it RUNNING again', async () => {
+    const slow = new FakeRuntime({ prefix: 'iu-c1', stopLatencyMs: 1_500 });
+    const config = loadCellConfig({
+      CELL_ID: 'cell-s',
+      CELL_DATA_DIR: join(tmp, 'cell-s'),
+      CELL_BRIDGE: 'iu-none',
+      CELL_SUBNET: '10.253.2.0/24',
+      CELL_IPTABLES_CHAIN: 'IU-NONE',
+      CELL_CONTAINER_PREFIX: 'iu-c1',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      PAAS_INTERNAL_TOKEN: randomBytes(32).toString('hex'),
+    });
+    await mkdir(join(tmp, 'cell-s', 'logs'), { recursive: true });
+    const cell = new InstanceManager(config, slow, droplets, redis, keys, pino({ level: 'silent' }));
+    await cell.start(job('i-9', 9));
+    assert.equal((await record('i-9'))?.state, 'RUNNING');
+    const stopping = cell.stop('i-9', 'app-usage', 'replaced by a new release');
+    const seen = await waitFor('the STOPPING record', async () => (await record('i-9'))?.state === 'STOPPING', 5_000).then(() => record('i-9'));
+    assert.equal(seen?.reason, 'replaced by a new release');
+    assert.equal(seen?.releaseId, 'rel-1');
+    await cell.tick(Date.now() + 60_000); // a route refresh and report pass while it stops
+    assert.equal((await record('i-9'))?.state, 'STOPPING');
+    await stopping;
+    assert.equal(await record('i-9'), undefined, 'forgotten once its container is gone');
   });
 });

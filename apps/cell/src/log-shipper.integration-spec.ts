@@ -213,7 +213,7 @@ describe('LogShipper (real runc container, real Redis)', () => {
       const starting = at(/^\[CELL\/1\] OUT Cell cell-m is starting instance 1 of web/);
       const booting = at(/^\[APP\/PROC\/WEB\/1\] OUT booting$/);
       const error = at(/^\[APP\/PROC\/WEB\/1\] ERR Error: boom: missing DATABASE_URL$/);
-      const crashed = at(/^\[CELL\/1\] ERR Instance 1 of web crashed: the app exited: booting \| Error: boom: missing DATABASE_URL$/);
+      const crashed = at(/^\[CELL\/1\] ERR Instance 1 of web crashed: exited with status 3; its last log lines: booting \| Error: boom: missing DATABASE_URL$/);
       assert.ok(starting < booting && booting < error && error < crashed, lines.join('\n'));
       assert.equal(crashed, lines.length - 1, 'the crash line is the last');
       assert.equal(await exists(outputFiles(join(tmp, 'cell', 'logs'), crashing.instanceId).out), false);

@@ -36,6 +36,7 @@ import {
   type EnvChange,
   type EnvView,
   type EventView,
+  type InstanceList,
   type InstanceView,
   type MeView,
   type OrgView,
@@ -204,7 +205,8 @@ export class ApiClient {
     return this.call(appViewSchema, 'GET', `/v1/apps/${seg(app)}`);
   }
 
-  instances(app: string): Promise<{ resources: InstanceSummary[] }> {
+  /** The app's instances and their counts per process type (STOPPING ones are not running). */
+  instances(app: string): Promise<InstanceList> {
     return this.call(instanceListSchema, 'GET', `/v1/apps/${seg(app)}/instances`);
   }
 

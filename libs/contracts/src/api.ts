@@ -32,14 +32,25 @@ export const instanceUsageViewSchema = z.object({
 });
 export type InstanceUsageView = z.infer<typeof instanceUsageViewSchema>;
 
+/**
+ * STOPPING: its cell is stopping it (scale down, app stopped, replaced by a deploy, cell
+ * draining): routes withdrawn, the process in its grace period. It is not running any more.
+ */
+export const instanceViewStateSchema = z.enum(['STARTING', 'RUNNING', 'STOPPING', 'CRASHED', 'DOWN', 'UNPLACED']);
+export type InstanceViewState = z.infer<typeof instanceViewStateSchema>;
+
 export const instanceViewSchema = z.object({
   index: z.number().int(),
   instance_id: z.string(),
   process_type: z.string(),
-  state: z.enum(['STARTING', 'RUNNING', 'CRASHED', 'DOWN', 'UNPLACED']),
+  state: instanceViewStateSchema,
   cell_id: z.string(),
   address: z.string().nullable(),
   release_id: z.string(),
+  /** The version of its release; null when unplaced or the release is gone. */
+  release_version: z.number().int().nullable(),
+  /** Why it is STOPPING ("scaled down", "replaced by v4", ...); null in other states. */
+  stop_reason: z.string().nullable(),
   uptime_s: z.number(),
   since: z.string(),
   crash_count: z.number().int(),
@@ -68,7 +79,61 @@ export function paginatedSchema<T extends z.ZodType>(item: T) {
   return z.object({ pagination: paginationSchema, resources: z.array(item) });
 }
 
-export const instanceListSchema = z.object({ resources: z.array(instanceViewSchema) });
+/**
+ * How the instances of one process type stand: `running` counts RUNNING ones alone (never
+ * STOPPING ones of a release being replaced), against `desired`.
+ */
+export const instanceCountsSchema = z.object({
+  process_type: z.string(),
+  desired: z.number().int(),
+  running: z.number().int(),
+  starting: z.number().int(),
+  stopping: z.number().int(),
+  crashed: z.number().int(),
+  unplaced: z.number().int(),
+});
+export type InstanceCounts = z.infer<typeof instanceCountsSchema>;
+
+export const instanceListSchema = z.object({
+  resources: z.array(instanceViewSchema),
+  /** One entry per process type (of the app's processes, then any other type an instance has). */
+  summary: z.array(instanceCountsSchema),
+});
+export type InstanceList = z.infer<typeof instanceListSchema>;
+
+/** Counts instances by process type against the desired scale (see instanceCountsSchema). */
+export function countInstances(instances: ReadonlyArray<Pick<InstanceView, 'process_type' | 'state'>>, desired: ReadonlyMap<string, number>): InstanceCounts[] {
+  const byType = new Map<string, InstanceCounts>();
+  const entry = (type: string) => {
+    let found = byType.get(type);
+    if (!found) {
+      found = { process_type: type, desired: desired.get(type) ?? 0, running: 0, starting: 0, stopping: 0, crashed: 0, unplaced: 0 };
+      byType.set(type, found);
+    }
+    return found;
+  };
+  for (const type of desired.keys()) entry(type);
+  for (const i of instances) {
+    const counts = entry(i.process_type);
+    if (i.state === 'RUNNING') counts.running++;
+    else if (i.state === 'STARTING') counts.starting++;
+    else if (i.state === 'STOPPING') counts.stopping++;
+    else if (i.state === 'CRASHED') counts.crashed++;
+    else if (i.state === 'UNPLACED') counts.unplaced++;
+  }
+  return [...byType.values()];
+}
+
+/** "3/3 running", "3/3 running (+3 stopping)", "1/3 running (+2 starting, 1 crashed)": what the CLI and the dashboard print. */
+export function describeCounts(counts: InstanceCounts): string {
+  const extra = [
+    counts.starting ? `${counts.starting} starting` : '',
+    counts.stopping ? `${counts.stopping} stopping` : '',
+    counts.crashed ? `${counts.crashed} crashed` : '',
+    counts.unplaced ? `${counts.unplaced} not placed` : '',
+  ].filter(Boolean);
+  return `${counts.running}/${counts.desired} running${extra.length ? ` (+${extra.join(', ')})` : ''}`;
+}
 
 // ---- Views the dashboard reads (and any other client may): one schema per answer of the API. ----
 
@@ -220,7 +285,14 @@ export const cellViewSchema = z.object({
   state: z.enum(['live', 'draining']),
   capacity: z.object({ memory_mb: z.number(), max_containers: z.number().int(), disk_mb: z.number().optional() }),
   used_memory_mb: z.number(),
-  instances: z.object({ total: z.number().int(), starting: z.number().int(), running: z.number().int(), crashed: z.number().int(), stopped: z.number().int() }),
+  instances: z.object({
+    total: z.number().int(),
+    starting: z.number().int(),
+    running: z.number().int(),
+    stopping: z.number().int(),
+    crashed: z.number().int(),
+    stopped: z.number().int(),
+  }),
   reported_instances: z.number().int(),
   allocated_memory_mb: z.number(),
   allocated_disk_mb: z.number().optional(),

@@ -95,6 +95,11 @@ export interface ContainerStatus {
   pid?: number;
   /** True when the memory cgroup recorded an OOM kill. */
   oomKilled: boolean;
+  /**
+   * Once stopped: what runc returned, the process's exit status or 128 + N when signal N killed
+   * it (as shells report it). Undefined while it runs, and when the runtime could not learn it.
+   */
+  exitStatus?: number;
 }
 
 /** One reading of a container's resource usage (see ContainerRuntime.stats). */

@@ -17,6 +17,8 @@ export interface ContainerRecord {
   diskMb?: number;
   /** Its egress policy, applied again when the container is re-adopted. */
   egress?: ContainerEgress;
+  /** Started under a shim that writes its exit status (exitStatusFile); unset for `run` and older records. */
+  supervised?: boolean;
 }
 
 /**
@@ -70,6 +72,11 @@ export class ContainerStore {
     return join(this.dir(id), 'runc.log');
   }
 
+  /** runc's exit status of a detached container once it ended, written by its shim (see Runc.spawnSupervised). */
+  exitStatusFile(id: string): string {
+    return join(this.dir(id), 'exit-status');
+  }
+
   defaultOutputLog(id: string): string {
     return join(this.dir(id), 'output.log');
   }
@@ -103,7 +110,7 @@ export class ContainerStore {
 
   /** Removes the whole container directory. The rootfs and the layer must be unmounted first. */
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    await rm(this.dir(id), { recursive: true, force: true, maxRetries: 3 });
   }
 
   async readCursor(name: string): Promise<number | undefined> {

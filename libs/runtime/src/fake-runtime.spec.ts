@@ -65,7 +65,7 @@ describe('FakeRuntime', () => {
     clock.advance(4_999);
     assert.equal((await runtime.inspect('c-flaky'))?.state, 'running');
     clock.advance(1);
-    assert.deepEqual(await runtime.inspect('c-flaky'), { id: 'c-flaky', state: 'stopped', oomKilled: false });
+    assert.deepEqual(await runtime.inspect('c-flaky'), { id: 'c-flaky', state: 'stopped', oomKilled: false, exitStatus: 1 });
     clock.advance(1_000_000);
     assert.equal((await runtime.inspect('c-steady'))?.state, 'running');
   });
@@ -79,10 +79,10 @@ describe('FakeRuntime', () => {
     });
     await runtime.start(spec('c-now', { memoryMb: 32 }));
     await runtime.start(spec('c-late', { memoryMb: 32 }));
-    assert.deepEqual(await runtime.inspect('c-now'), { id: 'c-now', state: 'stopped', oomKilled: true });
+    assert.deepEqual(await runtime.inspect('c-now'), { id: 'c-now', state: 'stopped', oomKilled: true, exitStatus: 137 });
     assert.equal((await runtime.inspect('c-late'))?.state, 'running');
     clock.advance(100);
-    assert.deepEqual(await runtime.inspect('c-late'), { id: 'c-late', state: 'stopped', oomKilled: true });
+    assert.deepEqual(await runtime.inspect('c-late'), { id: 'c-late', state: 'stopped', oomKilled: true, exitStatus: 137 });
   });
 
   it('keeps a stopped container (address and port) until destroy', async () => {
@@ -152,7 +152,7 @@ describe('FakeRuntime', () => {
     await runtime.start(spec('cell1-killed'));
     runtime.kill('cell1-killed', { oom: true });
     clock.advance(10);
-    assert.deepEqual(await runtime.inspect('cell1-killed'), { id: 'cell1-killed', state: 'stopped', oomKilled: true });
+    assert.deepEqual(await runtime.inspect('cell1-killed'), { id: 'cell1-killed', state: 'stopped', oomKilled: true, exitStatus: 137 });
 
     const recovered = await runtime.recover(); // the "restarted agent"
     assert.deepEqual(recovered, [kept]);

@@ -27,6 +27,10 @@ export interface FakeRuntimeConfig {
   crashAfterMs?: (spec: ContainerSpec) => number | undefined;
   /** The container is OOM-killed: at crashAfterMs when that is set, else at once. */
   oomFor?: (spec: ContainerSpec) => boolean;
+  /** The exit status of a scripted exit (crashAfterMs); default 1, 137 (SIGKILL) for an OOM kill. */
+  exitStatusFor?: (spec: ContainerSpec) => number;
+  /** How long `stop` takes (a real timer, as an app using its grace period); 0 (the default): none. */
+  stopLatencyMs?: number;
   /** First host port handed out; ports come from [hostPortBase, hostPortBase + hostPortCount - 1]. */
   hostPortBase?: number;
   /** Size of the host port range (default 1000, as a cell's default 61000-61999). */
@@ -50,9 +54,9 @@ export interface FakeContainer {
   /** `now()` when start resolved. */
   startedAt: number;
   /** When (by `now()`) and how the container exits on its own, as scripted; undefined: never. */
-  scriptedExit?: { at: number; oom: boolean };
+  scriptedExit?: { at: number; oom: boolean; status: number };
   /** Set by kill(): the container died then, whatever the script says. */
-  killed?: { at: number; oom: boolean };
+  killed?: { at: number; oom: boolean; status: number };
 }
 
 /** Address and port held for a `start`/`run` in progress; `cancelled` once destroy() was called meanwhile. */
@@ -77,7 +81,7 @@ const FIRST_PID = 10_000;
  *   of the /24, host port after the last one handed out (so a just-freed port is not reused at
  *   once); NoFreeAddress / NoFreePort when exhausted. A host port only when containerPort is set.
  * - `inspect(id)`: undefined for an unknown (or destroyed) id; 'running' until the scripted exit
- *   time or a `stop`/`kill`, then 'stopped' with oomKilled as scripted. A stopped container keeps
+ *   time or a `stop`/`kill`, then 'stopped' with oomKilled and exitStatus as scripted. A stopped container keeps
  *   its address and port until `destroy`, as a real one does.
  * - `stats(id)`: while running, what `usageFor` scripts (0 without it); undefined otherwise.
  * - `stop(id, graceMs)` and `destroy(id)`: safe to call twice, concurrently and on ids that never
@@ -136,7 +140,7 @@ export class FakeRuntime implements ContainerRuntime {
         spec,
         handle,
         startedAt,
-        scriptedExit: crashAfter === undefined ? undefined : { at: startedAt + crashAfter, oom },
+        scriptedExit: crashAfter === undefined ? undefined : { at: startedAt + crashAfter, oom, status: this.config.exitStatusFor?.(spec) ?? (oom ? 137 : 1) },
       });
       return { ...handle, labels: { ...handle.labels } };
     } finally {
@@ -174,7 +178,7 @@ export class FakeRuntime implements ContainerRuntime {
     }
     const exit = this.exitOf(container);
     if (exit === undefined) return { id, state: 'running', pid: container.handle.pid, oomKilled: false };
-    return { id, state: 'stopped', oomKilled: exit.oom };
+    return { id, state: 'stopped', oomKilled: exit.oom, exitStatus: exit.status };
   }
 
   /** Undefined unless running; else the scripted usage (usageFor, CPU capped by the quota) and the spec's limits. */
@@ -193,6 +197,7 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async stop(id: string, _graceMs: number): Promise<void> {
+    if (this.config.stopLatencyMs && this.containers.has(id)) await new Promise((r) => setTimeout(r, this.config.stopLatencyMs));
     await this.destroy(id);
   }
 
@@ -212,11 +217,14 @@ export class FakeRuntime implements ContainerRuntime {
     return handles;
   }
 
-  /** Test control: the container's process dies now (a crash, or the OOM killer). No-op for unknown ids. */
-  kill(id: string, options: { oom?: boolean } = {}): void {
+  /**
+   * Test control: the container's process dies now (a crash, or the OOM killer) with `status` as
+   * runc would report it (default 137: SIGKILL). No-op for unknown ids.
+   */
+  kill(id: string, options: { oom?: boolean; status?: number } = {}): void {
     const container = this.containers.get(id);
     if (!container || this.exitOf(container) !== undefined) return;
-    container.killed = { at: this.now(), oom: options.oom ?? false };
+    container.killed = { at: this.now(), oom: options.oom ?? false, status: options.status ?? 137 };
   }
 
   /** Test inspection: every container that exists (running or stopped, not destroyed), as copies. */
@@ -232,7 +240,7 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   /** Undefined while the container runs; else whether its end was an OOM kill. */
-  private exitOf(container: FakeContainer): { oom: boolean } | undefined {
+  private exitOf(container: FakeContainer): { oom: boolean; status: number } | undefined {
     if (container.killed) return container.killed;
     const scripted = container.scriptedExit;
     return scripted && this.now() >= scripted.at ? scripted : undefined;

@@ -17,10 +17,19 @@ export interface OciInputs {
   cgroupsPath: string;
   /** The container's user namespace: its ids 0..size-1 are host ids hostId... */
   idMapping: IdMapping;
+  /**
+   * The container's stdout and stderr arrive as its fds 3 and 4 (runc --preserve-fds, see
+   * Runc.spawnSupervised): its command runs under a /bin/sh that makes them fds 1 and 2 and execs
+   * it, so the command is still the container's init and its exit is runc's.
+   */
+  stdioFromFds?: boolean;
 }
 
+/** Makes fds 3 and 4 the stdout and stderr, closes them, then execs the command (its argv untouched). */
+export const STDIO_FROM_FDS = ['/bin/sh', '-c', 'exec 1>&3 2>&4 3>&- 4>&-; exec "$@"', 'paas-init'];
+
 /** Builds config.json for one container; the rootfs is `<bundle>/rootfs`, already mounted. */
-export function buildOciConfig({ spec, netnsPath, cgroupsPath, idMapping }: OciInputs): OciConfig {
+export function buildOciConfig({ spec, netnsPath, cgroupsPath, idMapping, stdioFromFds }: OciInputs): OciConfig {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, HOME: '/home/vcap', LANG: 'C.UTF-8', ...spec.env };
   const memoryBytes = spec.memoryMb * MIB;
   return {
@@ -28,7 +37,7 @@ export function buildOciConfig({ spec, netnsPath, cgroupsPath, idMapping }: OciI
     process: {
       terminal: false,
       user: { uid: spec.user.uid, gid: spec.user.gid },
-      args: spec.command,
+      args: stdioFromFds ? [...STDIO_FROM_FDS, ...spec.command] : spec.command,
       env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
       cwd: spec.cwd,
       capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },

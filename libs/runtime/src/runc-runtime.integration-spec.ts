@@ -130,6 +130,31 @@ describe('RuncRuntime (real runc, as root)', () => {
     assert.equal(info['tmpWrite'], 'ok');
   });
 
+  it('(l) a detached container ends with its own exit status or 128 + the signal that killed it; its output reaches its files, which it may reopen', async () => {
+    const ended = async (id: string) => {
+      for (let poll = 0; poll < 200; poll++) {
+        const status = await runtime.inspect(id);
+        if (status?.state === 'stopped') return status;
+        await sleep(50);
+      }
+      throw new Error(`${id} still runs after 10 s`);
+    };
+    const exits = `pt${suffix}-exit3`;
+    const errorLogFile = join(tmp, `${exits}.err`);
+    await runtime.start(spec(exits, { command: ['/bin/sh', '-c', 'echo started; echo reopened >> /dev/stdout; echo oops >&2; exit 3'], containerPort: undefined, errorLogFile }));
+    assert.deepEqual(await ended(exits), { id: exits, state: 'stopped', pid: undefined, oomKilled: false, exitStatus: 3 });
+    assert.equal(await readFile(join(tmp, `${exits}.log`), 'utf8'), 'started\nreopened\n');
+    assert.equal(await readFile(errorLogFile, 'utf8'), 'oops\n');
+    const killed = `pt${suffix}-sig`;
+    await runtime.start(spec(killed, { command: ['/usr/bin/sleep', '60'], containerPort: undefined }));
+    await sh('runc', ['--root', config.runcRoot, 'kill', killed, 'KILL']); // from the host: an init ignores a SIGKILL from inside
+    assert.equal((await ended(killed)).exitStatus, 137);
+    for (const id of [exits, killed]) {
+      await runtime.destroy(id);
+      await assert.rejects(readFile(join(config.stateDir, 'containers', id, 'meta.json')));
+    }
+  });
+
   it('(h) containers on the bridge cannot reach each other directly, nor the host (egress default deny)', async () => {
     const gateway = config.network.subnet.replace(/\.0\/24$/, '.1');
     const listener: Server = createServer((socket) => socket.end());

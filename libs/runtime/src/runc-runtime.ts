@@ -1,4 +1,5 @@
-import { chmod, chown, mkdir, open, stat, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readOomKills } from './cgroup';
@@ -24,7 +25,7 @@ import { mountOverlay, unmount } from './overlay';
 import { allocateIp, allocatePort } from './port-allocator';
 import { Runc } from './runc';
 import { validateContainerSpec } from './spec-validation';
-import { RuntimeError, RuntimeErrorCode } from './runtime-error';
+import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /** Configuration of one runc runtime (one per cell). Two runtimes on a host must not share any field. */
 export interface RuncRuntimeConfig {
@@ -49,6 +50,10 @@ export interface RuncRuntimeConfig {
 
 const POLL_MS = 50;
 const KILL_WAIT_MS = 5_000;
+/** How long runc may take to create and start a container (slow under load: mounts, cgroups, netns). */
+const START_TIMEOUT_MS = 60_000;
+/** How long a container's shim may take to write its exit status once the container stopped. */
+const EXIT_STATUS_WAIT_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -91,7 +96,7 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   async start(spec: ContainerSpec): Promise<ContainerHandle> {
-    const record = await this.prepare(spec);
+    const record = await this.prepare(spec, { supervised: true });
     try {
       const logFile = spec.logFile ?? this.store.defaultOutputLog(spec.id);
       await mkdir(dirname(logFile), { recursive: true });
@@ -105,13 +110,20 @@ export class RuncRuntime implements ContainerRuntime {
         // /proc/self/fd/1), which a host-root file refuses to a uid of the namespace.
         const owner = { uid: hostIdOf(this.idMapping, spec.user.uid), gid: hostIdOf(this.idMapping, spec.user.gid) };
         for (const file of [output, errors]) await file?.chown(owner.uid, owner.gid);
-        await this.runc.runDetached(spec.id, this.store.bundle(spec.id), output.fd, this.store.runcLog(spec.id), errors?.fd);
+        // Under a shell that waits for runc and keeps its exit status (see exitStatus): the files
+        // are the container's own (pass-through), whatever runc does with its pipes.
+        const shim = this.runc.spawnSupervised(spec.id, this.store.bundle(spec.id), {
+          outputFd: output.fd,
+          errorFd: (errors ?? output).fd,
+          logPath: this.store.runcLog(spec.id),
+          exitFile: this.store.exitStatusFile(spec.id),
+        });
+        const pid = await this.waitStarted(spec.id, shim);
+        return this.handle(record, pid);
       } finally {
         await output.close();
         await errors?.close();
       }
-      const state = await this.runc.state(spec.id);
-      return this.handle(record, state?.pid ?? 0);
     } catch (error) {
       await this.destroy(spec.id).catch(() => undefined);
       throw error;
@@ -154,12 +166,57 @@ export class RuncRuntime implements ContainerRuntime {
       return (await this.store.load(id)) ? { id, state: 'stopped', oomKilled: false } : undefined;
     }
     const running = state.status === 'running' || state.status === 'paused';
+    const exitStatus = running ? undefined : await this.exitStatus(id);
     return {
       id,
       state: running ? 'running' : 'stopped',
       pid: running ? state.pid : undefined,
       oomKilled: (await this.oomKills(id)) > 0,
+      ...(exitStatus !== undefined ? { exitStatus } : {}),
     };
+  }
+
+  /**
+   * What runc returned when the container ended, as its shim wrote it. runc reports the exit a
+   * moment after the init is gone: waits up to EXIT_STATUS_WAIT_MS for the file of a supervised
+   * container; undefined when it never comes (a container started by an older agent, or a shim
+   * that was killed).
+   */
+  private async exitStatus(id: string): Promise<number | undefined> {
+    const record = await this.store.load(id);
+    if (!record?.supervised) return undefined;
+    const deadline = Date.now() + EXIT_STATUS_WAIT_MS;
+    for (let poll = 0; poll <= EXIT_STATUS_WAIT_MS / POLL_MS; poll++) {
+      const text = await readFile(this.store.exitStatusFile(id), 'utf8').catch(() => undefined);
+      const status = text === undefined ? NaN : Number(text.trim());
+      if (Number.isInteger(status) && status >= 0 && status <= 255) return status;
+      if (Date.now() >= deadline) break;
+      await sleep(POLL_MS);
+    }
+    return undefined;
+  }
+
+  /**
+   * Waits until runc has created and started the container (its state is running, or already
+   * stopped: an app that exits at once), and returns its init's pid. When the shim ends first with
+   * no container, runc failed: rejects with runc's own reason. Bounded by START_TIMEOUT_MS.
+   */
+  private async waitStarted(id: string, shim: ChildProcess): Promise<number> {
+    let ended = false;
+    shim.once('exit', () => (ended = true));
+    const failed = new Promise<void>((resolve) => shim.once('error', () => resolve()));
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (let poll = 0; poll <= START_TIMEOUT_MS / POLL_MS; poll++) {
+      const shimEnded = ended;
+      const state = await this.runc.state(id);
+      if (state && state.status !== 'created') return state.status === 'stopped' ? 0 : state.pid;
+      if (shimEnded || Date.now() >= deadline) break;
+      await Promise.race([sleep(POLL_MS), failed]);
+    }
+    const status = await readFile(this.store.exitStatusFile(id), 'utf8').catch(() => '');
+    const args = ['run', '--keep', '--bundle', this.store.bundle(id), id];
+    if (!ended) shim.kill('SIGKILL');
+    throw new CommandFailedError('runc', args, Number(status.trim()) || null, (await this.runc.logTail(this.store.runcLog(id))) || (ended ? 'runc ended without starting the container' : `the container did not start within ${START_TIMEOUT_MS / 1000}s`));
   }
 
   /**
@@ -257,7 +314,11 @@ export class RuncRuntime implements ContainerRuntime {
 
   private async destroyNow(id: string): Promise<void> {
     const record = await this.store.load(id);
-    if (await this.runc.state(id)) await this.runc.delete(id);
+    if (await this.runc.state(id)) {
+      await this.runc.delete(id);
+      // Its shim writes the exit status into the directory removed below: let it finish first.
+      if (record?.supervised) await this.exitStatus(id);
+    }
     if (record?.hostPort !== undefined && record.containerPort !== undefined) {
       await this.network.unmapPort(id, record.hostPort, record.ip, record.containerPort);
     }
@@ -278,7 +339,7 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   /** Validates, reserves IP and port, creates the layer image, mounts the rootfs, wires the network, writes config.json. */
-  private async prepare(spec: ContainerSpec): Promise<ContainerRecord> {
+  private async prepare(spec: ContainerSpec, options: { supervised: boolean } = { supervised: false }): Promise<ContainerRecord> {
     validateContainerSpec(spec, this.config.prefix);
     hostIdOf(this.idMapping, spec.user.uid); // throws InvalidSpec when the user is not mapped
     hostIdOf(this.idMapping, spec.user.gid);
@@ -304,6 +365,7 @@ export class RuncRuntime implements ContainerRuntime {
         createdAt: new Date().toISOString(),
         diskMb: spec.diskMb,
         egress: spec.egress,
+        ...(options.supervised ? { supervised: true } : {}),
       };
       await this.store.save(reserved);
       return reserved;
@@ -333,6 +395,7 @@ export class RuncRuntime implements ContainerRuntime {
         netnsPath: netnsPath(spec.id),
         cgroupsPath: this.cgroupsPath(spec.id),
         idMapping: this.idMapping,
+        stdioFromFds: options.supervised,
       });
       const configFile = join(this.store.bundle(spec.id), 'config.json');
       // It holds the env (the app's secrets): root's alone. writeFile's mode applies at creation.

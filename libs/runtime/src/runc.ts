@@ -68,21 +68,29 @@ export class Runc {
   }
 
   /**
-   * `runc run -d`: the container's stdout is `outputFd`, its stderr `errorFd` (default: `outputFd`
-   * too), stdin is /dev/null. Resolves once runc has started the container and exited; runc's own
-   * log goes to `logPath`.
+   * `runc run --keep` in the foreground, under a detached shell that outlives the agent and, when
+   * the container ends, writes runc's exit status (the process's own, or 128 + N for signal N) to
+   * `exitFile` (written whole: a temporary file renamed). The container gets `outputFd` and
+   * `errorFd` as its fds 3 and 4 (`--preserve-fds 2`): its command must make them its stdout and
+   * stderr (see OciInputs.stdioFromFds), runc's own pipes stay unused. runc's log goes to
+   * `logPath`. Returns the shell; `exit` tells when it ended (at once when runc failed to start).
    */
-  async runDetached(id: string, bundle: string, outputFd: number, logPath: string, errorFd = outputFd): Promise<void> {
-    const args = this.args('--log', logPath, 'run', '--detach', '--bundle', bundle, id);
-    const child = spawn(RUNC, args, { stdio: ['ignore', outputFd, errorFd] });
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code) => resolve(code));
+  spawnSupervised(id: string, bundle: string, io: { outputFd: number; errorFd: number; logPath: string; exitFile: string }): ChildProcess {
+    const args = this.args('--log', io.logPath, 'run', '--keep', '--preserve-fds', '2', '--bundle', bundle, id);
+    const script = `${RUNC} "$@"; status=$?; echo "$status" > "$PAAS_EXIT_FILE.tmp" && mv -f "$PAAS_EXIT_FILE.tmp" "$PAAS_EXIT_FILE"`;
+    // A clean environment: NOTIFY_SOCKET (a systemd unit's) would make runc wait for the app's READY=1.
+    const child = spawn('/bin/sh', ['-c', script, 'paas-runc-shim', ...args], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore', io.outputFd, io.errorFd],
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', PAAS_EXIT_FILE: io.exitFile },
     });
-    if (exitCode !== 0) {
-      const log = await readFile(logPath, 'utf8').catch(() => '');
-      throw new CommandFailedError(RUNC, args, exitCode, lastLines(log, 5));
-    }
+    child.unref();
+    return child;
+  }
+
+  /** The log lines runc wrote (its reason when it failed), the last `count`. */
+  async logTail(logPath: string, count = 5): Promise<string> {
+    return lastLines(await readFile(logPath, 'utf8').catch(() => ''), count);
   }
 
   /**

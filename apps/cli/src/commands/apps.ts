@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiError } from '@paas/api-client';
-import type { InstanceView, ProcessView } from '@paas/contracts';
+import { describeCounts, type InstanceCounts, type InstanceView, type ProcessView } from '@paas/contracts';
 import { CliError, Context, UsageError } from '../context';
 import { ago, formatBytes, formatCpuLimit, formatDuration, formatMb } from '../ui/format';
 import type { Cell } from '../ui/table';
@@ -29,7 +29,7 @@ async function spaceFor(ctx: Context, space: string | undefined): Promise<string
 export function stateStyle(ctx: Context, state: string): Cell['style'] {
   if (state === 'RUNNING' || state === 'STARTED' || state === 'DEPLOYED' || state === 'live' || state === 'STAGED') return ctx.color.green;
   if (state === 'CRASHED' || state === 'FAILED' || state === 'UNPLACED') return ctx.color.red;
-  if (state === 'STARTING' || state === 'DEPLOYING' || state === 'STAGING' || state === 'draining') return ctx.color.yellow;
+  if (state === 'STARTING' || state === 'STOPPING' || state === 'DEPLOYING' || state === 'STAGING' || state === 'draining') return ctx.color.yellow;
   return ctx.color.dim;
 }
 
@@ -40,11 +40,12 @@ export function usedOf(usedBytes: number | undefined, limitMb: number | null | u
   return `${used} / ${limit}`;
 }
 
-/** The rows of an app's instance table: index, state, cell, uptime, CPU %, memory and disk used/limit. */
+/** The rows of an app's instance table: index, state, release, cell, uptime, CPU %, memory and disk used/limit. */
 export function instanceRows(ctx: Context, instances: InstanceView[], process: ProcessView | undefined): Array<Array<string | Cell>> {
   return instances.map((i) => [
     String(i.index),
     { text: i.state, style: stateStyle(ctx, i.state) },
+    i.release_version === null ? '-' : `v${i.release_version}`,
     i.cell_id || '-',
     i.state === 'RUNNING' ? formatDuration(i.uptime_s) : '-',
     i.usage ? `${i.usage.cpu_percent.toFixed(1)}%` : '-',
@@ -53,9 +54,15 @@ export function instanceRows(ctx: Context, instances: InstanceView[], process: P
   ]);
 }
 
+/** The counts of a process type the API did not list (none of its instances known yet). */
+function emptyCounts(type: string, desired: number): InstanceCounts {
+  return { process_type: type, desired, running: 0, starting: 0, stopping: 0, crashed: 0, unplaced: 0 };
+}
+
 export const INSTANCE_COLUMNS = [
   { header: '#', align: 'right' as const, shrink: 0 },
   { header: 'state', shrink: 0 },
+  { header: 'release', shrink: 0 },
   { header: 'cell', shrink: 2 },
   { header: 'uptime', align: 'right' as const },
   { header: 'cpu', align: 'right' as const },
@@ -88,14 +95,14 @@ export function registerApps(program: Command, ctx: Context): void {
     .action(async (name: string, o: { json?: boolean }) => {
       const api = await ctx.api();
       const app = await getApp(ctx, name);
-      const [processes, { resources: instances }, releases, routes] = await Promise.all([
+      const [processes, { resources: instances, summary }, releases, routes] = await Promise.all([
         api.processes(app.id),
         api.instances(app.id),
         api.releases(app.id),
         api.routes({ appIds: [app.id] }),
       ]);
       const release = releases.find((r) => r.current) ?? null;
-      if (o.json) return ctx.json({ ...app, release, processes, instances, routes });
+      if (o.json) return ctx.json({ ...app, release, processes, instances, summary, routes });
       const port = new URL(app.url).port;
       ctx.fields([
         ['name', app.name],
@@ -107,13 +114,14 @@ export function registerApps(program: Command, ctx: Context): void {
       for (const process of processes) {
         const mine = instances.filter((i) => i.process_type === process.type);
         if (process.instances === 0 && mine.length === 0 && process.type !== 'web') continue;
-        const running = mine.filter((i) => i.state === 'RUNNING').length;
+        const counts = summary.find((c) => c.process_type === process.type) ?? emptyCounts(process.type, process.instances);
         ctx.print();
-        ctx.print(`${ctx.color.bold(process.type)}: ${running}/${process.instances} running, ${formatMb(process.memory_mb)} memory, ${formatMb(process.disk_mb)} disk, ${process.cpu_millicores === null ? 'unlimited' : formatCpuLimit(process.cpu_millicores)} cpu each`);
+        ctx.print(`${ctx.color.bold(process.type)}: ${describeCounts(counts)}, ${formatMb(process.memory_mb)} memory, ${formatMb(process.disk_mb)} disk, ${process.cpu_millicores === null ? 'unlimited' : formatCpuLimit(process.cpu_millicores)} cpu each`);
         if (mine.length === 0) continue;
         ctx.table(INSTANCE_COLUMNS, instanceRows(ctx, mine, process));
         for (const i of mine) {
           if (i.unplaced_reason) ctx.print(ctx.color.red(`  #${i.index} not placed: ${i.unplaced_reason}`));
+          else if (i.state === 'STOPPING') ctx.print(ctx.color.dim(`  #${i.index} stopping${i.release_version === null ? '' : ` (v${i.release_version})`}: ${i.stop_reason ?? 'asked to stop'}`));
           else if (i.last_crash_reason) ctx.print(ctx.color.yellow(`  #${i.index} crashed ${i.crash_count} time(s), last: ${i.last_crash_reason}`));
         }
       }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ChangeResult, InstanceView } from '@paas/contracts';
+import { countInstances, describeCounts, type ChangeResult, type InstanceView } from '@paas/contracts';
 import { CliError, Context, UsageError } from '../context';
 import { ago, formatCpuLimit, formatMb, localTime, parseCpuFlag, parseSizeFlag } from '../ui/format';
 import { getApp, stateStyle } from './apps';
@@ -24,7 +24,15 @@ export function parseVersion(text: string): number {
   return Number(match[1]);
 }
 
-const live = (i: InstanceView) => i.state === 'RUNNING' || i.state === 'STARTING';
+/** Still has a container: running, starting, or stopping (a stop or scale-down waits for these too). */
+const live = (i: InstanceView) => i.state === 'RUNNING' || i.state === 'STARTING' || i.state === 'STOPPING';
+
+/** "2 still stopping", "1 still running, 2 still stopping": what a stop waits for. */
+function stillThere(all: InstanceView[]): string {
+  const stopping = all.filter((i) => i.state === 'STOPPING').length;
+  const up = all.filter(live).length - stopping;
+  return [up ? `${up} still running` : '', stopping ? `${stopping} still stopping` : ''].filter(Boolean).join(', ') || 'none left';
+}
 
 export function registerLifecycle(program: Command, ctx: Context): void {
   /** Reports a change; waits for its deployment (when it made one) unless --no-wait. */
@@ -102,7 +110,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
             const mine = all.filter((i) => i.process_type === o.process);
             return mine.filter((i) => i.state === 'RUNNING').length === n && mine.filter(live).length === n;
           },
-          (all) => `${all.filter((i) => i.process_type === o.process && i.state === 'RUNNING').length}/${n} running`,
+          (all) => describeCounts(countInstances(all, new Map([[o.process, n]])).find((c) => c.process_type === o.process)!),
         );
       }
       ctx.print(`scaled ${app.name} ${o.process} to ${said.join(', ')}`);
@@ -138,7 +146,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
       const api = await ctx.api();
       const app = await getApp(ctx, name);
       await api.stop(app.id);
-      if (o.wait) await ctx.waitForInstances(app.id, `stopping ${app.name}`, (all) => all.filter(live).length === 0, (all) => `${all.filter(live).length} still running`);
+      if (o.wait) await ctx.waitForInstances(app.id, `stopping ${app.name}`, (all) => all.filter(live).length === 0, (all) => stillThere(all));
       ctx.print(`stopped ${app.name}`);
     });
 

@@ -16,7 +16,7 @@ export interface CellView {
   /** Memory the cell itself reports as reserved by what it runs. */
   used_memory_mb: number;
   /** Instances the controller knows on this cell, by state (from the apps' actual state). */
-  instances: { total: number; starting: number; running: number; crashed: number; stopped: number };
+  instances: { total: number; starting: number; running: number; stopping: number; crashed: number; stopped: number };
   /** Instances the cell counted itself in its last heartbeat. */
   reported_instances: number;
   /** Memory reserved by the instances placed here (their processes' memory_mb). */
@@ -77,7 +77,7 @@ export class CellsService {
       state: cell.state,
       used_memory_mb: cell.usedMemoryMb,
       capacity: { memory_mb: cell.capacity.memoryMb, max_containers: cell.capacity.maxContainers },
-      instances: { total: instances.length, starting: count('STARTING'), running: count('RUNNING'), crashed: count('CRASHED'), stopped: count('STOPPED') },
+      instances: { total: instances.length, starting: count('STARTING'), running: count('RUNNING'), stopping: count('STOPPING'), crashed: count('CRASHED'), stopped: count('STOPPED') },
       reported_instances: cell.instances,
       allocated_memory_mb: allocated,
       apps,

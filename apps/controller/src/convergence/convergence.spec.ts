@@ -92,3 +92,13 @@ test('keeps one instance per index: a duplicate is stopped, the running one kept
   const p = plan(1, [a, b]);
   assert.deepEqual(p.stop.map((s) => s.instance), [a]);
 });
+
+test('a STOPPING instance is not present: its index gets a new one, it is not stopped again until its stop is overdue', () => {
+  const leaving = inst(0, 'c1', 'STOPPING');
+  const p = plan(2, [leaving, inst(1, 'c2'), inst(2, 'c1', 'STOPPING')]);
+  assert.deepEqual(p.start, [{ index: 0, reason: 'missing' }]);
+  assert.deepEqual(p.stop, [], 'neither a duplicate nor an extra: already on its way out');
+  const stuck = inst(2, 'c1', 'STOPPING', NOW - 61_000);
+  const later = plan(2, [inst(0, 'c1'), inst(1, 'c2'), { ...stuck, reason: 'scaled down' }]);
+  assert.deepEqual(later.stop.map((s) => [s.instance.instanceId, s.reason]), [[stuck.instanceId, 'scaled down: its stop did not finish, asked again']]);
+});

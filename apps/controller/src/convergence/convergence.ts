@@ -50,6 +50,11 @@ export const BACKOFF_BASE_MS = 2_000;
 export const BACKOFF_CAP_MS = 60_000;
 /** Running this long without a crash resets an index's crash count. */
 export const HEALTHY_STRETCH_MS = 60_000;
+/**
+ * A STOPPING record this old means its cell's stop failed (a stop ends within its 10 s grace
+ * period, a forced kill and the cleanup): the stop is asked for again.
+ */
+export const STOP_OVERDUE_MS = 60_000;
 
 export function restartDelayMs(crashCount: number): number {
   if (crashCount <= IMMEDIATE_RESTARTS) return 0;
@@ -59,7 +64,7 @@ export function restartDelayMs(crashCount: number): number {
 /**
  * One convergence pass for one process type: compares desired with actual and returns what to
  * do. Pure: the caller applies the plan. An index counts as present when a non-crashed instance of
- * it runs on a live cell; instances on lost cells are forgotten and replaced; crashed ones are
+ * it runs on a live cell (a STOPPING one does not: it is on its way out); instances on lost cells are forgotten and replaced; crashed ones are
  * restarted after their backoff; instances on draining cells are replaced elsewhere first and
  * stopped only once their replacement runs.
  */
@@ -95,6 +100,11 @@ export function planConvergence(input: ConvergenceInput): ConvergencePlan {
       continue;
     }
     if (instance.state === 'STOPPED') continue;
+    // Going away: neither present nor to be replaced twice; asked again when its stop is overdue.
+    if (instance.state === 'STOPPING') {
+      if (now - Date.parse(instance.since) > STOP_OVERDUE_MS) plan.stop.push({ instance, reason: `${instance.reason ?? 'stop'}: its stop did not finish, asked again` });
+      continue;
+    }
     const list = byIndex.get(instance.index) ?? [];
     list.push(instance);
     byIndex.set(instance.index, list);

@@ -267,7 +267,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
       const current = await this.releases.find(currentReleaseId);
       if (!fresh || fresh.state !== 'STARTED' || !current) return;
       const gone = new Set([...started, ...replaced.map((r) => r.instanceId)]);
-      const remaining = (await this.instances.actual(app.id)).filter((a) => !gone.has(a.instanceId) && a.state !== 'CRASHED');
+      const remaining = (await this.instances.actual(app.id)).filter((a) => !gone.has(a.instanceId) && a.state !== 'CRASHED' && a.state !== 'STOPPING');
       for (const { spec } of await this.specsOf(fresh, current)) {
         const missing = replaced
           .filter((r) => r.processType === spec.processType && !remaining.some((a) => a.processType === r.processType && a.index === r.index))

@@ -20,7 +20,7 @@ import {
   type ScaleRequest,
 } from './env-rules';
 import { LifecycleService } from './lifecycle.service';
-import { buildView, deploymentView, instancesView, processView, releaseView } from './views';
+import { buildView, deploymentView, instanceListView, processView, releaseView } from './views';
 
 /** Everything under an app: env, processes and scale, instances, builds, releases, deployments, actions. */
 @Controller('v1/apps/:app')
@@ -79,15 +79,18 @@ export class LifecycleController {
   async processInstances(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('type') type: string) {
     const { app: found, process } = await this.lifecycle.process(actor, app, type, 'read');
     const all = await this.instances.actual(found.id);
-    const limits = new Map([[process.type, { memoryMb: process.memoryMb, diskMb: process.diskMb }]]);
-    return { resources: instancesView(all, await this.instances.history(found.id), type, limits) };
+    const limits = new Map([[process.type, { memoryMb: process.memoryMb, diskMb: process.diskMb, instances: found.state === 'STARTED' ? process.instances : 0 }]]);
+    const releaseVersions = await this.releases.versionsOf(found.id, all.map((i) => i.releaseId));
+    return instanceListView(all, await this.instances.history(found.id), { processType: type, limits, releaseVersions });
   }
 
   @Get('instances')
   async instancesOf(@CurrentActor() actor: Actor, @Param('app') app: string) {
     const found = await this.apps.resolve(actor, app, 'read');
-    const limits = new Map((await this.appsRepo.processes(found.id)).map((p) => [p.type, { memoryMb: p.memoryMb, diskMb: p.diskMb }]));
-    return { resources: instancesView(await this.instances.actual(found.id), await this.instances.history(found.id), undefined, limits) };
+    const limits = new Map((await this.appsRepo.processes(found.id)).map((p) => [p.type, { memoryMb: p.memoryMb, diskMb: p.diskMb, instances: found.state === 'STARTED' ? p.instances : 0 }]));
+    const all = await this.instances.actual(found.id);
+    const releaseVersions = await this.releases.versionsOf(found.id, all.map((i) => i.releaseId));
+    return instanceListView(all, await this.instances.history(found.id), { limits, releaseVersions });
   }
 
   @Get('builds')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { instanceViewSchema, type ActualInstance } from '@paas/contracts';
-import { instanceView, instancesView } from './views';
+import { instanceListSchema, instanceViewSchema, type ActualInstance } from '@paas/contracts';
+import { instanceListView, instanceView, instancesView } from './views';
 
 const usage = { cpuPercent: 12.5, memoryBytes: 50_000_000, diskBytes: 4_096_000, measuredAt: '2030-01-01T00:00:05.000Z' };
 
@@ -61,5 +61,26 @@ describe('instance views', () => {
       ],
     );
     for (const v of views) assert.ok(instanceViewSchema.safeParse(v).success, JSON.stringify(v));
+  });
+
+  it('list the instances of a release being replaced as STOPPING with their release version, and do not count them as running', () => {
+    const old = [0, 1, 2].map((index): ActualInstance => ({ ...running, instanceId: `old-${index}`, index, state: 'STOPPING', reason: 'replaced by v2', releaseId: 'rel-1' }));
+    const fresh = [0, 1, 2].map((index): ActualInstance => ({ ...running, instanceId: `new-${index}`, index, releaseId: 'rel-2' }));
+    const list = instanceListView([...old, ...fresh], { crashes: new Map([['web:0', { count: 1, reason: 'exited with status 3' }]]), unplaced: new Map() }, {
+      limits: new Map([['web', { memoryMb: 256, diskMb: 1024, instances: 3 }]]),
+      releaseVersions: new Map([['rel-1', 1], ['rel-2', 2]]),
+    });
+    assert.ok(instanceListSchema.safeParse(list).success);
+    assert.deepEqual(list.summary, [{ process_type: 'web', desired: 3, running: 3, starting: 0, stopping: 3, crashed: 0, unplaced: 0 }]);
+    const stopping = list.resources.filter((v) => v.state === 'STOPPING');
+    assert.deepEqual(stopping.map((v) => [v.instance_id, v.release_version, v.stop_reason, v.uptime_s, v.usage]), [
+      ['old-0', 1, 'replaced by v2', 0, null],
+      ['old-1', 1, 'replaced by v2', 0, null],
+      ['old-2', 1, 'replaced by v2', 0, null],
+    ]);
+    // Why it stops is no crash: the index's crash history stays what it was.
+    assert.equal(stopping[0]!.last_crash_reason, 'exited with status 3');
+    assert.equal(stopping[1]!.last_crash_reason, null);
+    assert.deepEqual(list.resources.filter((v) => v.state === 'RUNNING').map((v) => [v.release_version, v.stop_reason]), [[2, null], [2, null], [2, null]]);
   });
 });

@@ -1,4 +1,4 @@
-import type { ActualInstance, InstanceView } from '@paas/contracts';
+import { countInstances, type ActualInstance, type InstanceList, type InstanceView } from '@paas/contracts';
 import type { Build, Deployment, Process } from '../generated/prisma/client';
 import type { ReleaseWithDroplet } from '../releases/releases.repository';
 
@@ -56,17 +56,37 @@ export interface InstanceHistory {
   unplaced: Map<string, string>;
 }
 
-/** Memory and disk limits of each process type (what an unplaced instance would get). */
-export type ProcessLimits = Map<string, { memoryMb: number; diskMb: number }>;
+/** Memory and disk limits and the desired count of each process type (what an unplaced instance would get). */
+export type ProcessLimits = Map<string, { memoryMb: number; diskMb: number; instances?: number }>;
 
 /**
- * Instances as the API shows them: actual ones with their crash history, then unplaced indexes
- * (their limits from `limits`: they have no container yet).
+ * The answer of GET .../instances: the instances (see instancesView) and their counts per process
+ * type against the desired scale (`limits`), in which STOPPING ones are not running.
  */
-export function instancesView(actual: ActualInstance[], history: InstanceHistory, processType?: string, limits: ProcessLimits = new Map()): InstanceView[] {
+export function instanceListView(
+  actual: ActualInstance[],
+  history: InstanceHistory,
+  options: { processType?: string; limits?: ProcessLimits; releaseVersions?: ReadonlyMap<string, number> } = {},
+): InstanceList {
+  const resources = instancesView(actual, history, options.processType, options.limits, options.releaseVersions);
+  const desired = new Map([...(options.limits ?? new Map())].map(([type, l]) => [type, l.instances ?? 0]));
+  return { resources, summary: countInstances(resources, desired) };
+}
+
+/**
+ * Instances as the API shows them: actual ones with their crash history and release version,
+ * then unplaced indexes (their limits from `limits`: they have no container yet).
+ */
+export function instancesView(
+  actual: ActualInstance[],
+  history: InstanceHistory,
+  processType?: string,
+  limits: ProcessLimits = new Map(),
+  releaseVersions: ReadonlyMap<string, number> = new Map(),
+): InstanceView[] {
   const shown: InstanceView[] = actual
     .filter((i) => !processType || i.processType === processType)
-    .map((i) => instanceView(i, history.crashes.get(`${i.processType}:${i.index}`)));
+    .map((i) => instanceView(i, history.crashes.get(`${i.processType}:${i.index}`), Date.now(), releaseVersions.get(i.releaseId) ?? null));
   for (const [field, reason] of history.unplaced) {
     const [type, index] = field.split(':');
     if (processType && type !== processType) continue;
@@ -79,6 +99,8 @@ export function instancesView(actual: ActualInstance[], history: InstanceHistory
       cell_id: '',
       address: null,
       release_id: '',
+      release_version: null,
+      stop_reason: null,
       uptime_s: 0,
       since: '',
       crash_count: crash?.count ?? 0,
@@ -95,9 +117,11 @@ export function instancesView(actual: ActualInstance[], history: InstanceHistory
 /**
  * One actual instance, with the crash history of its index (kept across restarts by the
  * convergence loop). Limits and usage are what its cell reported; usage only while the instance
- * is STARTING or RUNNING (a crashed or stopped one uses nothing).
+ * is STARTING or RUNNING (a stopping, crashed or stopped one is not measured). A STOPPING
+ * instance's reason is why it stops, not a crash.
  */
-export function instanceView(i: ActualInstance, crash?: { count: number; reason: string }, now = Date.now()): InstanceView {
+export function instanceView(i: ActualInstance, crash?: { count: number; reason: string }, now = Date.now(), releaseVersion: number | null = null): InstanceView {
+  const stopping = i.state === 'STOPPING';
   return {
     index: i.index,
     instance_id: i.instanceId,
@@ -106,10 +130,12 @@ export function instanceView(i: ActualInstance, crash?: { count: number; reason:
     cell_id: i.cellId,
     address: i.address ?? null,
     release_id: i.releaseId,
+    release_version: releaseVersion,
+    stop_reason: stopping ? (i.reason ?? null) : null,
     uptime_s: i.state === 'RUNNING' ? Math.max(0, Math.round((now - Date.parse(i.since)) / 1000)) : 0,
     since: i.since,
     crash_count: Math.max(i.crashCount ?? 0, crash?.count ?? 0),
-    last_crash_reason: i.reason ?? crash?.reason ?? null,
+    last_crash_reason: (stopping ? undefined : i.reason) ?? crash?.reason ?? null,
     unplaced_reason: null,
     memory_limit_mb: i.memoryMb ?? null,
     disk_limit_mb: i.diskMb ?? null,

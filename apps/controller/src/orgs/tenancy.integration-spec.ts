@@ -287,7 +287,7 @@ describe('spaces, roles and their boundaries', () => {
       const startedAt = new Date().toISOString();
       await announceCell(redis, keys, { id: 'cell-1', address: '127.0.0.1', zone: 'z1', capacity: { memoryMb: 4096, maxContainers: 50 }, instances: 3, startedAt });
       await announceCell(redis, keys, { id: 'cell-2', address: '127.0.0.2', zone: 'z2', capacity: { memoryMb: 2048, maxContainers: 20 }, instances: 0, startedAt });
-      const instance = (appId: string, appName: string, index: number, state: 'RUNNING' | 'CRASHED') => ({
+      const instance = (appId: string, appName: string, index: number, state: 'RUNNING' | 'CRASHED' | 'STOPPING') => ({
         instanceId: `${appName}-${index}`,
         appId,
         appName,
@@ -302,12 +302,13 @@ describe('spaces, roles and their boundaries', () => {
       await reportInstance(redis, keys, instance(appA, 'cell-app-a', 0, 'RUNNING'));
       await reportInstance(redis, keys, instance(appA, 'cell-app-a', 1, 'CRASHED'));
       await reportInstance(redis, keys, instance(appB, 'cell-app-b', 0, 'RUNNING'));
+      await reportInstance(redis, keys, instance(appB, 'cell-app-b', 1, 'STOPPING'));
       const cells = expectStatus(await h.call('GET', '/v1/cells', undefined, vera.token), 200).body;
       assert.deepEqual(cells.resources.map((c: { id: string }) => c.id), ['cell-1', 'cell-2']);
       const c1 = cells.resources[0];
       assert.deepEqual(c1.capacity, { memory_mb: 4096, max_containers: 50 });
-      assert.deepEqual(c1.instances, { total: 3, starting: 0, running: 2, crashed: 1, stopped: 0 });
-      assert.equal(c1.allocated_memory_mb, 3 * 256);
+      assert.deepEqual(c1.instances, { total: 4, starting: 0, running: 2, stopping: 1, crashed: 1, stopped: 0 });
+      assert.equal(c1.allocated_memory_mb, 4 * 256, 'a STOPPING instance still holds its memory');
       assert.deepEqual(c1.apps, [{ id: appA, name: 'cell-app-a', instances: 2 }], 'vera sees only the apps of space A');
       assert.equal(cells.resources[1].instances.total, 0);
       const admin = expectStatus(await h.call('GET', '/v1/cells/cell-1'), 200).body;

@@ -96,6 +96,13 @@ export class ReleasesRepository {
     return rows.map((r) => r.version);
   }
 
+  /** The versions of the given releases of an app, by id (for instances, which name their release by id). */
+  async versionsOf(appId: string, ids: readonly string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.release.findMany({ where: { appId, id: { in: [...new Set(ids)] } }, select: { id: true, version: true } });
+    return new Map(rows.map((r) => [r.id, r.version]));
+  }
+
   async list(appId: string, skip: number, take: number): Promise<{ releases: ReleaseWithDroplet[]; total: number }> {
     const [releases, total] = await this.prisma.$transaction([
       this.prisma.release.findMany({ where: { appId }, include: { droplet: true }, orderBy: { version: 'desc' }, skip, take }),

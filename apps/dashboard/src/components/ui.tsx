@@ -42,6 +42,7 @@ const STATE_CLASS: Record<string, string> = {
   STAGED: 'ok',
   live: 'ok',
   STARTING: 'busy',
+  STOPPING: 'warn',
   DEPLOYING: 'busy',
   STAGING: 'busy',
   draining: 'warn',

@@ -22,7 +22,7 @@ export function AppPage({ name }: { name: string }) {
   const core = usePoll(`app:${name}`, async () => {
     const app = await api.getApp(name);
     const [instances, processes] = await Promise.all([api.instances(app.id), api.processes(app.id)]);
-    return { app, instances: instances.resources, processes };
+    return { app, instances: instances.resources, summary: instances.summary, processes };
   });
   const action = useAction(core.refresh);
   useEffect(() => {
@@ -113,7 +113,7 @@ export function AppPage({ name }: { name: string }) {
       )}
       {data && app ? (
         <div className="app-grid">
-          <InstancesSection instances={data.instances} />
+          <InstancesSection instances={data.instances} summary={data.summary} />
           <ScaleSection app={app} processes={data.processes} onChanged={core.refresh} />
           <AppRoutesSection app={app} />
           <EnvSection app={app} />

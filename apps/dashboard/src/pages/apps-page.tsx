@@ -11,6 +11,8 @@ import { usePoll } from '../use-poll';
 export interface AppRow {
   app: AppView;
   running: number;
+  /** Instances being stopped (a release being replaced, a scale down): not running. */
+  stopping: number;
   desired: number;
   crashed: number;
   routes: RouteView[];
@@ -43,8 +45,10 @@ async function loadRows(api: ApiClient, spaceIds: string[] | undefined): Promise
       ]);
       return {
         app,
-        running: instances.resources.filter((i) => i.state === 'RUNNING').length,
-        crashed: instances.resources.filter((i) => i.state === 'CRASHED').length,
+        // The API's counts: RUNNING alone is running, never the STOPPING instances of a release being replaced.
+        running: instances.summary.reduce((n, c) => n + c.running, 0),
+        stopping: instances.summary.reduce((n, c) => n + c.stopping, 0),
+        crashed: instances.summary.reduce((n, c) => n + c.crashed, 0),
         desired: app.state === 'STARTED' ? processes.reduce((n, p) => n + p.instances, 0) : 0,
         routes: routes.filter((r) => r.destinations.some((d) => d.app.id === app.id)),
         releaseVersion: version,
@@ -106,6 +110,7 @@ export function AppsPage() {
                     <span className={row.running < row.desired ? 'warn-text' : undefined} aria-label={`${row.running} of ${row.desired} instances running`}>
                       {row.running}/{row.desired}
                     </span>
+                    {row.stopping > 0 ? <span className="muted"> · {row.stopping} stopping</span> : null}
                     {row.crashed > 0 ? <span className="bad-text"> · {row.crashed} crashed</span> : null}
                   </td>
                   <td>

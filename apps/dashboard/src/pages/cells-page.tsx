@@ -145,6 +145,7 @@ function CellCard({ cell, now, busy, onDrain, onUndrain }: { cell: CellView; now
       <p className="cell-counts" data-testid="instance-counts">
         <span>{cell.instances.running} running</span>
         {cell.instances.starting ? <span> · {cell.instances.starting} starting</span> : null}
+        {cell.instances.stopping ? <span> · {cell.instances.stopping} stopping</span> : null}
         {cell.instances.crashed ? <span className="bad-text"> · {cell.instances.crashed} crashed</span> : null}
       </p>
       {cell.apps.length === 0 ? (

@@ -175,8 +175,8 @@ describe('the paas CLI', () => {
     const shown = await ok(['app', 'web1']);
     assert.match(shown.stdout, /^release: +v1 \(deploy [0-9a-f]{7}, nodejs, /m);
     assert.match(shown.stdout, /^web: 1\/1 running, 256M memory, 1G disk, unlimited cpu each$/m);
-    assert.match(shown.stdout, /^# +state +cell +uptime +cpu +memory +disk$/m);
-    assert.match(shown.stdout, /^0 +RUNNING +cell-1 +\d+[smh][^ ]* +\S+ +\S+ \/ 256M +\S+ \/ 1G$/m);
+    assert.match(shown.stdout, /^# +state +release +cell +uptime +cpu +memory +disk$/m);
+    assert.match(shown.stdout, /^0 +RUNNING +v1 +cell-1 +\d+[smh][^ ]* +\S+ +\S+ \/ 256M +\S+ \/ 1G$/m);
 
     // Scale: instances (waits until they run), bad sizes, memory (a release and its deployment).
     assert.equal((await ok(['scale', 'web1', '-i', '2'])).stdout, 'scaled web1 web to 2 instance(s)\n');

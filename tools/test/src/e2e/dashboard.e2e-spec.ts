@@ -2,8 +2,8 @@
  * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core)
  * against a whole isolated platform, as a person uses it: sign in with a token, see an app pushed
  * with the real git client, scale it to 3, map a route and open it, read its live log (follow,
- * pause, filter), change its env and roll back, drain a cell and watch its instances move, all on
- * a laptop-sized window, then on a phone-sized one. Each test saves a screenshot to
+ * pause, filter), change its env (the replaced instances shown STOPPING) and roll back, drain a
+ * cell and watch its instances move, all on a laptop-sized window, then on a phone-sized one. Each test saves a screenshot to
  * artifacts/dashboard/<test>.png (and <test>-failed.png when it fails); no page may log an error
  * to the console except the ones a test provokes on purpose.
  */
@@ -21,7 +21,11 @@ const CHROMIUM = process.env.PAAS_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'artifacts', 'dashboard');
 const APP = 'dash';
 
-/** The pushed app: says its greeting (env GREETING) and index, and logs every request it gets. */
+/**
+ * The pushed app (the container's init: a Procfile runs it without npm): says its greeting (env
+ * GREETING) and index, and logs every request it gets; on SIGTERM it takes 5 s to exit, so a
+ * replaced instance is seen STOPPING.
+ */
 const SERVER = `
 const http = require('node:http');
 const server = http.createServer((req, res) => {
@@ -30,7 +34,7 @@ const server = http.createServer((req, res) => {
   res.end('dash says ' + (process.env.GREETING || 'hello') + ' from instance ' + process.env.INSTANCE_INDEX + '\\n');
 });
 server.listen(Number(process.env.PORT), () => console.log('dash listening'));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => setTimeout(() => server.close(() => process.exit(0)), 5000));
 `;
 
 interface Instance {
@@ -86,6 +90,7 @@ describe('dashboard', { timeout: 15 * 60_000 }, () => {
     const dir = join(work, APP);
     await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
     await writeFile(join(dir, 'server.js'), SERVER);
+    await writeFile(join(dir, 'Procfile'), 'web: node server.js\n');
     await commitDir(dir);
     const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${APP}.git`, 'main'], dir);
     assert.equal(push.code, 0, push.output);
@@ -243,7 +248,7 @@ describe('dashboard', { timeout: 15 * 60_000 }, () => {
     });
   });
 
-  test('change the env (a new release), then roll back to v1 from the releases', async () => {
+  test('change the env (a new release: the v1 instances show STOPPING while it replaces them), then roll back to v1 from the releases', async () => {
     await step('env-and-rollback', async () => {
       const env = page.locator('#env');
       await env.getByRole('button', { name: 'Add variable' }).click();
@@ -251,6 +256,13 @@ describe('dashboard', { timeout: 15 * 60_000 }, () => {
       await env.getByPlaceholder('value').last().fill('hola');
       await env.getByRole('button', { name: 'Save changes' }).click();
       await env.getByRole('status').filter({ hasText: 'release v2 is rolling out' }).waitFor();
+      // While v2 replaces them, the v1 instances are shown STOPPING with their release, and the counts do not call them running.
+      const instancesSection = page.locator('#instances');
+      await Promise.all([
+        instancesSection.locator('tbody tr[data-state="STOPPING"]').filter({ hasText: 'v1' }).first().waitFor({ timeout: 90_000 }),
+        instancesSection.locator('li[data-process="web"]').filter({ hasText: /^web: [0-3]\/3 running \(\+[^)]*\d stopping/ }).waitFor({ timeout: 90_000 }),
+      ]);
+      await page.screenshot({ path: join(ARTIFACTS, 'env-and-rollback-stopping.png'), fullPage: true });
       const releases = page.locator('#releases');
       await releases.locator('tr[data-version="2"]').getByText('current').waitFor({ timeout: 60_000 });
       await waitUntil('every instance greets with hola', async () => {

@@ -1,7 +1,8 @@
 /**
  * Self-healing on real runc, Redis and Postgres: kill -9 of an app process, of a container and of
- * the cell agent; OOM; drain; a cell lost for good; an instance too big for any cell. Each
- * scenario asserts the end state and that no index ever ran twice.
+ * the cell agent; an exit with status 3; OOM; a memory scale of slow-stopping instances; drain; a
+ * cell lost for good; an instance too big for any cell. Each scenario asserts the end state, that
+ * no index ever ran twice, and what the API (and `paas app`) say happened.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,21 +15,31 @@ import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type
 import { api, trafficLoop, viaRouter, waitUntil } from './test-platform';
 
 const run = promisify(execFile);
+const CLI = join(ROOT, 'apps', 'cli', 'dist', 'main.js');
 
 interface Instance {
   index: number;
   instance_id: string;
   state: string;
   cell_id: string;
+  release_version: number | null;
+  stop_reason: string | null;
   crash_count: number;
   last_crash_reason: string | null;
 }
 
-/** The test app: answers with its index; /crash exits; /oom allocates until the memory cgroup kills it. */
+/**
+ * The test app (the container's init: a Procfile runs it without npm): answers with its index;
+ * /crash exits with status 3; /oom allocates until the memory cgroup kills it; after /slow-stop it
+ * takes 6 s to exit on SIGTERM, as an app finishing its work would.
+ */
 const SERVER = `
 const http = require('node:http');
 const hog = [];
+let slowStop = false;
+process.on('SIGTERM', () => setTimeout(() => process.exit(0), slowStop ? 6000 : 0));
 const server = http.createServer((req, res) => {
+  if (req.url === '/slow-stop') { slowStop = true; res.end('instance ' + process.env.INSTANCE_INDEX + ' stops slowly'); return; }
   if (req.url === '/deaf') { res.end('not listening any more'); server.close(); setInterval(() => {}, 1000); return; }
   if (req.url === '/crash') { res.end('bye'); setTimeout(() => process.exit(3), 10); return; }
   if (req.url === '/oom') { res.end('eating'); setInterval(() => hog.push(Buffer.alloc(8 * 1024 * 1024, 1)), 5); return; }
@@ -69,6 +80,7 @@ describe('self-healing on real containers', () => {
     const dir = join(work, 'heal');
     await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
     await writeFile(join(dir, 'server.js'), SERVER);
+    await writeFile(join(dir, 'Procfile'), 'web: node server.js\n');
     await commitDir(dir);
     const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/heal.git`, 'main'], dir);
     assert.equal(push.code, 0, push.output);
@@ -92,14 +104,74 @@ describe('self-healing on real containers', () => {
     process.kill(app, 'SIGKILL');
     const after = await settledAt(2, 'index 0 restarted', (l) => l.find((i) => i.index === 0)!.instance_id !== victim.instance_id);
     const restarted = after.find((i) => i.index === 0)!;
-    const crashes = await waitUntil('the crash to be counted', async () => ((await instances()).find((i) => i.index === 0)!.crash_count >= 1 ? true : undefined), 10_000).catch(() => false);
-    assert.ok(crashes, `crash counted: ${JSON.stringify(restarted)}`);
+    const crashed = await waitUntil('the crash to be counted', async () => {
+      const index0 = (await instances()).find((i) => i.index === 0)!;
+      return index0.crash_count >= 1 ? index0 : undefined;
+    }, 10_000).catch(() => undefined);
+    assert.ok(crashed, `crash counted: ${JSON.stringify(restarted)}`);
+    assert.match(crashed.last_crash_reason ?? '', /^killed by signal 9 \(SIGKILL\)/, 'the reason names the signal');
   });
 
   test('kill -9 of a container: restarted, once', async () => {
     const victim = (await running()).find((i) => i.index === 1)!;
     await run('runc', ['--root', runcRoot(victim.cell_id), 'kill', containerOf(victim.cell_id, victim.instance_id), 'KILL']);
     await settledAt(2, 'index 1 restarted', (l) => l.find((i) => i.index === 1)!.instance_id !== victim.instance_id);
+  });
+
+  test('an app that exits with status 3: its crash reason and its instance-crashed event say "exited with status 3"', async () => {
+    const before = await running();
+    assert.equal((await viaRouter(platform, host(), '/crash')).status, 200);
+    const crashed = await waitUntil('a crash with status 3', async () => (await instances()).find((i) => /^exited with status 3/.test(i.last_crash_reason ?? '')), 60_000);
+    assert.ok(before.some((b) => b.index === crashed.index));
+    const events = await waitUntil('its instance-crashed event', async () => {
+      const list = (await api(platform, 'GET', '/v1/events?types=instance-crashed')).json.resources as Array<{ data: { reason: string | null } }>;
+      return list.find((e) => /^exited with status 3/.test(e.data.reason ?? ''));
+    }, 30_000);
+    assert.ok(events);
+    await settledAt(2, 'both running again', (l) => l.some((i) => !before.some((b) => b.instance_id === i.instance_id)));
+  });
+
+  test('a memory scale of slow-stopping instances: the old ones are STOPPING with their release and not counted as running; paas app shows it', async () => {
+    const slow = new Set<string>();
+    for (let k = 0; k < 40 && slow.size < 2; k++) {
+      const r = await viaRouter(platform, host(), '/slow-stop');
+      if (r.status === 200) slow.add(r.text);
+    }
+    assert.equal(slow.size, 2, `both instances stop slowly: ${[...slow].join(', ')}`);
+    const old = await running();
+    const oldVersion = old[0]!.release_version;
+    assert.ok(oldVersion !== null && old.every((i) => i.release_version === oldVersion), JSON.stringify(old));
+    const scaled = await api(platform, 'POST', '/v1/apps/heal/processes/web/actions/scale', { memory_mb: 80 });
+    assert.equal(scaled.status, 202, JSON.stringify(scaled.json));
+
+    // Once their cells took the stops (moments after the new ones run), every old instance is STOPPING (or gone already).
+    const seen = await waitUntil('the old instances STOPPING', async () => {
+      const list = (await api(platform, 'GET', '/v1/apps/heal/instances')).json as { resources: Instance[]; summary: Array<{ process_type: string; desired: number; running: number; stopping: number }> };
+      const taken = old.every((o) => ['STOPPING', undefined].includes(list.resources.find((i) => i.instance_id === o.instance_id)?.state));
+      return taken && list.resources.some((i) => i.state === 'STOPPING') ? list : undefined;
+    }, 90_000);
+    const stopping = seen.resources.filter((i) => i.state === 'STOPPING');
+    for (const i of stopping) {
+      assert.ok(old.some((o) => o.instance_id === i.instance_id), `only old instances stop: ${JSON.stringify(i)}`);
+      assert.equal(i.release_version, oldVersion);
+      assert.equal(i.stop_reason, 'replaced by a new release');
+    }
+    const web = seen.summary.find((c) => c.process_type === 'web')!;
+    assert.deepEqual(
+      { desired: web.desired, running: web.running, stopping: web.stopping },
+      { desired: 2, running: seen.resources.filter((i) => i.state === 'RUNNING').length, stopping: stopping.length },
+    );
+    assert.ok(web.running <= 2, `the old ones are not counted as running: ${JSON.stringify(seen.summary)}`);
+
+    // The CLI says the same while an old instance still stops (each takes 6 s).
+    const cliEnv = { ...process.env, PAAS_API: platform.apiUrl, PAAS_TOKEN: platform.adminToken, PAAS_CONFIG: join(work, 'no-config.json'), NO_COLOR: '1', COLUMNS: '200' };
+    const shown = await waitUntil('paas app to list a STOPPING instance', async () => {
+      const { stdout } = await run(process.execPath, [CLI, 'app', 'heal'], { env: cliEnv, timeout: 30_000 });
+      return new RegExp(`STOPPING\\s+v${oldVersion}\\b`).test(stdout) ? stdout : undefined;
+    }, 30_000);
+    assert.match(shown, /^web: [0-2]\/2 running \(\+[^)]*\d stopping[^)]*\)/m);
+    assert.match(shown, new RegExp(`#\\d stopping \\(v${oldVersion}\\): replaced by a new release`));
+    await settledAt(2, 'the new release alone', (l) => l.every((i) => i.release_version === oldVersion + 1));
   });
 
   test('an instance that runs out of memory is reported "out of memory" and restarted', async () => {

@@ -1,14 +1,27 @@
-import type { InstanceView } from '@paas/contracts';
+import { describeCounts, type InstanceCounts, type InstanceView } from '@paas/contracts';
 import { Meter, Section, StateBadge, formatBytes, formatDuration, formatMb, useNow } from '../../components/ui';
 
 const MB = 1024 * 1024;
 
-/** Each instance: index, state, cell, uptime, CPU/memory/disk against its limits, crashes and why. */
-export function InstancesSection({ instances }: { instances: InstanceView[] }) {
+/**
+ * Each instance: index, state (STOPPING ones with why), release, cell, uptime, CPU/memory/disk
+ * against its limits, crashes and why; above them, per process type, how many run of how many
+ * desired (STOPPING ones are not running).
+ */
+export function InstancesSection({ instances, summary }: { instances: InstanceView[]; summary: InstanceCounts[] }) {
   const now = useNow(1_000);
   const types = new Set(instances.map((i) => i.process_type));
   return (
     <Section title="Instances" id="instances">
+      {summary.some((c) => c.desired > 0 || c.running + c.starting + c.stopping + c.crashed + c.unplaced > 0) ? (
+        <ul className="inline-list instance-counts">
+          {summary.map((c) => (
+            <li key={c.process_type} data-process={c.process_type} className={c.running < c.desired ? 'warn-text' : undefined}>
+              {c.process_type}: {describeCounts(c)}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {instances.length === 0 ? (
         <p className="empty">No instances: the app is stopped, scaled to 0, or not pushed yet.</p>
       ) : (
@@ -18,6 +31,7 @@ export function InstancesSection({ instances }: { instances: InstanceView[] }) {
               <tr>
                 <th scope="col">#</th>
                 <th scope="col">State</th>
+                <th scope="col">Release</th>
                 <th scope="col">Cell</th>
                 <th scope="col">Uptime</th>
                 <th scope="col">CPU</th>
@@ -40,7 +54,9 @@ export function InstancesSection({ instances }: { instances: InstanceView[] }) {
                     <td>
                       <StateBadge state={i.state} />
                       {i.unplaced_reason ? <div className="bad-text small">{i.unplaced_reason}</div> : null}
+                      {i.state === 'STOPPING' && i.stop_reason ? <div className="muted small stop-reason">{i.stop_reason}</div> : null}
                     </td>
+                    <td>{i.release_version === null ? <span className="muted">—</span> : `v${i.release_version}`}</td>
                     <td>{i.cell_id || <span className="muted">—</span>}</td>
                     <td>{i.state === 'RUNNING' ? formatDuration(uptime) : <span className="muted">—</span>}</td>
                     <td className="meter-cell">
