@@ -19,16 +19,14 @@ export class LeaderElectionService implements OnModuleDestroy {
 
   constructor(private readonly redis: RedisService) {}
 
-  /** Acquires or renews the lease; true while this replica leads. Call at least every LEASE_MS / 2. */
+  /** Acquires or renews the lease; true while this replica leads. Call at least every LEASE_MS / 2; safe to call concurrently. */
   async tryLead(): Promise<boolean> {
     const key = this.redis.keys.convergerLeader;
     try {
-      if (this.held) {
-        this.held = (await this.redis.redis.eval(RENEW, 1, key, this.id, String(LEASE_MS))) === 1;
-      }
-      if (!this.held) {
-        this.held = (await this.redis.redis.set(key, this.id, 'PX', LEASE_MS, 'NX')) === 'OK';
-      }
+      // Renew first whatever `held` says: two calls at once (the pass and the presence watch)
+      // must not talk each other out of a lease that one of them just took.
+      const renewed = (await this.redis.redis.eval(RENEW, 1, key, this.id, String(LEASE_MS))) === 1;
+      this.held = renewed || (await this.redis.redis.set(key, this.id, 'PX', LEASE_MS, 'NX')) === 'OK';
     } catch {
       this.held = false;
     }
