@@ -113,6 +113,8 @@ export interface IsolatedPlatformOptions {
   buildpacksDir?: string;
   /** The router's admin port (PlatformOptions.routerAdminPort); default none. */
   routerAdminPort?: number;
+  /** Extra environment of the controller (PlatformOptions.controllerEnv). */
+  controllerEnv?: Record<string, string>;
 }
 
 /** A fresh tag for an isolated platform: `pt` and 4 hex digits. */
@@ -157,6 +159,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     ...(options.cellEnv ? { cellEnv: options.cellEnv } : {}),
     ...(options.buildpacksDir ? { buildpacksDir: options.buildpacksDir } : {}),
     ...(options.routerAdminPort ? { routerAdminPort: options.routerAdminPort } : {}),
+    ...(options.controllerEnv ? { controllerEnv: options.controllerEnv } : {}),
   }).catch(async (error: unknown) => {
     await unclaim(claims);
     await forgetPlatform(tag);
