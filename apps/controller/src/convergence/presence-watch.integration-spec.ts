@@ -2,14 +2,16 @@
  * The presence watch against real Postgres and Redis with fake cells, with the periodic pass
  * set 10 minutes apart so that only the watch can act: a cell whose presence expires has its
  * instances replaced on a live cell at once; a cell that skips heartbeats for less than the TTL
- * keeps its instances.
+ * keeps its instances. And the lease the watch and the pass both renew survives two calls at once.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pollUntil as until } from '@paas/local-services';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { redisKeys } from '@paas/contracts';
 import { RedisService } from '../redis/redis.module';
+import { LeaderElectionService } from './leader-election.service';
 
 type Instance = { index: number; state: string; cell_id: string; instance_id: string };
 
@@ -67,5 +69,16 @@ describe('presence watch', () => {
     for (const g of gone) assert.ok(!after.some((i) => i.instance_id === g.instance_id), 'the lost instance is not listed');
     const lost = (await h.call('GET', '/v1/events?types=instance-lost')).body.resources;
     assert.equal(lost.length, gone.length, 'one instance-lost event per instance of the lost cell');
+  });
+
+  test('two lease calls at once (the watch and the pass) both find the lease held', async () => {
+    const redis = h.app.get(RedisService);
+    // A candidate of its own (another prefix), so the lease is free to take.
+    const candidate = new LeaderElectionService({ redis: redis.redis, keys: redisKeys(`${h.redisPrefix}-lease`) } as RedisService);
+    const answers = await Promise.all([candidate.tryLead(), candidate.tryLead()]);
+    assert.deepEqual(answers, [true, true]);
+    assert.equal(candidate.isLeader, true);
+    assert.equal(await candidate.tryLead(), true, 'and it renews it');
+    await candidate.onModuleDestroy();
   });
 });
