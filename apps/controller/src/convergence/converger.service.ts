@@ -22,10 +22,11 @@ import { PRESENCE_WATCH_MS, newlyExpired } from './presence-watch';
  * fits nowhere is recorded as unplaced with the reason, which the API shows.
  *
  * A pass runs every `convergeIntervalMs`, and at once when the presence watch sees a cell's
- * presence expire (read every PRESENCE_WATCH_MS): a lost cell is acted on within a quarter second of
- * its TTL running out rather than up to a whole interval later. Whether a cell is lost is still
- * the TTL's call alone (CELL_PRESENCE_TTL_SECONDS), so a cell paused for less than the TTL less
- * one heartbeat keeps its instances as before. One pass at a time: a kick during a pass runs another right after it.
+ * presence expire (read every PRESENCE_WATCH_MS): a lost cell is acted on within a quarter
+ * second of its TTL running out rather than up to a whole interval later. Whether a cell is lost
+ * is still the TTL's call alone (CELL_PRESENCE_TTL_SECONDS), so a cell paused for less than the
+ * TTL less one heartbeat keeps its instances as before. One pass at a time: a kick during a pass
+ * runs another right after it.
  */
 @Injectable()
 export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy {

@@ -1,10 +1,10 @@
 /**
  * Chaos on one platform with two cells (real runc, Redis, Postgres), under a request loop through
- * the router to an app with two instances: kill -9 of a cell agent, SIGSTOP of Redis
- * for 5 s, kill -9 of Postgres, kill -9 of the controller during a git push. Each case prints
- * `failed / total` and the recovery time and asserts that apps, routes, releases and env are
- * unchanged (chaos-support.ts). The router kill and Redis restarted empty are in
- * chaos-router.e2e-spec.ts and chaos-redis.e2e-spec.ts.
+ * the router to an app with two instances: kill -9 of a cell agent, SIGSTOP of a cell agent
+ * for 4 s, SIGSTOP of Redis for 5 s, kill -9 of Postgres, kill -9 of the controller during a
+ * git push. Each case prints `failed / total` and the recovery time and asserts that apps,
+ * routes, releases and env are unchanged (chaos-support.ts). The router kill and Redis restarted
+ * empty are in chaos-router.e2e-spec.ts and chaos-redis.e2e-spec.ts.
  *
  * Every case here allows 0 failed requests: none of these processes is on the request path
  * (router -> container), and the router serves from its own route table, whose entries live
@@ -76,6 +76,33 @@ describe('chaos under a request loop through the router', () => {
         assert.deepEqual(ids(now), ids(before), 'the same instances: re-adopted, none replaced');
       },
     });
+  });
+
+  test('SIGSTOP of a cell agent for 4 s (a host paused briefly): it keeps its instances', async () => {
+    const before = await runningInstances(platform, 'chaos-web', 2);
+    const cell = before[0]!.cell_id;
+    const pid = supervised(cell).pid!;
+    const lostEvents = async () => (await api(platform, 'GET', '/v1/events?types=instance-lost&per_page=200')).json.resources.length as number;
+    const lostBefore = await lostEvents();
+    await runChaosCase(platform, {
+      name: 'cell agent SIGSTOP 4 s',
+      host: host(),
+      inject: async () => {
+        process.kill(pid, 'SIGSTOP');
+        try {
+          await sleep(4_000);
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+      },
+      recovered: () => waitUntil('the cell live', async () => (await liveCells()).some((c) => c.id === cell), 30_000),
+      // Long enough for a pass to have acted on an expiry (the presence watch reads every 250 ms).
+      settleMs: 2_000,
+    });
+    // Its presence (7 s TTL, a heartbeat a second) outlived the pause: nothing was replaced.
+    assert.deepEqual(ids(await runningInstances(platform, 'chaos-web', 2)), ids(before), 'the same instances');
+    assert.equal(await lostEvents(), lostBefore, 'no instance-lost event');
+    assert.equal(platform.processes.get(cell)?.pid, pid, 'the agent was paused, not restarted');
   });
 
   test('SIGSTOP of Redis for 5 s: nothing fails, no cell is taken for lost', async () => {
@@ -157,8 +184,8 @@ describe('chaos under a request loop through the router', () => {
       // A push that went through before the kill leaves its release: only that app may change then.
       mayChange: (key) => pushed?.code === 0 && key.startsWith('app:chaos-push'),
     });
-    const lastLine = pushed!.output.trim().split('\n').pop();
-    console.log(`controller killed ${killedWhile}; the push ${pushed!.code === 0 ? 'succeeded' : `failed (exit ${pushed!.code}): ${lastLine}`}`);
+    const lastLines = pushed!.output.trim().split('\n').slice(-3).join(' | ');
+    console.log(`controller killed ${killedWhile}; the push ${pushed!.code === 0 ? 'succeeded' : `failed (exit ${pushed!.code}): ${lastLines}`}`);
     const releases = (await api(platform, 'GET', '/v1/apps/chaos-push/releases')).json.resources as unknown[];
     if (pushed!.code === 0) assert.equal(releases.length, 1, 'the push that went through made one release');
     else {
