@@ -18,14 +18,27 @@ export async function withdrawCell(redis: Redis, keys: RedisKeys, cellId: string
 
 /** Cells whose presence has not expired; invalid entries are skipped. */
 export async function listLiveCells(redis: Redis, keys: RedisKeys): Promise<CellPresence[]> {
-  const ids = await redis.smembers(keys.cells);
-  if (ids.length === 0) return [];
+  return (await readCellRegistry(redis, keys)).live;
+}
+
+/**
+ * The cell registry in one read: `live` as listLiveCells, and `expired`, the ids of cells that
+ * announced themselves and never withdrew but whose presence is gone (its TTL ran out: the cell
+ * stopped refreshing it). A withdrawn cell (clean shutdown) is in neither. Ids sorted.
+ */
+export async function readCellRegistry(redis: Redis, keys: RedisKeys): Promise<{ live: CellPresence[]; expired: string[] }> {
+  const ids = (await redis.smembers(keys.cells)).sort();
+  if (ids.length === 0) return { live: [], expired: [] };
   const values = await redis.mget(ids.map((id) => keys.cellPresence(id)));
-  const cells: CellPresence[] = [];
-  for (const value of values) {
-    if (!value) continue;
+  const live: CellPresence[] = [];
+  const expired: string[] = [];
+  values.forEach((value, i) => {
+    if (!value) {
+      expired.push(ids[i]!);
+      return;
+    }
     const parsed = cellPresenceSchema.safeParse(JSON.parse(value));
-    if (parsed.success) cells.push(parsed.data);
-  }
-  return cells.sort((a, b) => a.id.localeCompare(b.id));
+    if (parsed.success) live.push(parsed.data);
+  });
+  return { live: live.sort((a, b) => a.id.localeCompare(b.id)), expired };
 }

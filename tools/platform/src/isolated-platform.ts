@@ -115,6 +115,8 @@ export interface IsolatedPlatformOptions {
   routerProcesses?: number;
   /** The admin port of each router process (PlatformOptions.routerAdminPorts), one per process; default none. */
   routerAdminPorts?: number[];
+  /** Extra environment of the controller (PlatformOptions.controllerEnv). */
+  controllerEnv?: Record<string, string>;
 }
 
 /** A fresh tag for an isolated platform: `pt` and 4 hex digits. */
@@ -160,6 +162,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     ...(options.buildpacksDir ? { buildpacksDir: options.buildpacksDir } : {}),
     ...(options.routerProcesses ? { routerProcesses: options.routerProcesses } : {}),
     ...(options.routerAdminPorts ? { routerAdminPorts: options.routerAdminPorts } : {}),
+    ...(options.controllerEnv ? { controllerEnv: options.controllerEnv } : {}),
   }).catch(async (error: unknown) => {
     await unclaim(claims);
     await forgetPlatform(tag);

@@ -67,6 +67,8 @@ export interface PlatformOptions {
   buildpacksDir?: string;
   /** Extra environment of one cell, e.g. CELL_NPM_REGISTRY pointing at a registry on its gateway. */
   cellEnv?: (cell: CellNetwork) => Record<string, string>;
+  /** Extra environment of the controller, e.g. short PAAS_LEASE_TTL_MS for tests that kill it. */
+  controllerEnv?: Record<string, string>;
 }
 
 export interface RunningPlatform {
@@ -245,6 +247,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           PAAS_ADMIN_TOKEN_FILE: adminTokenFile,
           PAAS_APPS_DOMAIN: options.appsDomain,
           PAAS_ROUTER_URL: routerUrl.replace('127.0.0.1', options.appsDomain),
+          ...options.controllerEnv,
         },
         logFile: join(dataDir, 'logs', 'controller.log'),
         restart: true,

@@ -50,6 +50,16 @@ const schema = z.object({
     .max(600_000, { error: 'PAAS_LEASE_SWEEP_INTERVAL_MS must be at most 600000 (10 minutes)' })
     .default(15_000),
   /**
+   * The convergence leader's periodic pass (restarts, scale, drains). A cell whose presence
+   * expires starts a pass at once besides (the presence watch), whatever this is.
+   */
+  PAAS_CONVERGE_INTERVAL_MS: z.coerce
+    .number({ error: 'PAAS_CONVERGE_INTERVAL_MS must be a whole number of milliseconds' })
+    .int({ error: 'PAAS_CONVERGE_INTERVAL_MS must be a whole number of milliseconds' })
+    .min(100, { error: 'PAAS_CONVERGE_INTERVAL_MS must be at least 100' })
+    .max(600_000, { error: 'PAAS_CONVERGE_INTERVAL_MS must be at most 600000 (10 minutes)' })
+    .default(2_000),
+  /**
    * When set, GET /metrics (Prometheus) asks for "Authorization: Bearer <this>"; unset, it is
    * open (it lists counts and route templates, no names and no secrets).
    */
@@ -87,6 +97,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
     startTimeoutMs: c.PAAS_START_TIMEOUT_MS,
     releasesKept: c.PAAS_RELEASES_KEPT,
     leases: { ttlMs: c.PAAS_LEASE_TTL_MS, sweepIntervalMs: c.PAAS_LEASE_SWEEP_INTERVAL_MS },
+    convergeIntervalMs: c.PAAS_CONVERGE_INTERVAL_MS,
     metricsToken: c.CONTROLLER_METRICS_TOKEN,
     logLevel: c.LOG_LEVEL,
     dashboardDir: c.PAAS_DASHBOARD_DIR,

@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { CellPresence } from '@paas/contracts';
-import { forgetInstance, listLiveCells, unregisterEndpoint } from '@paas/redis';
+import { forgetInstance, listLiveCells, readCellRegistry, unregisterEndpoint } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { PrismaService } from '../database/prisma.service';
 import { AppsRepository } from '../apps/apps.repository';
 import { DeploymentsService } from '../deployments/deployments.service';
@@ -11,8 +12,7 @@ import { ReleasesRepository } from '../releases/releases.repository';
 import { InstancesService } from '../scheduler/instances.service';
 import { LeaderElectionService } from './leader-election.service';
 import { planConvergence, type CrashHistory } from './convergence';
-
-export const CONVERGE_INTERVAL_MS = 2_000;
+import { PRESENCE_WATCH_MS, newlyExpired } from './presence-watch';
 
 /**
  * The convergence loop (on the leader only): for every started app with a current release and
@@ -20,14 +20,27 @@ export const CONVERGE_INTERVAL_MS = 2_000;
  * starts missing ones, restarts crashed ones after their backoff, replaces the instances of lost
  * cells (and prunes their endpoints), evacuates draining cells, stops extras. An instance that
  * fits nowhere is recorded as unplaced with the reason, which the API shows.
+ *
+ * A pass runs every `convergeIntervalMs`, and at once when the presence watch sees a cell's
+ * presence expire (read every PRESENCE_WATCH_MS): a lost cell is acted on within a quarter
+ * second of its TTL running out rather than up to a whole interval later. Whether a cell is lost
+ * is still the TTL's call alone (CELL_PRESENCE_TTL_SECONDS), so a cell paused for less than the
+ * TTL less one heartbeat keeps its instances as before. One pass at a time: a kick during a pass
+ * runs another right after it.
  */
 @Injectable()
 export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
+  private timers: NodeJS.Timeout[] = [];
   private running = false;
+  /** A pass was asked for while one ran (it may have read the cells before the change). */
+  private again = false;
+  private watching = false;
+  /** Cells live at the presence watch's last read; undefined until a first read as leader. */
+  private lastLive?: Set<string>;
 
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     private readonly prisma: PrismaService,
     private readonly leader: LeaderElectionService,
     private readonly apps: AppsRepository,
@@ -39,23 +52,58 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), CONVERGE_INTERVAL_MS);
-    this.timer.unref();
+    this.timers.push(setInterval(() => void this.tick(), this.config.convergeIntervalMs));
+    this.timers.push(setInterval(() => void this.watchPresence(), PRESENCE_WATCH_MS));
+    for (const timer of this.timers) timer.unref();
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
   }
 
   private async tick(): Promise<void> {
-    if (this.running) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = true;
     try {
-      if (await this.leader.tryLead()) await this.convergeAll();
+      do {
+        this.again = false;
+        if (await this.leader.tryLead()) await this.convergeAll();
+      } while (this.again);
     } catch (error) {
       this.logger.warn({ err: error }, 'convergence-failed');
     } finally {
       this.running = false;
+    }
+  }
+
+  /**
+   * The presence watch (leader only; it also takes and renews the lease): a cell live at the last
+   * read whose presence has expired since starts a pass now. A failed read is left to the next
+   * one; the periodic pass remains.
+   */
+  private async watchPresence(): Promise<void> {
+    if (this.watching) return;
+    this.watching = true;
+    try {
+      // The lease is renewed here too, so it outlives a periodic interval longer than its TTL.
+      if (!(await this.leader.tryLead())) {
+        this.lastLive = undefined;
+        return;
+      }
+      const { live, expired } = await readCellRegistry(this.redis.redis, this.redis.keys);
+      const lost = newlyExpired(this.lastLive, expired);
+      this.lastLive = new Set(live.map((c) => c.id));
+      if (lost.length > 0) {
+        this.logger.info({ cells: lost }, 'cell-presence-expired');
+        void this.tick();
+      }
+    } catch {
+      // Redis out of reach: the next read tries again.
+    } finally {
+      this.watching = false;
     }
   }
 

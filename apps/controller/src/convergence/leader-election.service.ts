@@ -4,8 +4,13 @@ import { RedisService } from '../redis/redis.module';
 
 const LEASE_MS = 10_000;
 
-/** Renews the lease only if we still hold it (atomic check-and-extend). */
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+/**
+ * Renews the lease if we hold it, else takes it if it is free (atomic): 1 while we lead. One
+ * script, so two calls at once (the pass and the presence watch) agree on the answer.
+ */
+const LEAD = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return 0`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 /**
@@ -19,16 +24,11 @@ export class LeaderElectionService implements OnModuleDestroy {
 
   constructor(private readonly redis: RedisService) {}
 
-  /** Acquires or renews the lease; true while this replica leads. Call at least every LEASE_MS / 2. */
+  /** Acquires or renews the lease; true while this replica leads. Call at least every LEASE_MS / 2; safe to call concurrently. */
   async tryLead(): Promise<boolean> {
     const key = this.redis.keys.convergerLeader;
     try {
-      if (this.held) {
-        this.held = (await this.redis.redis.eval(RENEW, 1, key, this.id, String(LEASE_MS))) === 1;
-      }
-      if (!this.held) {
-        this.held = (await this.redis.redis.set(key, this.id, 'PX', LEASE_MS, 'NX')) === 'OK';
-      }
+      this.held = (await this.redis.redis.eval(LEAD, 1, key, this.id, String(LEASE_MS))) === 1;
     } catch {
       this.held = false;
     }

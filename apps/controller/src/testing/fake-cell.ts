@@ -270,6 +270,31 @@ export class FakeCell {
     await withdrawCell(this.redis, this.keys, this.id);
   }
 
+  /**
+   * Goes silent like a paused or dead host: no heartbeat, no work, no withdrawal; its presence is
+   * left to expire, as if the last heartbeat had been a whole TTL ago (Redis expires it within
+   * `afterMs`). `resume()` brings it back under the same id.
+   */
+  async expire(afterMs = 1): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await this.pauseWork();
+    await this.redis.pexpire(this.keys.cellPresence(this.id), afterMs);
+  }
+
+  /** Stops heartbeating only (a host paused briefly): its presence lives out its TTL; `resume()` goes on. */
+  pauseHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /** Heartbeats and work again after `expire()` or `pauseHeartbeat()`. */
+  async resume(): Promise<void> {
+    await this.announce();
+    this.heartbeat ??= setInterval(() => void this.announce(), 2_000);
+    this.resumeWork();
+  }
+
   /** Ends the held stage jobs (unanswered) and stops holding new ones. */
   releaseStaging(): void {
     this.holdStaging = false;

@@ -61,13 +61,15 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
 /**
  * Requests through the router in a loop until `end()` (bounded: at most `maxRequests` and
  * `maxMs`), counting answers that are not 200. For "no request fails while ..." checks.
+ * `pauseMs` between requests (default none: back to back); `failedAt` has when each failure came.
  */
-export function trafficLoop(platform: TestPlatform, host: string, options: { maxRequests?: number; maxMs?: number } = {}) {
+export function trafficLoop(platform: TestPlatform, host: string, options: { maxRequests?: number; maxMs?: number; pauseMs?: number } = {}) {
   const maxRequests = options.maxRequests ?? 5_000;
   const deadline = Date.now() + (options.maxMs ?? 120_000);
   let stop = false;
   let ok = 0;
   const failures: string[] = [];
+  const failedAt: number[] = [];
   const bodies = new Map<string, number>();
   const done = (async () => {
     for (let sent = 0; !stop && sent < maxRequests && Date.now() < deadline; sent++) {
@@ -75,16 +77,24 @@ export function trafficLoop(platform: TestPlatform, host: string, options: { max
       if (r.status === 200) {
         ok++;
         bodies.set(r.text, (bodies.get(r.text) ?? 0) + 1);
-      } else failures.push(`${r.status} ${r.text.slice(0, 120)}`);
+      } else {
+        failures.push(`${r.status} ${r.text.slice(0, 120)}`);
+        failedAt.push(Date.now());
+      }
+      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
     }
   })();
   return {
     /** The answers so far, while the loop goes on. */
     bodies,
+    /** 200s so far. */
+    get ok() {
+      return ok;
+    },
     async end() {
       stop = true;
       await done;
-      return { ok, failures, bodies };
+      return { ok, failures, failedAt, bodies };
     },
   };
 }
