@@ -95,7 +95,9 @@ describe('chaos under a request loop through the router', () => {
           process.kill(pid, 'SIGCONT');
         }
       },
-      recovered: () => waitUntil('the cell live', async () => (await liveCells()).some((c) => c.id === cell), 30_000),
+      recovered: async () => {
+        await waitUntil('the cell live', async () => (await liveCells()).some((c) => c.id === cell), 30_000);
+      },
       // Long enough for a pass to have acted on an expiry (the presence watch reads every 250 ms).
       settleMs: 2_000,
     });
