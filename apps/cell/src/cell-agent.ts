@@ -112,6 +112,17 @@ export class CellAgent {
   }
 
   async start(): Promise<void> {
+    // Redis back after an outage (maybe restarted empty): presence, endpoints and instance reports
+    // are written again at once; the monitor loop takes the refresh on its next tick.
+    let lost = false;
+    this.redis.on('close', () => (lost = true));
+    this.redis.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      this.logger.info({ event: 'redis-connection-restored' }, 'redis is back: re-reporting presence, instances and endpoints');
+      this.instances.refreshSoon();
+      void this.heartbeat();
+    });
     // Containers run as unprivileged host uids (see CELL_USERNS_HOST_ID): they must traverse the data
     // dir and the folders that hold their layers, mounts and logs, but no one but root lists them (a
     // local user, or a process that broke out of a container, finds no other tenant's app there).

@@ -51,7 +51,9 @@ function parseJson<T>(raw: string, schema: z.ZodType<T>): T | undefined {
  * `resyncIntervalMs`, plus a reload of one host's routes or one endpoint set per message on the
  * change channel. While Redis is unreachable the table is left as it was (the router keeps
  * serving it); ioredis reconnects by itself and the 'ready' of either connection triggers a full
- * resync.
+ * resync. A snapshot without the controller's projection mark (Redis restarted empty) drops no
+ * host, and an endpoint set missing from a snapshot is dropped only once its endpoints expired:
+ * the router keeps routing while the controller and the cells write the table again.
  *
  * Ordering: every read is stamped with a sequence number when it is sent; one connection answers
  * in order, and an entry (a host, an endpoint set) is only overwritten by a read sent after the
@@ -72,6 +74,8 @@ export class RouteSync {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private connectionLost = false;
+  /** The last full sync found no projection mark (Redis lost its data). */
+  private incomplete = false;
   private resolveFirstSync: () => void = () => undefined;
   private readonly firstSync = new Promise<void>((resolve) => (this.resolveFirstSync = resolve));
   private lastSyncAt: number | undefined;
@@ -184,10 +188,18 @@ export class RouteSync {
     const started = Date.now();
     try {
       const snapshotSeq = ++this.seq;
-      const indexes = (await this.command.pipeline().smembers(keys.routeHosts).smembers(keys.endpointSets).exec()) ?? [];
+      const indexes = (await this.command.pipeline().smembers(keys.routeHosts).smembers(keys.endpointSets).exists(keys.routesProjected).exec()) ?? [];
       const [hostsErr, rawHosts] = indexes[0] ?? [new Error('no reply')];
       const [setsErr, rawSets] = indexes[1] ?? [new Error('no reply')];
-      if (hostsErr || setsErr) throw hostsErr ?? setsErr;
+      const [markErr, mark] = indexes[2] ?? [new Error('no reply')];
+      if (hostsErr || setsErr || markErr) throw hostsErr ?? setsErr ?? markErr;
+      // Without the controller's mark Redis lost its data and the controller is projecting the
+      // routes again: what is missing from this snapshot is not gone, so no host is dropped.
+      const complete = mark === 1;
+      if (!complete && !this.incomplete) {
+        this.log.warn({ event: 'route-table-incomplete' }, 'redis holds no complete route table (restarted empty?): keeping every known host until the controller projects them again');
+      }
+      this.incomplete = !complete;
       const hosts = rawHosts as string[];
       const sets = (rawSets as string[]).flatMap((key) => {
         const parsed = parseEndpointSetKey(key);
@@ -206,14 +218,16 @@ export class RouteSync {
         ...hosts.map((h) => hostSeqKey(normalizeHost(h))),
         ...sets.map((s) => endpointsSeqKey(endpointSetKey(s.appId, s.processType))),
       ]);
-      for (const host of table.hostNames()) {
-        if (!indexed.has(hostSeqKey(host)) && this.seqOf(hostSeqKey(host)) < snapshotSeq) table.removeHost(host);
-      }
+      const removable = (seqKey: string) => !indexed.has(seqKey) && this.seqOf(seqKey) < snapshotSeq;
+      if (complete) for (const host of table.hostNames()) if (removable(hostSeqKey(host))) table.removeHost(host);
+      // An endpoint set missing from the index goes once its endpoints expired: the cells may not
+      // have re-registered yet after Redis lost its data, and a removal is announced anyway.
       for (const setKey of table.endpointSetKeys()) {
-        if (!indexed.has(endpointsSeqKey(setKey)) && this.seqOf(endpointsSeqKey(setKey)) < snapshotSeq) table.removeEndpointSet(setKey);
+        if (removable(endpointsSeqKey(setKey)) && !table.hasLiveEndpoints(setKey)) table.removeEndpointSet(setKey);
       }
       // Sequence numbers of entries gone before this snapshot are no longer needed.
-      for (const [seqKey, seq] of this.keySeq) if (seq < snapshotSeq && !indexed.has(seqKey)) this.keySeq.delete(seqKey);
+      const kept = new Set([...table.hostNames().map(hostSeqKey), ...table.endpointSetKeys().map(endpointsSeqKey)]);
+      for (const [seqKey, seq] of this.keySeq) if (seq < snapshotSeq && !indexed.has(seqKey) && !kept.has(seqKey)) this.keySeq.delete(seqKey);
       this.lastSyncAt = Date.now();
       this.resolveFirstSync();
       this.log.debug(

@@ -129,6 +129,12 @@ export class RouteTable {
     this.failedUntil.set(instanceId, this.clock() + this.failureCooldownMs);
   }
 
+  /** True when the set `setKey` has an endpoint that has not expired. */
+  hasLiveEndpoints(setKey: string): boolean {
+    const now = this.clock();
+    return (this.endpointSets.get(setKey) ?? []).some((e) => e.expiresAt > now);
+  }
+
   hostNames(): string[] {
     return [...this.hosts.keys()];
   }

@@ -19,12 +19,14 @@ export const CONVERGE_INTERVAL_MS = 2_000;
  * no deployment in progress, compares desired instances with actual ones and applies the plan:
  * starts missing ones, restarts crashed ones after their backoff, replaces the instances of lost
  * cells (and prunes their endpoints), evacuates draining cells, stops extras. An instance that
- * fits nowhere is recorded as unplaced with the reason, which the API shows.
+ * fits nowhere is recorded as unplaced with the reason, which the API shows. After Redis lost
+ * its data the loop pauses for REDIS_REBUILD_SETTLE_MS, while the cells re-report.
  */
 @Injectable()
 export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private running = false;
+  private settlingLogged = false;
 
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
@@ -51,7 +53,17 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
     if (this.running) return;
     this.running = true;
     try {
-      if (await this.leader.tryLead()) await this.convergeAll();
+      if (!(await this.leader.tryLead())) return;
+      // Redis lost its data: the cells are still re-reporting their instances, and an instance not
+      // reported yet is not missing. Converging now would start duplicates of running instances.
+      await this.redis.checkState();
+      if (this.redis.settling()) {
+        if (!this.settlingLogged) this.logger.info({ event: 'convergence-paused' }, 'redis lost its data: convergence waits until the cells have re-reported');
+        this.settlingLogged = true;
+        return;
+      }
+      this.settlingLogged = false;
+      await this.convergeAll();
     } catch (error) {
       this.logger.warn({ err: error }, 'convergence-failed');
     } finally {

@@ -78,7 +78,7 @@ export class LifecycleController {
   @Get('processes/:type/instances')
   async processInstances(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('type') type: string) {
     const { app: found, process } = await this.lifecycle.process(actor, app, type, 'read');
-    const all = await this.instances.actual(found.id);
+    const all = await this.instances.observed(found.id);
     const limits = new Map([[process.type, { memoryMb: process.memoryMb, diskMb: process.diskMb }]]);
     return { resources: instancesView(all, await this.instances.history(found.id), type, limits) };
   }
@@ -87,7 +87,7 @@ export class LifecycleController {
   async instancesOf(@CurrentActor() actor: Actor, @Param('app') app: string) {
     const found = await this.apps.resolve(actor, app, 'read');
     const limits = new Map((await this.appsRepo.processes(found.id)).map((p) => [p.type, { memoryMb: p.memoryMb, diskMb: p.diskMb }]));
-    return { resources: instancesView(await this.instances.actual(found.id), await this.instances.history(found.id), undefined, limits) };
+    return { resources: instancesView(await this.instances.observed(found.id), await this.instances.history(found.id), undefined, limits) };
   }
 
   @Get('builds')
