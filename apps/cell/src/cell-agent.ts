@@ -15,6 +15,7 @@ import {
   stopInstanceJobSchema,
   stopTaskJobSchema,
   type RedisKeys,
+  type StageResult,
 } from '@paas/contracts';
 import { AppLogWriter, announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
 import { RuncRuntime, cleanupAll, ensureStack, stackNameservers, type RuncRuntimeConfig } from '@paas/runtime';
@@ -60,6 +61,8 @@ export class CellAgent {
   private metricsServer?: MetricsServer;
   /** Stage jobs in progress (for the metrics). */
   private staging = 0;
+  /** Stagings in progress by build id: a stage job never runs twice at once for one build. */
+  private readonly stagings = new Map<string, Promise<StageResult>>();
 
   constructor(
     private readonly config: CellConfig,
@@ -211,8 +214,17 @@ export class CellAgent {
         const payload = stageJobSchema.parse(job.data);
         const channel = this.keys.buildLog(payload.buildId);
         const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
-        this.staging++;
-        const result = await this.stager.stage(payload, say).finally(() => this.staging--);
+        // The same build's job again (queued anew after Redis lost it) joins the staging in progress.
+        let staging = this.stagings.get(payload.buildId);
+        if (!staging) {
+          this.staging++;
+          staging = this.stager.stage(payload, say).finally(() => {
+            this.staging--;
+            this.stagings.delete(payload.buildId);
+          });
+          this.stagings.set(payload.buildId, staging);
+        }
+        const result = await staging;
         await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
         return result;
       }

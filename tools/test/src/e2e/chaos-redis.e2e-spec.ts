@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisKeys } from '@paas/contracts';
@@ -53,6 +53,7 @@ async function timed(platform: TestPlatform, path: string, ms = 10_000) {
 describe('Redis restarted empty, paused and stopped', () => {
   let platform: TestPlatform;
   let work: string;
+  let dir: string;
   let probe: ReturnType<typeof createRedisConnection>;
   const host = () => `rebuild.${platform.appsDomain}`;
   const instances = async (): Promise<Instance[]> => (await api(platform, 'GET', '/v1/apps/rebuild/instances')).json.resources;
@@ -60,13 +61,25 @@ describe('Redis restarted empty, paused and stopped', () => {
   /** Start-instance jobs in the cells' queues (BullMQ job hashes `bull:<queue>:start-<id>`). */
   const startJobs = async () => (await probe.keys(`bull:${platform.tag}-cell-*:start-*`)).filter((k) => /:start-[0-9a-f]+$/.test(k));
 
+  /** Stops the platform's Redis, removes its data (not its ACL), starts it on the same port; when it was started. */
+  const restartRedisEmpty = async (): Promise<number> => {
+    const redis = redisProcess();
+    await redis.stop();
+    await rm(join(platform.dataDir, 'redis', 'appendonlydir'), { recursive: true, force: true });
+    await rm(join(platform.dataDir, 'redis', 'dump.rdb'), { force: true });
+    redis.start();
+    const restartedAt = Date.now();
+    await waitUntil('the probe to reconnect', async () => (await probe.ping()) === 'PONG', 20_000);
+    return restartedAt;
+  };
+
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'paas-chaos-redis-'));
     platform = await startIsolatedPlatform(2);
     probe = createRedisConnection(platform.redisUrl, 'chaos-redis-probe');
     assert.equal((await api(platform, 'POST', '/v1/apps', { name: 'rebuild' })).status, 201);
     assert.equal((await api(platform, 'PATCH', '/v1/apps/rebuild/env', { var: { GREETING: 'kept' } })).status, 202);
-    const dir = join(work, 'rebuild');
+    dir = join(work, 'rebuild');
     await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
     await writeFile(join(dir, 'server.js'), SERVER);
     await commitDir(dir);
@@ -95,13 +108,7 @@ describe('Redis restarted empty, paused and stopped', () => {
     await probe.set(sentinel, '1');
     const loop = trafficLoop(platform, host(), { maxRequests: 20_000, maxMs: 60_000 });
     await waitUntil('the loop to get answers', async () => loop.bodies.size > 0, 10_000);
-    const redis = redisProcess();
-    await redis.stop();
-    await rm(join(platform.dataDir, 'redis', 'appendonlydir'), { recursive: true, force: true });
-    await rm(join(platform.dataDir, 'redis', 'dump.rdb'), { force: true });
-    redis.start();
-    const restartedAt = Date.now();
-    await waitUntil('the probe to reconnect', async () => (await probe.ping()) === 'PONG', 20_000);
+    const restartedAt = await restartRedisEmpty();
     assert.equal(await probe.exists(sentinel), 0, 'redis came back empty');
 
     const since = () => Date.now() - restartedAt;
@@ -138,6 +145,23 @@ describe('Redis restarted empty, paused and stopped', () => {
       const { bodies: seen } = await sample.end();
       for (const body of seen.keys()) bodies.add(body.trim());
       return bodies.has('instance 2');
+    }, 30_000);
+  });
+
+  test('a push whose staging Redis loses (restarted empty) still goes live', async () => {
+    await writeFile(join(dir, 'server.js'), SERVER.replace("'instance '", "'v2 instance '"));
+    await commitDir(dir);
+    const pushing = git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/rebuild.git`, 'main'], dir);
+    await waitUntil('the build to be staging', async () => (await api(platform, 'GET', '/v1/apps/rebuild/builds?per_page=1')).json.resources[0]?.state === 'STAGING', 30_000);
+    await restartRedisEmpty();
+    const push = await pushing;
+    assert.equal(push.code, 0, push.output);
+    // Which way the staging survived depends on timing; the log says.
+    const controllerLog = await readFile(join(platform.dataDir, 'logs', 'controller.log'), 'utf8');
+    console.log(`push across the restart: stage job queued again: ${controllerLog.includes('stage-job-requeued')}`);
+    await waitUntil('the new release through the router', async () => {
+      const { bodies } = await trafficLoop(platform, host(), { maxRequests: 10, maxMs: 5_000 }).end();
+      return [...bodies.keys()].some((b) => b.startsWith('v2 instance'));
     }, 30_000);
   });
 
