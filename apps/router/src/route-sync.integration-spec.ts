@@ -17,7 +17,7 @@ import { startRedisServer, waitFor, type RedisProcess } from './integration-test
 import { RouteSync } from './route-sync';
 import { RouteTable } from './route-table';
 
-describe('route sync when redis restarts empty', () => {
+describe('route sync when redis restarts empty or goes away', () => {
   const keys = redisKeys(`test-sync-${randomUUID().slice(0, 8)}`);
   const dir = mkdtempSync(join(tmpdir(), 'route-sync-'));
   let now = Date.now();
@@ -91,5 +91,23 @@ describe('route sync when redis restarts empty', () => {
     await sync.requestFullSync();
     assert.ok(!table.endpointSetKeys().includes(endpointSetKey('app-gone', 'web')));
     assert.equal(lookup('kept.apps.test'), 'live');
+  });
+
+  it('does not expire endpoints while redis is down, and gives their cells a grace once it is back', async () => {
+    await registerEndpoint(redis, keys, endpoint('app-kept', 'i-kept', 1_000));
+    await waitFor('the short-lived endpoint', async () => (table.hasLiveEndpoints(endpointSetKey('app-kept', 'web')) && lookup('kept.apps.test') === 'live' ? true : undefined));
+    const seen = sync.lastSyncedAt ?? 0;
+    await waitFor('the endpoint to be read', async () => (await sync.requestFullSync(), (sync.lastSyncedAt ?? 0) > seen ? true : undefined));
+
+    redisProcess.kill();
+    await waitFor('the router to notice', async () => (table.silent ? true : undefined), 10_000);
+    now += 120_000;
+    assert.equal(lookup('kept.apps.test'), 'live', 'no cell can refresh: nothing expires');
+
+    await redisProcess.restart();
+    await waitFor('the router to read redis again', async () => (table.silent ? undefined : true), 15_000);
+    assert.equal(lookup('kept.apps.test'), 'live', 'within the grace');
+    now += 60_000;
+    assert.equal(lookup('kept.apps.test'), 'no-live-endpoint', 'not refreshed within the grace');
   });
 });

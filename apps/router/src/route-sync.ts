@@ -2,6 +2,7 @@ import {
   endpointSchema,
   endpointSetKey,
   normalizeHost,
+  ROUTE_REFRESH_INTERVAL_MS,
   routeChangeSchema,
   routeEntrySchema,
   type Endpoint,
@@ -20,6 +21,13 @@ export interface RouteSyncOptions {
   logger: Logger;
   resyncIntervalMs: number;
 }
+
+/** How often the router checks that Redis answers (a paused Redis keeps its connections open). */
+const PING_INTERVAL_MS = 2_000;
+/** How long a command of the router may wait for Redis's answer before Redis counts as out of reach. */
+const COMMAND_TIMEOUT_MS = 5_000;
+/** After an outage, how long endpoints that were live when it began still count: cells refresh within it. */
+const SILENCE_GRACE_MS = ROUTE_REFRESH_INTERVAL_MS + 5_000;
 
 /** Hashes read per pipeline during a full sync, so a huge table never becomes one huge reply. */
 const SYNC_CHUNK = 500;
@@ -53,7 +61,9 @@ function parseJson<T>(raw: string, schema: z.ZodType<T>): T | undefined {
  * serving it); ioredis reconnects by itself and the 'ready' of either connection triggers a full
  * resync. A snapshot without the controller's projection mark (Redis restarted empty) drops no
  * host, and an endpoint set missing from a snapshot is dropped only once its endpoints expired:
- * the router keeps routing while the controller and the cells write the table again.
+ * the router keeps routing while the controller and the cells write the table again. While Redis
+ * is out of reach (a connection error, a PING or a sync that fails or times out, Redis paused)
+ * the table's endpoints do not expire (RouteTable.beginSilence); a full sync after it ends that.
  *
  * Ordering: every read is stamped with a sequence number when it is sent; one connection answers
  * in order, and an entry (a host, an endpoint set) is only overwritten by a read sent after the
@@ -72,6 +82,8 @@ export class RouteSync {
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private timer: NodeJS.Timeout | undefined;
+  private pinger: NodeJS.Timeout | undefined;
+  private pinging = false;
   private stopped = false;
   private connectionLost = false;
   /** The last full sync found no projection mark (Redis lost its data). */
@@ -88,6 +100,7 @@ export class RouteSync {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy,
       connectionName: 'paas-router',
     });
@@ -135,6 +148,8 @@ export class RouteSync {
     this.subscriber.connect().catch(() => undefined);
     this.timer = setInterval(() => void this.requestFullSync(), this.options.resyncIntervalMs);
     this.timer.unref();
+    this.pinger = setInterval(() => void this.ping(), PING_INTERVAL_MS);
+    this.pinger.unref();
 
     let timeout: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<'timeout'>((resolve) => (timeout = setTimeout(() => resolve('timeout'), waitMs)));
@@ -153,6 +168,7 @@ export class RouteSync {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.pinger);
     this.command.disconnect();
     this.subscriber.disconnect();
     await this.syncing?.catch(() => undefined);
@@ -229,12 +245,14 @@ export class RouteSync {
       const kept = new Set([...table.hostNames().map(hostSeqKey), ...table.endpointSetKeys().map(endpointsSeqKey)]);
       for (const [seqKey, seq] of this.keySeq) if (seq < snapshotSeq && !indexed.has(seqKey) && !kept.has(seqKey)) this.keySeq.delete(seqKey);
       this.lastSyncAt = Date.now();
+      table.endSilence(SILENCE_GRACE_MS);
       this.resolveFirstSync();
       this.log.debug(
         { event: 'route-table-synced', hosts: table.size, endpointSets: sets.length, durationMs: Date.now() - started },
         'route table synced',
       );
     } catch (err) {
+      table.beginSilence();
       this.log.warn({ event: 'route-sync-failed', err }, 'full route sync failed: serving the last known table');
     }
   }
@@ -315,6 +333,23 @@ export class RouteSync {
     })();
   }
 
+  /**
+   * A paused Redis keeps its connections open: a PING that fails (or gets no answer) starts the
+   * table's silence, and the first one answered after it resyncs (which ends the silence).
+   */
+  private async ping(): Promise<void> {
+    if (this.pinging || this.stopped) return;
+    this.pinging = true;
+    try {
+      await this.command.ping();
+      if (this.options.table.silent) await this.requestFullSync();
+    } catch {
+      this.options.table.beginSilence();
+    } finally {
+      this.pinging = false;
+    }
+  }
+
   private seqOf(seqKey: string): number {
     return this.keySeq.get(seqKey) ?? 0;
   }
@@ -350,7 +385,9 @@ export class RouteSync {
   }
 
   private onConnectionError(connection: string, err: Error): void {
-    if (this.stopped || this.connectionLost) return;
+    if (this.stopped) return;
+    this.options.table.beginSilence();
+    if (this.connectionLost) return;
     this.connectionLost = true;
     this.log.warn(
       { event: 'redis-connection-lost', connection, err: err.message },
