@@ -269,14 +269,20 @@ export class StagingService {
           resolve(result);
         };
         let checking = false;
+        let endedBefore = false;
         // The job's own record: its result when the end message was lost, or the job again when
-        // Redis lost it (the cell stages a build once however often the job comes).
+        // Redis lost it (the cell stages a build once however often the job comes). A job seen
+        // ended is taken at the next check, so the cell's last lines and end message come first.
         watch = setInterval(() => {
           if (checking) return;
           checking = true;
           void this.queues
             .stageJob(cellId, buildId)
             .then(async (found) => {
+              const ended = found.state === 'completed' || found.state === 'failed';
+              const take = ended && endedBefore;
+              endedBefore = ended;
+              if (!take && ended) return;
               if (found.state === 'completed') {
                 const parsed = stageResultSchema.safeParse(found.result);
                 finish(parsed.success ? parsed.data : { ok: false, error: 'the cell sent an invalid staging result' });
