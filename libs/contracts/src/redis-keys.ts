@@ -29,6 +29,11 @@ export function redisKeys(prefix: string) {
      * not the whole table).
      */
     routesProjected: `${p}routes-projected`,
+    /**
+     * String (epoch ms) with a TTL, set by the controller that saw Redis lose its data: while it
+     * exists the cells are still re-reporting, and no replica's convergence acts on the actual state.
+     */
+    redisRebuilt: `${p}redis-rebuilt`,
     /** Pub/sub channel of RouteChange messages. */
     routeChanges: `${p}route-changes`,
     /** Set when an operator asked the cell to drain (the cell reads it at every heartbeat). */

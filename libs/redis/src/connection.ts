@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -34,4 +35,15 @@ export function createFailFastRedisConnection(url: string, connectionName: strin
     commandTimeout: FAIL_FAST_COMMAND_TIMEOUT_MS,
     ...extra,
   });
+}
+
+/**
+ * Subscribes `subscriber` (a connection of its own) to `channel` once it is ready. A SUBSCRIBE
+ * sent while the connection was still connecting was seen to be confirmed and yet deliver none of
+ * the messages that followed at once (a stage job's lines and end): waiting for 'ready' first
+ * closes that window. Waits while Redis is unreachable, like any command of such a connection.
+ */
+export async function subscribeWhenReady(subscriber: Redis, channel: string): Promise<void> {
+  if (subscriber.status !== 'ready') await once(subscriber, 'ready');
+  await subscriber.subscribe(channel);
 }

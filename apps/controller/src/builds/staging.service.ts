@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { logSource, stageResultSchema, type StageJob, type StageResult } from '@paas/contracts';
-import { listLiveCells } from '@paas/redis';
+import { listLiveCells, subscribeWhenReady } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { holdLease } from '../common/lease';
@@ -309,7 +309,7 @@ export class StagingService {
           }
         });
       });
-      await sub.subscribe(channel);
+      await subscribeWhenReady(sub, channel);
       await this.queues.stage(cellId, job);
       return await done;
     } finally {

@@ -57,7 +57,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
       // Redis lost its data: the cells are still re-reporting their instances, and an instance not
       // reported yet is not missing. Converging now would start duplicates of running instances.
       await this.redis.checkState();
-      if (this.redis.settling()) {
+      if (await this.redis.settling()) {
         if (!this.settlingLogged) this.logger.info({ event: 'convergence-paused' }, 'redis lost its data: convergence waits until the cells have re-reported');
         this.settlingLogged = true;
         return;

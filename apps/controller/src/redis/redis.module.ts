@@ -41,7 +41,7 @@ export class RedisService implements OnModuleDestroy {
   /**
    * Reads the projection mark (RedisKeys.routesProjected): 'intact' when it is there, 'lost' when
    * it was seen before and is gone now (Redis restarted empty or was flushed), 'unknown' before
-   * the first projection. A loss starts the settle window (`settling`). Waits for Redis.
+   * the first projection. A loss starts the settle window (`noteLoss`). Waits for Redis.
    */
   async checkState(now = Date.now()): Promise<'intact' | 'lost' | 'unknown'> {
     if (await routesProjected(this.redis, this.keys)) {
@@ -49,13 +49,24 @@ export class RedisService implements OnModuleDestroy {
       return 'intact';
     }
     if (!this.seenIntact) return 'unknown';
-    if (now >= this.settleUntil) this.settleUntil = now + REDIS_REBUILD_SETTLE_MS;
+    await this.noteLoss(now);
     return 'lost';
   }
 
-  /** True while the actual state is being rebuilt after a loss (see REDIS_REBUILD_SETTLE_MS). */
-  settling(now = Date.now()): boolean {
-    return now < this.settleUntil;
+  /**
+   * Redis lost its data: for REDIS_REBUILD_SETTLE_MS the actual state is incomplete, for this
+   * replica and (through RedisKeys.redisRebuilt) for every other. A loss seen again within the
+   * window does not extend it.
+   */
+  async noteLoss(now = Date.now()): Promise<void> {
+    if (now < this.settleUntil) return;
+    this.settleUntil = now + REDIS_REBUILD_SETTLE_MS;
+    await this.redis.set(this.keys.redisRebuilt, String(now), 'PX', REDIS_REBUILD_SETTLE_MS, 'NX');
+  }
+
+  /** True while the actual state is being rebuilt after a loss seen by this or another replica. */
+  async settling(now = Date.now()): Promise<boolean> {
+    return now < this.settleUntil || (await this.redis.exists(this.keys.redisRebuilt)) === 1;
   }
 
   async onModuleDestroy(): Promise<void> {

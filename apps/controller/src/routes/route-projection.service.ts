@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { RouteEntry } from '@paas/contracts';
-import { listRouteHosts, markRoutesProjected, writeHostRoutes } from '@paas/redis';
+import { listRouteHosts, markRoutesProjected, routesProjected, writeHostRoutes } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
 import { RedisService } from '../redis/redis.module';
@@ -37,6 +37,15 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
 
   async onApplicationBootstrap(): Promise<void> {
     await this.storedPaths.normalize();
+    // Booting against a Redis without the mark while Postgres has apps that run: Redis lost its
+    // data (the whole platform restarted, Redis without persistence), and the cells re-report.
+    if (!(await routesProjected(this.redis.redis, this.redis.keys))) {
+      const running = await this.prisma.app.count({ where: { state: 'STARTED', currentReleaseId: { not: null } } });
+      if (running > 0) {
+        this.logger.warn({ event: 'redis-state-lost', apps: running }, 'redis holds no route projection although apps run: projecting every route; cells re-report their instances');
+        await this.redis.noteLoss();
+      }
+    }
     await this.syncAll();
     this.timer = setInterval(() => void this.checkProjection(), PROJECTION_CHECK_INTERVAL_MS);
     this.timer.unref();
