@@ -53,6 +53,11 @@ export class RedisService implements OnModuleDestroy {
     return 'lost';
   }
 
+  /** This controller has just set the projection mark: from now on its absence is a loss. */
+  noteProjected(): void {
+    this.seenIntact = true;
+  }
+
   /**
    * Redis lost its data: for REDIS_REBUILD_SETTLE_MS the actual state is incomplete, for this
    * replica and (through RedisKeys.redisRebuilt) for every other. A loss seen again within the

@@ -78,6 +78,7 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
       if (!hosts.has(stale)) await writeHostRoutes(this.redis.redis, this.redis.keys, stale, []);
     }
     await markRoutesProjected(this.redis.redis, this.redis.keys);
+    this.redis.noteProjected();
     this.logger.info({ hosts: hosts.size }, 'routes-projected');
   }
 
