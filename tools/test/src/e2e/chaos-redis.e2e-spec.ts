@@ -90,7 +90,7 @@ describe('Redis restarted empty, paused and stopped', () => {
   });
 
   after(async () => {
-    const redis = redisProcess();
+    const redis = platform?.processes.get('redis');
     if (redis?.pid) process.kill(redis.pid, 'SIGCONT');
     probe?.disconnect();
     const leftovers = await stopIsolatedPlatform(platform);
