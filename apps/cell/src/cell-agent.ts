@@ -15,6 +15,7 @@ import {
   stopInstanceJobSchema,
   stopTaskJobSchema,
   type RedisKeys,
+  type StageResult,
 } from '@paas/contracts';
 import { AppLogWriter, announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
 import { RuncRuntime, cleanupAll, ensureStack, stackNameservers, type RuncRuntimeConfig } from '@paas/runtime';
@@ -60,6 +61,8 @@ export class CellAgent {
   private metricsServer?: MetricsServer;
   /** Stage jobs in progress (for the metrics). */
   private staging = 0;
+  /** Stagings in progress by build id: a stage job never runs twice at once for one build. */
+  private readonly stagings = new Map<string, Promise<StageResult>>();
 
   constructor(
     private readonly config: CellConfig,
@@ -112,6 +115,17 @@ export class CellAgent {
   }
 
   async start(): Promise<void> {
+    // Redis back after an outage (maybe restarted empty): presence, endpoints and instance reports
+    // are written again at once; the monitor loop takes the refresh on its next tick.
+    let lost = false;
+    this.redis.on('close', () => (lost = true));
+    this.redis.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      this.logger.info({ event: 'redis-connection-restored' }, 'redis is back: re-reporting presence, instances and endpoints');
+      this.instances.refreshSoon();
+      void this.heartbeat();
+    });
     // Containers run as unprivileged host uids (see CELL_USERNS_HOST_ID): they must traverse the data
     // dir and the folders that hold their layers, mounts and logs, but no one but root lists them (a
     // local user, or a process that broke out of a container, finds no other tenant's app there).
@@ -200,8 +214,17 @@ export class CellAgent {
         const payload = stageJobSchema.parse(job.data);
         const channel = this.keys.buildLog(payload.buildId);
         const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
-        this.staging++;
-        const result = await this.stager.stage(payload, say).finally(() => this.staging--);
+        // The same build's job again (queued anew after Redis lost it) joins the staging in progress.
+        let staging = this.stagings.get(payload.buildId);
+        if (!staging) {
+          this.staging++;
+          staging = this.stager.stage(payload, say).finally(() => {
+            this.staging--;
+            this.stagings.delete(payload.buildId);
+          });
+          this.stagings.set(payload.buildId, staging);
+        }
+        const result = await staging;
         await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
         return result;
       }

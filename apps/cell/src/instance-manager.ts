@@ -324,6 +324,15 @@ export class InstanceManager {
   }
 
   /**
+   * Makes the next `tick` refresh every healthy instance's endpoint and report, whatever the
+   * cadence says: after Redis came back (possibly empty) the routers and the controller get the
+   * actual state at once instead of within ROUTE_REFRESH_INTERVAL_MS. Safe to call any time.
+   */
+  refreshSoon(): void {
+    this.lastRefresh = 0;
+  }
+
+  /**
    * Periodic (one at a time): notices exited and unhealthy containers; every
    * ROUTE_REFRESH_INTERVAL_MS also refreshes the endpoints and reports of the healthy ones.
    */

@@ -2,6 +2,7 @@ import {
   endpointSchema,
   endpointSetKey,
   normalizeHost,
+  ROUTE_REFRESH_INTERVAL_MS,
   routeChangeSchema,
   routeEntrySchema,
   type Endpoint,
@@ -20,6 +21,13 @@ export interface RouteSyncOptions {
   logger: Logger;
   resyncIntervalMs: number;
 }
+
+/** How often the router checks that Redis answers (a paused Redis keeps its connections open). */
+const PING_INTERVAL_MS = 2_000;
+/** How long a command of the router may wait for Redis's answer before Redis counts as out of reach. */
+const COMMAND_TIMEOUT_MS = 5_000;
+/** After an outage, how long endpoints that were live when it began still count: cells refresh within it. */
+const SILENCE_GRACE_MS = ROUTE_REFRESH_INTERVAL_MS + 5_000;
 
 /** Hashes read per pipeline during a full sync, so a huge table never becomes one huge reply. */
 const SYNC_CHUNK = 500;
@@ -51,7 +59,11 @@ function parseJson<T>(raw: string, schema: z.ZodType<T>): T | undefined {
  * `resyncIntervalMs`, plus a reload of one host's routes or one endpoint set per message on the
  * change channel. While Redis is unreachable the table is left as it was (the router keeps
  * serving it); ioredis reconnects by itself and the 'ready' of either connection triggers a full
- * resync.
+ * resync. A snapshot without the controller's projection mark (Redis restarted empty) drops no
+ * host, and an endpoint set missing from a snapshot is dropped only once its endpoints expired:
+ * the router keeps routing while the controller and the cells write the table again. While Redis
+ * is out of reach (a connection error, a PING or a sync that fails or times out, Redis paused)
+ * the table's endpoints do not expire (RouteTable.beginSilence); a full sync after it ends that.
  *
  * Ordering: every read is stamped with a sequence number when it is sent; one connection answers
  * in order, and an entry (a host, an endpoint set) is only overwritten by a read sent after the
@@ -70,8 +82,12 @@ export class RouteSync {
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private timer: NodeJS.Timeout | undefined;
+  private pinger: NodeJS.Timeout | undefined;
+  private pinging = false;
   private stopped = false;
   private connectionLost = false;
+  /** The last full sync found no projection mark (Redis lost its data). */
+  private incomplete = false;
   private resolveFirstSync: () => void = () => undefined;
   private readonly firstSync = new Promise<void>((resolve) => (this.resolveFirstSync = resolve));
   private lastSyncAt: number | undefined;
@@ -84,6 +100,7 @@ export class RouteSync {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy,
       connectionName: 'paas-router',
     });
@@ -131,6 +148,8 @@ export class RouteSync {
     this.subscriber.connect().catch(() => undefined);
     this.timer = setInterval(() => void this.requestFullSync(), this.options.resyncIntervalMs);
     this.timer.unref();
+    this.pinger = setInterval(() => void this.ping(), PING_INTERVAL_MS);
+    this.pinger.unref();
 
     let timeout: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<'timeout'>((resolve) => (timeout = setTimeout(() => resolve('timeout'), waitMs)));
@@ -149,6 +168,7 @@ export class RouteSync {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.pinger);
     this.command.disconnect();
     this.subscriber.disconnect();
     await this.syncing?.catch(() => undefined);
@@ -184,10 +204,18 @@ export class RouteSync {
     const started = Date.now();
     try {
       const snapshotSeq = ++this.seq;
-      const indexes = (await this.command.pipeline().smembers(keys.routeHosts).smembers(keys.endpointSets).exec()) ?? [];
+      const indexes = (await this.command.pipeline().smembers(keys.routeHosts).smembers(keys.endpointSets).exists(keys.routesProjected).exec()) ?? [];
       const [hostsErr, rawHosts] = indexes[0] ?? [new Error('no reply')];
       const [setsErr, rawSets] = indexes[1] ?? [new Error('no reply')];
-      if (hostsErr || setsErr) throw hostsErr ?? setsErr;
+      const [markErr, mark] = indexes[2] ?? [new Error('no reply')];
+      if (hostsErr || setsErr || markErr) throw hostsErr ?? setsErr ?? markErr;
+      // Without the controller's mark Redis lost its data and the controller is projecting the
+      // routes again: what is missing from this snapshot is not gone, so no host is dropped.
+      const complete = mark === 1;
+      if (!complete && !this.incomplete) {
+        this.log.warn({ event: 'route-table-incomplete' }, 'redis holds no complete route table (restarted empty?): keeping every known host until the controller projects them again');
+      }
+      this.incomplete = !complete;
       const hosts = rawHosts as string[];
       const sets = (rawSets as string[]).flatMap((key) => {
         const parsed = parseEndpointSetKey(key);
@@ -206,21 +234,25 @@ export class RouteSync {
         ...hosts.map((h) => hostSeqKey(normalizeHost(h))),
         ...sets.map((s) => endpointsSeqKey(endpointSetKey(s.appId, s.processType))),
       ]);
-      for (const host of table.hostNames()) {
-        if (!indexed.has(hostSeqKey(host)) && this.seqOf(hostSeqKey(host)) < snapshotSeq) table.removeHost(host);
-      }
+      const removable = (seqKey: string) => !indexed.has(seqKey) && this.seqOf(seqKey) < snapshotSeq;
+      if (complete) for (const host of table.hostNames()) if (removable(hostSeqKey(host))) table.removeHost(host);
+      // An endpoint set missing from the index goes once its endpoints expired: the cells may not
+      // have re-registered yet after Redis lost its data, and a removal is announced anyway.
       for (const setKey of table.endpointSetKeys()) {
-        if (!indexed.has(endpointsSeqKey(setKey)) && this.seqOf(endpointsSeqKey(setKey)) < snapshotSeq) table.removeEndpointSet(setKey);
+        if (removable(endpointsSeqKey(setKey)) && !table.hasLiveEndpoints(setKey)) table.removeEndpointSet(setKey);
       }
       // Sequence numbers of entries gone before this snapshot are no longer needed.
-      for (const [seqKey, seq] of this.keySeq) if (seq < snapshotSeq && !indexed.has(seqKey)) this.keySeq.delete(seqKey);
+      const kept = new Set([...table.hostNames().map(hostSeqKey), ...table.endpointSetKeys().map(endpointsSeqKey)]);
+      for (const [seqKey, seq] of this.keySeq) if (seq < snapshotSeq && !indexed.has(seqKey) && !kept.has(seqKey)) this.keySeq.delete(seqKey);
       this.lastSyncAt = Date.now();
+      table.endSilence(SILENCE_GRACE_MS);
       this.resolveFirstSync();
       this.log.debug(
         { event: 'route-table-synced', hosts: table.size, endpointSets: sets.length, durationMs: Date.now() - started },
         'route table synced',
       );
     } catch (err) {
+      table.beginSilence();
       this.log.warn({ event: 'route-sync-failed', err }, 'full route sync failed: serving the last known table');
     }
   }
@@ -301,6 +333,23 @@ export class RouteSync {
     })();
   }
 
+  /**
+   * A paused Redis keeps its connections open: a PING that fails (or gets no answer) starts the
+   * table's silence, and the first one answered after it resyncs (which ends the silence).
+   */
+  private async ping(): Promise<void> {
+    if (this.pinging || this.stopped) return;
+    this.pinging = true;
+    try {
+      await this.command.ping();
+      if (this.options.table.silent) await this.requestFullSync();
+    } catch {
+      this.options.table.beginSilence();
+    } finally {
+      this.pinging = false;
+    }
+  }
+
   private seqOf(seqKey: string): number {
     return this.keySeq.get(seqKey) ?? 0;
   }
@@ -336,7 +385,9 @@ export class RouteSync {
   }
 
   private onConnectionError(connection: string, err: Error): void {
-    if (this.stopped || this.connectionLost) return;
+    if (this.stopped) return;
+    this.options.table.beginSilence();
+    if (this.connectionLost) return;
     this.connectionLost = true;
     this.log.warn(
       { event: 'redis-connection-lost', connection, err: err.message },

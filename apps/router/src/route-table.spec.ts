@@ -253,3 +253,34 @@ describe('RouteTable pick', () => {
     assert.deepEqual(count(picks(table, 4)), { a: 2, b: 2 });
   });
 });
+
+describe('RouteTable while Redis is out of reach', () => {
+  it('keeps endpoints that were live when the silence began, for a grace after it, and no longer', () => {
+    let now = 1_000;
+    const table = new RouteTable(() => now);
+    table.replaceHost(HOST, [route('', [destination('app')])]);
+    // Instance 0 expires during the outage; instance 1 had expired before it.
+    table.replaceEndpoints('app', 'web', [endpoint('app', 0, 5_000), endpoint('app', 1, 900)]);
+
+    table.beginSilence();
+    now = 60_000;
+    assert.equal(table.silent, true);
+    assert.deepEqual(picks(table, 3, '/', 'instance'), ['app-0', 'app-0', 'app-0'], 'no refresh can come: no expiry by time');
+
+    table.endSilence(10_000);
+    now = 69_000;
+    assert.deepEqual(picks(table, 2, '/', 'instance'), ['app-0', 'app-0'], 'its cell has the grace to refresh it');
+    now = 70_001;
+    assert.equal(table.lookup(HOST, '/').kind, 'no-live-endpoint', 'not refreshed within the grace: expired');
+  });
+
+  it('without a silence, expiry is by time alone', () => {
+    let now = 1_000;
+    const table = new RouteTable(() => now);
+    table.replaceHost(HOST, [route('', [destination('app')])]);
+    table.replaceEndpoints('app', 'web', [endpoint('app', 0, 5_000)]);
+    table.endSilence(10_000);
+    now = 5_001;
+    assert.equal(table.lookup(HOST, '/').kind, 'no-live-endpoint');
+  });
+});

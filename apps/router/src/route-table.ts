@@ -61,7 +61,8 @@ function byIndex(a: Endpoint, b: Endpoint): number {
  * Foundry's: routes (host + path -> destinations, i.e. app and process type, with weights) and
  * the endpoints of each (app, process type). Hosts are normalised (lowercase, no port, no
  * trailing dot) on every way in. Endpoints past their `expiresAt` stay stored until the next
- * reload but are never handed out. Synchronous and single-threaded: every method is safe to
+ * reload but are never handed out, except while Redis is out of reach (beginSilence): then
+ * silence from the cells means nothing. Synchronous and single-threaded: every method is safe to
  * call at any time, in any order.
  */
 export class RouteTable {
@@ -71,6 +72,10 @@ export class RouteTable {
   private readonly endpointSets = new Map<string, readonly Endpoint[]>();
   /** instanceId -> epoch ms until which an endpoint that failed is passed over. */
   private readonly failedUntil = new Map<string, number>();
+  /** Epoch ms since which no refresh can arrive (Redis out of reach); undefined while they can. */
+  private silentSince: number | undefined;
+  /** The last silence: endpoints live at its start count until `graceUntil`, while cells refresh them. */
+  private lastSilence = { since: 0, graceUntil: 0 };
 
   constructor(
     private readonly clock: Clock = Date.now,
@@ -129,6 +134,36 @@ export class RouteTable {
     this.failedUntil.set(instanceId, this.clock() + this.failureCooldownMs);
   }
 
+  /** True when the set `setKey` has an endpoint that has not expired. */
+  hasLiveEndpoints(setKey: string): boolean {
+    const now = this.clock();
+    return (this.endpointSets.get(setKey) ?? []).some((e) => this.isLive(e, now));
+  }
+
+  /**
+   * The route table in Redis is out of reach: no cell can refresh an endpoint now, so endpoints
+   * stop expiring by time (a dead one is still passed over once it refused a connection). Safe
+   * to call again while silent.
+   */
+  beginSilence(): void {
+    this.silentSince ??= this.clock();
+  }
+
+  /**
+   * Redis answers again and the table was read: endpoints that were live when the silence began
+   * keep counting for `graceMs`, time for their cells to refresh them. No-op when not silent.
+   */
+  endSilence(graceMs: number): void {
+    if (this.silentSince === undefined) return;
+    this.lastSilence = { since: this.silentSince, graceUntil: this.clock() + graceMs };
+    this.silentSince = undefined;
+  }
+
+  /** True while Redis is out of reach (beginSilence without endSilence). */
+  get silent(): boolean {
+    return this.silentSince !== undefined;
+  }
+
   hostNames(): string[] {
     return [...this.hosts.keys()];
   }
@@ -154,7 +189,7 @@ export class RouteTable {
     if (!route) return { kind: 'no-matching-path' };
     if (route.destinations.length === 0) return { kind: 'no-destination', route };
     const now = this.clock();
-    const live = route.destinations.some((d) => this.endpointsOf(d).some((e) => e.expiresAt > now));
+    const live = route.destinations.some((d) => this.endpointsOf(d).some((e) => this.isLive(e, now)));
     return live ? { kind: 'live', route } : { kind: 'no-live-endpoint', route };
   }
 
@@ -170,7 +205,7 @@ export class RouteTable {
     const live: DestinationCandidates[] = [];
     const healthy: DestinationCandidates[] = [];
     for (const destination of route.destinations) {
-      const endpoints = this.endpointsOf(destination).filter((e) => e.expiresAt > now && !exclude.has(e.instanceId));
+      const endpoints = this.endpointsOf(destination).filter((e) => this.isLive(e, now) && !exclude.has(e.instanceId));
       if (endpoints.length === 0) continue;
       const weight = destination.weight ?? 1;
       live.push({ id: destination.id, weight, endpoints });
@@ -190,7 +225,7 @@ export class RouteTable {
     const now = this.clock();
     for (const destination of route.destinations) {
       const endpoint = this.endpointsOf(destination).find((e) => e.instanceId === instanceId);
-      if (endpoint && endpoint.expiresAt > now && !this.isFailing(instanceId, now)) return endpoint;
+      if (endpoint && this.isLive(endpoint, now) && !this.isFailing(instanceId, now)) return endpoint;
     }
     return undefined;
   }
@@ -206,6 +241,13 @@ export class RouteTable {
 
   private endpointsOf(destination: RouteDestinationEntry): readonly Endpoint[] {
     return this.endpointSets.get(endpointSetKey(destination.appId, destination.processType)) ?? [];
+  }
+
+  /** Unexpired, or live when the current (or last, within its grace) silence of Redis began. */
+  private isLive(endpoint: Endpoint, now: number): boolean {
+    if (endpoint.expiresAt > now) return true;
+    const since = this.silentSince ?? (now < this.lastSilence.graceUntil ? this.lastSilence.since : undefined);
+    return since !== undefined && endpoint.expiresAt > since;
   }
 
   private isFailing(instanceId: string, now: number): boolean {

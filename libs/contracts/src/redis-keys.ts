@@ -22,6 +22,18 @@ export function redisKeys(prefix: string) {
     endpointSets: `${p}endpoint-sets`,
     /** Hash instanceId -> JSON Endpoint, per app and process type (written by cells). */
     endpoints: (appId: string, processType: string) => `${p}endpoints:${appId}/${processType}`,
+    /**
+     * String (epoch ms) set by the controller once every route in Postgres is projected. Missing
+     * means Redis lost its data (restarted empty, flushed): the controller projects the routes
+     * again and sets it; until then routers keep the hosts they have (a snapshot without it is
+     * not the whole table).
+     */
+    routesProjected: `${p}routes-projected`,
+    /**
+     * String (epoch ms) with a TTL, set by the controller that saw Redis lose its data: while it
+     * exists the cells are still re-reporting, and no replica's convergence acts on the actual state.
+     */
+    redisRebuilt: `${p}redis-rebuilt`,
     /** Pub/sub channel of RouteChange messages. */
     routeChanges: `${p}route-changes`,
     /** Set when an operator asked the cell to drain (the cell reads it at every heartbeat). */

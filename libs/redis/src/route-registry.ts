@@ -79,3 +79,13 @@ export async function listHostRoutes(redis: Redis, keys: RedisKeys, host: string
 export function listRouteHosts(redis: Redis, keys: RedisKeys): Promise<string[]> {
   return redis.smembers(keys.routeHosts);
 }
+
+/** Controller: records that every route in Postgres is projected now (see RedisKeys.routesProjected). */
+export async function markRoutesProjected(redis: Redis, keys: RedisKeys, at = Date.now()): Promise<void> {
+  await redis.set(keys.routesProjected, String(at));
+}
+
+/** True while Redis still holds the controller's projection mark: false once Redis lost its data. */
+export async function routesProjected(redis: Redis, keys: RedisKeys): Promise<boolean> {
+  return (await redis.exists(keys.routesProjected)) === 1;
+}

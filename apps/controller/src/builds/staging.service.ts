@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { logSource, stageResultSchema, type StageResult } from '@paas/contracts';
-import { listLiveCells } from '@paas/redis';
+import { logSource, stageResultSchema, type StageJob, type StageResult } from '@paas/contracts';
+import { listLiveCells, subscribeWhenReady } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 import { holdLease } from '../common/lease';
@@ -33,6 +33,11 @@ function routerPort(routerUrl: string): string {
 }
 
 const STAGING_TIMEOUT_MS = 15 * 60_000;
+/**
+ * How often a push checks its stage job besides listening for the cell's end message: pub/sub
+ * loses messages while Redis is down, and a Redis that restarted empty lost the job itself.
+ */
+const STAGE_JOB_CHECK_INTERVAL_MS = 3_000;
 /** A Procfile `release:` command runs once per deploy (DeploymentsService); it is never a process with instances. */
 const RELEASE_TYPE = 'release';
 
@@ -239,28 +244,9 @@ export class StagingService {
   ): Promise<StageResult> {
     const sub = this.redis.duplicate(`build-log-${buildId}`);
     const channel = this.redis.keys.buildLog(buildId);
+    let watch: NodeJS.Timeout | undefined;
     try {
-      const done = new Promise<StageResult>((resolve) => {
-        const timer = setTimeout(
-          () => resolve({ ok: false, error: `staging did not finish within ${STAGING_TIMEOUT_MS / 60_000} minutes` }),
-          STAGING_TIMEOUT_MS,
-        );
-        sub.on('message', (_channel: string, message: string) => {
-          try {
-            const event = JSON.parse(message) as { type: string; text?: string; result?: unknown };
-            if (event.type === 'line' && typeof event.text === 'string') say(event.text);
-            if (event.type === 'end') {
-              clearTimeout(timer);
-              const parsed = stageResultSchema.safeParse(event.result);
-              resolve(parsed.success ? parsed.data : { ok: false, error: 'the cell sent an invalid staging result' });
-            }
-          } catch {
-            // A malformed log message is skipped.
-          }
-        });
-      });
-      await sub.subscribe(channel);
-      await this.queues.stage(cellId, {
+      const job: StageJob = {
         buildId,
         appId,
         appName,
@@ -271,9 +257,63 @@ export class StagingService {
         ...(buildpack ? { buildpack } : {}),
         // Read now: a binding made before the push applies to its build.
         egress: await this.securityGroups.rulesFor(spaceId, 'staging'),
+      };
+      const done = new Promise<StageResult>((resolve) => {
+        const timer = setTimeout(
+          () => resolve({ ok: false, error: `staging did not finish within ${STAGING_TIMEOUT_MS / 60_000} minutes` }),
+          STAGING_TIMEOUT_MS,
+        );
+        const finish = (result: StageResult) => {
+          clearTimeout(timer);
+          clearInterval(watch);
+          resolve(result);
+        };
+        let checking = false;
+        let endedBefore = false;
+        // The job's own record: its result when the end message was lost, or the job again when
+        // Redis lost it (the cell stages a build once however often the job comes). A job seen
+        // ended is taken at the next check, so the cell's last lines and end message come first.
+        watch = setInterval(() => {
+          if (checking) return;
+          checking = true;
+          void this.queues
+            .stageJob(cellId, buildId)
+            .then(async (found) => {
+              const ended = found.state === 'completed' || found.state === 'failed';
+              const take = ended && endedBefore;
+              endedBefore = ended;
+              if (!take && ended) return;
+              if (found.state === 'completed') {
+                const parsed = stageResultSchema.safeParse(found.result);
+                finish(parsed.success ? parsed.data : { ok: false, error: 'the cell sent an invalid staging result' });
+              } else if (found.state === 'failed') {
+                finish({ ok: false, error: `staging failed on cell ${cellId}: ${found.reason}` });
+              } else if (found.state === 'absent') {
+                this.logger.warn({ event: 'stage-job-requeued', build: buildId, cell: cellId }, 'the stage job is gone from its queue (redis lost its data?): queuing it again');
+                await this.queues.stage(cellId, job);
+              }
+            })
+            .catch((err: Error) => this.logger.warn({ err, build: buildId }, 'stage-job-check-failed'))
+            .finally(() => (checking = false));
+        }, STAGE_JOB_CHECK_INTERVAL_MS);
+        sub.on('message', (_channel: string, message: string) => {
+          try {
+            const event = JSON.parse(message) as { type: string; text?: string; result?: unknown };
+            if (event.type === 'line' && typeof event.text === 'string') say(event.text);
+            if (event.type === 'end') {
+              const parsed = stageResultSchema.safeParse(event.result);
+              finish(parsed.success ? parsed.data : { ok: false, error: 'the cell sent an invalid staging result' });
+            }
+          } catch {
+            // A malformed log message is skipped.
+          }
+        });
       });
+      await subscribeWhenReady(sub, channel);
+      await this.queues.stage(cellId, job);
       return await done;
     } finally {
+      clearInterval(watch);
       sub.disconnect();
     }
   }

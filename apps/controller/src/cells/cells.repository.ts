@@ -4,7 +4,10 @@ import { listAppInstances, listLiveCells } from '@paas/redis';
 import { PrismaService } from '../database/prisma.service';
 import { RedisService } from '../redis/redis.module';
 
-/** What the cells report (Redis: presence and actual instances) and the app facts to explain it (Postgres). */
+/**
+ * What the cells report (Redis: presence and actual instances) and the app facts to explain it
+ * (Postgres). Redis is read through the fail-fast connection: these are API answers.
+ */
 @Injectable()
 export class CellsRepository {
   constructor(
@@ -13,7 +16,7 @@ export class CellsRepository {
   ) {}
 
   liveCells(): Promise<CellPresence[]> {
-    return listLiveCells(this.redis.redis, this.redis.keys);
+    return listLiveCells(this.redis.reads, this.redis.keys);
   }
 
   /** Every instance any cell reported, found by scanning the per-app instance hashes. */
@@ -22,12 +25,12 @@ export class CellsRepository {
     const appIds = new Set<string>();
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      const [next, keys] = await this.redis.reads.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
       for (const key of keys) appIds.add(key.slice(prefix.length));
       cursor = next;
     } while (cursor !== '0');
     const out: ActualInstance[] = [];
-    for (const appId of appIds) out.push(...(await listAppInstances(this.redis.redis, this.redis.keys, appId)));
+    for (const appId of appIds) out.push(...(await listAppInstances(this.redis.reads, this.redis.keys, appId)));
     return out;
   }
 

@@ -18,6 +18,9 @@ test("Prisma's connection errors are the database being out of reach", () => {
 test("ioredis's closed connection is Redis being out of reach", () => {
   assert.equal(unavailableService(prismaError('MaxRetriesPerRequestError', {})), 'redis');
   assert.equal(unavailableService(new Error('Connection is closed.')), 'redis');
+  // The fail-fast connection of API reads: Redis paused (no answer), Redis down (no offline queue).
+  assert.equal(unavailableService(new Error('Command timed out')), 'redis');
+  assert.equal(unavailableService(new Error("Stream isn't writeable and enableOfflineQueue options is false")), 'redis');
 });
 
 test('anything else is a bug, not an outage', () => {

@@ -2,7 +2,7 @@
  * Which backing service an error says is out of reach: Postgres (Prisma's P1001 "can't reach",
  * P1002 timeout, P1017 "server closed the connection", P2024 pool timeout, a driver adapter's
  * DatabaseNotReachable, or pg's socket errors) or Redis (ioredis's closed connection and retry
- * errors). Anything else is undefined: a bug, not an outage. Pure.
+ * errors, and a fail-fast connection's command timeout). Anything else is undefined: a bug, not an outage. Pure.
  */
 export type UnavailableService = 'database' | 'redis';
 
@@ -26,7 +26,7 @@ export function unavailableService(error: unknown, depth = 0): UnavailableServic
     if (/can't reach database server|server has closed the connection|connection (?:terminated|refused)/i.test(message)) return 'database';
   }
   if (name === 'DriverAdapterError' && fromAdapter(error)) return 'database';
-  if (name === 'MaxRetriesPerRequestError' || /^Connection is closed\.?$|Stream isn't writeable and enableOfflineQueue options is false/.test(message)) return 'redis';
+  if (name === 'MaxRetriesPerRequestError' || /^Connection is closed\.?$|^Command timed out$|Stream isn't writeable and enableOfflineQueue options is false/.test(message)) return 'redis';
   if (typeof e.code === 'string' && PG_UNAVAILABLE.has(e.code)) return 'database';
   return unavailableService(e.cause, depth + 1);
 }

@@ -19,7 +19,8 @@ import { PRESENCE_WATCH_MS, newlyExpired } from './presence-watch';
  * no deployment in progress, compares desired instances with actual ones and applies the plan:
  * starts missing ones, restarts crashed ones after their backoff, replaces the instances of lost
  * cells (and prunes their endpoints), evacuates draining cells, stops extras. An instance that
- * fits nowhere is recorded as unplaced with the reason, which the API shows.
+ * fits nowhere is recorded as unplaced with the reason, which the API shows. After Redis lost
+ * its data the loop pauses for REDIS_REBUILD_SETTLE_MS, while the cells re-report.
  *
  * A pass runs every `convergeIntervalMs`, and at once when the presence watch sees a cell's
  * presence expire (read every PRESENCE_WATCH_MS): a lost cell is acted on within a quarter
@@ -37,6 +38,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
   private watching = false;
   /** Cells live at the presence watch's last read; undefined until a first read as leader. */
   private lastLive?: Set<string>;
+  private settlingLogged = false;
 
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
@@ -70,7 +72,17 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
     try {
       do {
         this.again = false;
-        if (await this.leader.tryLead()) await this.convergeAll();
+        if (!(await this.leader.tryLead())) return;
+        // Redis lost its data: the cells are still re-reporting their instances, and an instance not
+        // reported yet is not missing. Converging now would start duplicates of running instances.
+        await this.redis.checkState();
+        if (await this.redis.settling()) {
+          if (!this.settlingLogged) this.logger.info({ event: 'convergence-paused' }, 'redis lost its data: convergence waits until the cells have re-reported');
+          this.settlingLogged = true;
+          return;
+        }
+        this.settlingLogged = false;
+        await this.convergeAll();
       } while (this.again);
     } catch (error) {
       this.logger.warn({ err: error }, 'convergence-failed');

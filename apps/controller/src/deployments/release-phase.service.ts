@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { logSource, runTaskResultSchema, type RunTaskJob, type RunTaskResult } from '@paas/contracts';
-import { listLiveCells } from '@paas/redis';
+import { listLiveCells, subscribeWhenReady } from '@paas/redis';
 import { placeInstance } from '@paas/scheduling';
 import { LOGGER, type Logger } from '../config/config.module';
 import { DomainException, ErrorCode } from '../common/domain.exception';
@@ -80,7 +80,7 @@ export class ReleasePhaseService {
         say(`       ${line}`);
         appLog(line);
       });
-      await sub.subscribe(this.redis.keys.taskLog(taskId));
+      await subscribeWhenReady(sub, this.redis.keys.taskLog(taskId));
       if (signal.aborted) throw signal.reason as Error;
       await this.queues.runTask(cellId, job);
       log.info({ command }, 'release-command-queued');

@@ -78,7 +78,7 @@ export class LifecycleController {
   @Get('processes/:type/instances')
   async processInstances(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('type') type: string) {
     const { app: found, process } = await this.lifecycle.process(actor, app, type, 'read');
-    const all = await this.instances.actual(found.id);
+    const all = await this.instances.observed(found.id);
     const limits = new Map([[process.type, { memoryMb: process.memoryMb, diskMb: process.diskMb, instances: found.state === 'STARTED' ? process.instances : 0 }]]);
     const releaseVersions = await this.releases.versionsOf(found.id, all.map((i) => i.releaseId));
     return instanceListView(all, await this.instances.history(found.id), { processType: type, limits, releaseVersions });
@@ -88,7 +88,7 @@ export class LifecycleController {
   async instancesOf(@CurrentActor() actor: Actor, @Param('app') app: string) {
     const found = await this.apps.resolve(actor, app, 'read');
     const limits = new Map((await this.appsRepo.processes(found.id)).map((p) => [p.type, { memoryMb: p.memoryMb, diskMb: p.diskMb, instances: found.state === 'STARTED' ? p.instances : 0 }]));
-    const all = await this.instances.actual(found.id);
+    const all = await this.instances.observed(found.id);
     const releaseVersions = await this.releases.versionsOf(found.id, all.map((i) => i.releaseId));
     return instanceListView(all, await this.instances.history(found.id), { limits, releaseVersions });
   }

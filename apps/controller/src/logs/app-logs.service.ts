@@ -10,7 +10,8 @@ import { auditLogLine } from './audit-log-line.util';
  * The controller's side of the app logs (one Redis stream per app): it writes the lines only it
  * knows (staging output `STG/0`, the release command `APP/TASK/RELEASE/0`, API changes `API/0`)
  * and reads the streams for the logs API. Writes never wait for Redis and never fail the caller:
- * they are batched (AppLogWriter) and a failed write is logged and retried.
+ * they are batched (AppLogWriter) and a failed write is logged and retried. Reads fail fast (503
+ * redis-unavailable) while Redis is out of reach, instead of waiting for it.
  */
 @Injectable()
 export class AppLogsService implements OnModuleDestroy {
@@ -55,15 +56,15 @@ export class AppLogsService implements OnModuleDestroy {
   }
 
   recent(appId: string, limit: number): Promise<LogEntry[]> {
-    return readRecentAppLogs(this.redis.redis, this.redis.keys, appId, limit);
+    return readRecentAppLogs(this.redis.reads, this.redis.keys, appId, limit);
   }
 
   after(appId: string, afterId: string, limit: number): Promise<{ entries: LogEntry[]; lastId: string }> {
-    return readAppLogsAfter(this.redis.redis, this.redis.keys, appId, afterId, limit);
+    return readAppLogsAfter(this.redis.reads, this.redis.keys, appId, afterId, limit);
   }
 
   lastId(appId: string): Promise<string> {
-    return lastAppLogId(this.redis.redis, this.redis.keys, appId);
+    return lastAppLogId(this.redis.reads, this.redis.keys, appId);
   }
 
   /** A connection of its own for one blocking reader (a stream client); the caller disconnects it. */

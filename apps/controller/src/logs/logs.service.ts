@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Response } from 'express';
-import type { LogEntriesResponse } from '@paas/contracts';
+import type { LogEntriesResponse, LogEntry } from '@paas/contracts';
 import type { Actor } from '../auth/actor';
 import { AppsService } from '../apps/apps.service';
 import { LOGGER, type Logger } from '../config/config.module';
@@ -42,12 +42,23 @@ export class LogsService implements OnModuleDestroy {
 
   /**
    * Answers with text/event-stream and keeps writing: the last `recent` lines (when not resuming),
-   * then every new line as it comes. Checks (404, 403, 400) happen before the first byte, so they
-   * answer as JSON errors. Returns once the stream started.
+   * then every new line as it comes. Checks (404, 403, 400, 503 while Redis is out of reach) happen
+   * before the first byte, so they answer as JSON errors. Once started, a stream waits out a Redis
+   * outage and goes on. Returns once the stream started.
    */
   async stream(actor: Actor, appIdOrName: string, lastEventId: string | string[] | undefined, query: Record<string, unknown>, res: Response): Promise<void> {
     const app = await this.apps.resolve(actor, appIdOrName, 'read');
     const start = parseStreamStart(lastEventId, query);
+    // Read before the first byte, through the fail-fast connection: Redis out of reach answers 503
+    // redis-unavailable as JSON instead of a stream that never starts.
+    let cursor: string;
+    let recent: LogEntry[] = [];
+    if (start.kind === 'after') {
+      cursor = start.id;
+    } else {
+      recent = start.recent > 0 ? await this.logs.recent(app.id, start.recent) : [];
+      cursor = recent.at(-1)?.id ?? (await this.logs.lastId(app.id));
+    }
     res.status(200);
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
     res.setHeader('cache-control', 'no-cache, no-transform');
@@ -79,14 +90,7 @@ export class LogsService implements OnModuleDestroy {
     }, LOG_STREAM_HEARTBEAT_MS);
 
     const pump = async () => {
-      let cursor: string;
-      if (start.kind === 'after') {
-        cursor = start.id;
-      } else {
-        const recent = start.recent > 0 ? await this.logs.recent(app.id, start.recent) : [];
-        for (const entry of recent) res.write(sseLogEvent(entry));
-        cursor = recent.at(-1)?.id ?? (await this.logs.lastId(app.id));
-      }
+      for (const entry of recent) res.write(sseLogEvent(entry));
       // Says where the stream stands: every line after this id comes next.
       res.write(sseComment(`streaming the log of ${app.name} after ${cursor}`));
       while (open) {

@@ -27,7 +27,8 @@ export class MetricsRepository {
     return new Map(rows.map((r) => [r.state, r._count._all]));
   }
 
+  /** Fails fast while Redis is out of reach: a scrape never hangs. */
   liveCells(): Promise<CellPresence[]> {
-    return listLiveCells(this.redis.redis, this.redis.keys);
+    return listLiveCells(this.redis.reads, this.redis.keys);
   }
 }

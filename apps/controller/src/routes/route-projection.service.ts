@@ -1,10 +1,13 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { RouteEntry } from '@paas/contracts';
-import { listRouteHosts, writeHostRoutes } from '@paas/redis';
+import { listRouteHosts, markRoutesProjected, routesProjected, writeHostRoutes } from '@paas/redis';
 import { LOGGER, type Logger } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
 import { RedisService } from '../redis/redis.module';
 import { StoredRoutePathsService } from './stored-route-paths.service';
+
+/** How often the controller checks that Redis still holds its projection (RedisKeys.routesProjected). */
+export const PROJECTION_CHECK_INTERVAL_MS = 1_000;
 
 /** The fully qualified host of a route: `host.domain`, or the domain itself when host is ''. */
 export function fqdnOf(host: string, domain: string): string {
@@ -16,10 +19,15 @@ export function fqdnOf(host: string, domain: string): string {
  * read them. Every change to a route or a destination calls `syncHost`; at boot stored paths are
  * put in normal form (StoredRoutePathsService), everything is re-projected and hosts that no
  * longer have routes are removed. Only routes in their host's owner space are projected. Idempotent: two controllers
- * doing it at once write the same thing.
+ * doing it at once write the same thing. A full projection ends by setting the projection mark;
+ * every PROJECTION_CHECK_INTERVAL_MS the mark is checked, and when Redis lost it (restarted empty,
+ * flushed) everything is projected again: the routers, which kept their table meanwhile, get it back.
  */
 @Injectable()
-export class RouteProjectionService implements OnApplicationBootstrap {
+export class RouteProjectionService implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
+  private checking = false;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly redis: RedisService,
@@ -29,7 +37,37 @@ export class RouteProjectionService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.storedPaths.normalize();
+    // Booting against a Redis without the mark while Postgres has apps that run: Redis lost its
+    // data (the whole platform restarted, Redis without persistence), and the cells re-report.
+    if (!(await routesProjected(this.redis.redis, this.redis.keys))) {
+      const running = await this.prisma.app.count({ where: { state: 'STARTED', currentReleaseId: { not: null } } });
+      if (running > 0) {
+        this.logger.warn({ event: 'redis-state-lost', apps: running }, 'redis holds no route projection although apps run: projecting every route; cells re-report their instances');
+        await this.redis.noteLoss();
+      }
+    }
     await this.syncAll();
+    this.timer = setInterval(() => void this.checkProjection(), PROJECTION_CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Projects everything again when Redis lost the mark; one check at a time; never rejects. */
+  async checkProjection(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      if ((await this.redis.checkState()) !== 'lost') return;
+      this.logger.warn({ event: 'redis-state-lost' }, 'redis lost its data: projecting every route again; cells re-report their instances');
+      await this.syncAll();
+    } catch (err) {
+      this.logger.warn({ event: 'route-projection-check-failed', err }, 'could not check or restore the route projection: trying again');
+    } finally {
+      this.checking = false;
+    }
   }
 
   async syncAll(): Promise<void> {
@@ -39,6 +77,8 @@ export class RouteProjectionService implements OnApplicationBootstrap {
     for (const stale of await listRouteHosts(this.redis.redis, this.redis.keys)) {
       if (!hosts.has(stale)) await writeHostRoutes(this.redis.redis, this.redis.keys, stale, []);
     }
+    await markRoutesProjected(this.redis.redis, this.redis.keys);
+    this.redis.noteProjected();
     this.logger.info({ hosts: hosts.size }, 'routes-projected');
   }
 

@@ -54,6 +54,21 @@ export class CellQueuesService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Where a build's stage job stands in its cell's queue: 'queued' (waiting or being staged),
+   * 'completed' with the cell's result, 'failed' with the reason, or 'absent' (never added, or
+   * lost with Redis's data). Waits while Redis is unreachable.
+   */
+  async stageJob(cellId: string, buildId: string): Promise<{ state: 'queued' | 'absent' } | { state: 'completed'; result: unknown } | { state: 'failed'; reason: string }> {
+    const job = await this.queue(cellId).getJob(jobId.stage(buildId));
+    if (!job) return { state: 'absent' };
+    const state = await job.getState();
+    if (state === 'completed') return { state, result: job.returnvalue };
+    if (state === 'failed') return { state, reason: job.failedReason || 'the stage job failed on the cell' };
+    if (state === 'unknown') return { state: 'absent' };
+    return { state: 'queued' };
+  }
+
   async startInstance(cellId: string, job: StartInstanceJob): Promise<void> {
     await this.queue(cellId).add(CellJobName.StartInstance, job, { jobId: jobId.start(job.instanceId) });
   }

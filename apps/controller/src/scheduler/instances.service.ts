@@ -24,8 +24,14 @@ export class InstancesService {
     private readonly securityGroups: SecurityGroupsService,
   ) {}
 
+  /** The actual state, for work that can wait: while Redis is unreachable it waits for it. */
   actual(appId: string): Promise<ActualInstance[]> {
     return listAppInstances(this.redis.redis, this.redis.keys, appId);
+  }
+
+  /** The actual state, for an API answer: fails at once (503 redis-unavailable) while Redis is out of reach. */
+  observed(appId: string): Promise<ActualInstance[]> {
+    return listAppInstances(this.redis.reads, this.redis.keys, appId);
   }
 
   /**
@@ -122,11 +128,11 @@ export class InstancesService {
     if (booked.length > 0) await this.redis.redis.zrem(key, ...booked);
   }
 
-  /** Crash history and unplaced reasons per `${processType}:${index}` of an app, for the API. */
+  /** Crash history and unplaced reasons per `${processType}:${index}` of an app, for the API (fails fast, as `observed`). */
   async history(appId: string): Promise<{ crashes: Map<string, { count: number; reason: string }>; unplaced: Map<string, string> }> {
     const [crashes, unplaced] = await Promise.all([
-      this.redis.redis.hgetall(this.redis.keys.crashes(appId)),
-      this.redis.redis.hgetall(this.redis.keys.unplaced(appId)),
+      this.redis.reads.hgetall(this.redis.keys.crashes(appId)),
+      this.redis.reads.hgetall(this.redis.keys.unplaced(appId)),
     ]);
     const parsed = new Map<string, { count: number; reason: string }>();
     for (const [field, value] of Object.entries(crashes)) {
