@@ -10,7 +10,6 @@ import { redisKeys, ROUTER_ERROR_HEADER, type Endpoint, type RouteEntry } from '
 import { registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -20,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, request, startBackend, startRedisServer, waitFor, type Backend, type RedisProcess, type Reply } from './integration-test-support';
+import { freePort, startRouterProcess, request, startBackend, startRedisServer, waitFor, type Backend, type RedisProcess, type RouterProcess, type Reply } from './integration-test-support';
 
 const SLOW = 'slow.apps.localhost';
 const QUIET = 'quiet.apps.localhost';
@@ -104,7 +103,7 @@ describe('per-app bound on requests in flight, through a real router process', (
   const dir = mkdtempSync(join(tmpdir(), 'router-overload-'));
   let redisProcess: RedisProcess | undefined;
   let redis: Redis | undefined;
-  let router: ChildProcess | undefined;
+  let router: RouterProcess | undefined;
   let port = 0;
   let adminPort = 0;
   let slow: Awaited<ReturnType<typeof startHoldingBackend>>;
@@ -136,34 +135,26 @@ describe('per-app bound on requests in flight, through a real router process', (
       await registerEndpoint(redis, keys, endpoint);
       await writeHostRoutes(redis, keys, host, [route]);
     }
-    port = await freePort();
     adminPort = await freePort();
-    router = spawn(process.execPath, [join(__dirname, 'main.js')], {
+    router = await startRouterProcess({
+      redisUrl: redisProcess.url,
+      prefix,
       env: {
-        PATH: process.env.PATH,
-        ROUTER_PORT: String(port),
-        ROUTER_HOST: '127.0.0.1',
         ROUTER_ADMIN_PORT: String(adminPort),
-        REDIS_URL: redisProcess.url,
-        PAAS_REDIS_PREFIX: prefix,
-        LOG_LEVEL: 'silent',
         ROUTER_APP_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
         ROUTER_APP_MAX_QUEUED: String(MAX_QUEUED),
         ROUTER_APP_QUEUE_TIMEOUT_MS: String(QUEUE_TIMEOUT_MS),
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      what: 'the quiet app',
+      serves: async (p) => (await request(p, QUIET)).status === 200,
     });
-    await waitFor('the router process to serve the quiet app', async () => ((await request(port, QUIET).catch(() => undefined))?.status === 200 ? true : undefined), 20_000);
+    port = router.port;
   });
 
   after(async () => {
     try {
       slow?.releaseAll();
-      if (router?.pid && router.exitCode === null) {
-        const exited = new Promise((resolve) => router!.once('exit', resolve));
-        process.kill(router.pid, 'SIGKILL');
-        await exited;
-      }
+      await router?.kill();
       redis?.disconnect();
       await Promise.all([slow?.close(), quiet?.close()]);
     } finally {

@@ -9,7 +9,6 @@ import { redisKeys, ROUTER_ERROR_HEADER, type Endpoint, type RouteEntry } from '
 import { registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -17,7 +16,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startRedisServer, startWsEchoBackend, waitFor, type Backend, type RedisProcess } from './integration-test-support';
+import { startRouterProcess, startRedisServer, startWsEchoBackend, type Backend, type RedisProcess, type RouterProcess } from './integration-test-support';
 
 const ECHO = 'echo.apps.localhost';
 const OTHER = 'other.apps.localhost';
@@ -124,7 +123,7 @@ describe('HTTP conformance through a real router process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'router-conformance-'));
   let redisProcess: RedisProcess | undefined;
   let redis: Redis | undefined;
-  let router: ChildProcess | undefined;
+  let router: RouterProcess | undefined;
   let port = 0;
   let echo: EchoBackend;
   let other: EchoBackend;
@@ -162,37 +161,19 @@ describe('HTTP conformance through a real router process', () => {
       await registerEndpoint(redis, keys, endpoint(appId, address));
       await writeHostRoutes(redis, keys, host, [route(host, appId)]);
     }
-    port = await freePort();
-    router = spawn(process.execPath, [join(__dirname, 'main.js')], {
-      env: {
-        PATH: process.env.PATH,
-        ROUTER_PORT: String(port),
-        ROUTER_HOST: '127.0.0.1',
-        REDIS_URL: redisProcess.url,
-        PAAS_REDIS_PREFIX: prefix,
-        LOG_LEVEL: 'silent',
-        ROUTER_TRUSTED_PROXIES: `${TRUSTED_PEER}, 10.0.0.0/8`,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    router = await startRouterProcess({
+      redisUrl: redisProcess.url,
+      prefix,
+      env: { ROUTER_TRUSTED_PROXIES: `${TRUSTED_PEER}, 10.0.0.0/8` },
+      what: 'the echo and ws routes',
+      serves: async (p) => (await get(p, '/', [`Host: ${ECHO}`])).status === 200 && (await get(p, '/', [`Host: ${WS}`])).body === 'not a websocket',
     });
-    await waitFor(
-      'the router process to serve the echo and ws routes',
-      async () => {
-        const a = await get(port, '/', [`Host: ${ECHO}`]).catch(() => undefined);
-        const b = await get(port, '/', [`Host: ${WS}`]).catch(() => undefined);
-        return a?.status === 200 && b?.body === 'not a websocket' ? true : undefined;
-      },
-      20_000,
-    );
+    port = router.port;
   });
 
   after(async () => {
     try {
-      if (router?.pid && router.exitCode === null) {
-        const exited = new Promise((resolve) => router!.once('exit', resolve));
-        process.kill(router.pid, 'SIGKILL');
-        await exited;
-      }
+      await router?.kill();
       redis?.disconnect();
       await Promise.all([echo?.close(), other?.close(), ws?.close()]);
     } finally {

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // ---------- helpers ----------
@@ -212,4 +213,52 @@ export function testRouterConfig(redisUrl: string, redisPrefix: string, override
     shutdownTimeoutMs: 2_000,
     ...overrides,
   };
+}
+
+export interface RouterProcess {
+  port: number;
+  pid: number;
+  /** Ends it by its pid (SIGKILL) and waits for its exit; safe twice. */
+  kill(): Promise<void>;
+}
+
+/**
+ * A real router process (`node dist/main.js`, as the platform runs it) on a free port of
+ * 127.0.0.1, reading routes from `redisUrl` under `prefix`, with `env` as further settings.
+ * Resolves once `serves(port)` says it serves what the test set up (polled up to 20 s); ends it
+ * if that never comes.
+ */
+export async function startRouterProcess(options: {
+  redisUrl: string;
+  prefix: string;
+  env?: Record<string, string>;
+  what: string;
+  serves: (port: number) => Promise<boolean>;
+}): Promise<RouterProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(__dirname, 'main.js')], {
+    env: {
+      PATH: process.env.PATH,
+      ROUTER_PORT: String(port),
+      ROUTER_HOST: '127.0.0.1',
+      REDIS_URL: options.redisUrl,
+      PAAS_REDIS_PREFIX: options.prefix,
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const kill = async () => {
+    if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid, 'SIGKILL');
+    await exited;
+  };
+  try {
+    await waitFor(`the router process to serve ${options.what}`, async () => ((await options.serves(port).catch(() => false)) ? true : undefined), 20_000);
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  return { port, pid: child.pid!, kill };
 }

@@ -6,7 +6,7 @@
  * `dist/main.js` processes, a real redis-server, a real backend; every loop bounded.
  */
 import { redisKeys, type Endpoint } from '@paas/contracts';
-import { enableTcpMigrateReq, SupervisedProcess, startRequestLoop, type RequestLoopOptions } from '@paas/local-services';
+import { enableTcpMigrateReq, pidAlive, SupervisedProcess, startRequestLoop, type RequestLoopOptions } from '@paas/local-services';
 import { registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
@@ -25,14 +25,6 @@ const SLOW_HOST = 'slow.apps.localhost';
 const LOOP: Omit<RequestLoopOptions, 'port'> = { host: HOST, keepAliveClients: 4, freshClients: 4, maxRequests: 20_000, maxMs: 60_000 };
 const CONCURRENCY = LOOP.keepAliveClients + LOOP.freshClients;
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('router processes sharing one port', () => {
   const prefix = `test-procs-${randomUUID().slice(0, 8)}`;
@@ -149,7 +141,7 @@ describe('router processes sharing one port', () => {
     console.log(`kill -9 of 1 of 2 router processes: ${result.failed} failed / ${result.total}, longest gap without a success ${result.gapMs} ms`);
     assert.ok(result.failed <= CONCURRENCY, `at most the ${CONCURRENCY} in flight failed: ${result.failures.join('; ')}`);
     assert.ok(okWhileDown >= 20, `requests kept succeeding while router-1 was down (${okWhileDown})`);
-    assert.equal(alive(killed), false);
+    assert.equal(pidAlive(killed), false);
     assert.equal((await healthOf(adminPorts[0]!)).pid, victim.pid, 'the restarted process serves router-1\'s admin port');
   });
 
@@ -173,7 +165,7 @@ describe('router processes sharing one port', () => {
     assert.deepEqual([slowReply.status, slowReply.body], [200, 'slow done'], 'the request in flight at the restart was finished');
     for (const [i, router] of routers.entries()) {
       assert.notEqual(router.pid, before[i], `router-${i + 1} runs a new process`);
-      assert.equal(alive(before[i]!), false, `the old router-${i + 1} exited`);
+      assert.equal(pidAlive(before[i]!), false, `the old router-${i + 1} exited`);
       assert.equal((await healthOf(adminPorts[i]!)).pid, router.pid);
     }
   });
@@ -181,6 +173,6 @@ describe('router processes sharing one port', () => {
   it('stop ends every router process, replacements included', async () => {
     await Promise.all(routers.map((r) => r.stop()));
     assert.ok(pids.size >= 5, `2 first, 1 restarted, 2 replacements: ${[...pids].join(', ')}`);
-    assert.deepEqual([...pids].filter(alive), [], 'no router process is left');
+    assert.deepEqual([...pids].filter(pidAlive), [], 'no router process is left');
   });
 });

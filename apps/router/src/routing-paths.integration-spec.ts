@@ -10,14 +10,13 @@ import { redisKeys, ROUTER_ERROR_HEADER, type Endpoint, type RouteEntry } from '
 import { registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startBackend, startRedisServer, waitFor, type Backend, type RedisProcess } from './integration-test-support';
+import { startRouterProcess, startBackend, startRedisServer, type Backend, type RedisProcess, type RouterProcess } from './integration-test-support';
 
 const HOST = 'victim.apps.localhost';
 
@@ -57,7 +56,7 @@ describe('path routing through a real router process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'router-paths-'));
   let redisProcess: RedisProcess | undefined;
   let redis: Redis | undefined;
-  let router: ChildProcess | undefined;
+  let router: RouterProcess | undefined;
   let port = 0;
   let root: Backend;
   let api: Backend;
@@ -86,25 +85,18 @@ describe('path routing through a real router process', () => {
     await registerEndpoint(redis, keys, endpoint('app-root', root));
     await registerEndpoint(redis, keys, endpoint('app-api', api));
     await writeHostRoutes(redis, keys, HOST, [route('', 'app-root'), route('/api', 'app-api')]);
-    port = await freePort();
-    router = spawn(process.execPath, [join(__dirname, 'main.js')], {
-      env: { PATH: process.env.PATH, ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1', REDIS_URL: redisProcess.url, PAAS_REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    router = await startRouterProcess({
+      redisUrl: redisProcess.url,
+      prefix,
+      what: 'the /api route',
+      serves: async (p) => (await get(p, '/api')).body === 'hello from api',
     });
-    await waitFor(
-      'the router process to serve the /api route',
-      async () => ((await get(port, '/api').catch(() => undefined))?.body === 'hello from api' ? true : undefined),
-      20_000,
-    );
+    port = router.port;
   });
 
   after(async () => {
     try {
-      if (router?.pid && router.exitCode === null) {
-        const exited = new Promise((resolve) => router!.once('exit', resolve));
-        process.kill(router.pid, 'SIGKILL');
-        await exited;
-      }
+      await router?.kill();
       redis?.disconnect();
       await Promise.all([root?.close(), api?.close()]);
     } finally {

@@ -5,3 +5,4 @@ export * from './npm-registry-fixture';
 export * from './data-dir-secrets';
 export * from './tcp-migrate-req';
 export * from './request-loop';
+export * from './pid';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from './pid';
 import { SupervisedProcess } from './process-supervisor';
 
 /** A component whose next start reads `mode` from a file: `ready` says so, `never` stays silent, `exit` dies first. */
@@ -19,14 +20,6 @@ process.on('SIGTERM', () => process.exit(0));
 setInterval(() => undefined, 1000);
 `;
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('SupervisedProcess readiness and replace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'supervisor-spec-'));
@@ -67,15 +60,15 @@ describe('SupervisedProcess readiness and replace', () => {
     mode('ready');
     process.kill(proc.pid!, 'SIGKILL');
     await proc.whenReady(10_000);
-    assert.ok(alive(proc.pid!));
+    assert.ok(pidAlive(proc.pid!));
   });
 
   it('replace: the new child serves once ready, the old one is stopped', async () => {
     const old = proc.pid!;
     await proc.replace(10_000);
     assert.notEqual(proc.pid, old);
-    assert.ok(alive(proc.pid!));
-    assert.equal(alive(old), false, 'the old child exited');
+    assert.ok(pidAlive(proc.pid!));
+    assert.equal(pidAlive(old), false, 'the old child exited');
   });
 
   it('replace: a new child that is never ready is killed and the old one keeps running', async () => {
@@ -87,13 +80,13 @@ describe('SupervisedProcess readiness and replace', () => {
     mode('exit');
     await assert.rejects(proc.replace(10_000), /exited \(4\) before it was ready/);
     assert.equal(proc.pid, old);
-    assert.ok(alive(old));
+    assert.ok(pidAlive(old));
   });
 
   it('stop ends the child and no restart follows', async () => {
     const pid = proc.pid!;
     await proc.stop();
-    assert.equal(alive(pid), false);
+    assert.equal(pidAlive(pid), false);
     assert.equal(proc.pid, undefined);
   });
 });

@@ -2,6 +2,7 @@ import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupAll, type RuncRuntimeConfig } from '@paas/runtime';
 import { CELL_RUNTIME_RECORD } from '@paas/contracts';
+import { pidAlive } from '@paas/local-services';
 
 /**
  * Isolated platforms (tests, benches) record themselves here while they run, beside their claims
@@ -29,14 +30,6 @@ export async function forgetPlatform(tag: string): Promise<void> {
   await rm(recordFile(tag), { force: true });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Pids (other than ours) of the platform's components and their children: those whose command line
@@ -86,7 +79,7 @@ export async function sweepAbandonedPlatforms(): Promise<string[]> {
   const swept: string[] = [];
   for (const name of names.filter((n) => /^platform-.+\.json$/.test(n))) {
     const record = JSON.parse(await readFile(join(PLATFORM_RECORDS_DIR, name), 'utf8').catch(() => 'null')) as PlatformRecord | null;
-    if (!record || alive(record.pid)) continue;
+    if (!record || pidAlive(record.pid)) continue;
     if (!record.dataDir.includes(record.tag)) continue; // not a data dir of ours: never touch it
     await killAll(record);
     const cellsDir = join(record.dataDir, 'cells');
@@ -101,7 +94,7 @@ export async function sweepAbandonedPlatforms(): Promise<string[]> {
   // Claims of cell subnets and port blocks (a pid each) whose owner is gone.
   for (const name of names.filter((n) => /^(subnet|ports)-\d+$/.test(n))) {
     const owner = Number((await readFile(join(PLATFORM_RECORDS_DIR, name), 'utf8').catch(() => '')).trim());
-    if (owner && !alive(owner)) await rm(join(PLATFORM_RECORDS_DIR, name), { force: true });
+    if (owner && !pidAlive(owner)) await rm(join(PLATFORM_RECORDS_DIR, name), { force: true });
   }
   return swept;
 }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { cellNetworks, startPlatform, type CellNetwork, type RunningPlatform } from './platform';
 import type { SimulatedHosts } from './simulated-hosts';
-import { freePort } from '@paas/local-services';
+import { freePort, pidAlive } from '@paas/local-services';
 import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
 
 const run = promisify(execFile);
@@ -17,14 +17,6 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 /** Where isolated platforms of every process on this machine claim their cell port blocks and subnets. */
 const CLAIMS_DIR = PLATFORM_RECORDS_DIR;
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Claims a name for this process: a file created exclusively, holding our pid; a dead owner's claim is taken over. */
 async function claim(name: string): Promise<boolean> {

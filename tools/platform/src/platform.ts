@@ -14,6 +14,7 @@ import {
   secureDataDir,
   startDataServices,
   enableTcpMigrateReq,
+  pidAlive,
   waitFor,
 } from '@paas/local-services';
 
@@ -133,14 +134,6 @@ export function cellNetworks(tag: string, count: number, subnetBase: number, por
   }));
 }
 
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Starts a whole platform: private Redis and Postgres under dataDir, migrations, the controller,
@@ -160,7 +153,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   await chmod(join(dataDir, 'cells'), 0o711);
   const pidFile = join(dataDir, 'platform.pid');
   const previous = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-  if (previous && previous !== process.pid && (await isAlive(previous))) {
+  if (previous && previous !== process.pid && pidAlive(previous)) {
     throw new PlatformAlreadyRunning(
       `a platform is already running from ${dataDir} (pid ${previous}): stop it with Ctrl-C (or kill ${previous}) first`,
     );

@@ -6,38 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisKeys } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
-import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { compareSnapshots, deployChaosApp, pushChaosApp, snapshotState, type InstanceView } from './chaos-support';
 import { api, trafficLoop, waitUntil } from './test-platform';
-
-interface Instance {
-  index: number;
-  instance_id: string;
-  state: string;
-}
-
-const SERVER = `require('node:http').createServer((req, res) => res.end('instance ' + process.env.INSTANCE_INDEX + '\\n')).listen(process.env.PORT);\n`;
-
-/** What Postgres holds about the app, as the API shows it: must not change when Redis is lost. */
-async function desiredState(platform: TestPlatform, app: string) {
-  const get = async (path: string) => {
-    const r = await api(platform, 'GET', path);
-    assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.json)}`);
-    return r.json;
-  };
-  const found = await get(`/v1/apps/${app}`);
-  return {
-    app: { id: found.id, name: found.name, state: found.state, current_release_id: found.current_release_id ?? found.release_id ?? null },
-    processes: await get(`/v1/apps/${app}/processes`),
-    env: await get(`/v1/apps/${app}/env`),
-    releases: await get(`/v1/apps/${app}/releases`),
-    routes: await get(`/v1/routes?app_ids=${found.id}`),
-  };
-}
 
 /** A request that must answer within `ms`; the status and how long it took. */
 async function timed(platform: TestPlatform, path: string, ms = 10_000) {
@@ -53,10 +29,9 @@ async function timed(platform: TestPlatform, path: string, ms = 10_000) {
 describe('Redis restarted empty, paused and stopped', () => {
   let platform: TestPlatform;
   let work: string;
-  let dir: string;
   let probe: ReturnType<typeof createRedisConnection>;
   const host = () => `rebuild.${platform.appsDomain}`;
-  const instances = async (): Promise<Instance[]> => (await api(platform, 'GET', '/v1/apps/rebuild/instances')).json.resources;
+  const instances = async (): Promise<InstanceView[]> => (await api(platform, 'GET', '/v1/apps/rebuild/instances')).json.resources;
   const redisProcess = () => platform.processes.get('redis')!;
   /** Start-instance jobs in the cells' queues (BullMQ job hashes `bull:<queue>:start-<id>`). */
   const startJobs = async () => (await probe.keys(`bull:${platform.tag}-cell-*:start-*`)).filter((k) => /:start-[0-9a-f]+$/.test(k));
@@ -77,16 +52,7 @@ describe('Redis restarted empty, paused and stopped', () => {
     work = await mkdtemp(join(tmpdir(), 'paas-chaos-redis-'));
     platform = await startIsolatedPlatform(2);
     probe = createRedisConnection(platform.redisUrl, 'chaos-redis-probe');
-    assert.equal((await api(platform, 'POST', '/v1/apps', { name: 'rebuild' })).status, 201);
-    assert.equal((await api(platform, 'PATCH', '/v1/apps/rebuild/env', { var: { GREETING: 'kept' } })).status, 202);
-    dir = join(work, 'rebuild');
-    await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
-    await writeFile(join(dir, 'server.js'), SERVER);
-    await commitDir(dir);
-    const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/rebuild.git`, 'main'], dir);
-    assert.equal(push.code, 0, push.output);
-    assert.equal((await api(platform, 'POST', '/v1/apps/rebuild/processes/web/actions/scale', { instances: 2 })).status, 202);
-    await waitUntil('two instances running', async () => (await instances()).filter((i) => i.state === 'RUNNING').length === 2, 60_000);
+    await deployChaosApp(platform, work, 'rebuild', 2, { GREETING: 'kept' });
   });
 
   after(async () => {
@@ -100,7 +66,8 @@ describe('Redis restarted empty, paused and stopped', () => {
 
   test('routes, presence, instances and queues come back from Postgres and the cells; requests keep succeeding', async () => {
     const keys = redisKeys(platform.tag);
-    const before = await desiredState(platform, 'rebuild');
+    const before = await snapshotState(platform);
+    const appId = (await api(platform, 'GET', '/v1/apps/rebuild')).json.id as string;
     const running = (await instances()).filter((i) => i.state === 'RUNNING').map((i) => i.instance_id).sort();
     assert.equal(running.length, 2);
 
@@ -122,7 +89,7 @@ describe('Redis restarted empty, paused and stopped', () => {
       },
       30_000,
     );
-    const endpointsMs = await waitUntil('both endpoints registered again', async () => (await probe.hlen(keys.endpoints((before.app as { id: string }).id, 'web'))) === 2 && since(), 30_000);
+    const endpointsMs = await waitUntil('both endpoints registered again', async () => (await probe.hlen(keys.endpoints(appId, 'web'))) === 2 && since(), 30_000);
     // Past the convergence pause: the running instances were kept, nothing was started twice.
     await new Promise((r) => setTimeout(r, Math.max(0, 16_000 - since())));
     const result = await loop.end();
@@ -134,7 +101,7 @@ describe('Redis restarted empty, paused and stopped', () => {
     assert.deepEqual(result.failures, [], 'every request through the router succeeded');
     assert.deepEqual((await instances()).map((i) => i.instance_id).sort(), running, 'the same two instances, none replaced or doubled');
     assert.deepEqual(await startJobs(), [], 'convergence started no instance while the cells re-reported');
-    assert.deepEqual(await desiredState(platform, 'rebuild'), before, 'Postgres is unchanged');
+    assert.deepEqual(compareSnapshots(before, await snapshotState(platform)), [], 'Postgres is unchanged');
 
     // The queues work again: a scale places a third instance through its cell's new queue.
     assert.equal((await api(platform, 'POST', '/v1/apps/rebuild/processes/web/actions/scale', { instances: 3 })).status, 202);
@@ -144,14 +111,12 @@ describe('Redis restarted empty, paused and stopped', () => {
       const sample = trafficLoop(platform, host(), { maxRequests: 30, maxMs: 5_000 });
       const { bodies: seen } = await sample.end();
       for (const body of seen.keys()) bodies.add(body.trim());
-      return bodies.has('instance 2');
+      return [...bodies].some((b) => b.startsWith('instance 2 '));
     }, 30_000);
   });
 
   test('a push whose staging Redis loses (restarted empty) still goes live', async () => {
-    await writeFile(join(dir, 'server.js'), SERVER.replace("'instance '", "'v2 instance '"));
-    await commitDir(dir);
-    const pushing = git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/rebuild.git`, 'main'], dir);
+    const pushing = pushChaosApp(platform, work, 'rebuild', 'v2');
     await waitUntil('the build to be staging', async () => (await api(platform, 'GET', '/v1/apps/rebuild/builds?per_page=1')).json.resources[0]?.state === 'STAGING', 30_000);
     await restartRedisEmpty();
     const push = await pushing;
@@ -161,7 +126,7 @@ describe('Redis restarted empty, paused and stopped', () => {
     console.log(`push across the restart: stage job queued again: ${controllerLog.includes('stage-job-requeued')}`);
     await waitUntil('the new release through the router', async () => {
       const { bodies } = await trafficLoop(platform, host(), { maxRequests: 10, maxMs: 5_000 }).end();
-      return [...bodies.keys()].some((b) => b.startsWith('v2 instance'));
+      return [...bodies.keys()].some((b) => b.startsWith('v2 '));
     }, 30_000);
   });
 

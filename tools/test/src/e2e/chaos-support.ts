@@ -63,23 +63,25 @@ export function compareSnapshots(before: StateSnapshot, after: StateSnapshot, ma
 }
 
 /**
- * The app the chaos specs run: answers `instance <index> pid <pid>` on /, pushed with the real
- * git client from `work/<name>`. Returns the push's exit code and output (not deployed yet).
+ * The app the chaos specs run: answers `<word> <index> pid <pid>` on / (`word` is `instance`
+ * unless given: a second push can tell its release apart), pushed with the real git client from
+ * `work/<name>`. Returns the push's exit code and output (not deployed yet).
  */
-export async function pushChaosApp(platform: TestPlatform, work: string, name: string): Promise<{ code: number; output: string }> {
+export async function pushChaosApp(platform: TestPlatform, work: string, name: string, word = 'instance'): Promise<{ code: number; output: string }> {
   const dir = join(work, name);
   await cp(join(ROOT, 'examples', 'hello-node'), dir, { recursive: true });
   await writeFile(
     join(dir, 'server.js'),
-    `require('node:http').createServer((req, res) => res.end('instance ' + process.env.INSTANCE_INDEX + ' pid ' + process.pid + '\\n')).listen(process.env.PORT);\n`,
+    `require('node:http').createServer((req, res) => res.end(${JSON.stringify(word)} + ' ' + process.env.INSTANCE_INDEX + ' pid ' + process.pid + '\\n')).listen(process.env.PORT);\n`,
   );
   await commitDir(dir);
   return git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${name}.git`, 'main'], dir);
 }
 
-/** Creates the app, pushes it, scales it to `instances` of 64 MB and waits until they run and it answers through the router. */
-export async function deployChaosApp(platform: TestPlatform, work: string, name: string, instances: number): Promise<void> {
+/** Creates the app (with `env`, if given), pushes it, scales it to `instances` of 64 MB and waits until they run. */
+export async function deployChaosApp(platform: TestPlatform, work: string, name: string, instances: number, env?: Record<string, string>): Promise<void> {
   assert.equal((await api(platform, 'POST', '/v1/apps', { name })).status, 201);
+  if (env) assert.equal((await api(platform, 'PATCH', `/v1/apps/${name}/env`, { var: env })).status, 202);
   const push = await pushChaosApp(platform, work, name);
   assert.equal(push.code, 0, push.output);
   const scaled = await api(platform, 'POST', `/v1/apps/${name}/processes/web/actions/scale`, { instances, memory_mb: 64 });
@@ -122,6 +124,8 @@ export interface ChaosCase {
   mayChange?: (key: string) => boolean;
   /** How long the request loop goes on after recovery, to catch late failures (default 1 s). */
   settleMs?: number;
+  /** Pause between the loop's requests (default PAUSE_MS); a short fault wants a denser loop. */
+  pauseMs?: number;
 }
 
 export interface ChaosResult {
@@ -147,7 +151,7 @@ const PAUSE_MS = 50;
  */
 export async function runChaosCase(platform: TestPlatform, c: ChaosCase): Promise<ChaosResult> {
   const before = await snapshotState(platform);
-  const traffic = trafficLoop(platform, c.host, { maxRequests: 3_000, maxMs: 180_000, pauseMs: PAUSE_MS });
+  const traffic = trafficLoop(platform, c.host, { maxRequests: 3_000, maxMs: 180_000, pauseMs: c.pauseMs ?? PAUSE_MS });
   let recoveryMs = Number.NaN;
   let outcome: { ok: number; failures: string[]; failedAt: number[] };
   try {

@@ -2,20 +2,23 @@
  * Chaos on one platform with two cells (real runc, Redis, Postgres), under a request loop through
  * the router to an app with two instances: kill -9 of a cell agent, SIGSTOP of a cell agent
  * for 4 s, SIGSTOP of Redis for 5 s, kill -9 of Postgres, kill -9 of the controller during a
- * git push. Each case prints `failed / total` and the recovery time and asserts that apps,
- * routes, releases and env are unchanged (chaos-support.ts). The router kill and Redis restarted
- * empty are in chaos-router.e2e-spec.ts and chaos-redis.e2e-spec.ts.
+ * git push, kill -9 of one of the two router processes and a rolling restart of both. Each case
+ * prints `failed / total` and the recovery time and asserts that apps, routes, releases and env
+ * are unchanged (chaos-support.ts). Redis restarted empty is in chaos-redis.e2e-spec.ts.
  *
- * Every case here allows 0 failed requests: none of these processes is on the request path
- * (router -> container), and the router serves from its own route table, whose entries live
- * 30 s without a refresh (ROUTE_TTL_MS), longer than any of these faults.
+ * Every case but the router kill allows 0 failed requests: none of these processes is on the
+ * request path (router -> container), and the router serves from its own route table, whose
+ * entries live 30 s without a refresh (ROUTE_TTL_MS), longer than any of these faults; the other
+ * router process keeps accepting while one restarts. A killed router process loses the request it
+ * had in flight.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { pidAlive } from '@paas/local-services';
+import { DEFAULT_ROUTER_PROCESSES, requestRouterRestart, serveRouterRestarts, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 import { deployChaosApp, pushChaosApp, runChaosCase, runningInstances } from './chaos-support';
 import { api, viaRouter, waitUntil } from './test-platform';
 
@@ -25,6 +28,9 @@ const ids = (list: Array<{ instance_id: string }>) => list.map((i) => i.instance
 describe('chaos under a request loop through the router', () => {
   let platform: TestPlatform;
   let work: string;
+  /** Every router pid the platform ran: none may be left when it stops. */
+  const routerPids = new Set<number>();
+  const noteRouterPids = () => platform.routers.forEach((r) => r.pid && routerPids.add(r.pid));
   const host = () => `chaos-web.${platform.appsDomain}`;
   const supervised = (name: string) => {
     const p = platform.processes.get(name);
@@ -51,9 +57,11 @@ describe('chaos under a request loop through the router', () => {
   });
 
   after(async () => {
+    if (platform) noteRouterPids();
     const leftovers = await stopIsolatedPlatform(platform);
     await rm(work, { recursive: true, force: true });
     assert.deepEqual(leftovers, []);
+    assert.deepEqual([...routerPids].filter(pidAlive), [], 'stopping the platform ended every router process it ran');
   });
 
   test('kill -9 of a cell agent: its instances keep answering, and its restarted agent re-adopts them', async () => {
@@ -201,5 +209,59 @@ describe('chaos under a request loop through the router', () => {
     const again = await pushChaosApp(platform, work, 'chaos-push');
     assert.equal(again.code, 0, again.output);
     await waitUntil('chaos-push answers through the router', async () => (await viaRouter(platform, `chaos-push.${platform.appsDomain}`)).status === 200, 90_000);
+  });
+
+  test('kill -9 of one of the two router processes: the other answers, the supervisor brings it back', async () => {
+    assert.equal(DEFAULT_ROUTER_PROCESSES, 2);
+    assert.deepEqual(platform.routers.map((r) => r.spec.name), ['router-1', 'router-2']);
+    assert.ok(platform.routers.every((r) => r.spec.env.ROUTER_PORT === String(platform.routerPort) && r.spec.env.ROUTER_REUSE_PORT === 'true'), 'both on one port');
+    noteRouterPids();
+    const victim = supervised('router-1');
+    let killed = 0;
+    await runChaosCase(platform, {
+      name: 'router process kill -9',
+      host: host(),
+      inject: async () => {
+        killed = victim.pid!;
+        process.kill(killed, 'SIGKILL');
+      },
+      recovered: async () => {
+        await restarted('router-1', killed);
+        await victim.whenReady(30_000);
+      },
+      allowedFailures: { count: 1, why: 'the request the killed process had in flight' },
+      // The process is back within a second: a request every 5 ms, so that some meet the gap.
+      pauseMs: 5,
+    });
+    noteRouterPids();
+    assert.equal(pidAlive(killed), false);
+  });
+
+  test('a rolling restart of the router processes (npm run restart:router) fails no request', async () => {
+    const before = platform.routers.map((r) => r.pid);
+    const steps: string[] = [];
+    await runChaosCase(platform, {
+      name: 'rolling restart of the router processes',
+      host: host(),
+      // What `npm start` and `npm run restart:router` do, the runner being this process: the
+      // request over the data dir's control socket, a line per step back.
+      inject: async () => {
+        const control = await serveRouterRestarts(platform.dataDir, platform, () => undefined);
+        try {
+          const outcome = await requestRouterRestart(platform.dataDir, 120_000, (step) => steps.push(step));
+          assert.equal(outcome.event, 'done', outcome.message);
+        } finally {
+          await control.close();
+        }
+      },
+      recovered: async () => undefined,
+      pauseMs: 5,
+    });
+    noteRouterPids();
+    assert.deepEqual(steps.map((s) => /^(router-\d) restarted: pid \d+ drained, pid \d+ serves$/.exec(s)?.[1]), ['router-1', 'router-2'], steps.join('\n'));
+    for (const [i, router] of platform.routers.entries()) {
+      assert.notEqual(router.pid, before[i], `${router.spec.name} runs a new process`);
+      assert.equal(pidAlive(before[i]!), false, `the old ${router.spec.name} exited`);
+    }
   });
 });
