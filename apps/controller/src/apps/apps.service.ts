@@ -112,6 +112,9 @@ export class AppsService {
     // Routes bound to this app alone go with it (as `cf delete -r`); routes shared with other apps stay.
     const ownRoutes = routes.filter((r) => r.destinations.every((d) => d.appId === app.id)).map((r) => r.id);
     const builds = await this.apps.buildIds(app.id);
+    // Stopped first: a convergence pass (which takes the app's row lock, so this waits for one under
+    // way) leaves it alone from now on, and never replaces an instance that is stopping for the delete.
+    await this.apps.setState(app.id, 'STOPPED');
     // Routes first: traffic stops at once, before any container does.
     await this.instances.forgetAppEndpointsOnly(app.id, processTypes);
     const running = await this.instances.actual(app.id);

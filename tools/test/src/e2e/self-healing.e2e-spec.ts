@@ -291,4 +291,40 @@ describe('self-healing on real containers', () => {
     await settledAt(2, 'the old instances still running');
     assert.equal((await viaRouter(platform, host())).status, 200);
   });
+
+  test('deleting an app whose instance takes 6 s to stop starts none anew meanwhile', async () => {
+    // An app of its own: heal's crash history (a backoff) would hide a restart here.
+    assert.equal((await api(platform, 'POST', '/v1/apps', { name: 'doomed' })).status, 201);
+    const dir = join(work, 'doomed');
+    await cp(join(work, 'heal'), dir, { recursive: true });
+    const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/doomed.git`, 'main'], dir);
+    assert.equal(push.code, 0, push.output);
+    const doomed = `doomed.${platform.appsDomain}`;
+    await waitUntil('doomed to stop slowly', async () => (await viaRouter(platform, doomed, '/slow-stop')).status === 200, 30_000);
+    const before = (await api(platform, 'GET', '/v1/apps/doomed/instances')).json.resources as Instance[];
+    assert.equal(before.length, 1);
+    const expected = containerOf(before[0]!.cell_id, before[0]!.instance_id);
+    /** The app's running containers on both cells (runc's own list), by the instance ids the API gave. */
+    const containers = async () => {
+      const ids: string[] = [];
+      for (const cell of platform.cells) {
+        const list = JSON.parse((await run('runc', ['--root', runcRoot(cell.id), 'list', '--format', 'json'])).stdout || '[]') as Array<{ id: string; status: string }> | null;
+        for (const c of list ?? []) if (c.status === 'running') ids.push(c.id);
+      }
+      return ids;
+    };
+    const others = new Set(await containers());
+    others.delete(expected);
+    const seen = new Set<string>();
+    const deleting = api(platform, 'DELETE', '/v1/apps/doomed');
+    // Sampled from the delete on until its container is gone: one that a convergence pass started
+    // during the slow stop (it would within a 2 s pass) shows up as a new id.
+    await waitUntil('doomed\'s container gone', async () => {
+      const now = (await containers()).filter((id) => !others.has(id));
+      now.forEach((id) => seen.add(id));
+      return now.length === 0;
+    }, 60_000);
+    assert.equal((await deleting).status, 204);
+    assert.deepEqual([...seen].filter((id) => id !== expected), [], 'no instance was started while the app was being deleted');
+  });
 });
