@@ -249,10 +249,12 @@ export class CellAgent {
         return { ok: true, stopped: await this.tasks.stop(payload.taskId, payload.reason) };
       }
       case CellJobName.ForgetApp: {
-        // The app was deleted: its build cache goes (its droplets went with its instances).
+        // The app was deleted: its build cache goes (its droplets went with its instances), and an
+        // instance of it still here (started while the delete ran) is stopped, not left orphaned.
         const payload = forgetAppJobSchema.parse(job.data);
+        const stopped = await this.instances.stopApp(payload.appId, 'app deleted');
         await rm(join(this.config.dataDir, 'build-cache', payload.appId), { recursive: true, force: true });
-        this.logger.info({ app: payload.appId }, 'app-forgotten');
+        this.logger.info({ app: payload.appId, stopped }, 'app-forgotten');
         return { ok: true };
       }
       default:

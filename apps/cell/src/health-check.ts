@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import type { HealthCheck } from '@paas/contracts';
 
 /** True when a TCP connection to host:port opens within timeoutMs (the `port` health check). */
 export function portAnswers(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
@@ -26,4 +27,20 @@ export function httpAnswers2xx(host: string, port: number, path: string, timeout
     req.on('error', () => resolve(false));
     req.end();
   });
+}
+
+/**
+ * Whether an instance passes its health check at the endpoint the router dials, `address:hostPort`
+ * (the cell's DNAT rules match only that address): `process` passes while it runs (an exit is
+ * noticed by the caller), `http` wants a 2xx from its endpoint, `port` a connection.
+ */
+export function passesHealthCheck(check: HealthCheck, address: string, hostPort: number): Promise<boolean> {
+  switch (check.type) {
+    case 'process':
+      return Promise.resolve(true);
+    case 'http':
+      return httpAnswers2xx(address, hostPort, check.endpoint ?? '/', 1_000);
+    case 'port':
+      return portAnswers(address, hostPort, 500);
+  }
 }

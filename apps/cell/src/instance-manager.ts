@@ -6,7 +6,6 @@ import {
   ROUTE_REFRESH_INTERVAL_MS,
   ROUTE_TTL_MS,
   allowsTransition,
-  type HealthCheck,
   type InstanceState,
   type InstanceUsage,
   type RedisKeys,
@@ -18,7 +17,7 @@ import { forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint } 
 import { VCAP_GID, VCAP_UID, type ContainerRuntime, type ContainerStatus } from '@paas/runtime';
 import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
-import { httpAnswers2xx, portAnswers } from './health-check';
+import { passesHealthCheck } from './health-check';
 import { logTail } from './log-tail';
 import { EgressPolicy } from './egress-policy';
 import { outputFiles, readFileTail, type LogShipper } from './log-shipper';
@@ -180,7 +179,7 @@ export class InstanceManager {
     if (!port) throw new Error('the container got no host port');
     while (Date.now() < deadline) {
       if (!this.instances.has(local.job.instanceId)) return;
-      if (await this.healthy(local.job.healthCheck, port)) return;
+      if (await passesHealthCheck(local.job.healthCheck, this.config.address, port)) return;
       const status = await this.runtime.inspect(local.containerId);
       if (!status || status.state === 'stopped') {
         throw new Error(await this.exitReason(local, status));
@@ -190,18 +189,6 @@ export class InstanceManager {
     const what = local.job.healthCheck.type === 'http' ? `answer 2xx on ${local.job.healthCheck.endpoint}` : `listen on $PORT (${CONTAINER_PORT})`;
     const tail = await this.logTailOf(local);
     throw new Error(`the app did not ${what} within ${timeoutMs / 1000}s${tail ? `; its last log lines: ${tail}` : '; it printed nothing'}`);
-  }
-
-  /** Checks the endpoint the router dials, CELL_ADDRESS:hostPort: the DNAT rules match only that address. */
-  private async healthy(check: HealthCheck, hostPort: number): Promise<boolean> {
-    switch (check.type) {
-      case 'process':
-        return true; // running is healthy; an exit is noticed by the caller
-      case 'http':
-        return httpAnswers2xx(this.config.address, hostPort, check.endpoint ?? '/', 1_000);
-      case 'port':
-        return portAnswers(this.config.address, hostPort, 500);
-    }
   }
 
   /** "exited with status 3; its last log lines: ...": how it ended (kept in local.exit), then its output. */
@@ -259,6 +246,13 @@ export class InstanceManager {
   private async evictIfUnused(dropletId: string): Promise<void> {
     if ([...this.instances.values()].some((i) => i.job.dropletId === dropletId)) return;
     await this.droplets.evict(dropletId).catch((error) => this.logger.warn({ err: error }, 'droplet-evict-failed'));
+  }
+
+  /** Stops every instance of `appId` on this cell (a deleted app's); how many there were. */
+  async stopApp(appId: string, reason: string): Promise<number> {
+    const ids = [...this.instances.values()].filter((i) => i.job.appId === appId).map((i) => i.job.instanceId);
+    for (const instanceId of ids) await this.stop(instanceId, appId, reason);
+    return ids.length;
   }
 
   /**
@@ -348,7 +342,7 @@ export class InstanceManager {
       }
       // Liveness: the same check as at start; a few failures in a row make it a crash.
       if (local.job.healthCheck.type !== 'process' && local.handle?.hostPort) {
-        const ok = await this.healthy(local.job.healthCheck, local.handle.hostPort);
+        const ok = await passesHealthCheck(local.job.healthCheck, this.config.address, local.handle.hostPort);
         local.failedChecks = ok ? 0 : (local.failedChecks ?? 0) + 1;
         if ((local.failedChecks ?? 0) >= LIVENESS_FAILURES) {
           const what = local.job.healthCheck.type === 'http' ? `GET ${local.job.healthCheck.endpoint}` : `port ${CONTAINER_PORT}`;

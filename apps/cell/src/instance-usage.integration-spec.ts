@@ -183,4 +183,17 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
     await stopping;
     assert.equal(await record('i-9'), undefined, 'forgotten once its container is gone');
   });
+
+  it('stopApp stops every instance of one app on the cell and no other (a deleted app\'s leftovers)', async () => {
+    await manager.start({ ...job('i-20', 20), appId: 'app-gone' });
+    await manager.start({ ...job('i-21', 21), appId: 'app-gone' });
+    await manager.start(job('i-22', 22));
+    const existing = () => runtime.list().map((c) => c.spec.id);
+    assert.ok(existing().includes(manager.containerIdOf('i-20')) && existing().includes(manager.containerIdOf('i-21')));
+    assert.equal(await manager.stopApp('app-gone', 'app deleted'), 2);
+    assert.ok(!existing().includes(manager.containerIdOf('i-20')) && !existing().includes(manager.containerIdOf('i-21')), 'both containers stopped');
+    assert.deepEqual(await listAppInstances(redis, keys, 'app-gone'), [], 'their records are gone');
+    assert.equal((await record('i-22'))?.state, 'RUNNING', 'the other app keeps its instance');
+    assert.equal(await manager.stopApp('app-gone', 'app deleted'), 0, 'nothing left the second time');
+  });
 });
