@@ -7,15 +7,21 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { access, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CELL_RUNTIME_RECORD } from '@paas/contracts';
 import { RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig } from '@paas/runtime';
 import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
 import { hostLeftovers } from './isolated-platform';
 import { DEFAULT_ROUTER_PROCESSES } from './platform';
+import { createSimulatedHosts, removeSimulatedHosts } from './simulated-hosts';
+
+const run = promisify(execFile);
 
 /** Command lines of the processes whose command line or environment names `dir`, whose working directory is in it, or whose environment holds `env`. */
 async function processesNaming(dir: string, env = '\0none'): Promise<string[]> {
@@ -121,6 +127,30 @@ describe('a platform whose runner was killed is swept by the next run', () => {
       assert.ok(await exists(dataDir), 'the data directory of a live runner stays');
       assert.ok(await exists(join(PLATFORM_RECORDS_DIR, `platform-${tag}.json`)), 'and so does its record');
     } finally {
+      await forgetPlatform(tag);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a dead runner's simulated hosts (their namespaces, veths and bridge) go with the sweep", async () => {
+    const tag = `ps${randomBytes(2).toString('hex')}`;
+    const hosts = await createSimulatedHosts(tag, 2);
+    const dataDir = await mkdtemp(join(tmpdir(), `paas-e2e-${tag}-`));
+    try {
+      const dead = spawn(process.execPath, ['-e', '']);
+      await once(dead, 'exit');
+      await mkdir(PLATFORM_RECORDS_DIR, { recursive: true });
+      await recordPlatform({ tag, pid: dead.pid!, dataDir });
+      const named = async () => {
+        const [netns, links] = await Promise.all([run('ip', ['netns', 'list']), run('ip', ['-o', 'link', 'show'])]);
+        return `${netns.stdout}\n${links.stdout}`.split('\n').filter((line) => line.includes(`${tag}-h`));
+      };
+      assert.equal((await named()).length >= 5, true, 'two namespaces, two veths and the bridge exist before');
+      assert.ok((await sweepAbandonedPlatforms()).includes(tag));
+      assert.deepEqual(await named(), [], 'no namespace, veth or bridge of the tag is left');
+      assert.equal(await exists(dataDir), false);
+    } finally {
+      await removeSimulatedHosts(hosts).catch(() => undefined);
       await forgetPlatform(tag);
       await rm(dataDir, { recursive: true, force: true });
     }

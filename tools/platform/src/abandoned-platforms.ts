@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { cleanupAll, type RuncRuntimeConfig } from '@paas/runtime';
 import { CELL_RUNTIME_RECORD } from '@paas/contracts';
 import { pidAlive } from '@paas/local-services';
+import { removeSimulatedHostsOf } from './simulated-hosts';
 
 /**
  * Isolated platforms (tests, benches) record themselves here while they run, beside their claims
@@ -70,7 +71,7 @@ async function killAll(record: PlatformRecord): Promise<void> {
 /**
  * Sweeps every recorded platform whose runner is dead: kills its processes (controller, router,
  * cells, Redis, Postgres: pids it started, found by its unique data dir and its tag), removes each cell's containers, mounts, network and chains (cleanupAll with the runtime
- * config the cell recorded in its data dir), then the data dir and the record, and drops claims of
+ * config the cell recorded in its data dir) and its simulated hosts, if any, then the data dir and the record, and drops claims of
  * subnets and port blocks whose owner is dead. Platforms whose runner lives (another test run, a
  * bench) are left alone. Returns the tags swept.
  */
@@ -87,6 +88,8 @@ export async function sweepAbandonedPlatforms(): Promise<string[]> {
       const text = await readFile(join(cellsDir, cell, CELL_RUNTIME_RECORD), 'utf8').catch(() => undefined);
       if (text) await cleanupAll(JSON.parse(text) as RuncRuntimeConfig);
     }
+    // A platform on simulated hosts: their namespaces take the cells' bridges and rules along.
+    await removeSimulatedHostsOf(record.tag).catch((error: unknown) => console.warn(`sweeping ${record.tag}: ${String(error)}`));
     await rm(record.dataDir, { recursive: true, force: true });
     await forgetPlatform(record.tag);
     swept.push(record.tag);

@@ -135,6 +135,27 @@ export async function removeSimulatedHosts(hosts: SimulatedHosts | undefined): P
 }
 
 /**
+ * Removes whatever simulated hosts of `tag` exist (found by their names: netns and veths
+ * `<tag>-h<i>`, the bridge `<tag>-hb`), for a platform whose runner died before it could call
+ * removeSimulatedHosts. Returns the netns names it found; safe when there are none.
+ */
+export async function removeSimulatedHostsOf(tag: string): Promise<string[]> {
+  if (!/^[a-z0-9]{1,10}$/.test(tag)) return [];
+  const pattern = new RegExp(`^${tag}-h[1-9]$`);
+  const netns = (await ip(['netns', 'list'])).split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter((n) => pattern.test(n));
+  const links = (await ip(['-o', 'link', 'show'])).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => pattern.test(n));
+  const names = [...new Set([...netns, ...links])];
+  await removeSimulatedHosts({
+    tag,
+    bridge: `${tag}-hb`,
+    subnet: '',
+    gateway: '',
+    hosts: names.map((name) => ({ name, netns: name, address: '', veth: name })),
+  });
+  return netns;
+}
+
+/**
  * What a simulated host still holds besides its own lo and eth0: links (a cell's bridge, container
  * veths) and iptables rules or chains named after the tag. After its cell stopped, nothing.
  */
