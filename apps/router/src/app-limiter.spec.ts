@@ -9,12 +9,13 @@ interface Probe {
   refused?: Refusal;
 }
 
-function arrive(limiter: AppLimiter, key: string): Probe {
+function arrive(limiter: AppLimiter, key: string, instances?: number): Probe {
   const probe = { admitted: false } as Probe;
   probe.ticket = limiter.acquire(
     key,
     () => (probe.admitted = true),
     (reason) => (probe.refused = reason),
+    instances,
   );
   return probe;
 }
@@ -24,7 +25,7 @@ describe('AppLimiter', () => {
   afterEach(() => mock.timers.reset());
 
   it('admits up to maxInFlight at once, queues up to maxQueued, and refuses the next at once (queue-full)', () => {
-    const limiter = new AppLimiter({ maxInFlight: 2, maxQueued: 1, queueTimeoutMs: 1_000, cutAboveUtilization: 0 });
+    const limiter = new AppLimiter({ maxInFlight: 2, maxQueued: 1, queueTimeoutMs: 1_000, maxInFlightPerInstance: 0, cutAboveUtilization: 0 });
     const [a, b, c, d] = [0, 1, 2, 3].map(() => arrive(limiter, 'app'));
     assert.deepEqual([a, b, c, d].map((p) => p!.admitted), [true, true, false, false]);
     assert.equal(c!.refused, undefined, 'the third waits');
@@ -34,7 +35,7 @@ describe('AppLimiter', () => {
   });
 
   it('hands a freed slot to the longest-waiting request, first come first served', () => {
-    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 5, queueTimeoutMs: 1_000, cutAboveUtilization: 0 });
+    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 5, queueTimeoutMs: 1_000, maxInFlightPerInstance: 0, cutAboveUtilization: 0 });
     const first = arrive(limiter, 'app');
     const waiting = [0, 1, 2].map(() => arrive(limiter, 'app'));
     first.ticket.release();
@@ -46,7 +47,7 @@ describe('AppLimiter', () => {
   });
 
   it('a newcomer does not jump the queue while requests wait, even if a slot is free for a moment', () => {
-    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 5, queueTimeoutMs: 1_000, cutAboveUtilization: 0 });
+    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 5, queueTimeoutMs: 1_000, maxInFlightPerInstance: 0, cutAboveUtilization: 0 });
     const first = arrive(limiter, 'app');
     const waiting = arrive(limiter, 'app');
     first.ticket.release();
@@ -56,7 +57,7 @@ describe('AppLimiter', () => {
   });
 
   it('refuses a request that waited queueTimeoutMs (queue-timeout) and takes it out of the queue', () => {
-    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 1, queueTimeoutMs: 500, cutAboveUtilization: 0 });
+    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 1, queueTimeoutMs: 500, maxInFlightPerInstance: 0, cutAboveUtilization: 0 });
     const running = arrive(limiter, 'app');
     const waiting = arrive(limiter, 'app');
     mock.timers.tick(499);
@@ -73,7 +74,7 @@ describe('AppLimiter', () => {
   });
 
   it('a request released while it waits (its client left) is neither admitted nor refused, and leaks nothing', () => {
-    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 2, queueTimeoutMs: 500, cutAboveUtilization: 0 });
+    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 2, queueTimeoutMs: 500, maxInFlightPerInstance: 0, cutAboveUtilization: 0 });
     const running = arrive(limiter, 'app');
     const gone = arrive(limiter, 'app');
     gone.ticket.release();
@@ -87,7 +88,7 @@ describe('AppLimiter', () => {
   });
 
   it('releasing twice frees one slot only', () => {
-    const limiter = new AppLimiter({ maxInFlight: 2, maxQueued: 0, queueTimeoutMs: 500, cutAboveUtilization: 0 });
+    const limiter = new AppLimiter({ maxInFlight: 2, maxQueued: 0, queueTimeoutMs: 500, maxInFlightPerInstance: 0, cutAboveUtilization: 0 });
     const a = arrive(limiter, 'app');
     arrive(limiter, 'app');
     a.ticket.release();
@@ -98,7 +99,7 @@ describe('AppLimiter', () => {
   });
 
   it('keeps each target apart: a full app does not slow another', () => {
-    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 0, queueTimeoutMs: 500, cutAboveUtilization: 0 });
+    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 0, queueTimeoutMs: 500, maxInFlightPerInstance: 0, cutAboveUtilization: 0 });
     arrive(limiter, 'flood');
     assert.equal(arrive(limiter, 'flood').refused, 'queue-full');
     assert.equal(arrive(limiter, 'quiet').admitted, true);
@@ -107,7 +108,7 @@ describe('AppLimiter', () => {
 
   it('tells its observer of each refusal, with the target and the reason', () => {
     const seen: string[] = [];
-    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 1, queueTimeoutMs: 100, cutAboveUtilization: 0 }, { refused: (key, reason) => seen.push(`${key}:${reason}`) });
+    const limiter = new AppLimiter({ maxInFlight: 1, maxQueued: 1, queueTimeoutMs: 100, maxInFlightPerInstance: 0, cutAboveUtilization: 0 }, { refused: (key, reason) => seen.push(`${key}:${reason}`) });
     arrive(limiter, 'app');
     arrive(limiter, 'app');
     arrive(limiter, 'app');
@@ -115,8 +116,24 @@ describe('AppLimiter', () => {
     assert.deepEqual(seen, ['app:queue-full', 'app:queue-timeout']);
   });
 
+  it('bounds a target by its live instances (per-instance bound times instances, up to maxInFlight), and admits waiters when instances are added', () => {
+    const limiter = new AppLimiter({ maxInFlight: 5, maxInFlightPerInstance: 2, maxQueued: 10, queueTimeoutMs: 1_000, cutAboveUtilization: 0 });
+    const one = [0, 1, 2].map(() => arrive(limiter, 'app', 1));
+    assert.deepEqual(one.map((p) => p.admitted), [true, true, false], 'one instance: 2 at once');
+    assert.equal(limiter.limit('app'), 2);
+    const two = arrive(limiter, 'app', 2);
+    assert.ok(one[2]!.admitted, 'a second instance gives the waiting request its slot');
+    assert.equal(two.admitted, true);
+    assert.equal(limiter.inFlight('app'), 4);
+    const many = [0, 1].map(() => arrive(limiter, 'app', 10));
+    assert.deepEqual(many.map((p) => p.admitted), [true, false], 'ten instances: still maxInFlight (5) at most');
+    assert.equal(limiter.limit('app'), 5);
+    assert.equal(limiter.limit('other', 2), 4, 'an idle target: the bound for its instances');
+    assert.equal(limiter.limit('other', 0), 2, 'no instance counts as one');
+  });
+
   it('admits everything when maxInFlight is 0 (off)', () => {
-    const limiter = new AppLimiter({ maxInFlight: 0, maxQueued: 0, queueTimeoutMs: 100, cutAboveUtilization: 0 });
+    const limiter = new AppLimiter({ maxInFlight: 0, maxQueued: 0, queueTimeoutMs: 100, maxInFlightPerInstance: 0, cutAboveUtilization: 0 });
     assert.equal(limiter.enabled, false);
     const all = [0, 1, 2, 3].map(() => arrive(limiter, 'app'));
     assert.ok(all.every((p) => p.admitted && p.refused === undefined));
@@ -126,7 +143,7 @@ describe('AppLimiter', () => {
 describe('AppLimiter while the event loop is saturated', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
-  const limits = { maxInFlight: 64, maxQueued: 100, queueTimeoutMs: 10_000, cutAboveUtilization: 0.9 };
+  const limits = { maxInFlight: 64, maxQueued: 100, queueTimeoutMs: 10_000, maxInFlightPerInstance: 0, cutAboveUtilization: 0.9 };
 
   it('halves the bound of the busiest target while the loop is saturated, never below the floor, and leaves a quiet one alone', () => {
     const limiter = new AppLimiter(limits);

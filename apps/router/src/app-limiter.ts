@@ -1,7 +1,12 @@
 /** How many requests of one route target (app) may be in flight in this router process, and how many may wait. */
 export interface AppLimits {
-  /** Requests proxied at once per target; 0 turns the limiter off. */
+  /** Requests proxied at once per target at most, however many instances it has; 0 turns the limiter off. */
   maxInFlight: number;
+  /**
+   * Requests proxied at once per live instance of the target: its bound is this times its
+   * instances, up to `maxInFlight`. 0: every target's bound is `maxInFlight`.
+   */
+  maxInFlightPerInstance: number;
   /** Requests waiting for a slot per target, first come first served; beyond it a request is refused at once. */
   maxQueued: number;
   /** A waiting request still without a slot after this long is refused. */
@@ -14,8 +19,13 @@ export interface AppLimits {
   cutAboveUtilization: number;
 }
 
-/** Sensible for a small platform: an app needs a very slow backend or a flood to reach them. */
-export const DEFAULT_APP_LIMITS: AppLimits = { maxInFlight: 128, maxQueued: 64, queueTimeoutMs: 2_000, cutAboveUtilization: 0.9 };
+/**
+ * Sensible for a small platform: an app needs a very slow backend or a flood to reach them. 32 a
+ * instance (per router process) is more than one instance of a typical web app serves at once;
+ * far more than that in one router process makes its event-loop turns long enough to delay every
+ * other app's requests (bench:fairness).
+ */
+export const DEFAULT_APP_LIMITS: AppLimits = { maxInFlight: 256, maxInFlightPerInstance: 32, maxQueued: 64, queueTimeoutMs: 2_000, cutAboveUtilization: 0.5 };
 
 /** A cut bound never goes below this: a target with fewer requests in flight is never cut. */
 export const FAIR_SHARE_FLOOR = 2;
@@ -39,7 +49,9 @@ interface Waiter {
 interface Slot {
   inFlight: number;
   queue: Waiter[];
-  /** The bound while it is cut below `maxInFlight` (the router's event loop was saturated). */
+  /** The bound for the target's instances at its last request (`AppLimits`). */
+  bound: number;
+  /** The bound while it is cut below `bound` (the router's event loop was saturated). */
   cut?: number;
 }
 
@@ -50,7 +62,7 @@ export interface AppLimiterObserver {
 /**
  * A bound on the requests in flight per route target (one app, or the set of apps a split route
  * sends to), with a short FIFO queue in front of it, so one app's flood cannot take every slot of
- * the router's event loop from the others. `maxInFlight` is the ceiling; while the event loop
+ * the router's event loop from the others. Its instances set the ceiling; while the event loop
  * is saturated (`observeUtilization`), the busiest target's bound is cut multiplicatively and
  * grows back additively once the loop has idle time again (AIMD): requests of one app fast
  * enough to saturate the router wait in its queue, not in the event loop where every app's
@@ -74,13 +86,21 @@ export class AppLimiter {
     return this.limits.maxInFlight > 0;
   }
 
-  acquire(key: string, admit: () => void, refuse: (reason: Refusal) => void): Ticket {
+  /** `instances`: the target's live instances now (they set its bound, see `AppLimits`). */
+  acquire(key: string, admit: () => void, refuse: (reason: Refusal) => void, instances = 1): Ticket {
     if (!this.enabled) {
       admit();
       return { release: () => undefined };
     }
-    const slot = this.slots.get(key) ?? { inFlight: 0, queue: [] };
+    const bound = this.boundFor(instances);
+    const slot = this.slots.get(key) ?? { inFlight: 0, queue: [], bound };
     this.slots.set(key, slot);
+    if (slot.bound !== bound) {
+      slot.bound = bound;
+      if (slot.cut !== undefined && slot.cut >= bound) slot.cut = undefined;
+      // More instances: waiting requests may take the new slots now.
+      while (slot.queue.length > 0 && slot.inFlight < this.limitOf(slot)) this.next(key, slot);
+    }
     this.recent.add(key);
     let state: 'running' | 'waiting' | 'done' = 'waiting';
     const start = () => {
@@ -133,11 +153,11 @@ export class AppLimiter {
    * Feeds one measurement of the event loop's utilization (0..1, over the last interval): above
    * `cutAboveUtilization`, when more than one target had requests since the last call, the
    * busiest (most in flight, above FAIR_SHARE_FLOOR) has its bound halved; below GROW_BELOW of
-   * it every cut bound grows by one and admits waiting requests, until it is `maxInFlight` again.
+   * it every cut bound grows by one and admits waiting requests, until it is the full bound again.
    * Meant to be called at a fixed interval (the router: every 50 ms).
    */
   observeUtilization(utilization: number): void {
-    const { cutAboveUtilization: cutAbove, maxInFlight } = this.limits;
+    const { cutAboveUtilization: cutAbove } = this.limits;
     // Cutting the only app with traffic would give no one its share.
     const competing = new Set([...this.recent, ...this.slots.keys()]).size > 1;
     this.recent.clear();
@@ -152,15 +172,15 @@ export class AppLimiter {
     if (utilization >= cutAbove * GROW_BELOW) return;
     for (const [key, slot] of this.slots) {
       if (slot.cut === undefined) continue;
-      slot.cut = slot.cut + 1 >= maxInFlight ? undefined : slot.cut + 1;
+      slot.cut = slot.cut + 1 >= slot.bound ? undefined : slot.cut + 1;
       while (slot.queue.length > 0 && slot.inFlight < this.limitOf(slot)) this.next(key, slot);
     }
   }
 
-  /** The bound of `key` right now: `maxInFlight`, or less while it is cut. */
-  limit(key: string): number {
+  /** The bound of `key` right now (for `instances` when it has nothing in flight), or less while it is cut. */
+  limit(key: string, instances = 1): number {
     const slot = this.slots.get(key);
-    return slot ? this.limitOf(slot) : this.limits.maxInFlight;
+    return slot ? this.limitOf(slot) : this.boundFor(instances);
   }
 
   /** Requests in flight for `key`, or for all targets (for tests and metrics). */
@@ -173,7 +193,7 @@ export class AppLimiter {
     return key === undefined ? this.queuedTotal : (this.slots.get(key)?.queue.length ?? 0);
   }
 
-  /** Targets whose bound is cut below `maxInFlight` right now. */
+  /** Targets whose bound is cut below their full bound right now. */
   cutTargets(): number {
     let n = 0;
     for (const slot of this.slots.values()) if (slot.cut !== undefined) n += 1;
@@ -186,7 +206,12 @@ export class AppLimiter {
   }
 
   private limitOf(slot: Slot): number {
-    return slot.cut ?? this.limits.maxInFlight;
+    return slot.cut ?? slot.bound;
+  }
+
+  private boundFor(instances: number): number {
+    const { maxInFlight, maxInFlightPerInstance } = this.limits;
+    return maxInFlightPerInstance > 0 ? Math.min(maxInFlight, maxInFlightPerInstance * Math.max(1, instances)) : maxInFlight;
   }
 
   /** A slot of `key` is free: the longest-waiting request takes it, if the bound allows. */

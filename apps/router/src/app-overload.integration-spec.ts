@@ -223,7 +223,42 @@ describe('per-app bound on requests in flight, through a real router process', (
     await waitForGauges(0, 0, 'every slot to be free');
   });
 
+  it('holds a connection refused again in a row twice as long, and says so in Retry-After; a request that gets a slot starts it over', async () => {
+    const running = [openRequest(port, SLOW), openRequest(port, SLOW)];
+    await waitForHeld(MAX_IN_FLIGHT);
+    const waiting = openRequest(port, SLOW);
+    await waitForGauges(MAX_IN_FLIGHT, 1, 'the third request to wait');
+    const connection = keepAliveConnection(port);
+    const refusal = () => connection.send(SLOW, (t) => t.includes('"code":"app-overloaded"') && t.endsWith('}'));
+    try {
+      assert.match(await refusal(), /\r\nretry-after: 1\r\n/i);
+      const sentAt = performance.now();
+      const second = await refusal();
+      assert.match(second, /\r\nretry-after: 2\r\n/i, 'the second refusal in a row asks for twice as long');
+      assert.match(second, /retry after 2 seconds/);
+      const next = connection.send(QUIET, (t) => t.endsWith('hello from quiet'));
+      const reply = await next;
+      // The second hold is 0.5 to 1.5 times 2 s; the first at least 0.5 s came before it was read.
+      assert.ok(performance.now() - sentAt >= 1_450, `the request after the second refusal was read ${Math.round(performance.now() - sentAt)} ms after the second was sent`);
+      assert.match(reply, /^HTTP\/1\.1 200 /);
+      // The waiting request has waited its queue timeout meanwhile (or will): another fills the queue.
+      assert.equal((await waiting.reply).status, 503);
+      const waitingAgain = openRequest(port, SLOW);
+      await waitForGauges(MAX_IN_FLIGHT, 1, 'another request to wait');
+      assert.match(await refusal(), /\r\nretry-after: 1\r\n/i, 'a request that got a slot started the count over');
+      slow.releaseAll();
+      for (const r of running) assert.equal((await r.reply).status, 200);
+      await waitForHeld(1);
+      slow.releaseAll();
+      assert.equal((await waitingAgain.reply).status, 200);
+    } finally {
+      connection.close();
+    }
+    await waitForGauges(0, 0, 'every slot to be free');
+  });
+
   it('refuses a request that waited the queue timeout with the same 503', async () => {
+    const timeoutsBefore = sample(await metrics(), 'paas_router_app_overload_refusals_total{app_id="app-slow",reason="queue-timeout"}') ?? 0;
     const running = [openRequest(port, SLOW), openRequest(port, SLOW)];
     await waitForHeld(MAX_IN_FLIGHT);
     const waiting = openRequest(port, SLOW);
@@ -235,7 +270,7 @@ describe('per-app bound on requests in flight, through a real router process', (
     slow.releaseAll();
     for (const r of running) assert.equal((await r.reply).status, 200);
     await waitForGauges(0, 0, 'every slot to be free');
-    assert.equal(sample(await metrics(), 'paas_router_app_overload_refusals_total{app_id="app-slow",reason="queue-timeout"}'), 1);
+    assert.equal(sample(await metrics(), 'paas_router_app_overload_refusals_total{app_id="app-slow",reason="queue-timeout"}'), timeoutsBefore + 1);
   });
 
   it('frees the slot of a client that aborts, whether its request runs or waits: no slot leaks', async () => {

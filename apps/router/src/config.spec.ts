@@ -18,13 +18,14 @@ describe('loadRouterConfig', () => {
     assert.equal(c.adminAddress, '127.0.0.1', 'the admin port (every tenant in its metrics) listens on loopback by default');
     assert.equal(c.reusePort, false);
     assert.deepEqual(c.trustedProxies, [], 'no client\'s forwarding headers are believed by default');
-    assert.deepEqual(c.appLimits, { maxInFlight: 128, maxQueued: 64, queueTimeoutMs: 2_000, cutAboveUtilization: 0.9 });
+    assert.deepEqual(c.appLimits, { maxInFlight: 256, maxInFlightPerInstance: 32, maxQueued: 64, queueTimeoutMs: 2_000, cutAboveUtilization: 0.5 });
   });
 
   it('reads the per-app bound, 0 turning it off, and refuses a bad value naming the variable', () => {
-    const c = loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_MAX_IN_FLIGHT: '0', ROUTER_APP_MAX_QUEUED: '5', ROUTER_APP_QUEUE_TIMEOUT_MS: '250', ROUTER_APP_CUT_UTILIZATION: '0' });
-    assert.deepEqual(c.appLimits, { maxInFlight: 0, maxQueued: 5, queueTimeoutMs: 250, cutAboveUtilization: 0 });
+    const c = loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_MAX_IN_FLIGHT: '0', ROUTER_APP_MAX_IN_FLIGHT_PER_INSTANCE: '0', ROUTER_APP_MAX_QUEUED: '5', ROUTER_APP_QUEUE_TIMEOUT_MS: '250', ROUTER_APP_CUT_UTILIZATION: '0' });
+    assert.deepEqual(c.appLimits, { maxInFlight: 0, maxInFlightPerInstance: 0, maxQueued: 5, queueTimeoutMs: 250, cutAboveUtilization: 0 });
     assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_MAX_IN_FLIGHT: '-1' }), /ROUTER_APP_MAX_IN_FLIGHT/);
+    assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_MAX_IN_FLIGHT_PER_INSTANCE: '1.5' }), /ROUTER_APP_MAX_IN_FLIGHT_PER_INSTANCE/);
     assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_QUEUE_TIMEOUT_MS: '0' }), /ROUTER_APP_QUEUE_TIMEOUT_MS/);
     assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_APP_CUT_UTILIZATION: '1.5' }), /ROUTER_APP_CUT_UTILIZATION/);
   });

@@ -65,11 +65,17 @@ const schema = z.object({
       }
     }),
   /**
-   * Requests of one route target (app) proxied at once by each router process; 0 turns the bound
-   * off. Beyond it requests wait (ROUTER_APP_MAX_QUEUED, ROUTER_APP_QUEUE_TIMEOUT_MS), then get
+   * Requests of one route target (app) proxied at once by each router process at most, however
+   * many instances it has; 0 turns the bound off. Beyond it requests wait (ROUTER_APP_MAX_QUEUED, ROUTER_APP_QUEUE_TIMEOUT_MS), then get
    * 503 app-overloaded. WebSocket upgrades are exempt.
    */
   ROUTER_APP_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_APP_LIMITS.maxInFlight),
+  /**
+   * Requests proxied at once per live instance of a route target, per router process: an app's
+   * bound is this times its instances, up to ROUTER_APP_MAX_IN_FLIGHT; 0: the bound is
+   * ROUTER_APP_MAX_IN_FLIGHT whatever the instances.
+   */
+  ROUTER_APP_MAX_IN_FLIGHT_PER_INSTANCE: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_APP_LIMITS.maxInFlightPerInstance),
   /** Requests of one route target that may wait for a slot; beyond it a request gets 503 at once. */
   ROUTER_APP_MAX_QUEUED: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_APP_LIMITS.maxQueued),
   /** How long a request may wait for a slot before it gets 503. */
@@ -141,6 +147,9 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     trustedProxies: c.ROUTER_TRUSTED_PROXIES,
     appLogs: appLogSettings(c),
     listeners: c.ROUTER_LISTENERS,
-    appLimits: { maxInFlight: c.ROUTER_APP_MAX_IN_FLIGHT, maxQueued: c.ROUTER_APP_MAX_QUEUED, queueTimeoutMs: c.ROUTER_APP_QUEUE_TIMEOUT_MS, cutAboveUtilization: c.ROUTER_APP_CUT_UTILIZATION },
+    appLimits: {
+      maxInFlight: c.ROUTER_APP_MAX_IN_FLIGHT,
+      maxInFlightPerInstance: c.ROUTER_APP_MAX_IN_FLIGHT_PER_INSTANCE,
+      maxQueued: c.ROUTER_APP_MAX_QUEUED, queueTimeoutMs: c.ROUTER_APP_QUEUE_TIMEOUT_MS, cutAboveUtilization: c.ROUTER_APP_CUT_UTILIZATION },
   };
 }

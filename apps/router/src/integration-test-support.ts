@@ -5,6 +5,7 @@ import type { RouterConfig } from './config';
  */
 import { Redis } from 'ioredis';
 import { freePort, redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
+import { ROUTER_NODE_FLAGS } from '@paas/contracts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
@@ -236,7 +237,7 @@ export async function startRouterProcess(options: {
   serves: (port: number) => Promise<boolean>;
 }): Promise<RouterProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(__dirname, 'main.js')], {
+  const child = spawn(process.execPath, [...ROUTER_NODE_FLAGS, join(__dirname, 'main.js')], {
     env: {
       PATH: process.env.PATH,
       ROUTER_PORT: String(port),

@@ -1,3 +1,4 @@
+import { missingRouterNodeFlags } from '@paas/contracts';
 import { checkRedisAccess } from '@paas/redis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadRouterConfig, type RouterConfig } from './config';
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
+  const missing = missingRouterNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
+  if (missing.length > 0) {
+    logger.warn({ event: 'router-node-flags-missing', missing }, `node runs the router without ${missing.join(' ')}: one app's flood will delay every app's requests by long GC pauses; start it as \`node ${missing.join(' ')} apps/router/dist/main.js\``);
+  }
   const router = await startRouter(config, { logger });
 
   let stopping = false;

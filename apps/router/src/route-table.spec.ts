@@ -53,6 +53,16 @@ describe('RouteTable lookup', () => {
     assert.equal(table.size, 0);
   });
 
+  it('counts the live instances of a route over its destinations (the per-app bound scales with them), leaving out expired ones', () => {
+    const table = new RouteTable(() => 1_000);
+    table.replaceHost(HOST, [route('', [destination('blue', 3), destination('green', 1)])]);
+    table.replaceEndpoints('blue', 'web', [endpoint('blue', 0), endpoint('blue', 1), endpoint('blue', 2, 500)]);
+    table.replaceEndpoints('green', 'web', [endpoint('green', 0)]);
+    const found = table.lookup(HOST, '/');
+    assert.equal(found.kind, 'live');
+    assert.equal((found as { instances: number }).instances, 3, 'blue-0, blue-1 and green-0; blue-2 expired');
+  });
+
   it('matches paths on whole segments, longest prefix first', () => {
     const table = new RouteTable(() => 0);
     table.replaceHost(HOST, [route('', [destination('root')]), route('/api', [destination('api')]), route('/api/v2', [destination('v2')])]);

@@ -30,14 +30,14 @@ export interface Route {
  * - `no-matching-path`: the host has routes, none matching the path (404);
  * - `no-destination`: the route is bound to no app (404);
  * - `no-live-endpoint`: no destination has a live (unexpired) endpoint (503);
- * - `live`: the route to `pick` from.
+ * - `live`: the route to `pick` from, and how many live instances it has.
  */
 export type RouteLookup =
   | { kind: 'unknown' }
   | { kind: 'no-matching-path' }
   | { kind: 'no-destination'; route: Route }
   | { kind: 'no-live-endpoint'; route: Route }
-  | { kind: 'live'; route: Route };
+  | { kind: 'live'; route: Route; instances: number };
 
 /** How long an endpoint that refused a connection is passed over (gorouter does the same). */
 export const FAILED_ENDPOINT_COOLDOWN_MS = 10_000;
@@ -189,8 +189,9 @@ export class RouteTable {
     if (!route) return { kind: 'no-matching-path' };
     if (route.destinations.length === 0) return { kind: 'no-destination', route };
     const now = this.clock();
-    const live = route.destinations.some((d) => this.endpointsOf(d).some((e) => this.isLive(e, now)));
-    return live ? { kind: 'live', route } : { kind: 'no-live-endpoint', route };
+    const live = new Set<string>();
+    for (const d of route.destinations) for (const e of this.endpointsOf(d)) if (this.isLive(e, now)) live.add(e.instanceId);
+    return live.size > 0 ? { kind: 'live', route, instances: live.size } : { kind: 'no-live-endpoint', route };
   }
 
   /**

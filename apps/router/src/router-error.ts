@@ -111,13 +111,13 @@ export const routerErrors = {
     code: RouterErrorCode.RouteTableUnavailable,
     message: `the router has not loaded its route table yet, so it cannot route ${shown(host)}: retry in a few seconds; if this persists, check that the router reaches Redis`,
   }),
-  appOverloaded: (host: string, reason: 'queue-full' | 'queue-timeout', limits: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number }): RouterError => ({
+  appOverloaded: (host: string, reason: 'queue-full' | 'queue-timeout', limits: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number }, retryAfterSeconds = 1): RouterError => ({
     code: RouterErrorCode.AppOverloaded,
     message:
       `the app of host ${shown(host)} already has ${limits.maxInFlight} requests in flight through this router and ` +
       (reason === 'queue-full' ? `${limits.maxQueued} waiting` : `this one waited ${limits.queueTimeoutMs} ms for a slot`) +
-      ': retry after a second; if the app is this busy normally, scale it up or make it answer sooner (the router operator can raise ROUTER_APP_MAX_IN_FLIGHT)',
-    retryAfterSeconds: 1,
+      `: retry after ${retryAfterSeconds === 1 ? 'a second' : `${retryAfterSeconds} seconds`}; if the app is this busy normally, scale it up or make it answer sooner (the router operator can raise ROUTER_APP_MAX_IN_FLIGHT)`,
+    retryAfterSeconds,
   }),
   badRequest: (detail = 'the request is not valid HTTP/1.1'): RouterError => ({
     code: RouterErrorCode.BadRequest,

@@ -94,7 +94,7 @@ function badTransferEncoding(req: http.IncomingMessage): RouterError | undefined
   return last === 'chunked' ? undefined : routerErrors.badTransferEncoding(te);
 }
 
-type RouteResult = { ok: true; route: Route } | { ok: false; error: RouterError };
+type RouteResult = { ok: true; route: Route; instances: number } | { ok: false; error: RouterError };
 
 /** The live route of a request, or the router error that answers it. */
 export function resolveRoute(table: RouteTable, host: string, path: string, tableLoaded: boolean): RouteResult {
@@ -109,8 +109,27 @@ export function resolveRoute(table: RouteTable, host: string, path: string, tabl
     case 'no-live-endpoint':
       return { ok: false, error: routerErrors.noHealthyInstance(found.route.host, found.route.path) };
     case 'live':
-      return { ok: true, route: found.route };
+      return { ok: true, route: found.route, instances: found.instances };
   }
+}
+
+/** The Retry-After of a first refusal of a connection for overload (seconds). */
+const OVERLOAD_RETRY_AFTER_S = 1;
+
+/** A connection refused again and again is held longer each time, up to this many times the Retry-After. */
+export const MAX_HOLD_OFF_FACTOR = 8;
+
+/** How many times in a row each client connection was refused (a request admitted resets it). */
+const refusalsInARow = new WeakMap<Duplex, number>();
+
+/**
+ * The Retry-After (seconds) for a refused request on `socket`: `base`, doubled for each refusal
+ * of the connection in a row before it, up to MAX_HOLD_OFF_FACTOR times `base`.
+ */
+function retryAfterFor(socket: Duplex, base: number): number {
+  const previous = refusalsInARow.get(socket) ?? 0;
+  refusalsInARow.set(socket, previous + 1);
+  return base * Math.min(MAX_HOLD_OFF_FACTOR, 2 ** previous);
 }
 
 /**
@@ -120,14 +139,14 @@ export function resolveRoute(table: RouteTable, host: string, path: string, tabl
  * flood's refused requests come straight back, and answering them keeps the event loop busy,
  * which delays every other app's requests and new connections (accepted one per loop turn).
  */
-function holdOff(socket: Duplex, res: http.ServerResponse, retryAfterMs: number): void {
-  const ms = retryAfterMs * (0.5 + Math.random());
+function holdOff(socket: Duplex, res: http.ServerResponse, ms: number): void {
+  const held = ms * (0.5 + Math.random());
   // After node's own bookkeeping for the finished response, which resumes the socket.
   res.once('finish', () =>
     setImmediate(() => {
       if (socket.destroyed) return;
       socket.pause();
-      setTimeout(() => socket.resume(), ms).unref();
+      setTimeout(() => socket.resume(), held).unref();
     }),
   );
 }
@@ -224,17 +243,19 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
 
     stripHopByHop(req.headers);
     applyForwardingHeaders(req, forwarding(req, ctx));
-    admit(req, res, ctx, route.route);
+    admit(req, res, ctx, route.route, route.instances);
   };
 
   /** Proxies the request once its route target has a free slot, or answers 503 app-overloaded. */
-  const admit = (req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext, route: Route) => {
+  const admit = (req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext, route: Route, instances: number) => {
     const { limiter } = options;
     if (!limiter?.enabled) return proxy.web(req, res, route, ctx);
+    const key = targetKey(route.destinations);
     const ticket = limiter.acquire(
-      targetKey(route.destinations),
+      key,
       () => {
         if (res.destroyed) return; // its 'close' releases the slot
+        refusalsInARow.delete(req.socket);
         try {
           proxy.web(req, res, route, ctx);
         } catch (err) {
@@ -246,11 +267,14 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       (reason) => {
         if (res.destroyed || res.headersSent) return;
         if (route.destinations.length === 1) ctx.appId = route.destinations[0]!.appId;
-        const error = routerErrors.appOverloaded(route.host, reason, limiter.limits);
         // A load balancer's connection carries other apps' requests too: it is never held.
-        if (!trusted.trusts(req.socket.remoteAddress)) holdOff(req.socket, res, (error.retryAfterSeconds ?? 1) * 1_000);
+        const held = !trusted.trusts(req.socket.remoteAddress);
+        const bound = { ...limiter.limits, maxInFlight: limiter.limit(key, instances) };
+        const error = routerErrors.appOverloaded(route.host, reason, bound, held ? retryAfterFor(req.socket, OVERLOAD_RETRY_AFTER_S) : OVERLOAD_RETRY_AFTER_S);
+        if (held) holdOff(req.socket, res, (error.retryAfterSeconds ?? OVERLOAD_RETRY_AFTER_S) * 1_000);
         fail(req, res, ctx, error);
       },
+      instances,
     );
     // Also when the client leaves while its request waits or runs: the slot is never leaked.
     res.once('close', () => ticket.release());

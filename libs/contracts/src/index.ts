@@ -15,3 +15,4 @@ export * from './size';
 export * from './logs';
 export * from './security-groups';
 export * from './text-rules';
+export * from './router-process';

@@ -17,9 +17,13 @@
  * BENCH_PROBE_INTERVAL_MS (10), BENCH_FLOOD_DELAY_MS (5), BENCH_THREADS (2, wrk's),
  * BENCH_ROUTER_ENV (extra router env, "K=V,K=V";
  * "ROUTER_LISTENERS=1,ROUTER_APP_MAX_IN_FLIGHT=0" shows the router without its fairness measures),
- * BENCH_TRACE=1 prints the probes per second of the flood, BENCH_KEEP=1 keeps the temp dir. Needs wrk and redis-server.
+ * BENCH_TRACE=1 prints the probes per second of the flood, BENCH_KEEP=1 keeps the temp dir,
+ * BENCH_LOAD_NICE (19): the nice level of wrk and the flood app, so the load generator yields the
+ * cores to the router, the quiet app and the probe, as it would from machines of its own
+ * (0: everything competes for the cores, and the scheduler's delays to the quiet app, seen in
+ * "direct, during the flood", add to the router's). Needs wrk and redis-server.
  */
-import { redisKeys, type Endpoint, type RouteEntry } from '@paas/contracts';
+import { redisKeys, ROUTER_NODE_FLAGS, type Endpoint, type RouteEntry } from '@paas/contracts';
 import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
 import { createRedisConnection, registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { spawn } from 'node:child_process';
@@ -53,6 +57,9 @@ const probeIntervalMs = envInt('BENCH_PROBE_INTERVAL_MS', 10);
 const floodDelayMs = envInt('BENCH_FLOOD_DELAY_MS', 5, 0);
 const wrkThreads = envInt('BENCH_THREADS', 2);
 const rounds = envInt('BENCH_ROUNDS', 2);
+const loadNice = envInt('BENCH_LOAD_NICE', 19, 0);
+/** `cmd args` at the load generator's nice level (BENCH_LOAD_NICE). */
+const asLoad = (cmd: string, args: string[]): [string, string[]] => (loadNice > 0 ? ['nice', ['-n', String(loadNice), cmd, ...args]] : [cmd, args]);
 const extraRouterEnv = Object.fromEntries(
   (process.env.BENCH_ROUTER_ENV ?? '')
     .split(',')
@@ -159,7 +166,7 @@ interface FloodResult {
 function flood(port: number, host: string): Promise<FloodResult> {
   const args = [`-t${wrkThreads}`, `-c${floodConnections}`, `-d${floodS}s`, '--timeout', '10s', '--latency', '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`];
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(...asLoad('wrk', args), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -245,7 +252,7 @@ async function main(): Promise<void> {
   try {
     console.log(
       `tools/bench/fairness: ${cpus().length} cores, node ${process.version}, load average ${loadavg().map((l) => fmt(l, 2)).join(' ')}, ` +
-        `one router process, temp dir ${work}`,
+        `one router process, wrk and the flood app at nice ${loadNice}, temp dir ${work}`,
     );
     const redisPort = await freePort();
     const login = await redisLogin(work);
@@ -256,9 +263,10 @@ async function main(): Promise<void> {
     redis = createRedisConnection(redisUrl, 'bench-fairness');
     const keys = redisKeys(PREFIX);
 
-    const startApp = async (name: string, host: string, delayMs: number): Promise<{ port: number; child: Child }> => {
+    const startApp = async (name: string, host: string, delayMs: number, load: boolean): Promise<{ port: number; child: Child }> => {
       const port = await freePort();
-      const child = children.start(`${name} app`, process.execPath, [BACKEND, String(port), String(delayMs)], join(work, `${name}.log`));
+      const command: [string, string[]] = [process.execPath, [BACKEND, String(port), String(delayMs)]];
+      const child = children.start(`${name} app`, ...(load ? asLoad(...command) : command), join(work, `${name}.log`));
       await waitFor(`the ${name} app`, async () => (await httpStatus(port, host)) === 200, 10_000);
       const appId = `bench-${name}`;
       const route: RouteEntry = { routeId: `route-${name}`, host, path: '', destinations: [{ id: `dest-${name}`, appId, processType: 'web', port }] };
@@ -275,14 +283,14 @@ async function main(): Promise<void> {
       await registerEndpoint(redis!, keys, endpoint);
       return { port, child };
     };
-    const floodApp = await startApp('flood', FLOOD_HOST, floodDelayMs);
-    const quietApp = await startApp('quiet', QUIET_HOST, 0);
+    const floodApp = await startApp('flood', FLOOD_HOST, floodDelayMs, true);
+    const quietApp = await startApp('quiet', QUIET_HOST, 0, false);
     console.log(`apps: plain Node servers, flood answers after ${floodDelayMs} ms (127.0.0.1:${floodApp.port}), quiet at once (127.0.0.1:${quietApp.port})`);
 
     const routerPort = await freePort();
     const adminPort = await freePort();
     const routerLog = join(work, 'router.log');
-    const router = children.start('router', process.execPath, [ROUTER_MAIN], routerLog, {
+    const router = children.start('router', process.execPath, [...ROUTER_NODE_FLAGS, ROUTER_MAIN], routerLog, {
       ...process.env,
       ROUTER_PORT: String(routerPort),
       ROUTER_HOST: '127.0.0.1',

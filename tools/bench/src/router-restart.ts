@@ -13,7 +13,7 @@
  * at most 20,000 requests or 60 s a run) and prints failed/total and the longest stretch without a
  * success (the gap). Sets net.ipv4.tcp_migrate_req=1 as the platform does, and says so.
  */
-import { redisKeys } from '@paas/contracts';
+import { redisKeys, ROUTER_NODE_FLAGS } from '@paas/contracts';
 import { enableTcpMigrateReq, prepareRedis, redisProcess, redisUrlOf, SupervisedProcess, startRequestLoop, waitFor, freePort, type RequestLoopResult } from '@paas/local-services';
 import { createRedisConnection, registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { ROOT } from '@paas/platform';
@@ -49,7 +49,7 @@ async function startRouters(count: number, dir: string, port: number, redisUrl: 
       new SupervisedProcess({
         name: `router-${i + 1}`,
         command: process.execPath,
-        args: [join(ROOT, 'apps', 'router', 'dist', 'main.js')],
+        args: [...ROUTER_NODE_FLAGS, join(ROOT, 'apps', 'router', 'dist', 'main.js')],
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           REDIS_URL: redisUrl,

@@ -18,7 +18,7 @@
  * library comparison, BENCH_PROFILE=0 skips the profile, BENCH_KEEP=1 keeps the temp dir.
  * Needs wrk, nginx and redis-server; as root it installs wrk and nginx-light with apt-get.
  */
-import { redisKeys, type Endpoint, type RouteEntry } from '@paas/contracts';
+import { redisKeys, ROUTER_NODE_FLAGS, type Endpoint, type RouteEntry } from '@paas/contracts';
 import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
 import { createRedisConnection, registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { spawnSync } from 'node:child_process';
@@ -274,7 +274,7 @@ async function main(): Promise<void> {
       const logFile = join(work, `${name.replace(/[^a-z0-9]+/gi, '-')}.log`);
       const processes = features.reusePortEnv ? workers : 1;
       const [child, ...siblings] = Array.from({ length: processes }, (_, i) =>
-        children.start(processes > 1 ? `${name} #${i + 1}` : name, process.execPath, [...nodeArgs, ROUTER_MAIN], logFile, {
+        children.start(processes > 1 ? `${name} #${i + 1}` : name, process.execPath, [...ROUTER_NODE_FLAGS, ...nodeArgs, ROUTER_MAIN], logFile, {
           ...process.env,
           ROUTER_PORT: String(port),
           ROUTER_HOST: '127.0.0.1',

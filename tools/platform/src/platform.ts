@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { redisKeys } from '@paas/contracts';
+import { redisKeys, ROUTER_NODE_FLAGS } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -263,7 +263,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         {
           name,
           command: node,
-          args: [join(rootDir, 'apps', 'router', 'dist', 'main.js')],
+          args: [...ROUTER_NODE_FLAGS, join(rootDir, 'apps', 'router', 'dist', 'main.js')],
           env: {
             ...baseEnv,
             ROUTER_PORT: String(options.routerPort),
