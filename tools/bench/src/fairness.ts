@@ -18,10 +18,10 @@
  * BENCH_ROUTER_ENV (extra router env, "K=V,K=V";
  * "ROUTER_LISTENERS=1,ROUTER_APP_MAX_IN_FLIGHT=0" shows the router without its fairness measures),
  * BENCH_TRACE=1 prints the probes per second of the flood, BENCH_KEEP=1 keeps the temp dir,
- * BENCH_LOAD_NICE (19): the nice level of wrk and the flood app, so the load generator yields the
- * cores to the router, the quiet app and the probe, as it would from machines of its own
- * (0: everything competes for the cores, and the scheduler's delays to the quiet app, seen in
- * "direct, during the flood", add to the router's). Needs wrk and redis-server.
+ * BENCH_LOAD_NICE (0): the nice level of wrk and the flood app; 0: everything competes for the
+ * cores, and the scheduler's delays to the quiet app (seen in "direct, during the flood") add to
+ * the router's; 19: the load generator yields the cores, as it would from machines of its own
+ * (less noise). Needs wrk and redis-server.
  */
 import { redisKeys, ROUTER_NODE_FLAGS, type Endpoint, type RouteEntry } from '@paas/contracts';
 import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
@@ -57,7 +57,7 @@ const probeIntervalMs = envInt('BENCH_PROBE_INTERVAL_MS', 10);
 const floodDelayMs = envInt('BENCH_FLOOD_DELAY_MS', 5, 0);
 const wrkThreads = envInt('BENCH_THREADS', 2);
 const rounds = envInt('BENCH_ROUNDS', 2);
-const loadNice = envInt('BENCH_LOAD_NICE', 19, 0);
+const loadNice = envInt('BENCH_LOAD_NICE', 0, 0);
 /** `cmd args` at the load generator's nice level (BENCH_LOAD_NICE). */
 const asLoad = (cmd: string, args: string[]): [string, string[]] => (loadNice > 0 ? ['nice', ['-n', String(loadNice), cmd, ...args]] : [cmd, args]);
 const extraRouterEnv = Object.fromEntries(
