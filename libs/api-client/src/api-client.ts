@@ -15,13 +15,11 @@ import {
   domainViewSchema,
   envChangeSchema,
   envViewSchema,
-  errorBodySchema,
   eventViewSchema,
   instanceListSchema,
   LOG_SSE_EVENT,
   meViewSchema,
   orgViewSchema,
-  paginatedSchema,
   processListSchema,
   releaseViewSchema,
   routeViewSchema,
@@ -48,25 +46,13 @@ import {
 } from '@paas/contracts';
 
 const cellStateChangeSchema = z.object({ id: z.string(), state: z.string() });
+import { ApiTransport, query, seg } from './api-transport';
 import { logListSchema, type LogEntry } from './log-entry';
 import { parseSse } from './sse';
 
 export type AppSummary = AppView;
 export type InstanceSummary = InstanceView;
 export type DestinationsView = z.infer<typeof routeDestinationsViewSchema>;
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Comma-separated list filters (`?space_ids=A,B`); empty lists and undefined are left out. */
-export type ListFilter = Record<string, string | readonly string[] | undefined>;
 
 /** A destination to bind to a route (`process_type` defaults to web, `port` to 8080, `weight` to 1). */
 export interface DestinationRequest {
@@ -84,19 +70,6 @@ export interface SourceUploadResult {
 /** The marker of the last line of a build output stream (the git hook endpoint's and the source upload's). */
 export const BUILD_RESULT_PREFIX = 'PAAS-RESULT ';
 
-function query(filter: ListFilter = {}): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(filter)) {
-    if (value === undefined) continue;
-    const text = typeof value === 'string' ? value : value.join(',');
-    if (text !== '') params.set(key, text);
-  }
-  const text = params.toString();
-  return text ? `?${text}` : '';
-}
-
-const seg = (value: string) => encodeURIComponent(value);
-
 /**
  * The controller's REST API, typed for its clients (the CLI, the dashboard): every answer is
  * validated against the shared contract; errors carry the API's own code and message. Uses only
@@ -104,91 +77,7 @@ const seg = (value: string) => encodeURIComponent(value);
  * passed validation (fields the contract does not name are kept), so a client may print them as is.
  * Every method may be called any number of times; none keeps state between calls.
  */
-export class ApiClient {
-  constructor(
-    readonly apiUrl: string,
-    private readonly token: string,
-  ) {}
-
-  private url(path: string): URL {
-    return new URL(path, this.apiUrl);
-  }
-
-  /** fetch with the token; a network failure becomes an ApiError that says where the API was looked for. */
-  private async send(method: string, path: string, init: RequestInit = {}): Promise<Response> {
-    try {
-      return await fetch(this.url(path), {
-        ...init,
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(init.headers as Record<string, string> | undefined) },
-      });
-    } catch (error) {
-      if ((error as Error).name === 'AbortError') throw error;
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const why = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new ApiError(0, 'unreachable', `cannot reach the API at ${this.apiUrl} (${why}): is the platform running, and is the URL right?`);
-    }
-  }
-
-  /** The API's error body as an ApiError (its message says what to do), or a generic one for other answers. */
-  private static async failure(res: Response): Promise<ApiError> {
-    const text = await res.text().catch(() => '');
-    let parsed: ReturnType<typeof errorBodySchema.safeParse> | undefined;
-    try {
-      parsed = errorBodySchema.safeParse(JSON.parse(text));
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed?.success) return new ApiError(res.status, parsed.data.error.code, parsed.data.error.message);
-    if (res.status === 404) return new ApiError(404, 'not-found', `the API has no ${new URL(res.url || 'http://x/').pathname}: is the platform older than this client?`);
-    return new ApiError(res.status, `http-${res.status}`, `the API answered ${res.status}: ${text.slice(0, 200)}`);
-  }
-
-  /** Calls the API and validates the answer against the shared contract. */
-  private async call<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
-    const res = await this.send(method, path, {
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw await ApiClient.failure(res);
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new ApiError(res.status, 'unexpected-answer', `the API at ${this.apiUrl} answered ${method} ${path} with something that is not JSON: is the URL the controller's?`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ApiError(
-        res.status,
-        'unexpected-answer',
-        `the API at ${this.apiUrl} answered ${method} ${path} in an unexpected shape: is the client older than the platform? (${issue?.path.join('.')}: ${issue?.message})`,
-      );
-    }
-    // The response schemas have no transforms or defaults: the validated answer is the answer as sent.
-    return json as z.infer<S>;
-  }
-
-  /** Every page of a paginated list (200 per request), in the API's order. */
-  private async listAll<S extends z.ZodType>(item: S, path: string, filter: ListFilter = {}): Promise<Array<z.infer<S>>> {
-    const all: Array<z.infer<S>> = [];
-    let next: string | null = `${path}${query({ ...filter, per_page: '200' })}`;
-    while (next) {
-      const page: { resources: Array<z.infer<S>>; pagination: { next: { href: string } | null } } = await this.call(paginatedSchema(item), 'GET', next);
-      all.push(...page.resources);
-      next = page.pagination.next?.href ?? null;
-    }
-    return all;
-  }
-
-  /** The first `limit` items of a paginated list (at most 200). */
-  private async listFirst<S extends z.ZodType>(item: S, path: string, limit: number, filter: ListFilter = {}): Promise<Array<z.infer<S>>> {
-    const perPage = String(Math.min(200, Math.max(1, Math.floor(limit))));
-    return (await this.call(paginatedSchema(item), 'GET', `${path}${query({ ...filter, per_page: perPage })}`)).resources;
-  }
-
+export class ApiClient extends ApiTransport {
   // --- you ---------------------------------------------------------------------------------
 
   whoami(): Promise<MeView> {
@@ -410,7 +299,7 @@ export class ApiClient {
       headers: { accept: 'text/event-stream', ...(options.since !== undefined ? { 'last-event-id': options.since } : {}) },
       signal: options.signal,
     });
-    if (!res.ok) throw await ApiClient.failure(res);
+    if (!res.ok) throw await ApiTransport.failure(res);
     if (!res.body) return;
     try {
       for await (const event of parseSse(res.body)) {
@@ -466,7 +355,7 @@ export class ApiClient {
       // Node's fetch streams a request body only half-duplex.
       ...({ duplex: 'half' } as object),
     });
-    if (!res.ok) throw await ApiClient.failure(res);
+    if (!res.ok) throw await ApiTransport.failure(res);
     let ok: boolean | undefined;
     const decoder = new TextDecoder();
     let buffered = '';
