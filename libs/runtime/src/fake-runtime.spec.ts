@@ -70,6 +70,44 @@ describe('FakeRuntime', () => {
     assert.equal((await runtime.inspect('c-steady'))?.state, 'running');
   });
 
+  it('wait: resolves at a scripted exit (checkExits with an injected clock), on kill, and undefined on destroy', async () => {
+    const clock = manualClock();
+    const runtime = new FakeRuntime({ now: clock.now, crashAfterMs: (s) => (s.id === 'c-crash' ? 5_000 : undefined), exitStatusFor: () => 3 });
+    await runtime.start(spec('c-crash'));
+    await runtime.start(spec('c-killed'));
+    await runtime.start(spec('c-stopped'));
+    const settled: string[] = [];
+    const crash = runtime.wait('c-crash').then((s) => (settled.push('c-crash'), s));
+    const twice = runtime.wait('c-crash');
+    const killed = runtime.wait('c-killed').then((s) => (settled.push('c-killed'), s));
+    const stopped = runtime.wait('c-stopped').then((s) => (settled.push('c-stopped'), s));
+    clock.advance(4_999);
+    runtime.checkExits();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(settled, [], 'nothing exited yet');
+    clock.advance(1);
+    runtime.checkExits();
+    assert.deepEqual(await crash, { id: 'c-crash', state: 'stopped', oomKilled: false, exitStatus: 3 });
+    assert.deepEqual(await twice, await crash, 'every wait of one exit answers alike');
+    runtime.kill('c-killed', { oom: true });
+    assert.deepEqual(await killed, { id: 'c-killed', state: 'stopped', oomKilled: true, exitStatus: 137 });
+    await runtime.stop('c-stopped', 1_000);
+    assert.equal(await stopped, undefined);
+    assert.deepEqual(settled, ['c-crash', 'c-killed', 'c-stopped']);
+    assert.deepEqual(await runtime.wait('c-crash'), await crash, 'at once once stopped');
+    assert.equal(await runtime.wait('c-unknown'), undefined);
+  });
+
+  it('wait: with the default clock a scripted exit resolves by itself, at its time', async () => {
+    const runtime = new FakeRuntime({ crashAfterMs: () => 30 });
+    await runtime.start(spec('c-soon'));
+    const started = Date.now();
+    const status = await runtime.wait('c-soon');
+    assert.equal(status?.state, 'stopped');
+    assert.equal(status?.exitStatus, 1);
+    assert.ok(Date.now() - started >= 25, 'not before its time');
+  });
+
   it('reports an OOM kill at once, or at crashAfterMs when both are scripted', async () => {
     const clock = manualClock();
     const runtime = new FakeRuntime({

@@ -37,7 +37,11 @@ export interface FakeRuntimeConfig {
   hostPortCount?: number;
   /** The bridge subnet addresses come from (default 10.254.0.0/24); .2-.254, as RuncRuntime. */
   subnet?: string;
-  /** The clock crashes are measured on (default Date.now); inject one so tests need no sleeps. */
+  /**
+   * The clock crashes are measured on (default Date.now); inject one so tests need no sleeps. With
+   * the default clock a scripted exit resolves `wait` at its time by a timer; with an injected one,
+   * call `checkExits()` after moving the clock.
+   */
   now?: () => number;
   /**
    * What `stats` reports for a running container, asked at every call with how long it has run
@@ -83,6 +87,8 @@ const FIRST_PID = 10_000;
  * - `inspect(id)`: undefined for an unknown (or destroyed) id; 'running' until the scripted exit
  *   time or a `stop`/`kill`, then 'stopped' with oomKilled and exitStatus as scripted. A stopped container keeps
  *   its address and port until `destroy`, as a real one does.
+ * - `wait(id)`: resolves at the container's scripted exit (see `now`), its `kill`, or its
+ *   `stop`/`destroy` (then undefined); at once when it already stopped or does not exist.
  * - `stats(id)`: while running, what `usageFor` scripts (0 without it); undefined otherwise.
  * - `stop(id, graceMs)` and `destroy(id)`: safe to call twice, concurrently and on ids that never
  *   existed; both free the address and port at once (the fake never waits out graceMs).
@@ -91,8 +97,9 @@ const FIRST_PID = 10_000;
  *   containers (of the prefix) are returned with their handles and labels, stopped ones are
  *   destroyed, exactly as RuncRuntime does.
  *
- * Beyond the interface, `kill(id)` makes a container die now (as a crash or the OOM killer would)
- * and `list()` shows what exists; both are for tests.
+ * Beyond the interface, `kill(id)` makes a container die now (as a crash or the OOM killer would),
+ * `checkExits()` resolves the waits of scripted exits an injected clock reached, and `list()`
+ * shows what exists; all are for tests.
  */
 export class FakeRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, FakeContainer>();
@@ -104,6 +111,10 @@ export class FakeRuntime implements ContainerRuntime {
   private portCursor: number | undefined;
   private allocationLock: Promise<unknown> = Promise.resolve();
   private nextPid = FIRST_PID;
+  /** Pending `wait`s per id, resolved together when the container stops or goes. */
+  private readonly waiters = new Map<string, Array<(status: ContainerStatus | undefined) => void>>();
+  /** The timer of each scripted exit (default clock only). */
+  private readonly exitTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly config: FakeRuntimeConfig = {}) {
     this.subnet = parseSubnet(config.subnet ?? '10.254.0.0/24');
@@ -142,6 +153,14 @@ export class FakeRuntime implements ContainerRuntime {
         startedAt,
         scriptedExit: crashAfter === undefined ? undefined : { at: startedAt + crashAfter, oom, status: this.config.exitStatusFor?.(spec) ?? (oom ? 137 : 1) },
       });
+      if (crashAfter !== undefined && this.config.now === undefined) {
+        const timer = setTimeout(() => {
+          this.exitTimers.delete(spec.id);
+          this.checkExits();
+        }, crashAfter);
+        timer.unref();
+        this.exitTimers.set(spec.id, timer);
+      }
       return { ...handle, labels: { ...handle.labels } };
     } finally {
       this.starting.delete(spec.id);
@@ -181,6 +200,30 @@ export class FakeRuntime implements ContainerRuntime {
     return { id, state: 'stopped', oomKilled: exit.oom, exitStatus: exit.status };
   }
 
+  async wait(id: string): Promise<ContainerStatus | undefined> {
+    const container = this.containers.get(id);
+    if (!container || this.exitOf(container) !== undefined) return this.inspect(id);
+    return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
+  }
+
+  /** Test control: resolves the waits of containers whose scripted exit time `now()` has reached. Safe to call any time. */
+  checkExits(): void {
+    for (const id of [...this.waiters.keys()]) {
+      const container = this.containers.get(id);
+      if (!container || this.exitOf(container) !== undefined) this.settle(id);
+    }
+  }
+
+  /** Resolves every pending wait of `id` with what inspect says now. */
+  private settle(id: string): void {
+    const waiters = this.waiters.get(id);
+    if (!waiters) return;
+    this.waiters.delete(id);
+    void this.inspect(id).then((status) => {
+      for (const resolve of waiters) resolve(status);
+    });
+  }
+
   /** Undefined unless running; else the scripted usage (usageFor, CPU capped by the quota) and the spec's limits. */
   async stats(id: string): Promise<ContainerStats | undefined> {
     const container = this.containers.get(id);
@@ -205,6 +248,9 @@ export class FakeRuntime implements ContainerRuntime {
     const starting = this.starting.get(id);
     if (starting) starting.cancelled = true;
     this.containers.delete(id);
+    clearTimeout(this.exitTimers.get(id));
+    this.exitTimers.delete(id);
+    this.settle(id);
   }
 
   async recover(): Promise<ContainerHandle[]> {
@@ -225,6 +271,7 @@ export class FakeRuntime implements ContainerRuntime {
     const container = this.containers.get(id);
     if (!container || this.exitOf(container) !== undefined) return;
     container.killed = { at: this.now(), oom: options.oom ?? false, status: options.status ?? 137 };
+    this.settle(id);
   }
 
   /** Test inspection: every container that exists (running or stopped, not destroyed), as copies. */
