@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ContainerSpec } from './container-runtime';
 import { FakeRuntime } from './fake-runtime';
@@ -106,6 +107,27 @@ describe('FakeRuntime', () => {
     assert.equal(status?.state, 'stopped');
     assert.equal(status?.exitStatus, 1);
     assert.ok(Date.now() - started >= 25, 'not before its time');
+  });
+
+  it('serveOn: a running container answers HTTP on its host port until it dies; a taken port fails its start', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const runtime = new FakeRuntime({ serveOn: '127.0.0.1', hostPortBase: taken, hostPortCount: 2 });
+      await assert.rejects(runtime.start(spec('c-taken')), /host port .*EADDRINUSE/);
+      assert.equal(runtime.list().length, 0);
+      const served = await runtime.start(spec('c-served'));
+      assert.equal(served.hostPort, taken + 1);
+      const res = await fetch(`http://127.0.0.1:${served.hostPort}/anything`);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'fake container c-served\n');
+      runtime.kill('c-served');
+      await assert.rejects(fetch(`http://127.0.0.1:${served.hostPort}/`), 'nothing listens once it died');
+      await runtime.destroy('c-served');
+    } finally {
+      blocker.close();
+    }
   });
 
   it('reports an OOM kill at once, or at crashAfterMs when both are scripted', async () => {

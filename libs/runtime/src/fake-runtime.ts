@@ -7,6 +7,8 @@ import type {
   RunOptions,
   RunResult,
 } from './container-runtime';
+import type { Server } from 'node:http';
+import { closeAppServer, listenAsApp } from './fake-app-server';
 import { parseSubnet, type Subnet } from './network';
 import { allocateIp, allocatePort } from './port-allocator';
 import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
@@ -29,6 +31,12 @@ export interface FakeRuntimeConfig {
   oomFor?: (spec: ContainerSpec) => boolean;
   /** The exit status of a scripted exit (crashAfterMs); default 1, 137 (SIGKILL) for an OOM kill. */
   exitStatusFor?: (spec: ContainerSpec) => number;
+  /**
+   * When set, each started container with a host port serves HTTP on serveOn:hostPort (200 to
+   * every request, as a healthy app: health checks and routers reach it) until it stops; a port
+   * that is taken fails the start. Unset: nothing listens.
+   */
+  serveOn?: string;
   /** How long `stop` takes (a real timer, as an app using its grace period); 0 (the default): none. */
   stopLatencyMs?: number;
   /** First host port handed out; ports come from [hostPortBase, hostPortBase + hostPortCount - 1]. */
@@ -88,7 +96,8 @@ const FIRST_PID = 10_000;
  *   time or a `stop`/`kill`, then 'stopped' with oomKilled and exitStatus as scripted. A stopped container keeps
  *   its address and port until `destroy`, as a real one does.
  * - `wait(id)`: resolves at the container's scripted exit (see `now`), its `kill`, or its
- *   `stop`/`destroy` (then undefined); at once when it already stopped or does not exist.
+ *   `stop`/`destroy` (then undefined); at once when it already stopped or does not exist. The
+ *   server of a container (serveOn) closes at the same moments.
  * - `stats(id)`: while running, what `usageFor` scripts (0 without it); undefined otherwise.
  * - `stop(id, graceMs)` and `destroy(id)`: safe to call twice, concurrently and on ids that never
  *   existed; both free the address and port at once (the fake never waits out graceMs).
@@ -115,6 +124,8 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly waiters = new Map<string, Array<(status: ContainerStatus | undefined) => void>>();
   /** The timer of each scripted exit (default clock only). */
   private readonly exitTimers = new Map<string, NodeJS.Timeout>();
+  /** The HTTP server of each running container (serveOn). */
+  private readonly servers = new Map<string, Server>();
 
   constructor(private readonly config: FakeRuntimeConfig = {}) {
     this.subnet = parseSubnet(config.subnet ?? '10.254.0.0/24');
@@ -144,6 +155,16 @@ export class FakeRuntime implements ContainerRuntime {
         pid: this.nextPid++,
         labels: { ...(spec.labels ?? {}) },
       };
+      if (this.config.serveOn !== undefined && handle.hostPort !== undefined) {
+        const server = await listenAsApp(this.config.serveOn, handle.hostPort, `fake container ${spec.id}\n`).catch((error: Error) => {
+          throw new CommandFailedError('runc', ['run', '--detach', spec.id], 1, `host port ${handle.hostPort}: ${error.message}`);
+        });
+        if (reserved.cancelled) {
+          closeAppServer(server);
+          throw new CommandFailedError('runc', ['run', '--detach', spec.id], 1, `container ${spec.id} was destroyed while starting`);
+        }
+        this.servers.set(spec.id, server);
+      }
       const startedAt = this.now();
       const oom = this.config.oomFor?.(spec) ?? false;
       const crashAfter = this.config.crashAfterMs?.(spec) ?? (oom ? 0 : undefined);
@@ -208,14 +229,16 @@ export class FakeRuntime implements ContainerRuntime {
 
   /** Test control: resolves the waits of containers whose scripted exit time `now()` has reached. Safe to call any time. */
   checkExits(): void {
-    for (const id of [...this.waiters.keys()]) {
+    for (const id of new Set([...this.waiters.keys(), ...this.servers.keys()])) {
       const container = this.containers.get(id);
       if (!container || this.exitOf(container) !== undefined) this.settle(id);
     }
   }
 
-  /** Resolves every pending wait of `id` with what inspect says now. */
+  /** The container `id` stopped or went: its server closes, every pending wait resolves with what inspect says now. */
   private settle(id: string): void {
+    closeAppServer(this.servers.get(id));
+    this.servers.delete(id);
     const waiters = this.waiters.get(id);
     if (!waiters) return;
     this.waiters.delete(id);

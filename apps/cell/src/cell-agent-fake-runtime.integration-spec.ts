@@ -1,0 +1,145 @@
+/**
+ * The real cell agent (apps/cell/dist/main.js, a process of its own) on the fake runtime
+ * (CELL_RUNTIME=fake), against a real Redis: it announces itself, takes a start job from its
+ * queue, fetches and unpacks the droplet, health-checks the instance over HTTP on its host port
+ * (the fake container answers there) and reports it RUNNING, notices its stop, and on SIGINT
+ * withdraws and exits 0 without having made any bridge. What the controller's tests can run
+ * instead of a hand-written cell.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { CellJobName, redisKeys, type StartInstanceJob } from '@paas/contracts';
+import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, waitFor, type SupervisedProcess } from '@paas/local-services';
+import { createRedisConnection, listAppInstances, listLiveCells } from '@paas/redis';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const execFileAsync = promisify(execFile);
+
+describe('the cell agent on the fake runtime (its own process, real Redis)', () => {
+  let tmp: string;
+  let redisServer: SupervisedProcess;
+  let redis: Redis;
+  let queue: Queue;
+  let droplets: Server;
+  let cell: ChildProcess;
+  let stderr = '';
+  let portBase: number;
+  const suffix = randomBytes(2).toString('hex');
+  const cellId = `fk-${suffix}`;
+  const bridge = `fk${suffix}`;
+  const keys = redisKeys(`fk${suffix}`);
+  const internalToken = randomBytes(32).toString('hex');
+
+  const job = (instanceId: string, dropletUrl: string): StartInstanceJob => ({
+    instanceId,
+    index: 0,
+    appId: 'app-fake',
+    appName: 'fake',
+    spaceId: 'space-1',
+    spaceName: 'dev',
+    orgName: 'acme',
+    releaseId: 'rel-1',
+    processType: 'web',
+    dropletId: 'droplet-1',
+    dropletUrl,
+    memoryMb: 128,
+    diskMb: 256,
+    env: {},
+    uris: [],
+    startCommand: 'node server.js',
+    healthCheck: { type: 'http', endpoint: '/health', timeoutS: 10 },
+    routable: true,
+  });
+  const record = async (instanceId: string) => (await listAppInstances(redis, keys, 'app-fake')).find((i) => i.instanceId === instanceId);
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'paas-cell-fake-'));
+    await mkdir(join(tmp, 'logs'));
+    const login = await prepareRedis(tmp);
+    const redisPort = await freePort();
+    const redisUrl = redisUrlOf('127.0.0.1', redisPort, login);
+    redisServer = redisProcess(ROOT, tmp, redisPort, () => undefined);
+    redisServer.start();
+    await waitFor('redis', () => portOpen(redisPort), 30_000);
+    redis = createRedisConnection(redisUrl, 'cell-fake-test');
+    queue = new Queue(keys.cellQueue(cellId), { connection: redis });
+    // The droplet, as the controller's blobstore serves it (internal token required).
+    await mkdir(join(tmp, 'droplet', 'app'), { recursive: true });
+    await writeFile(join(tmp, 'droplet', 'app', 'server.js'), 'console.log("never run by the fake runtime")\n');
+    await execFileAsync('tar', ['-czf', join(tmp, 'droplet.tgz'), '-C', join(tmp, 'droplet'), 'app']);
+    const tarball = await readFile(join(tmp, 'droplet.tgz'));
+    droplets = createServer((req, res) => {
+      res.statusCode = req.headers['x-paas-internal-token'] === internalToken ? 200 : 403;
+      res.end(res.statusCode === 200 ? tarball : undefined);
+    });
+    await new Promise<void>((done) => droplets.listen(0, '127.0.0.1', done));
+    portBase = await freePort();
+    cell = spawn(process.execPath, [join(ROOT, 'apps', 'cell', 'dist', 'main.js')], {
+      env: {
+        PATH: process.env.PATH,
+        CELL_RUNTIME: 'fake',
+        CELL_ID: cellId,
+        CELL_DATA_DIR: join(tmp, 'cell'),
+        CELL_BRIDGE: bridge,
+        CELL_SUBNET: '10.253.9.0/24',
+        CELL_PORT_RANGE: `${portBase}-${portBase + 9}`,
+        CELL_IPTABLES_CHAIN: `FK-${suffix.toUpperCase()}`,
+        CELL_CONTAINER_PREFIX: `fk${suffix}`,
+        REDIS_URL: redisUrl,
+        PAAS_REDIS_PREFIX: `fk${suffix}`,
+        PAAS_INTERNAL_TOKEN: internalToken,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    cell.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  });
+
+  after(async () => {
+    if (cell && cell.exitCode === null && cell.signalCode === null) cell.kill('SIGKILL');
+    await queue?.close();
+    redis?.disconnect();
+    droplets?.close();
+    await redisServer?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('announces itself live', async () => {
+    await waitFor(`cell ${cellId} live (${stderr})`, async () => (await listLiveCells(redis, keys)).some((c) => c.id === cellId), 20_000, 50);
+  });
+
+  it('starts an instance from its queue: droplet fetched, HTTP health check passed on its host port, RUNNING with its address', async () => {
+    const address = droplets.address() as { port: number };
+    await queue.add(CellJobName.StartInstance, job('i-1', `http://127.0.0.1:${address.port}/droplets/droplet-1`));
+    await waitFor(`i-1 RUNNING (${stderr})`, async () => (await record('i-1'))?.state === 'RUNNING', 20_000, 50);
+    const running = await record('i-1');
+    assert.match(running?.address ?? '', new RegExp(`^127\\.0\\.0\\.1:${portBase}$`));
+    const res = await fetch(`http://${running!.address}/`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), `fake container fk${suffix}-i-1\n`);
+  });
+
+  it('stops it on a stop job: its record is forgotten and nothing answers on its port', async () => {
+    await queue.add(CellJobName.StopInstance, { instanceId: 'i-1', appId: 'app-fake', reason: 'scaled down' });
+    await waitFor('i-1 forgotten', async () => (await record('i-1')) === undefined, 20_000, 50);
+    await assert.rejects(fetch(`http://127.0.0.1:${portBase}/`));
+  });
+
+  it('on SIGINT withdraws and exits 0; it made no bridge', async () => {
+    const exited = new Promise<number | null>((done) => cell.once('exit', (code) => done(code)));
+    cell.kill('SIGINT');
+    assert.equal(await exited, 0, stderr);
+    assert.equal((await listLiveCells(redis, keys)).some((c) => c.id === cellId), false);
+    await assert.rejects(execFileAsync('ip', ['link', 'show', bridge]), 'no bridge');
+  });
+});
