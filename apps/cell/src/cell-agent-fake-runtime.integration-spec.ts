@@ -1,7 +1,8 @@
 /**
  * The real cell agent (apps/cell/dist/main.js, a process of its own) on the fake runtime
- * (CELL_RUNTIME=fake), against a real Redis: it announces itself, takes a start job from its
- * queue, fetches and unpacks the droplet, health-checks the instance over HTTP on its host port
+ * (CELL_RUNTIME=fake), against a real Redis: it announces itself, stages a source into a real
+ * droplet (the fake runtime plays the buildpack), takes a start job from its queue, fetches and
+ * unpacks that droplet, health-checks the instance over HTTP on its host port
  * (the fake container answers there) and reports it RUNNING, notices its stop, and on SIGINT
  * withdraws and exits 0 without having made any bridge. What the controller's tests can run
  * instead of a hand-written cell.
@@ -18,9 +19,10 @@ import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CellJobName, redisKeys, type StartInstanceJob } from '@paas/contracts';
+import { CellJobName, redisKeys, type StageResult, type StartInstanceJob } from '@paas/contracts';
 import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, waitFor, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, listAppInstances, listLiveCells } from '@paas/redis';
+import { FAKE_BUILDPACK_WEB_COMMAND } from './fake-buildpack';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const execFileAsync = promisify(execFile);
@@ -73,14 +75,25 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
     await waitFor('redis', () => portOpen(redisPort), 30_000);
     redis = createRedisConnection(redisUrl, 'cell-fake-test');
     queue = new Queue(keys.cellQueue(cellId), { connection: redis });
-    // The droplet, as the controller's blobstore serves it (internal token required).
-    await mkdir(join(tmp, 'droplet', 'app'), { recursive: true });
-    await writeFile(join(tmp, 'droplet', 'app', 'server.js'), 'console.log("never run by the fake runtime")\n');
-    await execFileAsync('tar', ['-czf', join(tmp, 'droplet.tgz'), '-C', join(tmp, 'droplet'), 'app']);
-    const tarball = await readFile(join(tmp, 'droplet.tgz'));
+    // The blobstore, as the controller serves it to cells (internal token required): the source, the droplet the cell uploads.
+    await mkdir(join(tmp, 'source'), { recursive: true });
+    await writeFile(join(tmp, 'source', 'server.js'), 'console.log("never run by the fake runtime")\n');
+    await writeFile(join(tmp, 'source', 'Procfile'), 'worker: node worker.js\n');
+    await execFileAsync('tar', ['-cf', join(tmp, 'source.tar'), '-C', join(tmp, 'source'), '.']);
+    const blobs = new Map<string, Buffer>([['/sources/s1', await readFile(join(tmp, 'source.tar'))]]);
     droplets = createServer((req, res) => {
-      res.statusCode = req.headers['x-paas-internal-token'] === internalToken ? 200 : 403;
-      res.end(res.statusCode === 200 ? tarball : undefined);
+      if (req.headers['x-paas-internal-token'] !== internalToken) return void res.writeHead(403).end();
+      if (req.method === 'PUT') {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          blobs.set(req.url!, Buffer.concat(chunks));
+          res.writeHead(201).end();
+        });
+        return;
+      }
+      const blob = blobs.get(req.url!);
+      res.writeHead(blob ? 200 : 404).end(blob);
     });
     await new Promise<void>((done) => droplets.listen(0, '127.0.0.1', done));
     portBase = await freePort();
@@ -118,15 +131,39 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
     await waitFor(`cell ${cellId} live (${stderr})`, async () => (await listLiveCells(redis, keys)).some((c) => c.id === cellId), 20_000, 50);
   });
 
-  it('starts an instance from its queue: droplet fetched, HTTP health check passed on its host port, RUNNING with its address', async () => {
-    const address = droplets.address() as { port: number };
-    await queue.add(CellJobName.StartInstance, job('i-1', `http://127.0.0.1:${address.port}/droplets/droplet-1`));
+  it('stages a source into a droplet: the fake buildpack names itself and the web default, the Procfile adds its types', async () => {
+    const blobUrl = `http://127.0.0.1:${(droplets.address() as { port: number }).port}`;
+    const subscriber = redis.duplicate();
+    const lines: string[] = [];
+    const ended = new Promise<StageResult>((done) => {
+      subscriber.on('message', (_channel, text: string) => {
+        const message = JSON.parse(text) as { type: string; text?: string; result?: StageResult };
+        if (message.type === 'line') lines.push(message.text!);
+        else done(message.result!);
+      });
+    });
+    await subscriber.subscribe(keys.buildLog('b-1'));
+    try {
+      await queue.add(CellJobName.Stage, { buildId: 'b-1', appId: 'app-fake', appName: 'fake', sourceUrl: `${blobUrl}/sources/s1`, dropletUploadUrl: `${blobUrl}/droplets/d1`, memoryMb: 256, env: {} });
+      const result = await ended;
+      assert.deepEqual(result, { ok: true, buildpack: 'nodejs', startCommand: FAKE_BUILDPACK_WEB_COMMAND, processTypes: { web: FAKE_BUILDPACK_WEB_COMMAND, worker: 'node worker.js' } }, `${stderr}\n${lines.join('\n')}`);
+      assert.ok(lines.some((line) => /^-----> nodejs \(fake buildpack/.test(line)), lines.join('\n'));
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('starts an instance of that droplet from its queue: unpacked, HTTP health check passed on its host port, RUNNING with its address', async () => {
+    const blobUrl = `http://127.0.0.1:${(droplets.address() as { port: number }).port}`;
+    await queue.add(CellJobName.StartInstance, job('i-1', `${blobUrl}/droplets/d1`));
     await waitFor(`i-1 RUNNING (${stderr})`, async () => (await record('i-1'))?.state === 'RUNNING', 20_000, 50);
     const running = await record('i-1');
     assert.match(running?.address ?? '', new RegExp(`^127\\.0\\.0\\.1:${portBase}$`));
     const res = await fetch(`http://${running!.address}/`);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), `fake container fk${suffix}-i-1\n`);
+    const layer = join(tmp, 'cell', 'droplets', 'droplet-1', 'home', 'vcap', 'app');
+    assert.match(await readFile(join(layer, 'server.js'), 'utf8'), /never run by the fake runtime/, 'the staged source is the layer');
   });
 
   it('stops it on a stop job: its record is forgotten and nothing answers on its port', async () => {

@@ -37,6 +37,12 @@ export interface FakeRuntimeConfig {
    * that is taken fails the start. Unset: nothing listens.
    */
   serveOn?: string;
+  /**
+   * What a foreground container (`run`: staging, a task) does, as a script: it may write into the
+   * spec's bind sources and print through options.onLine as the real process would. Its answer
+   * is run's result; undefined falls back to the defaults (see run). Asked after failStartFor.
+   */
+  runFor?: (spec: ContainerSpec, options: RunOptions) => Promise<RunResult | undefined>;
   /** How long `stop` takes (a real timer, as an app using its grace period); 0 (the default): none. */
   stopLatencyMs?: number;
   /** First host port handed out; ports come from [hostPortBase, hostPortBase + hostPortCount - 1]. */
@@ -188,7 +194,7 @@ export class FakeRuntime implements ContainerRuntime {
     }
   }
 
-  /** Staging: fails as start does; else exit code 137 with reason 'oom' when oomFor, 1 when crashAfterMs, 0 otherwise. Leaves nothing behind. */
+  /** Staging: fails as start does; else what runFor answers; else exit code 137 with reason 'oom' when oomFor, 1 when crashAfterMs, 0 otherwise. Leaves nothing behind. */
   async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
     const reserved = await this.reserve(spec);
     try {
@@ -196,6 +202,8 @@ export class FakeRuntime implements ContainerRuntime {
       const failure = this.config.failStartFor?.(spec);
       if (failure !== undefined) throw new CommandFailedError('runc', ['run', spec.id], 1, failure);
       if (reserved.cancelled) return { exitCode: 137 };
+      const scripted = await this.config.runFor?.(spec, options);
+      if (scripted) return scripted;
       if (this.config.oomFor?.(spec)) {
         options.onLine('Killed', 'stderr');
         return { exitCode: 137, reason: 'oom' };
