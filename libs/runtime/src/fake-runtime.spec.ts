@@ -237,6 +237,21 @@ describe('FakeRuntime', () => {
     assert.equal(runtime.list().length, 0);
   });
 
+  it('runFor scripts a foreground container: its answer and its lines, else the defaults', async () => {
+    const runtime = new FakeRuntime({
+      runFor: async (s, options) => {
+        if (s.id !== 'c-scripted') return undefined;
+        options.onLine('-----> scripted build', 'stdout');
+        return { exitCode: 7 };
+      },
+    });
+    const lines: string[] = [];
+    assert.deepEqual(await runtime.run(spec('c-scripted'), { onLine: (line) => lines.push(line), timeoutMs: 1_000 }), { exitCode: 7 });
+    assert.deepEqual(lines, ['-----> scripted build']);
+    assert.deepEqual(await runtime.run(spec('c-default'), noLines), { exitCode: 0 }, 'undefined: the default');
+    assert.equal(runtime.list().length, 0, 'nothing left behind');
+  });
+
   it('refuses exactly the specs RuncRuntime refuses, with the same code and message', async () => {
     const prefix = 'px';
     const fake = new FakeRuntime({ prefix });
