@@ -1,11 +1,10 @@
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   CELL_HEARTBEAT_INTERVAL_MS,
-  CELL_RUNTIME_RECORD,
   CellJobName,
   forgetAppJobSchema,
   redisKeys,
@@ -18,8 +17,8 @@ import {
   type StageResult,
 } from '@paas/contracts';
 import { AppLogWriter, announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
-import { RuncRuntime, cleanupAll, ensureStack, stackNameservers, type RuncRuntimeConfig } from '@paas/runtime';
 import { BlobClient } from './blob-client';
+import type { CellHost } from './cell-host';
 import type { CellConfig } from './config';
 import { DropletCache } from './droplet-cache';
 import { EgressPolicy } from './egress-policy';
@@ -37,13 +36,12 @@ const MONITOR_INTERVAL_MS = 2_000;
 const CELL_TENANT_DIRS = ['build-cache', 'droplets', 'staging', 'logs'];
 /**
  * One cell: announces itself, takes work from its own queue (one handler per job name), runs
- * instances through the container runtime, and shuts down cleanly.
+ * instances through the container runtime of its host (injected: runc in main.ts, or the fake),
+ * and shuts down cleanly.
  */
 export class CellAgent {
   private readonly redis: Redis;
   private readonly keys: RedisKeys;
-  private readonly runtimeConfig: RuncRuntimeConfig;
-  private readonly runtime: RuncRuntime;
   private readonly instances: InstanceManager;
   private readonly stager: Stager;
   private readonly droplets: DropletCache;
@@ -67,25 +65,12 @@ export class CellAgent {
   constructor(
     private readonly config: CellConfig,
     private readonly logger: Logger,
+    /** Its container runtime and host setup (see cell-host.ts: runcHost, fakeHost). */
+    private readonly host: CellHost,
   ) {
     this.redis = createRedisConnection(config.redisUrl, `cell-${config.id}`);
     this.keys = redisKeys(config.redisPrefix);
-    this.runtimeConfig = {
-      prefix: config.containerPrefix,
-      stateDir: join(config.dataDir, 'containers'),
-      stackDir: join(config.dataDir, 'stack'),
-      runcRoot: join(config.dataDir, 'runc'),
-      network: {
-        bridge: config.bridge,
-        subnet: config.subnet,
-        hostPortRange: config.portRange,
-        hostAddresses: [config.address],
-        platformNetworks: config.platformNetworks,
-      },
-      iptablesChain: config.iptablesChain,
-      idMapping: config.idMapping,
-    };
-    this.runtime = new RuncRuntime(this.runtimeConfig);
+    const runtime = host.runtime;
     this.egress = new EgressPolicy({
       gateway: config.subnet.replace(/\.0\/24$/, '.1'),
       npmRegistry: config.npmRegistry,
@@ -102,10 +87,10 @@ export class CellAgent {
     });
     this.shipper = new LogShipper(this.appLogs, this.redis, this.keys, logger, { logDir: join(config.dataDir, 'logs'), cellId: config.id });
     const egress = this.egress;
-    this.instances = new InstanceManager(config, this.runtime, this.droplets, this.redis, this.keys, logger, this.shipper, egress);
-    this.usage = new UsageSampler(this.runtime, this.instances, logger);
-    this.tasks = new TaskRunner(this.runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId), egress);
-    this.stager = new Stager(this.runtime, blobs, config.dataDir, config.containerPrefix, logger, {
+    this.instances = new InstanceManager(config, runtime, this.droplets, this.redis, this.keys, logger, this.shipper, egress);
+    this.usage = new UsageSampler(runtime, this.instances, logger);
+    this.tasks = new TaskRunner(runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId), egress);
+    this.stager = new Stager(runtime, blobs, config.dataDir, config.containerPrefix, logger, {
       buildpacksDir: config.buildpacksDir,
       npmRegistry: config.npmRegistry,
       nodeVersionsToKeep: config.nodeVersionsToKeep,
@@ -133,9 +118,7 @@ export class CellAgent {
       await mkdir(dir, { recursive: true });
       await chmod(dir, 0o711);
     }
-    await writeFile(join(this.config.dataDir, CELL_RUNTIME_RECORD), JSON.stringify(this.runtimeConfig), { mode: 0o600 });
-    await ensureStack(this.runtimeConfig.stackDir, this.config.idMapping);
-    this.egress.setNameservers(await stackNameservers(this.runtimeConfig.stackDir));
+    this.egress.setNameservers(await this.host.prepare());
     const recovered = await this.instances.recover();
     if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
     this.shipper.start();
@@ -301,7 +284,7 @@ export class CellAgent {
     await step('presence', () => withdrawCell(this.redis, this.keys, this.config.id));
     if (this.config.cleanupOnExit) {
       await step('instances', () => this.instances.stopAll('cell shutting down'));
-      await step('network', () => cleanupAll(this.runtimeConfig));
+      await step('network', () => this.host.cleanup());
     }
     // What was read goes out with its checkpoints; containers left running resume from them.
     await step('log-shipper', () => this.shipper.close());

@@ -31,6 +31,11 @@ const schema = z.object({
     .min(100_000, { error: 'CELL_USERNS_HOST_ID must be at least 100000 (host users live below), e.g. 1000000' })
     .max(0xffff_fffe - 65_535, { error: 'CELL_USERNS_HOST_ID leaves no room for 65536 ids below 4294967294' })
     .default(1_000_000),
+  /**
+   * The container runtime: `runc` (real containers; needs root) or `fake` (runs nothing, no network:
+   * for tests of the agent and of the controller against it; see fakeHost in cell-host.ts).
+   */
+  CELL_RUNTIME: z.enum(['runc', 'fake'], { error: 'CELL_RUNTIME must be runc or fake' }).default('runc'),
   /** Stop every container and remove the bridge and rules on SIGTERM (local platform), instead of leaving them for re-adoption. */
   CELL_CLEANUP_ON_EXIT: z.enum(['true', 'false']).default('true'),
   REDIS_URL: z.string().startsWith('redis://', { error: 'REDIS_URL must be a redis:// URL' }),
@@ -105,6 +110,7 @@ export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
     iptablesChain: c.CELL_IPTABLES_CHAIN,
     containerPrefix: c.CELL_CONTAINER_PREFIX,
     idMapping: { hostId: c.CELL_USERNS_HOST_ID, size: 65_536 },
+    runtime: c.CELL_RUNTIME,
     cleanupOnExit: c.CELL_CLEANUP_ON_EXIT === 'true',
     redisUrl: c.REDIS_URL,
     redisPrefix: c.PAAS_REDIS_PREFIX,

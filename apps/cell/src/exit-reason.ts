@@ -1,5 +1,10 @@
 import { constants } from 'node:os';
 import type { InstanceExit } from '@paas/contracts';
+import { outputFiles, readFileTail } from './log-shipper';
+import { logTail } from './log-tail';
+
+/** Lines of an instance's output a failure reason carries (exit, health-check timeout). */
+const FAILURE_LOG_LINES = 10;
 
 /** Highest signal number a status above 128 is read as (real-time signals included). */
 const MAX_SIGNAL = 64;
@@ -22,4 +27,16 @@ export function describeExit(exit: InstanceExit, memoryMb?: number): string {
     return `killed by signal ${signal}${name ? ` (${name})` : ''}`;
   }
   return `exited with status ${status}`;
+}
+
+/**
+ * `reason` followed by "; its last log lines: ..." with the last lines of an instance's output in
+ * `logDir` (stdout, then stderr), joined with " | " (one line in reports and push output); `reason`
+ * and `whenSilent` when it printed nothing.
+ */
+export async function withOutputTail(reason: string, logDir: string, instanceId: string, whenSilent = ''): Promise<string> {
+  const files = outputFiles(logDir, instanceId);
+  const [out, err] = await Promise.all([readFileTail(files.out), readFileTail(files.err)]);
+  const tail = logTail(err ? `${out}\n${err}` : out, FAILURE_LOG_LINES).join(' | ');
+  return `${reason}${tail ? `; its last log lines: ${tail}` : whenSilent}`;
 }

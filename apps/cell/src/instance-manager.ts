@@ -18,19 +18,15 @@ import { VCAP_GID, VCAP_UID, type ContainerRuntime, type ContainerStatus } from 
 import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { passesHealthCheck } from './health-check';
-import { logTail } from './log-tail';
 import { EgressPolicy } from './egress-policy';
-import { outputFiles, readFileTail, type LogShipper } from './log-shipper';
-import { describeExit } from './exit-reason';
+import { outputFiles, type LogShipper } from './log-shipper';
+import { describeExit, withOutputTail } from './exit-reason';
 import { actualOf, snapshotOf, type InstanceSnapshot, type LocalInstance } from './local-instance';
 
 export type { InstanceSnapshot } from './local-instance';
 
 const CONTAINER_PORT = 8080;
 const STOP_GRACE_MS = 10_000;
-
-/** Lines of an instance's output a failure reason carries (exit, health-check timeout). */
-const FAILURE_LOG_LINES = 10;
 
 /** A running instance failing this many liveness checks in a row is treated as crashed. */
 const LIVENESS_FAILURES = 3;
@@ -152,6 +148,7 @@ export class InstanceManager {
         labels: { job: JSON.stringify(job), since: local.since },
         egress: this.egress.running(job.egress),
       });
+      this.watchExit(local);
       log.info({ container: local.containerId, hostPort: local.handle.hostPort }, 'instance-started');
       await this.waitHealthy(local);
       if (!this.instances.has(job.instanceId)) return; // stopped meanwhile
@@ -161,6 +158,7 @@ export class InstanceManager {
       await this.publishRoutes(local);
       this.logs?.lifecycle(job, `Instance ${job.index} of ${job.processType} is healthy and running on cell ${this.config.id}`);
       log.info('instance-running');
+      await this.exitedWhileRunning(local); // it may have ended between its last health check and now
     } catch (error) {
       log.warn({ err: error }, 'instance-failed-to-start');
       await this.crashed(local, (error as Error).message);
@@ -171,7 +169,7 @@ export class InstanceManager {
     return appEnvironment({ ...job, port: CONTAINER_PORT });
   }
 
-  /** Polls the instance's health check until it passes, the container exits, or the timeout passes. */
+  /** Polls the instance's health check until it passes, the container exits (watchExit), or the timeout passes. */
   private async waitHealthy(local: LocalInstance): Promise<void> {
     const timeoutMs = local.job.healthCheck.timeoutS * 1000;
     const deadline = Date.now() + timeoutMs;
@@ -180,29 +178,17 @@ export class InstanceManager {
     while (Date.now() < deadline) {
       if (!this.instances.has(local.job.instanceId)) return;
       if (await passesHealthCheck(local.job.healthCheck, this.config.address, port)) return;
-      const status = await this.runtime.inspect(local.containerId);
-      if (!status || status.state === 'stopped') {
-        throw new Error(await this.exitReason(local, status));
-      }
-      await new Promise((r) => setTimeout(r, 200));
+      if (local.exited) throw new Error(await this.exitReason(local, local.exited.status));
+      await Promise.race([new Promise((r) => setTimeout(r, 200)), local.ended]);
     }
     const what = local.job.healthCheck.type === 'http' ? `answer 2xx on ${local.job.healthCheck.endpoint}` : `listen on $PORT (${CONTAINER_PORT})`;
-    const tail = await this.logTailOf(local);
-    throw new Error(`the app did not ${what} within ${timeoutMs / 1000}s${tail ? `; its last log lines: ${tail}` : '; it printed nothing'}`);
+    throw new Error(await withOutputTail(`the app did not ${what} within ${timeoutMs / 1000}s`, join(this.config.dataDir, 'logs'), local.job.instanceId, '; it printed nothing'));
   }
 
   /** "exited with status 3; its last log lines: ...": how it ended (kept in local.exit), then its output. */
-  private async exitReason(local: LocalInstance, status: ContainerStatus | undefined): Promise<string> {
+  private exitReason(local: LocalInstance, status: ContainerStatus | undefined): Promise<string> {
     local.exit = { oomKilled: status?.oomKilled ?? false, ...(status?.exitStatus !== undefined ? { status: status.exitStatus } : {}) };
-    const tail = await this.logTailOf(local);
-    return `${describeExit(local.exit, local.job.memoryMb)}${tail ? `; its last log lines: ${tail}` : ''}`;
-  }
-
-  /** The last lines of an instance's output (stdout, then stderr), joined with " | " (one line in reports and push output). */
-  private async logTailOf(local: LocalInstance): Promise<string> {
-    const files = outputFiles(join(this.config.dataDir, 'logs'), local.job.instanceId);
-    const [out, err] = await Promise.all([readFileTail(files.out), readFileTail(files.err)]);
-    return logTail(err ? `${out}\n${err}` : out, FAILURE_LOG_LINES).join(' | ');
+    return withOutputTail(describeExit(local.exit, local.job.memoryMb), join(this.config.dataDir, 'logs'), local.job.instanceId);
   }
 
   /** True when an instance of this cell runs the droplet. */
@@ -225,18 +211,37 @@ export class InstanceManager {
     return true;
   }
 
-  private async crashed(local: LocalInstance, reason: string): Promise<void> {
+  /**
+   * Follows the end of a started (or re-adopted) instance's container through the runtime's `wait`,
+   * no polling: a RUNNING instance crashes at once (exitedWhileRunning); a STARTING one is failed
+   * by waitHealthy, and start looks again once it made it RUNNING. Called once per container.
+   */
+  private watchExit(local: LocalInstance): void {
+    local.ended = this.runtime.wait(local.containerId).then((status) => void (local.exited = { status }));
+    // It never rejects (the runtime's contract); were it to, a running instance is left to its liveness check.
+    void local.ended.then(() => this.exitedWhileRunning(local), (error: unknown) => this.logger.warn({ err: error, instance: local.job.instanceId }, 'instance-wait-failed'));
+  }
+
+  /** A RUNNING instance of this cell whose container ended has crashed; a no-op otherwise, so safe to call twice. */
+  private async exitedWhileRunning(local: LocalInstance): Promise<void> {
+    const exited = local.exited;
+    if (!exited || local.state !== 'RUNNING' || this.instances.get(local.job.instanceId) !== local) return;
+    await this.crashed(local, () => this.exitReason(local, exited.status)).catch((error: unknown) => this.logger.warn({ err: error, instance: local.job.instanceId }, 'instance-crash-report-failed'));
+  }
+
+  /** Takes the instance to CRASHED (synchronously, before any await: a second call is refused), then reports why. */
+  private async crashed(local: LocalInstance, reason: string | (() => Promise<string>)): Promise<void> {
     if (!this.instances.has(local.job.instanceId)) return;
     if (!this.transition(local, 'CRASHED')) return;
     await this.withdrawRoutes(local);
-    local.reason = reason;
+    local.reason = typeof reason === 'string' ? reason : await reason();
     local.crashCount = (local.crashCount ?? 0) + 1;
     local.since = new Date().toISOString();
     await this.report(local);
     // Gone already after an exit; still running after a failed liveness check: stop it first.
     await this.runtime.stop(local.containerId, 2_000).catch(() => undefined);
     // Its last output first, then why it ended.
-    await this.logs?.finish(local.job.instanceId, { text: `Instance ${local.job.index} of ${local.job.processType} crashed: ${reason}`, stream: 'ERR' });
+    await this.logs?.finish(local.job.instanceId, { text: `Instance ${local.job.index} of ${local.job.processType} crashed: ${local.reason}`, stream: 'ERR' });
     this.instances.delete(local.job.instanceId);
     await this.evictIfUnused(local.job.dropletId);
     // Crash recovery (restart with backoff) is the convergence loop's job; until then the record stays.
@@ -309,6 +314,7 @@ export class InstanceManager {
       this.instances.set(job.instanceId, local);
       await this.report(local);
       await this.publishRoutes(local);
+      this.watchExit(local);
       // Resumes after the last line shipped before the restart: nothing repeated, nothing skipped.
       await this.logs?.follow(job, { resume: true });
       this.logs?.lifecycle(job, `Cell ${this.config.id} re-adopted instance ${job.index} of ${job.processType} after an agent restart`);
@@ -327,7 +333,7 @@ export class InstanceManager {
   }
 
   /**
-   * Periodic (one at a time): notices exited and unhealthy containers; every
+   * Periodic (one at a time): notices unhealthy containers (exits come from watchExit); every
    * ROUTE_REFRESH_INTERVAL_MS also refreshes the endpoints and reports of the healthy ones.
    */
   async tick(now = Date.now()): Promise<void> {
@@ -335,11 +341,6 @@ export class InstanceManager {
     if (refresh) this.lastRefresh = now;
     for (const local of [...this.instances.values()]) {
       if (local.state !== 'RUNNING') continue;
-      const status = await this.runtime.inspect(local.containerId).catch(() => undefined);
-      if (!status || status.state === 'stopped') {
-        await this.crashed(local, await this.exitReason(local, status));
-        continue;
-      }
       // Liveness: the same check as at start; a few failures in a row make it a crash.
       if (local.job.healthCheck.type !== 'process' && local.handle?.hostPort) {
         const ok = await passesHealthCheck(local.job.healthCheck, this.config.address, local.handle.hostPort);
@@ -359,7 +360,8 @@ export class InstanceManager {
 
   /** Registers (or refreshes) the endpoint of a healthy instance; the routers bind it to the app's routes. */
   private async publishRoutes(local: LocalInstance): Promise<void> {
-    if (!local.handle?.hostPort || this.instances.get(local.job.instanceId) !== local) return;
+    // Checked right before the write: a crash (which withdraws the routes after leaving RUNNING) always comes after it.
+    if (!local.handle?.hostPort || local.state !== 'RUNNING' || this.instances.get(local.job.instanceId) !== local) return;
     await registerEndpoint(this.redis, this.keys, {
       instanceId: local.job.instanceId,
       appId: local.job.appId,

@@ -126,7 +126,7 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
 
   it('a crashed instance keeps no usage in its record; its reason names the signal that killed it', async () => {
     runtime.kill(manager.containerIdOf('i-0'));
-    await manager.tick(clock.now);
+    await waitFor('the crash noticed (no tick: the runtime tells)', async () => (await record('i-0'))?.state === 'CRASHED', 5_000, 20);
     const crashed = await record('i-0');
     assert.equal(crashed?.state, 'CRASHED');
     assert.equal(crashed?.usage, undefined);
@@ -153,7 +153,7 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
   it('a crash reason names the exit status; out of memory is named as such', async () => {
     runtime.kill(manager.containerIdOf('i-3'), { status: 3 });
     runtime.kill(manager.containerIdOf('i-2'), { oom: true });
-    await manager.tick(clock.now);
+    await waitFor('both crashes noticed', async () => (await record('i-3'))?.reason !== undefined && (await record('i-2'))?.reason !== undefined, 5_000, 20);
     assert.equal((await record('i-3'))?.reason, 'exited with status 3');
     assert.equal((await record('i-2'))?.reason, 'out of memory (killed at its 256 MB limit)');
   });

@@ -1,5 +1,5 @@
 import type { ActualInstance, InstanceExit, InstanceState, InstanceUsage, StartInstanceJob } from '@paas/contracts';
-import type { ContainerHandle } from '@paas/runtime';
+import type { ContainerHandle, ContainerStatus } from '@paas/runtime';
 
 /** What the instance manager knows of one instance of its cell (see InstanceManager). */
 export interface LocalInstance {
@@ -17,6 +17,10 @@ export interface LocalInstance {
   failedChecks?: number;
   /** The newest usage sample (UsageSampler), reported with the instance while it runs. */
   usage?: InstanceUsage;
+  /** From when its container exists: settles once the container no longer runs (ContainerRuntime.wait). */
+  ended?: Promise<void>;
+  /** Set when `ended` settled: the container's last status (undefined: it was gone). */
+  exited?: { status: ContainerStatus | undefined };
 }
 
 /** One instance as the cell's metrics show it. */

@@ -199,10 +199,8 @@ describe('LogShipper (real runc container, real Redis)', () => {
     try {
       shipper.start();
       await manager.start(job);
-      await waitFor('the instance to exit and be noticed', async () => {
-        await manager.tick();
-        return manager.count === 0;
-      }, 15_000, 100);
+      // No tick: the runtime's wait tells the manager that the container ended.
+      await waitFor('the instance to exit and be noticed', async () => manager.count === 0, 15_000, 100);
       const entries = (await all()).filter((e) => e.source.endsWith('/1'));
       const lines = entries.map((e) => `[${e.source}] ${e.stream} ${e.text}`);
       const at = (pattern: RegExp) => {

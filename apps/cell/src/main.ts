@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { CellAgent } from './cell-agent';
+import { cellHostFor } from './cell-host';
 import { checkRedisAccess } from '@paas/redis';
 import { loadCellConfig } from './config';
 
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = pino({ name: `cell-${config.id}`, level: config.logLevel });
-  const agent = new CellAgent(config, logger);
+  const agent = new CellAgent(config, logger, cellHostFor(config));
   let stopping = false;
   // SIGTERM drains first (its instances move to other cells, no request fails); SIGINT stops at
   // once (the whole local platform is going down, there is nowhere to move to).

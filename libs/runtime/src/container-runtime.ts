@@ -6,7 +6,9 @@ import type { ContainerEgress } from './egress';
  *
  * Contract: `start` and `run` are called once per container id; `stop` and `destroy` are safe to
  * call twice and on an id that never started; `recover` is called once at cell start-up, before
- * any `start`, and returns the containers that survived a restart of the agent.
+ * any `start`, and returns the containers that survived a restart of the agent. `wait` may be
+ * called any number of times, concurrently, on any id, at any point after `start` (or `recover`)
+ * returned it.
  */
 export interface ContainerRuntime {
   /** Builds the bundle, network and cgroup, then starts the container detached. */
@@ -15,6 +17,14 @@ export interface ContainerRuntime {
   run(spec: ContainerSpec, options: RunOptions): Promise<RunResult>;
   /** Current state of one container, or undefined when it does not exist. */
   inspect(id: string): Promise<ContainerStatus | undefined>;
+  /**
+   * Resolves once the container is no longer running (Nomad's WaitTask): with its stopped status
+   * (exitStatus, oomKilled, as `inspect` reads them then), or undefined when it does not exist (never
+   * started, or destroyed). At once when it already stopped. Never rejects. Every call of one exit
+   * resolves alike; a container that `stop`/`destroy` ended resolves with its last status or
+   * undefined, so a caller that stopped it itself reads nothing into the answer.
+   */
+  wait(id: string): Promise<ContainerStatus | undefined>;
   /**
    * What a running container uses now (cgroup counters, writable layer); undefined when it does
    * not exist or no longer runs. Read-only and cheap (a few small files): safe to call every few

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ContainerSpec } from './container-runtime';
 import { FakeRuntime } from './fake-runtime';
@@ -68,6 +69,65 @@ describe('FakeRuntime', () => {
     assert.deepEqual(await runtime.inspect('c-flaky'), { id: 'c-flaky', state: 'stopped', oomKilled: false, exitStatus: 1 });
     clock.advance(1_000_000);
     assert.equal((await runtime.inspect('c-steady'))?.state, 'running');
+  });
+
+  it('wait: resolves at a scripted exit (checkExits with an injected clock), on kill, and undefined on destroy', async () => {
+    const clock = manualClock();
+    const runtime = new FakeRuntime({ now: clock.now, crashAfterMs: (s) => (s.id === 'c-crash' ? 5_000 : undefined), exitStatusFor: () => 3 });
+    await runtime.start(spec('c-crash'));
+    await runtime.start(spec('c-killed'));
+    await runtime.start(spec('c-stopped'));
+    const settled: string[] = [];
+    const crash = runtime.wait('c-crash').then((s) => (settled.push('c-crash'), s));
+    const twice = runtime.wait('c-crash');
+    const killed = runtime.wait('c-killed').then((s) => (settled.push('c-killed'), s));
+    const stopped = runtime.wait('c-stopped').then((s) => (settled.push('c-stopped'), s));
+    clock.advance(4_999);
+    runtime.checkExits();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(settled, [], 'nothing exited yet');
+    clock.advance(1);
+    runtime.checkExits();
+    assert.deepEqual(await crash, { id: 'c-crash', state: 'stopped', oomKilled: false, exitStatus: 3 });
+    assert.deepEqual(await twice, await crash, 'every wait of one exit answers alike');
+    runtime.kill('c-killed', { oom: true });
+    assert.deepEqual(await killed, { id: 'c-killed', state: 'stopped', oomKilled: true, exitStatus: 137 });
+    await runtime.stop('c-stopped', 1_000);
+    assert.equal(await stopped, undefined);
+    assert.deepEqual(settled, ['c-crash', 'c-killed', 'c-stopped']);
+    assert.deepEqual(await runtime.wait('c-crash'), await crash, 'at once once stopped');
+    assert.equal(await runtime.wait('c-unknown'), undefined);
+  });
+
+  it('wait: with the default clock a scripted exit resolves by itself, at its time', async () => {
+    const runtime = new FakeRuntime({ crashAfterMs: () => 30 });
+    await runtime.start(spec('c-soon'));
+    const started = Date.now();
+    const status = await runtime.wait('c-soon');
+    assert.equal(status?.state, 'stopped');
+    assert.equal(status?.exitStatus, 1);
+    assert.ok(Date.now() - started >= 25, 'not before its time');
+  });
+
+  it('serveOn: a running container answers HTTP on its host port until it dies; a taken port fails its start', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const runtime = new FakeRuntime({ serveOn: '127.0.0.1', hostPortBase: taken, hostPortCount: 2 });
+      await assert.rejects(runtime.start(spec('c-taken')), /host port .*EADDRINUSE/);
+      assert.equal(runtime.list().length, 0);
+      const served = await runtime.start(spec('c-served'));
+      assert.equal(served.hostPort, taken + 1);
+      const res = await fetch(`http://127.0.0.1:${served.hostPort}/anything`);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'fake container c-served\n');
+      runtime.kill('c-served');
+      await assert.rejects(fetch(`http://127.0.0.1:${served.hostPort}/`), 'nothing listens once it died');
+      await runtime.destroy('c-served');
+    } finally {
+      blocker.close();
+    }
   });
 
   it('reports an OOM kill at once, or at crashAfterMs when both are scripted', async () => {
@@ -175,6 +235,21 @@ describe('FakeRuntime', () => {
     await assert.rejects(runtime.run(spec('c-broken'), noLines), CommandFailedError);
     assert.deepEqual(lines, ['Killed']);
     assert.equal(runtime.list().length, 0);
+  });
+
+  it('runFor scripts a foreground container: its answer and its lines, else the defaults', async () => {
+    const runtime = new FakeRuntime({
+      runFor: async (s, options) => {
+        if (s.id !== 'c-scripted') return undefined;
+        options.onLine('-----> scripted build', 'stdout');
+        return { exitCode: 7 };
+      },
+    });
+    const lines: string[] = [];
+    assert.deepEqual(await runtime.run(spec('c-scripted'), { onLine: (line) => lines.push(line), timeoutMs: 1_000 }), { exitCode: 7 });
+    assert.deepEqual(lines, ['-----> scripted build']);
+    assert.deepEqual(await runtime.run(spec('c-default'), noLines), { exitCode: 0 }, 'undefined: the default');
+    assert.equal(runtime.list().length, 0, 'nothing left behind');
   });
 
   it('refuses exactly the specs RuncRuntime refuses, with the same code and message', async () => {

@@ -7,6 +7,8 @@ import type {
   RunOptions,
   RunResult,
 } from './container-runtime';
+import type { Server } from 'node:http';
+import { closeAppServer, listenAsApp } from './fake-app-server';
 import { parseSubnet, type Subnet } from './network';
 import { allocateIp, allocatePort } from './port-allocator';
 import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
@@ -29,6 +31,18 @@ export interface FakeRuntimeConfig {
   oomFor?: (spec: ContainerSpec) => boolean;
   /** The exit status of a scripted exit (crashAfterMs); default 1, 137 (SIGKILL) for an OOM kill. */
   exitStatusFor?: (spec: ContainerSpec) => number;
+  /**
+   * When set, each started container with a host port serves HTTP on serveOn:hostPort (200 to
+   * every request, as a healthy app: health checks and routers reach it) until it stops; a port
+   * that is taken fails the start. Unset: nothing listens.
+   */
+  serveOn?: string;
+  /**
+   * What a foreground container (`run`: staging, a task) does, as a script: it may write into the
+   * spec's bind sources and print through options.onLine as the real process would. Its answer
+   * is run's result; undefined falls back to the defaults (see run). Asked after failStartFor.
+   */
+  runFor?: (spec: ContainerSpec, options: RunOptions) => Promise<RunResult | undefined>;
   /** How long `stop` takes (a real timer, as an app using its grace period); 0 (the default): none. */
   stopLatencyMs?: number;
   /** First host port handed out; ports come from [hostPortBase, hostPortBase + hostPortCount - 1]. */
@@ -37,7 +51,11 @@ export interface FakeRuntimeConfig {
   hostPortCount?: number;
   /** The bridge subnet addresses come from (default 10.254.0.0/24); .2-.254, as RuncRuntime. */
   subnet?: string;
-  /** The clock crashes are measured on (default Date.now); inject one so tests need no sleeps. */
+  /**
+   * The clock crashes are measured on (default Date.now); inject one so tests need no sleeps. With
+   * the default clock a scripted exit resolves `wait` at its time by a timer; with an injected one,
+   * call `checkExits()` after moving the clock.
+   */
   now?: () => number;
   /**
    * What `stats` reports for a running container, asked at every call with how long it has run
@@ -83,6 +101,9 @@ const FIRST_PID = 10_000;
  * - `inspect(id)`: undefined for an unknown (or destroyed) id; 'running' until the scripted exit
  *   time or a `stop`/`kill`, then 'stopped' with oomKilled and exitStatus as scripted. A stopped container keeps
  *   its address and port until `destroy`, as a real one does.
+ * - `wait(id)`: resolves at the container's scripted exit (see `now`), its `kill`, or its
+ *   `stop`/`destroy` (then undefined); at once when it already stopped or does not exist. The
+ *   server of a container (serveOn) closes at the same moments.
  * - `stats(id)`: while running, what `usageFor` scripts (0 without it); undefined otherwise.
  * - `stop(id, graceMs)` and `destroy(id)`: safe to call twice, concurrently and on ids that never
  *   existed; both free the address and port at once (the fake never waits out graceMs).
@@ -91,8 +112,9 @@ const FIRST_PID = 10_000;
  *   containers (of the prefix) are returned with their handles and labels, stopped ones are
  *   destroyed, exactly as RuncRuntime does.
  *
- * Beyond the interface, `kill(id)` makes a container die now (as a crash or the OOM killer would)
- * and `list()` shows what exists; both are for tests.
+ * Beyond the interface, `kill(id)` makes a container die now (as a crash or the OOM killer would),
+ * `checkExits()` resolves the waits of scripted exits an injected clock reached, and `list()`
+ * shows what exists; all are for tests.
  */
 export class FakeRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, FakeContainer>();
@@ -104,6 +126,12 @@ export class FakeRuntime implements ContainerRuntime {
   private portCursor: number | undefined;
   private allocationLock: Promise<unknown> = Promise.resolve();
   private nextPid = FIRST_PID;
+  /** Pending `wait`s per id, resolved together when the container stops or goes. */
+  private readonly waiters = new Map<string, Array<(status: ContainerStatus | undefined) => void>>();
+  /** The timer of each scripted exit (default clock only). */
+  private readonly exitTimers = new Map<string, NodeJS.Timeout>();
+  /** The HTTP server of each running container (serveOn). */
+  private readonly servers = new Map<string, Server>();
 
   constructor(private readonly config: FakeRuntimeConfig = {}) {
     this.subnet = parseSubnet(config.subnet ?? '10.254.0.0/24');
@@ -133,6 +161,16 @@ export class FakeRuntime implements ContainerRuntime {
         pid: this.nextPid++,
         labels: { ...(spec.labels ?? {}) },
       };
+      if (this.config.serveOn !== undefined && handle.hostPort !== undefined) {
+        const server = await listenAsApp(this.config.serveOn, handle.hostPort, `fake container ${spec.id}\n`).catch((error: Error) => {
+          throw new CommandFailedError('runc', ['run', '--detach', spec.id], 1, `host port ${handle.hostPort}: ${error.message}`);
+        });
+        if (reserved.cancelled) {
+          closeAppServer(server);
+          throw new CommandFailedError('runc', ['run', '--detach', spec.id], 1, `container ${spec.id} was destroyed while starting`);
+        }
+        this.servers.set(spec.id, server);
+      }
       const startedAt = this.now();
       const oom = this.config.oomFor?.(spec) ?? false;
       const crashAfter = this.config.crashAfterMs?.(spec) ?? (oom ? 0 : undefined);
@@ -142,13 +180,21 @@ export class FakeRuntime implements ContainerRuntime {
         startedAt,
         scriptedExit: crashAfter === undefined ? undefined : { at: startedAt + crashAfter, oom, status: this.config.exitStatusFor?.(spec) ?? (oom ? 137 : 1) },
       });
+      if (crashAfter !== undefined && this.config.now === undefined) {
+        const timer = setTimeout(() => {
+          this.exitTimers.delete(spec.id);
+          this.checkExits();
+        }, crashAfter);
+        timer.unref();
+        this.exitTimers.set(spec.id, timer);
+      }
       return { ...handle, labels: { ...handle.labels } };
     } finally {
       this.starting.delete(spec.id);
     }
   }
 
-  /** Staging: fails as start does; else exit code 137 with reason 'oom' when oomFor, 1 when crashAfterMs, 0 otherwise. Leaves nothing behind. */
+  /** Staging: fails as start does; else what runFor answers; else exit code 137 with reason 'oom' when oomFor, 1 when crashAfterMs, 0 otherwise. Leaves nothing behind. */
   async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
     const reserved = await this.reserve(spec);
     try {
@@ -156,6 +202,8 @@ export class FakeRuntime implements ContainerRuntime {
       const failure = this.config.failStartFor?.(spec);
       if (failure !== undefined) throw new CommandFailedError('runc', ['run', spec.id], 1, failure);
       if (reserved.cancelled) return { exitCode: 137 };
+      const scripted = await this.config.runFor?.(spec, options);
+      if (scripted) return scripted;
       if (this.config.oomFor?.(spec)) {
         options.onLine('Killed', 'stderr');
         return { exitCode: 137, reason: 'oom' };
@@ -179,6 +227,32 @@ export class FakeRuntime implements ContainerRuntime {
     const exit = this.exitOf(container);
     if (exit === undefined) return { id, state: 'running', pid: container.handle.pid, oomKilled: false };
     return { id, state: 'stopped', oomKilled: exit.oom, exitStatus: exit.status };
+  }
+
+  async wait(id: string): Promise<ContainerStatus | undefined> {
+    const container = this.containers.get(id);
+    if (!container || this.exitOf(container) !== undefined) return this.inspect(id);
+    return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
+  }
+
+  /** Test control: resolves the waits of containers whose scripted exit time `now()` has reached. Safe to call any time. */
+  checkExits(): void {
+    for (const id of new Set([...this.waiters.keys(), ...this.servers.keys()])) {
+      const container = this.containers.get(id);
+      if (!container || this.exitOf(container) !== undefined) this.settle(id);
+    }
+  }
+
+  /** The container `id` stopped or went: its server closes, every pending wait resolves with what inspect says now. */
+  private settle(id: string): void {
+    closeAppServer(this.servers.get(id));
+    this.servers.delete(id);
+    const waiters = this.waiters.get(id);
+    if (!waiters) return;
+    this.waiters.delete(id);
+    void this.inspect(id).then((status) => {
+      for (const resolve of waiters) resolve(status);
+    });
   }
 
   /** Undefined unless running; else the scripted usage (usageFor, CPU capped by the quota) and the spec's limits. */
@@ -205,6 +279,9 @@ export class FakeRuntime implements ContainerRuntime {
     const starting = this.starting.get(id);
     if (starting) starting.cancelled = true;
     this.containers.delete(id);
+    clearTimeout(this.exitTimers.get(id));
+    this.exitTimers.delete(id);
+    this.settle(id);
   }
 
   async recover(): Promise<ContainerHandle[]> {
@@ -225,6 +302,7 @@ export class FakeRuntime implements ContainerRuntime {
     const container = this.containers.get(id);
     if (!container || this.exitOf(container) !== undefined) return;
     container.killed = { at: this.now(), oom: options.oom ?? false, status: options.status ?? 137 };
+    this.settle(id);
   }
 
   /** Test inspection: every container that exists (running or stopped, not destroyed), as copies. */

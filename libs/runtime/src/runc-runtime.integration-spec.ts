@@ -156,6 +156,34 @@ describe('RuncRuntime (real runc, as root)', () => {
     }
   });
 
+  it('(m) wait resolves with the exit as the container ends (its shim), and for a re-adopted container by a slow poll', async () => {
+    const quick = `pt${suffix}-wait`;
+    await runtime.start(spec(quick, { command: ['/bin/sh', '-c', 'sleep 0.2; exit 5'], containerPort: undefined }));
+    const startedAt = Date.now();
+    const [status, again] = await Promise.all([runtime.wait(quick), runtime.wait(quick)]);
+    // It ends 0.2 s after start; a poll at WAIT_POLL_MS (2 s) would answer at 2 s at the earliest.
+    assert.ok(Date.now() - startedAt < 1_500, `noticed ${Date.now() - startedAt} ms after the start`);
+    assert.deepEqual(status, { id: quick, state: 'stopped', pid: undefined, oomKilled: false, exitStatus: 5 });
+    assert.deepEqual(again, status, 'two waits of one exit answer alike');
+    assert.deepEqual(await runtime.wait(quick), status, 'at once once stopped');
+    await runtime.destroy(quick);
+    assert.equal(await runtime.wait(quick), undefined, 'undefined once destroyed');
+
+    const adopted = `pt${suffix}-adopted`;
+    await runtime.start(spec(adopted, { command: ['/usr/bin/sleep', '60'], containerPort: undefined }));
+    const restarted = new RuncRuntime(config);
+    assert.ok((await restarted.recover()).some((handle) => handle.id === adopted));
+    let settled = false;
+    const waited = restarted.wait(adopted).finally(() => (settled = true));
+    await sleep(300);
+    assert.equal(settled, false, 'still running');
+    const killedAt = Date.now();
+    await sh('runc', ['--root', config.runcRoot, 'kill', adopted, 'KILL']);
+    assert.equal((await waited)?.exitStatus, 137);
+    assert.ok(Date.now() - killedAt < 5_000, `noticed ${Date.now() - killedAt} ms after the kill`);
+    await runtime.destroy(adopted);
+  });
+
   it('(h) containers on the bridge cannot reach each other directly, nor the host (egress default deny)', async () => {
     const gateway = config.network.subnet.replace(/\.0\/24$/, '.1');
     const listener: Server = createServer((socket) => socket.end());

@@ -54,6 +54,11 @@ const KILL_WAIT_MS = 5_000;
 const START_TIMEOUT_MS = 60_000;
 /** How long a container's shim may take to write its exit status once the container stopped. */
 const EXIT_STATUS_WAIT_MS = 2_000;
+/**
+ * How often `wait` asks runc about a container whose shim is not this runtime's child (one
+ * re-adopted after an agent restart): as often as the cell's monitor loop used to ask about every one.
+ */
+const WAIT_POLL_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -74,6 +79,10 @@ export class RuncRuntime implements ContainerRuntime {
   private hostReady?: Promise<void>;
   private allocationLock: Promise<unknown> = Promise.resolve();
   private readonly destroying = new Map<string, Promise<void>>();
+  /** Until it exits: the shim of each container this runtime started (it ends right after the container). */
+  private readonly shimExits = new Map<string, Promise<void>>();
+  /** The `wait` in progress per id, shared by every caller. */
+  private readonly waits = new Map<string, Promise<ContainerStatus | undefined>>();
   private readonly idMapping: IdMapping;
 
   constructor(private readonly config: RuncRuntimeConfig) {
@@ -117,6 +126,14 @@ export class RuncRuntime implements ContainerRuntime {
           errorFd: (errors ?? output).fd,
           logPath: this.store.runcLog(spec.id),
           exitFile: this.store.exitStatusFile(spec.id),
+        });
+        const shimExit = new Promise<void>((resolve) => {
+          shim.once('exit', () => resolve());
+          shim.once('error', () => resolve());
+        });
+        this.shimExits.set(spec.id, shimExit);
+        void shimExit.then(() => {
+          if (this.shimExits.get(spec.id) === shimExit) this.shimExits.delete(spec.id);
         });
         const pid = await this.waitStarted(spec.id, shim);
         return this.handle(record, pid);
@@ -174,6 +191,29 @@ export class RuncRuntime implements ContainerRuntime {
       oomKilled: (await this.oomKills(id)) > 0,
       ...(exitStatus !== undefined ? { exitStatus } : {}),
     };
+  }
+
+  /**
+   * For a container this runtime started, the end of its shim says when it stopped (no polling);
+   * for one re-adopted after a restart (or whose shim was killed), `runc state` every WAIT_POLL_MS.
+   * A failing runc call is retried at that pace: it never rejects.
+   */
+  wait(id: string): Promise<ContainerStatus | undefined> {
+    let pending = this.waits.get(id);
+    if (!pending) {
+      pending = this.waitNow(id).finally(() => this.waits.delete(id));
+      this.waits.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async waitNow(id: string): Promise<ContainerStatus | undefined> {
+    await this.shimExits.get(id);
+    for (;;) {
+      const status = await this.inspect(id).catch(() => 'unknown' as const);
+      if (status === undefined || (status !== 'unknown' && status.state === 'stopped')) return status;
+      await sleep(WAIT_POLL_MS);
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * The presence watch against real Postgres and Redis with fake cells, with the periodic pass
+ * The presence watch against real Postgres and Redis with cell agents on the fake runtime, with the periodic pass
  * set 10 minutes apart so that only the watch can act: a cell whose presence expires has its
  * instances replaced on a live cell at once; a cell that skips heartbeats for less than the TTL
  * keeps its instances. And the lease the watch and the pass both renew survives two calls at once.
@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pollUntil as until } from '@paas/local-services';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
+import { pushThroughHook } from '../testing/push';
 import { redisKeys } from '@paas/contracts';
 import { RedisService } from '../redis/redis.module';
 import { LeaderElectionService } from './leader-election.service';
@@ -17,16 +18,14 @@ type Instance = { index: number; state: string; cell_id: string; instance_id: st
 
 describe('presence watch', () => {
   let h: ControllerHarness;
-  const cells = new Map<string, FakeCell>();
+  const cells = new Map<string, CellAgentProcess>();
   const running = async (): Promise<Instance[]> =>
     ((await h.call('GET', '/v1/apps/watched/instances')).body.resources as Instance[]).filter((i) => i.state === 'RUNNING');
 
   before(async () => {
     h = await startControllerHarness({ PAAS_CONVERGE_INTERVAL_MS: '600000' });
     for (const id of ['watch-a', 'watch-b', 'watch-c']) {
-      const cell = new FakeCell(id, h.redisUrl, h.redisPrefix, h.internalToken, 8, 4096);
-      await cell.start();
-      cells.set(id, cell);
+      cells.set(id, await startCellAgent(h, id, { maxContainers: 8, memoryMb: 4096 }));
     }
     assert.equal((await h.call('POST', '/v1/apps', { name: 'watched' })).status, 201);
     const push = await pushThroughHook(h.url, h.internalToken, 'watched', await adminActor(h));

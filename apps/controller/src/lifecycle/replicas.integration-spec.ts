@@ -2,19 +2,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
+import { pushThroughHook } from '../testing/push';
 import { PrismaService } from '../database/prisma.service';
 
 describe('two controller replicas', () => {
   let h: ControllerHarness;
   let b: Awaited<ReturnType<ControllerHarness['replica']>>;
-  let cell: FakeCell;
+  let cell: CellAgentProcess;
 
   before(async () => {
     h = await startControllerHarness();
     b = await h.replica();
-    cell = new FakeCell('fake-r', h.redisUrl, h.redisPrefix, h.internalToken);
-    await cell.start();
+    cell = await startCellAgent(h, 'fake-r');
   });
 
   after(async () => {

@@ -334,24 +334,4 @@ export async function startFakeCells(h: { redisUrl: string; redisPrefix: string;
   return cells;
 }
 
-/** Pushes a (fake) commit through the same internal endpoint the git hook uses; returns the streamed log. */
-export async function pushThroughHook(
-  url: string,
-  internalToken: string,
-  app: string,
-  actor: { userId: string; name: string; isAdmin: boolean },
-  /** The pushed source, a tar like `git archive` makes; default: not a tar at all. */
-  source: Uint8Array | string = 'not really a tar',
-) {
-  const res = await fetch(`${url}/internal/v1/apps/${app}/builds?commit=0123456789abcdef`, {
-    method: 'POST',
-    headers: {
-      'x-paas-internal-token': internalToken,
-      'content-type': 'application/x-tar',
-      'x-paas-actor': Buffer.from(JSON.stringify(actor)).toString('base64'),
-    },
-    body: source,
-  });
-  const text = await res.text();
-  return { ok: text.trim().endsWith('PAAS-RESULT ok'), text };
-}
+export { pushThroughHook } from './push';

@@ -1,0 +1,94 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CELL_RUNTIME_RECORD } from '@paas/contracts';
+import {
+  FakeRuntime,
+  RuncRuntime,
+  cleanupAll,
+  ensureStack,
+  stackNameservers,
+  type ContainerRuntime,
+  type FakeRuntimeConfig,
+  type RuncRuntimeConfig,
+} from '@paas/runtime';
+import type { CellConfig } from './config';
+import { fakeBuildpackRun } from './fake-buildpack';
+
+/**
+ * Where a cell agent runs its containers: the runtime and the host around it (Nomad's driver
+ * plus its host setup). `runcHost` is the real one (root, runc, a bridge, iptables, the stack);
+ * `fakeHost` runs no process at all (FakeRuntime), for tests of the agent and of the controller
+ * against the real agent. Contract: `prepare` once, when the agent starts, before any container;
+ * `cleanup` at most once, at shutdown, after the instances stopped.
+ */
+export interface CellHost {
+  readonly runtime: ContainerRuntime;
+  /** Readies the host (the runtime record the platform's sweeper reads, the stack); returns the nameservers containers get. */
+  prepare(): Promise<string[]>;
+  /** Removes every container and what the host setup made (network, chains): cleanupOnExit. */
+  cleanup(): Promise<void>;
+}
+
+/** The runc runtime's configuration for a cell, from its config. */
+export function runcRuntimeConfig(config: CellConfig): RuncRuntimeConfig {
+  return {
+    prefix: config.containerPrefix,
+    stateDir: join(config.dataDir, 'containers'),
+    stackDir: join(config.dataDir, 'stack'),
+    runcRoot: join(config.dataDir, 'runc'),
+    network: {
+      bridge: config.bridge,
+      subnet: config.subnet,
+      hostPortRange: config.portRange,
+      hostAddresses: [config.address],
+      platformNetworks: config.platformNetworks,
+    },
+    iptablesChain: config.iptablesChain,
+    idMapping: config.idMapping,
+  };
+}
+
+/** The real host: containers on runc, its network set up by the runtime, the stack built under the data dir. */
+export function runcHost(config: CellConfig): CellHost {
+  const runtimeConfig = runcRuntimeConfig(config);
+  return {
+    runtime: new RuncRuntime(runtimeConfig),
+    async prepare() {
+      await writeFile(join(config.dataDir, CELL_RUNTIME_RECORD), JSON.stringify(runtimeConfig), { mode: 0o600 });
+      await ensureStack(runtimeConfig.stackDir, config.idMapping);
+      return stackNameservers(runtimeConfig.stackDir);
+    },
+    cleanup: () => cleanupAll(runtimeConfig),
+  };
+}
+
+/**
+ * A host that runs nothing: a FakeRuntime with the cell's prefix, subnet and port range whose
+ * containers answer HTTP on the cell's address and their host port (serveOn: health checks and
+ * routers reach them), whose staging plays a buildpack (fakeBuildpackRun: the stager makes and
+ * uploads a real droplet of the source), and `script` (see FakeRuntimeConfig). No stack, no network, no runtime record (the sweeper has
+ * nothing to remove). Containers "exist" only in this process: an agent restart loses them.
+ */
+export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): CellHost {
+  const runtime = new FakeRuntime({
+    prefix: config.containerPrefix,
+    subnet: config.subnet,
+    hostPortBase: config.portRange[0],
+    hostPortCount: config.portRange[1] - config.portRange[0] + 1,
+    serveOn: config.address,
+    runFor: fakeBuildpackRun,
+    ...script,
+  });
+  return {
+    runtime,
+    prepare: async () => [],
+    async cleanup() {
+      for (const container of runtime.list()) await runtime.destroy(container.spec.id);
+    },
+  };
+}
+
+/** The host CELL_RUNTIME names: runc (the default) or fake. */
+export function cellHostFor(config: CellConfig): CellHost {
+  return config.runtime === 'fake' ? fakeHost(config) : runcHost(config);
+}

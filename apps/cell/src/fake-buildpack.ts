@@ -1,0 +1,25 @@
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ContainerSpec, RunOptions, RunResult } from '@paas/runtime';
+
+/** What the fake buildpack makes every app run: the Procfile's `web:` wins, as with a real buildpack. */
+export const FAKE_BUILDPACK_WEB_COMMAND = 'node server.js';
+
+/**
+ * The staging container's part on the fake runtime (FakeRuntimeConfig.runFor, see fakeHost): it
+ * plays the first buildpack of PAAS_BUILDPACK_ORDER without running anything. It writes what a
+ * buildpack leaves in /tmp/output (`buildpack`: its name; `release.yml`: a web default of
+ * FAKE_BUILDPACK_WEB_COMMAND) and says so on the build log; the source in /tmp/app stays as it
+ * came, and the stager packs and uploads it as the droplet as usual. Containers that are not a
+ * staging (tasks) are left to the fake's defaults (undefined).
+ */
+export async function fakeBuildpackRun(spec: ContainerSpec, options: RunOptions): Promise<RunResult | undefined> {
+  const order = spec.env.PAAS_BUILDPACK_ORDER;
+  const output = spec.binds?.find((bind) => bind.destination === '/tmp/output')?.source;
+  if (order === undefined || output === undefined) return undefined;
+  const name = basename(order.split('\n')[0] ?? 'fake');
+  options.onLine(`-----> ${name} (fake buildpack: the fake runtime runs no build)`, 'stdout');
+  await writeFile(join(output, 'buildpack'), `${name}\n`);
+  await writeFile(join(output, 'release.yml'), `default_process_types:\n  web: ${FAKE_BUILDPACK_WEB_COMMAND}\n`);
+  return { exitCode: 0 };
+}

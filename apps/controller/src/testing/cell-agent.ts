@@ -1,0 +1,117 @@
+/**
+ * The real cell agent (apps/cell/dist/main.js) in a process of its own on the fake runtime
+ * (CELL_RUNTIME=fake: no runc, no network; its containers answer HTTP on their host ports and its
+ * staging plays a buildpack, see apps/cell/src/cell-host.ts). Controller integration tests run it
+ * instead of a hand-written cell. Spawned rather than imported: the controller may not import
+ * apps/cell (Nx scope rules), and a process of its own is what a host runs.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { redisKeys } from '@paas/contracts';
+import { freePort, pollUntil } from '@paas/local-services';
+import { createRedisConnection, listLiveCells } from '@paas/redis';
+
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+/** Host ports each agent may hand out (its fake containers listen on them). */
+const PORTS_PER_CELL = 20;
+
+export interface CellAgentOptions {
+  zone?: string;
+  memoryMb?: number;
+  maxContainers?: number;
+}
+
+/** One running agent. `stop` and `kill` are safe to call twice, and after the other. */
+export interface CellAgentProcess {
+  readonly id: string;
+  readonly zone: string;
+  /** SIGINT, as `npm start` stopping: its instances stop, it withdraws and exits; resolves once it exited and its data dir is gone. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a host that died: no withdrawal (its presence expires), its instance records stay. */
+  kill(): Promise<void>;
+  /** SIGSTOP, as a host paused: no heartbeat, no work, no withdrawal; its presence lives out its TTL. `resume()` goes on. */
+  pauseHeartbeat(): void;
+  /**
+   * Paused (as pauseHeartbeat) with its presence left to expire as if its last heartbeat had been
+   * a whole TTL ago (Redis expires it within `afterMs`). `resume()` brings it back under the same id.
+   */
+  expire(afterMs?: number): Promise<void>;
+  /** SIGCONT after pauseHeartbeat or expire: it heartbeats and works again; resolves once its presence is live. */
+  resume(): Promise<void>;
+}
+
+/** Starts the agent `id` on the harness's Redis and prefix; resolves once its presence is live. */
+export async function startCellAgent(
+  h: { redisUrl: string; redisPrefix: string; internalToken: string },
+  id: string,
+  options: CellAgentOptions = {},
+): Promise<CellAgentProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), `paas-cell-${id}-`));
+  const portBase = await freePort();
+  const tag = randomBytes(2).toString('hex');
+  const zone = options.zone ?? 'z1';
+  const child = spawn(process.execPath, [join(ROOT, 'apps', 'cell', 'dist', 'main.js')], {
+    env: {
+      PATH: process.env.PATH,
+      CELL_RUNTIME: 'fake',
+      CELL_ID: id,
+      CELL_ZONE: zone,
+      CELL_MEMORY_MB: String(options.memoryMb ?? 65_536),
+      CELL_MAX_CONTAINERS: String(options.maxContainers ?? 100),
+      CELL_DATA_DIR: dataDir,
+      CELL_BRIDGE: `fk${tag}`,
+      CELL_SUBNET: '10.252.0.0/24',
+      CELL_PORT_RANGE: `${portBase}-${Math.min(portBase + PORTS_PER_CELL - 1, 65_535)}`,
+      CELL_IPTABLES_CHAIN: `FK-${tag.toUpperCase()}`,
+      CELL_CONTAINER_PREFIX: `fk${tag}`,
+      REDIS_URL: h.redisUrl,
+      PAAS_REDIS_PREFIX: h.redisPrefix,
+      PAAS_INTERNAL_TOKEN: h.internalToken,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const redis = createRedisConnection(h.redisUrl, `test-watch-${id}`);
+  const keys = redisKeys(h.redisPrefix);
+  const end = async (signal: NodeJS.Signals) => {
+    if (running()) {
+      child.kill('SIGCONT'); // a paused agent handles no SIGINT
+      child.kill(signal);
+    }
+    await exited;
+    redis.disconnect();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const live = () =>
+    pollUntil(`cell agent ${id} live`, async () => {
+      if (!running()) throw new Error(`cell agent ${id} exited (${child.exitCode}): ${stderr}`);
+      return (await listLiveCells(redis, keys)).some((cell) => cell.id === id);
+    }, 30_000);
+  await live().catch(async (error: unknown) => {
+    await end('SIGKILL');
+    throw error;
+  });
+  const pause = () => void (running() && child.kill('SIGSTOP'));
+  return {
+    id,
+    zone,
+    stop: () => end('SIGINT'),
+    kill: () => end('SIGKILL'),
+    pauseHeartbeat: pause,
+    async expire(afterMs = 1) {
+      pause();
+      await redis.pexpire(keys.cellPresence(id), afterMs);
+    },
+    async resume() {
+      if (running()) child.kill('SIGCONT');
+      await live();
+    },
+  };
+}
