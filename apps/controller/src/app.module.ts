@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
-import { ConfigModule } from './config/config.module';
-import { DatabaseModule } from './database/database.module';
-import { RedisModule } from './redis/redis.module';
+import { PlatformModule } from './platform/platform.module';
 import { AuthModule } from './auth/auth.module';
 import { AppsModule } from './apps/apps.module';
 import { GitModule } from './git/git.module';
@@ -22,20 +20,16 @@ import { AuditModule } from './audit/audit.module';
 import { CellsModule } from './cells/cells.module';
 import { OpenApiModule } from './openapi/openapi.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { AppLogsModule } from './logs/app-logs.module';
 import { LogsModule } from './logs/logs.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthController } from './health.controller';
-import { HttpExceptionFilter } from './common/http-exception.filter';
-import { RequestTextInterceptor } from './common/request-text.interceptor';
+import { HttpExceptionFilter } from './platform/common/http-exception.filter';
+import { RequestTextInterceptor } from './platform/common/request-text.interceptor';
 
 @Module({
   imports: [
-    ConfigModule,
-    DatabaseModule,
-    RedisModule,
+    PlatformModule,
     AuthModule,
-    AppLogsModule,
     EventsModule,
     SchedulerModule,
     RoutesCoreModule,

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { LOGGER, type Logger } from '../config/config.module';
-import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
-import type { PageRequest } from '../common/pagination';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
+import { LOGGER, type Logger } from '../platform/config/config.module';
+import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
+import type { PageRequest } from '../platform/common/pagination';
 import type { Actor } from '../auth/actor';
 import { AccessService, type SpaceAction } from '../auth/access.service';
 import { BlobstoreService } from '../blobstore/blobstore.service';

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InternalGuard } from '../auth/token.guard';
-import { DomainException, ErrorCode } from '../common/domain.exception';
+import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 import { BLOB_KINDS, BlobstoreService, type BlobKind } from './blobstore.service';
 
 function kindOf(kind: string): BlobKind {

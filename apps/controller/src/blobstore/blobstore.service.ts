@@ -4,7 +4,7 @@ import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 
 export type BlobKind = 'packages' | 'droplets';
 export const BLOB_KINDS: readonly BlobKind[] = ['packages', 'droplets'];

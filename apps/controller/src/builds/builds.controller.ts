@@ -3,8 +3,8 @@ import type { Response } from 'express';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { AppsService } from '../apps/apps.service';
-import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
-import { isUuid } from '../common/query-params';
+import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
+import { isUuid } from '../platform/common/query-params';
 import { BUILD_LOG_MAX_BYTES } from './build-log';
 import { BuildLogsRepository } from './build-logs.repository';
 

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
-import { paginated, parsePage, type Paginated } from '../common/pagination';
-import { csvParam } from '../common/query-params';
+import { paginated, parsePage, type Paginated } from '../platform/common/pagination';
+import { csvParam } from '../platform/common/query-params';
 import { CellsService, type CellView } from './cells.service';
 
 /** Live cells, ordered by id, filterable by `zones`: any authenticated user. */

@@ -3,9 +3,9 @@ import { listLiveCells } from '@paas/redis';
 import { AccessService } from '../auth/access.service';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
-import { notFound } from '../common/domain.exception';
+import { notFound } from '../platform/common/domain.exception';
 import { EventsService } from '../events/events.service';
-import { RedisService } from '../redis/redis.module';
+import { RedisService } from '../platform/redis/redis.module';
 
 /** Drain a cell: it takes no new work; the convergence loop starts its instances elsewhere, then stops them there. */
 @Controller('v1/cells')

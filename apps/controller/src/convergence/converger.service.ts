@@ -1,13 +1,13 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { CellPresence } from '@paas/contracts';
 import { forgetInstance, listLiveCells, readCellRegistry, unregisterEndpoint } from '@paas/redis';
-import { LOGGER, type Logger } from '../config/config.module';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { PrismaService } from '../database/prisma.service';
+import { LOGGER, type Logger } from '../platform/config/config.module';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
+import { PrismaService } from '../platform/database/prisma.service';
 import { AppsRepository } from '../apps/apps.repository';
 import { DeploymentsService } from '../deployments/deployments.service';
 import { EventsService, SYSTEM_ACTOR } from '../events/events.service';
-import { RedisService } from '../redis/redis.module';
+import { RedisService } from '../platform/redis/redis.module';
 import { ReleasesRepository } from '../releases/releases.repository';
 import { InstancesService } from '../scheduler/instances.service';
 import { LeaderElectionService } from './leader-election.service';

@@ -10,7 +10,7 @@ import { pollUntil as until } from '@paas/local-services';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook } from '../testing/fake-cell';
 import { redisKeys } from '@paas/contracts';
-import { RedisService } from '../redis/redis.module';
+import { RedisService } from '../platform/redis/redis.module';
 import { LeaderElectionService } from './leader-election.service';
 
 type Instance = { index: number; state: string; cell_id: string; instance_id: string };

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
-import { ZodBodyPipe } from '../common/zod-body.pipe';
-import { paginated, parsePage, type Paginated } from '../common/pagination';
-import { csvParam, uuidListParam } from '../common/query-params';
+import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
+import { paginated, parsePage, type Paginated } from '../platform/common/pagination';
+import { csvParam, uuidListParam } from '../platform/common/query-params';
 import { createDomainSchema, type CreateDomainRequest } from './domains.schemas';
 import { DomainsService, type DomainView } from './domains.service';
 

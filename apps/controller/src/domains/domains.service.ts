@@ -1,10 +1,10 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { Actor } from '../auth/actor';
 import { AccessService } from '../auth/access.service';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
-import type { PageRequest } from '../common/pagination';
-import { isUuid } from '../common/query-params';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
+import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
+import type { PageRequest } from '../platform/common/pagination';
+import { isUuid } from '../platform/common/query-params';
 import { EventsService } from '../events/events.service';
 import { RoutesRepository } from '../routes/routes.repository';
 import { DomainsRepository, type DomainWithOrg } from './domains.repository';

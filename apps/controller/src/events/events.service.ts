@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 import type { Actor } from '../auth/actor';
-import { AppLogsService } from '../logs/app-logs.service';
+import { AppLogsService } from '../platform/app-logs/app-logs.service';
 
 export interface EventTarget {
   type: string;

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 
 const run = promisify(execFile);
 

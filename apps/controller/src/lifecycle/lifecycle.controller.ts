@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
-import { ZodBodyPipe } from '../common/zod-body.pipe';
-import { notFound } from '../common/domain.exception';
-import { paginated, parsePage } from '../common/pagination';
+import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
+import { notFound } from '../platform/common/domain.exception';
+import { paginated, parsePage } from '../platform/common/pagination';
 import { AppsService } from '../apps/apps.service';
 import { AppsRepository } from '../apps/apps.repository';
 import { DeploymentsRepository } from '../deployments/deployments.repository';

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { formatCpu } from '@paas/contracts';
 import type { Deployment, Process } from '../generated/prisma/client';
-import { LOGGER, type Logger } from '../config/config.module';
-import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
+import { LOGGER, type Logger } from '../platform/config/config.module';
+import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { Actor } from '../auth/actor';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
 import { AppsService } from '../apps/apps.service';
 import { DeploymentsService, inProgress, prunedDroplet } from '../deployments/deployments.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Domain, Prisma, Process, Route, RouteDestination } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 import { RouteHostsRepository } from '../routes/route-hosts.repository';
 import { APP_PORT } from '../routes/routes.schemas';
 import type { KnownDomain, ProcessFields } from './manifest-plan';

@@ -3,8 +3,8 @@ import { formatManifestIssue, parseManifest, type ManifestApp } from '@paas/mani
 import type { Prisma } from '../generated/prisma/client';
 import type { Actor } from '../auth/actor';
 import type { AppWithSpace } from '../apps/apps.repository';
-import { DomainException, ErrorCode } from '../common/domain.exception';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { DomainException, ErrorCode } from '../platform/common/domain.exception';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 import { EventsService } from '../events/events.service';
 import { HostOwnershipService } from '../routes/host-ownership.service';
 import { fqdnOf } from '../routes/route-projection.service';

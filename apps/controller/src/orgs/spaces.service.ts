@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '../auth/actor';
 import { AccessService } from '../auth/access.service';
-import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
-import type { PageRequest } from '../common/pagination';
-import { isUuid } from '../common/query-params';
+import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
+import type { PageRequest } from '../platform/common/pagination';
+import { isUuid } from '../platform/common/query-params';
 import { EventsService } from '../events/events.service';
 import { RouteProjectionService, fqdnOf } from '../routes/route-projection.service';
 import { OrgsService } from './orgs.service';

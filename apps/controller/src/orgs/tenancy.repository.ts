@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Org, Prisma, Space, SpaceRole, SpaceRoleName, User } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
-import { prismaErrorCode } from '../common/query-params';
+import { PrismaService } from '../platform/database/prisma.service';
+import { prismaErrorCode } from '../platform/common/query-params';
 
 export type SpaceWithOrg = Space & { org: Org };
 export type RoleWithUser = SpaceRole & { user: User };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '../auth/actor';
 import { AccessService } from '../auth/access.service';
-import { DomainException, ErrorCode } from '../common/domain.exception';
+import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 import { RouteHostsRepository } from './route-hosts.repository';
 
 /** The rule, as every refusal states it. */

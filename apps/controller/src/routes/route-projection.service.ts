@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { RouteEntry } from '@paas/contracts';
 import { listRouteHosts, markRoutesProjected, routesProjected, writeHostRoutes } from '@paas/redis';
-import { LOGGER, type Logger } from '../config/config.module';
-import { PrismaService } from '../database/prisma.service';
-import { RedisService } from '../redis/redis.module';
+import { LOGGER, type Logger } from '../platform/config/config.module';
+import { PrismaService } from '../platform/database/prisma.service';
+import { RedisService } from '../platform/redis/redis.module';
 import { StoredRoutePathsService } from './stored-route-paths.service';
 
 /** How often the controller checks that Redis still holds its projection (RedisKeys.routesProjected). */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { App, Prisma, Process, RouteDestination, Space } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 import { RouteHostsRepository } from './route-hosts.repository';
 import type { RouteWithAll, DestinationWithApp } from './routes.views';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Domain, Route, RouteDestination } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
-import { retryOnConflict } from '../common/retry-on-conflict';
+import { PrismaService } from '../platform/database/prisma.service';
+import { retryOnConflict } from '../platform/common/retry-on-conflict';
 import { RouteHostsRepository } from './route-hosts.repository';
 
 export type RouteWithDomain = Route & { domain: Domain; destinations: RouteDestination[] };

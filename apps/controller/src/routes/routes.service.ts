@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '../auth/actor';
 import { AccessService, type SpaceAction } from '../auth/access.service';
-import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
-import type { PageRequest } from '../common/pagination';
-import { isUuid, narrowVisible } from '../common/query-params';
+import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
+import type { PageRequest } from '../platform/common/pagination';
+import { isUuid, narrowVisible } from '../platform/common/query-params';
 import { DomainsService } from '../domains/domains.service';
 import { EventsService } from '../events/events.service';
 import { fqdnOf } from './route-projection.service';

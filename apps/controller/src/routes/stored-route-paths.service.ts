@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { canonicalRoutePath, routePathProblem } from '@paas/contracts';
-import { LOGGER, type Logger } from '../config/config.module';
-import { prismaErrorCode } from '../common/query-params';
-import { PrismaService } from '../database/prisma.service';
+import { LOGGER, type Logger } from '../platform/config/config.module';
+import { prismaErrorCode } from '../platform/common/query-params';
+import { PrismaService } from '../platform/database/prisma.service';
 
 /**
  * Route paths stored before the API required the normal form (issue 12): the router matches

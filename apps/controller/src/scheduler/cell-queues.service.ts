@@ -10,7 +10,7 @@ import {
   type StopInstanceJob,
   type StopTaskJob,
 } from '@paas/contracts';
-import { RedisService } from '../redis/redis.module';
+import { RedisService } from '../platform/redis/redis.module';
 
 /** Sends work to one cell's own BullMQ queue, with deterministic job ids so nothing is queued twice. */
 @Injectable()

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
-import { ZodBodyPipe } from '../common/zod-body.pipe';
-import { paginated, parsePage, type Paginated } from '../common/pagination';
-import { csvParam } from '../common/query-params';
+import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
+import { paginated, parsePage, type Paginated } from '../platform/common/pagination';
+import { csvParam } from '../platform/common/query-params';
 import { createTokenSchema, createUserSchema, type CreateTokenRequest, type CreateUserRequest } from './users.schemas';
 import { UsersService } from './users.service';
 import type { MeView, TokenView, UserView } from './users.views';

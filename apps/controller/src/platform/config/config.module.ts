@@ -1,11 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import pino from 'pino';
 import { CONTROLLER_CONFIG, loadControllerConfig, type ControllerConfig } from './controller-config';
 
 export const LOGGER = Symbol('LOGGER');
 export type Logger = pino.Logger;
 
-@Global()
 @Module({
   providers: [
     { provide: CONTROLLER_CONFIG, useFactory: () => loadControllerConfig() },

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../generated/prisma/client';
+import { PrismaClient } from '../../generated/prisma/client';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 
 /** The Prisma client, on the pg driver adapter (no Rust query engine). Only repositories use it. */

@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisKeys } from '@paas/contracts';
 import { listHostRoutes } from '@paas/redis';
-import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { createOrg, createSpace, expectStatus } from '../testing/tenancy-fixtures';
+import { startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
+import { createOrg, createSpace, expectStatus } from '../../testing/tenancy-fixtures';
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,4 +1,4 @@
-import { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 
 /**
  * Runs an upsert-like operation again when a concurrent one (another controller replica) won the

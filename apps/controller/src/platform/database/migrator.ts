@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 
 /** Where the SQL migrations live: one folder per migration, in Prisma's layout. */
-export const MIGRATIONS_DIR = join(__dirname, '..', '..', 'prisma', 'migrations');
+export const MIGRATIONS_DIR = join(__dirname, '..', '..', '..', 'prisma', 'migrations');
 
 /**
  * Applies the SQL migrations not applied yet, each in its own transaction, in name order, under an

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { create as createTar } from 'tar';
 import { errorBodySchema } from '@paas/contracts';
 import { pollUntil, waitForPostgres } from '@paas/local-services';
-import { adminActor, startControllerHarness, type ApiResponse, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
-import { createApp, createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
+import { adminActor, startControllerHarness, type ApiResponse, type ControllerHarness } from '../../testing/controller-harness';
+import { FakeCell, pushThroughHook, startFakeCells } from '../../testing/fake-cell';
+import { createApp, createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../../testing/tenancy-fixtures';
 import { PrismaService } from '../database/prisma.service';
 
 /** Every row of every table, as text: what "nothing changed" compares. */
