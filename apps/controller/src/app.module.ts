@@ -4,18 +4,14 @@ import { PlatformModule } from './platform/platform.module';
 import { AuthModule } from './auth/auth.module';
 import { AppsModule } from './apps/apps.module';
 import { GitModule } from './git/git.module';
-import { BlobstoreModule } from './blobstore/blobstore.module';
+import { StorageModule } from './storage/storage.module';
 import { BuildsModule } from './builds/builds.module';
 import { ConvergenceModule } from './convergence/convergence.module';
-import { EventsModule } from './events/events.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
-import { RoutesCoreModule } from './routes/routes-core.module';
-import { SchedulerModule } from './scheduler/scheduler.module';
-import { OrgsModule } from './orgs/orgs.module';
-import { UsersModule } from './users/users.module';
-import { DomainsModule } from './domains/domains.module';
+import { RoutingModule } from './routing/routing.module';
+import { PlacementModule } from './placement/placement.module';
+import { IdentityModule } from './identity/identity.module';
 import { SecurityGroupsModule } from './security-groups/security-groups.module';
-import { RoutesApiModule } from './routes/routes-api.module';
 import { AuditModule } from './audit/audit.module';
 import { CellsModule } from './cells/cells.module';
 import { OpenApiModule } from './openapi/openapi.module';
@@ -30,21 +26,17 @@ import { RequestTextInterceptor } from './platform/common/request-text.intercept
   imports: [
     PlatformModule,
     AuthModule,
-    EventsModule,
-    SchedulerModule,
-    RoutesCoreModule,
+    AuditModule,
+    SecurityGroupsModule,
+    PlacementModule,
+    RoutingModule,
+    StorageModule,
     AppsModule,
     LifecycleModule,
     GitModule,
-    BlobstoreModule,
     BuildsModule,
     ConvergenceModule,
-    OrgsModule,
-    UsersModule,
-    DomainsModule,
-    SecurityGroupsModule,
-    RoutesApiModule,
-    AuditModule,
+    IdentityModule,
     CellsModule,
     OpenApiModule,
     DashboardModule.fromConfig(),

@@ -5,15 +5,15 @@ import { DomainException, ErrorCode, notFound } from '../platform/common/domain.
 import type { PageRequest } from '../platform/common/pagination';
 import type { Actor } from '../auth/actor';
 import { AccessService, type SpaceAction } from '../auth/access.service';
-import { BlobstoreService } from '../blobstore/blobstore.service';
-import { EventsService } from '../events/events.service';
-import { GitRepositoriesService } from '../git/git-repositories.service';
-import { RouteProjectionService, fqdnOf } from '../routes/route-projection.service';
-import { RoutesRepository } from '../routes/routes.repository';
-import { RouteHostsRepository } from '../routes/route-hosts.repository';
-import { HostOwnershipService } from '../routes/host-ownership.service';
-import { CellQueuesService } from '../scheduler/cell-queues.service';
-import { InstancesService } from '../scheduler/instances.service';
+import { BlobstoreService } from '../storage/blobstore.service';
+import { EventsService } from '../audit/events.service';
+import { GitRepositoriesService } from '../storage/git-repositories.service';
+import { RouteProjectionService, fqdnOf } from '../routing/route-projection.service';
+import { RoutesRepository } from '../routing/routes.repository';
+import { RouteHostsRepository } from '../routing/route-hosts.repository';
+import { HostOwnershipService } from '../routing/host-ownership.service';
+import { CellQueuesService } from '../placement/cell-queues.service';
+import { InstancesService } from '../placement/instances.service';
 import { AppsRepository, type AppWithSpace } from './apps.repository';
 import { appView, type AppView } from './app-view';
 

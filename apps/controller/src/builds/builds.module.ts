@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AppsModule } from '../apps/apps.module';
-import { BlobstoreModule } from '../blobstore/blobstore.module';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { ManifestModule } from '../manifest/manifest.module';
+import { PlacementModule } from '../placement/placement.module';
+import { RoutingModule } from '../routing/routing.module';
+import { SecurityGroupsModule } from '../security-groups/security-groups.module';
+import { StorageModule } from '../storage/storage.module';
 import { BuildLogsRepository } from './build-logs.repository';
 import { BuildsInternalController } from './builds-internal.controller';
 import { BuildsController } from './builds.controller';
@@ -11,7 +16,7 @@ import { SourceUploadController } from './source-upload.controller';
 import { StagingService } from './staging.service';
 
 @Module({
-  imports: [AppsModule, BlobstoreModule, LifecycleModule, ManifestModule],
+  imports: [AuthModule, AuditModule, AppsModule, StorageModule, LifecycleModule, ManifestModule, PlacementModule, RoutingModule, SecurityGroupsModule],
   controllers: [BuildsInternalController, BuildsController, SourceUploadController],
   providers: [StagingService, BuildLogsRepository, BuildSweeperService],
 })

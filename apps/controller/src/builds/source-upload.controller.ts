@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { AppsService } from '../apps/apps.service';
-import { RESULT_PREFIX } from '../git/pre-receive-hook';
+import { RESULT_PREFIX } from '../storage/pre-receive-hook';
 import { spoolSourcePackage } from './source-package';
 import { StagingService } from './staging.service';
 

@@ -4,7 +4,7 @@ import { AccessService } from '../auth/access.service';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { notFound } from '../platform/common/domain.exception';
-import { EventsService } from '../events/events.service';
+import { EventsService } from '../audit/events.service';
 import { RedisService } from '../platform/redis/redis.module';
 
 /** Drain a cell: it takes no new work; the convergence loop starts its instances elsewhere, then stops them there. */

@@ -6,10 +6,10 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/con
 import { PrismaService } from '../platform/database/prisma.service';
 import { AppsRepository } from '../apps/apps.repository';
 import { DeploymentsService } from '../deployments/deployments.service';
-import { EventsService, SYSTEM_ACTOR } from '../events/events.service';
+import { EventsService, SYSTEM_ACTOR } from '../audit/events.service';
 import { RedisService } from '../platform/redis/redis.module';
 import { ReleasesRepository } from '../releases/releases.repository';
-import { InstancesService } from '../scheduler/instances.service';
+import { InstancesService } from '../placement/instances.service';
 import { LeaderElectionService } from './leader-election.service';
 import { planConvergence, type CrashHistory } from './convergence';
 import { PRESENCE_WATCH_MS, newlyExpired } from './presence-watch';

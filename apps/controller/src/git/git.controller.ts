@@ -6,7 +6,7 @@ import { TokenService } from '../auth/token.service';
 import { AppsRepository } from '../apps/apps.repository';
 import { AppsService } from '../apps/apps.service';
 import { DomainException, httpStatusOf } from '../platform/common/domain.exception';
-import { GitRepositoriesService } from './git-repositories.service';
+import { GitRepositoriesService } from '../storage/git-repositories.service';
 import { serveGitHttpBackend } from './git-http-backend';
 import { checkGitPath, gitServiceProblem } from './git-path';
 import { OwnTextChecks } from '../platform/common/request-text.interceptor';

@@ -9,7 +9,7 @@ import { AppsRepository } from '../apps/apps.repository';
 import { DeploymentsRepository } from '../deployments/deployments.repository';
 import { ReleasesRepository } from '../releases/releases.repository';
 import { BuildsRepository } from '../builds/builds.repository';
-import { InstancesService } from '../scheduler/instances.service';
+import { InstancesService } from '../placement/instances.service';
 import {
   envPatchSchema,
   processUpdateSchema,

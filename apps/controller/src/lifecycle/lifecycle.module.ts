@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AppsModule } from '../apps/apps.module';
-import { BlobstoreModule } from '../blobstore/blobstore.module';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { PlacementModule } from '../placement/placement.module';
+import { RoutingModule } from '../routing/routing.module';
+import { SecurityGroupsModule } from '../security-groups/security-groups.module';
+import { StorageModule } from '../storage/storage.module';
 import { BuildsRepository } from '../builds/builds.repository';
 import { DeploymentsRepository } from '../deployments/deployments.repository';
 import { DeploymentsService } from '../deployments/deployments.service';
@@ -12,7 +17,7 @@ import { LifecycleService } from './lifecycle.service';
 
 /** Releases, deployments and the changes that roll them out (env, scale, start/stop/restart, rollback). */
 @Module({
-  imports: [AppsModule, BlobstoreModule],
+  imports: [AuthModule, AuditModule, AppsModule, StorageModule, PlacementModule, RoutingModule, SecurityGroupsModule],
   controllers: [LifecycleController],
   providers: [
     ReleasesRepository,

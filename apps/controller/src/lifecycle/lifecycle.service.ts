@@ -8,10 +8,10 @@ import { PrismaService } from '../platform/database/prisma.service';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
 import { AppsService } from '../apps/apps.service';
 import { DeploymentsService, inProgress, prunedDroplet } from '../deployments/deployments.service';
-import { EventsService } from '../events/events.service';
+import { EventsService } from '../audit/events.service';
 import { ReleasePruningService } from '../releases/release-pruning.service';
 import { ReleasesRepository, type ReleaseWithDroplet } from '../releases/releases.repository';
-import { InstancesService } from '../scheduler/instances.service';
+import { InstancesService } from '../placement/instances.service';
 import { applyEnvPatch, type EnvPatch, type ProcessUpdate, type ScaleRequest } from './env-rules';
 
 export interface ChangeResult {

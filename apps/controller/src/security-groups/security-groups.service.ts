@@ -5,7 +5,7 @@ import { AccessService } from '../auth/access.service';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { PageRequest } from '../platform/common/pagination';
 import { isUuid } from '../platform/common/query-params';
-import { EventsService } from '../events/events.service';
+import { EventsService } from '../audit/events.service';
 import type { SecurityGroup } from '../generated/prisma/client';
 import { SecurityGroupsRepository, type Lifecycle, type SecurityGroupWithBindings } from './security-groups.repository';
 import type { CreateSecurityGroupRequest, SecurityGroupRule, SecurityGroupView, UpdateSecurityGroupRequest } from './security-groups.schemas';

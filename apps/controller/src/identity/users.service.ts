@@ -6,7 +6,7 @@ import { TokenService, hashToken } from '../auth/token.service';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { PageRequest } from '../platform/common/pagination';
 import { isUuid } from '../platform/common/query-params';
-import { EventsService } from '../events/events.service';
+import { EventsService } from '../audit/events.service';
 import { UsersRepository } from './users.repository';
 import { meView, tokenView, userView, type MeView, type TokenView, type UserView } from './users.views';
 

@@ -5,8 +5,8 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/con
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { PageRequest } from '../platform/common/pagination';
 import { isUuid } from '../platform/common/query-params';
-import { EventsService } from '../events/events.service';
-import { RoutesRepository } from '../routes/routes.repository';
+import { EventsService } from '../audit/events.service';
+import { RoutesRepository } from './routes.repository';
 import { DomainsRepository, type DomainWithOrg } from './domains.repository';
 
 export interface DomainView {

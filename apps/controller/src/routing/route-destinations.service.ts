@@ -4,7 +4,7 @@ import type { Actor } from '../auth/actor';
 import { AccessService } from '../auth/access.service';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import { isUuid } from '../platform/common/query-params';
-import { EventsService } from '../events/events.service';
+import { EventsService } from '../audit/events.service';
 import { fqdnOf } from './route-projection.service';
 import { HostSyncService } from './host-sync.service';
 import { RoutesApiRepository, type DestinationKey } from './routes-api.repository';
