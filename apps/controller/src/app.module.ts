@@ -2,27 +2,30 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { PlatformModule } from './platform/platform.module';
 import { AuthModule } from './auth/auth.module';
-import { AppsModule } from './apps/apps.module';
-import { GitModule } from './git/git.module';
-import { StorageModule } from './storage/storage.module';
-import { BuildsModule } from './builds/builds.module';
-import { ConvergenceModule } from './convergence/convergence.module';
-import { LifecycleModule } from './lifecycle/lifecycle.module';
-import { RoutingModule } from './routing/routing.module';
-import { PlacementModule } from './placement/placement.module';
-import { IdentityModule } from './identity/identity.module';
-import { SecurityGroupsModule } from './security-groups/security-groups.module';
 import { AuditModule } from './audit/audit.module';
+import { SecurityGroupsModule } from './security-groups/security-groups.module';
+import { PlacementModule } from './placement/placement.module';
+import { RoutingModule } from './routing/routing.module';
+import { StorageModule } from './storage/storage.module';
+import { IdentityModule } from './identity/identity.module';
+import { AppsModule } from './apps/apps.module';
+import { ReleasesModule } from './releases/releases.module';
+import { DeploymentsModule } from './deployments/deployments.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { SourceModule } from './source/source.module';
+import { ConvergenceModule } from './convergence/convergence.module';
 import { CellsModule } from './cells/cells.module';
 import { OpenApiModule } from './openapi/openapi.module';
-import { MetricsModule } from './metrics/metrics.module';
-import { LogsModule } from './logs/logs.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { LogsModule } from './logs/logs.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { HealthController } from './health.controller';
 import { HttpExceptionFilter } from './platform/common/http-exception.filter';
 import { RequestTextInterceptor } from './platform/common/request-text.interceptor';
 
 @Module({
+  // Bottom-up, as they depend on each other (docs/architecture.md); the dashboard's and the
+  // metrics' catch-all middleware come last, in this order.
   imports: [
     PlatformModule,
     AuthModule,
@@ -31,12 +34,13 @@ import { RequestTextInterceptor } from './platform/common/request-text.intercept
     PlacementModule,
     RoutingModule,
     StorageModule,
-    AppsModule,
-    LifecycleModule,
-    GitModule,
-    BuildsModule,
-    ConvergenceModule,
     IdentityModule,
+    AppsModule,
+    ReleasesModule,
+    DeploymentsModule,
+    LifecycleModule,
+    SourceModule,
+    ConvergenceModule,
     CellsModule,
     OpenApiModule,
     DashboardModule.fromConfig(),

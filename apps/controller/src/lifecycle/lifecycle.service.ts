@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { formatCpu } from '@paas/contracts';
-import type { Deployment, Process } from '../generated/prisma/client';
+import type { Process } from '../generated/prisma/client';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { Actor } from '../auth/actor';
@@ -229,12 +229,6 @@ export class LifecycleService {
     await this.deployments.execute(actor, deployment, app, release, { wait: false });
     this.logger.info({ app: app.name, to: version }, 'app-rolled-back');
     return { release_version: release.version, deployment_id: deployment.id };
-  }
-
-  /** Cancels a running deployment of the app (see DeploymentsService.cancel). */
-  async cancelDeployment(actor: Actor, idOrName: string, deploymentId: string): Promise<Deployment> {
-    const app = await this.apps.resolve(actor, idOrName, 'write');
-    return this.deployments.cancel(actor, app, deploymentId);
   }
 }
 

@@ -1,25 +1,22 @@
-import { Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { listLiveCells } from '@paas/redis';
 import { AccessService } from '../auth/access.service';
-import { CurrentActor, type Actor } from '../auth/actor';
-import { TokenGuard } from '../auth/token.guard';
+import type { Actor } from '../auth/actor';
 import { notFound } from '../platform/common/domain.exception';
 import { EventsService } from '../audit/events.service';
 import { RedisService } from '../platform/redis/redis.module';
 
 /** Drain a cell: it takes no new work; the convergence loop starts its instances elsewhere, then stops them there. */
-@Controller('v1/cells')
-@UseGuards(TokenGuard)
-export class CellDrainController {
+@Injectable()
+export class CellDrainService {
   constructor(
     private readonly access: AccessService,
     private readonly redis: RedisService,
     private readonly events: EventsService,
   ) {}
 
-  @Post(':id/actions/drain')
-  @HttpCode(202)
-  async drain(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<{ id: string; state: string }> {
+  /** Marks a live cell drained (platform admin) for a day; 404 when no such cell is live. */
+  async drain(actor: Actor, id: string): Promise<{ id: string; state: string }> {
     this.access.requirePlatformAdmin(actor, 'draining a cell');
     const cell = (await listLiveCells(this.redis.redis, this.redis.keys)).find((c) => c.id === id);
     if (!cell) throw notFound('cell', id, 'list the live cells with GET /v1/cells');
@@ -29,9 +26,7 @@ export class CellDrainController {
   }
 
   /** Ends an operator's drain: the cell takes work again. */
-  @Post(':id/actions/undrain')
-  @HttpCode(202)
-  async undrain(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<{ id: string; state: string }> {
+  async undrain(actor: Actor, id: string): Promise<{ id: string; state: string }> {
     this.access.requirePlatformAdmin(actor, 'undraining a cell');
     const removed = await this.redis.redis.del(this.redis.keys.cellDrain(id));
     if (!removed) throw notFound('drained cell', id, 'only a cell drained through the API can be undrained');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Build, Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../platform/database/prisma.service';
+import type { Build, Prisma } from '../../generated/prisma/client';
+import { PrismaService } from '../../platform/database/prisma.service';
 
 @Injectable()
 export class BuildsRepository {

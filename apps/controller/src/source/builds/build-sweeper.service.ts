@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { LOGGER, type Logger } from '../platform/config/config.module';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
-import { LostLeases } from '../platform/common/lease';
-import { RedisService } from '../platform/redis/redis.module';
-import { CellQueuesService } from '../placement/cell-queues.service';
+import { LOGGER, type Logger } from '../../platform/config/config.module';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../../platform/config/controller-config';
+import { LostLeases } from '../../platform/common/lease';
+import { RedisService } from '../../platform/redis/redis.module';
+import { CellQueuesService } from '../../placement/cell-queues.service';
 import { BuildLogsRepository } from './build-logs.repository';
 import { BuildsRepository } from './builds.repository';
 

@@ -1,26 +1,36 @@
 import { Controller, Get, Param, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { CurrentActor, type Actor } from '../auth/actor';
-import { TokenGuard } from '../auth/token.guard';
-import { AppsService } from '../apps/apps.service';
-import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
-import { isUuid } from '../platform/common/query-params';
+import { CurrentActor, type Actor } from '../../auth/actor';
+import { TokenGuard } from '../../auth/token.guard';
+import { AppsService } from '../../apps/apps.service';
+import { DomainException, ErrorCode, notFound } from '../../platform/common/domain.exception';
+import { paginated, parsePage } from '../../platform/common/pagination';
+import { isUuid } from '../../platform/common/query-params';
 import { BUILD_LOG_MAX_BYTES } from './build-log';
 import { BuildLogsRepository } from './build-logs.repository';
+import { buildView } from './build-view';
+import { BuildsRepository } from './builds.repository';
 
 /**
- * A build's log: every line the pushing terminal saw (staging output, deploy progress, the
- * result), readable while the push runs and after. The list of builds is in LifecycleController
- * (GET /v1/apps/:app/builds); this lives here, beside the writer, so the lifecycle module does not
- * depend on the builds module.
+ * An app's builds, newest first, and a build's log: every line the pushing terminal saw (staging
+ * output, deploy progress, the result), readable while the push runs and after.
  */
 @Controller('v1/apps/:app/builds')
 @UseGuards(TokenGuard)
 export class BuildsController {
   constructor(
     private readonly apps: AppsService,
+    private readonly builds: BuildsRepository,
     private readonly logs: BuildLogsRepository,
   ) {}
+
+  @Get()
+  async buildsOf(@CurrentActor() actor: Actor, @Param('app') app: string, @Query() query: Record<string, unknown>) {
+    const found = await this.apps.resolve(actor, app, 'read');
+    const page = parsePage(query);
+    const { builds, total } = await this.builds.list(found.id, page.skip, page.take);
+    return paginated(builds.map(buildView), total, page, `/v1/apps/${app}/builds`, query);
+  }
 
   @Get(':id/log')
   async log(

@@ -1,6 +1,6 @@
 import { formatCpu } from '@paas/contracts';
 import type { ManifestApp, ManifestProcess, ManifestRoute } from '@paas/manifest';
-import { fqdnOf } from '../routing/route-projection.service';
+import { fqdnOf } from '../../routing/route-projection.service';
 
 /**
  * The pure half of applying a manifest: which domain a route is on, what a process becomes,

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { create as createTar } from 'tar';
-import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, startFakeCells } from '../testing/fake-cell';
-import { createUser, expectStatus, grant } from '../testing/tenancy-fixtures';
+import { startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
+import { FakeCell, startFakeCells } from '../../testing/fake-cell';
+import { createUser, expectStatus, grant } from '../../testing/tenancy-fixtures';
 
 async function tgzOf(files: Record<string, string>): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'paas-upload-src-'));

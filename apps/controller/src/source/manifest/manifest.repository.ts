@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Domain, Prisma, Process, Route, RouteDestination } from '../generated/prisma/client';
-import { PrismaService } from '../platform/database/prisma.service';
-import { RouteHostsRepository } from '../routing/route-hosts.repository';
-import { APP_PORT } from '../routing/routes.schemas';
+import type { Domain, Prisma, Process, Route, RouteDestination } from '../../generated/prisma/client';
+import { PrismaService } from '../../platform/database/prisma.service';
+import { RouteHostsRepository } from '../../routing/route-hosts.repository';
+import { APP_PORT } from '../../routing/routes.schemas';
 import type { KnownDomain, ProcessFields } from './manifest-plan';
 
 export type WebBinding = RouteDestination & { route: Route & { domain: Domain } };

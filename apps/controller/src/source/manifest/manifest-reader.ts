@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { Parser, type ReadEntry } from 'tar';
-import { BlobstoreService } from '../storage/blobstore.service';
+import { BlobstoreService } from '../../storage/blobstore.service';
 
 /** The names Cloud Foundry's CLI looks for at the root of an app, in order of preference. */
 export const MANIFEST_FILE_NAMES = ['manifest.yml', 'manifest.yaml'] as const;

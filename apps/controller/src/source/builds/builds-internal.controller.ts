@@ -1,8 +1,8 @@
 import { Controller, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import type { Actor } from '../auth/actor';
+import type { Actor } from '../../auth/actor';
 import type { Request, Response } from 'express';
-import { InternalGuard } from '../auth/token.guard';
-import { RESULT_PREFIX } from '../storage/pre-receive-hook';
+import { InternalGuard } from '../../auth/token.guard';
+import { RESULT_PREFIX } from '../../storage/pre-receive-hook';
 import { StagingService } from './staging.service';
 
 /** Internal: the git pre-receive hook posts the pushed commit here and relays the streamed output. */

@@ -1,10 +1,10 @@
 import { Controller, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { createReadStream } from 'node:fs';
 import type { Request, Response } from 'express';
-import { CurrentActor, type Actor } from '../auth/actor';
-import { TokenGuard } from '../auth/token.guard';
-import { AppsService } from '../apps/apps.service';
-import { RESULT_PREFIX } from '../storage/pre-receive-hook';
+import { CurrentActor, type Actor } from '../../auth/actor';
+import { TokenGuard } from '../../auth/token.guard';
+import { AppsService } from '../../apps/apps.service';
+import { RESULT_PREFIX } from '../../storage/pre-receive-hook';
 import { spoolSourcePackage } from './source-package';
 import { StagingService } from './staging.service';
 

@@ -7,7 +7,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { describeTarProblems, TarMemberCheck } from '@paas/tenant-files';
-import { DomainException, ErrorCode } from '../platform/common/domain.exception';
+import { DomainException, ErrorCode } from '../../platform/common/domain.exception';
 
 /** The largest source package a push may upload (a git push has no such limit: git packs it). */
 export const SOURCE_PACKAGE_MAX_BYTES = 1024 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Build, BuildLogLine } from '../generated/prisma/client';
-import { PrismaService } from '../platform/database/prisma.service';
+import type { Build, BuildLogLine } from '../../generated/prisma/client';
+import { PrismaService } from '../../platform/database/prisma.service';
 import type { BuildLogLineRow, BuildLogSink } from './build-log';
 
 /** Build log lines in Postgres (table build_log_lines), written by BuildLogWriter, read by the API. */

@@ -1,15 +1,15 @@
 import { All, Controller, Inject, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { appNameSchema } from '@paas/contracts';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
-import { TokenService } from '../auth/token.service';
-import { AppsRepository } from '../apps/apps.repository';
-import { AppsService } from '../apps/apps.service';
-import { DomainException, httpStatusOf } from '../platform/common/domain.exception';
-import { GitRepositoriesService } from '../storage/git-repositories.service';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../../platform/config/controller-config';
+import { TokenService } from '../../auth/token.service';
+import { AppsRepository } from '../../apps/apps.repository';
+import { AppsService } from '../../apps/apps.service';
+import { DomainException, httpStatusOf } from '../../platform/common/domain.exception';
+import { GitRepositoriesService } from '../../storage/git-repositories.service';
 import { serveGitHttpBackend } from './git-http-backend';
 import { checkGitPath, gitServiceProblem } from './git-path';
-import { OwnTextChecks } from '../platform/common/request-text.interceptor';
+import { OwnTextChecks } from '../../platform/common/request-text.interceptor';
 
 /**
  * Git smart HTTP at /git/<app>.git/..., token as the basic-auth password (any user name).

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { redisKeys } from '@paas/contracts';
 import { createRedisConnection } from '@paas/redis';
-import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { adminActor, startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
+import { FakeCell, pushThroughHook } from '../../testing/fake-cell';
 import { ORPHANED_BUILD_REASON } from './build-sweeper.service';
 
 const APP = 'orphan';

@@ -9,9 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create as createTar } from 'tar';
-import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
-import { createOrg, createSpace, createUser, expectStatus, grant } from '../testing/tenancy-fixtures';
+import { adminActor, startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
+import { FakeCell, pushThroughHook, startFakeCells } from '../../testing/fake-cell';
+import { createOrg, createSpace, createUser, expectStatus, grant } from '../../testing/tenancy-fixtures';
 import { pollUntil as until } from '@paas/local-services';
 
 /** A tar of these files, as `git archive` sends it. */

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { craftedTar as tar, ustarMember as member } from '@paas/tenant-files';
-import { DomainException } from '../platform/common/domain.exception';
+import { DomainException } from '../../platform/common/domain.exception';
 import { spoolSourcePackage } from './source-package';
 
 
