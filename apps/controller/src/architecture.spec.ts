@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /**
- * The controller's folder rules: each top-level folder under src/ is one Nest module, folders
- * depend on each other in one direction only (no cycle), and only platform/ may be @Global().
+ * The controller's folder rules: each top-level folder under src/ is one Nest module
+ * (`<folder>/<folder>.module.ts`, the only module other folders' modules import), folders depend on each
+ * other in one direction only (no cycle), and only platform/ may be @Global().
  * Reads the sources (src/, beside dist/), not the compiled output; spec files are left out.
  */
 
@@ -94,4 +95,21 @@ test('only platform/ declares a @Global() module', () => {
     .map((file) => relative(SRC, file))
     .filter((file) => folderOf(join(SRC, file)) !== 'platform');
   assert.deepEqual(globals, [], `@Global() outside platform/: ${globals.join(', ')}`);
+});
+
+test('each folder is one Nest module: <folder>/<folder>.module.ts, the only module other folders\' modules import', () => {
+  const files = sourceFiles(SRC);
+  const folders = new Set(files.map(folderOf).filter((f): f is string => f !== undefined && f !== 'testing'));
+  const missing = [...folders].filter((folder) => !files.includes(join(SRC, folder, `${folder}.module.ts`)));
+  assert.deepEqual(missing, [], `folders without their <folder>.module.ts: ${missing.join(', ')}`);
+  const reachingIn: string[] = [];
+  for (const file of files.filter((f) => f.endsWith('.module.ts'))) {
+    for (const spec of relativeImports(readFileSync(file, 'utf8'))) {
+      const target = resolve(dirname(file), spec);
+      const folder = folderOf(target);
+      if (!target.endsWith('.module') || folder === undefined || folder === folderOf(file)) continue;
+      if (target !== join(SRC, folder, `${folder}.module`)) reachingIn.push(`${relative(SRC, file)} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(reachingIn, [], `modules imported past their folder's module: ${reachingIn.join('; ')}`);
 });
