@@ -1,16 +1,20 @@
 import { Global, Module } from '@nestjs/common';
-import { AppLogsModule } from './app-logs/app-logs.module';
-import { ConfigModule } from './config/config.module';
-import { DatabaseModule } from './database/database.module';
-import { RedisModule } from './redis/redis.module';
+import { AppLogsService } from './app-logs/app-logs.service';
+import { configProviders, LOGGER } from './config/config.module';
+import { CONTROLLER_CONFIG } from './config/controller-config';
+import { PrismaService } from './database/prisma.service';
+import { RedisService } from './redis/redis.module';
 
 /**
  * What every module of the controller stands on: the config and logger, Prisma, Redis and the
- * app-log writer. The only global module: everything above it imports the modules it uses.
+ * app-log writer. The only global module: everything above it imports the modules it uses. Being
+ * global, its providers start before every other module's and are destroyed after them (Nest runs
+ * the hooks of global modules first on init and last on shutdown), so no timer of a feature
+ * module meets a closed Redis or Postgres.
  */
 @Global()
 @Module({
-  imports: [ConfigModule, DatabaseModule, RedisModule, AppLogsModule],
-  exports: [ConfigModule, DatabaseModule, RedisModule, AppLogsModule],
+  providers: [...configProviders, PrismaService, RedisService, AppLogsService],
+  exports: [CONTROLLER_CONFIG, LOGGER, PrismaService, RedisService, AppLogsService],
 })
 export class PlatformModule {}

@@ -1,8 +1,7 @@
-import { Inject, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ROUTE_REFRESH_INTERVAL_MS, redisKeys, type RedisKeys } from '@paas/contracts';
 import { createFailFastRedisConnection, createRedisConnection, routesProjected } from '@paas/redis';
-import { ConfigModule } from '../config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 
 /**
@@ -80,6 +79,3 @@ export class RedisService implements OnModuleDestroy {
     this.reads.disconnect();
   }
 }
-
-@Module({ imports: [ConfigModule], providers: [RedisService], exports: [RedisService] })
-export class RedisModule {}
