@@ -1,56 +1,46 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
-import { ConfigModule } from './config/config.module';
-import { DatabaseModule } from './database/database.module';
-import { RedisModule } from './redis/redis.module';
+import { PlatformModule } from './platform/platform.module';
 import { AuthModule } from './auth/auth.module';
-import { AppsModule } from './apps/apps.module';
-import { GitModule } from './git/git.module';
-import { BlobstoreModule } from './blobstore/blobstore.module';
-import { BuildsModule } from './builds/builds.module';
-import { ConvergenceModule } from './convergence/convergence.module';
-import { EventsModule } from './events/events.module';
-import { LifecycleModule } from './lifecycle/lifecycle.module';
-import { RoutesCoreModule } from './routes/routes-core.module';
-import { SchedulerModule } from './scheduler/scheduler.module';
-import { OrgsModule } from './orgs/orgs.module';
-import { UsersModule } from './users/users.module';
-import { DomainsModule } from './domains/domains.module';
-import { SecurityGroupsModule } from './security-groups/security-groups.module';
-import { RoutesApiModule } from './routes/routes-api.module';
 import { AuditModule } from './audit/audit.module';
+import { SecurityGroupsModule } from './security-groups/security-groups.module';
+import { PlacementModule } from './placement/placement.module';
+import { RoutingModule } from './routing/routing.module';
+import { StorageModule } from './storage/storage.module';
+import { IdentityModule } from './identity/identity.module';
+import { AppsModule } from './apps/apps.module';
+import { ReleasesModule } from './releases/releases.module';
+import { DeploymentsModule } from './deployments/deployments.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { SourceModule } from './source/source.module';
+import { ConvergenceModule } from './convergence/convergence.module';
 import { CellsModule } from './cells/cells.module';
 import { OpenApiModule } from './openapi/openapi.module';
-import { MetricsModule } from './metrics/metrics.module';
-import { AppLogsModule } from './logs/app-logs.module';
-import { LogsModule } from './logs/logs.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { LogsModule } from './logs/logs.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { HealthController } from './health.controller';
-import { HttpExceptionFilter } from './common/http-exception.filter';
-import { RequestTextInterceptor } from './common/request-text.interceptor';
+import { HttpExceptionFilter } from './platform/common/http-exception.filter';
+import { RequestTextInterceptor } from './platform/common/request-text.interceptor';
 
 @Module({
+  // Bottom-up, as they depend on each other (docs/architecture.md); the dashboard's and the
+  // metrics' catch-all middleware come last, in this order.
   imports: [
-    ConfigModule,
-    DatabaseModule,
-    RedisModule,
+    PlatformModule,
     AuthModule,
-    AppLogsModule,
-    EventsModule,
-    SchedulerModule,
-    RoutesCoreModule,
-    AppsModule,
-    LifecycleModule,
-    GitModule,
-    BlobstoreModule,
-    BuildsModule,
-    ConvergenceModule,
-    OrgsModule,
-    UsersModule,
-    DomainsModule,
-    SecurityGroupsModule,
-    RoutesApiModule,
     AuditModule,
+    SecurityGroupsModule,
+    PlacementModule,
+    RoutingModule,
+    StorageModule,
+    IdentityModule,
+    AppsModule,
+    ReleasesModule,
+    DeploymentsModule,
+    LifecycleModule,
+    SourceModule,
+    ConvergenceModule,
     CellsModule,
     OpenApiModule,
     DashboardModule.fromConfig(),

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
-import { CONTROLLER_CONFIG, loadControllerConfig, type ControllerConfig } from './config/controller-config';
-import { LOGGER, type Logger } from './config/config.module';
-import { checkDatabaseAccess } from './database/database-access';
+import { CONTROLLER_CONFIG, loadControllerConfig, type ControllerConfig } from './platform/config/controller-config';
+import { LOGGER, type Logger } from './platform/config/config.module';
+import { checkDatabaseAccess } from './platform/database/database-access';
 import { checkRedisAccess } from '@paas/redis';
 
 async function bootstrap(): Promise<void> {

@@ -1,6 +1,6 @@
 /** `node dist/migrate.js`: applies pending migrations to DATABASE_URL and exits. */
-import { checkDatabaseAccess } from './database/database-access';
-import { applyMigrations } from './database/migrator';
+import { checkDatabaseAccess } from './platform/database/database-access';
+import { applyMigrations } from './platform/database/migrator';
 
 const url = process.env.DATABASE_URL;
 if (!url) {

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { appNameSchema, createAppSchema, type CreateAppRequest } from '@paas/contracts';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
-import { ZodBodyPipe } from '../common/zod-body.pipe';
-import { paginated, parsePage, type Paginated } from '../common/pagination';
-import { csvParam, uuidListParam } from '../common/query-params';
+import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
+import { paginated, parsePage, type Paginated } from '../platform/common/pagination';
+import { csvParam, uuidListParam } from '../platform/common/query-params';
 import { AppsService } from './apps.service';
 import type { AppView } from './app-view';
 

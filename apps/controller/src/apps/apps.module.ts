@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
-import { BlobstoreModule } from '../blobstore/blobstore.module';
-import { GitRepositoriesModule } from '../git/git-repositories.module';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { PlacementModule } from '../placement/placement.module';
+import { RoutingModule } from '../routing/routing.module';
+import { StorageModule } from '../storage/storage.module';
 import { AppsController } from './apps.controller';
 import { AppsRepository } from './apps.repository';
 import { AppsService } from './apps.service';
 
 @Module({
-  imports: [GitRepositoriesModule, BlobstoreModule],
+  imports: [AuthModule, AuditModule, StorageModule, RoutingModule, PlacementModule],
   controllers: [AppsController],
   providers: [AppsRepository, AppsService],
   exports: [AppsRepository, AppsService],

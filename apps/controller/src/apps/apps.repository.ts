@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import type { App, Process, Space, Org } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
-import { retryOnConflict } from '../common/retry-on-conflict';
+import { PrismaService } from '../platform/database/prisma.service';
+import { retryOnConflict } from '../platform/common/retry-on-conflict';
 
 export type AppRecord = App;
 export type AppWithSpace = App & { space: Space & { org: Org } };

@@ -1,7 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { AuditRepository } from './audit.repository';
 import { EventsController } from './events.controller';
+import { EventsService } from './events.service';
 
-/** The audit log API (GET /v1/events); events are written by EventsService (EventsModule). */
-@Module({ controllers: [EventsController], providers: [AuditRepository] })
+/** The audit log: EventsService records who changed what (for every module), GET /v1/events reads it. */
+@Module({
+  imports: [AuthModule],
+  controllers: [EventsController],
+  providers: [AuditRepository, EventsService],
+  exports: [EventsService],
+})
 export class AuditModule {}

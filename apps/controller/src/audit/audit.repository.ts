@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Event, Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 
 export interface EventFilter {
   /** undefined: every event, including those without a space (platform admins). */

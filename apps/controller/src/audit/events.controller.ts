@@ -3,9 +3,9 @@ import type { Event } from '../generated/prisma/client';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { AccessService } from '../auth/access.service';
-import { notFound } from '../common/domain.exception';
-import { paginated, parsePage, type Paginated } from '../common/pagination';
-import { csvParam, isUuid, uuidListParam } from '../common/query-params';
+import { notFound } from '../platform/common/domain.exception';
+import { paginated, parsePage, type Paginated } from '../platform/common/pagination';
+import { csvParam, isUuid, uuidListParam } from '../platform/common/query-params';
 import { AuditRepository } from './audit.repository';
 
 export interface EventView {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service';
-import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
+import { PrismaService } from '../platform/database/prisma.service';
+import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { Actor } from './actor';
 
 /** What a caller wants to do in a space; each role allows a prefix of this list. */

@@ -1,10 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AccessService } from './access.service';
 import { TokenRepository } from './token.repository';
 import { TokenService } from './token.service';
 import { InternalGuard, TokenGuard } from './token.guard';
 
-@Global()
+/** Who is calling and what they may do: API tokens, the guards of every controller, space access checks. */
 @Module({
   providers: [TokenRepository, TokenService, TokenGuard, InternalGuard, AccessService],
   exports: [TokenService, TokenGuard, InternalGuard, AccessService],

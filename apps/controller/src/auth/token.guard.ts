@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { DomainException, ErrorCode } from '../common/domain.exception';
+import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 import type { RequestWithActor } from './actor';
 import { TokenService } from './token.service';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service';
-import { retryOnConflict } from '../common/retry-on-conflict';
+import { PrismaService } from '../platform/database/prisma.service';
+import { retryOnConflict } from '../platform/common/retry-on-conflict';
 import type { Actor } from './actor';
 
 @Injectable()

@@ -2,8 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { LOGGER, type Logger } from '../config/config.module';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
+import { LOGGER, type Logger } from '../platform/config/config.module';
 import type { Actor } from './actor';
 import { TokenRepository } from './token.repository';
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { ActualInstance, CellPresence } from '@paas/contracts';
 import { listAppInstances, listLiveCells } from '@paas/redis';
-import { PrismaService } from '../database/prisma.service';
-import { RedisService } from '../redis/redis.module';
+import { PrismaService } from '../platform/database/prisma.service';
+import { RedisService } from '../platform/redis/redis.module';
 
 /**
  * What the cells report (Redis: presence and actual instances) and the app facts to explain it

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ActualInstance, CellPresence } from '@paas/contracts';
 import type { Actor } from '../auth/actor';
 import { AccessService } from '../auth/access.service';
-import { notFound } from '../common/domain.exception';
+import { notFound } from '../platform/common/domain.exception';
 import { CellsRepository } from './cells.repository';
 
 export interface CellView {

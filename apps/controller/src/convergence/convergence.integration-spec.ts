@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook } from '../testing/fake-cell';
-import { PrismaService } from '../database/prisma.service';
-import { RedisService } from '../redis/redis.module';
+import { PrismaService } from '../platform/database/prisma.service';
+import { RedisService } from '../platform/redis/redis.module';
 import { pollUntil as until } from '@paas/local-services';
 
 type Instance = { index: number; state: string; cell_id: string; instance_id: string; crash_count: number; last_crash_reason: string | null; unplaced_reason: string | null };

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AppsModule } from '../apps/apps.module';
-import { LifecycleModule } from '../lifecycle/lifecycle.module';
-import { CellDrainController } from './cell-drain.controller';
+import { AuditModule } from '../audit/audit.module';
+import { PlacementModule } from '../placement/placement.module';
+import { DeploymentsModule } from '../deployments/deployments.module';
+import { ReleasesModule } from '../releases/releases.module';
 import { ConvergerService } from './converger.service';
 import { LeaderElectionService } from './leader-election.service';
 
+/** The convergence loop (leader only): compares desired and actual instances and starts or stops the difference, on lost and drained cells too. */
 @Module({
-  imports: [AppsModule, LifecycleModule],
-  controllers: [CellDrainController],
+  imports: [AuditModule, AppsModule, ReleasesModule, DeploymentsModule, PlacementModule],
   providers: [LeaderElectionService, ConvergerService],
   exports: [ConvergerService, LeaderElectionService],
 })

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { RedisService } from '../redis/redis.module';
+import { RedisService } from '../platform/redis/redis.module';
 
 const LEASE_MS = 10_000;
 

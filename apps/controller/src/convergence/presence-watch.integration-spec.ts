@@ -11,7 +11,7 @@ import { adminActor, startControllerHarness, type ControllerHarness } from '../t
 import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
 import { pushThroughHook } from '../testing/push';
 import { redisKeys } from '@paas/contracts';
-import { RedisService } from '../redis/redis.module';
+import { RedisService } from '../platform/redis/redis.module';
 import { LeaderElectionService } from './leader-election.service';
 
 type Instance = { index: number; state: string; cell_id: string; instance_id: string };

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 import { DASHBOARD_OPTIONS, DashboardMiddleware, type DashboardOptions } from './dashboard.middleware';
 
 /** Where `npm run build` puts the dashboard, from this file's place in apps/controller/dist/dashboard. */

@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
-import { BlobstoreService } from '../blobstore/blobstore.service';
+import { BlobstoreService } from '../storage/blobstore.service';
 import { pollUntil as until } from '@paas/local-services';
 
 const KEPT = 3;

@@ -1,7 +1,7 @@
 import type { Process } from '../generated/prisma/client';
 import type { AppWithSpace } from '../apps/apps.repository';
 import type { ReleaseWithDroplet } from '../releases/releases.repository';
-import type { InstanceSpec } from '../scheduler/instances.service';
+import type { InstanceSpec } from '../placement/instances.service';
 
 /** What one process type of a release runs: its command, limits and health check. Pure. */
 export function instanceSpecFor(

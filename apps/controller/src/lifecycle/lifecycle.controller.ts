@@ -1,15 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
-import { ZodBodyPipe } from '../common/zod-body.pipe';
-import { notFound } from '../common/domain.exception';
-import { paginated, parsePage } from '../common/pagination';
+import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
 import { AppsService } from '../apps/apps.service';
 import { AppsRepository } from '../apps/apps.repository';
-import { DeploymentsRepository } from '../deployments/deployments.repository';
 import { ReleasesRepository } from '../releases/releases.repository';
-import { BuildsRepository } from '../builds/builds.repository';
-import { InstancesService } from '../scheduler/instances.service';
+import { InstancesService } from '../placement/instances.service';
 import {
   envPatchSchema,
   processUpdateSchema,
@@ -20,9 +16,12 @@ import {
   type ScaleRequest,
 } from './env-rules';
 import { LifecycleService } from './lifecycle.service';
-import { buildView, deploymentView, instanceListView, processView, releaseView } from './views';
+import { instanceListView, processView } from './views';
 
-/** Everything under an app: env, processes and scale, instances, builds, releases, deployments, actions. */
+/**
+ * An app's env, processes and scale, instances, and its actions (start, stop, restart, rollback).
+ * Builds, releases and deployments have their own controllers (source/, releases/, deployments/).
+ */
 @Controller('v1/apps/:app')
 @UseGuards(TokenGuard)
 export class LifecycleController {
@@ -31,8 +30,6 @@ export class LifecycleController {
     private readonly apps: AppsService,
     private readonly appsRepo: AppsRepository,
     private readonly releases: ReleasesRepository,
-    private readonly deployments: DeploymentsRepository,
-    private readonly builds: BuildsRepository,
     private readonly instances: InstancesService,
   ) {}
 
@@ -91,53 +88,6 @@ export class LifecycleController {
     const all = await this.instances.observed(found.id);
     const releaseVersions = await this.releases.versionsOf(found.id, all.map((i) => i.releaseId));
     return instanceListView(all, await this.instances.history(found.id), { limits, releaseVersions });
-  }
-
-  @Get('builds')
-  async buildsOf(@CurrentActor() actor: Actor, @Param('app') app: string, @Query() query: Record<string, unknown>) {
-    const found = await this.apps.resolve(actor, app, 'read');
-    const page = parsePage(query);
-    const { builds, total } = await this.builds.list(found.id, page.skip, page.take);
-    return paginated(builds.map(buildView), total, page, `/v1/apps/${app}/builds`, query);
-  }
-
-  @Get('releases')
-  async releasesOf(@CurrentActor() actor: Actor, @Param('app') app: string, @Query() query: Record<string, unknown>) {
-    const found = await this.apps.resolve(actor, app, 'read');
-    const page = parsePage(query);
-    const { releases, total } = await this.releases.list(found.id, page.skip, page.take);
-    return paginated(releases.map((r) => releaseView(r, found.currentReleaseId)), total, page, `/v1/apps/${app}/releases`, query);
-  }
-
-  @Get('releases/:version')
-  async release(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('version') version: string) {
-    const found = await this.apps.resolve(actor, app, 'read');
-    const release = await this.releases.findVersion(found.id, Number(version.replace(/^v/, '')) || 0);
-    if (!release) throw notFound('release', `${version} of ${found.name}`);
-    return releaseView(release, found.currentReleaseId);
-  }
-
-  @Get('deployments')
-  async deploymentsOf(@CurrentActor() actor: Actor, @Param('app') app: string, @Query() query: Record<string, unknown>) {
-    const found = await this.apps.resolve(actor, app, 'read');
-    const page = parsePage(query);
-    const { deployments, total } = await this.deployments.list(found.id, page.skip, page.take);
-    return paginated(deployments.map(deploymentView), total, page, `/v1/apps/${app}/deployments`, query);
-  }
-
-  @Get('deployments/:id')
-  async deployment(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('id') id: string) {
-    const found = await this.apps.resolve(actor, app, 'read');
-    const deployment = /^[0-9a-f-]{36}$/i.test(id) ? await this.deployments.find(id) : null;
-    if (!deployment || deployment.appId !== found.id) throw notFound('deployment', id);
-    return deploymentView(deployment);
-  }
-
-  /** Cancels a running deployment: it stops at its next step, removes its new instances, and ends CANCELED. */
-  @Post('deployments/:id/cancel')
-  @HttpCode(202)
-  async cancelDeployment(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('id') id: string) {
-    return deploymentView(await this.lifecycle.cancelDeployment(actor, app, id));
   }
 
   @Post('actions/start')

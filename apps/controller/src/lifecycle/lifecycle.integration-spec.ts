@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 import { appViewSchema, instanceListSchema, paginatedSchema, processListSchema } from '@paas/contracts';
 import { pollUntil as until } from '@paas/local-services';
 

@@ -1,28 +1,20 @@
 import { Module } from '@nestjs/common';
 import { AppsModule } from '../apps/apps.module';
-import { BlobstoreModule } from '../blobstore/blobstore.module';
-import { BuildsRepository } from '../builds/builds.repository';
-import { DeploymentsRepository } from '../deployments/deployments.repository';
-import { DeploymentsService } from '../deployments/deployments.service';
-import { ReleasePhaseService } from '../deployments/release-phase.service';
-import { ReleasePruningService } from '../releases/release-pruning.service';
-import { ReleasesRepository } from '../releases/releases.repository';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { DeploymentsModule } from '../deployments/deployments.module';
+import { PlacementModule } from '../placement/placement.module';
+import { ReleasesModule } from '../releases/releases.module';
 import { LifecycleController } from './lifecycle.controller';
 import { LifecycleService } from './lifecycle.service';
 
-/** Releases, deployments and the changes that roll them out (env, scale, start/stop/restart, rollback). */
+/**
+ * The changes to an app that roll out: env, process scale, start/stop/restart, rollback; each
+ * records a release and/or starts a deployment. Also reads processes and instances.
+ */
 @Module({
-  imports: [AppsModule, BlobstoreModule],
+  imports: [AuthModule, AuditModule, AppsModule, ReleasesModule, DeploymentsModule, PlacementModule],
   controllers: [LifecycleController],
-  providers: [
-    ReleasesRepository,
-    DeploymentsRepository,
-    DeploymentsService,
-    ReleasePhaseService,
-    ReleasePruningService,
-    BuildsRepository,
-    LifecycleService,
-  ],
-  exports: [ReleasesRepository, DeploymentsRepository, DeploymentsService, BuildsRepository],
+  providers: [LifecycleService],
 })
 export class LifecycleModule {}

@@ -1,17 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { formatCpu } from '@paas/contracts';
-import type { Deployment, Process } from '../generated/prisma/client';
-import { LOGGER, type Logger } from '../config/config.module';
-import { DomainException, ErrorCode, notFound } from '../common/domain.exception';
+import type { Process } from '../generated/prisma/client';
+import { LOGGER, type Logger } from '../platform/config/config.module';
+import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { Actor } from '../auth/actor';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
 import { AppsService } from '../apps/apps.service';
 import { DeploymentsService, inProgress, prunedDroplet } from '../deployments/deployments.service';
-import { EventsService } from '../events/events.service';
+import { EventsService } from '../audit/events.service';
 import { ReleasePruningService } from '../releases/release-pruning.service';
 import { ReleasesRepository, type ReleaseWithDroplet } from '../releases/releases.repository';
-import { InstancesService } from '../scheduler/instances.service';
+import { InstancesService } from '../placement/instances.service';
 import { applyEnvPatch, type EnvPatch, type ProcessUpdate, type ScaleRequest } from './env-rules';
 
 export interface ChangeResult {
@@ -229,12 +229,6 @@ export class LifecycleService {
     await this.deployments.execute(actor, deployment, app, release, { wait: false });
     this.logger.info({ app: app.name, to: version }, 'app-rolled-back');
     return { release_version: release.version, deployment_id: deployment.id };
-  }
-
-  /** Cancels a running deployment of the app (see DeploymentsService.cancel). */
-  async cancelDeployment(actor: Actor, idOrName: string, deploymentId: string): Promise<Deployment> {
-    const app = await this.apps.resolve(actor, idOrName, 'write');
-    return this.deployments.cancel(actor, app, deploymentId);
   }
 }
 

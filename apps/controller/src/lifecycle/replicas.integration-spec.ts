@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
 import { pushThroughHook } from '../testing/push';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 
 describe('two controller replicas', () => {
   let h: ControllerHarness;

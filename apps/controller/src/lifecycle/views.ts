@@ -1,6 +1,5 @@
 import { countInstances, type ActualInstance, type InstanceList, type InstanceView } from '@paas/contracts';
-import type { Build, Deployment, Process } from '../generated/prisma/client';
-import type { ReleaseWithDroplet } from '../releases/releases.repository';
+import type { Process } from '../generated/prisma/client';
 
 export function processView(p: Process) {
   return {
@@ -14,40 +13,6 @@ export function processView(p: Process) {
     health_check: { type: p.healthCheckType.toLowerCase(), endpoint: p.healthCheckEndpoint, timeout: p.healthCheckTimeoutS },
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
-  };
-}
-
-export function releaseView(r: ReleaseWithDroplet, currentReleaseId: string | null) {
-  return {
-    id: r.id,
-    version: r.version,
-    description: r.description,
-    droplet_id: r.dropletId,
-    build_id: r.droplet.buildId,
-    buildpack: r.droplet.buildpack,
-    /** True when the droplet was pruned (PAAS_RELEASES_KEPT): the release cannot be rolled back to. */
-    droplet_pruned: r.droplet.prunedAt !== null,
-    process_types: r.processTypes,
-    env_names: Object.keys(r.env as Record<string, string>).sort(),
-    current: r.id === currentReleaseId,
-    created_at: r.createdAt.toISOString(),
-  };
-}
-
-export function deploymentView(d: Deployment) {
-  return { id: d.id, release_id: d.releaseId, state: d.state, reason: d.reason, created_at: d.createdAt.toISOString(), updated_at: d.updatedAt.toISOString() };
-}
-
-export function buildView(b: Build) {
-  return {
-    id: b.id,
-    state: b.state,
-    commit_sha: b.commitSha,
-    buildpack: b.buildpack,
-    error: b.error,
-    cell_id: b.cellId,
-    created_at: b.createdAt.toISOString(),
-    updated_at: b.updatedAt.toISOString(),
   };
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DomainException } from '../common/domain.exception';
+import { DomainException } from '../platform/common/domain.exception';
 import { parseRecentQuery, parseStreamStart, sseComment, sseLogEvent } from './log-query.util';
 
 const rejects = (fn: () => unknown, field: RegExp) =>

@@ -1,5 +1,5 @@
 import { APP_LOG_RECENT_DEFAULT, APP_LOG_RECENT_MAX, LOG_SSE_EVENT, STREAM_ID_PATTERN, type LogEntry } from '@paas/contracts';
-import { DomainException, ErrorCode } from '../common/domain.exception';
+import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 
 /** Where a log stream starts: after a stream id (resume), or at the end with the last `recent` lines first. */
 export type StreamStart = { kind: 'after'; id: string } | { kind: 'tail'; recent: number };

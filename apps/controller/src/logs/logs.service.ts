@@ -4,8 +4,8 @@ import type { Response } from 'express';
 import type { LogEntriesResponse, LogEntry } from '@paas/contracts';
 import type { Actor } from '../auth/actor';
 import { AppsService } from '../apps/apps.service';
-import { LOGGER, type Logger } from '../config/config.module';
-import { AppLogsService } from './app-logs.service';
+import { LOGGER, type Logger } from '../platform/config/config.module';
+import { AppLogsService } from '../platform/app-logs/app-logs.service';
 import { parseRecentQuery, parseStreamStart, sseComment, sseLogEvent } from './log-query.util';
 
 /** A comment line this often keeps an idle stream (and any proxy on the way) open; the app and access are checked again then. */

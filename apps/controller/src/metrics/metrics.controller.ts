@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
-import { DomainException, ErrorCode } from '../common/domain.exception';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
+import { DomainException, ErrorCode } from '../platform/common/domain.exception';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 import { ControllerMetricsService } from './controller-metrics.service';
 
 /**

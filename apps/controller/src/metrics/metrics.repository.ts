@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { CellPresence } from '@paas/contracts';
 import { listLiveCells } from '@paas/redis';
-import { PrismaService } from '../database/prisma.service';
-import { RedisService } from '../redis/redis.module';
+import { PrismaService } from '../platform/database/prisma.service';
+import { RedisService } from '../platform/redis/redis.module';
 
 /** Counts the controller's gauges read at scrape time: a few grouped counts, no rows. */
 @Injectable()

@@ -15,7 +15,7 @@ import * as fc from 'fast-check';
 import { errorBodySchema } from '@paas/contracts';
 import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { createApp, createOrg, createSpace, createUser, defaultDomainId, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 
 const SEED = 1313;
 const RUNS_ADMIN = 14;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
-import { LOGGER, type Logger } from '../config/config.module';
-import { BlobstoreService } from '../blobstore/blobstore.service';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
+import { LOGGER, type Logger } from '../platform/config/config.module';
+import { BlobstoreService } from '../storage/blobstore.service';
 import { ReleasesRepository } from './releases.repository';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Release, Droplet } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService } from '../platform/database/prisma.service';
 import { dropletsToPrune } from './pruning';
 
 export type ReleaseWithDroplet = Release & { droplet: Droplet };

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
-import { paginated, parsePage, type Paginated } from '../common/pagination';
-import { csvParam } from '../common/query-params';
-import { ZodBodyPipe } from '../common/zod-body.pipe';
+import { paginated, parsePage, type Paginated } from '../platform/common/pagination';
+import { csvParam } from '../platform/common/query-params';
+import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
 import {
   bindSecurityGroupSchema,
   createSecurityGroupSchema,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, SecurityGroup, SecurityGroupBinding } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
-import { prismaErrorCode } from '../common/query-params';
+import { PrismaService } from '../platform/database/prisma.service';
+import { prismaErrorCode } from '../platform/common/query-params';
 
 export type SecurityGroupWithBindings = SecurityGroup & { bindings: SecurityGroupBinding[] };
 

@@ -13,8 +13,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { freePort, postgresUrlOf, redisUrlOf, startDataServices, type DataServices } from '@paas/local-services';
-import { applyMigrations } from '../database/migrator';
-import { PrismaService } from '../database/prisma.service';
+import { applyMigrations } from '../platform/database/migrator';
+import { PrismaService } from '../platform/database/prisma.service';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 

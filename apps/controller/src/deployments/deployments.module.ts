@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { AppsModule } from '../apps/apps.module';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { PlacementModule } from '../placement/placement.module';
+import { ReleasesModule } from '../releases/releases.module';
+import { RoutingModule } from '../routing/routing.module';
+import { SecurityGroupsModule } from '../security-groups/security-groups.module';
+import { StorageModule } from '../storage/storage.module';
+import { DeploymentsController } from './deployments.controller';
+import { DeploymentsRepository } from './deployments.repository';
+import { DeploymentsService } from './deployments.service';
+import { ReleasePhaseService } from './release-phase.service';
+
+/** Deployments: rolling a release out to its instances (release command first), their API and cancellation. */
+@Module({
+  imports: [AuthModule, AuditModule, AppsModule, ReleasesModule, RoutingModule, PlacementModule, SecurityGroupsModule, StorageModule],
+  controllers: [DeploymentsController],
+  providers: [DeploymentsRepository, DeploymentsService, ReleasePhaseService],
+  exports: [DeploymentsService],
+})
+export class DeploymentsModule {}

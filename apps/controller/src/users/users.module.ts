@@ -1,8 +1,0 @@
-import { Module } from '@nestjs/common';
-import { UsersController } from './users.controller';
-import { UsersRepository } from './users.repository';
-import { UsersService } from './users.service';
-
-/** Users and their API tokens. */
-@Module({ controllers: [UsersController], providers: [UsersRepository, UsersService] })
-export class UsersModule {}
