@@ -6,6 +6,7 @@ import { DomainException, ErrorCode, notFound } from '../platform/common/domain.
 import type { Actor } from '../auth/actor';
 import { PrismaService } from '../platform/database/prisma.service';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
+import { withAppLock } from '../apps/app-lock';
 import { AppsService } from '../apps/apps.service';
 import { DeploymentsService, inProgress, prunedDroplet } from '../deployments/deployments.service';
 import { EventsService } from '../audit/events.service';
@@ -46,15 +47,14 @@ export class LifecycleService {
   /** Merges the patch; when the app runs a release, makes a release with the new env and rolls it out. */
   async updateEnv(actor: Actor, idOrName: string, patch: EnvPatch): Promise<ChangeResult & { var: Record<string, string> }> {
     const app = await this.apps.resolve(actor, idOrName, 'write');
-    const outcome = await this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<Array<{ env: Record<string, string>; current_release_id: string | null }>>`
-        SELECT env, current_release_id FROM apps WHERE id = ${app.id}::uuid FOR UPDATE`;
-      const env = applyEnvPatch(locked[0].env ?? {}, patch.var);
+    const outcome = await withAppLock(this.prisma, app.id, async (tx, locked) => {
+      if (!locked) throw notFound('app', app.name, 'list apps with GET /v1/apps');
+      const env = applyEnvPatch(locked.env, patch.var);
       await tx.app.update({ where: { id: app.id }, data: { env } });
       let release: ReleaseWithDroplet | undefined;
       let deployment;
-      if (locked[0].current_release_id) {
-        const current = await tx.release.findUniqueOrThrow({ where: { id: locked[0].current_release_id } });
+      if (locked.currentReleaseId) {
+        const current = await tx.release.findUniqueOrThrow({ where: { id: locked.currentReleaseId } });
         release = await this.releases.create(
           { appId: app.id, dropletId: current.dropletId, env, processTypes: current.processTypes as Record<string, string>, description: 'env changed' },
           tx,
@@ -83,9 +83,8 @@ export class LifecycleService {
    */
   async scale(actor: Actor, idOrName: string, type: string, request: ScaleRequest): Promise<ChangeResult & { process: Process }> {
     const { app } = await this.process(actor, idOrName, type, 'write');
-    const outcome = await this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<Array<{ state: string; current_release_id: string | null }>>`
-        SELECT state, current_release_id FROM apps WHERE id = ${app.id}::uuid FOR UPDATE`;
+    const outcome = await withAppLock(this.prisma, app.id, async (tx, locked) => {
+      if (!locked) throw notFound('app', app.name, 'list apps with GET /v1/apps');
       const before = await tx.process.findUniqueOrThrow({ where: { appId_type: { appId: app.id, type } } });
       const limitsChange =
         (request.memory_mb !== undefined && request.memory_mb !== before.memoryMb) ||
@@ -104,8 +103,8 @@ export class LifecycleService {
       });
       let release: ReleaseWithDroplet | undefined;
       let deployment;
-      const currentId = locked[0].current_release_id;
-      if (limitsChange && currentId && locked[0].state === 'STARTED') {
+      const currentId = locked.currentReleaseId;
+      if (limitsChange && currentId && locked.state === 'STARTED') {
         const current = await tx.release.findUniqueOrThrow({ where: { id: currentId } });
         release = await this.releases.create(
           {
@@ -118,7 +117,7 @@ export class LifecycleService {
           tx,
         );
         deployment = await this.deployments.begin(app, release, tx);
-      } else if (currentId && locked[0].state === 'STARTED') {
+      } else if (currentId && locked.state === 'STARTED') {
         // Instance count only: place or stop instances while the row lock is held.
         const current = await this.releases.find(currentId);
         if (current) await this.reconcile(app, current, process);
@@ -171,8 +170,7 @@ export class LifecycleService {
     await this.events.record(actor, 'app-started', target(app));
     const current = app.currentReleaseId ? await this.releases.find(app.currentReleaseId) : null;
     if (!current) return { release_version: null, deployment_id: null };
-    await this.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM apps WHERE id = ${app.id}::uuid FOR UPDATE`;
+    await withAppLock(this.prisma, app.id, async () => {
       for (const process of await this.appsRepo.processes(app.id)) await this.reconcile(app, current, process);
     });
     return { release_version: current.version, deployment_id: null };
@@ -203,8 +201,7 @@ export class LifecycleService {
     const app = await this.apps.resolve(actor, idOrName, 'write');
     const target_ = await this.releases.findVersion(app.id, version);
     if (!target_) throw notFound('release', `v${version} of ${app.name}`, 'list releases with GET /v1/apps/NAME/releases');
-    const { release, deployment } = await this.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM apps WHERE id = ${app.id}::uuid FOR UPDATE`;
+    const { release, deployment } = await withAppLock(this.prisma, app.id, async (tx) => {
       if (await tx.deployment.findFirst({ where: { appId: app.id, state: 'DEPLOYING' } })) throw inProgress(app.name);
       // Under the app's lock, as pruning marks droplets: never a release on a droplet being deleted.
       const droplet = await tx.droplet.findUniqueOrThrow({ where: { id: target_.dropletId } });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Release, Droplet } from '../generated/prisma/client';
 import { PrismaService } from '../platform/database/prisma.service';
+import { lockApp, withAppLock } from '../apps/app-lock';
 import { dropletsToPrune } from './pruning';
 
 export type ReleaseWithDroplet = Release & { droplet: Droplet };
@@ -30,7 +31,7 @@ export class ReleasesRepository {
    */
   async create(release: NewRelease, tx?: Prisma.TransactionClient): Promise<ReleaseWithDroplet> {
     const run = async (t: Prisma.TransactionClient) => {
-      await t.$queryRaw`SELECT id FROM apps WHERE id = ${release.appId}::uuid FOR UPDATE`;
+      await lockApp(t, release.appId);
       const last = await t.release.findFirst({ where: { appId: release.appId }, orderBy: { version: 'desc' } });
       return t.release.create({
         data: {
@@ -61,12 +62,10 @@ export class ReleasesRepository {
    * rollback either sees the droplet pruned or makes a release that keeps it.
    */
   async markPruned(appId: string, keep: number, now = new Date()): Promise<PrunedDroplet[]> {
-    return this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<Array<{ current_release_id: string | null }>>`
-        SELECT current_release_id FROM apps WHERE id = ${appId}::uuid FOR UPDATE`;
-      if (!locked.length) return [];
+    return withAppLock(this.prisma, appId, async (tx, locked) => {
+      if (!locked) return [];
       const all = await tx.release.findMany({ where: { appId }, select: { id: true, version: true, dropletId: true } });
-      const current = all.find((r) => r.id === locked[0].current_release_id)?.dropletId ?? null;
+      const current = all.find((r) => r.id === locked.currentReleaseId)?.dropletId ?? null;
       const ids = dropletsToPrune(all, current, keep);
       if (!ids.length) return [];
       const droplets = await tx.droplet.findMany({ where: { id: { in: ids }, prunedAt: null }, select: { id: true, blobId: true, buildId: true } });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Build, Prisma } from '../../generated/prisma/client';
 import { PrismaService } from '../../platform/database/prisma.service';
+import { lockApp } from '../../apps/app-lock';
 
 @Injectable()
 export class BuildsRepository {
@@ -60,8 +61,7 @@ export class BuildsRepository {
 
   /** Locks the app's row for the transaction and returns its env (the push's release is made under this lock). */
   async lockAppEnv(appId: string, tx: Prisma.TransactionClient): Promise<Record<string, string>> {
-    const rows = await tx.$queryRaw<Array<{ env: Record<string, string> | null }>>`SELECT env FROM apps WHERE id = ${appId}::uuid FOR UPDATE`;
-    return rows[0]?.env ?? {};
+    return (await lockApp(tx, appId))?.env ?? {};
   }
 
   async hasActiveDeployment(appId: string, tx: Prisma.TransactionClient): Promise<boolean> {
