@@ -1,7 +1,7 @@
 import type { RouterConfig } from './config';
 /**
  * Support for the router's integration specs: a throwaway redis-server, tiny HTTP and WebSocket
- * backends on 127.0.0.1, a request helper and a poll-with-deadline. Test-only.
+ * backends on 127.0.0.1 and a request helper (polls: pollUntil of @paas/local-services). Test-only.
  */
 import { Redis } from 'ioredis';
 import { freePort, redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '@paas/local-services';
 
 // ---------- helpers ----------
 
@@ -22,22 +22,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * nothing instead of refusing.
  */
 export { freePort };
-
-/** Polls `check` until it returns a value (not undefined), at most `timeoutMs`; fails with `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (let i = 0; i < 1_000 && Date.now() < deadline; i++) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-}
 
 export interface RedisProcess {
   port: number;
@@ -64,10 +48,10 @@ export async function startRedisServer(dir: string): Promise<RedisProcess> {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
-      await waitFor('redis-server to answer PING', async () => {
+      await pollUntil('redis-server to answer PING', async () => {
         if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
         return (await probe.ping()) === 'PONG' ? true : undefined;
-      });
+      }, { timeoutMs: 5_000 });
     } finally {
       probe.disconnect();
     }
@@ -256,7 +240,7 @@ export async function startRouterProcess(options: {
     await exited;
   };
   try {
-    await waitFor(`the router process to serve ${options.what}`, async () => ((await options.serves(port).catch(() => false)) ? true : undefined), 20_000);
+    await pollUntil(`the router process to serve ${options.what}`, async () => ((await options.serves(port).catch(() => false)) ? true : undefined), { timeoutMs: 20_000 });
   } catch (error) {
     await kill();
     throw error;

@@ -1,5 +1,5 @@
 export * from './platform';
-export { portOpen, waitFor, SupervisedProcess } from '@paas/local-services';
+export { portOpen, pollUntil, SupervisedProcess } from '@paas/local-services';
 export * from './isolated-platform';
 export * from './git-client';
 export * from './simulated-hosts';
