@@ -177,7 +177,8 @@ describe('router features against a real redis', () => {
       const before = held.length + fastServed;
       const reply = request(lcRouter.port, host, '/work');
       pending.push(reply);
-      await pollUntil('the request to reach a backend', async () => (held.length + fastServed > before ? true : undefined), { timeoutMs: 5_000 });
+      // Polled every 25 ms: the ten must arrive within the 300 ms backend timeout, or the slow one's held requests end (504) and it is free again.
+      await pollUntil('the request to reach a backend', async () => (held.length + fastServed > before ? true : undefined), { timeoutMs: 5_000, intervalMs: 25 });
     }
     // The first request may land on the slow instance (both idle); once it holds one, nothing else goes there.
     assert.ok(held.length <= 1, `the slow instance got ${held.length} of 10`);
