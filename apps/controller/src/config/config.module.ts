@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import pino from 'pino';
+import { eventLogHooks } from '@paas/contracts';
 import { CONTROLLER_CONFIG, loadControllerConfig, type ControllerConfig } from './controller-config';
 
 export const LOGGER = Symbol('LOGGER');
@@ -12,7 +13,8 @@ export type Logger = pino.Logger;
     {
       provide: LOGGER,
       inject: [CONTROLLER_CONFIG],
-      useFactory: (config: ControllerConfig) => pino({ name: 'controller', level: config.logLevel }),
+      // Every line's message is its kebab-case event (docs/logs.md).
+      useFactory: (config: ControllerConfig) => pino({ name: 'controller', level: config.logLevel, hooks: eventLogHooks }),
     },
   ],
   exports: [CONTROLLER_CONFIG, LOGGER],
