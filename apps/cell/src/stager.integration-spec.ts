@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import type { StageJob, StageResult } from '@paas/contracts';
 import { launchCommand } from '@paas/buildpacks';
-import { servedNodeVersion, startNpmRegistryFixture, type NpmRegistryFixture, pollUntil } from '@paas/local-services';
+import { pollUntil } from '@paas/local-services';
+import { servedNodeVersion, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/testing';
 import {
   cleanupAll,
   DEFAULT_ID_MAPPING,

@@ -11,7 +11,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routerGet } from './bench-kit';
-import type { NpmRegistryFixture } from '@paas/local-services';
+import type { NpmRegistryFixture } from '@paas/testing';
 import {
   EXPRESS_SERVER,
   ROOT,

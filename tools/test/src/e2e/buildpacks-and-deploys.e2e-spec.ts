@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NpmRegistryFixture } from '@paas/local-services';
+import type { NpmRegistryFixture } from '@paas/testing';
 import {
   EXPRESS_SERVER,
   commitDir,

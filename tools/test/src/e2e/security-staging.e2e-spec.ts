@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { servedNodeVersion, type NpmRegistryFixture } from '@paas/local-services';
+import { servedNodeVersion, type NpmRegistryFixture } from '@paas/testing';
 import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
 import { craftedTar as tar, ustarMember as ustar } from '@paas/tenant-files';
 import { api, viaRouter } from './test-platform';

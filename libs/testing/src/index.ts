@@ -1,0 +1,2 @@
+// Test fixtures only: lint forbids production code to import @paas/testing (eslint.config.mjs).
+export * from './npm-registry-fixture';
