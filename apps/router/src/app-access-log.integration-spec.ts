@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startRouter, type RunningRouter } from './router';
-import { request, startBackend, startRedisServer, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
+import { testRouterConfig } from './integration-test-support';
+import { request, startBackend, startRedisServer, type Backend, type RedisProcess } from '@paas/testing';
 import { pollUntil } from '@paas/local-services';
 
 describe('router access lines in the apps logs (real redis)', () => {

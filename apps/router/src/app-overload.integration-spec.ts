@@ -19,7 +19,8 @@ import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startRouterProcess, request, startBackend, startRedisServer, type Backend, type RedisProcess, type RouterProcess, type Reply } from './integration-test-support';
+import { freePort, startRouterProcess, type RouterProcess } from './integration-test-support';
+import { request, startBackend, startRedisServer, type Backend, type RedisProcess, type Reply } from '@paas/testing';
 import { pollUntil } from '@paas/local-services';
 
 const SLOW = 'slow.apps.localhost';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { startRedisServer, type RedisProcess } from './integration-test-support';
+import { startRedisServer, type RedisProcess } from '@paas/testing';
 import { RouteSync } from './route-sync';
 import { RouteTable } from './route-table';
 import { pollUntil } from '@paas/local-services';

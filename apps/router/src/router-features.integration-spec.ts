@@ -17,7 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { RouterConfig } from './config';
-import { freePort, request, startBackend, startRedisServer, startWsEchoBackend, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
+import { freePort, testRouterConfig } from './integration-test-support';
+import { request, startBackend, startRedisServer, startWsEchoBackend, type Backend, type RedisProcess } from '@paas/testing';
 import { startRouter, type RunningRouter } from './router';
 import { pollUntil } from '@paas/local-services';
 

@@ -17,7 +17,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, request, startBackend, startRedisServer, type Backend, type RedisProcess } from './integration-test-support';
+import { freePort } from './integration-test-support';
+import { request, startBackend, startRedisServer, type Backend, type RedisProcess } from '@paas/testing';
 import { pollUntil } from '@paas/local-services';
 
 const HOST = 'procs.apps.localhost';

@@ -16,7 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startRouter, type RunningRouter } from './router';
-import { freePort, request, startBackend, startRedisServer, startWsEchoBackend, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
+import { freePort, testRouterConfig } from './integration-test-support';
+import { request, startBackend, startRedisServer, startWsEchoBackend, type Backend, type RedisProcess } from '@paas/testing';
 import { pollUntil } from '@paas/local-services';
 
 // ---------- the suite ----------
