@@ -26,6 +26,8 @@ export function eventOfMessage(message: string): string {
  */
 export function toEventLogArgs(args: readonly unknown[]): unknown[] {
   const [first, ...rest] = args;
+  // The common case, already in shape (the router's access line per request): nothing to build.
+  if (rest.length === 1 && typeof rest[0] === 'string' && (first as { event?: unknown } | null)?.event === rest[0]) return args as unknown[];
   let fields: Record<string, unknown>;
   let message: unknown;
   let more: unknown[];
