@@ -1,9 +1,15 @@
 // Lints the TypeScript sources and enforces the Nx module boundaries: apps never import apps,
 // the cell never imports controller code, contracts and utils import nothing above them, and the
-// dashboard (platform:browser) imports only libraries that run anywhere (platform:any). The rule
-// needs Nx's project graph: `npm run lint` (tools/lint.sh) makes it first, and fails without it.
+// dashboard (platform:browser) imports only libraries that run anywhere (platform:any), and only
+// test files import the test fixtures of @paas/testing. The boundaries rule needs Nx's project
+// graph: `npm run lint` (tools/lint.sh) makes it first, and fails without it.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+
+const deepImports = { group: ['@paas/*/**'], message: 'import the library by its name (@paas/NAME): files inside it are not part of its interface' };
+
+/** Where test code lives: only these files may import the test-only library @paas/testing. */
+const testFiles = ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts', '**/*-test-support.ts', '**/testing/**', 'tools/test/**', 'tools/bench/**'];
 
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '.paas/**', 'examples/**'] },
@@ -14,10 +20,7 @@ export default [
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // A library is imported by its name only (its package exports allow nothing else at run time).
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['@paas/*/**'], message: 'import the library by its name (@paas/NAME): files inside it are not part of its interface' }] },
-      ],
+      'no-restricted-imports': ['error', { patterns: [deepImports] }],
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -43,5 +46,19 @@ export default [
         }
       ]
     }
-  }
+  },
+  {
+    // Production code never loads a test fixture: @paas/testing is for the files above only.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: testFiles,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@paas/testing', message: '@paas/testing holds test fixtures: only specs, *-test-support.ts, testing/ folders, tools/test and tools/bench may import it' }],
+          patterns: [deepImports],
+        },
+      ],
+    },
+  },
 ];

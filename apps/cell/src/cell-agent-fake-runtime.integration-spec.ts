@@ -20,7 +20,7 @@ import { execFile } from 'node:child_process';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CellJobName, redisKeys, type StageResult, type StartInstanceJob } from '@paas/contracts';
-import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, waitFor, type SupervisedProcess } from '@paas/local-services';
+import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, pollUntil, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, listAppInstances, listLiveCells } from '@paas/redis';
 import { FAKE_BUILDPACK_WEB_COMMAND } from './fake-buildpack';
 
@@ -72,7 +72,7 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
     const redisUrl = redisUrlOf('127.0.0.1', redisPort, login);
     redisServer = redisProcess(ROOT, tmp, redisPort, () => undefined);
     redisServer.start();
-    await waitFor('redis', () => portOpen(redisPort), 30_000);
+    await pollUntil('redis', () => portOpen(redisPort), { timeoutMs: 30_000 });
     redis = createRedisConnection(redisUrl, 'cell-fake-test');
     queue = new Queue(keys.cellQueue(cellId), { connection: redis });
     // The blobstore, as the controller serves it to cells (internal token required): the source, the droplet the cell uploads.
@@ -128,7 +128,7 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
   });
 
   it('announces itself live', async () => {
-    await waitFor(`cell ${cellId} live (${stderr})`, async () => (await listLiveCells(redis, keys)).some((c) => c.id === cellId), 20_000, 50);
+    await pollUntil(`cell ${cellId} live (${stderr})`, async () => (await listLiveCells(redis, keys)).some((c) => c.id === cellId), { timeoutMs: 20_000, intervalMs: 50 });
   });
 
   it('stages a source into a droplet: the fake buildpack names itself and the web default, the Procfile adds its types', async () => {
@@ -156,7 +156,7 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
   it('starts an instance of that droplet from its queue: unpacked, HTTP health check passed on its host port, RUNNING with its address', async () => {
     const blobUrl = `http://127.0.0.1:${(droplets.address() as { port: number }).port}`;
     await queue.add(CellJobName.StartInstance, job('i-1', `${blobUrl}/droplets/d1`));
-    await waitFor(`i-1 RUNNING (${stderr})`, async () => (await record('i-1'))?.state === 'RUNNING', 20_000, 50);
+    await pollUntil(`i-1 RUNNING (${stderr})`, async () => (await record('i-1'))?.state === 'RUNNING', { timeoutMs: 20_000, intervalMs: 50 });
     const running = await record('i-1');
     assert.match(running?.address ?? '', new RegExp(`^127\\.0\\.0\\.1:${portBase}$`));
     const res = await fetch(`http://${running!.address}/`);
@@ -168,7 +168,7 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
 
   it('stops it on a stop job: its record is forgotten and nothing answers on its port', async () => {
     await queue.add(CellJobName.StopInstance, { instanceId: 'i-1', appId: 'app-fake', reason: 'scaled down' });
-    await waitFor('i-1 forgotten', async () => (await record('i-1')) === undefined, 20_000, 50);
+    await pollUntil('i-1 forgotten', async () => (await record('i-1')) === undefined, { timeoutMs: 20_000, intervalMs: 50 });
     await assert.rejects(fetch(`http://127.0.0.1:${portBase}/`));
   });
 

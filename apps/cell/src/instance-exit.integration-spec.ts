@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { redisKeys, type ActualInstance, type StartInstanceJob } from '@paas/contracts';
-import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, waitFor, type SupervisedProcess } from '@paas/local-services';
+import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, pollUntil, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, listAppInstances } from '@paas/redis';
 import { FakeRuntime } from '@paas/runtime';
 import { loadCellConfig, type CellConfig } from './config';
@@ -60,7 +60,7 @@ describe('instance exits noticed without polling (real Redis, fake runtime)', ()
     (await listAppInstances(redis, keys, 'app-exit')).find((i) => i.instanceId === instanceId);
   /** Resolves with how long after `since` the record said CRASHED. */
   const crashedAfter = async (instanceId: string, since: number): Promise<number> => {
-    await waitFor(`${instanceId} CRASHED`, async () => (await record(instanceId))?.state === 'CRASHED', 10_000, 10);
+    await pollUntil(`${instanceId} CRASHED`, async () => (await record(instanceId))?.state === 'CRASHED', { timeoutMs: 10_000, intervalMs: 10 });
     return Date.now() - since;
   };
 
@@ -72,7 +72,7 @@ describe('instance exits noticed without polling (real Redis, fake runtime)', ()
     redisUrl = redisUrlOf('127.0.0.1', port, login);
     redisServer = redisProcess(ROOT, tmp, port, () => undefined);
     redisServer.start();
-    await waitFor('redis', () => portOpen(port), 30_000);
+    await pollUntil('redis', () => portOpen(port), { timeoutMs: 30_000 });
     redis = createRedisConnection(redisUrl, 'instance-exit-test');
     config = loadCellConfig({
       CELL_ID: 'cell-e',
@@ -123,7 +123,7 @@ describe('instance exits noticed without polling (real Redis, fake runtime)', ()
     const manager = new InstanceManager(config, runtime, droplets, redis, keys, logger);
     // Nothing answers on the fake's host port: the port check never passes within its 60 s.
     const starting = manager.start(job('i-2', 2, { type: 'port', timeoutS: 60 }));
-    await waitFor('the container started', async () => runtime.list().some((c) => c.spec.id === manager.containerIdOf('i-2')), 5_000, 10);
+    await pollUntil('the container started', async () => runtime.list().some((c) => c.spec.id === manager.containerIdOf('i-2')), { timeoutMs: 5_000, intervalMs: 10 });
     const killedAt = Date.now();
     runtime.kill(manager.containerIdOf('i-2'), { oom: true });
     await starting;

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { redisKeys, type StartInstanceJob } from '@paas/contracts';
-import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, waitFor, type SupervisedProcess } from '@paas/local-services';
+import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, type SupervisedProcess, pollUntil } from '@paas/local-services';
 import { createRedisConnection, listAppInstances } from '@paas/redis';
 import { FakeRuntime } from '@paas/runtime';
 import { loadCellConfig } from './config';
@@ -71,7 +71,7 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
     const redisUrl = redisUrlOf('127.0.0.1', port, login);
     redisServer = redisProcess(ROOT, tmp, port, () => undefined);
     redisServer.start();
-    await waitFor('redis', () => portOpen(port), 30_000);
+    await pollUntil('redis', () => portOpen(port), { timeoutMs: 30_000 });
     redis = createRedisConnection(redisUrl, 'instance-usage-test');
     const config = loadCellConfig({
       CELL_ID: 'cell-u',
@@ -126,7 +126,7 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
 
   it('a crashed instance keeps no usage in its record; its reason names the signal that killed it', async () => {
     runtime.kill(manager.containerIdOf('i-0'));
-    await waitFor('the crash noticed (no tick: the runtime tells)', async () => (await record('i-0'))?.state === 'CRASHED', 5_000, 20);
+    await pollUntil('the crash noticed (no tick: the runtime tells)', async () => (await record('i-0'))?.state === 'CRASHED', { timeoutMs: 5_000, intervalMs: 20 });
     const crashed = await record('i-0');
     assert.equal(crashed?.state, 'CRASHED');
     assert.equal(crashed?.usage, undefined);
@@ -153,7 +153,7 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
   it('a crash reason names the exit status; out of memory is named as such', async () => {
     runtime.kill(manager.containerIdOf('i-3'), { status: 3 });
     runtime.kill(manager.containerIdOf('i-2'), { oom: true });
-    await waitFor('both crashes noticed', async () => (await record('i-3'))?.reason !== undefined && (await record('i-2'))?.reason !== undefined, 5_000, 20);
+    await pollUntil('both crashes noticed', async () => (await record('i-3'))?.reason !== undefined && (await record('i-2'))?.reason !== undefined, { timeoutMs: 5_000, intervalMs: 20 });
     assert.equal((await record('i-3'))?.reason, 'exited with status 3');
     assert.equal((await record('i-2'))?.reason, 'out of memory (killed at its 256 MB limit)');
   });
@@ -175,7 +175,7 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
     await cell.start(job('i-9', 9));
     assert.equal((await record('i-9'))?.state, 'RUNNING');
     const stopping = cell.stop('i-9', 'app-usage', 'replaced by a new release');
-    const seen = await waitFor('the STOPPING record', async () => (await record('i-9'))?.state === 'STOPPING', 5_000).then(() => record('i-9'));
+    const seen = await pollUntil('the STOPPING record', async () => (await record('i-9'))?.state === 'STOPPING', { timeoutMs: 5_000 }).then(() => record('i-9'));
     assert.equal(seen?.reason, 'replaced by a new release');
     assert.equal(seen?.releaseId, 'rel-1');
     await cell.tick(Date.now() + 60_000); // a route refresh and report pass while it stops

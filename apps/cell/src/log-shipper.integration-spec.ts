@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { redisKeys, type LogEntry, type StartInstanceJob } from '@paas/contracts';
-import { freePort, redisLogin, redisUrlOf, waitFor, writeRedisAcl } from '@paas/local-services';
+import { freePort, redisLogin, redisUrlOf, writeRedisAcl, pollUntil } from '@paas/local-services';
 import { AppLogWriter, createRedisConnection, readRecentAppLogs } from '@paas/redis';
 import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
 import { loadCellConfig } from './config';
@@ -67,7 +67,7 @@ describe('LogShipper (real runc container, real Redis)', () => {
     redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp, '--aclfile', acl], { stdio: 'ignore' });
     redisUrl = redisUrlOf('127.0.0.1', port, login);
     redis = createRedisConnection(redisUrl, 'log-shipper-test');
-    await waitFor('redis-server', async () => (await redis.ping()) === 'PONG', 10_000);
+    await pollUntil('redis-server', async () => (await redis.ping()) === 'PONG', { timeoutMs: 10_000 });
     config = testRuntimeConfig(name, tmp, portBase);
     await ensureStack(config.stackDir);
     await mkdir(join(tmp, 'empty-layer'));
@@ -124,7 +124,7 @@ describe('LogShipper (real runc container, real Redis)', () => {
     await first.writer.close(100); // its pending lines fail to go: the connection is gone
     const shippedBefore = Math.max(...numbers(await all(), 'tick'));
     // The container goes on printing while no agent reads its output.
-    await waitFor('the container to print on while no agent runs', async () => (await lastTickInFile(files.out)) >= shippedBefore + 10, 10_000, 50);
+    await pollUntil('the container to print on while no agent runs', async () => (await lastTickInFile(files.out)) >= shippedBefore + 10, { timeoutMs: 10_000, intervalMs: 50 });
 
     // The new agent re-adopts the container and resumes from the checkpoints.
     const handles = await new RuncRuntime(config).recover();
@@ -200,7 +200,7 @@ describe('LogShipper (real runc container, real Redis)', () => {
       shipper.start();
       await manager.start(job);
       // No tick: the runtime's wait tells the manager that the container ended.
-      await waitFor('the instance to exit and be noticed', async () => manager.count === 0, 15_000, 100);
+      await pollUntil('the instance to exit and be noticed', async () => manager.count === 0, { timeoutMs: 15_000, intervalMs: 100 });
       const entries = (await all()).filter((e) => e.source.endsWith('/1'));
       const lines = entries.map((e) => `[${e.source}] ${e.stream} ${e.text}`);
       const at = (pattern: RegExp) => {
@@ -224,7 +224,7 @@ describe('LogShipper (real runc container, real Redis)', () => {
 
   async function waitForEntries(what: string, done: (entries: LogEntry[]) => boolean): Promise<LogEntry[]> {
     let entries: LogEntry[] = [];
-    await waitFor(what, async () => done((entries = await all())), 20_000, 50);
+    await pollUntil(what, async () => done((entries = await all())), { timeoutMs: 20_000, intervalMs: 50 });
     return entries;
   }
 });

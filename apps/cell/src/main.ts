@@ -2,6 +2,7 @@ import pino from 'pino';
 import { CellAgent } from './cell-agent';
 import { cellHostFor } from './cell-host';
 import { checkRedisAccess } from '@paas/redis';
+import { eventLogHooks } from '@paas/contracts';
 import { loadCellConfig } from './config';
 
 async function main(): Promise<void> {
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
     console.error((error as Error).message);
     process.exit(1);
   }
-  const logger = pino({ name: `cell-${config.id}`, level: config.logLevel });
+  // Every line's message is its kebab-case event (docs/logs.md).
+  const logger = pino({ name: `cell-${config.id}`, level: config.logLevel, hooks: eventLogHooks });
   const agent = new CellAgent(config, logger, cellHostFor(config));
   let stopping = false;
   // SIGTERM drains first (its instances move to other cells, no request fails); SIGINT stops at

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import type { StageJob, StageResult } from '@paas/contracts';
 import { BUILTIN_BUILDPACKS_DIR } from '@paas/buildpacks';
-import { servedNodeVersion, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/local-services';
+import { servedNodeVersion, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/testing';
 import { cleanupAll, ensureStack, RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig, testRuntimeConfig } from '@paas/runtime';
 import { ustarMember as ustar } from '@paas/tenant-files';
 import { LocalBlobs } from './local-blobs';

@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import type { StageJob, StageResult } from '@paas/contracts';
 import { launchCommand } from '@paas/buildpacks';
-import { servedNodeVersion, startNpmRegistryFixture, waitFor, type NpmRegistryFixture } from '@paas/local-services';
+import { pollUntil } from '@paas/local-services';
+import { servedNodeVersion, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/testing';
 import {
   cleanupAll,
   DEFAULT_ID_MAPPING,
@@ -138,13 +139,13 @@ describe('Stager (real runc, real buildpacks, fixture npm registry)', () => {
   /** GETs a path of an instance, polling until it answers (it may still be starting). */
   async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Response> {
     let response: Response | undefined;
-    await waitFor(
+    await pollUntil(
       `127.0.0.1:${port}${path}`,
       async () => {
         response = await fetch(`http://127.0.0.1:${port}${path}`, { headers, signal: AbortSignal.timeout(3000) });
         return true;
       },
-      20_000,
+      { timeoutMs: 20_000 },
     );
     return response!;
   }
@@ -357,7 +358,7 @@ describe('Stager (real runc, real buildpacks, fixture npm registry)', () => {
       assert.match(await missing.text(), /404 Not Found/);
       for (const hidden of ['/.nginx/nginx.conf', '/../README.md']) assert.equal((await get(instance.port, hidden)).status, 404, hidden);
       // The access log reaches the container's stdout.
-      await waitFor('the access log line', async () => (await readFile(instance.logFile, 'utf8')).includes('"GET /css/site.css HTTP/1.1" 200'), 10_000);
+      await pollUntil('the access log line', async () => (await readFile(instance.logFile, 'utf8')).includes('"GET /css/site.css HTTP/1.1" 200'), { timeoutMs: 10_000 });
       await runtime.stop(instance.id, 2000);
     });
 

@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startRouter, type RunningRouter } from './router';
-import { request, startBackend, startRedisServer, waitFor, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
+import { testRouterConfig } from './integration-test-support';
+import { request, startBackend, startRedisServer, type Backend, type RedisProcess } from '@paas/testing';
+import { pollUntil } from '@paas/local-services';
 
 describe('router access lines in the apps logs (real redis)', () => {
   const prefix = `test-rtr-log-${randomUUID().slice(0, 8)}`;
@@ -30,7 +32,7 @@ describe('router access lines in the apps logs (real redis)', () => {
     await registerEndpoint(redis, keys, endpoint);
     const route: RouteEntry = { routeId: `r-${host}`, host, path: '', destinations: [{ id: `d-${host}`, appId, processType: 'web', port: 8080 }] };
     await writeHostRoutes(redis, keys, host, [route]);
-    await waitFor(`${host} to be routed`, async () => ((await request(router!.port, host, '/warmup')).status === 200 ? true : undefined));
+    await pollUntil(`${host} to be routed`, async () => ((await request(router!.port, host, '/warmup')).status === 200 ? true : undefined), { timeoutMs: 5_000 });
   };
 
   before(async () => {
@@ -60,10 +62,10 @@ describe('router access lines in the apps logs (real redis)', () => {
     const reply = await request(router!.port, 'logged.apps.test', '/hello?secret=x', { 'user-agent': 'probe/1.0' });
     assert.equal(reply.status, 200);
     const requestId = String(reply.headers['x-request-id']);
-    const line = await waitFor('the access line', async () => {
+    const line = await pollUntil('the access line', async () => {
       const entries = await readRecentAppLogs(redis, keys, 'app-logged', 100);
       return entries.find((e) => e.text.includes('"GET /hello HTTP/1.1"'));
-    });
+    }, { timeoutMs: 5_000 });
     assert.equal(line.source, 'RTR/0');
     assert.equal(line.stream, 'OUT');
     assert.match(line.text, /^logged\.apps\.test - \[\d{4}-\d\d-\d\dT[^\]]+\] "GET \/hello HTTP\/1\.1" 200 0 \d+ "-" "probe\/1\.0" /);
@@ -80,14 +82,14 @@ describe('router access lines in the apps logs (real redis)', () => {
     await serve('calm.apps.test', 'app-calm');
     for (let i = 0; i < 60; i++) await request(router!.port, 'flood.apps.test', `/f${i}`);
     await request(router!.port, 'calm.apps.test', '/calm');
-    await waitFor('the calm app line', async () =>
-      (await readRecentAppLogs(redis, keys, 'app-calm', 100)).some((e) => e.text.includes('GET /calm ')) ? true : undefined,
+    await pollUntil('the calm app line', async () =>
+      (await readRecentAppLogs(redis, keys, 'app-calm', 100)).some((e) => e.text.includes('GET /calm ')) ? true : undefined, { timeoutMs: 5_000 },
     );
     // The marker comes once the limiter's 5 s window closes.
-    const marker = await waitFor(
+    const marker = await pollUntil(
       'the rate limit marker',
       async () => (await readRecentAppLogs(redis, keys, 'app-flood', 1000)).find((e) => e.text.startsWith('app log rate limit')),
-      10_000,
+      { timeoutMs: 10_000 },
     );
     const lines = (await readRecentAppLogs(redis, keys, 'app-flood', 1000)).filter((e) => / "GET \/f\d+ /.test(e.text));
     const dropped = Number(/: (\d+) lines? dropped/.exec(marker.text)?.[1]);

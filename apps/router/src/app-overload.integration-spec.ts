@@ -19,7 +19,9 @@ import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startRouterProcess, request, startBackend, startRedisServer, waitFor, type Backend, type RedisProcess, type RouterProcess, type Reply } from './integration-test-support';
+import { freePort, startRouterProcess, type RouterProcess } from './integration-test-support';
+import { request, startBackend, startRedisServer, type Backend, type RedisProcess, type Reply } from '@paas/testing';
+import { pollUntil } from '@paas/local-services';
 
 const SLOW = 'slow.apps.localhost';
 const QUIET = 'quiet.apps.localhost';
@@ -115,11 +117,11 @@ describe('per-app bound on requests in flight, through a real router process', (
     return { inFlight: sample(text, 'paas_router_app_in_flight_requests'), queued: sample(text, 'paas_router_app_queued_requests') };
   };
   const waitForGauges = (inFlight: number, queued: number, what: string) =>
-    waitFor(what, async () => {
+    pollUntil(what, async () => {
       const g = await gauges();
       return g.inFlight === inFlight && g.queued === queued ? true : undefined;
-    }, 15_000);
-  const waitForHeld = (n: number) => waitFor(`the slow app to hold ${n} requests`, async () => (slow.held() === n ? true : undefined), 15_000);
+    }, { timeoutMs: 15_000 });
+  const waitForHeld = (n: number) => pollUntil(`the slow app to hold ${n} requests`, async () => (slow.held() === n ? true : undefined), { timeoutMs: 15_000 });
 
   before(async () => {
     redisProcess = await startRedisServer(dir);

@@ -16,7 +16,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startRouterProcess, startRedisServer, startWsEchoBackend, type Backend, type RedisProcess, type RouterProcess } from './integration-test-support';
+import { startRouterProcess, type RouterProcess } from './integration-test-support';
+import { startRedisServer, startWsEchoBackend, type Backend, type RedisProcess } from '@paas/testing';
 
 const ECHO = 'echo.apps.localhost';
 const OTHER = 'other.apps.localhost';

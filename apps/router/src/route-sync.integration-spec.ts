@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { startRedisServer, waitFor, type RedisProcess } from './integration-test-support';
+import { startRedisServer, type RedisProcess } from '@paas/testing';
 import { RouteSync } from './route-sync';
 import { RouteTable } from './route-table';
+import { pollUntil } from '@paas/local-services';
 
 describe('route sync when redis restarts empty or goes away', () => {
   const keys = redisKeys(`test-sync-${randomUUID().slice(0, 8)}`);
@@ -64,14 +65,14 @@ describe('route sync when redis restarts empty or goes away', () => {
       await writeHostRoutes(redis, keys, `${name}.apps.test`, [route(`${name}.apps.test`, `app-${name}`)]);
     }
     await markRoutesProjected(redis, keys);
-    await waitFor('both hosts routed', async () => (lookup('kept.apps.test') === 'live' && lookup('gone.apps.test') === 'live' ? true : undefined));
+    await pollUntil('both hosts routed', async () => (lookup('kept.apps.test') === 'live' && lookup('gone.apps.test') === 'live' ? true : undefined), { timeoutMs: 5_000 });
 
     redisProcess.kill();
     await redisProcess.restart();
-    await waitFor('the client to reconnect', async () => ((await redis.ping().catch(() => 'down')) === 'PONG' ? true : undefined), 10_000);
+    await pollUntil('the client to reconnect', async () => ((await redis.ping().catch(() => 'down')) === 'PONG' ? true : undefined), { timeoutMs: 10_000 });
     // The router reconnected and read an empty Redis (no mark): nothing is dropped.
     const synced = sync.lastSyncedAt ?? 0;
-    await waitFor('a full sync of the empty redis', async () => ((sync.lastSyncedAt ?? 0) > synced ? true : undefined), 10_000);
+    await pollUntil('a full sync of the empty redis', async () => ((sync.lastSyncedAt ?? 0) > synced ? true : undefined), { timeoutMs: 10_000 });
     await sync.requestFullSync();
     assert.equal(lookup('kept.apps.test'), 'live');
     assert.equal(lookup('gone.apps.test'), 'live');
@@ -95,17 +96,17 @@ describe('route sync when redis restarts empty or goes away', () => {
 
   it('does not expire endpoints while redis is down, and gives their cells a grace once it is back', async () => {
     await registerEndpoint(redis, keys, endpoint('app-kept', 'i-kept', 1_000));
-    await waitFor('the short-lived endpoint', async () => (table.hasLiveEndpoints(endpointSetKey('app-kept', 'web')) && lookup('kept.apps.test') === 'live' ? true : undefined));
+    await pollUntil('the short-lived endpoint', async () => (table.hasLiveEndpoints(endpointSetKey('app-kept', 'web')) && lookup('kept.apps.test') === 'live' ? true : undefined), { timeoutMs: 5_000 });
     const seen = sync.lastSyncedAt ?? 0;
-    await waitFor('the endpoint to be read', async () => (await sync.requestFullSync(), (sync.lastSyncedAt ?? 0) > seen ? true : undefined));
+    await pollUntil('the endpoint to be read', async () => (await sync.requestFullSync(), (sync.lastSyncedAt ?? 0) > seen ? true : undefined), { timeoutMs: 5_000 });
 
     redisProcess.kill();
-    await waitFor('the router to notice', async () => (table.silent ? true : undefined), 10_000);
+    await pollUntil('the router to notice', async () => (table.silent ? true : undefined), { timeoutMs: 10_000 });
     now += 120_000;
     assert.equal(lookup('kept.apps.test'), 'live', 'no cell can refresh: nothing expires');
 
     await redisProcess.restart();
-    await waitFor('the router to read redis again', async () => (table.silent ? undefined : true), 15_000);
+    await pollUntil('the router to read redis again', async () => (table.silent ? undefined : true), { timeoutMs: 15_000 });
     assert.equal(lookup('kept.apps.test'), 'live', 'within the grace');
     now += 60_000;
     assert.equal(lookup('kept.apps.test'), 'no-live-endpoint', 'not refreshed within the grace');

@@ -17,8 +17,10 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { RouterConfig } from './config';
-import { freePort, request, startBackend, startRedisServer, startWsEchoBackend, waitFor, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
+import { freePort, testRouterConfig } from './integration-test-support';
+import { request, startBackend, startRedisServer, startWsEchoBackend, type Backend, type RedisProcess } from '@paas/testing';
 import { startRouter, type RunningRouter } from './router';
+import { pollUntil } from '@paas/local-services';
 
 /** A backend whose handler the test writes; `close` is graceful (waits for in-flight requests). */
 async function startCustomBackend(handler: http.RequestListener): Promise<{ server: http.Server; address: string; closeNow(): Promise<void> }> {
@@ -94,7 +96,7 @@ describe('router features against a real redis', () => {
     return appId;
   }
   const waitForRoute = (port: number, host: string, path = '/') =>
-    waitFor(`${host} routed on :${port}`, async () => ((await request(port, host, path)).status === 200 ? true : undefined));
+    pollUntil(`${host} routed on :${port}`, async () => ((await request(port, host, path)).status === 200 ? true : undefined), { timeoutMs: 5_000 });
 
   before(async () => {
     redisProcess = await startRedisServer(dir);
@@ -143,10 +145,10 @@ describe('router features against a real redis', () => {
     assert.deepEqual([...bodies], [login.body], '20 requests with the cookie land on the same instance');
 
     await unregisterEndpoint(redis, keys, `app-${host}`, 'web', vcap);
-    const moved = await waitFor('the session to move', async () => {
+    const moved = await pollUntil('the session to move', async () => {
       const r = await request(router.port, host, '/', { cookie });
       return r.body !== login.body ? r : undefined;
-    });
+    }, { timeoutMs: 5_000 });
     assert.equal(moved.status, 200);
     const rewritten = (moved.headers['set-cookie'] ?? []).map((c) => /^__VCAP_ID__=([^;]+)/.exec(c)?.[1]).find(Boolean);
     assert.ok(rewritten && rewritten !== vcap, 'the cookie is rewritten to the new instance');
@@ -176,7 +178,8 @@ describe('router features against a real redis', () => {
       const before = held.length + fastServed;
       const reply = request(lcRouter.port, host, '/work');
       pending.push(reply);
-      await waitFor('the request to reach a backend', async () => (held.length + fastServed > before ? true : undefined));
+      // Polled every 25 ms: the ten must arrive within the 300 ms backend timeout, or the slow one's held requests end (504) and it is free again.
+      await pollUntil('the request to reach a backend', async () => (held.length + fastServed > before ? true : undefined), { timeoutMs: 5_000, intervalMs: 25 });
     }
     // The first request may land on the slow instance (both idle); once it holds one, nothing else goes there.
     assert.ok(held.length <= 1, `the slow instance got ${held.length} of 10`);
@@ -256,7 +259,7 @@ describe('router features against a real redis', () => {
     const echo: Backend = await startWsEchoBackend();
     cleanups.push(echo.close);
     await serve(host, [echo.address, 'ws-fd-0']);
-    await waitFor('the ws route', async () => ((await request(router.port, host)).body === 'not a websocket' ? true : undefined));
+    await pollUntil('the ws route', async () => ((await request(router.port, host)).body === 'not a websocket' ? true : undefined), { timeoutMs: 5_000 });
 
     const upgradeOnce = () =>
       new Promise<void>((resolve, reject) => {
@@ -281,13 +284,13 @@ describe('router features against a real redis', () => {
     // its own, in this process too, so they are left out of the count; the router's must all be gone.
     const routerSide = () => openFds() - echo.openSockets!();
     let last = 0;
-    await waitFor(
+    await pollUntil(
       'the router to close the WebSockets',
       async () => {
         last = routerSide();
         return last <= baseline + 5 ? true : undefined;
       },
-      10_000,
+      { timeoutMs: 10_000 },
     ).catch(() => assert.fail(`fds (backend sockets excluded): ${baseline} before, ${last} after; backend holds ${echo.openSockets!()}`));
   });
 
@@ -336,7 +339,7 @@ describe('router features against a real redis', () => {
     };
     const load = Promise.all([client(), client()]);
     const removal = (async () => {
-      await waitFor('load on both', async () => (served.a > 5 && served.b > 5 ? true : undefined));
+      await pollUntil('load on both', async () => (served.a > 5 && served.b > 5 ? true : undefined), { timeoutMs: 5_000 });
       await unregisterEndpoint(redis, keys, `app-${host}`, 'web', 'drain-b');
       await new Promise<void>((resolve) => setTimeout(resolve, 500));
       await new Promise<void>((resolve) => b.server.close(() => resolve()));

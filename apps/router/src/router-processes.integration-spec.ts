@@ -17,7 +17,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, request, startBackend, startRedisServer, waitFor, type Backend, type RedisProcess } from './integration-test-support';
+import { freePort } from './integration-test-support';
+import { request, startBackend, startRedisServer, type Backend, type RedisProcess } from '@paas/testing';
+import { pollUntil } from '@paas/local-services';
 
 const HOST = 'procs.apps.localhost';
 const SLOW_HOST = 'slow.apps.localhost';
@@ -127,16 +129,16 @@ describe('router processes sharing one port', () => {
   it('kill -9 of one fails at most its in-flight requests; the other keeps answering; the supervisor brings it back', async () => {
     const [victim] = routers as [SupervisedProcess];
     const loop = startRequestLoop({ ...LOOP, port });
-    await waitFor('the loop to get going', async () => (loop.ok() >= 100 ? true : undefined), 20_000);
+    await pollUntil('the loop to get going', async () => (loop.ok() >= 100 ? true : undefined), { timeoutMs: 20_000 });
     const killed = victim.pid!;
     process.kill(killed, 'SIGKILL');
     const okAtKill = loop.ok();
     // Until its replacement is ready, only the other process listens: the loop goes on through it.
-    await waitFor('the supervisor to restart router-1', async () => (victim.pid !== undefined && victim.pid !== killed ? true : undefined), 20_000);
+    await pollUntil('the supervisor to restart router-1', async () => (victim.pid !== undefined && victim.pid !== killed ? true : undefined), { timeoutMs: 20_000 });
     await victim.whenReady(30_000);
     const okWhileDown = loop.ok() - okAtKill;
     note(victim);
-    await waitFor('more answers after the restart', async () => (loop.ok() >= okAtKill + okWhileDown + 100 ? true : undefined), 20_000);
+    await pollUntil('more answers after the restart', async () => (loop.ok() >= okAtKill + okWhileDown + 100 ? true : undefined), { timeoutMs: 20_000 });
     const result = await loop.stop();
     console.log(`kill -9 of 1 of 2 router processes: ${result.failed} failed / ${result.total}, longest gap without a success ${result.gapMs} ms`);
     assert.ok(result.failed <= CONCURRENCY, `at most the ${CONCURRENCY} in flight failed: ${result.failures.join('; ')}`);
@@ -148,7 +150,7 @@ describe('router processes sharing one port', () => {
   it('a rolling restart (new process ready, then the old one drains) fails nothing, a slow request in flight included', async () => {
     const before = routers.map((r) => r.pid);
     const loop = startRequestLoop({ ...LOOP, port });
-    await waitFor('the loop to get going', async () => (loop.ok() >= 100 ? true : undefined), 20_000);
+    await pollUntil('the loop to get going', async () => (loop.ok() >= 100 ? true : undefined), { timeoutMs: 20_000 });
     // Sent before the restart, answered by the backend 1.5 s later: the draining process finishes it.
     const slowAnswer = request(port, SLOW_HOST);
     for (const router of routers) {
@@ -156,7 +158,7 @@ describe('router processes sharing one port', () => {
       note(router);
     }
     const okAfter = loop.ok();
-    await waitFor('answers from the new processes', async () => (loop.ok() >= okAfter + 100 ? true : undefined), 20_000);
+    await pollUntil('answers from the new processes', async () => (loop.ok() >= okAfter + 100 ? true : undefined), { timeoutMs: 20_000 });
     const result = await loop.stop();
     console.log(`rolling restart of 2 router processes: ${result.failed} failed / ${result.total}, longest gap without a success ${result.gapMs} ms`);
     assert.deepEqual(result.failures, [], 'no request failed');

@@ -16,7 +16,9 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startRouter, type RunningRouter } from './router';
-import { freePort, request, startBackend, startRedisServer, startWsEchoBackend, waitFor, type Backend, type RedisProcess, testRouterConfig } from './integration-test-support';
+import { freePort, testRouterConfig } from './integration-test-support';
+import { request, startBackend, startRedisServer, startWsEchoBackend, type Backend, type RedisProcess } from '@paas/testing';
+import { pollUntil } from '@paas/local-services';
 
 // ---------- the suite ----------
 
@@ -68,10 +70,10 @@ describe('router against a real redis', () => {
 
   /** Waits until the router answers `host` with `status`; returns that reply. */
   const waitForStatus = (host: string, status: number, path = '/') =>
-    waitFor(`${host} to answer ${status}`, async () => {
+    pollUntil(`${host} to answer ${status}`, async () => {
       const reply = await request(router!.port, host, path);
       return reply.status === status ? reply : undefined;
-    });
+    }, { timeoutMs: 5_000 });
 
   before(async () => {
     redisProcess = await startRedisServer(dir);
@@ -170,11 +172,11 @@ describe('router against a real redis', () => {
     const b = await startBackend('rr-b');
     backends.push(a, b);
     await serve('rr.apps.localhost', [a, 'rr-0'], [b, 'rr-1']);
-    await waitFor('both rr endpoints loaded', async () => {
+    await pollUntil('both rr endpoints loaded', async () => {
       const seen = new Set<string>();
       for (let i = 0; i < 4; i++) seen.add((await request(router!.port, 'rr.apps.localhost')).body);
       return seen.size === 2 ? true : undefined;
-    });
+    }, { timeoutMs: 5_000 });
     const bodies: string[] = [];
     for (let i = 0; i < 10; i++) bodies.push((await request(router!.port, 'rr.apps.localhost')).body);
     assert.equal(bodies.filter((x) => x === 'hello from rr-a').length, 5);
@@ -188,11 +190,11 @@ describe('router against a real redis', () => {
     await serve('retry.apps.localhost', [dead, 'retry-dead'], [live, 'retry-live']);
     await waitForStatus('retry.apps.localhost', 200);
     // Make sure both endpoints are in the table before counting.
-    await waitFor('the dead endpoint to be loaded', async () => {
+    await pollUntil('the dead endpoint to be loaded', async () => {
       const before = live.seen.length;
       for (let i = 0; i < 2; i++) await request(router!.port, 'retry.apps.localhost');
       return live.seen.length === before + 2 ? true : undefined;
-    });
+    }, { timeoutMs: 5_000 });
     for (let i = 0; i < 10; i++) {
       const reply = await request(router!.port, 'retry.apps.localhost', '/', { 'x-request-id': `retry-${i}` });
       assert.equal(reply.status, 200, `request ${i}: ${reply.body}`);
@@ -203,12 +205,12 @@ describe('router against a real redis', () => {
     const payload = Buffer.alloc(256 * 1024, 'x');
     const digest = createHash('sha256').update(payload).digest('hex');
     await serve('retrypost.apps.localhost', [dead, 'retrypost-dead'], [live, 'retrypost-live']);
-    await waitFor('both retrypost endpoints', async () => ((await redis.hlen(keys.endpoints(appOf('retrypost.apps.localhost'), 'web'))) === 2 ? true : undefined));
+    await pollUntil('both retrypost endpoints', async () => ((await redis.hlen(keys.endpoints(appOf('retrypost.apps.localhost'), 'web'))) === 2 ? true : undefined), { timeoutMs: 5_000 });
     for (let i = 0; i < 4; i++) {
-      const reply = await waitFor('a POST through the retry', async () => {
+      const reply = await pollUntil('a POST through the retry', async () => {
         const r = await request(router!.port, 'retrypost.apps.localhost', '/upload', {}, payload);
         return r.status === 404 ? undefined : r; // not loaded yet
-      });
+      }, { timeoutMs: 5_000 });
       assert.equal(reply.status, 200, reply.body);
       assert.equal(reply.body, `retry-live got ${payload.length} bytes ${digest}`);
     }
@@ -247,7 +249,7 @@ describe('router against a real redis', () => {
     backends.push(echo);
     // The built-in client cannot set Host, so this route's host is the literal the client sends.
     await serve('127.0.0.1', [echo, 'ws-0']);
-    await waitFor('the ws route', async () => ((await request(router!.port, '127.0.0.1')).status === 200 ? true : undefined));
+    await pollUntil('the ws route', async () => ((await request(router!.port, '127.0.0.1')).status === 200 ? true : undefined), { timeoutMs: 5_000 });
 
     const ws = new WebSocket(`ws://127.0.0.1:${router!.port}/socket`);
     try {
@@ -290,10 +292,10 @@ describe('router against a real redis', () => {
       close: () => new Promise((resolve) => rude.close(() => resolve())),
     });
     await serve('rude.apps.localhost', [{ address: `127.0.0.1:${(rude.address() as net.AddressInfo).port}` }, 'rude-0']);
-    const hangup = await waitFor('rude route', async () => {
+    const hangup = await pollUntil('rude route', async () => {
       const r = await request(router!.port, 'rude.apps.localhost', '/hangup');
       return r.status === 404 ? undefined : r;
-    });
+    }, { timeoutMs: 5_000 });
     assert.equal(hangup.status, 502);
     assert.equal(hangup.headers[ROUTER_ERROR_HEADER], 'backend-unreachable');
     const startedAt = Date.now();
@@ -317,7 +319,7 @@ describe('router against a real redis', () => {
       { logger: pino({ level: 'silent' }) },
     );
     try {
-      await waitFor('slow route on the second router', async () => ((await request(second.port, 'slow.apps.localhost', '/_router/health')).status === 200 ? true : undefined));
+      await pollUntil('slow route on the second router', async () => ((await request(second.port, 'slow.apps.localhost', '/_router/health')).status === 200 ? true : undefined), { timeoutMs: 5_000 });
       // A keep-alive request, under way when the drain starts: answered, and told the connection ends.
       const inFlight = request(second.port, 'slow.apps.localhost', '/', { connection: 'keep-alive' });
       await requestArrived;
@@ -340,7 +342,7 @@ describe('router against a real redis', () => {
     backends.push(a, b);
     await addInstances(instance('paths-a', a, 'paths-a-0'), instance('paths-b', b, 'paths-b-0'));
     await writeHostRoutes(redis, keys, host, [routeTo(host, '', { appId: 'paths-a' }), routeTo(host, '/api', { appId: 'paths-b' })]);
-    await waitFor('the /api route', async () => ((await request(router!.port, host, '/api')).body === 'hello from paths-b' ? true : undefined));
+    await pollUntil('the /api route', async () => ((await request(router!.port, host, '/api')).body === 'hello from paths-b' ? true : undefined), { timeoutMs: 5_000 });
 
     const expected: Array<[path: string, backend: string]> = [
       ['/', 'paths-a'],
@@ -392,10 +394,10 @@ describe('router against a real redis', () => {
 
     // A whole-host route bound to nothing: the message names the host alone.
     await writeHostRoutes(redis, keys, 'nodest.apps.localhost', [routeTo('nodest.apps.localhost', '')]);
-    const whole = await waitFor('the unbound whole-host route', async () => {
+    const whole = await pollUntil('the unbound whole-host route', async () => {
       const r = await request(router!.port, 'nodest.apps.localhost');
       return r.headers[ROUTER_ERROR_HEADER] === 'unknown-route' ? undefined : r; // not loaded yet
-    });
+    }, { timeoutMs: 5_000 });
     assert.equal(whole.status, 404);
     assert.equal(whole.headers[ROUTER_ERROR_HEADER], 'route-has-no-destination');
     assert.match(whole.body, /route nodest\.apps\.localhost is not bound to any app/);
@@ -428,7 +430,7 @@ describe('router against a real redis', () => {
     backends.push(blue, green);
     await addInstances(instance('binding-blue', blue, 'binding-blue-0'), instance('binding-green', green, 'binding-green-0'));
     await writeHostRoutes(redis, keys, host, [routeTo(host, '', { appId: 'binding-blue' })]);
-    await waitFor('the first binding', async () => ((await request(router!.port, host)).body === 'hello from binding-blue' ? true : undefined));
+    await pollUntil('the first binding', async () => ((await request(router!.port, host)).body === 'hello from binding-blue' ? true : undefined), { timeoutMs: 5_000 });
 
     // Keep-alive client so each poll costs one localhost round trip, not a TCP handshake.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -479,7 +481,7 @@ describe('router against a real redis', () => {
     await waitForStatus('survivor.apps.localhost', 200);
 
     redisProcess!.kill();
-    await waitFor('redis to be gone', async () => ((await redis.ping().catch(() => 'down')) === 'down' ? true : undefined));
+    await pollUntil('redis to be gone', async () => ((await redis.ping().catch(() => 'down')) === 'down' ? true : undefined), { timeoutMs: 5_000 });
     for (let i = 0; i < 5; i++) {
       const reply = await request(router!.port, 'survivor.apps.localhost');
       assert.equal(reply.status, 200);
@@ -492,15 +494,15 @@ describe('router against a real redis', () => {
     await redisProcess!.restart();
     const late = await startBackend('late');
     backends.push(late);
-    await waitFor('the test client to reconnect', async () => ((await redis.ping().catch(() => 'down')) === 'PONG' ? true : undefined), 10_000);
+    await pollUntil('the test client to reconnect', async () => ((await redis.ping().catch(() => 'down')) === 'PONG' ? true : undefined), { timeoutMs: 10_000 });
     await serve('late.apps.localhost', [late, 'late-0']);
-    const reply = await waitFor(
+    const reply = await pollUntil(
       'the router to see the late host',
       async () => {
         const r = await request(router!.port, 'late.apps.localhost');
         return r.status === 200 ? r : undefined;
       },
-      10_000,
+      { timeoutMs: 10_000 },
     );
     assert.equal(reply.body, 'hello from late');
   });

@@ -16,7 +16,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startRouterProcess, startBackend, startRedisServer, type Backend, type RedisProcess, type RouterProcess } from './integration-test-support';
+import { startRouterProcess, type RouterProcess } from './integration-test-support';
+import { startBackend, startRedisServer, type Backend, type RedisProcess } from '@paas/testing';
 
 const HOST = 'victim.apps.localhost';
 

@@ -16,3 +16,4 @@ export * from './logs';
 export * from './security-groups';
 export * from './text-rules';
 export * from './router-process';
+export * from './log-line';

@@ -16,7 +16,8 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { dataDirSecret, InvalidSecretFile } from './data-dir-secrets';
 import { asPostgres, postgresBin, postgresProcess, startDataServices, type DataServices } from './services';
-import { freePort, pollUntil } from './wait';
+import { freePort } from './wait';
+import { pollUntil } from './poll-until';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -175,7 +176,7 @@ describe('the private Redis and Postgres require their passwords', () => {
     const oldServer = postgresProcess(ROOT, old, oldPort, () => undefined);
     oldServer.start();
     try {
-      await pollUntil('the trust-era postgres', async () => (await psql('127.0.0.1', oldPort, 'paas')).code === 0, 30_000, 200);
+      await pollUntil('the trust-era postgres', async () => (await psql('127.0.0.1', oldPort, 'paas')).code === 0, { timeoutMs: 30_000, intervalMs: 200 });
       assert.equal((await psql(join(old, 'postgres'), oldPort, 'paas')).out.trim(), 'paas', 'the old cluster let anyone in without a password');
       await tool('psql', ['-w', '-h', '127.0.0.1', '-p', String(oldPort), '-U', 'paas', '-d', 'postgres', '-c', 'CREATE DATABASE paas']);
       const created = await tool('psql', ['-w', '-h', '127.0.0.1', '-p', String(oldPort), '-U', 'paas', '-d', 'paas', '-c', "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('from before')"]);

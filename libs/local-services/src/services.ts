@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { postgresLogin, redisLogin, secureDataDir, type ServiceLogin } from './data-dir-secrets';
 import { SupervisedProcess } from './process-supervisor';
-import { pollUntil, portOpen } from './wait';
+import { portOpen } from './wait';
+import { pollUntil, StopPolling } from './poll-until';
 
 const run = promisify(execFile);
 
@@ -202,7 +203,6 @@ const LOGIN_REFUSED = new Set(['28P01', '28000']);
  * is missing. A refused login fails at once (naming it); a server still starting is waited for.
  */
 export async function waitForPostgres(port: number, login: ServiceLogin, timeoutMs = 60_000): Promise<void> {
-  let lastError = '';
   await pollUntil(`postgres on port ${port}`, async () => {
     if (!(await portOpen(port))) return false;
     const client = new Client({ host: '127.0.0.1', port, user: login.user, password: login.password, database: 'postgres' });
@@ -213,15 +213,12 @@ export async function waitForPostgres(port: number, login: ServiceLogin, timeout
       return true;
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code && LOGIN_REFUSED.has(code)) throw new Error(`postgres on port ${port} refused the login of ${login.user}: ${(error as Error).message}`);
-      lastError = `: ${(error as Error).message}`;
-      return false;
+      if (code && LOGIN_REFUSED.has(code)) throw new StopPolling(new Error(`postgres on port ${port} refused the login of ${login.user}: ${(error as Error).message}`));
+      throw error; // still starting: tried again, and named if the deadline passes
     } finally {
       await client.end().catch(() => undefined);
     }
-  }, timeoutMs, 200).catch((error: Error) => {
-    throw error.message.startsWith('timed out') ? new Error(`${error.message}${lastError}`) : error;
-  });
+  }, { timeoutMs, intervalMs: 200 });
 }
 
 export interface DataServicesOptions {
@@ -268,7 +265,7 @@ export async function startDataServices(options: DataServicesOptions): Promise<D
   redis.start();
   postgres.start();
   try {
-    await pollUntil(`redis on port ${options.redisPort}`, () => portOpen(options.redisPort), 30_000);
+    await pollUntil(`redis on port ${options.redisPort}`, () => portOpen(options.redisPort), { timeoutMs: 30_000 });
     await waitForPostgres(options.postgresPort, postgresLogin);
   } catch (error) {
     await stop();

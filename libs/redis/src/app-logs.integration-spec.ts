@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisKeys } from '@paas/contracts';
-import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
+import { pollUntil, redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
 import { createRedisConnection } from './connection';
 import { AppLogWriter, lastAppLogId, readAppLogsAfter, readRecentAppLogs, waitForAppLogs } from './app-logs';
 
@@ -24,16 +24,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('app logs in Redis streams (real redis-server)', () => {
@@ -52,7 +42,7 @@ describe('app logs in Redis streams (real redis-server)', () => {
     server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--aclfile', acl], { stdio: 'ignore' });
     const probe = createRedisConnection(url, 'probe');
     try {
-      await until('redis-server to answer', async () => (await probe.ping()) === 'PONG');
+      await pollUntil('redis-server to answer', async () => (await probe.ping()) === 'PONG', { timeoutMs: 10_000, intervalMs: 25 });
     } finally {
       probe.disconnect();
     }
@@ -203,7 +193,7 @@ describe('app logs in Redis streams (real redis-server)', () => {
     for (let i = 0; i < 5; i++) w.write('outage', { source: 'APP/PROC/WEB/0', stream: 'OUT', text: `during ${i}` });
     await new Promise((r) => setTimeout(r, 200));
     await startServer(); // a fresh, empty server on the same port
-    await until('the kept lines to arrive', async () => (await redis.xlen(keys.appLogs('outage'))) === 5);
+    await pollUntil('the kept lines to arrive', async () => (await redis.xlen(keys.appLogs('outage'))) === 5, { timeoutMs: 10_000, intervalMs: 25 });
     const texts = (await readRecentAppLogs(redis, keys, 'outage', 10)).map((e) => e.text);
     assert.deepEqual(texts, ['during 0', 'during 1', 'during 2', 'during 3', 'during 4']);
   });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ContainerSpec } from './container-runtime';
 import { createTestRuntime, type TestRuntime } from './integration-test-support';
 import type { RuncRuntime, RuncRuntimeConfig } from './runc-runtime';
+import { pollUntil } from '@paas/local-services';
 
 const suffix = randomBytes(2).toString('hex');
 const portBase = 20000 + randomInt(0, 400) * 100;
@@ -41,13 +42,10 @@ describe('RuncRuntime CPU quota (cpuMillicores, real runc, as root)', () => {
 
   /** Cores used over MEASURE_MS of wall time (cpuacct usage / elapsed), once the loops are running. */
   async function coresUsed(id: string): Promise<number> {
-    const deadline = Date.now() + 15_000;
-    let first = await runtime.stats(id);
-    while (!first || first.cpuNanos === 0) {
-      if (Date.now() > deadline) throw new Error(`${id} never used any CPU`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      first = await runtime.stats(id);
-    }
+    const first = await pollUntil(`${id} to use some CPU`, async () => {
+      const stats = await runtime.stats(id);
+      return stats && stats.cpuNanos > 0 && stats;
+    }, { timeoutMs: 15_000, intervalMs: 50 });
     const start = process.hrtime.bigint();
     // The measured interval itself: CPU time is only meaningful over many CFS periods.
     await new Promise((resolve) => setTimeout(resolve, MEASURE_MS));
@@ -94,13 +92,13 @@ describe('RuncRuntime CPU quota (cpuMillicores, real runc, as root)', () => {
     await runtime.start(spec(id, { cpuMillicores: 500, command: ['/bin/sh', '-c', script] }));
     try {
       const log = join(fixture.tmp, `${id}.log`);
-      const deadline = Date.now() + 15_000;
       let text = '';
-      while (!/^done$/m.test(text)) {
-        if (Date.now() > deadline) throw new Error(`no report from ${id}: ${text}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        text = await readFile(log, 'utf8').catch(() => '');
-      }
+      await pollUntil(`the report of ${id}`, async () => /^done$/m.test((text = await readFile(log, 'utf8').catch(() => ''))), {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}; no report from ${id}: ${text}`);
+      });
       assert.doesNotMatch(text, /^wrote /m, text);
       assert.match(text, /^refused /m, 'it saw at least one quota file to try');
       assert.equal((await cfsOf(config, id)).quotaUs, 5_000, 'the quota is unchanged');

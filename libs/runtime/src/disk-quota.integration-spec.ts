@@ -5,13 +5,13 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { pollUntil } from '@paas/local-services';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
 import { createTestRuntime, type TestRuntime } from './integration-test-support';
 import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 
 const execFileAsync = promisify(execFile);
 const sh = async (file: string, args: string[]) => (await execFileAsync(file, args, { encoding: 'utf8' })).stdout;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MiB = 1024 * 1024;
 
 /** Writes 10 MB, then tries 100 MB, to /tmp; prints what happened as one JSON line and stays up. */
@@ -58,14 +58,12 @@ describe('RuncRuntime disk quota (diskMb, real runc, as root)', () => {
   const loopsOfState = async () => (await sh('losetup', ['-a'])).split('\n').filter((line) => line.includes(config.stateDir));
 
   async function waitForJsonLine(file: string, deadlineMs = 30_000): Promise<Record<string, { result: string; written: number }>> {
-    const deadline = Date.now() + deadlineMs;
-    while (Date.now() < deadline) {
-      const text = await readFile(file, 'utf8').catch(() => '');
-      const line = text.split('\n').find((l) => l.startsWith('{'));
-      if (line) return JSON.parse(line) as Record<string, { result: string; written: number }>;
-      await sleep(100);
-    }
-    throw new Error(`no JSON line in ${file}: ${await readFile(file, 'utf8').catch(() => '(missing)')}`);
+    const line = await pollUntil(`a JSON line in ${file}`, async () => (await readFile(file, 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith('{')), {
+      timeoutMs: deadlineMs,
+    }).catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${await readFile(file, 'utf8').catch(() => '(missing)')}`);
+    });
+    return JSON.parse(line) as Record<string, { result: string; written: number }>;
   }
 
   before(async () => {

@@ -14,10 +14,10 @@ import { testRuntimeConfig } from './integration-test-support';
 import { chainNames } from './network';
 import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
+import { pollUntil } from '@paas/local-services';
 
 const execFileAsync = promisify(execFile);
 const sh = async (file: string, args: string[]) => (await execFileAsync(file, args, { encoding: 'utf8' })).stdout;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The attacker's app: GET /probe?targets=host:port,udp:host:port tries a TCP connection to each
@@ -103,18 +103,14 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
 
   /** What the container at `handle` sees when it connects to each target (polls until the app answers). */
   async function probe(handle: ContainerHandle, targets: string[]): Promise<Record<string, string>> {
-    const deadline = Date.now() + 15_000;
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 150 && Date.now() < deadline; attempt++) {
-      try {
+    return pollUntil(
+      `container ${handle.id} to answer`,
+      async () => {
         const response = await fetch(`http://127.0.0.1:${handle.hostPort}/probe?targets=${targets.join(',')}`, { signal: AbortSignal.timeout(10_000) });
         return (await response.json()) as Record<string, string>;
-      } catch (error) {
-        lastError = error;
-        await sleep(100);
-      }
-    }
-    throw new Error(`container ${handle.id} did not answer: ${String(lastError)}`);
+      },
+      { timeoutMs: 15_000 },
+    );
   }
 
   const opened = (results: Record<string, string>) => Object.entries(results).filter(([, r]) => r === 'open').map(([t]) => t);

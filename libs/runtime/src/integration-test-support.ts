@@ -3,6 +3,7 @@ import { chmodSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pollUntil } from '@paas/local-services';
 import type { ContainerSpec } from './container-runtime';
 import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
@@ -99,18 +100,10 @@ export async function createTestRuntime(options: TestRuntimeOptions): Promise<Te
 
 /**
  * GETs `http://127.0.0.1:<hostPort><path>` until it answers (the app may still boot), at most
- * until `deadlineMs` and 300 attempts; throws naming the last error.
+ * `deadlineMs`; throws naming the last error.
  */
-export async function getWhenUp(hostPort: number, path: string, deadlineMs = 10_000): Promise<Response> {
-  const deadline = Date.now() + deadlineMs;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 300 && Date.now() < deadline; attempt++) {
-    try {
-      return await fetch(`http://127.0.0.1:${hostPort}${path}`, { signal: AbortSignal.timeout(3000) });
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`no answer from 127.0.0.1:${hostPort}${path} within ${deadlineMs} ms: ${String(lastError)}`);
+export function getWhenUp(hostPort: number, path: string, deadlineMs = 10_000): Promise<Response> {
+  return pollUntil(`an answer from 127.0.0.1:${hostPort}${path}`, () => fetch(`http://127.0.0.1:${hostPort}${path}`, { signal: AbortSignal.timeout(3000) }), {
+    timeoutMs: deadlineMs,
+  });
 }

@@ -2,6 +2,7 @@
 import { Agent, request } from 'node:http';
 import type { InstanceView } from '@paas/contracts';
 import type { TestPlatform } from '@paas/platform';
+import { pollUntil, StopPolling } from '@paas/local-services';
 
 /** Calls the controller's API as the admin; throws with the answer on any 4xx/5xx. */
 export async function benchApi<T = Record<string, unknown>>(platform: TestPlatform, method: string, path: string, body?: unknown): Promise<T> {
@@ -50,15 +51,18 @@ interface DeploymentView {
 export async function waitForDeployed(platform: TestPlatform, app: string, what: string, options: { id?: string; timeoutMs: number; pollMs: number }): Promise<number> {
   const { id, timeoutMs, pollMs } = options;
   const t0 = Date.now();
-  for (let poll = 0; poll < timeoutMs / pollMs && Date.now() - t0 < timeoutMs; poll++) {
-    const latest = id
-      ? await benchApi<DeploymentView>(platform, 'GET', `/v1/apps/${app}/deployments/${id}`)
-      : (await benchApi<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${app}/deployments?per_page=1`)).resources[0];
-    if (latest?.state === 'DEPLOYED') return Date.now() - t0;
-    if (latest && (latest.state === 'FAILED' || latest.state === 'CANCELED')) throw new Error(`${what}: deployment ${latest.state}: ${latest.reason ?? ''}`);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-  throw new Error(`${what}: no DEPLOYED deployment within ${timeoutMs / 1000} s`);
+  return pollUntil(
+    `${what}: a DEPLOYED deployment`,
+    async () => {
+      const latest = id
+        ? await benchApi<DeploymentView>(platform, 'GET', `/v1/apps/${app}/deployments/${id}`)
+        : (await benchApi<{ resources: DeploymentView[] }>(platform, 'GET', `/v1/apps/${app}/deployments?per_page=1`)).resources[0];
+      if (latest?.state === 'DEPLOYED') return Date.now() - t0;
+      if (latest && (latest.state === 'FAILED' || latest.state === 'CANCELED')) throw new StopPolling(new Error(`${what}: deployment ${latest.state}: ${latest.reason ?? ''}`));
+      return undefined;
+    },
+    { timeoutMs, intervalMs: pollMs },
+  );
 }
 
 /**

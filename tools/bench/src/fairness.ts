@@ -34,7 +34,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Children, freePort, hasBinary, httpStatus, tcpOpen, treeCpuSeconds, waitFor, type Child } from './router-kit';
+import { Children, freePort, hasBinary, httpStatus, tcpOpen, treeCpuSeconds, type Child } from './router-kit';
+import { pollUntil } from '@paas/local-services';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const ROUTER_MAIN = join(ROOT, 'apps', 'router', 'dist', 'main.js');
@@ -258,7 +259,7 @@ async function main(): Promise<void> {
     const login = await redisLogin(work);
     const acl = await writeRedisAcl(work, login);
     children.start('redis-server', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work, '--aclfile', acl], join(work, 'redis.log'));
-    await waitFor('redis-server', () => tcpOpen(redisPort), 10_000);
+    await pollUntil('redis-server', () => tcpOpen(redisPort), { timeoutMs: 10_000, intervalMs: 50 });
     const redisUrl = redisUrlOf('127.0.0.1', redisPort, login);
     redis = createRedisConnection(redisUrl, 'bench-fairness');
     const keys = redisKeys(PREFIX);
@@ -267,7 +268,7 @@ async function main(): Promise<void> {
       const port = await freePort();
       const command: [string, string[]] = [process.execPath, [BACKEND, String(port), String(delayMs)]];
       const child = children.start(`${name} app`, ...(load ? asLoad(...command) : command), join(work, `${name}.log`));
-      await waitFor(`the ${name} app`, async () => (await httpStatus(port, host)) === 200, 10_000);
+      await pollUntil(`the ${name} app`, async () => (await httpStatus(port, host)) === 200, { timeoutMs: 10_000, intervalMs: 50 });
       const appId = `bench-${name}`;
       const route: RouteEntry = { routeId: `route-${name}`, host, path: '', destinations: [{ id: `dest-${name}`, appId, processType: 'web', port }] };
       const endpoint: Endpoint = {
@@ -300,10 +301,10 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'info',
       ...extraRouterEnv,
     });
-    await waitFor(`the router to route both apps (log: ${routerLog})`, async () => {
+    await pollUntil(`the router to route both apps (log: ${routerLog})`, async () => {
       if (router.proc.exitCode !== null) throw new Error(`the router exited with ${router.proc.exitCode}: see ${routerLog}`);
       return (await httpStatus(routerPort, FLOOD_HOST)) === 200 && (await httpStatus(routerPort, QUIET_HOST)) === 200;
-    }, 30_000, 100);
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     const shownEnv = Object.entries(extraRouterEnv).map(([k, v]) => `${k}=${v}`).join(' ');
     console.log(`router: apps/router/dist/main.js on 127.0.0.1:${routerPort}, LOG_LEVEL=info (access log to a file)${shownEnv ? `, ${shownEnv}` : ''}`);
 

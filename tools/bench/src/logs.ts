@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchApi, routerGet, waitForDeployed } from './bench-kit';
 import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
+import { pollUntil } from '@paas/local-services';
 
 const REQUESTS = Number(process.env.BENCH_LOG_REQUESTS ?? 200);
 const REQUEST_GAP_MS = 20;
@@ -215,8 +216,8 @@ async function logRequests(platform: TestPlatform, app: string, prefix: string, 
 /** Waits (bounded) until every answered id arrived on the stream. */
 async function waitForLines(follower: LogFollower, ids: Iterable<string>, timeoutMs = ARRIVAL_TIMEOUT_MS): Promise<void> {
   const list = [...ids];
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !list.every((id) => follower.lines.has(id))) await sleep(50);
+  // A line that never comes is counted as lost by the caller, not an error here.
+  await pollUntil('every answered id on the stream', () => list.every((id) => follower.lines.has(id)), { timeoutMs, intervalMs: 50 }).catch(() => undefined);
 }
 
 async function burst(platform: TestPlatform, app: string, run: string): Promise<number> {

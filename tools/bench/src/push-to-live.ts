@@ -11,7 +11,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routerGet } from './bench-kit';
-import type { NpmRegistryFixture } from '@paas/local-services';
+import type { NpmRegistryFixture } from '@paas/testing';
 import {
   EXPRESS_SERVER,
   ROOT,
@@ -22,18 +22,20 @@ import {
   writeExpressApp,
   type TestPlatform,
 } from '@paas/platform';
+import { pollUntil } from '@paas/local-services';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
 
 async function firstOk(platform: TestPlatform, host: string, marker: string, timeoutMs = 120_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const r = await routerGet(platform, host);
-    if (r.status === 200 && r.text.includes(marker)) return Date.now();
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error(`${host} did not answer with ${marker} within ${timeoutMs} ms`);
+  return pollUntil(
+    `${host} to answer with ${marker}`,
+    async () => {
+      const r = await routerGet(platform, host);
+      return r.status === 200 && r.text.includes(marker) && Date.now();
+    },
+    { timeoutMs, intervalMs: 20 },
+  );
 }
 
 async function pushAndTime(platform: TestPlatform, app: string, dir: string, marker: string): Promise<{ push: number; total: number }> {

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { benchApi, routerGet, waitForDeployed, webInstances } from './bench-kit';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { pollUntil } from '@paas/local-services';
 
 const RUNS = Math.min(Math.max(Number(process.env.BENCH_RUNS ?? 5) || 5, 1), 20);
 const LOST_CELL_RUNS = Math.min(RUNS, 3);
@@ -96,16 +97,6 @@ async function direct(address: string, path: string): Promise<string> {
   return res.text();
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const t0 = Date.now();
-  for (let poll = 0; poll <= timeoutMs / POLL_MS && Date.now() - t0 <= timeoutMs; poll++) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await sleep(POLL_MS);
-  }
-  throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-}
-
 const runningCount = async (platform: TestPlatform, n: number) => {
   const list = await webInstances(platform, APP);
   return list.length === n && list.every((i) => i.state === 'RUNNING' && i.address) ? list : undefined;
@@ -121,7 +112,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function crashRuns(platform: TestPlatform, fromListen: number[], fromCrash: number[]): Promise<void> {
   await benchApi(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { instances: RUNS });
-  const instances = await until(`${RUNS} instances running`, DEPLOY_TIMEOUT_MS, () => runningCount(platform, RUNS));
+  const instances = await pollUntil(`${RUNS} instances running`, () => runningCount(platform, RUNS), { timeoutMs: DEPLOY_TIMEOUT_MS, intervalMs: POLL_MS });
   for (let index = 0; index < RUNS; index++) {
     const victim = instances.find((i) => i.index === index)!;
     const before = parse(await direct(victim.address!, '/'))!;
@@ -133,27 +124,27 @@ async function crashRuns(platform: TestPlatform, fromListen: number[], fromCrash
     console.log(`crash ${index + 1}/${RUNS}: listening -> 200 ${seconds(at - answer.listenAt)}, crash -> 200 ${seconds(at - tCrash)}`);
   }
   await benchApi(platform, 'POST', `/v1/apps/${APP}/processes/web/actions/scale`, { instances: 1 });
-  await until('back to one instance', DEPLOY_TIMEOUT_MS, () => runningCount(platform, 1));
+  await pollUntil('back to one instance', () => runningCount(platform, 1), { timeoutMs: DEPLOY_TIMEOUT_MS, intervalMs: POLL_MS });
 }
 
 async function stopStartRuns(platform: TestPlatform, startTo200: number[]): Promise<void> {
   const host = `${APP}.${platform.appsDomain}`;
   for (let k = 0; k < RUNS; k++) {
     await benchApi(platform, 'POST', `/v1/apps/${APP}/actions/stop`);
-    await until('the app stopped', 60_000, async () => ((await webInstances(platform, APP)).length === 0 && (await routerGet(platform, host)).status !== 200 ? true : undefined));
+    await pollUntil('the app stopped', async () => ((await webInstances(platform, APP)).length === 0 && (await routerGet(platform, host)).status !== 200 ? true : undefined), { timeoutMs: 60_000, intervalMs: POLL_MS });
     const before = new Set((await webInstances(platform, APP)).map((i) => i.instance_id));
     const t0 = Date.now();
     await benchApi(platform, 'POST', `/v1/apps/${APP}/actions/start`);
     const { at } = await firstAnswer(platform, t0, `start ${k + 1}`, () => true);
     startTo200.push(at - t0);
     console.log(`stop/start ${k + 1}/${RUNS}: start -> 200 ${seconds(at - t0)}${before.size ? ' (instances were left)' : ''}`);
-    await until('one instance running', 60_000, () => runningCount(platform, 1));
+    await pollUntil('one instance running', () => runningCount(platform, 1), { timeoutMs: 60_000, intervalMs: POLL_MS });
   }
 }
 
 async function lostCellRuns(platform: TestPlatform, lostTo200: number[], agentBack: number[]): Promise<void> {
   for (let k = 0; k < LOST_CELL_RUNS; k++) {
-    const [victim] = await until('one instance running', 60_000, () => runningCount(platform, 1));
+    const [victim] = await pollUntil('one instance running', () => runningCount(platform, 1), { timeoutMs: 60_000, intervalMs: POLL_MS });
     const before = parse(await direct(victim!.address!, '/'))!;
     const cell = platform.cells.find((c) => c.id === victim!.cell_id)!;
     const supervised = platform.processes.get(cell.id)!;
@@ -170,10 +161,10 @@ async function lostCellRuns(platform: TestPlatform, lostTo200: number[], agentBa
       supervised.start();
     }
     const tBack = Date.now();
-    await until('the lost cell back', 60_000, async () => {
+    await pollUntil('the lost cell back', async () => {
       const cells = await benchApi<{ resources: Array<{ id: string; state: string }> }>(platform, 'GET', '/v1/cells');
       return cells.resources.find((c) => c.id === cell.id)?.state === 'live' ? true : undefined;
-    });
+    }, { timeoutMs: 60_000, intervalMs: POLL_MS });
     agentBack.push(Date.now() - tBack);
   }
 }
@@ -203,7 +194,7 @@ async function main(): Promise<void> {
     }
     const spread = new Set((await webInstances(platform, NEIGHBOUR)).map((i) => i.cell_id));
     console.log(`${NEIGHBOUR}: instances on ${spread.size} of 2 cells`);
-    await until('one instance running', 60_000, () => runningCount(platform!, 1));
+    await pollUntil('one instance running', () => runningCount(platform!, 1), { timeoutMs: 60_000, intervalMs: POLL_MS });
 
     if (CASES.has('crash')) await crashRuns(platform, crashFromListen, crashFromCrash);
     if (CASES.has('stop-start')) await stopStartRuns(platform, startTo200);

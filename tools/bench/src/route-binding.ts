@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routerGet } from './bench-kit';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { pollUntil } from '@paas/local-services';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 50);
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -39,13 +40,8 @@ async function deploy(platform: TestPlatform, work: string, name: string): Promi
   return app.id as string;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-  }
-  throw new Error('timed out');
-}
+/** Back to back (the measure is the time to the first answer from the new binding), at most 10 s. */
+const BIND_POLL = { timeoutMs: 10_000, intervalMs: 0 };
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
@@ -69,12 +65,12 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       await api(p, 'PATCH', `/v1/routes/${route.id}/destinations`, { destinations: [{ app: { id } }] });
       apiOnly.push(performance.now() - t0);
-      await until(async () => (await routerGet(p, host, agent)).text.includes(`(${name})`));
+      await pollUntil(`${host} to answer from ${name}`, async () => (await routerGet(p, host, agent)).text.includes(`(${name})`), BIND_POLL);
       bind.push(performance.now() - t0);
       if (i % 5 === 4) {
         const t1 = performance.now();
         await api(p, 'PATCH', `/v1/routes/${route.id}/destinations`, { destinations: [] });
-        await until(async () => (await routerGet(p, host, agent)).status === 404);
+        await pollUntil(`${host} to answer 404`, async () => (await routerGet(p, host, agent)).status === 404, BIND_POLL);
         unbind.push(performance.now() - t1);
       }
     }

@@ -1,22 +1,12 @@
 /**
- * Helpers of tools/bench/router: child processes killed by pid, polls with deadlines, free ports,
+ * Helpers of tools/bench/router: child processes killed by pid, free ports,
  * wrk output parsing, nginx configs and medians.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-/** Polls `check` every `intervalMs` until it is true; throws naming `what` past the deadline. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
+import { pollUntil } from '@paas/local-services';
 
 /** Service ports come from the platform's shared range (below the cells' DNAT-ed host ports). */
 export { freePort } from '@paas/local-services';
@@ -87,14 +77,14 @@ export class Children {
       return;
     }
     try {
-      await waitFor(`${child.name} to exit`, () => proc.exitCode !== null || proc.signalCode !== null, graceMs, 20);
+      await pollUntil(`${child.name} to exit`, () => proc.exitCode !== null || proc.signalCode !== null, { timeoutMs: graceMs, intervalMs: 20 });
     } catch {
       try {
         process.kill(proc.pid, 'SIGKILL');
       } catch {
         // already gone
       }
-      await waitFor(`${child.name} to die`, () => proc.exitCode !== null || proc.signalCode !== null, 2_000, 20).catch(() => undefined);
+      await pollUntil(`${child.name} to die`, () => proc.exitCode !== null || proc.signalCode !== null, { timeoutMs: 2_000, intervalMs: 20 }).catch(() => undefined);
     }
   }
 

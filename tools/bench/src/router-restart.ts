@@ -14,7 +14,7 @@
  * success (the gap). Sets net.ipv4.tcp_migrate_req=1 as the platform does, and says so.
  */
 import { redisKeys, ROUTER_NODE_FLAGS } from '@paas/contracts';
-import { enableTcpMigrateReq, prepareRedis, redisProcess, redisUrlOf, SupervisedProcess, startRequestLoop, waitFor, freePort, type RequestLoopResult } from '@paas/local-services';
+import { enableTcpMigrateReq, prepareRedis, redisProcess, redisUrlOf, SupervisedProcess, startRequestLoop, freePort, type RequestLoopResult, pollUntil } from '@paas/local-services';
 import { createRedisConnection, registerEndpoint, writeHostRoutes } from '@paas/redis';
 import { ROOT } from '@paas/platform';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -84,18 +84,18 @@ async function runCase(c: Case, dir: string, redisUrl: string): Promise<RequestL
       maxRequests: 20_000,
       maxMs: 60_000,
     });
-    await waitFor('the loop to get going', async () => loop.ok() >= 100, 20_000, 10);
+    await pollUntil('the loop to get going', async () => loop.ok() >= 100, { timeoutMs: 20_000, intervalMs: 10 });
     const target = routers[0]!;
     if (c.action === 'kill -9') {
       const pid = target.pid!;
       process.kill(pid, 'SIGKILL');
-      await waitFor('the supervisor to restart it', async () => target.pid !== undefined && target.pid !== pid, 30_000, 10);
+      await pollUntil('the supervisor to restart it', async () => target.pid !== undefined && target.pid !== pid, { timeoutMs: 30_000, intervalMs: 10 });
       await target.whenReady(30_000);
     } else {
       for (const router of routers) await router.replace(30_000);
     }
     const okAfter = loop.ok();
-    await waitFor('traffic after the recovery', async () => loop.ok() >= okAfter + TAIL_REQUESTS, 30_000, 10);
+    await pollUntil('traffic after the recovery', async () => loop.ok() >= okAfter + TAIL_REQUESTS, { timeoutMs: 30_000, intervalMs: 10 });
     return await loop.stop();
   } finally {
     await Promise.all(routers.map((r) => r.stop()));
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     redis.start();
     const redisUrl = redisUrlOf('127.0.0.1', redisPort, login);
     const client = createRedisConnection(redisUrl, 'bench-router-restart');
-    await waitFor('redis', async () => (await client.ping()) === 'PONG', 20_000);
+    await pollUntil('redis', async () => (await client.ping()) === 'PONG', { timeoutMs: 20_000 });
     backend = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => backend!.listen(0, '127.0.0.1', resolve));
     const keys = redisKeys(PREFIX);

@@ -39,12 +39,12 @@ import {
   runWrk,
   tcpOpen,
   treeCpuSeconds,
-  waitFor,
   type Child,
   type WrkOptions,
   type WrkResult,
 } from './router-kit';
 import { summariseProfile } from './router-profile';
+import { pollUntil } from '@paas/local-services';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const ROUTER_MAIN = join(ROOT, 'apps', 'router', 'dist', 'main.js');
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     const login = await redisLogin(work);
     const acl = await writeRedisAcl(work, login);
     const redisChild = children.start('redis-server', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work, '--aclfile', acl], join(work, 'redis.log'));
-    await waitFor('redis-server', () => tcpOpen(redisPort), 10_000);
+    await pollUntil('redis-server', () => tcpOpen(redisPort), { timeoutMs: 10_000, intervalMs: 50 });
     void redisChild;
     const redisUrl = redisUrlOf('127.0.0.1', redisPort, login);
     redis = createRedisConnection(redisUrl, 'bench-router');
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
     const backendPort = await freePort();
     await writeFile(join(backendDir, 'nginx.conf'), backendNginxConf(backendDir, backendPort));
     const backend = children.start('backend nginx', 'nginx', ['-p', backendDir, '-c', join(backendDir, 'nginx.conf'), '-e', join(backendDir, 'error.log')], join(backendDir, 'stdout.log'));
-    await waitFor('the backend to answer 200', async () => (await httpStatus(backendPort, HOST)) === 200, 10_000);
+    await pollUntil('the backend to answer 200', async () => (await httpStatus(backendPort, HOST)) === 200, { timeoutMs: 10_000, intervalMs: 50 });
     console.log(`backend: nginx on 127.0.0.1:${backendPort}, 1 worker, ${Buffer.byteLength(BACKEND_BODY)}-byte body`);
 
     const keys = redisKeys(redisPrefix);
@@ -285,11 +285,11 @@ async function main(): Promise<void> {
           ...env,
         }),
       ) as [Child, ...Child[]];
-      await waitFor(`${name} to answer 200 for ${HOST} (log: ${logFile})`, async () => {
+      await pollUntil(`${name} to answer 200 for ${HOST} (log: ${logFile})`, async () => {
         const dead = [child, ...siblings].find((c) => c.proc.exitCode !== null);
         if (dead) throw new Error(`${dead.name} exited with ${dead.proc.exitCode}: see ${logFile}`);
         return (await httpStatus(port, HOST)) === 200;
-      }, 30_000, 100);
+      }, { timeoutMs: 30_000, intervalMs: 100 });
       return { name, port, child, siblings };
     };
     const noLogEnv: NodeJS.ProcessEnv = features.accessLogEnv ? { LOG_LEVEL: 'info', [features.accessLogEnv]: 'false' } : { LOG_LEVEL: 'warn' };
@@ -303,7 +303,7 @@ async function main(): Promise<void> {
     const nginxPort = await freePort();
     await writeFile(join(proxyDir, 'nginx.conf'), proxyNginxConf(proxyDir, nginxPort, backendPort, workers));
     const nginxChild = children.start('nginx proxy', 'nginx', ['-p', proxyDir, '-c', join(proxyDir, 'nginx.conf'), '-e', join(proxyDir, 'error.log')], join(proxyDir, 'stdout.log'));
-    await waitFor('the nginx proxy to answer 200', async () => (await httpStatus(nginxPort, HOST)) === 200, 10_000);
+    await pollUntil('the nginx proxy to answer 200', async () => (await httpStatus(nginxPort, HOST)) === 200, { timeoutMs: 10_000, intervalMs: 50 });
     const nginx: Target = { name: 'nginx', port: nginxPort, child: nginxChild };
 
     const linesBefore = countLines(routerLogged.child.logFile);
@@ -330,10 +330,10 @@ async function main(): Promise<void> {
       const startMinimal = async (lib: string): Promise<Target> => {
         const port = await freePort();
         const child = children.start(lib, process.execPath, [MINIMAL_PROXY, lib, String(port), String(backendPort)], join(work, `${lib}.log`));
-        await waitFor(`the ${lib} proxy to answer 200`, async () => {
+        await pollUntil(`the ${lib} proxy to answer 200`, async () => {
           if (child.proc.exitCode !== null) throw new Error(`${lib} proxy exited with ${child.proc.exitCode}: see ${child.logFile}`);
           return (await httpStatus(port, HOST)) === 200;
-        }, 15_000, 100);
+        }, { timeoutMs: 15_000, intervalMs: 100 });
         return { name: lib, port, child };
       };
       const a = await startMinimal('http-proxy');
@@ -361,10 +361,10 @@ async function main(): Promise<void> {
       printRun(await measure(prof, backend));
       await children.stop(prof.child, 15_000); // the profile is written as the process exits
       let file = '';
-      await waitFor('the .cpuprofile', () => {
+      await pollUntil('the .cpuprofile', () => {
         file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) ?? '';
         return file !== '';
-      }, 10_000, 100);
+      }, { timeoutMs: 10_000, intervalMs: 100 });
       const summary = await summariseProfile(join(profDir, file));
       console.log(`self time by package (${fmt(summary.totalMs / 1_000, 1)} s sampled, idle included):`);
       for (const g of summary.groups) console.log(`  ${lpad(`${fmt(g.pct, 1)}%`, 7)}  ${g.name}`);

@@ -15,7 +15,7 @@ import {
   startDataServices,
   enableTcpMigrateReq,
   pidAlive,
-  waitFor,
+  pollUntil,
 } from '@paas/local-services';
 
 const run = promisify(execFile);
@@ -249,7 +249,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     );
     processes.set('controller', controller);
     controller.start();
-    await waitFor('the controller', async () => (await fetch(`${apiUrl}/health`)).ok, 60_000, 200);
+    await pollUntil('the controller', async () => (await fetch(`${apiUrl}/health`)).ok, { timeoutMs: 60_000, intervalMs: 200 });
 
     // Queued connections of a router process that stops or dies move to another one (see
     // docs/operations.md): without it a rolling restart would reset the few waiting in its queue.
@@ -339,16 +339,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     }
     const redisClient = createRedisConnection(redisUrl, 'platform-runner');
     try {
-      await waitFor(
+      await pollUntil(
         `${options.cells.length} cells to announce themselves`,
         async () => (await listLiveCells(redisClient, redisKeys(options.redisPrefix))).length >= options.cells.length,
-        120_000,
-        250,
+        { timeoutMs: 120_000, intervalMs: 250 },
       );
     } finally {
       redisClient.disconnect();
     }
-    await waitFor('the admin token', async () => existsSync(adminTokenFile), 30_000);
+    await pollUntil('the admin token', async () => existsSync(adminTokenFile), { timeoutMs: 30_000 });
     const adminToken = (await readFile(adminTokenFile, 'utf8')).trim();
     const restartRouters = async (onEvent: (message: string) => void = say) => {
       for (const router of routers) {

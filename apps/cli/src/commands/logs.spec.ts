@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pollUntil } from '@paas/local-services';
 
 const CLI = join(__dirname, '..', 'main.js');
 const entry = (n: number) => ({ id: `${1000 + n}-0`, timestamp: new Date(1_700_000_000_000 + n).toISOString(), source: 'APP/PROC/WEB/0', stream: n % 2 ? 'OUT' : 'ERR', text: `line ${n}` });
@@ -45,8 +46,8 @@ test('logs follows the stream and resumes after a dropped connection without gap
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 15_000;
-  while (!stdout.includes('line 5') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  // Until line 5 or an early exit; the assertions below say what was missing.
+  await pollUntil('line 5', () => stdout.includes('line 5') || child.exitCode !== null, { timeoutMs: 15_000, intervalMs: 50 }).catch(() => undefined);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGINT');
   const code = await exited;

@@ -57,7 +57,7 @@ describe('withAppLock', () => {
       const waiting = await prisma.$queryRaw<Array<{ n: bigint }>>`
         SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM apps WHERE id = %FOR UPDATE%'`;
       return Number(waiting[0]?.n ?? 0) > 0;
-    }, 10_000, 20);
+    }, { timeoutMs: 10_000, intervalMs: 20 });
     assert.equal(secondDone, false, 'the second holder must wait for the first');
     releaseFirst();
     await first;

@@ -5,6 +5,7 @@ import { startControllerHarness, type ControllerHarness } from '../testing/contr
 import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
 import { pushThroughHook } from '../testing/push';
 import { PrismaService } from '../platform/database/prisma.service';
+import { pollUntil } from '@paas/local-services';
 
 describe('two controller replicas', () => {
   let h: ControllerHarness;
@@ -37,16 +38,15 @@ describe('two controller replicas', () => {
     const results = await Promise.all(calls);
     assert.ok(results.every((r) => r.status === 202));
     const desired = (await h.call('GET', '/v1/apps/twin/processes/web')).body.instances as number;
-    const deadline = Date.now() + 10_000;
     let indexes: number[] = [];
-    while (Date.now() < deadline) {
+    // On a timeout the assertion below shows what ran.
+    await pollUntil(`${desired} instances running`, async () => {
       indexes = ((await b.call('GET', '/v1/apps/twin/instances')).body.resources as Array<{ index: number; state: string }>)
         .filter((i) => i.state === 'RUNNING')
         .map((i) => i.index)
         .sort();
-      if (indexes.length === desired) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return indexes.length === desired;
+    }, { timeoutMs: 10_000 }).catch(() => undefined);
     assert.deepEqual(indexes, Array.from({ length: desired }, (_, i) => i));
   });
 

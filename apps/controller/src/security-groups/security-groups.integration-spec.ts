@@ -4,6 +4,7 @@ import { securityGroupViewSchema } from '@paas/contracts';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { FakeCell, pushThroughHook } from '../testing/fake-cell';
 import { createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
+import { pollUntil } from '@paas/local-services';
 
 const EXTERNAL = { protocol: 'tcp', destination: '10.77.0.2', ports: '5432' };
 
@@ -122,12 +123,9 @@ describe('security groups API (platform admins) and the rules every job carries'
     expectStatus(await h.call('PATCH', '/v1/security-groups/public_networks', { globally_enabled: { running: false } }), 200);
     const before = new Set(cell.running.keys());
     expectStatus(await h.call('POST', '/v1/apps/in-a/processes/web/actions/scale', { instances: 2 }), 202);
-    const deadline = Date.now() + 15_000;
-    let fresh;
-    for (let i = 0; i < 150 && Date.now() < deadline && !fresh; i++) {
-      fresh = [...cell.running.entries()].find(([id, j]) => !before.has(id) && j.appName === 'in-a')?.[1];
-      if (!fresh) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const fresh = await pollUntil('a second instance of in-a', () => [...cell.running.entries()].find(([id, j]) => !before.has(id) && j.appName === 'in-a')?.[1], {
+      timeoutMs: 15_000,
+    }).catch(() => undefined);
     assert.ok(fresh, 'a second instance started');
     assert.deepEqual(fresh.egress?.map((r) => r.destination).sort(), ['0.0.0.0/0', '0.0.0.0/0'], 'only dns is left (tcp and udp 53)');
     expectStatus(await h.call('PATCH', '/v1/security-groups/public_networks', { globally_enabled: { running: true } }), 200);

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { redisKeys } from '@paas/contracts';
-import { freePort, pollUntil } from '@paas/local-services';
+import { freePort, pollUntil, StopPolling } from '@paas/local-services';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -91,9 +91,9 @@ export async function startCellAgent(
   };
   const live = () =>
     pollUntil(`cell agent ${id} live`, async () => {
-      if (!running()) throw new Error(`cell agent ${id} exited (${child.exitCode}): ${stderr}`);
+      if (!running()) throw new StopPolling(new Error(`cell agent ${id} exited (${child.exitCode}): ${stderr}`));
       return (await listLiveCells(redis, keys)).some((cell) => cell.id === id);
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
   await live().catch(async (error: unknown) => {
     await end('SIGKILL');
     throw error;

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { freePort, postgresUrlOf, redisUrlOf, startDataServices, type DataServices } from '@paas/local-services';
+import { freePort, pollUntil, postgresUrlOf, redisUrlOf, startDataServices, StopPolling, type DataServices } from '@paas/local-services';
 import { applyMigrations } from '../platform/database/migrator';
 import { PrismaService } from '../platform/database/prisma.service';
 
@@ -141,17 +141,13 @@ export async function startControllerHarness(env: Record<string, string> = {}): 
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`the replica process exited (${child.exitCode}): ${stderr}`);
-        const up = await fetch(`${replicaUrl}/health`).then((r) => r.ok, () => false);
-        if (up) break;
-        if (Date.now() > deadline) {
-          child.kill('SIGKILL');
-          throw new Error(`the replica process did not answer on ${replicaUrl} within 30 s: ${stderr}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await pollUntil(`the replica process to answer on ${replicaUrl}`, async () => {
+        if (child.exitCode !== null) throw new StopPolling(new Error(`the replica process exited (${child.exitCode}): ${stderr}`));
+        return fetch(`${replicaUrl}/health`).then((r) => r.ok, () => false);
+      }, { timeoutMs: 30_000 }).catch((error: unknown) => {
+        child.kill('SIGKILL');
+        throw new Error(`${(error as Error).message}: ${stderr}`);
+      });
       return {
         url: replicaUrl,
         call: caller(replicaUrl, adminToken),

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NpmRegistryFixture } from '@paas/local-services';
+import type { NpmRegistryFixture } from '@paas/testing';
 import {
   EXPRESS_SERVER,
   commitDir,
@@ -21,7 +21,8 @@ import {
   writeFiles,
   type TestPlatform,
 } from '@paas/platform';
-import { api, trafficLoop, viaRouter, waitUntil } from './test-platform';
+import { api, trafficLoop, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 describe('buildpacks, manifests, releases and deploys', () => {
   let platform: TestPlatform;
@@ -47,10 +48,10 @@ describe('buildpacks, manifests, releases and deploys', () => {
   /** Waits until a deployment ends and asserts it succeeded (its reason shown when it did not). */
   async function deployed(name: string, id: string): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the deployment view, checked field by field
-    const end = await waitUntil<any>(`deployment ${id} of ${name} to end`, async () => {
+    const end = await pollUntil<any>(`deployment ${id} of ${name} to end`, async () => {
       const d = (await api(platform, 'GET', `/v1/apps/${name}/deployments/${id}`)).json;
       return d && d.state !== 'DEPLOYING' ? d : undefined;
-    }, 90_000);
+    }, { timeoutMs: 90_000 });
     assert.equal(end.state, 'DEPLOYED', JSON.stringify(end));
   }
 
@@ -140,7 +141,7 @@ describe('buildpacks, manifests, releases and deploys', () => {
     const traffic = trafficLoop(platform, host('shop'), { maxRequests: 20_000, maxMs: 120_000 });
     const pushed = await push('shop', dir);
     const seen = (version: string) => [...traffic.bodies.keys()].some((b) => (JSON.parse(b) as { version: string }).version === version);
-    await waitUntil('v2 answering the request loop', async () => seen('v2'), 60_000);
+    await pollUntil('v2 answering the request loop', async () => seen('v2'), { timeoutMs: 60_000 });
     const result = await traffic.end();
     assert.equal(pushed.code, 0, pushed.output);
     assert.match(pushed.output, /Reusing node_modules/i, 'an unchanged lockfile reuses the cached node_modules');
@@ -226,13 +227,13 @@ describe('buildpacks, manifests, releases and deploys', () => {
     assert.equal(web.memory_mb, 128);
     const indexes = new Set<string>();
     for (const name of ['fleet-a', 'fleet-b']) {
-      await waitUntil(`${name} answering`, async () => (await viaRouter(platform, host(name))).status === 200, 30_000);
+      await pollUntil(`${name} answering`, async () => (await viaRouter(platform, host(name))).status === 200, { timeoutMs: 30_000 });
     }
-    await waitUntil('all three instances answering', async () => {
+    await pollUntil('all three instances answering', async () => {
       const r = await viaRouter(platform, host('fleet-a'));
       if (r.status === 200) indexes.add(r.text);
       return indexes.size === 3;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     assert.deepEqual([...indexes].sort(), ['fleet 0 teal', 'fleet 1 teal', 'fleet 2 teal']);
     assert.equal((await viaRouter(platform, host('fleet-b'))).text.startsWith('fleet '), true);
 
@@ -287,12 +288,12 @@ describe('buildpacks, manifests, releases and deploys', () => {
     assert.equal(changed.status, 202, JSON.stringify(changed.json));
     assert.equal(changed.json.release_version, 2);
     await deployed('envy', changed.json.deployment_id);
-    await waitUntil('the new env served', async () => (await viaRouter(platform, host('envy'))).text === 'greeting=hej', 30_000);
+    await pollUntil('the new env served', async () => (await viaRouter(platform, host('envy'))).text === 'greeting=hej', { timeoutMs: 30_000 });
     const rolled = await api(platform, 'POST', '/v1/apps/envy/actions/rollback', { version: 1 });
     assert.equal(rolled.status, 202, JSON.stringify(rolled.json));
     assert.equal(rolled.json.release_version, 3);
     await deployed('envy', rolled.json.deployment_id);
-    await waitUntil('the earlier env served again', async () => (await viaRouter(platform, host('envy'))).text === 'greeting=none', 30_000);
+    await pollUntil('the earlier env served again', async () => (await viaRouter(platform, host('envy'))).text === 'greeting=none', { timeoutMs: 30_000 });
     const releases = (await api(platform, 'GET', '/v1/apps/envy/releases')).json.resources as Array<{ version: number; description: string }>;
     assert.deepEqual(releases.map((r) => r.version).sort(), [1, 2, 3]);
     assert.ok(releases.some((r) => r.version === 3 && /rollback to v1/.test(r.description)));

@@ -13,7 +13,8 @@ import { redisKeys } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
 import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 import { compareSnapshots, deployChaosApp, pushChaosApp, snapshotState, type InstanceView } from './chaos-support';
-import { api, trafficLoop, waitUntil } from './test-platform';
+import { api, trafficLoop } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 /** A request that must answer within `ms`; the status and how long it took. */
 async function timed(platform: TestPlatform, path: string, ms = 10_000) {
@@ -44,7 +45,7 @@ describe('Redis restarted empty, paused and stopped', () => {
     await rm(join(platform.dataDir, 'redis', 'dump.rdb'), { force: true });
     redis.start();
     const restartedAt = Date.now();
-    await waitUntil('the probe to reconnect', async () => (await probe.ping()) === 'PONG', 20_000);
+    await pollUntil('the probe to reconnect', async () => (await probe.ping()) === 'PONG', { timeoutMs: 20_000 });
     return restartedAt;
   };
 
@@ -74,22 +75,22 @@ describe('Redis restarted empty, paused and stopped', () => {
     const sentinel = `${platform.tag}:chaos-sentinel`;
     await probe.set(sentinel, '1');
     const loop = trafficLoop(platform, host(), { maxRequests: 20_000, maxMs: 60_000 });
-    await waitUntil('the loop to get answers', async () => loop.bodies.size > 0, 10_000);
+    await pollUntil('the loop to get answers', async () => loop.bodies.size > 0, { timeoutMs: 10_000 });
     const restartedAt = await restartRedisEmpty();
     assert.equal(await probe.exists(sentinel), 0, 'redis came back empty');
 
     const since = () => Date.now() - restartedAt;
-    const routesMs = await waitUntil('the routes to be projected again', async () => (await probe.exists(keys.routesProjected, keys.hostRoutes(host()))) === 2 && since(), 30_000);
-    const presenceMs = await waitUntil('both cells present', async () => (await listLiveCells(probe, keys)).length === 2 && since(), 30_000);
-    const instancesMs = await waitUntil(
+    const routesMs = await pollUntil('the routes to be projected again', async () => (await probe.exists(keys.routesProjected, keys.hostRoutes(host()))) === 2 && since(), { timeoutMs: 30_000 });
+    const presenceMs = await pollUntil('both cells present', async () => (await listLiveCells(probe, keys)).length === 2 && since(), { timeoutMs: 30_000 });
+    const instancesMs = await pollUntil(
       'both instances reported again',
       async () => {
         const now = (await instances()).filter((i) => i.state === 'RUNNING').map((i) => i.instance_id).sort();
         return JSON.stringify(now) === JSON.stringify(running) && since();
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
-    const endpointsMs = await waitUntil('both endpoints registered again', async () => (await probe.hlen(keys.endpoints(appId, 'web'))) === 2 && since(), 30_000);
+    const endpointsMs = await pollUntil('both endpoints registered again', async () => (await probe.hlen(keys.endpoints(appId, 'web'))) === 2 && since(), { timeoutMs: 30_000 });
     // Past the convergence pause: the running instances were kept, nothing was started twice.
     await new Promise((r) => setTimeout(r, Math.max(0, 16_000 - since())));
     const result = await loop.end();
@@ -105,29 +106,29 @@ describe('Redis restarted empty, paused and stopped', () => {
 
     // The queues work again: a scale places a third instance through its cell's new queue.
     assert.equal((await api(platform, 'POST', '/v1/apps/rebuild/processes/web/actions/scale', { instances: 3 })).status, 202);
-    await waitUntil('three instances running', async () => (await instances()).filter((i) => i.state === 'RUNNING').length === 3, 60_000);
-    await waitUntil('the router to reach the third', async () => {
+    await pollUntil('three instances running', async () => (await instances()).filter((i) => i.state === 'RUNNING').length === 3, { timeoutMs: 60_000 });
+    await pollUntil('the router to reach the third', async () => {
       const bodies = new Set<string>();
       const sample = trafficLoop(platform, host(), { maxRequests: 30, maxMs: 5_000 });
       const { bodies: seen } = await sample.end();
       for (const body of seen.keys()) bodies.add(body.trim());
       return [...bodies].some((b) => b.startsWith('instance 2 '));
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
   });
 
   test('a push whose staging Redis loses (restarted empty) still goes live', async () => {
     const pushing = pushChaosApp(platform, work, 'rebuild', 'v2');
-    await waitUntil('the build to be staging', async () => (await api(platform, 'GET', '/v1/apps/rebuild/builds?per_page=1')).json.resources[0]?.state === 'STAGING', 30_000);
+    await pollUntil('the build to be staging', async () => (await api(platform, 'GET', '/v1/apps/rebuild/builds?per_page=1')).json.resources[0]?.state === 'STAGING', { timeoutMs: 30_000 });
     await restartRedisEmpty();
     const push = await pushing;
     assert.equal(push.code, 0, push.output);
     // Which way the staging survived depends on timing; the log says.
     const controllerLog = await readFile(join(platform.dataDir, 'logs', 'controller.log'), 'utf8');
     console.log(`push across the restart: stage job queued again: ${controllerLog.includes('stage-job-requeued')}`);
-    await waitUntil('the new release through the router', async () => {
+    await pollUntil('the new release through the router', async () => {
       const { bodies } = await trafficLoop(platform, host(), { maxRequests: 10, maxMs: 5_000 }).end();
       return [...bodies.keys()].some((b) => b.startsWith('v2 '));
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
   });
 
   test('while Redis is paused or down the API answers 503 redis-unavailable at once, and recovers by itself', async () => {
@@ -148,7 +149,7 @@ describe('Redis restarted empty, paused and stopped', () => {
     } finally {
       process.kill(redis.pid!, 'SIGCONT');
     }
-    for (const path of paths) await waitUntil(`${path} to answer again`, async () => (await timed(platform, path)).status === 200, 20_000);
+    for (const path of paths) await pollUntil(`${path} to answer again`, async () => (await timed(platform, path)).status === 200, { timeoutMs: 20_000 });
 
     await redis.stop();
     try {
@@ -160,6 +161,6 @@ describe('Redis restarted empty, paused and stopped', () => {
     } finally {
       redis.start();
     }
-    for (const path of paths) await waitUntil(`${path} to answer after the restart`, async () => (await timed(platform, path)).status === 200, 30_000);
+    for (const path of paths) await pollUntil(`${path} to answer after the restart`, async () => (await timed(platform, path)).status === 200, { timeoutMs: 30_000 });
   });
 });

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, commitDir, git, type TestPlatform } from '@paas/platform';
-import { api, trafficLoop, waitUntil } from './test-platform';
+import { api, trafficLoop } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 /** Desired state by key: `app:NAME`, `app:NAME:processes`, `app:NAME:releases`, `app:NAME:env`, `routes`. */
 export type StateSnapshot = Map<string, unknown>;
@@ -86,7 +87,7 @@ export async function deployChaosApp(platform: TestPlatform, work: string, name:
   assert.equal(push.code, 0, push.output);
   const scaled = await api(platform, 'POST', `/v1/apps/${name}/processes/web/actions/scale`, { instances, memory_mb: 64 });
   assert.equal(scaled.status, 202, JSON.stringify(scaled.json));
-  await waitUntil(`${name}: the 64 MB release deployed`, async () => (await api(platform, 'GET', `/v1/apps/${name}/deployments?per_page=1`)).json.resources[0]?.state === 'DEPLOYED', 90_000);
+  await pollUntil(`${name}: the 64 MB release deployed`, async () => (await api(platform, 'GET', `/v1/apps/${name}/deployments?per_page=1`)).json.resources[0]?.state === 'DEPLOYED', { timeoutMs: 90_000 });
   await runningInstances(platform, name, instances);
 }
 
@@ -99,14 +100,14 @@ export interface InstanceView {
 
 /** Waits until exactly `n` instances of the app's web process run, indexes 0..n-1 once each; returns them by index. */
 export async function runningInstances(platform: TestPlatform, app: string, n: number, timeoutMs = 60_000): Promise<InstanceView[]> {
-  return waitUntil(
+  return pollUntil(
     `${n} instances of ${app} running`,
     async () => {
       const all = (await api(platform, 'GET', `/v1/apps/${app}/instances`)).json.resources as InstanceView[];
       const live = all.filter((i) => i.state === 'RUNNING').sort((a, b) => a.index - b.index);
       return all.length === n && live.length === n && live.every((x, k) => x.index === k) ? live : undefined;
     },
-    timeoutMs,
+    { timeoutMs },
   );
 }
 
@@ -116,7 +117,7 @@ export interface ChaosCase {
   host: string;
   /** Does the damage and resolves once the fault is over (a process killed, Redis resumed): the recovery clock starts then. */
   inject(): Promise<void>;
-  /** Resolves once the platform has recovered (poll with a deadline, e.g. waitUntil). */
+  /** Resolves once the platform has recovered (poll with a deadline: pollUntil). */
   recovered(): Promise<void>;
   /** Failed requests the case tolerates (default 0) and why; printed beside the figures. */
   allowedFailures?: { count: number; why: string };
@@ -155,7 +156,7 @@ export async function runChaosCase(platform: TestPlatform, c: ChaosCase): Promis
   let recoveryMs = Number.NaN;
   let outcome: { ok: number; failures: string[]; failedAt: number[] };
   try {
-    await waitUntil(`${c.name}: the request loop answered`, async () => traffic.ok >= 5, 30_000);
+    await pollUntil(`${c.name}: the request loop answered`, async () => traffic.ok >= 5, { timeoutMs: 30_000 });
     await c.inject();
     const faultOver = Date.now();
     await c.recovered();

@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { pidAlive } from '@paas/local-services';
 import { DEFAULT_ROUTER_PROCESSES, requestRouterRestart, serveRouterRestarts, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 import { deployChaosApp, pushChaosApp, runChaosCase, runningInstances } from './chaos-support';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ids = (list: Array<{ instance_id: string }>) => list.map((i) => i.instance_id).sort();
@@ -39,10 +40,10 @@ describe('chaos under a request loop through the router', () => {
   };
   /** Waits until the supervisor has started `name` anew (another pid than `oldPid`). */
   const restarted = (name: string, oldPid: number) =>
-    waitUntil(`${name} restarted by the supervisor`, async () => {
+    pollUntil(`${name} restarted by the supervisor`, async () => {
       const pid = platform.processes.get(name)?.pid;
       return pid !== undefined && pid !== oldPid;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
   const liveCells = async () =>
     ((await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string; state: string; started_at: string }>).filter((c) => c.state === 'live');
 
@@ -79,7 +80,7 @@ describe('chaos under a request loop through the router', () => {
       // Recovered: the new agent announced itself (a new started_at) and reports the same instances running.
       recovered: async () => {
         await restarted(cell, oldPid);
-        await waitUntil('the restarted agent announced', async () => (await liveCells()).some((c) => c.id === cell && c.started_at !== startedBefore), 30_000);
+        await pollUntil('the restarted agent announced', async () => (await liveCells()).some((c) => c.id === cell && c.started_at !== startedBefore), { timeoutMs: 30_000 });
         const now = await runningInstances(platform, 'chaos-web', 2);
         assert.deepEqual(ids(now), ids(before), 'the same instances: re-adopted, none replaced');
       },
@@ -104,7 +105,7 @@ describe('chaos under a request loop through the router', () => {
         }
       },
       recovered: async () => {
-        await waitUntil('the cell live', async () => (await liveCells()).some((c) => c.id === cell), 30_000);
+        await pollUntil('the cell live', async () => (await liveCells()).some((c) => c.id === cell), { timeoutMs: 30_000 });
       },
       // Long enough for a pass to have acted on an expiry (the presence watch reads every 250 ms).
       settleMs: 2_000,
@@ -132,7 +133,7 @@ describe('chaos under a request loop through the router', () => {
       // Recovered: both cells live and the API answers from Redis again (instances), unchanged:
       // the 7 s presence TTL outlasts the pause, so the convergence replaced nothing.
       recovered: async () => {
-        await waitUntil('both cells live', async () => (await liveCells()).length === 2, 30_000);
+        await pollUntil('both cells live', async () => (await liveCells()).length === 2, { timeoutMs: 30_000 });
         const now = await runningInstances(platform, 'chaos-web', 2);
         assert.deepEqual(ids(now), ids(before), 'the same instances: no cell was taken for lost');
       },
@@ -151,9 +152,9 @@ describe('chaos under a request loop through the router', () => {
       },
       recovered: async () => {
         await restarted('postgres', oldPid);
-        await waitUntil('the API reads from Postgres', async () => (await api(platform, 'GET', '/v1/apps')).status === 200, 60_000);
+        await pollUntil('the API reads from Postgres', async () => (await api(platform, 'GET', '/v1/apps')).status === 200, { timeoutMs: 60_000 });
         // A write the snapshot does not cover: a user.
-        await waitUntil('the API writes to Postgres', async () => (await api(platform, 'POST', '/v1/users', { name: 'chaos-after-postgres' })).status === 201, 30_000);
+        await pollUntil('the API writes to Postgres', async () => (await api(platform, 'POST', '/v1/users', { name: 'chaos-after-postgres' })).status === 201, { timeoutMs: 30_000 });
       },
     });
   });
@@ -170,26 +171,26 @@ describe('chaos under a request loop through the router', () => {
         push = pushChaosApp(platform, work, 'chaos-push');
         void push.then((r) => (pushed = r));
         // Killed once its build is staging (or, on a machine fast enough, once the push is over).
-        killedWhile = await waitUntil('the push staging', async () => {
+        killedWhile = await pollUntil('the push staging', async () => {
           if (pushed) return 'after the push';
           const builds = (await api(platform, 'GET', '/v1/apps/chaos-push/builds')).json.resources as Array<{ state: string }>;
           return builds.some((b) => b.state === 'STAGING') ? 'while its build was staging' : undefined;
-        }, 60_000);
+        }, { timeoutMs: 60_000 });
         oldPid = supervised('controller').pid!;
         process.kill(oldPid, 'SIGKILL');
       },
       recovered: async () => {
         await restarted('controller', oldPid);
-        await waitUntil('the controller answers', async () => (await api(platform, 'GET', '/v1/apps')).status === 200, 60_000);
+        await pollUntil('the controller answers', async () => (await api(platform, 'GET', '/v1/apps')).status === 200, { timeoutMs: 60_000 });
         pushed = await push!;
-        await waitUntil('no build staging and no deployment deploying', async () => {
+        await pollUntil('no build staging and no deployment deploying', async () => {
           for (const app of ['chaos-push', 'chaos-web']) {
             const builds = (await api(platform, 'GET', `/v1/apps/${app}/builds`)).json.resources as Array<{ state: string }>;
             const deployments = (await api(platform, 'GET', `/v1/apps/${app}/deployments`)).json.resources as Array<{ state: string }>;
             if (builds.some((b) => b.state === 'STAGING') || deployments.some((d) => d.state === 'DEPLOYING')) return false;
           }
           return true;
-        }, 60_000);
+        }, { timeoutMs: 60_000 });
       },
       // A push that went through before the kill leaves its release: only that app may change then.
       mayChange: (key) => pushed?.code === 0 && key.startsWith('app:chaos-push'),
@@ -208,7 +209,7 @@ describe('chaos under a request loop through the router', () => {
     }
     const again = await pushChaosApp(platform, work, 'chaos-push');
     assert.equal(again.code, 0, again.output);
-    await waitUntil('chaos-push answers through the router', async () => (await viaRouter(platform, `chaos-push.${platform.appsDomain}`)).status === 200, 90_000);
+    await pollUntil('chaos-push answers through the router', async () => (await viaRouter(platform, `chaos-push.${platform.appsDomain}`)).status === 200, { timeoutMs: 90_000 });
   });
 
   test('kill -9 of one of the two router processes: the other answers, the supervisor brings it back', async () => {

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 const run = promisify(execFile);
 const CLI = join(ROOT, 'apps', 'cli', 'dist', 'main.js');
@@ -169,7 +170,7 @@ describe('the paas CLI', () => {
     assert.match(pushed.stderr, /remote: -----> web1 v1 is live at/);
     assert.match((await git(['remote', 'get-url', 'paas'], dir)).output, /^http:\/\/paas:.*@127\.0\.0\.1:\d+\/git\/web1\.git/);
     const host = `web1.${platform.appsDomain}`;
-    await waitUntil('web1 answers', async () => (await answers(host)) === 200, 30_000);
+    await pollUntil('web1 answers', async () => (await answers(host)) === 200, { timeoutMs: 30_000 });
     assert.match((await ok(['push', 'web1'], { cwd: dir })).stdout, /already runs [0-9a-f]{7} \(HEAD\): nothing to push/);
 
     const shown = await ok(['app', 'web1']);
@@ -216,9 +217,9 @@ describe('the paas CLI', () => {
 
     // Stop and start wait for the instances.
     assert.equal((await ok(['stop', 'web1'])).stdout, 'stopped web1\n');
-    await waitUntil('the stopped app stops answering', async () => (await answers(host)) !== 200, 10_000);
+    await pollUntil('the stopped app stops answering', async () => (await answers(host)) !== 200, { timeoutMs: 10_000 });
     assert.equal((await ok(['start', 'web1'])).stdout, 'started web1 (v6)\n');
-    await waitUntil('web1 answers again', async () => (await answers(host)) === 200, 30_000);
+    await pollUntil('web1 answers again', async () => (await answers(host)) === 200, { timeoutMs: 30_000 });
 
     const events = await json<Array<{ type: string; target: { name: string } }>>(['events', 'web1']);
     const types = events.map((e) => e.type);
@@ -255,10 +256,10 @@ http.createServer((req, res) => res.end(JSON.stringify(fs.readdirSync('.').sort(
     assert.match(pushed.stdout, /^-----> Received 5 files/m);
     assert.match(pushed.stdout, /^-----> up1 v1 is live at /m);
     const host = `up1.${platform.appsDomain}`;
-    const listing = await waitUntil('up1 answers', async () => {
+    const listing = await pollUntil('up1 answers', async () => {
       const r = await viaRouter(platform, host);
       return r.status === 200 ? r.text : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     const present = JSON.parse(listing) as string[];
     for (const name of ['kept.txt', 'server.js', 'package.json']) assert.ok(present.includes(name), `${name} uploaded: ${listing}`);
     for (const name of ['secret.env', 'ignored-by-git.txt', 'logs']) assert.ok(!present.includes(name), `${name} not uploaded: ${listing}`);
@@ -284,7 +285,7 @@ http.createServer((req, res) => res.end(JSON.stringify(fs.readdirSync('.').sort(
     const route = (await json<Array<{ url: string; destinations: Array<{ app: { name: string }; weight: number }> }>>(['routes'])).find((r) => r.url === 'www.shop.example.test/api');
     assert.deepEqual(route?.destinations.map((d) => [d.app.name, d.weight]), [['web1', 30], ['up1', 70]]);
     assert.match((await ok(['routes'])).stdout, /^www\.shop\.example\.test\/api +web1 \(weight 30\), up1 \(weight 70\)$/m);
-    await waitUntil('the new route answers', async () => (await answers('www.shop.example.test', '/api')) === 200, 15_000);
+    await pollUntil('the new route answers', async () => (await answers('www.shop.example.test', '/api')) === 200, { timeoutMs: 15_000 });
     assert.deepEqual((await json<Array<{ url: string }>>(['routes', 'web1'])).map((r) => r.url).sort(), ['web1.apps.localhost', 'www.shop.example.test/api']);
 
     assert.equal((await ok(['unmap-route', 'web1', 'shop.example.test', '--hostname', 'www', '--path', '/api'])).stdout, 'unmapped www.shop.example.test/api from web1\n');
@@ -319,11 +320,11 @@ http.createServer((req, res) => res.end(JSON.stringify(fs.readdirSync('.').sort(
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitUntil('a new line arrives on the followed log', async () => {
+      await pollUntil('a new line arrives on the followed log', async () => {
         assert.equal(child.exitCode, null, `logs exited early: ${out}`);
         await viaRouter(platform, `web1.${platform.appsDomain}`, '/followed');
         return /^\S+Z \[RTR\/\d+\] OUT .*\/followed/m.test(out);
-      }, 30_000);
+      }, { timeoutMs: 30_000 });
     } finally {
       child.kill('SIGINT');
     }

@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 const CHROMIUM = process.env.PAAS_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'artifacts', 'dashboard');
@@ -45,10 +46,10 @@ interface Instance {
 
 /** Polls `locator.count()` until `want(count)`, within the deadline. */
 async function waitForCount(locator: Locator, want: (n: number) => boolean, what: string, timeoutMs = 60_000): Promise<number> {
-  const found = await waitUntil(what, async () => {
+  const found = await pollUntil(what, async () => {
     const n = await locator.count();
     return want(n) ? { n } : false;
-  }, timeoutMs);
+  }, { timeoutMs });
   return found.n;
 }
 
@@ -194,10 +195,10 @@ describe('dashboard', { timeout: 15 * 60_000 }, () => {
       assert.equal(href, `http://dash-extra.${platform!.appsDomain}:${platform!.routerPort}/`);
       const opened = await context.newPage();
       try {
-        await waitUntil('the new route answers', async () => {
+        await pollUntil('the new route answers', async () => {
           const res = await opened.goto(href!);
           return res?.status() === 200 && /dash says hello/.test(await opened.content());
-        }, 30_000);
+        }, { timeoutMs: 30_000 });
       } finally {
         await opened.close();
       }
@@ -265,19 +266,19 @@ describe('dashboard', { timeout: 15 * 60_000 }, () => {
       await page.screenshot({ path: join(ARTIFACTS, 'env-and-rollback-stopping.png'), fullPage: true });
       const releases = page.locator('#releases');
       await releases.locator('tr[data-version="2"]').getByText('current').waitFor({ timeout: 60_000 });
-      await waitUntil('every instance greets with hola', async () => {
+      await pollUntil('every instance greets with hola', async () => {
         const answers = await Promise.all([1, 2, 3, 4, 5, 6].map(() => viaRouter(platform!, host())));
         return answers.every((a) => /dash says hola/.test(a.text));
-      }, 90_000);
+      }, { timeoutMs: 90_000 });
 
       await releases.getByRole('button', { name: 'Roll back to v1' }).click();
       await releases.getByRole('button', { name: 'Confirm rollback to v1' }).click();
       await releases.getByRole('status').filter({ hasText: 'Rolled back to v1: release v3 is rolling out' }).waitFor();
       await releases.locator('tr[data-version="3"]').getByText('current').waitFor({ timeout: 60_000 });
-      await waitUntil('every instance greets with hello again', async () => {
+      await pollUntil('every instance greets with hello again', async () => {
         const answers = await Promise.all([1, 2, 3, 4, 5, 6].map(() => viaRouter(platform!, host())));
         return answers.every((a) => /dash says hello/.test(a.text));
-      }, 90_000);
+      }, { timeoutMs: 90_000 });
       await page.locator('#deploys tbody tr').first().getByText('DEPLOYED').waitFor({ timeout: 60_000 });
       await waitForCount(page.locator('#instances tbody tr[data-state="RUNNING"]'), (n) => n === 3, '3 instances of v3 running', 90_000);
 

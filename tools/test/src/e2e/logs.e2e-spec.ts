@@ -11,7 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 interface Entry {
   id: string;
@@ -88,20 +89,20 @@ describe('app logs', () => {
     const pushed = await git(['push', remote('logger'), 'main'], dir);
     assert.equal(pushed.code, 0, pushed.output);
 
-    const answer = await waitUntil('the app through the router', async () => {
+    const answer = await pollUntil('the app through the router', async () => {
       const r = await viaRouter(platform, host, '/hello-logs');
       return r.status === 200 ? r : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     assert.equal(answer.text, 'logged /hello-logs\n');
     assert.equal((await viaRouter(platform, host, '/warn')).status, 200);
 
-    const entries = await waitUntil('the request lines in the log', async () => {
+    const entries = await pollUntil('the request lines in the log', async () => {
       const list = await recent();
       const app = list.some((e) => e.source === 'APP/PROC/WEB/0' && e.text === 'handled GET /hello-logs');
       const rtr = list.some((e) => e.source === 'RTR/0' && e.text.includes('"GET /hello-logs HTTP/1.1" 200'));
       const err = list.some((e) => e.source === 'APP/PROC/WEB/0' && e.stream === 'ERR');
       return app && rtr && err ? list : undefined;
-    }, 15_000);
+    }, { timeoutMs: 15_000 });
 
     const find = (what: string, pred: (e: Entry) => boolean): number => {
       const i = entries.findIndex(pred);
@@ -137,12 +138,12 @@ describe('app logs', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
     const sse = readSse(res.body!);
     try {
-      await waitUntil('the stream to be ready', async () => sse.events.some((e) => e.comment?.startsWith('streaming the log of logger')), 10_000);
+      await pollUntil('the stream to be ready', async () => sse.events.some((e) => e.comment?.startsWith('streaming the log of logger')), { timeoutMs: 10_000 });
       assert.equal((await viaRouter(platform, host, '/live-line')).status, 200);
-      const live = await waitUntil('the live line on the stream', async () => {
+      const live = await pollUntil('the live line on the stream', async () => {
         const found = sse.events.find((e) => e.event === 'log' && (JSON.parse(e.data!) as Entry).text === 'handled GET /live-line');
         return found;
-      }, 10_000);
+      }, { timeoutMs: 10_000 });
       const entry = JSON.parse(live.data!) as Entry;
       assert.equal(live.id, entry.id);
       assert.equal(entry.source, 'APP/PROC/WEB/0');

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { instanceListSchema, type InstanceView } from '@paas/contracts';
 import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 const MiB = 1024 * 1024;
 
@@ -68,10 +69,10 @@ describe('metrics', () => {
     assert.equal(pushed.code, 0, pushed.output);
 
     const webProcess = (await api(platform, 'GET', '/v1/apps/eater/processes/web')).json;
-    const first = await waitUntil(
+    const first = await pollUntil(
       'the running instance to report its usage',
       async () => (await instances()).find((i) => i.state === 'RUNNING' && i.usage !== null),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     assert.equal(first.memory_limit_mb, webProcess.memory_mb);
     assert.equal(first.disk_limit_mb, webProcess.disk_mb);
@@ -84,13 +85,13 @@ describe('metrics', () => {
     const eaten = await viaRouter(platform, `eater.${platform.appsDomain}`, '/eat');
     assert.equal(eaten.status, 200, eaten.text);
     assert.deepEqual(JSON.parse(eaten.text), { heldMb: 50 });
-    const grown = await waitUntil(
+    const grown = await pollUntil(
       'memory_bytes to rise by 40 MiB',
       async () => {
         const now = (await instances()).find((i) => i.instance_id === first.instance_id);
         return now?.usage && now.usage.memory_bytes - usage.memory_bytes >= 40 * MiB ? now : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     assert.ok(Date.parse(grown.usage!.measured_at) > Date.parse(usage.measured_at));
 
@@ -98,14 +99,14 @@ describe('metrics', () => {
     const cell = platform.cells.find((c) => c.id === first.cell_id);
     assert.ok(cell?.metricsPort, `cell ${first.cell_id} serves metrics`);
     const labels = { app: 'eater', process_type: 'web', index: '0', instance_id: first.instance_id, cell: cell.id };
-    const series = await waitUntil(
+    const series = await pollUntil(
       "the instance's memory series on its cell",
       async () => {
         const text = await (await fetch(`http://127.0.0.1:${cell.metricsPort}/metrics`)).text();
         const memory = findSeries(text, 'paas_cell_instance_memory_bytes', labels);
         return memory && memory.value - usage.memory_bytes >= 40 * MiB ? { text, memory } : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     assert.equal(findSeries(series.text, 'paas_cell_instance_memory_limit_bytes', labels)?.value, webProcess.memory_mb * MiB);
     assert.equal(findSeries(series.text, 'paas_cell_instance_disk_limit_bytes', labels)?.value, webProcess.disk_mb * MiB);

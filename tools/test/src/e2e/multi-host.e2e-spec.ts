@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
 import {
   ROOT,
   commitDir,
@@ -24,6 +24,7 @@ import {
   type SimulatedHosts,
   type TestPlatform,
 } from '@paas/platform';
+import { pollUntil } from '@paas/local-services';
 
 interface InstanceView {
   index: number;
@@ -113,7 +114,7 @@ describe('cells on other hosts', () => {
     const scaleStarted = Date.now();
     const scaled = await api(platform, 'POST', `/v1/apps/${name}/processes/web/actions/scale`, { instances: 3 });
     assert.equal(scaled.status, 202, JSON.stringify(scaled.json));
-    const running = await waitUntil(
+    const running = await pollUntil(
       'three RUNNING instances',
       async () => {
         const r = await api(platform, 'GET', `/v1/apps/${name}/instances`);
@@ -121,7 +122,7 @@ describe('cells on other hosts', () => {
         const up = all.filter((i) => i.state === 'RUNNING');
         return up.length === 3 && all.length === 3 ? up : undefined;
       },
-      120_000,
+      { timeoutMs: 120_000 },
     );
     console.log(`scaled to 3 RUNNING in ${Date.now() - scaleStarted} ms`);
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROUTER_ERROR_HEADER } from '@paas/contracts';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
 import {
   ROOT,
   commitDir,
@@ -20,6 +20,7 @@ import {
   stopIsolatedPlatform,
   type TestPlatform,
 } from '@paas/platform';
+import { pollUntil } from '@paas/local-services';
 
 const run = promisify(execFile);
 
@@ -107,10 +108,10 @@ describe('git push to live', () => {
     assert.match(push.output, /remote: .*is live at/);
 
     const host = `hello.${platform.appsDomain}`;
-    const answer = await waitUntil('hello through the router', async () => {
+    const answer = await pollUntil('hello through the router', async () => {
       const r = await viaRouter(platform, host);
       return r.status === 200 ? r : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     assert.match(answer.text, /Hello from hello instance 0/);
     assert.match(answer.text, /uid 2000/, 'the app runs as the non-root vcap user');
 
@@ -140,10 +141,10 @@ describe('git push to live', () => {
     const survivor = await viaRouter(platform, host);
     assert.equal(survivor.status, 200);
     assert.match(survivor.text, /Hello from hello instance 0/);
-    await waitUntil('only the old instance left', async () => {
+    await pollUntil('only the old instance left', async () => {
       const r = await api(platform, 'GET', '/v1/apps/hello/instances');
       return r.json.resources.length === 1 && r.json.resources[0].state === 'RUNNING';
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
 
     // Delete: route gone, containers gone.
     const containerIdsBefore = await runcContainers(platform);
@@ -153,7 +154,7 @@ describe('git push to live', () => {
     const gone = await viaRouter(platform, host);
     assert.equal(gone.status, 404);
     assert.equal(gone.headers.get(ROUTER_ERROR_HEADER), 'unknown-route');
-    await waitUntil('containers stopped', async () => (await runcContainers(platform)).length === 0, 30_000);
+    await pollUntil('containers stopped', async () => (await runcContainers(platform)).length === 0, { timeoutMs: 30_000 });
     assert.equal((await api(platform, 'GET', '/v1/apps/hello')).status, 404);
     assert.deepEqual(await readdir(join(platform.dataDir, 'blobstore', 'droplets')), [], 'its droplets are deleted');
     for (const cell of ['cell-1', 'cell-2']) {
@@ -180,10 +181,10 @@ describe('git push to live', () => {
     assert.deepEqual(processes.map((p) => [p.type, p.instances, p.health_check.type]), [['web', 1, 'port'], ['worker', 0, 'process']]);
     assert.equal((await viaRouter(platform, `procs.${platform.appsDomain}`)).text, 'web here');
     assert.equal((await api(platform, 'POST', '/v1/apps/procs/processes/worker/actions/scale', { instances: 1 })).status, 202);
-    await waitUntil('the worker running', async () => {
+    await pollUntil('the worker running', async () => {
       const list = (await api(platform, 'GET', '/v1/apps/procs/processes/worker/instances')).json.resources as Array<{ state: string }>;
       return list.length === 1 && list[0].state === 'RUNNING';
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     assert.equal((await api(platform, 'DELETE', '/v1/apps/procs')).status, 204);
   });
 
@@ -207,8 +208,8 @@ describe('git push to live', () => {
     const pid = router?.pid;
     assert.ok(pid, 'the router runs');
     process.kill(pid, 'SIGKILL');
-    await waitUntil('the router restarted', async () => router?.pid !== undefined && router.pid !== pid, 30_000);
-    await waitUntil('the restarted router serves', async () => (await viaRouter(platform, `nobody.${platform.appsDomain}`)).status === 404, 30_000);
+    await pollUntil('the router restarted', async () => router?.pid !== undefined && router.pid !== pid, { timeoutMs: 30_000 });
+    await pollUntil('the restarted router serves', async () => (await viaRouter(platform, `nobody.${platform.appsDomain}`)).status === 404, { timeoutMs: 30_000 });
     // `npm start` on the same data directory while this platform runs: refused, nothing disturbed.
     const second = await run(process.execPath, [join(ROOT, 'tools', 'platform', 'dist', 'main.js'), 'start'], {
       env: { ...process.env, PAAS_DATA_DIR: platform.dataDir, PAAS_API_PORT: String(platform.controllerPort + 1) },

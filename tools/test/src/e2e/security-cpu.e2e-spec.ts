@@ -15,7 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 const CLI = join(ROOT, 'apps', 'cli', 'dist', 'main.js');
 
@@ -68,7 +69,7 @@ describe('security: CPU limits (a spinning tenant under a quota)', () => {
 
   /** The CPU % (of one core) of the current release's web instance, from a usage sample taken after `since`. */
   const cpuPercentAfter = (app: string, since: number) =>
-    waitUntil(
+    pollUntil(
       `a usage sample of ${app} after ${new Date(since).toISOString()}`,
       async () => {
         const current = (await api(platform, 'GET', `/v1/apps/${app}`)).json.current_release_id as string;
@@ -78,9 +79,10 @@ describe('security: CPU limits (a spinning tenant under a quota)', () => {
           usage: { cpu_percent: number; measured_at: string } | null;
         }>;
         const instance = instances.find((i) => i.release_id === current && i.state === 'RUNNING');
-        return instance?.usage && Date.parse(instance.usage.measured_at) > since ? instance.usage.cpu_percent : undefined;
+        // 0% is a spinner not yet spinning (or a sample of its start): wait for one that measured it.
+        return instance?.usage && Date.parse(instance.usage.measured_at) > since && instance.usage.cpu_percent > 0 ? instance.usage.cpu_percent : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
 
   before(async () => {
@@ -100,7 +102,7 @@ describe('security: CPU limits (a spinning tenant under a quota)', () => {
     assert.equal(pushed.code, 0, pushed.output);
     assert.match(pushed.output, /Manifest: web cpu 0\.5/);
     assert.equal((await api(platform, 'GET', '/v1/apps/spin/processes/web')).json.cpu_millicores, 500);
-    await waitUntil('spin answers while it spins', async () => (await viaRouter(platform, `spin.${platform.appsDomain}`)).status === 200, 60_000);
+    await pollUntil('spin answers while it spins', async () => (await viaRouter(platform, `spin.${platform.appsDomain}`)).status === 200, { timeoutMs: 60_000 });
     // Two samples after it started spinning: the second covers a whole interval of spinning.
     const first = await cpuPercentAfter('spin', Date.now());
     const percent = await cpuPercentAfter('spin', Date.now());

@@ -26,7 +26,8 @@ import {
   type TestPlatform,
 } from '@paas/platform';
 import { freePort } from '@paas/local-services';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 /** The attacker's app: /probe?targets=host:port,... connects to each; /whoami says its own address. */
 const PROBE_SERVER = `
@@ -181,14 +182,14 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
 
     const old = await instanceIds('attacker');
     assert.equal((await api(platform, 'POST', '/v1/apps/attacker/actions/restart')).status, 202);
-    await waitUntil('the restarted attacker instance', async () => {
+    await pollUntil('the restarted attacker instance', async () => {
       const now = await instanceIds('attacker');
       return now.length > 0 && now.every((id) => !old.includes(id));
-    }, 90_000);
-    const after = await waitUntil('the restarted app to answer', async () => {
+    }, { timeoutMs: 90_000 });
+    const after = await pollUntil('the restarted app to answer', async () => {
       const r = await viaRouter(platform, host('attacker'), `/probe?targets=${external},${external.replace(/:\d+$/, ':22')},${gateways()[0]}:${routerAdminPorts[0]}`);
       return r.status === 200 ? JSON.parse(r.text) : undefined;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     assert.deepEqual(after, {
       [external]: 'open',
       [external.replace(/:\d+$/, ':22')]: 'ECONNREFUSED',
@@ -197,10 +198,10 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
 
     // The other tenant, restarted too, still cannot reach it.
     assert.equal((await api(platform, 'POST', '/v1/apps/victim/actions/restart')).status, 202);
-    const victim = await waitUntil('the restarted victim to answer', async () => {
+    const victim = await pollUntil('the restarted victim to answer', async () => {
       const r = await viaRouter(platform, host('victim'), `/probe?targets=${external}`);
       return r.status === 200 ? JSON.parse(r.text) : undefined;
-    }, 90_000);
+    }, { timeoutMs: 90_000 });
     assert.equal(victim[external], 'ECONNREFUSED');
   });
 });

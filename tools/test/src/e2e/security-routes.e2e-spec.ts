@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
 import { ROUTER_ERROR_HEADER } from '@paas/contracts';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 const CLI = join(ROOT, 'apps', 'cli', 'dist', 'main.js');
 
@@ -89,7 +90,7 @@ describe('security: a host belongs to one space, paths have one normal form', ()
     const bankApi = await pushHello('bank-api', bankSpace, true);
     const route = ok(await api(platform, 'POST', '/v1/routes', { host: 'bank', path: '/api', domain_id: domainId, space_id: bankSpace }), 201, 'the /api route').json;
     ok(await api(platform, 'POST', `/v1/routes/${route.id}/destinations`, { destinations: [{ app: { id: bankApi } }] }), 200, 'bind bank-api');
-    await waitUntil('/api to reach bank-api', async () => /^Hello from bank-api /.test((await viaRouter(platform, bankHost, '/api')).text), 60_000);
+    await pollUntil('/api to reach bank-api', async () => /^Hello from bank-api /.test((await viaRouter(platform, bankHost, '/api')).text), { timeoutMs: 60_000 });
     assert.match((await viaRouter(platform, bankHost, '/')).text, /^Hello from bank /);
   });
 

@@ -12,8 +12,9 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
 import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { pollUntil } from '@paas/local-services';
 
 const run = promisify(execFile);
 
@@ -100,10 +101,10 @@ describe('security: the container runtime (user namespaces, seccomp allow-list, 
     assert.match(push.output, /npm ci/, 'staging ran npm ci under the profile, in the user namespace');
 
     const host = `prober.${platform.appsDomain}`;
-    const report = await waitUntil('the prober through the router', async () => {
+    const report = await pollUntil('the prober through the router', async () => {
       const r = await viaRouter(platform, host, '/');
       return r.status === 200 ? (JSON.parse(r.text) as Record<string, unknown>) : undefined;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     assert.equal(report['uid'], 2000, 'vcap inside');
     assert.deepEqual(report['uidMap'], [0, CELL_1_HOST_ID, 65_536], 'container ids 0..65535 are host ids 1000000..');
     assert.deepEqual(report['gidMap'], [0, CELL_1_HOST_ID, 65_536]);

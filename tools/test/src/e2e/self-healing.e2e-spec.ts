@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
-import { api, trafficLoop, viaRouter, waitUntil } from './test-platform';
+import { api, trafficLoop, viaRouter } from './test-platform';
+import { pollUntil } from '@paas/local-services';
 
 const run = promisify(execFile);
 const CLI = join(ROOT, 'apps', 'cli', 'dist', 'main.js');
@@ -56,7 +57,7 @@ describe('self-healing on real containers', () => {
   const running = async () => (await instances()).filter((i) => i.state === 'RUNNING');
   /** Exactly `n` RUNNING instances, indexes 0..n-1, each once. */
   const settledAt = (n: number, what: string, extra: (list: Instance[]) => boolean = () => true) =>
-    waitUntil(
+    pollUntil(
       what,
       async () => {
         const all = await instances();
@@ -65,7 +66,7 @@ describe('self-healing on real containers', () => {
         const ok = all.length === n && live.length === n && indexes.every((x, k) => x === k) && extra(live);
         return ok ? live : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
   const runcRoot = (cellId: string) => join(platform.dataDir, 'cells', cellId, 'runc');
   const containerOf = (cellId: string, instanceId: string) => `${platform.cells.find((c) => c.id === cellId)!.containerPrefix}-${instanceId}`;
@@ -86,7 +87,7 @@ describe('self-healing on real containers', () => {
     assert.equal(push.code, 0, push.output);
     const scaled = await api(platform, 'POST', '/v1/apps/heal/processes/web/actions/scale', { instances: 2, memory_mb: 64 });
     assert.equal(scaled.status, 202, JSON.stringify(scaled.json));
-    await waitUntil('the 64 MB release to be deployed', async () => (await api(platform, 'GET', '/v1/apps/heal/deployments?per_page=1')).json.resources[0]?.state === 'DEPLOYED', 60_000);
+    await pollUntil('the 64 MB release to be deployed', async () => (await api(platform, 'GET', '/v1/apps/heal/deployments?per_page=1')).json.resources[0]?.state === 'DEPLOYED', { timeoutMs: 60_000 });
     await settledAt(2, 'two instances running');
   });
 
@@ -104,10 +105,10 @@ describe('self-healing on real containers', () => {
     process.kill(app, 'SIGKILL');
     const after = await settledAt(2, 'index 0 restarted', (l) => l.find((i) => i.index === 0)!.instance_id !== victim.instance_id);
     const restarted = after.find((i) => i.index === 0)!;
-    const crashed = await waitUntil('the crash to be counted', async () => {
+    const crashed = await pollUntil('the crash to be counted', async () => {
       const index0 = (await instances()).find((i) => i.index === 0)!;
       return index0.crash_count >= 1 ? index0 : undefined;
-    }, 10_000).catch(() => undefined);
+    }, { timeoutMs: 10_000 }).catch(() => undefined);
     assert.ok(crashed, `crash counted: ${JSON.stringify(restarted)}`);
     assert.match(crashed.last_crash_reason ?? '', /^killed by signal 9 \(SIGKILL\)/, 'the reason names the signal');
   });
@@ -121,12 +122,12 @@ describe('self-healing on real containers', () => {
   test('an app that exits with status 3: its crash reason and its instance-crashed event say "exited with status 3"', async () => {
     const before = await running();
     assert.equal((await viaRouter(platform, host(), '/crash')).status, 200);
-    const crashed = await waitUntil('a crash with status 3', async () => (await instances()).find((i) => /^exited with status 3/.test(i.last_crash_reason ?? '')), 60_000);
+    const crashed = await pollUntil('a crash with status 3', async () => (await instances()).find((i) => /^exited with status 3/.test(i.last_crash_reason ?? '')), { timeoutMs: 60_000 });
     assert.ok(before.some((b) => b.index === crashed.index));
-    const events = await waitUntil('its instance-crashed event', async () => {
+    const events = await pollUntil('its instance-crashed event', async () => {
       const list = (await api(platform, 'GET', '/v1/events?types=instance-crashed')).json.resources as Array<{ data: { reason: string | null } }>;
       return list.find((e) => /^exited with status 3/.test(e.data.reason ?? ''));
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     assert.ok(events);
     await settledAt(2, 'both running again', (l) => l.some((i) => !before.some((b) => b.instance_id === i.instance_id)));
   });
@@ -145,11 +146,11 @@ describe('self-healing on real containers', () => {
     assert.equal(scaled.status, 202, JSON.stringify(scaled.json));
 
     // Once their cells took the stops (moments after the new ones run), every old instance is STOPPING (or gone already).
-    const seen = await waitUntil('the old instances STOPPING', async () => {
+    const seen = await pollUntil('the old instances STOPPING', async () => {
       const list = (await api(platform, 'GET', '/v1/apps/heal/instances')).json as { resources: Instance[]; summary: Array<{ process_type: string; desired: number; running: number; stopping: number }> };
       const taken = old.every((o) => ['STOPPING', undefined].includes(list.resources.find((i) => i.instance_id === o.instance_id)?.state));
       return taken && list.resources.some((i) => i.state === 'STOPPING') ? list : undefined;
-    }, 90_000);
+    }, { timeoutMs: 90_000 });
     const stopping = seen.resources.filter((i) => i.state === 'STOPPING');
     for (const i of stopping) {
       assert.ok(old.some((o) => o.instance_id === i.instance_id), `only old instances stop: ${JSON.stringify(i)}`);
@@ -165,10 +166,10 @@ describe('self-healing on real containers', () => {
 
     // The CLI says the same while an old instance still stops (each takes 6 s).
     const cliEnv = { ...process.env, PAAS_API: platform.apiUrl, PAAS_TOKEN: platform.adminToken, PAAS_CONFIG: join(work, 'no-config.json'), NO_COLOR: '1', COLUMNS: '200' };
-    const shown = await waitUntil('paas app to list a STOPPING instance', async () => {
+    const shown = await pollUntil('paas app to list a STOPPING instance', async () => {
       const { stdout } = await run(process.execPath, [CLI, 'app', 'heal'], { env: cliEnv, timeout: 30_000 });
       return new RegExp(`STOPPING\\s+v${oldVersion}\\b`).test(stdout) ? stdout : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     assert.match(shown, /^web: [0-2]\/2 running \(\+[^)]*\d stopping[^)]*\)/m);
     assert.match(shown, new RegExp(`#\\d stopping \\(v${oldVersion}\\): replaced by a new release`));
     await settledAt(2, 'the new release alone', (l) => l.every((i) => i.release_version === oldVersion + 1));
@@ -178,10 +179,10 @@ describe('self-healing on real containers', () => {
     const before = await running();
     const traffic = await viaRouter(platform, host(), '/oom');
     assert.equal(traffic.status, 200);
-    const crashed = await waitUntil(
+    const crashed = await pollUntil(
       'an out-of-memory crash',
       async () => (await instances()).find((i) => /^out of memory/.test(i.last_crash_reason ?? '')),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     assert.match(crashed.last_crash_reason ?? '', /^out of memory/);
     await settledAt(2, 'both running again', (l) => l.some((i) => !before.some((b) => b.instance_id === i.instance_id)));
@@ -191,10 +192,10 @@ describe('self-healing on real containers', () => {
     const before = await running();
     const r = await viaRouter(platform, host(), '/deaf');
     assert.equal(r.status, 200);
-    const failed = await waitUntil(
+    const failed = await pollUntil(
       'a failed liveness check',
       async () => (await instances()).find((i) => /health check failed/.test(i.last_crash_reason ?? '')),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     assert.match(failed.last_crash_reason ?? '', /health check failed 3 times in a row \(port 8080\)/);
     await settledAt(2, 'both running again', (l) => l.filter((i) => before.some((b) => b.instance_id === i.instance_id)).length === 1);
@@ -208,11 +209,11 @@ describe('self-healing on real containers', () => {
     const agent = platform.processes.get(cell)!;
     const oldPid = agent.pid!;
     process.kill(oldPid, 'SIGKILL');
-    await waitUntil('the agent restarted', async () => agent.pid !== undefined && agent.pid !== oldPid, 30_000);
-    await waitUntil('the restarted agent re-announced', async () => {
+    await pollUntil('the agent restarted', async () => agent.pid !== undefined && agent.pid !== oldPid, { timeoutMs: 30_000 });
+    await pollUntil('the restarted agent re-announced', async () => {
       const cells = (await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string }>;
       return cells.some((c) => c.id === cell);
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 3_000)); // a few convergence passes with the new agent
     const result = await traffic.end();
     assert.deepEqual(result.failures, [], 'no request failed while the agent restarted');
@@ -233,10 +234,10 @@ describe('self-healing on real containers', () => {
     assert.deepEqual(result.failures, [], 'no request failed during the drain');
     // Undrain for the next scenario: the agent reads it at its next heartbeat.
     assert.equal((await api(platform, 'POST', `/v1/cells/${target}/actions/undrain`)).status, 202);
-    await waitUntil('the cell live again', async () => {
+    await pollUntil('the cell live again', async () => {
       const cells = (await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string; state: string }>;
       return cells.find((c) => c.id === target)?.state === 'live';
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
   });
 
   test('SIGTERM to a cell agent drains it before it exits: no request fails, nothing is left on it', async () => {
@@ -246,15 +247,15 @@ describe('self-healing on real containers', () => {
     const traffic = trafficLoop(platform, host());
     process.kill(oldPid, 'SIGTERM');
     await settledAt(2, 'instances moved off the terminating cell', (l) => l.every((i) => i.cell_id !== target));
-    await waitUntil('the agent exited and was restarted', async () => agent.pid !== undefined && agent.pid !== oldPid, 60_000);
+    await pollUntil('the agent exited and was restarted', async () => agent.pid !== undefined && agent.pid !== oldPid, { timeoutMs: 60_000 });
     const result = await traffic.end();
     assert.deepEqual(result.failures, [], 'no request failed while the cell drained');
     const containers = JSON.parse((await run('runc', ['--root', runcRoot(target), 'list', '--format', 'json'])).stdout || '[]') as unknown[] | null;
     assert.equal((containers ?? []).length, 0, 'the drained cell runs no container');
-    await waitUntil('the restarted cell live', async () => {
+    await pollUntil('the restarted cell live', async () => {
       const cells = (await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string; state: string }>;
       return cells.find((c) => c.id === target)?.state === 'live';
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
   });
 
   test('a cell lost for good: its instances are replaced on the other cell', async () => {
@@ -277,16 +278,16 @@ describe('self-healing on real containers', () => {
       // The host comes back (its agent cleans up the dead containers; stopping the platform removes its network).
       agent.start();
     }
-    await waitUntil('the cell back', async () => ((await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string }>).some((c) => c.id === lost), 30_000);
+    await pollUntil('the cell back', async () => ((await api(platform, 'GET', '/v1/cells')).json.resources as Array<{ id: string }>).some((c) => c.id === lost), { timeoutMs: 30_000 });
   });
 
   test('an instance too big for any cell fails its deployment with the sizes named; the old ones keep serving', async () => {
     const scale = await api(platform, 'POST', '/v1/apps/heal/processes/web/actions/scale', { memory_mb: 65_536 });
     assert.equal(scale.status, 202);
-    const failed = await waitUntil('the deployment to fail', async () => {
+    const failed = await pollUntil('the deployment to fail', async () => {
       const d = (await api(platform, 'GET', '/v1/apps/heal/deployments?per_page=1')).json.resources[0];
       return d.state === 'FAILED' ? d : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     assert.match(failed.reason, /needs 65536 MB, largest free \d+ MB/, failed.reason);
     await settledAt(2, 'the old instances still running');
     assert.equal((await viaRouter(platform, host())).status, 200);
@@ -300,7 +301,7 @@ describe('self-healing on real containers', () => {
     const push = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/doomed.git`, 'main'], dir);
     assert.equal(push.code, 0, push.output);
     const doomed = `doomed.${platform.appsDomain}`;
-    await waitUntil('doomed to stop slowly', async () => (await viaRouter(platform, doomed, '/slow-stop')).status === 200, 30_000);
+    await pollUntil('doomed to stop slowly', async () => (await viaRouter(platform, doomed, '/slow-stop')).status === 200, { timeoutMs: 30_000 });
     const before = (await api(platform, 'GET', '/v1/apps/doomed/instances')).json.resources as Instance[];
     assert.equal(before.length, 1);
     const expected = containerOf(before[0]!.cell_id, before[0]!.instance_id);
@@ -319,11 +320,11 @@ describe('self-healing on real containers', () => {
     const deleting = api(platform, 'DELETE', '/v1/apps/doomed');
     // Sampled from the delete on until its container is gone: one that a convergence pass started
     // during the slow stop (it would within a 2 s pass) shows up as a new id.
-    await waitUntil('doomed\'s container gone', async () => {
+    await pollUntil('doomed\'s container gone', async () => {
       const now = (await containers()).filter((id) => !others.has(id));
       now.forEach((id) => seen.add(id));
       return now.length === 0;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     assert.equal((await deleting).status, 204);
     assert.deepEqual([...seen].filter((id) => id !== expected), [], 'no instance was started while the app was being deleted');
   });

@@ -43,21 +43,6 @@ export async function viaRouter(platform: TestPlatform, host: string, path = '/'
   });
 }
 
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
-
 /**
  * Requests through the router in a loop until `end()` (bounded: at most `maxRequests` and
  * `maxMs`), counting answers that are not 200. For "no request fails while ..." checks.

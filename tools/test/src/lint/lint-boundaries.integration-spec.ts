@@ -50,4 +50,14 @@ describe('lint: module boundaries', () => {
     assert.ok(requireFromController.resolve('@paas/contracts'), 'the entry point resolves');
     assert.throws(() => requireFromController.resolve('@paas/contracts/dist/size.js'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
   });
+
+  it('production code may not import the test fixtures of @paas/testing; specs and test support may', async () => {
+    const code = "import { startNpmRegistryFixture } from '@paas/testing';\nexport const x = startNpmRegistryFixture;\n";
+    for (const file of ['apps/cell/src/probe.ts', 'tools/platform/src/probe.ts', 'libs/redis/src/probe.ts']) {
+      assert.match((await problems(file, code)).join('\n'), /no-restricted-imports: .*@paas\/testing holds test fixtures/, file);
+    }
+    for (const file of ['apps/cell/src/probe.spec.ts', 'apps/cell/src/probe.integration-spec.ts', 'apps/router/src/probe-test-support.ts', 'tools/platform/src/testing/probe.ts', 'tools/test/src/e2e/probe.e2e-spec.ts', 'tools/bench/src/probe.ts']) {
+      assert.deepEqual(await problems(file, code), [], file);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import { eventLogHooks } from '@paas/contracts';
 import pino from 'pino';
 import { CONTROLLER_CONFIG, loadControllerConfig, type ControllerConfig } from './controller-config';
 
@@ -11,6 +12,7 @@ export const configProviders: Provider[] = [
   {
     provide: LOGGER,
     inject: [CONTROLLER_CONFIG],
-    useFactory: (config: ControllerConfig) => pino({ name: 'controller', level: config.logLevel }),
+    // Every line's message is its kebab-case event (docs/operations.md, "Process logs").
+    useFactory: (config: ControllerConfig) => pino({ name: 'controller', level: config.logLevel, hooks: eventLogHooks }),
   },
 ];

@@ -11,16 +11,10 @@ import { redisKeys } from '@paas/contracts';
 import { listHostRoutes } from '@paas/redis';
 import { startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
 import { createOrg, createSpace, expectStatus } from '../../testing/tenancy-fixtures';
+import { pollUntil } from '@paas/local-services';
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** A check that throws (Redis or the API down) is tried again, as pollUntil does. */
+const until = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> => pollUntil(what, check, { timeoutMs, intervalMs: 50 });
 
 describe('the controller when Redis loses its data or is out of reach', () => {
   let h: ControllerHarness;

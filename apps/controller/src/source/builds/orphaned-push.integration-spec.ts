@@ -12,6 +12,7 @@ import { createRedisConnection } from '@paas/redis';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
 import { FakeCell, pushThroughHook } from '../../testing/fake-cell';
 import { ORPHANED_BUILD_REASON } from './build-sweeper.service';
+import { pollUntil } from '@paas/local-services';
 
 const APP = 'orphan';
 /** The lease of the test: a dead controller's work is ended within 1.5 × TTL plus two sweeps. */
@@ -19,15 +20,7 @@ const LEASE_TTL_MS = 2000;
 /** Generous: the polls end as soon as the state is reached. */
 const SETTLE_MS = 20_000;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = SETTLE_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = SETTLE_MS): Promise<T> => pollUntil(what, probe, { timeoutMs });
 
 describe('a controller killed during a push', () => {
   let h: ControllerHarness;

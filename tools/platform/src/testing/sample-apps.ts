@@ -6,9 +6,10 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/local-services';
-import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from './isolated-platform';
-import type { CellNetwork } from './platform';
+import { freePort } from '@paas/local-services';
+import { startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/testing';
+import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '../isolated-platform';
+import type { CellNetwork } from '../platform';
 
 const run = promisify(execFile);
 
