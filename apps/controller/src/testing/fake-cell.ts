@@ -19,7 +19,6 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CellJobName,
-  actualInstanceSchema,
   forgetAppJobSchema,
   redisKeys,
   runTaskJobSchema,
@@ -33,7 +32,18 @@ import {
   type StageJob,
   type StartInstanceJob,
 } from '@paas/contracts';
-import { announceCell, createRedisConnection, forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint, withdrawCell } from '@paas/redis';
+import {
+  announceCell,
+  cellDrainAsked,
+  createRedisConnection,
+  expireCellPresence,
+  forgetInstance,
+  readInstance,
+  registerEndpoint,
+  reportInstance,
+  unregisterEndpoint,
+  withdrawCell,
+} from '@paas/redis';
 
 /** Orders the journal entries of every fake cell of a test process. */
 let journalSeq = 0;
@@ -91,7 +101,7 @@ export class FakeCell {
   }
 
   private async announce() {
-    const draining = (await this.redis.exists(this.keys.cellDrain(this.id))) === 1;
+    const draining = await cellDrainAsked(this.redis, this.keys, this.id);
     let used = 0;
     for (const job of this.running.values()) used += job.memoryMb;
     return announceCell(this.redis, this.keys, {
@@ -110,9 +120,9 @@ export class FakeCell {
   async reportUsage(instanceId: string, usage: InstanceUsage): Promise<void> {
     const job = this.running.get(instanceId);
     if (!job) throw new Error(`${instanceId} does not run on ${this.id}`);
-    const raw = await this.redis.hget(this.keys.appInstances(job.appId), instanceId);
-    if (!raw) throw new Error(`no record of ${instanceId}`);
-    await reportInstance(this.redis, this.keys, { ...actualInstanceSchema.parse(JSON.parse(raw)), usage });
+    const recorded = await readInstance(this.redis, this.keys, job.appId, instanceId);
+    if (!recorded) throw new Error(`no record of ${instanceId}`);
+    await reportInstance(this.redis, this.keys, { ...recorded, usage });
   }
 
   /** Makes a running instance crash, as a real cell reports it. */
@@ -279,7 +289,7 @@ export class FakeCell {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     await this.pauseWork();
-    await this.redis.pexpire(this.keys.cellPresence(this.id), afterMs);
+    await expireCellPresence(this.redis, this.keys, this.id, afterMs);
   }
 
   /** Stops heartbeating only (a host paused briefly): its presence lives out its TTL; `resume()` goes on. */
