@@ -16,7 +16,7 @@ import {
   type RedisKeys,
   type StageResult,
 } from '@paas/contracts';
-import { AppLogWriter, announceCell, cellDrainAsked, createRedisConnection, endCellDrain, markCellDrained, withdrawCell } from '@paas/redis';
+import { AppLogWriter, announceCell, cellDrainAsked, createRedisConnection, endCellDrain, markCellDrained, publishWorkEnd, publishWorkLine, withdrawCell } from '@paas/redis';
 import { BlobClient } from './blob-client';
 import type { CellHost } from './cell-host';
 import type { CellConfig } from './config';
@@ -196,7 +196,7 @@ export class CellAgent {
       case CellJobName.Stage: {
         const payload = stageJobSchema.parse(job.data);
         const channel = this.keys.buildLog(payload.buildId);
-        const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
+        const say = (text: string) => void publishWorkLine(this.redis, channel, text);
         // The same build's job again (queued anew after Redis lost it) joins the staging in progress.
         let staging = this.stagings.get(payload.buildId);
         if (!staging) {
@@ -208,7 +208,7 @@ export class CellAgent {
           this.stagings.set(payload.buildId, staging);
         }
         const result = await staging;
-        await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+        await publishWorkEnd(this.redis, channel, result);
         return result;
       }
       case CellJobName.StartInstance:
@@ -222,9 +222,9 @@ export class CellAgent {
       case CellJobName.RunTask: {
         const payload = runTaskJobSchema.parse(job.data);
         const channel = this.keys.taskLog(payload.taskId);
-        const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
+        const say = (text: string) => void publishWorkLine(this.redis, channel, text);
         const result = await this.tasks.run(payload, say);
-        await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+        await publishWorkEnd(this.redis, channel, result);
         return result;
       }
       case CellJobName.StopTask: {

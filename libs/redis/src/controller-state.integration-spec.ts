@@ -2,7 +2,7 @@
  * The repositories of the controller's own Redis state against a real redis-server of their own
  * (127.0.0.1, a free port, no persistence): crash histories, unplaced reasons, recent placements,
  * cell drains, deploy cancels, leases, the leader lease, the rebuild mark and the cell registry
- * reads. Each test also reads the raw keys, so key names and value formats stay what a running
+ * reads, the work output channel. Each test also reads the raw keys, so key names and value formats stay what a running
  * platform's Redis holds.
  */
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisKeys } from '@paas/contracts';
 import { redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
-import { createRedisConnection } from './connection';
+import { createRedisConnection, subscribeWhenReady } from './connection';
 import { forgetAppCrashes, readCrashHistories, recordCrash, resetCrash } from './crash-histories';
 import { clearUnplaced, clearUnplacedBeyond, forgetUnplacedReasons, markUnplaced, readUnplacedReasons } from './unplaced-reasons';
 import { bookPlacement, readRecentPlacements, unbookPlacement } from './recent-placements';
@@ -27,6 +27,7 @@ import { releaseConvergenceLead, tryLeadConvergence } from './leader-lease';
 import { markRedisRebuilt, redisRebuilding } from './rebuild-mark';
 import { announceCell, cellPresent, expireCellPresence, listAnnouncedCells, withdrawCell } from './cell-registry';
 import { listAllInstances, readInstance, reportInstance } from './instance-store';
+import { publishWorkEnd, publishWorkLine } from './work-output';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -234,5 +235,21 @@ describe('controller state repositories (real redis-server)', () => {
     assert.equal((await readInstance(redis, keys, 'shop', 'i2'))?.index, 1);
     assert.equal(await readInstance(redis, keys, 'shop', 'nope'), undefined);
     assert.deepEqual((await listAllInstances(redis, keys)).map((i) => i.instanceId).sort(), ['i1', 'i2', 'i3']);
+  });
+
+  it('work output: line messages, then the end with its result, in order on the channel', async () => {
+    const channel = keys.taskLog('t1');
+    const sub = redis.duplicate();
+    try {
+      const messages: string[] = [];
+      sub.on('message', (_channel: string, message: string) => messages.push(message));
+      await subscribeWhenReady(sub, channel);
+      await publishWorkLine(redis, channel, 'migrating');
+      await publishWorkEnd(redis, channel, { ok: true, exitCode: 0 });
+      await until('both messages', async () => messages.length === 2);
+      assert.deepEqual(messages, ['{"type":"line","text":"migrating"}', '{"type":"end","result":{"ok":true,"exitCode":0}}']);
+    } finally {
+      sub.disconnect();
+    }
   });
 });

@@ -13,3 +13,4 @@ export * from './deploy-cancels';
 export * from './leases';
 export * from './leader-lease';
 export * from './rebuild-mark';
+export * from './work-output';

@@ -38,6 +38,8 @@ import {
   createRedisConnection,
   expireCellPresence,
   forgetInstance,
+  publishWorkEnd,
+  publishWorkLine,
   readInstance,
   registerEndpoint,
   reportInstance,
@@ -156,7 +158,7 @@ export class FakeCell {
           return { ok: false, error: 'held by the test' };
         }
         const channel = this.keys.buildLog(stage.buildId);
-        await this.redis.publish(channel, JSON.stringify({ type: 'line', text: '-----> fake buildpack' }));
+        await publishWorkLine(this.redis, channel, '-----> fake buildpack');
         const put = await fetch(stage.dropletUploadUrl, {
           method: 'PUT',
           headers: { 'x-paas-internal-token': this.internalToken, 'content-type': 'application/octet-stream' },
@@ -165,14 +167,14 @@ export class FakeCell {
         const extra = Object.keys(this.stageProcessTypes).length ? { processTypes: { web: 'node server.js', ...this.stageProcessTypes } } : {};
         // Scripted: a buildpack named `failing` (manifest buildpacks or BUILDPACK) fails the build.
         if (stage.buildpack === 'failing') {
-          await this.redis.publish(channel, JSON.stringify({ type: 'line', text: '       npm ERR! missing script: build' }));
+          await publishWorkLine(this.redis, channel, '       npm ERR! missing script: build');
           const failed = { ok: false, error: 'the failing buildpack failed: npm ERR! missing script: build' };
-          await this.redis.publish(channel, JSON.stringify({ type: 'end', result: failed }));
+          await publishWorkEnd(this.redis, channel, failed);
           return failed;
         }
         const buildpack = stage.buildpack ?? 'fake';
         const result = put.ok ? { ok: true, buildpack, startCommand: 'node server.js', ...extra } : { ok: false, error: `upload ${put.status}` };
-        await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+        await publishWorkEnd(this.redis, channel, result);
         return result;
       }
       case CellJobName.StartInstance: {
@@ -254,7 +256,7 @@ export class FakeCell {
     const lines: string[] = [];
     for (const match of task.command.matchAll(/echo ([^;]+)/g)) {
       lines.push(match[1].trim());
-      await this.redis.publish(channel, JSON.stringify({ type: 'line', text: match[1].trim() }));
+      await publishWorkLine(this.redis, channel, match[1].trim());
     }
     let stopped = false;
     if (/\bsleep\b/.test(task.command)) {
@@ -266,7 +268,7 @@ export class FakeCell {
     const exitCode = stopped ? 143 : Number(/exit (\d+)/.exec(task.command)?.[1] ?? 0);
     const result = { exitCode, ...(stopped ? { reason: 'canceled' } : {}), lastLines: lines.slice(-10), durationMs: Date.now() - startedAt };
     this.journal.push({ seq: ++journalSeq, what: 'task-end', appId: task.appId, releaseId: task.releaseId, id: task.taskId });
-    await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+    await publishWorkEnd(this.redis, channel, result);
     return result;
   }
 
