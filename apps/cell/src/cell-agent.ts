@@ -16,7 +16,7 @@ import {
   type RedisKeys,
   type StageResult,
 } from '@paas/contracts';
-import { AppLogWriter, announceCell, createRedisConnection, withdrawCell } from '@paas/redis';
+import { AppLogWriter, announceCell, cellDrainAsked, createRedisConnection, endCellDrain, markCellDrained, publishWorkEnd, publishWorkLine, withdrawCell } from '@paas/redis';
 import { BlobClient } from './blob-client';
 import type { CellHost } from './cell-host';
 import type { CellConfig } from './config';
@@ -172,7 +172,7 @@ export class CellAgent {
   private async heartbeat(): Promise<void> {
     try {
       // An operator's drain (API) lasts while its key exists; a SIGTERM drain lasts until exit.
-      const asked = (await this.redis.exists(this.keys.cellDrain(this.config.id))) === 1;
+      const asked = await cellDrainAsked(this.redis, this.keys, this.config.id);
       if (asked !== this.operatorDrain) this.logger.info({ draining: asked }, asked ? 'cell-draining' : 'cell-undrained');
       this.operatorDrain = asked;
       await announceCell(this.redis, this.keys, {
@@ -196,7 +196,7 @@ export class CellAgent {
       case CellJobName.Stage: {
         const payload = stageJobSchema.parse(job.data);
         const channel = this.keys.buildLog(payload.buildId);
-        const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
+        const say = (text: string) => void publishWorkLine(this.redis, channel, text);
         // The same build's job again (queued anew after Redis lost it) joins the staging in progress.
         let staging = this.stagings.get(payload.buildId);
         if (!staging) {
@@ -208,7 +208,7 @@ export class CellAgent {
           this.stagings.set(payload.buildId, staging);
         }
         const result = await staging;
-        await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+        await publishWorkEnd(this.redis, channel, result);
         return result;
       }
       case CellJobName.StartInstance:
@@ -222,9 +222,9 @@ export class CellAgent {
       case CellJobName.RunTask: {
         const payload = runTaskJobSchema.parse(job.data);
         const channel = this.keys.taskLog(payload.taskId);
-        const say = (text: string) => void this.redis.publish(channel, JSON.stringify({ type: 'line', text }));
+        const say = (text: string) => void publishWorkLine(this.redis, channel, text);
         const result = await this.tasks.run(payload, say);
-        await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+        await publishWorkEnd(this.redis, channel, result);
         return result;
       }
       case CellJobName.StopTask: {
@@ -252,14 +252,14 @@ export class CellAgent {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
-    await this.redis.set(this.keys.cellDrain(this.config.id), new Date().toISOString(), 'EX', 3600).catch(() => undefined);
+    await markCellDrained(this.redis, this.keys, this.config.id, 3600).catch(() => undefined);
     await this.heartbeat();
     const deadline = Date.now() + timeoutMs;
     // Running tasks (a release command) get the same time to finish.
     while (this.instances.count + this.tasks.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     if (this.instances.count > 0) this.logger.warn({ left: this.instances.count }, 'drain-timed-out');
     else this.logger.info('cell-drained');
-    await this.redis.del(this.keys.cellDrain(this.config.id)).catch(() => undefined);
+    await endCellDrain(this.redis, this.keys, this.config.id).catch(() => undefined);
   }
 
   /**

@@ -42,3 +42,21 @@ export async function readCellRegistry(redis: Redis, keys: RedisKeys): Promise<{
   });
   return { live: live.sort((a, b) => a.id.localeCompare(b.id)), expired };
 }
+
+/** Ids of every cell that announced itself and never withdrew, live or not (sorted). */
+export async function listAnnouncedCells(redis: Redis, keys: RedisKeys): Promise<string[]> {
+  return (await redis.smembers(keys.cells)).sort();
+}
+
+/** True while the cell's presence has not expired. */
+export async function cellPresent(redis: Redis, keys: RedisKeys, cellId: string): Promise<boolean> {
+  return (await redis.exists(keys.cellPresence(cellId))) === 1;
+}
+
+/**
+ * Lets the cell's presence expire within `afterMs`, as if its last heartbeat had been a whole TTL
+ * ago (test harnesses: a cell that stopped). Its next announceCell brings it back.
+ */
+export async function expireCellPresence(redis: Redis, keys: RedisKeys, cellId: string, afterMs: number): Promise<void> {
+  await redis.pexpire(keys.cellPresence(cellId), afterMs);
+}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { listLiveCells } from '@paas/redis';
+import { endCellDrain, listLiveCells, markCellDrained } from '@paas/redis';
 import { AccessService } from '../auth/access.service';
 import type { Actor } from '../auth/actor';
 import { notFound } from '../platform/common/domain.exception';
@@ -20,7 +20,7 @@ export class CellDrainService {
     this.access.requirePlatformAdmin(actor, 'draining a cell');
     const cell = (await listLiveCells(this.redis.redis, this.redis.keys)).find((c) => c.id === id);
     if (!cell) throw notFound('cell', id, 'list the live cells with GET /v1/cells');
-    await this.redis.redis.set(this.redis.keys.cellDrain(id), new Date().toISOString(), 'EX', 24 * 3600);
+    await markCellDrained(this.redis.redis, this.redis.keys, id, 24 * 3600);
     await this.events.record(actor, 'cell-drain-requested', { type: 'cell', id, name: id });
     return { id, state: 'draining' };
   }
@@ -28,8 +28,7 @@ export class CellDrainService {
   /** Ends an operator's drain: the cell takes work again. */
   async undrain(actor: Actor, id: string): Promise<{ id: string; state: string }> {
     this.access.requirePlatformAdmin(actor, 'undraining a cell');
-    const removed = await this.redis.redis.del(this.redis.keys.cellDrain(id));
-    if (!removed) throw notFound('drained cell', id, 'only a cell drained through the API can be undrained');
+    if (!(await endCellDrain(this.redis.redis, this.redis.keys, id))) throw notFound('drained cell', id, 'only a cell drained through the API can be undrained');
     await this.events.record(actor, 'cell-undrained', { type: 'cell', id, name: id });
     return { id, state: 'live' };
   }

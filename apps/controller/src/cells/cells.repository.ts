@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ActualInstance, CellPresence } from '@paas/contracts';
-import { listAppInstances, listLiveCells } from '@paas/redis';
+import { listAllInstances, listLiveCells } from '@paas/redis';
 import { PrismaService } from '../platform/database/prisma.service';
 import { RedisService } from '../platform/redis/redis.module';
 
@@ -20,18 +20,8 @@ export class CellsRepository {
   }
 
   /** Every instance any cell reported, found by scanning the per-app instance hashes. */
-  async allInstances(): Promise<ActualInstance[]> {
-    const prefix = this.redis.keys.appInstances('');
-    const appIds = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.reads.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      for (const key of keys) appIds.add(key.slice(prefix.length));
-      cursor = next;
-    } while (cursor !== '0');
-    const out: ActualInstance[] = [];
-    for (const appId of appIds) out.push(...(await listAppInstances(this.redis.reads, this.redis.keys, appId)));
-    return out;
+  allInstances(): Promise<ActualInstance[]> {
+    return listAllInstances(this.redis.reads, this.redis.keys);
   }
 
   /** Memory per (app, process type) and app names and spaces, for the apps given. */

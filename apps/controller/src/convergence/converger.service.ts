@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { CellPresence } from '@paas/contracts';
-import { forgetInstance, listLiveCells, readCellRegistry, unregisterEndpoint } from '@paas/redis';
+import { clearUnplacedBeyond, forgetInstance, listLiveCells, readCellRegistry, readCrashHistories, recordCrash, resetCrash, unregisterEndpoint } from '@paas/redis';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 import { PrismaService } from '../platform/database/prisma.service';
@@ -164,9 +164,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
       });
       // The crash history first: if this pass is cut short after forgetting a crashed record, the
       // crash must still count (the record is gone, the history is what the backoff reads).
-      for (const { index, history } of plan.crashed) {
-        await this.redis.redis.hset(keys.crashes(app.id), `${process.type}:${index}`, JSON.stringify(history));
-      }
+      for (const { index, history } of plan.crashed) await recordCrash(this.redis.redis, keys, app.id, process.type, index, history);
       for (const gone of plan.forget) {
         await unregisterEndpoint(this.redis.redis, keys, gone.appId, gone.processType, gone.instanceId);
         await forgetInstance(this.redis.redis, keys, gone.appId, gone.instanceId);
@@ -181,7 +179,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
             .catch((e) => this.logger.warn({ err: e }, 'event-not-recorded'));
         }
       }
-      for (const index of plan.resetCrashes) await this.redis.redis.hdel(keys.crashes(app.id), `${process.type}:${index}`);
+      for (const index of plan.resetCrashes) await resetCrash(this.redis.redis, keys, app.id, process.type, index);
       if (plan.start.length > 0) specs ??= await this.deployments.specsOf(app, release);
       const spec = specs?.find((s) => s.spec.processType === process.type)?.spec;
       if (spec && plan.start.length > 0) {
@@ -199,25 +197,16 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
         actions++;
       }
       // Indexes no longer desired cannot stay unplaced.
-      for (const field of await this.redis.redis.hkeys(keys.unplaced(app.id))) {
-        const [type, index] = field.split(':');
-        if (type === process.type && Number(index) >= process.instances) await this.redis.redis.hdel(keys.unplaced(app.id), field);
-      }
+      await clearUnplacedBeyond(this.redis.redis, keys, app.id, process.type, process.instances);
     }
     return actions;
   }
 
   private async crashHistory(appId: string, processType: string): Promise<Map<number, CrashHistory>> {
-    const raw = await this.redis.redis.hgetall(this.redis.keys.crashes(appId));
     const out = new Map<number, CrashHistory>();
-    for (const [field, value] of Object.entries(raw)) {
+    for (const [field, history] of await readCrashHistories<CrashHistory>(this.redis.redis, this.redis.keys, appId)) {
       const [type, index] = field.split(':');
-      if (type !== processType) continue;
-      try {
-        out.set(Number(index), JSON.parse(value) as CrashHistory);
-      } catch {
-        // a malformed entry is dropped
-      }
+      if (type === processType) out.set(Number(index), history);
     }
     return out;
   }

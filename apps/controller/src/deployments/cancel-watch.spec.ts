@@ -1,26 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import { abortableSleep, CanceledError, CancelWatch, cancelRequest, cancelRequester } from './cancel-watch';
+import { redisKeys } from '@paas/contracts';
+import { cancelRequest } from '@paas/redis';
+import { abortableSleep, CanceledError, CancelWatch } from './cancel-watch';
 
 /** Just the one call CancelWatch makes. */
 function fakeRedis(values: Map<string, string>): Redis {
   return { get: async (key: string) => values.get(key) ?? null } as unknown as Redis;
 }
 
-test('cancelRequester reads who asked, and tolerates a malformed value', () => {
-  assert.equal(cancelRequester(cancelRequest('alice', new Date(0))), 'alice');
-  assert.equal(cancelRequester('{}'), 'someone');
-  assert.equal(cancelRequester('not json'), 'someone');
-});
-
 test('CancelWatch: check() passes until the key appears, then throws; the signal aborts from polling', async () => {
   const values = new Map<string, string>();
-  const watch = new CancelWatch(fakeRedis(values), 'k', 10);
+  const keys = redisKeys('t:');
+  const watch = new CancelWatch(fakeRedis(values), keys, 'd1', 10);
   await watch.check();
   assert.equal(watch.signal.aborted, false);
   watch.start();
-  values.set('k', cancelRequest('bob'));
+  values.set(keys.deployCancel('d1'), cancelRequest('bob'));
   // The watch's own timer is unref'd (it never holds a controller open): this bounded, ref'd wait
   // keeps the test process alive until the abort comes.
   await new Promise<void>((resolve, reject) => {

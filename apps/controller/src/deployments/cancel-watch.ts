@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '@paas/contracts';
+import { readDeployCancel } from '@paas/redis';
 
 /** How often a running deployment looks for a cancel request. */
 const POLL_MS = 300;
@@ -17,7 +19,8 @@ export class CancelWatch {
 
   constructor(
     private readonly redis: Redis,
-    private readonly key: string,
+    private readonly keys: RedisKeys,
+    private readonly deploymentId: string,
     private readonly pollMs = POLL_MS,
   ) {}
 
@@ -48,9 +51,9 @@ export class CancelWatch {
 
   private async poll(): Promise<void> {
     if (this.requestedBy !== undefined) return;
-    const value = await this.redis.get(this.key);
-    if (value === null) return;
-    this.requestedBy = cancelRequester(value);
+    const by = await readDeployCancel(this.redis, this.keys, this.deploymentId);
+    if (by === undefined) return;
+    this.requestedBy = by;
     this.stop();
     this.controller.abort(new CanceledError(this.requestedBy));
   }
@@ -61,21 +64,6 @@ export class CanceledError extends Error {
   constructor(readonly by: string) {
     super(`canceled by ${by}`);
     this.name = 'CanceledError';
-  }
-}
-
-/** The value of a cancel key: who asked and when. */
-export function cancelRequest(by: string, at = new Date()): string {
-  return JSON.stringify({ by, at: at.toISOString() });
-}
-
-/** Who asked, from a cancel key's value (tolerant of a malformed value). Pure. */
-export function cancelRequester(value: string): string {
-  try {
-    const parsed = JSON.parse(value) as { by?: unknown };
-    return typeof parsed.by === 'string' && parsed.by ? parsed.by : 'someone';
-  } catch {
-    return 'someone';
   }
 }
 

@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Deployment, Prisma } from '../generated/prisma/client';
 import type { ActualInstance } from '@paas/contracts';
+import { clearDeployCancel, holdLease, leaseHeld, requestDeployCancel } from '@paas/redis';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
-import { holdLease, LostLeases } from '../platform/common/lease';
+import { LostLeases } from '../platform/common/lease';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { Actor } from '../auth/actor';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
@@ -15,7 +16,7 @@ import { ReleasePruningService } from '../releases/release-pruning.service';
 import { RoutesRepository } from '../routing/routes.repository';
 import { fqdnOf } from '../routing/route-projection.service';
 import { InstancesService, type InstanceSpec } from '../placement/instances.service';
-import { abortableSleep, CanceledError, CancelWatch, cancelRequest } from './cancel-watch';
+import { abortableSleep, CanceledError, CancelWatch } from './cancel-watch';
 import { healthTimeoutMessage, healthVerdict, releaseCommandOf } from './deploy-reports';
 import { DeploymentsRepository } from './deployments.repository';
 import { instanceSpecFor } from './instance-specs';
@@ -174,7 +175,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
           `to undo a finished one, roll back with POST /v1/apps/${app.name}/actions/rollback`,
       );
     }
-    await this.redis.redis.set(this.redis.keys.deployCancel(deployment.id), cancelRequest(actor.name), 'EX', CANCEL_KEY_TTL_S);
+    await requestDeployCancel(this.redis.redis, this.redis.keys, deployment.id, actor.name, CANCEL_KEY_TTL_S);
     await this.events.record(actor, 'deploy-cancel-requested', { type: 'app', id: app.id, name: app.name, spaceId: app.spaceId }, {
       deployment_id: deployment.id,
     });
@@ -195,7 +196,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
 
   private async run(deployment: Deployment, app: AppWithSpace, release: ReleaseWithDroplet, say: Say): Promise<void> {
     const lease = await holdLease(this.redis.redis, this.redis.keys.deployLease(deployment.id), this.config.leases.ttlMs);
-    const cancel = new CancelWatch(this.redis.redis, this.redis.keys.deployCancel(deployment.id));
+    const cancel = new CancelWatch(this.redis.redis, this.redis.keys, deployment.id);
     cancel.start();
     const started: string[] = [];
     const replaced: Replaced[] = [];
@@ -240,7 +241,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     } finally {
       cancel.stop();
       await lease.release();
-      await this.redis.redis.del(this.redis.keys.deployCancel(deployment.id)).catch(() => undefined);
+      await clearDeployCancel(this.redis.redis, this.redis.keys, deployment.id).catch(() => undefined);
     }
     // Outside the deployment: a failure to prune never fails a deploy that succeeded.
     await this.pruning.pruneApp(app.id).catch((error) => this.logger.warn({ err: error, app: app.name }, 'prune-failed'));
@@ -345,7 +346,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   /** True when nobody runs the deployment any more: no lease, and not just begun. */
   private async orphaned(d: Deployment): Promise<boolean> {
     if (Date.now() - d.updatedAt.getTime() < this.config.leases.ttlMs) return false;
-    return !(await this.redis.redis.exists(this.redis.keys.deployLease(d.id)));
+    return !(await leaseHeld(this.redis.redis, this.redis.keys.deployLease(d.id)));
   }
 
   /** Marks as FAILED the deployments whose controller stopped while running them (no lease). */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { logSource, runTaskResultSchema, type RunTaskJob, type RunTaskResult } from '@paas/contracts';
-import { listLiveCells, subscribeWhenReady } from '@paas/redis';
+import { cellPresent, listLiveCells, subscribeWhenReady } from '@paas/redis';
 import { placeInstance } from '@paas/scheduling';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { DomainException, ErrorCode } from '../platform/common/domain.exception';
@@ -147,8 +147,7 @@ export class ReleasePhaseService {
         timeoutMs,
       );
       const liveness = setInterval(() => {
-        void this.redis.redis
-          .exists(this.redis.keys.cellPresence(cellId))
+        void cellPresent(this.redis.redis, this.redis.keys, cellId)
           .then((present) => {
             if (!present) finish({ interrupted: 'lost', message: `cell ${cellId} stopped while it ran the release command: deploy again` });
           })

@@ -10,6 +10,7 @@ import {
   type StopInstanceJob,
   type StopTaskJob,
 } from '@paas/contracts';
+import { listAnnouncedCells } from '@paas/redis';
 import { RedisService } from '../platform/redis/redis.module';
 
 /** Sends work to one cell's own BullMQ queue, with deterministic job ids so nothing is queued twice. */
@@ -90,7 +91,7 @@ export class CellQueuesService implements OnModuleDestroy {
    * when it comes back) to drop what it keeps for a deleted app (its build cache).
    */
   async forgetApp(job: ForgetAppJob): Promise<number> {
-    const cellIds = await this.redis.redis.smembers(this.redis.keys.cells);
+    const cellIds = await listAnnouncedCells(this.redis.redis, this.redis.keys);
     for (const cellId of cellIds) await this.queue(cellId).add(CellJobName.ForgetApp, job, { jobId: jobId.forgetApp(job.appId) });
     return cellIds.length;
   }

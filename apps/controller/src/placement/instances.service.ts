@@ -1,7 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { ActualInstance, StartInstanceJob } from '@paas/contracts';
-import { forgetAppEndpoints, forgetInstance, listAppInstances, listLiveCells, reportInstance } from '@paas/redis';
+import {
+  bookPlacement,
+  clearUnplaced,
+  forgetAppCrashes,
+  forgetAppEndpoints,
+  forgetInstance,
+  forgetUnplacedReasons,
+  listAppInstances,
+  listLiveCells,
+  markUnplaced,
+  readCrashHistories,
+  readRecentPlacements,
+  readUnplacedReasons,
+  reportInstance,
+  unbookPlacement,
+} from '@paas/redis';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 import { RedisService } from '../platform/redis/redis.module';
 import { CellQueuesService } from './cell-queues.service';
@@ -49,7 +64,7 @@ export class InstancesService {
       if (zone) perZone.set(zone, (perZone.get(zone) ?? 0) + 1);
     }
     // Instances placed moments ago may not be in the cells' presence yet: book them.
-    for (const [cellId, count] of await this.recentPlacements()) {
+    for (const [cellId, count] of await readRecentPlacements(this.redis.redis, this.redis.keys, Date.now() - RECENT_PLACEMENT_WINDOW_MS)) {
       const cell = byId.get(cellId);
       if (cell) {
         cell.instances += count.instances;
@@ -68,10 +83,7 @@ export class InstancesService {
       }
       reserve(choice.cell, spec.memoryMb, { perCell, perZone });
       const instanceId = randomBytes(8).toString('hex');
-      await this.redis.redis
-        .multi()
-        .zadd(this.redis.keys.recentPlacements, Date.now(), `${choice.cell.id}|${spec.memoryMb}|${instanceId}`)
-        .exec();
+      await bookPlacement(this.redis.redis, this.redis.keys, { cellId: choice.cell.id, memoryMb: spec.memoryMb, instanceId });
       // Recorded before the cell sees the job, so a concurrent reconcile counts it and never places
       // a second instance for the same index; the cell overwrites it with what it observes.
       await reportInstance(this.redis.redis, this.redis.keys, {
@@ -96,54 +108,29 @@ export class InstancesService {
 
   /** Records (or clears, for placed indexes) why instances could not be placed. */
   async markUnplaced(appId: string, processType: string, unplaced: Array<{ index: number; reason: string }>): Promise<void> {
-    for (const { index, reason } of unplaced) await this.redis.redis.hset(this.redis.keys.unplaced(appId), `${processType}:${index}`, reason);
+    await markUnplaced(this.redis.redis, this.redis.keys, appId, processType, unplaced);
   }
 
   async clearUnplaced(appId: string, processType: string, indexes: number[]): Promise<void> {
-    if (indexes.length) await this.redis.redis.hdel(this.redis.keys.unplaced(appId), ...indexes.map((i) => `${processType}:${i}`));
-  }
-
-  /** Placements of the last few seconds (longer than a cell heartbeat), per cell. */
-  private async recentPlacements(): Promise<Map<string, { instances: number; memoryMb: number }>> {
-    const key = this.redis.keys.recentPlacements;
-    const since = Date.now() - RECENT_PLACEMENT_WINDOW_MS;
-    await this.redis.redis.zremrangebyscore(key, 0, since);
-    const out = new Map<string, { instances: number; memoryMb: number }>();
-    for (const member of await this.redis.redis.zrangebyscore(key, since, '+inf')) {
-      const [cellId, memory] = member.split('|');
-      const entry = out.get(cellId) ?? { instances: 0, memoryMb: 0 };
-      entry.instances += 1;
-      entry.memoryMb += Number(memory) || 0;
-      out.set(cellId, entry);
-    }
-    return out;
+    await clearUnplaced(this.redis.redis, this.redis.keys, appId, processType, indexes);
   }
 
   async stop(instance: ActualInstance, reason: string): Promise<void> {
     await this.queues.stopInstance(instance.cellId, { instanceId: instance.instanceId, appId: instance.appId, reason });
     // A stopped instance no longer holds room on its cell: drop its booking, if it is still recent,
     // so a scale-down followed by a placement does not see cells fuller than they are.
-    const key = this.redis.keys.recentPlacements;
-    const booked = (await this.redis.redis.zrange(key, 0, -1)).filter((m) => m.endsWith(`|${instance.instanceId}`));
-    if (booked.length > 0) await this.redis.redis.zrem(key, ...booked);
+    await unbookPlacement(this.redis.redis, this.redis.keys, instance.instanceId);
   }
 
   /** Crash history and unplaced reasons per `${processType}:${index}` of an app, for the API (fails fast, as `observed`). */
   async history(appId: string): Promise<{ crashes: Map<string, { count: number; reason: string }>; unplaced: Map<string, string> }> {
     const [crashes, unplaced] = await Promise.all([
-      this.redis.reads.hgetall(this.redis.keys.crashes(appId)),
-      this.redis.reads.hgetall(this.redis.keys.unplaced(appId)),
+      readCrashHistories<{ count: number; reason: string }>(this.redis.reads, this.redis.keys, appId),
+      readUnplacedReasons(this.redis.reads, this.redis.keys, appId),
     ]);
     const parsed = new Map<string, { count: number; reason: string }>();
-    for (const [field, value] of Object.entries(crashes)) {
-      try {
-        const h = JSON.parse(value) as { count: number; reason: string };
-        parsed.set(field, { count: h.count, reason: h.reason });
-      } catch {
-        // skipped
-      }
-    }
-    return { crashes: parsed, unplaced: new Map(Object.entries(unplaced)) };
+    for (const [field, h] of crashes) if (h) parsed.set(field, { count: h.count, reason: h.reason });
+    return { crashes: parsed, unplaced };
   }
 
   /** Waits (bounded) until the given instances are gone from the actual state. */
@@ -165,7 +152,8 @@ export class InstancesService {
   async forgetApp(appId: string, processTypes: string[]): Promise<void> {
     await forgetAppEndpoints(this.redis.redis, this.redis.keys, appId, processTypes);
     for (const i of await this.actual(appId)) await forgetInstance(this.redis.redis, this.redis.keys, appId, i.instanceId);
-    await this.redis.redis.del(this.redis.keys.crashes(appId), this.redis.keys.unplaced(appId));
+    await forgetAppCrashes(this.redis.redis, this.redis.keys, appId);
+    await forgetUnplacedReasons(this.redis.redis, this.redis.keys, appId);
   }
 
   get startTimeoutMs(): number {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { redisKeys } from '@paas/contracts';
 import { freePort, pollUntil, StopPolling } from '@paas/local-services';
-import { createRedisConnection, listLiveCells } from '@paas/redis';
+import { createRedisConnection, expireCellPresence, listLiveCells } from '@paas/redis';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 /** Host ports each agent may hand out (its fake containers listen on them). */
@@ -107,7 +107,7 @@ export async function startCellAgent(
     pauseHeartbeat: pause,
     async expire(afterMs = 1) {
       pause();
-      await redis.pexpire(keys.cellPresence(id), afterMs);
+      await expireCellPresence(redis, keys, id, afterMs);
     },
     async resume() {
       if (running()) child.kill('SIGCONT');

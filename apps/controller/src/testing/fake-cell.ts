@@ -19,7 +19,6 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CellJobName,
-  actualInstanceSchema,
   forgetAppJobSchema,
   redisKeys,
   runTaskJobSchema,
@@ -33,7 +32,20 @@ import {
   type StageJob,
   type StartInstanceJob,
 } from '@paas/contracts';
-import { announceCell, createRedisConnection, forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint, withdrawCell } from '@paas/redis';
+import {
+  announceCell,
+  cellDrainAsked,
+  createRedisConnection,
+  expireCellPresence,
+  forgetInstance,
+  publishWorkEnd,
+  publishWorkLine,
+  readInstance,
+  registerEndpoint,
+  reportInstance,
+  unregisterEndpoint,
+  withdrawCell,
+} from '@paas/redis';
 
 /** Orders the journal entries of every fake cell of a test process. */
 let journalSeq = 0;
@@ -91,7 +103,7 @@ export class FakeCell {
   }
 
   private async announce() {
-    const draining = (await this.redis.exists(this.keys.cellDrain(this.id))) === 1;
+    const draining = await cellDrainAsked(this.redis, this.keys, this.id);
     let used = 0;
     for (const job of this.running.values()) used += job.memoryMb;
     return announceCell(this.redis, this.keys, {
@@ -110,9 +122,9 @@ export class FakeCell {
   async reportUsage(instanceId: string, usage: InstanceUsage): Promise<void> {
     const job = this.running.get(instanceId);
     if (!job) throw new Error(`${instanceId} does not run on ${this.id}`);
-    const raw = await this.redis.hget(this.keys.appInstances(job.appId), instanceId);
-    if (!raw) throw new Error(`no record of ${instanceId}`);
-    await reportInstance(this.redis, this.keys, { ...actualInstanceSchema.parse(JSON.parse(raw)), usage });
+    const recorded = await readInstance(this.redis, this.keys, job.appId, instanceId);
+    if (!recorded) throw new Error(`no record of ${instanceId}`);
+    await reportInstance(this.redis, this.keys, { ...recorded, usage });
   }
 
   /** Makes a running instance crash, as a real cell reports it. */
@@ -146,7 +158,7 @@ export class FakeCell {
           return { ok: false, error: 'held by the test' };
         }
         const channel = this.keys.buildLog(stage.buildId);
-        await this.redis.publish(channel, JSON.stringify({ type: 'line', text: '-----> fake buildpack' }));
+        await publishWorkLine(this.redis, channel, '-----> fake buildpack');
         const put = await fetch(stage.dropletUploadUrl, {
           method: 'PUT',
           headers: { 'x-paas-internal-token': this.internalToken, 'content-type': 'application/octet-stream' },
@@ -155,14 +167,14 @@ export class FakeCell {
         const extra = Object.keys(this.stageProcessTypes).length ? { processTypes: { web: 'node server.js', ...this.stageProcessTypes } } : {};
         // Scripted: a buildpack named `failing` (manifest buildpacks or BUILDPACK) fails the build.
         if (stage.buildpack === 'failing') {
-          await this.redis.publish(channel, JSON.stringify({ type: 'line', text: '       npm ERR! missing script: build' }));
+          await publishWorkLine(this.redis, channel, '       npm ERR! missing script: build');
           const failed = { ok: false, error: 'the failing buildpack failed: npm ERR! missing script: build' };
-          await this.redis.publish(channel, JSON.stringify({ type: 'end', result: failed }));
+          await publishWorkEnd(this.redis, channel, failed);
           return failed;
         }
         const buildpack = stage.buildpack ?? 'fake';
         const result = put.ok ? { ok: true, buildpack, startCommand: 'node server.js', ...extra } : { ok: false, error: `upload ${put.status}` };
-        await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+        await publishWorkEnd(this.redis, channel, result);
         return result;
       }
       case CellJobName.StartInstance: {
@@ -244,7 +256,7 @@ export class FakeCell {
     const lines: string[] = [];
     for (const match of task.command.matchAll(/echo ([^;]+)/g)) {
       lines.push(match[1].trim());
-      await this.redis.publish(channel, JSON.stringify({ type: 'line', text: match[1].trim() }));
+      await publishWorkLine(this.redis, channel, match[1].trim());
     }
     let stopped = false;
     if (/\bsleep\b/.test(task.command)) {
@@ -256,7 +268,7 @@ export class FakeCell {
     const exitCode = stopped ? 143 : Number(/exit (\d+)/.exec(task.command)?.[1] ?? 0);
     const result = { exitCode, ...(stopped ? { reason: 'canceled' } : {}), lastLines: lines.slice(-10), durationMs: Date.now() - startedAt };
     this.journal.push({ seq: ++journalSeq, what: 'task-end', appId: task.appId, releaseId: task.releaseId, id: task.taskId });
-    await this.redis.publish(channel, JSON.stringify({ type: 'end', result }));
+    await publishWorkEnd(this.redis, channel, result);
     return result;
   }
 
@@ -279,7 +291,7 @@ export class FakeCell {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     await this.pauseWork();
-    await this.redis.pexpire(this.keys.cellPresence(this.id), afterMs);
+    await expireCellPresence(this.redis, this.keys, this.id, afterMs);
   }
 
   /** Stops heartbeating only (a host paused briefly): its presence lives out its TTL; `resume()` goes on. */

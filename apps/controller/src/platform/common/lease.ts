@@ -1,26 +1,5 @@
 import type { Redis } from 'ioredis';
-
-/**
- * A lease held in Redis by the controller doing a long piece of work (a push, a deployment) while
- * it runs: set at once, then set again (not merely extended) every third of its TTL, so it comes
- * back on its own after Redis lost it. `release` stops the renewal and deletes the key; call it
- * once, when the work ended. A process that dies stops renewing: the key expires within the TTL.
- */
-export interface HeldLease {
-  release(): Promise<void>;
-}
-
-export async function holdLease(redis: Redis, key: string, ttlMs: number): Promise<HeldLease> {
-  await redis.set(key, String(process.pid), 'PX', ttlMs);
-  const renew = setInterval(() => void redis.set(key, String(process.pid), 'PX', ttlMs).catch(() => undefined), Math.max(ttlMs / 3, 100));
-  renew.unref();
-  return {
-    release: async () => {
-      clearInterval(renew);
-      await redis.del(key).catch(() => undefined);
-    },
-  };
-}
+import { leaseHeld } from '@paas/redis';
 
 /**
  * Tells when the holder of a lease is gone: a key missing once may be a Redis that restarted
@@ -39,7 +18,7 @@ export class LostLeases {
 
   /** True when the lease at `key` (of work `id`) is lost: missing now and since half a TTL. */
   async lost(id: string, key: string): Promise<boolean> {
-    if (await this.redis.exists(key)) {
+    if (await leaseHeld(this.redis, key)) {
       this.missingSince.delete(id);
       return false;
     }

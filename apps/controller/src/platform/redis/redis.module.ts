@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ROUTE_REFRESH_INTERVAL_MS, redisKeys, type RedisKeys } from '@paas/contracts';
-import { createFailFastRedisConnection, createRedisConnection, routesProjected } from '@paas/redis';
+import { createFailFastRedisConnection, createRedisConnection, markRedisRebuilt, redisRebuilding, routesProjected } from '@paas/redis';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config/controller-config';
 
 /**
@@ -66,12 +66,12 @@ export class RedisService implements OnModuleDestroy {
   async noteLoss(now = Date.now()): Promise<void> {
     if (now < this.settleUntil) return;
     this.settleUntil = now + REDIS_REBUILD_SETTLE_MS;
-    await this.redis.set(this.keys.redisRebuilt, String(now), 'PX', REDIS_REBUILD_SETTLE_MS, 'NX');
+    await markRedisRebuilt(this.redis, this.keys, REDIS_REBUILD_SETTLE_MS, now);
   }
 
   /** True while the actual state is being rebuilt after a loss seen by this or another replica. */
   async settling(now = Date.now()): Promise<boolean> {
-    return now < this.settleUntil || (await this.redis.exists(this.keys.redisRebuilt)) === 1;
+    return now < this.settleUntil || (await redisRebuilding(this.redis, this.keys));
   }
 
   async onModuleDestroy(): Promise<void> {

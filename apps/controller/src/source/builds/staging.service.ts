@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { logSource, stageResultSchema, type StageJob, type StageResult } from '@paas/contracts';
-import { listLiveCells, subscribeWhenReady } from '@paas/redis';
+import { holdLease, listLiveCells, subscribeWhenReady } from '@paas/redis';
 import { LOGGER, type Logger } from '../../platform/config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../../platform/config/controller-config';
-import { holdLease } from '../../platform/common/lease';
 import type { Actor } from '../../auth/actor';
 import { AppsRepository, type AppWithSpace } from '../../apps/apps.repository';
 import { BlobstoreService } from '../../storage/blobstore.service';
