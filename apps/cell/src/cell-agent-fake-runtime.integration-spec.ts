@@ -20,9 +20,10 @@ import { execFile } from 'node:child_process';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CellJobName, redisKeys, type StageResult, type StartInstanceJob } from '@paas/contracts';
-import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, pollUntil, type SupervisedProcess } from '@paas/local-services';
+import { freePort, pollUntil, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, listAppInstances, listLiveCells } from '@paas/redis';
 import { FAKE_BUILDPACK_WEB_COMMAND } from './fake-buildpack';
+import { startTestRedis, testStartJob } from './cell-test-support';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const execFileAsync = promisify(execFile);
@@ -42,37 +43,15 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
   const keys = redisKeys(`fk${suffix}`);
   const internalToken = randomBytes(32).toString('hex');
 
-  const job = (instanceId: string, dropletUrl: string): StartInstanceJob => ({
-    instanceId,
-    index: 0,
-    appId: 'app-fake',
-    appName: 'fake',
-    spaceId: 'space-1',
-    spaceName: 'dev',
-    orgName: 'acme',
-    releaseId: 'rel-1',
-    processType: 'web',
-    dropletId: 'droplet-1',
-    dropletUrl,
-    memoryMb: 128,
-    diskMb: 256,
-    env: {},
-    uris: [],
-    startCommand: 'node server.js',
-    healthCheck: { type: 'http', endpoint: '/health', timeoutS: 10 },
-    routable: true,
-  });
+  const job = (instanceId: string, dropletUrl: string): StartInstanceJob =>
+    testStartJob('app-fake', instanceId, { dropletUrl, memoryMb: 128, diskMb: 256, healthCheck: { type: 'http', endpoint: '/health', timeoutS: 10 } });
   const record = async (instanceId: string) => (await listAppInstances(redis, keys, 'app-fake')).find((i) => i.instanceId === instanceId);
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'paas-cell-fake-'));
     await mkdir(join(tmp, 'logs'));
-    const login = await prepareRedis(tmp);
-    const redisPort = await freePort();
-    const redisUrl = redisUrlOf('127.0.0.1', redisPort, login);
-    redisServer = redisProcess(ROOT, tmp, redisPort, () => undefined);
-    redisServer.start();
-    await pollUntil('redis', () => portOpen(redisPort), { timeoutMs: 30_000 });
+    const { url: redisUrl, server } = await startTestRedis(tmp);
+    redisServer = server;
     redis = createRedisConnection(redisUrl, 'cell-fake-test');
     queue = new Queue(keys.cellQueue(cellId), { connection: redis });
     // The blobstore, as the controller serves it to cells (internal token required): the source, the droplet the cell uploads.

@@ -9,19 +9,19 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { redisKeys, type ActualInstance, type StartInstanceJob } from '@paas/contracts';
-import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, pollUntil, type SupervisedProcess } from '@paas/local-services';
+import { pollUntil, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, listAppInstances } from '@paas/redis';
 import { FakeRuntime } from '@paas/runtime';
 import { loadCellConfig, type CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { InstanceManager } from './instance-manager';
+import { startTestRedis, testStartJob } from './cell-test-support';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
 /** Well below the 2 s the monitor loop polled at before, with room for a loaded machine. */
 const NOTICED_WITHIN_MS = 1_000;
 
@@ -36,26 +36,8 @@ describe('instance exits noticed without polling (real Redis, fake runtime)', ()
   /** The droplet is never looked at by the fake runtime: only its path is passed on. */
   const droplets = { fetch: async () => '/nonexistent/droplet', evict: async () => undefined } as unknown as DropletCache;
 
-  const job = (instanceId: string, index: number, healthCheck: StartInstanceJob['healthCheck'] = { type: 'process', timeoutS: 5 }): StartInstanceJob => ({
-    instanceId,
-    index,
-    appId: 'app-exit',
-    appName: 'exit',
-    spaceId: 'space-1',
-    spaceName: 'dev',
-    orgName: 'acme',
-    releaseId: 'rel-1',
-    processType: 'web',
-    dropletId: 'droplet-1',
-    dropletUrl: 'http://127.0.0.1:1/droplets/droplet-1',
-    memoryMb: 256,
-    diskMb: 512,
-    env: {},
-    uris: [],
-    startCommand: 'node server.js',
-    healthCheck,
-    routable: true,
-  });
+  const job = (instanceId: string, index: number, healthCheck: StartInstanceJob['healthCheck'] = { type: 'process', timeoutS: 5 }): StartInstanceJob =>
+    testStartJob('app-exit', instanceId, { index, healthCheck });
   const record = async (instanceId: string): Promise<ActualInstance | undefined> =>
     (await listAppInstances(redis, keys, 'app-exit')).find((i) => i.instanceId === instanceId);
   /** Resolves with how long after `since` the record said CRASHED. */
@@ -67,12 +49,7 @@ describe('instance exits noticed without polling (real Redis, fake runtime)', ()
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'paas-instance-exit-'));
     await mkdir(join(tmp, 'logs'));
-    const login = await prepareRedis(tmp);
-    const port = await freePort();
-    redisUrl = redisUrlOf('127.0.0.1', port, login);
-    redisServer = redisProcess(ROOT, tmp, port, () => undefined);
-    redisServer.start();
-    await pollUntil('redis', () => portOpen(port), { timeoutMs: 30_000 });
+    ({ url: redisUrl, server: redisServer } = await startTestRedis(tmp));
     redis = createRedisConnection(redisUrl, 'instance-exit-test');
     config = loadCellConfig({
       CELL_ID: 'cell-e',

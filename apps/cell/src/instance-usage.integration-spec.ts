@@ -8,20 +8,20 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { redisKeys, type StartInstanceJob } from '@paas/contracts';
-import { freePort, portOpen, prepareRedis, redisProcess, redisUrlOf, type SupervisedProcess, pollUntil } from '@paas/local-services';
+import { pollUntil, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, listAppInstances } from '@paas/redis';
 import { FakeRuntime } from '@paas/runtime';
 import { loadCellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { InstanceManager } from './instance-manager';
 import { UsageSampler } from './usage-sampler';
+import { startTestRedis, testStartJob } from './cell-test-support';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
 const MiB = 1024 * 1024;
 
 describe('instance usage in the Redis records (real Redis, fake runtime)', () => {
@@ -41,37 +41,14 @@ describe('instance usage in the Redis records (real Redis, fake runtime)', () =>
   /** The droplet is never looked at by the fake runtime: only its path is passed on. */
   const droplets = { fetch: async () => '/nonexistent/droplet', evict: async () => undefined } as unknown as DropletCache;
 
-  const job = (instanceId: string, index: number): StartInstanceJob => ({
-    instanceId,
-    index,
-    appId: 'app-usage',
-    appName: 'usage',
-    spaceId: 'space-1',
-    spaceName: 'dev',
-    orgName: 'acme',
-    releaseId: 'rel-1',
-    processType: 'web',
-    dropletId: 'droplet-1',
-    dropletUrl: 'http://127.0.0.1:1/droplets/droplet-1',
-    memoryMb: 256,
-    diskMb: 512,
-    env: {},
-    uris: [],
-    startCommand: 'node server.js',
-    healthCheck: { type: 'process', timeoutS: 5 },
-    routable: true,
-  });
+  const job = (instanceId: string, index: number): StartInstanceJob => testStartJob('app-usage', instanceId, { index });
   const record = async (instanceId: string) => (await listAppInstances(redis, keys, 'app-usage')).find((i) => i.instanceId === instanceId);
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'paas-instance-usage-'));
     await mkdir(join(tmp, 'logs'));
-    const login = await prepareRedis(tmp);
-    const port = await freePort();
-    const redisUrl = redisUrlOf('127.0.0.1', port, login);
-    redisServer = redisProcess(ROOT, tmp, port, () => undefined);
-    redisServer.start();
-    await pollUntil('redis', () => portOpen(port), { timeoutMs: 30_000 });
+    const { url: redisUrl, server } = await startTestRedis(tmp);
+    redisServer = server;
     redis = createRedisConnection(redisUrl, 'instance-usage-test');
     const config = loadCellConfig({
       CELL_ID: 'cell-u',
