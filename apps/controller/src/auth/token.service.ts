@@ -26,7 +26,7 @@ export class TokenService implements OnApplicationBootstrap {
       token = TokenService.generate();
       await mkdir(dirname(this.config.adminTokenFile), { recursive: true });
       await writeFile(this.config.adminTokenFile, token + '\n', { mode: 0o600 });
-      this.logger.info({ file: this.config.adminTokenFile }, 'created the admin token');
+      this.logger.info({ event: 'admin-token-created', file: this.config.adminTokenFile }, 'created the admin token');
     }
     await this.tokens.ensureAdmin(hashToken(token));
   }

@@ -56,7 +56,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       };
     }
     const errorId = randomUUID();
-    this.logger.error({ err: exception, errorId }, 'unhandled error');
+    this.logger.error({ event: 'request-failed', err: exception, errorId }, 'unhandled error');
     return {
       status: 500,
       body: { error: { code: ErrorCode.Internal, message: `internal error ${errorId}: see the controller's log` } },
