@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { redisKeys } from '@paas/contracts';
@@ -22,6 +22,23 @@ export interface CellAgentOptions {
   zone?: string;
   memoryMb?: number;
   maxContainers?: number;
+  /**
+   * Operator buildpacks to install (CELL_BUILDPACKS_DIR), by name: the fake runtime plays them as
+   * apps/cell/src/fake-behaviours.ts says (`failing` fails every build that names it).
+   */
+  operatorBuildpacks?: readonly string[];
+}
+
+/** A buildpack folder the catalog accepts (executable bin/detect and bin/compile); the fake runtime never runs them. */
+async function installBuildpacks(dir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    await mkdir(join(dir, name, 'bin'), { recursive: true });
+    for (const script of ['detect', 'compile']) {
+      const path = join(dir, name, 'bin', script);
+      await writeFile(path, '#!/bin/sh\nexit 1\n');
+      await chmod(path, 0o755);
+    }
+  }
 }
 
 /** One running agent. `stop` and `kill` are safe to call twice, and after the other. */
@@ -53,6 +70,8 @@ export async function startCellAgent(
   const portBase = await freePort();
   const tag = randomBytes(2).toString('hex');
   const zone = options.zone ?? 'z1';
+  const buildpacksDir = join(dataDir, 'operator-buildpacks');
+  await installBuildpacks(buildpacksDir, options.operatorBuildpacks ?? []);
   const child = spawn(process.execPath, [join(ROOT, 'apps', 'cell', 'dist', 'main.js')], {
     env: {
       PATH: process.env.PATH,
@@ -62,6 +81,7 @@ export async function startCellAgent(
       CELL_MEMORY_MB: String(options.memoryMb ?? 65_536),
       CELL_MAX_CONTAINERS: String(options.maxContainers ?? 100),
       CELL_DATA_DIR: dataDir,
+      CELL_BUILDPACKS_DIR: buildpacksDir,
       CELL_BRIDGE: `fk${tag}`,
       CELL_SUBNET: '10.252.0.0/24',
       CELL_PORT_RANGE: `${portBase}-${Math.min(portBase + PORTS_PER_CELL - 1, 65_535)}`,
