@@ -9,7 +9,12 @@
  * (e.g. an operator buildpack the test installs, named in manifest.yml `buildpacks:` or
  * BUILDPACK) prints FAILING_BUILDPACK_OUTPUT on stderr and exits FAILING_BUILDPACK_EXIT_CODE; it
  * never detects an app (detection skips it). Any other buildpack succeeds.
+ *
+ * Usage (what `stats` reads, see fakeUsage): every running container keeps FAKE_CPU_MILLICORES
+ * busy, uses FAKE_MEMORY_BYTES plus FAKE_MEMORY_GROWTH_BYTES_PER_MS for each ms it has run (so a
+ * newer sample reads more), and FAKE_DISK_BYTES of disk.
  */
+import type { ContainerSpec, ContainerStats } from '@paas/runtime';
 
 /** The name of the buildpack that fails every build it is asked to run. */
 export const FAILING_BUILDPACK = 'failing';
@@ -23,4 +28,25 @@ export const FAILING_BUILDPACK_EXIT_CODE = 1;
 /** Whether the fake buildpack of this name fails when it runs. */
 export function buildpackFails(name: string): boolean {
   return name === FAILING_BUILDPACK;
+}
+
+/** The CPU every fake container keeps busy, in millicores (250: the usage sampler reads 25 %). */
+export const FAKE_CPU_MILLICORES = 250;
+
+/** Memory a fake container uses when it starts. */
+export const FAKE_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/** How much a fake container's memory grows per ms it runs (about 1 MB a second). */
+export const FAKE_MEMORY_GROWTH_BYTES_PER_MS = 1024;
+
+/** Disk a fake container uses. */
+export const FAKE_DISK_BYTES = 12 * 1024 * 1024;
+
+/** A running fake container's usage after `runningMs` (FakeRuntimeConfig.usageFor), as the header says. */
+export function fakeUsage(_spec: ContainerSpec, runningMs: number): Pick<ContainerStats, 'cpuNanos' | 'memoryBytes' | 'diskBytes'> {
+  return {
+    cpuNanos: runningMs * FAKE_CPU_MILLICORES * 1000,
+    memoryBytes: FAKE_MEMORY_BYTES + runningMs * FAKE_MEMORY_GROWTH_BYTES_PER_MS,
+    diskBytes: FAKE_DISK_BYTES,
+  };
 }

@@ -27,6 +27,8 @@ export interface CellAgentOptions {
    * apps/cell/src/fake-behaviours.ts says (`failing` fails every build that names it).
    */
   operatorBuildpacks?: readonly string[];
+  /** CELL_USAGE_INTERVAL_MS (default the agent's, 5 s): how often it samples its instances' usage (fake-behaviours.ts fakeUsage). */
+  usageIntervalMs?: number;
 }
 
 /** A buildpack folder the catalog accepts (executable bin/detect and bin/compile); the fake runtime never runs them. */
@@ -82,6 +84,7 @@ export async function startCellAgent(
       CELL_MAX_CONTAINERS: String(options.maxContainers ?? 100),
       CELL_DATA_DIR: dataDir,
       CELL_BUILDPACKS_DIR: buildpacksDir,
+      ...(options.usageIntervalMs ? { CELL_USAGE_INTERVAL_MS: String(options.usageIntervalMs) } : {}),
       CELL_BRIDGE: `fk${tag}`,
       CELL_SUBNET: '10.252.0.0/24',
       CELL_PORT_RANGE: `${portBase}-${Math.min(portBase + PORTS_PER_CELL - 1, 65_535)}`,
