@@ -10,6 +10,10 @@
  * BUILDPACK) prints FAILING_BUILDPACK_OUTPUT on stderr and exits FAILING_BUILDPACK_EXIT_CODE; it
  * never detects an app (detection skips it). Any other buildpack succeeds.
  *
+ * Instances: every container with a port answers HTTP 200 on its host port (a healthy app), and
+ * exits when POSTed `/__fake/exit?status=N&oom=1` (libs/runtime fake-app-server.ts): the agent
+ * reports the crash as a real one ("out of memory (killed at its 256 MB limit)", "exited with status 3").
+ *
  * Usage (what `stats` reads, see fakeUsage): every running container keeps FAKE_CPU_MILLICORES
  * busy, uses FAKE_MEMORY_BYTES plus FAKE_MEMORY_GROWTH_BYTES_PER_MS for each ms it has run (so a
  * newer sample reads more), and FAKE_DISK_BYTES of disk.

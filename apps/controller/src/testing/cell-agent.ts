@@ -138,3 +138,15 @@ export async function startCellAgent(
     },
   };
 }
+
+/**
+ * Makes the fake container serving `address` (an instance's address, as the API shows it) exit
+ * now, as a crash would: status 1 by default, or killed by the OOM killer (`oom`). The fake
+ * runtime's app answers `POST /__fake/exit` so (libs/runtime fake-app-server.ts, FAKE_APP_EXIT_PATH);
+ * the agent then reports the crash in its own words.
+ */
+export async function crashFakeInstance(address: string, exit: { status?: number; oom?: boolean } = {}): Promise<void> {
+  const query = new URLSearchParams({ status: String(exit.status ?? 1), ...(exit.oom ? { oom: '1' } : {}) });
+  const res = await fetch(`http://${address}/__fake/exit?${query}`, { method: 'POST' });
+  if (res.status !== 202) throw new Error(`the fake app at ${address} did not take the exit: HTTP ${res.status}`);
+}
