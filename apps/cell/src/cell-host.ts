@@ -12,7 +12,7 @@ import {
   type RuncRuntimeConfig,
 } from '@paas/runtime';
 import type { CellConfig } from './config';
-import { fakeUsage } from './fake-behaviours';
+import { fakeCrashAfterMs, fakeListens, fakeUsage } from './fake-behaviours';
 import { fakeBuildpackRun } from './fake-buildpack';
 
 /**
@@ -80,6 +80,8 @@ export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): Ce
     serveOn: config.address,
     runFor: fakeBuildpackRun,
     usageFor: fakeUsage,
+    crashAfterMs: fakeCrashAfterMs,
+    listensFor: fakeListens,
     ...script,
   });
   return {

@@ -10,7 +10,14 @@
  * BUILDPACK) prints FAILING_BUILDPACK_OUTPUT on stderr and exits FAILING_BUILDPACK_EXIT_CODE; it
  * never detects an app (detection skips it). Any other buildpack succeeds.
  *
- * Instances: every container with a port answers HTTP 200 on its host port (a healthy app), and
+ * Start commands (an instance's or a task's, the command launchCommand wraps):
+ * - `crash` (a word of it): the container exits with status 1 at once, as an app that dies on
+ *   start; the agent reports "exited with status 1".
+ * - `crash-from-index-N`: so only for instance indexes N and above (INSTANCE_INDEX); below, a healthy app.
+ * - `hang` or `nobind` (a word of it): the container runs but never listens on its port, as an
+ *   app that never binds it; the agent's health check decides (STARTING until its timeout).
+ *
+ * Instances: every other container with a port answers HTTP 200 on its host port (a healthy app), and
  * exits when POSTed `/__fake/exit?status=N&oom=1` (libs/runtime fake-app-server.ts): the agent
  * reports the crash as a real one ("out of memory (killed at its 256 MB limit)", "exited with status 3").
  *
@@ -53,4 +60,22 @@ export function fakeUsage(_spec: ContainerSpec, runningMs: number): Pick<Contain
     memoryBytes: FAKE_MEMORY_BYTES + runningMs * FAKE_MEMORY_GROWTH_BYTES_PER_MS,
     diskBytes: FAKE_DISK_BYTES,
   };
+}
+
+/** The command a fake container runs: the start command launchCommand wraps (its last argument). */
+function startCommandOf(spec: ContainerSpec): string {
+  return spec.command.at(-1) ?? '';
+}
+
+/** When a fake container exits on its own (FakeRuntimeConfig.crashAfterMs): at once for `crash` commands, as the header says. */
+export function fakeCrashAfterMs(spec: ContainerSpec): number | undefined {
+  const command = startCommandOf(spec);
+  const from = /\bcrash-from-index-(\d+)\b/.exec(command);
+  if (from) return Number(spec.env.INSTANCE_INDEX ?? 0) >= Number(from[1]) ? 0 : undefined;
+  return /\bcrash\b/.test(command) ? 0 : undefined;
+}
+
+/** Whether a fake container listens on its port (FakeRuntimeConfig.listensFor): not for `hang` or `nobind` commands. */
+export function fakeListens(spec: ContainerSpec): boolean {
+  return !/\b(hang|nobind)\b/.test(startCommandOf(spec));
 }

@@ -38,6 +38,8 @@ export interface FakeRuntimeConfig {
    * that is taken fails the start. Unset: nothing listens.
    */
   serveOn?: string;
+  /** With serveOn: whether this container listens at all (default yes); one that does not is an app that never binds its port. */
+  listensFor?: (spec: ContainerSpec) => boolean;
   /**
    * What a foreground container (`run`: staging, a task) does, as a script: it may write into the
    * spec's bind sources and print through options.onLine as the real process would. Its answer
@@ -162,7 +164,7 @@ export class FakeRuntime implements ContainerRuntime {
         pid: this.nextPid++,
         labels: { ...(spec.labels ?? {}) },
       };
-      if (this.config.serveOn !== undefined && handle.hostPort !== undefined) {
+      if (this.config.serveOn !== undefined && handle.hostPort !== undefined && (this.config.listensFor?.(spec) ?? true)) {
         const exit = (how: { status: number; oom: boolean }) => this.kill(spec.id, how);
         const server = await listenAsApp(this.config.serveOn, handle.hostPort, `fake container ${spec.id}\n`, exit).catch((error: Error) => {
           throw new CommandFailedError('runc', ['run', '--detach', spec.id], 1, `host port ${handle.hostPort}: ${error.message}`);
