@@ -12,7 +12,7 @@ import {
   type RuncRuntimeConfig,
 } from '@paas/runtime';
 import type { CellConfig } from './config';
-import { fakeCrashAfterMs, fakeListens, fakeUsage } from './fake-behaviours';
+import { fakeCrashAfterMs, fakeListens, fakeTaskRun, fakeUsage } from './fake-behaviours';
 import { fakeBuildpackRun } from './fake-buildpack';
 
 /**
@@ -78,7 +78,7 @@ export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): Ce
     hostPortBase: config.portRange[0],
     hostPortCount: config.portRange[1] - config.portRange[0] + 1,
     serveOn: config.address,
-    runFor: fakeBuildpackRun,
+    runFor: async (spec, options) => (await fakeBuildpackRun(spec, options)) ?? fakeTaskRun(spec, options),
     usageFor: fakeUsage,
     crashAfterMs: fakeCrashAfterMs,
     listensFor: fakeListens,

@@ -17,6 +17,11 @@
  * - `hang` or `nobind` (a word of it): the container runs but never listens on its port, as an
  *   app that never binds it; the agent's health check decides (STARTING until its timeout).
  *
+ * Tasks (run-task, the release phase: a foreground container that is no staging, see fakeTaskRun):
+ * the command is read as `;`-separated steps; each `echo TEXT` prints TEXT on stdout, `exit N`
+ * ends it with status N (0 when there is none). Nothing else is run (no `sleep`: a task that waits
+ * to be stopped is not scripted yet).
+ *
  * Instances: every other container with a port answers HTTP 200 on its host port (a healthy app), and
  * exits when POSTed `/__fake/exit?status=N&oom=1` (libs/runtime fake-app-server.ts): the agent
  * reports the crash as a real one ("out of memory (killed at its 256 MB limit)", "exited with status 3").
@@ -25,7 +30,7 @@
  * busy, uses FAKE_MEMORY_BYTES plus FAKE_MEMORY_GROWTH_BYTES_PER_MS for each ms it has run (so a
  * newer sample reads more), and FAKE_DISK_BYTES of disk.
  */
-import type { ContainerSpec, ContainerStats } from '@paas/runtime';
+import type { ContainerSpec, ContainerStats, RunOptions, RunResult } from '@paas/runtime';
 
 /** The name of the buildpack that fails every build it is asked to run. */
 export const FAILING_BUILDPACK = 'failing';
@@ -78,4 +83,15 @@ export function fakeCrashAfterMs(spec: ContainerSpec): number | undefined {
 /** Whether a fake container listens on its port (FakeRuntimeConfig.listensFor): not for `hang` or `nobind` commands. */
 export function fakeListens(spec: ContainerSpec): boolean {
   return !/\b(hang|nobind)\b/.test(startCommandOf(spec));
+}
+
+/** A task's part on the fake runtime (FakeRuntimeConfig.runFor for what is no staging): its echos, then its exit, as the header says. */
+export async function fakeTaskRun(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
+  for (const step of startCommandOf(spec).split(';').map((s) => s.trim())) {
+    const echo = /^echo\s+(.*)$/.exec(step);
+    if (echo) options.onLine(echo[1]!, 'stdout');
+    const exit = /^exit\s+(\d+)$/.exec(step);
+    if (exit) return { exitCode: Number(exit[1]) };
+  }
+  return { exitCode: 0 };
 }
