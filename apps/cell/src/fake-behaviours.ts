@@ -8,7 +8,9 @@
  * Buildpacks (the staging container, see fake-buildpack.ts): a buildpack named `failing`
  * (e.g. an operator buildpack the test installs, named in manifest.yml `buildpacks:` or
  * BUILDPACK) prints FAILING_BUILDPACK_OUTPUT on stderr and exits FAILING_BUILDPACK_EXIT_CODE; it
- * never detects an app (detection skips it). Any other buildpack succeeds.
+ * never detects an app (detection skips it). A buildpack named `slow` succeeds after
+ * SLOW_BUILDPACK_MS (a staging a test can catch in progress); it never detects either. Any other
+ * buildpack succeeds at once.
  *
  * Start commands (an instance's or a task's, the command launchCommand wraps):
  * - `crash` (a word of it): the container exits with status 1 at once, as an app that dies on
@@ -40,6 +42,17 @@ export const FAILING_BUILDPACK_OUTPUT = 'npm ERR! missing script: build';
 
 /** The failing buildpack's exit status. */
 export const FAILING_BUILDPACK_EXIT_CODE = 1;
+
+/** The name of the buildpack that takes SLOW_BUILDPACK_MS to build. */
+export const SLOW_BUILDPACK = 'slow';
+
+/** How long the slow buildpack builds. */
+export const SLOW_BUILDPACK_MS = 3_000;
+
+/** Whether detection may pick the fake buildpack of this name (the scripted ones must be named). */
+export function buildpackDetects(name: string): boolean {
+  return name !== FAILING_BUILDPACK && name !== SLOW_BUILDPACK;
+}
 
 /** Whether the fake buildpack of this name fails when it runs. */
 export function buildpackFails(name: string): boolean {

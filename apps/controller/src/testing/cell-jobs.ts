@@ -13,12 +13,22 @@ export interface CellJob {
   data: Record<string, unknown>;
 }
 
-/** Every job of cell `cellId`'s queue, waiting, active, done or failed, oldest first; `name` keeps those of one CellJobName. */
-export async function cellJobs(h: { redisUrl: string; redisPrefix: string }, cellId: string, name?: string): Promise<CellJob[]> {
+const EVERY_STATE = ['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized'] as const;
+
+/**
+ * Every job of cell `cellId`'s queue, waiting, active, done or failed (or those in `states`, e.g.
+ * ['active']: taken by the cell, not answered), oldest first; `name` keeps those of one CellJobName.
+ */
+export async function cellJobs(
+  h: { redisUrl: string; redisPrefix: string },
+  cellId: string,
+  name?: string,
+  states: ReadonlyArray<(typeof EVERY_STATE)[number]> = EVERY_STATE,
+): Promise<CellJob[]> {
   const connection = createRedisConnection(h.redisUrl, `test-jobs-${cellId}`);
   const queue = new Queue(redisKeys(h.redisPrefix).cellQueue(cellId), { connection });
   try {
-    const jobs = await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized']);
+    const jobs = await queue.getJobs([...states]);
     return jobs
       .filter((job) => job !== undefined && (name === undefined || job.name === name))
       .sort((a, b) => a.timestamp - b.timestamp || Number(a.id) - Number(b.id))
