@@ -12,6 +12,7 @@ import {
   type RuncRuntimeConfig,
 } from '@paas/runtime';
 import type { CellConfig } from './config';
+import { fakeCrashAfterMs, fakeListens, fakeTaskRun, fakeUsage } from './fake-behaviours';
 import { fakeBuildpackRun } from './fake-buildpack';
 
 /**
@@ -66,7 +67,8 @@ export function runcHost(config: CellConfig): CellHost {
  * A host that runs nothing: a FakeRuntime with the cell's prefix, subnet and port range whose
  * containers answer HTTP on the cell's address and their host port (serveOn: health checks and
  * routers reach them), whose staging plays a buildpack (fakeBuildpackRun: the stager makes and
- * uploads a real droplet of the source), and `script` (see FakeRuntimeConfig). No stack, no network, no runtime record (the sweeper has
+ * uploads a real droplet of the source), whose usage is fakeUsage's, and `script` (see FakeRuntimeConfig);
+ * what each does is written down in fake-behaviours.ts. No stack, no network, no runtime record (the sweeper has
  * nothing to remove). Containers "exist" only in this process: an agent restart loses them.
  */
 export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): CellHost {
@@ -76,7 +78,10 @@ export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): Ce
     hostPortBase: config.portRange[0],
     hostPortCount: config.portRange[1] - config.portRange[0] + 1,
     serveOn: config.address,
-    runFor: fakeBuildpackRun,
+    runFor: async (spec, options) => (await fakeBuildpackRun(spec, options)) ?? fakeTaskRun(spec, options),
+    usageFor: fakeUsage,
+    crashAfterMs: fakeCrashAfterMs,
+    listensFor: fakeListens,
     ...script,
   });
   return {

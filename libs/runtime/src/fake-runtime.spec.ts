@@ -130,6 +130,27 @@ describe('FakeRuntime', () => {
     }
   });
 
+  it('serveOn: POST /__fake/exit makes the container exit with the status asked, or as OOM-killed', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const base = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const runtime = new FakeRuntime({ serveOn: '127.0.0.1', hostPortBase: base, hostPortCount: 2 });
+    const plain = await runtime.start(spec('c-exit'));
+    const oom = await runtime.start(spec('c-oom'));
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${plain.hostPort}/__fake/exit`)).status, 200, 'a GET is an ordinary request');
+      assert.equal((await runtime.inspect('c-exit'))?.state, 'running');
+      assert.equal((await fetch(`http://127.0.0.1:${plain.hostPort}/__fake/exit?status=3`, { method: 'POST' })).status, 202);
+      assert.deepEqual(await runtime.wait('c-exit'), { id: 'c-exit', state: 'stopped', oomKilled: false, exitStatus: 3 });
+      assert.equal((await fetch(`http://127.0.0.1:${oom.hostPort}/__fake/exit?oom=1&status=137`, { method: 'POST' })).status, 202);
+      assert.deepEqual(await runtime.wait('c-oom'), { id: 'c-oom', state: 'stopped', oomKilled: true, exitStatus: 137 });
+    } finally {
+      await runtime.destroy('c-exit');
+      await runtime.destroy('c-oom');
+    }
+  });
+
   it('reports an OOM kill at once, or at crashAfterMs when both are scripted', async () => {
     const clock = manualClock();
     const runtime = new FakeRuntime({

@@ -33,10 +33,13 @@ export interface FakeRuntimeConfig {
   exitStatusFor?: (spec: ContainerSpec) => number;
   /**
    * When set, each started container with a host port serves HTTP on serveOn:hostPort (200 to
-   * every request, as a healthy app: health checks and routers reach it) until it stops; a port
+   * every request, as a healthy app: health checks and routers reach it) until it stops, and
+   * exits (as kill) when POSTed FAKE_APP_EXIT_PATH (see listenAsApp); a port
    * that is taken fails the start. Unset: nothing listens.
    */
   serveOn?: string;
+  /** With serveOn: whether this container listens at all (default yes); one that does not is an app that never binds its port. */
+  listensFor?: (spec: ContainerSpec) => boolean;
   /**
    * What a foreground container (`run`: staging, a task) does, as a script: it may write into the
    * spec's bind sources and print through options.onLine as the real process would. Its answer
@@ -161,8 +164,9 @@ export class FakeRuntime implements ContainerRuntime {
         pid: this.nextPid++,
         labels: { ...(spec.labels ?? {}) },
       };
-      if (this.config.serveOn !== undefined && handle.hostPort !== undefined) {
-        const server = await listenAsApp(this.config.serveOn, handle.hostPort, `fake container ${spec.id}\n`).catch((error: Error) => {
+      if (this.config.serveOn !== undefined && handle.hostPort !== undefined && (this.config.listensFor?.(spec) ?? true)) {
+        const exit = (how: { status: number; oom: boolean }) => this.kill(spec.id, how);
+        const server = await listenAsApp(this.config.serveOn, handle.hostPort, `fake container ${spec.id}\n`, exit).catch((error: Error) => {
           throw new CommandFailedError('runc', ['run', '--detach', spec.id], 1, `host port ${handle.hostPort}: ${error.message}`);
         });
         if (reserved.cancelled) {

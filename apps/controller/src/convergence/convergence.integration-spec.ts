@@ -1,5 +1,6 @@
 /**
- * The convergence loop against real Postgres and Redis with fake cells: crashed instances come
+ * The convergence loop against real Postgres and Redis with real cell agents on the fake runtime
+ * (testing/cell-agent.ts): crashed instances come
  * back (with their crash count), a lost cell's instances are replaced, a drained cell is emptied
  * with replacements first, an instance that fits nowhere is reported unplaced with the reason,
  * and only one replica leads.
@@ -7,25 +8,25 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { crashFakeInstance, startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
+import { pushThroughHook } from '../testing/push';
+import { listLiveCells } from '@paas/redis';
 import { PrismaService } from '../platform/database/prisma.service';
 import { RedisService } from '../platform/redis/redis.module';
 import { pollUntil as until } from '@paas/local-services';
 
-type Instance = { index: number; state: string; cell_id: string; instance_id: string; crash_count: number; last_crash_reason: string | null; unplaced_reason: string | null };
+type Instance = { index: number; state: string; cell_id: string; address: string | null; instance_id: string; crash_count: number; last_crash_reason: string | null; unplaced_reason: string | null };
 
 describe('convergence', () => {
   let h: ControllerHarness;
-  const cells = new Map<string, FakeCell>();
+  const cells = new Map<string, CellAgentProcess>();
   const instances = async (app: string): Promise<Instance[]> => (await h.call('GET', `/v1/apps/${app}/instances`)).body.resources;
   const running = async (app: string) => (await instances(app)).filter((i) => i.state === 'RUNNING');
 
   before(async () => {
     h = await startControllerHarness();
     for (const [id, zone] of [['fake-a', 'z1'], ['fake-b', 'z2'], ['fake-c', 'z1']] as const) {
-      const cell = new FakeCell(id, h.redisUrl, h.redisPrefix, h.internalToken, 4, 2048, zone);
-      await cell.start();
-      cells.set(id, cell);
+      cells.set(id, await startCellAgent(h, id, { maxContainers: 4, memoryMb: 2048, zone }));
     }
     const prisma = h.app.get(PrismaService);
     const admin = await prisma.user.findUniqueOrThrow({ where: { name: 'admin' } });
@@ -48,13 +49,15 @@ describe('convergence', () => {
 
   test('a crashed instance is restarted, and the API shows its crash count and reason', async () => {
     const victim = (await running('conv')).find((i) => i.index === 1)!;
-    await cells.get(victim.cell_id)!.crash(victim.instance_id, 'the app exited: out of memory');
+    await crashFakeInstance(victim.address!, { oom: true, status: 137 });
     const back = await until('index 1 running again', async () => {
       const i = (await running('conv')).find((x) => x.index === 1 && x.instance_id !== victim.instance_id);
       return i;
     });
     assert.equal(back.crash_count, 1);
-    assert.equal(back.last_crash_reason, 'the app exited: out of memory');
+    // The real agent's words for an OOM kill (apps/cell/src/exit-reason.ts describeExit), with the process's limit.
+    const memoryMb = (await h.call('GET', '/v1/apps/conv/processes/web')).body.memory_mb;
+    assert.equal(back.last_crash_reason, `out of memory (killed at its ${memoryMb} MB limit)`);
     const events = (await h.call('GET', '/v1/events?types=instance-crashed')).body.resources;
     assert.ok(events.length >= 1);
   });
@@ -62,7 +65,8 @@ describe('convergence', () => {
   test('the instances of a lost cell are replaced on live cells', async () => {
     const before = await running('conv');
     const lostCell = before[0].cell_id;
-    await cells.get(lostCell)!.lose();
+    // Gone as a host that died: no withdrawal, its presence expired (it stays paused until after()).
+    await cells.get(lostCell)!.expire();
     const after = await until('3 running on live cells', async () => {
       const now = await running('conv');
       return now.length === 3 && now.every((i) => i.cell_id !== lostCell) ? now : undefined;
@@ -73,9 +77,7 @@ describe('convergence', () => {
   });
 
   test('a drained cell is emptied: replacements start elsewhere first', async () => {
-    const replacement = new FakeCell('fake-d', h.redisUrl, h.redisPrefix, h.internalToken, 4, 2048, 'z2');
-    await replacement.start();
-    cells.set('fake-d', replacement);
+    cells.set('fake-d', await startCellAgent(h, 'fake-d', { maxContainers: 4, memoryMb: 2048, zone: 'z2' }));
     const target = (await running('conv'))[0].cell_id;
     const drain = await h.call('POST', `/v1/cells/${target}/actions/drain`);
     assert.equal(drain.status, 202, JSON.stringify(drain.body));
@@ -86,7 +88,10 @@ describe('convergence', () => {
       return now.length === 3 && now.every((i) => i.cell_id !== target);
     });
     assert.equal(sawGap, false, 'every index kept a running instance during the drain');
-    assert.equal(cells.get(target)!.running.size, 0);
+    // The drained agent itself reports no instance left (its presence, at its next heartbeat).
+    const redis = h.app.get(RedisService);
+    await until('the drained cell to report no instance', async () =>
+      (await listLiveCells(redis.redis, redis.keys)).find((c) => c.id === target)?.instances === 0);
     const notAdmin = await h.call('POST', `/v1/cells/${target}/actions/drain`, undefined, 'wrong');
     assert.equal(notAdmin.status, 401);
   });

@@ -1,20 +1,24 @@
 /**
  * Releases, deployments, env, scale, restart and rollback against a real Postgres and Redis, with
- * fake cells that speak the real queue and state contracts.
+ * real cell agents on the fake runtime (testing/cell-agent.ts; `crash` start commands as apps/cell/src/fake-behaviours.ts says).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
+import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
+import { cellJobs } from '../testing/cell-jobs';
+import { pushThroughHook } from '../testing/push';
+import { RedisService } from '../platform/redis/redis.module';
+import { listAppInstances } from '@paas/redis';
 import { PrismaService } from '../platform/database/prisma.service';
-import { appViewSchema, instanceListSchema, paginatedSchema, processListSchema } from '@paas/contracts';
+import { appViewSchema, CellJobName, instanceListSchema, paginatedSchema, processListSchema } from '@paas/contracts';
 import { pollUntil as until } from '@paas/local-services';
 
 describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
   let h: ControllerHarness;
   let prisma: PrismaService;
-  const cells: FakeCell[] = [];
+  const cells: CellAgentProcess[] = [];
   let admin: { userId: string; name: string; isAdmin: boolean };
 
   /** A user with a role in a space, and its token (made directly in the database). */
@@ -41,7 +45,7 @@ describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
     h = await startControllerHarness();
     prisma = h.app.get(PrismaService);
     admin = await adminActor(h);
-    cells.push(...(await startFakeCells(h, ['fake-a', 'fake-b'])));
+    for (const id of ['fake-a', 'fake-b']) cells.push(await startCellAgent(h, id));
   });
 
   after(async () => {
@@ -197,7 +201,16 @@ describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
   });
 
   test('a cpu quota rolls out a release whose instances run with it; the same value changes nothing; null removes it', async () => {
-    const jobs = () => cells.flatMap((c) => [...c.running.values()]).filter((j) => j.appName === 'web1');
+    // The start jobs of the instances web1 has on its cells now (the agents' records in Redis).
+    const redis = h.app.get(RedisService);
+    const appId = (await h.call('GET', '/v1/apps/web1')).body.id as string;
+    let current: Array<{ releaseId: string; cpuMillicores?: number }> = [];
+    const jobs = () => current;
+    const refresh = async () => {
+      const live = new Set((await listAppInstances(redis.redis, redis.keys, appId)).filter((i) => i.state === 'STARTING' || i.state === 'RUNNING').map((i) => i.instanceId));
+      const starts = (await Promise.all(cells.map((c) => cellJobs(h, c.id, CellJobName.StartInstance)))).flat();
+      current = starts.map((j) => j.data as { instanceId: string; releaseId: string; cpuMillicores?: number }).filter((j) => live.has(j.instanceId));
+    };
     const set = await h.call('POST', '/v1/apps/web1/processes/web/actions/scale', { cpu_millicores: 500 });
     assert.equal(set.status, 202, JSON.stringify(set.body));
     assert.equal(set.body.cpu_millicores, 500);
@@ -205,7 +218,10 @@ describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
     assert.equal((await settled('web1')).state, 'DEPLOYED');
     const release = (await h.call('GET', `/v1/apps/web1/releases/v${set.body.release_version}`)).body;
     assert.match(release.description, /0\.5 cpu/);
-    await until('only instances of the new release', async () => jobs().length === 1 && jobs()[0].releaseId === release.id);
+    await until('only instances of the new release', async () => {
+      await refresh();
+      return jobs().length === 1 && jobs()[0].releaseId === release.id;
+    });
     assert.equal(jobs()[0].cpuMillicores, 500, 'the start job carries the quota to the cell');
     const listed = processListSchema.parse((await h.call('GET', '/v1/apps/web1/processes')).body);
     assert.equal(listed.resources.find((p) => p.type === 'web')?.cpu_millicores, 500);
@@ -233,7 +249,10 @@ describe('app lifecycle: releases, deployments, env, scale, rollback', () => {
     assert.ok(removed.body.release_version);
     assert.equal((await settled('web1')).state, 'DEPLOYED');
     const latest = (await h.call('GET', `/v1/apps/web1/releases/v${removed.body.release_version}`)).body;
-    await until('only instances of the release without a quota', async () => jobs().length === 1 && jobs()[0].releaseId === latest.id);
+    await until('only instances of the release without a quota', async () => {
+      await refresh();
+      return jobs().length === 1 && jobs()[0].releaseId === latest.id;
+    });
     assert.equal(jobs()[0].cpuMillicores, undefined);
   });
 

@@ -1,6 +1,6 @@
 /**
- * The logs API against a real Postgres and Redis (controller harness), with fake cells for
- * pushes: staging (STG/0), API changes (API/0) and the release command (APP/TASK/RELEASE/0) in
+ * The logs API against a real Postgres and Redis (controller harness), with the real cell agent
+ * on the fake runtime (testing/cell-agent.ts) for pushes: staging (STG/0), API changes (API/0) and the release command (APP/TASK/RELEASE/0) in
  * the app's stream; lines written as a cell writes them (APP/PROC/WEB/0); recent reads in order;
  * the SSE stream: framing, resume after an id (query and Last-Event-ID) with no gap or repeat,
  * recent=N, live lines; access rules; the stream deleted with its app.
@@ -11,7 +11,9 @@ import type { Redis } from 'ioredis';
 import { compareStreamIds, logEntrySchema, redisKeys, type LogEntry, type RedisKeys } from '@paas/contracts';
 import { AppLogWriter, createRedisConnection } from '@paas/redis';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
+import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
+import { pushThroughHook } from '../testing/push';
+import { MINIMAL_SOURCE, tarOf } from '../testing/source-tar';
 import { createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
 import { LogsService } from './logs.service';
 import { pollUntil as until } from '@paas/local-services';
@@ -71,7 +73,7 @@ async function openStream(url: string, token: string, headers: Record<string, st
 
 describe('app logs API', () => {
   let h: ControllerHarness;
-  let cells: FakeCell[] = [];
+  let cells: CellAgentProcess[] = [];
   let redis: Redis;
   let keys: RedisKeys;
   let cellWriter: AppLogWriter;
@@ -98,7 +100,7 @@ describe('app logs API', () => {
       markerSource: 'CELL/0',
       markerWhere: 'cell test',
     });
-    cells = await startFakeCells(h, ['logs-a']);
+    cells = [await startCellAgent(h, 'logs-a')];
     admin = await adminActor(h);
     const org = await createOrg(h, 'logs-org');
     spaceId = await createSpace(h, org, 'logs-space');
@@ -115,14 +117,11 @@ describe('app logs API', () => {
   });
 
   it('a push leaves its staging lines (STG/0), the API changes (API/0) and the release command (APP/TASK/RELEASE/0) in the app log, in order', async () => {
-    cells[0]!.stageProcessTypes = { release: 'echo migrating the db; exit 0' };
-    try {
-      expectStatus(await h.call('POST', '/v1/apps', { name: 'logged', space_id: spaceId }), 201);
-      const pushed = await pushThroughHook(h.url, h.internalToken, 'logged', admin);
-      assert.ok(pushed.ok, pushed.text);
-    } finally {
-      cells[0]!.stageProcessTypes = {};
-    }
+    // The release command from the Procfile; the fake runtime's task prints its echo (apps/cell/src/fake-behaviours.ts).
+    const source = tarOf([...MINIMAL_SOURCE, { path: 'Procfile', content: 'web: node server.js\nrelease: echo migrating the db; exit 0\n' }]);
+    expectStatus(await h.call('POST', '/v1/apps', { name: 'logged', space_id: spaceId }), 201);
+    const pushed = await pushThroughHook(h.url, h.internalToken, 'logged', admin, source);
+    assert.ok(pushed.ok, pushed.text);
     const entries = await until('the push lines', async () => {
       const res = await logs('logged', '?recent=true&limit=1000');
       const list = res.body.resources as LogEntry[];
@@ -140,7 +139,7 @@ describe('app logs API', () => {
     };
     const created = index((e) => e.source === 'API/0' && e.text === 'Created app logged by admin', 'the creation');
     const staging = index((e) => e.source === 'STG/0' && /^-----> Staging logged \(0123456\) on cell logs-a$/.test(e.text), 'the staging line');
-    const buildpack = index((e) => e.source === 'STG/0' && e.text === '-----> fake buildpack', "the cell's staging output");
+    const buildpack = index((e) => e.source === 'STG/0' && e.text === '-----> nodejs (fake buildpack: the fake runtime runs no build)', "the cell's staging output");
     const release = index((e) => e.source === 'APP/TASK/RELEASE/0' && e.text === 'migrating the db', 'the release command output');
     const pushedLine = index((e) => e.source === 'API/0' && e.text === 'Pushed commit 0123456: release v1 by admin', 'the push event');
     assert.ok(created < staging && staging < buildpack && buildpack < release && release < pushedLine, 'in the order they happened');

@@ -1,13 +1,16 @@
 /**
  * Usage in the instance views and the controller's Prometheus /metrics, against a real Postgres
- * and Redis with a fake cell that writes usage into instance records as a real cell does.
+ * and Redis with the real cell agent on the fake runtime (testing/cell-agent.ts), whose usage
+ * sampler writes into the instance records what the fake containers use (apps/cell/src/fake-behaviours.ts:
+ * 250 millicores busy, 64 MiB of memory growing by 1 KiB a ms, 12 MiB of disk).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { instanceListSchema, instanceViewSchema } from '@paas/contracts';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
+import { pushThroughHook } from '../testing/push';
 import { pollUntil as until } from '@paas/local-services';
 
 /** The value of the first series `name{...}` whose labels include `labels`, from Prometheus text. */
@@ -23,7 +26,7 @@ function seriesValue(text: string, name: string, labels: Record<string, string> 
 
 describe('instance usage in the API, and the controller /metrics', () => {
   let h: ControllerHarness;
-  let cell: FakeCell;
+  let cell: CellAgentProcess;
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API bodies are checked field by field
   const instances = async (path: string): Promise<any[]> => {
@@ -37,8 +40,7 @@ describe('instance usage in the API, and the controller /metrics', () => {
   before(async () => {
     h = await startControllerHarness();
     // Two containers at most: a third instance stays unplaced.
-    cell = new FakeCell('fake-m', h.redisUrl, h.redisPrefix, h.internalToken, 2);
-    await cell.start();
+    cell = await startCellAgent(h, 'fake-m', { maxContainers: 2, usageIntervalMs: 1_000 });
   });
 
   after(async () => {
@@ -57,15 +59,24 @@ describe('instance usage in the API, and the controller /metrics', () => {
     assert.equal(first.disk_limit_mb, webProcess.disk_mb);
     assert.equal(first.usage, null, 'no usage before the first sample');
 
-    const usage = { cpuPercent: 37.5, memoryBytes: 123_456_789, diskBytes: 9_876_543, measuredAt: new Date().toISOString() };
-    await cell.reportUsage(first.instance_id, usage);
-    const expected = { cpu_percent: 37.5, memory_bytes: 123_456_789, disk_bytes: 9_876_543, measured_at: usage.measuredAt };
-    assert.deepEqual((await instances('/v1/apps/metered/instances'))[0].usage, expected);
-    assert.deepEqual((await instances('/v1/apps/metered/processes/web/instances'))[0].usage, expected);
+    // The cell's sampler records usage from its second pass (CPU % needs two readings).
+    const sampled = await until('the first usage sample', async () => (await instances('/v1/apps/metered/instances'))[0].usage ?? undefined);
+    const MiB = 1024 * 1024;
+    assert.ok(sampled.cpu_percent >= 20 && sampled.cpu_percent <= 30, `about 25 % (250 millicores busy): ${sampled.cpu_percent}`);
+    assert.ok(sampled.memory_bytes >= 64 * MiB, `the fake's 64 MiB and more: ${sampled.memory_bytes}`);
+    assert.equal(sampled.disk_bytes, 12 * MiB);
+    assert.ok(Number.isFinite(Date.parse(sampled.measured_at)), sampled.measured_at);
+    const ofProcess = (await instances('/v1/apps/metered/processes/web/instances'))[0].usage;
+    assert.ok(ofProcess.measured_at >= sampled.measured_at, 'the process view shows the same record');
+    assert.equal(ofProcess.disk_bytes, sampled.disk_bytes);
 
     // A newer sample replaces it.
-    await cell.reportUsage(first.instance_id, { ...usage, memoryBytes: 200_000_000 });
-    assert.equal((await instances('/v1/apps/metered/instances'))[0].usage.memory_bytes, 200_000_000);
+    const newer = await until('a newer sample', async () => {
+      const usage = (await instances('/v1/apps/metered/instances'))[0].usage;
+      return usage.measured_at > sampled.measured_at ? usage : undefined;
+    });
+    assert.ok(newer.memory_bytes > sampled.memory_bytes, `${newer.memory_bytes} replaces ${sampled.memory_bytes}`);
+    assert.ok((await instances('/v1/apps/metered/processes/web/instances'))[0].usage.measured_at >= newer.measured_at, 'in the process view too');
   });
 
   test('the OpenAPI document describes exactly the fields of the instance contract', async () => {
@@ -80,7 +91,11 @@ describe('instance usage in the API, and the controller /metrics', () => {
 
   test('an unplaced instance has the limits of its process and no usage', async () => {
     assert.equal((await h.call('POST', '/v1/apps/metered/processes/web/actions/scale', { instances: 3 })).status, 202);
-    const unplaced = await until('index 2 unplaced', async () => (await instances('/v1/apps/metered/instances')).find((i) => i.state === 'UNPLACED'));
+    // Once the cell's presence counts what was placed moments ago (not booked twice), one stays unplaced.
+    const unplaced = await until('one instance unplaced', async () => {
+      const waiting = (await instances('/v1/apps/metered/instances')).filter((i) => i.state === 'UNPLACED');
+      return waiting.length === 1 ? waiting[0] : undefined;
+    });
     const webProcess = (await h.call('GET', '/v1/apps/metered/processes/web')).body;
     assert.equal(unplaced.index, 2);
     assert.equal(unplaced.memory_limit_mb, webProcess.memory_mb);

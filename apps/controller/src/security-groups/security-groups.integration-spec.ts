@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { securityGroupViewSchema } from '@paas/contracts';
+import { CellJobName, securityGroupViewSchema } from '@paas/contracts';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook } from '../testing/fake-cell';
+import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
+import { cellJobs } from '../testing/cell-jobs';
+import { pushThroughHook } from '../testing/push';
+import { MINIMAL_SOURCE, tarOf } from '../testing/source-tar';
 import { createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
 import { pollUntil } from '@paas/local-services';
 
@@ -10,15 +13,17 @@ const EXTERNAL = { protocol: 'tcp', destination: '10.77.0.2', ports: '5432' };
 
 describe('security groups API (platform admins) and the rules every job carries', () => {
   let h: ControllerHarness;
-  let cell: FakeCell;
+  let cell: CellAgentProcess;
+  /** The jobs of one kind the cell was sent, with the fields these tests read. */
+  const jobs = async (name: CellJobName) =>
+    (await cellJobs(h, cell.id, name)).map((j) => j.data as { appName: string; instanceId?: string; egress?: Array<{ destination: string }> });
   let spaceA: string;
   let spaceB: string;
   let dev: TestUser;
 
   before(async () => {
     h = await startControllerHarness();
-    cell = new FakeCell('fake-sg', h.redisUrl, h.redisPrefix, h.internalToken, 20);
-    await cell.start();
+    cell = await startCellAgent(h, 'fake-sg', { maxContainers: 20 });
     const org = await createOrg(h, 'sg-org');
     spaceA = await createSpace(h, org, 'a');
     spaceB = await createSpace(h, org, 'b');
@@ -94,15 +99,15 @@ describe('security groups API (platform admins) and the rules every job carries'
     assert.deepEqual(seen.sort(), ['db-a', 'dns', 'mirror', 'public_networks']);
 
     // Each push also runs a release command: a task, which runs with the running rules.
-    cell.stageProcessTypes = { release: 'echo migrated' };
+    const source = tarOf([...MINIMAL_SOURCE, { path: 'Procfile', content: 'web: node server.js\nrelease: echo migrated\n' }]);
     for (const [name, space] of [['in-a', spaceA], ['in-b', spaceB]] as const) {
       expectStatus(await h.call('POST', '/v1/apps', { name, space_id: space, no_route: true }), 201);
-      const push = await pushThroughHook(h.url, h.internalToken, name, await adminActor(h));
+      const push = await pushThroughHook(h.url, h.internalToken, name, await adminActor(h), source);
       assert.ok(push.ok, push.text);
     }
-    cell.stageProcessTypes = {};
-    const startOf = (app: string) => [...cell.running.values()].find((j) => j.appName === app)!;
-    const stageOf = (app: string) => cell.stageJobs.find((j) => j.appName === app)!;
+    const [starts, stages, tasks] = await Promise.all([jobs(CellJobName.StartInstance), jobs(CellJobName.Stage), jobs(CellJobName.RunTask)]);
+    const startOf = (app: string) => starts.find((j) => j.appName === app)!;
+    const stageOf = (app: string) => stages.find((j) => j.appName === app)!;
     const destinations = (rules: Array<{ destination: string }> | undefined) => (rules ?? []).map((r) => r.destination);
 
     assert.ok(destinations(startOf('in-a').egress).includes('10.77.0.2'), 'space A runs with db-a');
@@ -111,7 +116,7 @@ describe('security groups API (platform admins) and the rules every job carries'
     assert.ok(destinations(stageOf('in-a').egress).includes('10.77.0.9'), 'space A stages with mirror');
     assert.ok(!destinations(stageOf('in-a').egress).includes('10.77.0.2'), 'the running-only group is not in a stage job');
     assert.ok(!destinations(startOf('in-b').egress).includes('10.77.0.2'), 'space B does not get space A\'s group');
-    const taskOf = (app: string) => cell.taskJobs.find((j) => j.appName === app)!;
+    const taskOf = (app: string) => tasks.find((j) => j.appName === app)!;
     assert.ok(destinations(taskOf('in-a').egress).includes('10.77.0.2'), 'the release task of space A runs with db-a');
     assert.ok(!destinations(taskOf('in-b').egress).includes('10.77.0.2'));
     assert.ok(!destinations(stageOf('in-b').egress).includes('10.77.0.9'));
@@ -121,9 +126,9 @@ describe('security groups API (platform admins) and the rules every job carries'
     expectStatus(await h.call('DELETE', `/v1/security-groups/db-a/running-spaces/${spaceA}`), 204);
     expectStatus(await h.call('DELETE', `/v1/security-groups/db-a/running-spaces/${spaceA}`), 404);
     expectStatus(await h.call('PATCH', '/v1/security-groups/public_networks', { globally_enabled: { running: false } }), 200);
-    const before = new Set(cell.running.keys());
+    const before = new Set((await jobs(CellJobName.StartInstance)).map((j) => j.instanceId));
     expectStatus(await h.call('POST', '/v1/apps/in-a/processes/web/actions/scale', { instances: 2 }), 202);
-    const fresh = await pollUntil('a second instance of in-a', () => [...cell.running.entries()].find(([id, j]) => !before.has(id) && j.appName === 'in-a')?.[1], {
+    const fresh = await pollUntil('a second instance of in-a', async () => (await jobs(CellJobName.StartInstance)).find((j) => !before.has(j.instanceId) && j.appName === 'in-a'), {
       timeoutMs: 15_000,
     }).catch(() => undefined);
     assert.ok(fresh, 'a second instance started');

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { redisKeys } from '@paas/contracts';
@@ -22,6 +22,25 @@ export interface CellAgentOptions {
   zone?: string;
   memoryMb?: number;
   maxContainers?: number;
+  /**
+   * Operator buildpacks to install (CELL_BUILDPACKS_DIR), by name: the fake runtime plays them as
+   * apps/cell/src/fake-behaviours.ts says (`failing` fails every build that names it).
+   */
+  operatorBuildpacks?: readonly string[];
+  /** CELL_USAGE_INTERVAL_MS (default the agent's, 5 s): how often it samples its instances' usage (fake-behaviours.ts fakeUsage). */
+  usageIntervalMs?: number;
+}
+
+/** A buildpack folder the catalog accepts (executable bin/detect and bin/compile); the fake runtime never runs them. */
+async function installBuildpacks(dir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    await mkdir(join(dir, name, 'bin'), { recursive: true });
+    for (const script of ['detect', 'compile']) {
+      const path = join(dir, name, 'bin', script);
+      await writeFile(path, '#!/bin/sh\nexit 1\n');
+      await chmod(path, 0o755);
+    }
+  }
 }
 
 /** One running agent. `stop` and `kill` are safe to call twice, and after the other. */
@@ -53,6 +72,8 @@ export async function startCellAgent(
   const portBase = await freePort();
   const tag = randomBytes(2).toString('hex');
   const zone = options.zone ?? 'z1';
+  const buildpacksDir = join(dataDir, 'operator-buildpacks');
+  await installBuildpacks(buildpacksDir, options.operatorBuildpacks ?? []);
   const child = spawn(process.execPath, [join(ROOT, 'apps', 'cell', 'dist', 'main.js')], {
     env: {
       PATH: process.env.PATH,
@@ -62,6 +83,8 @@ export async function startCellAgent(
       CELL_MEMORY_MB: String(options.memoryMb ?? 65_536),
       CELL_MAX_CONTAINERS: String(options.maxContainers ?? 100),
       CELL_DATA_DIR: dataDir,
+      CELL_BUILDPACKS_DIR: buildpacksDir,
+      ...(options.usageIntervalMs ? { CELL_USAGE_INTERVAL_MS: String(options.usageIntervalMs) } : {}),
       CELL_BRIDGE: `fk${tag}`,
       CELL_SUBNET: '10.252.0.0/24',
       CELL_PORT_RANGE: `${portBase}-${Math.min(portBase + PORTS_PER_CELL - 1, 65_535)}`,
@@ -114,4 +137,16 @@ export async function startCellAgent(
       await live();
     },
   };
+}
+
+/**
+ * Makes the fake container serving `address` (an instance's address, as the API shows it) exit
+ * now, as a crash would: status 1 by default, or killed by the OOM killer (`oom`). The fake
+ * runtime's app answers `POST /__fake/exit` so (libs/runtime fake-app-server.ts, FAKE_APP_EXIT_PATH);
+ * the agent then reports the crash in its own words.
+ */
+export async function crashFakeInstance(address: string, exit: { status?: number; oom?: boolean } = {}): Promise<void> {
+  const query = new URLSearchParams({ status: String(exit.status ?? 1), ...(exit.oom ? { oom: '1' } : {}) });
+  const res = await fetch(`http://${address}/__fake/exit?${query}`, { method: 'POST' });
+  if (res.status !== 202) throw new Error(`the fake app at ${address} did not take the exit: HTTP ${res.status}`);
 }

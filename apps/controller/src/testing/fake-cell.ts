@@ -1,4 +1,9 @@
 /**
+ * Being retired (issue 14): specs run the real cell agent on the fake runtime (cell-agent.ts,
+ * apps/cell/src/fake-behaviours.ts). Only deployments.integration-spec.ts still uses this, for
+ * what the fake runtime does not script yet: a task that sleeps until stopped, an instance that
+ * prints log lines before failing its health check (nobind), and the cross-cell journal.
+ *
  * A cell that speaks the real contracts (its own BullMQ queue, presence, instance reports,
  * endpoints) but runs no containers: every instance is one small HTTP server of this process.
  * For API tests that need instances; the real cell is tested with real runc elsewhere.

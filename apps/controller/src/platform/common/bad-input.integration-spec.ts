@@ -13,10 +13,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create as createTar } from 'tar';
-import { errorBodySchema } from '@paas/contracts';
+import { CellJobName, errorBodySchema } from '@paas/contracts';
 import { pollUntil, waitForPostgres } from '@paas/local-services';
 import { adminActor, startControllerHarness, type ApiResponse, type ControllerHarness } from '../../testing/controller-harness';
-import { FakeCell, pushThroughHook, startFakeCells } from '../../testing/fake-cell';
+import { startCellAgent, type CellAgentProcess } from '../../testing/cell-agent';
+import { cellJobs } from '../../testing/cell-jobs';
+import { pushThroughHook } from '../../testing/push';
 import { createApp, createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../../testing/tenancy-fixtures';
 import { PrismaService } from '../database/prisma.service';
 
@@ -80,7 +82,7 @@ const CONTROL = /must not contain control characters/;
 describe('every bad input is a 4xx, and nothing changes', () => {
   let h: ControllerHarness;
   let prisma: PrismaService;
-  let cell: FakeCell;
+  let cell: CellAgentProcess;
   let dev: TestUser;
   let spaceId: string;
   let before0: Record<string, string[]>;
@@ -88,7 +90,7 @@ describe('every bad input is a 4xx, and nothing changes', () => {
   before(async () => {
     h = await startControllerHarness();
     prisma = h.app.get(PrismaService);
-    [cell] = await startFakeCells(h, ['fake-bad-input']);
+    cell = await startCellAgent(h, 'fake-bad-input');
     const org = await createOrg(h, 'bad-input');
     spaceId = await createSpace(h, org, 'bad-input');
     dev = await createUser(h, 'bad-input-dev');
@@ -218,7 +220,7 @@ describe('every bad input is a 4xx, and nothing changes', () => {
     assert.equal(push.ok, false, push.text);
     assert.match(push.text, /manifest\.yml: applications\[0\]\.env\.GREETING: must not contain a NUL character/);
     assert.doesNotMatch(push.text, /Buildpack|invalid byte sequence|internal error/, 'nothing was staged, and no database error');
-    assert.equal(cell.stageJobs.length, 0, 'no staging job reached the cell');
+    assert.equal((await cellJobs(h, cell.id, CellJobName.Stage)).length, 0, 'no staging job reached the cell');
     const after = await builds();
     assert.ok(after.length <= buildsBefore + 1);
     assert.ok(after.every((b) => b.state !== 'STAGED'));

@@ -1,6 +1,7 @@
 /**
  * POST /v1/apps/:app/source (a push without git) against the real controller on a private
- * Postgres and Redis, with a fake cell: the package is checked before anything happens, then
+ * Postgres and Redis, with the real cell agent on the fake runtime (testing/cell-agent.ts; its
+ * `failing` buildpack as apps/cell/src/fake-behaviours.ts says): the package is checked before anything happens, then
  * staged and deployed like a git push, the build output streaming back as text lines.
  */
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { create as createTar } from 'tar';
 import { startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
-import { FakeCell, startFakeCells } from '../../testing/fake-cell';
+import { startCellAgent, type CellAgentProcess } from '../../testing/cell-agent';
 import { createUser, expectStatus, grant } from '../../testing/tenancy-fixtures';
 
 async function tgzOf(files: Record<string, string>): Promise<Buffer> {
@@ -29,7 +30,7 @@ async function tgzOf(files: Record<string, string>): Promise<Buffer> {
 
 describe('source upload: POST /v1/apps/:app/source', () => {
   let h: ControllerHarness;
-  let cell: FakeCell;
+  let cell: CellAgentProcess;
 
   const upload = async (app: string, body: Uint8Array, token: string | null = h.adminToken) => {
     const res = await fetch(`${h.url}/v1/apps/${app}/source`, {
@@ -43,7 +44,7 @@ describe('source upload: POST /v1/apps/:app/source', () => {
 
   before(async () => {
     h = await startControllerHarness();
-    [cell] = await startFakeCells(h, ['fake-up']);
+    cell = await startCellAgent(h, 'fake-up', { operatorBuildpacks: ['failing'] });
     expectStatus(await h.call('POST', '/v1/apps', { name: 'up' }), 201);
   });
 
@@ -59,7 +60,8 @@ describe('source upload: POST /v1/apps/:app/source', () => {
     assert.match(res.type, /^text\/plain/);
     const lines = res.text.trimEnd().split('\n');
     assert.match(lines[0], /^-----> Received 2 files \(0\.0 MB, sha256 [0-9a-f]{12}\)$/);
-    assert.ok(lines.includes('-----> fake buildpack'), res.text);
+    // The fake runtime's staging says which buildpack it played (detection skips `failing`).
+    assert.ok(lines.includes('-----> nodejs (fake buildpack: the fake runtime runs no build)'), res.text);
     assert.match(res.text, /-----> up v1 is live at /);
     assert.equal(lines.at(-1), 'PAAS-RESULT ok');
     // The manifest came from the uploaded package; the build is named by the package's sha256.
@@ -73,6 +75,8 @@ describe('source upload: POST /v1/apps/:app/source', () => {
     const res = await upload('up', await tgzOf({ 'manifest.yml': 'applications:\n- name: up\n  buildpacks: [failing]\n' }));
     assert.equal(res.status, 200);
     assert.match(res.text, /npm ERR! missing script: build/);
+    // The real stager's reason: the exit status and the buildpack's last stderr line.
+    assert.match(res.text, /build failed \(exit 1\): npm ERR! missing script: build/);
     assert.match(res.text, /push rejected: the running release of up was left as it was/);
     assert.equal(res.text.trimEnd().split('\n').at(-1), 'PAAS-RESULT failed');
     const releases = (await h.call('GET', '/v1/apps/up/releases')).body.resources as Array<{ version: number; current: boolean }>;

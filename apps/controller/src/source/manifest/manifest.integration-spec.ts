@@ -1,6 +1,6 @@
 /**
  * manifest.yml on push and kept build logs, against the real controller on a private Postgres
- * and Redis, with a fake cell that speaks the real queue and state contracts. The pushed source
+ * and Redis, with the real cell agent on the fake runtime (testing/cell-agent.ts). The pushed source
  * is a real tar (as `git archive` makes), sent through the same internal endpoint the git hook uses.
  */
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create as createTar } from 'tar';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
-import { FakeCell, pushThroughHook, startFakeCells } from '../../testing/fake-cell';
+import { CellJobName } from '@paas/contracts';
+import { startCellAgent, type CellAgentProcess } from '../../testing/cell-agent';
+import { cellJobs } from '../../testing/cell-jobs';
+import { pushThroughHook } from '../../testing/push';
 import { createOrg, createSpace, createUser, expectStatus, grant } from '../../testing/tenancy-fixtures';
 import { pollUntil as until } from '@paas/local-services';
 
@@ -32,7 +35,7 @@ const saidLines = (text: string) => text.split('\n').filter((l) => l !== '' && !
 
 describe('manifest.yml on push, and build logs', () => {
   let h: ControllerHarness;
-  let cell: FakeCell;
+  let cell: CellAgentProcess;
   let admin: { userId: string; name: string; isAdmin: boolean };
   let domain: string;
 
@@ -77,7 +80,7 @@ describe('manifest.yml on push, and build logs', () => {
     admin = await adminActor(h);
     const domains = (await h.call('GET', '/v1/domains')).body.resources as Array<{ name: string; default: boolean }>;
     domain = domains.find((d) => d.default)!.name;
-    [cell] = await startFakeCells(h, ['fake-m']);
+    cell = await startCellAgent(h, 'fake-m', { operatorBuildpacks: ['failing'] });
   });
 
   after(async () => {
@@ -112,9 +115,7 @@ applications:
 
   test('a manifest with 3 instances, two routes, env, a health check and a worker sets up the app and its release', async () => {
     expectStatus(await h.call('POST', '/v1/apps', { name: 'shop' }), 201);
-    cell.stageProcessTypes = { release: 'echo migrated' };
-    const result = await push('shop', { 'manifest.yml': manifest(), 'server.js': 'require("http")' });
-    cell.stageProcessTypes = {};
+    const result = await push('shop', { 'manifest.yml': manifest(), 'server.js': 'require("http")', Procfile: 'web: node server.js\nrelease: echo migrated\n' });
     assert.ok(result.ok, result.text);
     const lines = saidLines(result.text);
     assert.ok(lines.includes('!     manifest.yml: applications[0].memroy: unknown key, ignored: did you mean memory?'), result.text);
@@ -137,7 +138,9 @@ applications:
     assert.equal(procs.worker.command, 'node worker.js');
     assert.equal(procs.worker.cpu_millicores, 250);
     assert.equal(procs.web.cpu_millicores, null, 'no cpu key: no quota');
-    const workerJob = [...cell.running.values()].find((j) => j.appName === 'shop' && j.processType === 'worker');
+    const workerJob = (await cellJobs(h, cell.id, CellJobName.StartInstance))
+      .map((j) => j.data as { appName: string; processType: string; cpuMillicores?: number })
+      .find((j) => j.appName === 'shop' && j.processType === 'worker');
     assert.equal(workerJob?.cpuMillicores, 250, 'the worker starts with its quota');
     assert.equal(procs.worker.health_check.type, 'process');
 
@@ -229,7 +232,8 @@ applications:
       'manifest.yml': `applications:\n- instances: 5\n  buildpacks: [failing]\n  env: {GREETING: bye}\n  routes:\n  - route: shop-d.${domain}\n  processes:\n  - type: clock\n    command: node clock.js\n`,
     });
     assert.equal(result.ok, false, result.text);
-    assert.match(result.text, /the failing buildpack failed/);
+    // The real stager's reason: the buildpack's exit status and its last stderr line.
+    assert.match(result.text, /build failed \(exit 1\): npm ERR! missing script: build/);
     assert.deepEqual(await snapshot('shop'), before);
     const build = await latestBuild('shop');
     assert.equal(build.state, 'FAILED');
@@ -238,7 +242,7 @@ applications:
     assert.match(log.headers.get('content-type') ?? '', /^text\/plain/);
     assert.equal(log.headers.get('x-paas-log-complete'), 'true');
     assert.deepEqual(saidLines(String(log.body)), saidLines(result.text), 'the log is what the pusher saw');
-    assert.ok(saidLines(String(log.body)).includes('       npm ERR! missing script: build'));
+    assert.ok(saidLines(String(log.body)).some((l) => l.trim() === 'npm ERR! missing script: build'), String(log.body));
   });
 
   test('build logs: text and JSON, since, 404 naming the fix, and access checks', async () => {
