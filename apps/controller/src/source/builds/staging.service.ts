@@ -8,7 +8,6 @@ import type { Actor } from '../../auth/actor';
 import { AppsRepository, type AppWithSpace } from '../../apps/apps.repository';
 import { BlobstoreService } from '../../storage/blobstore.service';
 import { notFound } from '../../platform/common/domain.exception';
-import { PrismaService } from '../../platform/database/prisma.service';
 import { DeploymentsService, inProgress } from '../../deployments/deployments.service';
 import { EventsService } from '../../audit/events.service';
 import { AppLogsService } from '../../platform/app-logs/app-logs.service';
@@ -51,7 +50,6 @@ export class StagingService {
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
-    private readonly prisma: PrismaService,
     private readonly apps: AppsRepository,
     private readonly builds: BuildsRepository,
     private readonly buildLogs: BuildLogsRepository,
@@ -205,7 +203,7 @@ export class StagingService {
     processTypes: Record<string, string>,
     commitSha: string,
   ) {
-    return this.prisma.$transaction(
+    return this.builds.inTransaction(
       async (tx) => {
         const env = await this.builds.lockAppEnv(app.id, tx);
         if (await this.builds.hasActiveDeployment(app.id, tx)) throw inProgress(app.name);
