@@ -113,3 +113,37 @@ test('each folder is one Nest module: <folder>/<folder>.module.ts, the only modu
   }
   assert.deepEqual(reachingIn, [], `modules imported past their folder's module: ${reachingIn.join('; ')}`);
 });
+
+/** True when the source reaches Postgres itself: injects PrismaService or opens a transaction or raw query. */
+export function usesPrisma(text: string): boolean {
+  return /\bPrismaService\b|\$(queryRaw|executeRaw|transaction)\b|\.(queryRawUnsafe|executeRawUnsafe)\(/.test(text);
+}
+
+/**
+ * Where Prisma may be used: the repositories (named by what their queries mean), the app row lock,
+ * the database platform (and the platform module that provides it), and the test harness.
+ */
+function mayUsePrisma(file: string): boolean {
+  const path = relative(SRC, file).split(sep).join('/');
+  return (
+    path.endsWith('.repository.ts') ||
+    path === 'apps/app-lock.ts' ||
+    path.startsWith('platform/database/') ||
+    path === 'platform/platform.module.ts' ||
+    path === 'testing/controller-harness.ts'
+  );
+}
+
+test('the Prisma detector sees an injected PrismaService, a transaction and a raw query, and passes a repository call', () => {
+  assert.ok(usesPrisma('constructor(private readonly prisma: PrismaService) {}'));
+  assert.ok(usesPrisma('return this.db.$transaction(async (tx) => work(tx));'));
+  assert.ok(usesPrisma('await tx.$queryRaw`SELECT 1`;'));
+  assert.ok(!usesPrisma('await this.apps.withLock(app.id, async (tx) => this.releases.get(id, tx));'));
+});
+
+test('only repositories, the app lock, platform/database and the test harness use Prisma', () => {
+  const files = sourceFiles(SRC).filter((file) => folderOf(file) !== 'generated');
+  assert.ok(files.some((file) => mayUsePrisma(file) && usesPrisma(readFileSync(file, 'utf8'))), 'found no repository using Prisma');
+  const outside = files.filter((file) => !mayUsePrisma(file) && usesPrisma(readFileSync(file, 'utf8'))).map((file) => relative(SRC, file));
+  assert.deepEqual(outside, [], `Prisma used outside a repository: ${outside.join(', ')}; move the queries into the module's *.repository.ts`);
+});

@@ -7,6 +7,8 @@ import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
 import { paginated, parsePage, type Paginated } from '../platform/common/pagination';
 import { csvParam, uuidListParam } from '../platform/common/query-params';
 import { AppsService } from './apps.service';
+import { CreateApp } from './usecases/create-app.usecase';
+import { DeleteApp } from './usecases/delete-app.usecase';
 import type { AppView } from './app-view';
 
 const renameSchema = z.strictObject({ name: appNameSchema });
@@ -15,12 +17,16 @@ const renameSchema = z.strictObject({ name: appNameSchema });
 @Controller('v1/apps')
 @UseGuards(TokenGuard)
 export class AppsController {
-  constructor(private readonly apps: AppsService) {}
+  constructor(
+    private readonly apps: AppsService,
+    private readonly createApp: CreateApp,
+    private readonly deleteApp: DeleteApp,
+  ) {}
 
   @Post()
   @HttpCode(201)
   create(@CurrentActor() actor: Actor, @Body(new ZodBodyPipe(createAppSchema)) body: CreateAppRequest): Promise<AppView> {
-    return this.apps.create(actor, body);
+    return this.createApp.run(actor, body);
   }
 
   @Get()
@@ -43,6 +49,6 @@ export class AppsController {
   @Delete(':app')
   @HttpCode(204)
   async delete(@CurrentActor() actor: Actor, @Param('app') app: string): Promise<void> {
-    await this.apps.delete(actor, app);
+    await this.deleteApp.run(actor, app);
   }
 }

@@ -7,11 +7,13 @@ import { StorageModule } from '../storage/storage.module';
 import { AppsController } from './apps.controller';
 import { AppsRepository } from './apps.repository';
 import { AppsService } from './apps.service';
+import { CreateApp } from './usecases/create-app.usecase';
+import { DeleteApp } from './usecases/delete-app.usecase';
 
 @Module({
   imports: [AuthModule, AuditModule, StorageModule, RoutingModule, PlacementModule],
   controllers: [AppsController],
-  providers: [AppsRepository, AppsService],
+  providers: [AppsRepository, AppsService, CreateApp, DeleteApp],
   exports: [AppsRepository, AppsService],
 })
 export class AppsModule {}

@@ -3,6 +3,7 @@ import { Prisma } from '../generated/prisma/client';
 import type { App, Process, Space, Org } from '../generated/prisma/client';
 import { PrismaService } from '../platform/database/prisma.service';
 import { retryOnConflict } from '../platform/common/retry-on-conflict';
+import { withAppLock, type LockedApp } from './app-lock';
 
 export type AppRecord = App;
 export type AppWithSpace = App & { space: Space & { org: Org } };
@@ -17,6 +18,11 @@ export interface AppFilter {
 @Injectable()
 export class AppsRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** Runs `work` holding the app's row lock (see `withAppLock`), in `tx` when given, else in a transaction of its own. */
+  withLock<T>(appId: string, work: (tx: Prisma.TransactionClient, app: LockedApp | undefined) => Promise<T>, tx?: Prisma.TransactionClient): Promise<T> {
+    return withAppLock(this.prisma, appId, work, tx);
+  }
 
   /** The "default" space of the "default" org, where apps go when no space is named. */
   async defaultSpaceId(): Promise<string> {
@@ -96,5 +102,50 @@ export class AppsRepository {
 
   async setCurrentRelease(appId: string, releaseId: string): Promise<void> {
     await this.prisma.app.update({ where: { id: appId }, data: { currentReleaseId: releaseId } });
+  }
+
+  async setEnv(appId: string, env: Record<string, string>, tx: Prisma.TransactionClient = this.prisma): Promise<void> {
+    await tx.app.update({ where: { id: appId }, data: { env } });
+  }
+
+  /** Sets the env and marks the app started (a rollback takes its target's env). */
+  async setEnvAndStart(appId: string, env: Record<string, string>, tx: Prisma.TransactionClient = this.prisma): Promise<void> {
+    await tx.app.update({ where: { id: appId }, data: { env, state: 'STARTED' } });
+  }
+
+  /** The app's process of `type`; throws when there is none. */
+  processOf(appId: string, type: string, tx: Prisma.TransactionClient = this.prisma): Promise<Process> {
+    return tx.process.findUniqueOrThrow({ where: { appId_type: { appId, type } } });
+  }
+
+  updateProcess(id: string, data: Prisma.ProcessUpdateInput, tx: Prisma.TransactionClient = this.prisma): Promise<Process> {
+    return tx.process.update({ where: { id }, data });
+  }
+
+  /** Ids of the started apps with a release and no deployment in progress: what the convergence loop looks at. */
+  async convergeCandidates(): Promise<string[]> {
+    const apps = await this.prisma.app.findMany({
+      where: { state: 'STARTED', currentReleaseId: { not: null }, deployments: { none: { state: 'DEPLOYING' } } },
+      select: { id: true },
+    });
+    return apps.map((a) => a.id);
+  }
+
+  /**
+   * Runs `work` holding the app's row lock when the app is still started with no deployment in
+   * progress and nobody else holds the lock (`FOR UPDATE SKIP LOCKED`); else returns `skipped`
+   * without waiting. The lock is held until `work` ends.
+   */
+  whenConvergeable<T>(appId: string, work: () => Promise<T>, skipped: T): Promise<T> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const locked = await tx.$queryRaw<Array<{ id: string }>>`
+          SELECT a.id FROM apps a WHERE a.id = ${appId}::uuid AND a.state = 'STARTED'
+            AND NOT EXISTS (SELECT 1 FROM deployments d WHERE d.app_id = a.id AND d.state = 'DEPLOYING')
+          FOR UPDATE SKIP LOCKED`;
+        return locked.length ? work() : skipped;
+      },
+      { timeout: 30_000, maxWait: 5_000 },
+    );
   }
 }

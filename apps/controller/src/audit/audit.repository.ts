@@ -10,10 +10,27 @@ export interface EventFilter {
   spaceIds?: string[];
 }
 
-/** Reads the audit log (EventsService writes it). */
+/** An audit log entry as written (see EventsService.record). */
+export interface NewEvent {
+  type: string;
+  actorId: string | null;
+  actorName: string;
+  targetType: string;
+  targetId: string;
+  targetName: string;
+  spaceId: string | null;
+  data: Prisma.InputJsonValue;
+}
+
+/** Reads and appends to the audit log (EventsService decides what is written). */
 @Injectable()
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** Appends one event; in `tx`, it is part of that change's transaction. */
+  async append(event: NewEvent, tx: Prisma.TransactionClient = this.prisma): Promise<void> {
+    await tx.event.create({ data: event });
+  }
 
   private where(filter: EventFilter): Prisma.EventWhereInput {
     const and: Prisma.EventWhereInput[] = [];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../platform/database/prisma.service';
 import type { Actor } from '../auth/actor';
+import { AuditRepository } from './audit.repository';
 import { AppLogsService } from '../platform/app-logs/app-logs.service';
 
 export interface EventTarget {
@@ -21,7 +21,7 @@ const LOG_REMOVAL_WAIT_MS = 5_000;
 @Injectable()
 export class EventsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly audit: AuditRepository,
     private readonly appLogs: AppLogsService,
   ) {}
 
@@ -31,10 +31,10 @@ export class EventsService {
     type: string,
     target: EventTarget,
     data: Record<string, unknown> = {},
-    tx: Prisma.TransactionClient = this.prisma,
+    tx?: Prisma.TransactionClient,
   ): Promise<void> {
-    await tx.event.create({
-      data: {
+    await this.audit.append(
+      {
         type,
         actorId: actor.userId,
         actorName: actor.name,
@@ -44,7 +44,8 @@ export class EventsService {
         spaceId: target.spaceId ?? null,
         data: data as Prisma.InputJsonValue,
       },
-    });
+      tx,
+    );
     if (target.type !== 'app') return;
     if (type === 'app-deleted') {
       let timer: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../platform/database/prisma.service';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { Actor } from './actor';
+import { SpaceRolesRepository } from './space-roles.repository';
 
 /** What a caller wants to do in a space; each role allows a prefix of this list. */
 export type SpaceAction = 'read' | 'write' | 'manage';
@@ -19,25 +19,23 @@ const ALLOWED: Record<'ADMIN' | 'DEVELOPER' | 'VIEWER', readonly SpaceAction[]> 
  */
 @Injectable()
 export class AccessService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly roles: SpaceRolesRepository) {}
 
   /** Space ids the actor may see, or undefined for "all" (platform admin). */
   async visibleSpaceIds(actor: Actor): Promise<string[] | undefined> {
     if (actor.isAdmin) return undefined;
-    const roles = await this.prisma.spaceRole.findMany({ where: { userId: actor.userId }, select: { spaceId: true } });
-    return roles.map((r) => r.spaceId);
+    return this.roles.spaceIdsOf(actor.userId);
   }
 
   /** Org ids the actor may see (orgs of its spaces), or undefined for all. */
   async visibleOrgIds(actor: Actor): Promise<string[] | undefined> {
     if (actor.isAdmin) return undefined;
-    const spaces = await this.prisma.spaceRole.findMany({ where: { userId: actor.userId }, select: { space: { select: { orgId: true } } } });
-    return [...new Set(spaces.map((s) => s.space.orgId))];
+    return [...new Set(await this.roles.orgIdsOf(actor.userId))];
   }
 
   async roleIn(actor: Actor, spaceId: string): Promise<'ADMIN' | 'DEVELOPER' | 'VIEWER' | undefined> {
     if (actor.isAdmin) return 'ADMIN';
-    const role = await this.prisma.spaceRole.findUnique({ where: { userId_spaceId: { userId: actor.userId, spaceId } } });
+    const role = await this.roles.roleIn(actor.userId, spaceId);
     return role?.role;
   }
 

@@ -3,7 +3,6 @@ import type { CellPresence } from '@paas/contracts';
 import { clearUnplacedBeyond, forgetInstance, listLiveCells, readCellRegistry, readCrashHistories, recordCrash, resetCrash, unregisterEndpoint } from '@paas/redis';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
-import { PrismaService } from '../platform/database/prisma.service';
 import { AppsRepository } from '../apps/apps.repository';
 import { DeploymentsService } from '../deployments/deployments.service';
 import { EventsService, SYSTEM_ACTOR } from '../audit/events.service';
@@ -43,7 +42,6 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
-    private readonly prisma: PrismaService,
     private readonly leader: LeaderElectionService,
     private readonly apps: AppsRepository,
     private readonly releases: ReleasesRepository,
@@ -122,23 +120,10 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
   /** One pass over every app; returns how many actions were taken (for tests). */
   async convergeAll(): Promise<number> {
     const cells = new Map<string, CellPresence>((await listLiveCells(this.redis.redis, this.redis.keys)).map((c) => [c.id, c]));
-    const candidates = await this.prisma.app.findMany({
-      where: { state: 'STARTED', currentReleaseId: { not: null }, deployments: { none: { state: 'DEPLOYING' } } },
-      select: { id: true },
-    });
     let actions = 0;
-    for (const { id } of candidates) {
+    for (const id of await this.apps.convergeCandidates()) {
       // The app's row lock: a scale or a deployment of this app never interleaves with this pass.
-      actions += await this.prisma.$transaction(
-        async (tx) => {
-          const locked = await tx.$queryRaw<Array<{ id: string }>>`
-            SELECT a.id FROM apps a WHERE a.id = ${id}::uuid AND a.state = 'STARTED'
-              AND NOT EXISTS (SELECT 1 FROM deployments d WHERE d.app_id = a.id AND d.state = 'DEPLOYING')
-            FOR UPDATE SKIP LOCKED`;
-          return locked.length ? this.convergeApp(id, cells) : 0;
-        },
-        { timeout: 30_000, maxWait: 5_000 },
-      );
+      actions += await this.apps.whenConvergeable(id, () => this.convergeApp(id, cells), 0);
     }
     return actions;
   }

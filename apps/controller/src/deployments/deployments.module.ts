@@ -17,6 +17,6 @@ import { ReleasePhaseService } from './release-phase.service';
   imports: [AuthModule, AuditModule, AppsModule, ReleasesModule, RoutingModule, PlacementModule, SecurityGroupsModule, StorageModule],
   controllers: [DeploymentsController],
   providers: [DeploymentsRepository, DeploymentsService, ReleasePhaseService],
-  exports: [DeploymentsService],
+  exports: [DeploymentsService, DeploymentsRepository],
 })
 export class DeploymentsModule {}

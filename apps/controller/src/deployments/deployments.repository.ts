@@ -21,8 +21,9 @@ export class DeploymentsRepository {
     await this.prisma.deployment.updateMany({ where: { id, state: 'DEPLOYING' }, data: { state, reason: reason ?? null } });
   }
 
-  active(appId: string): Promise<Deployment | null> {
-    return this.prisma.deployment.findFirst({ where: { appId, state: 'DEPLOYING' } });
+  /** The app's deployment in progress, if any (in `tx` when given). */
+  active(appId: string, tx: Prisma.TransactionClient = this.prisma): Promise<Deployment | null> {
+    return tx.deployment.findFirst({ where: { appId, state: 'DEPLOYING' } });
   }
 
   allActive(): Promise<Deployment[]> {

@@ -4,10 +4,9 @@ import type { Process } from '../generated/prisma/client';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { Actor } from '../auth/actor';
-import { PrismaService } from '../platform/database/prisma.service';
 import { AppsRepository, type AppWithSpace } from '../apps/apps.repository';
-import { withAppLock } from '../apps/app-lock';
 import { AppsService } from '../apps/apps.service';
+import { DeploymentsRepository } from '../deployments/deployments.repository';
 import { DeploymentsService, inProgress, prunedDroplet } from '../deployments/deployments.service';
 import { EventsService } from '../audit/events.service';
 import { ReleasePruningService } from '../releases/release-pruning.service';
@@ -29,11 +28,11 @@ export interface ChangeResult {
 export class LifecycleService {
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly prisma: PrismaService,
     private readonly apps: AppsService,
     private readonly appsRepo: AppsRepository,
     private readonly releases: ReleasesRepository,
     private readonly deployments: DeploymentsService,
+    private readonly deploymentsRepo: DeploymentsRepository,
     private readonly instances: InstancesService,
     private readonly events: EventsService,
     private readonly pruning: ReleasePruningService,
@@ -47,14 +46,14 @@ export class LifecycleService {
   /** Merges the patch; when the app runs a release, makes a release with the new env and rolls it out. */
   async updateEnv(actor: Actor, idOrName: string, patch: EnvPatch): Promise<ChangeResult & { var: Record<string, string> }> {
     const app = await this.apps.resolve(actor, idOrName, 'write');
-    const outcome = await withAppLock(this.prisma, app.id, async (tx, locked) => {
+    const outcome = await this.appsRepo.withLock(app.id, async (tx, locked) => {
       if (!locked) throw notFound('app', app.name, 'list apps with GET /v1/apps');
       const env = applyEnvPatch(locked.env, patch.var);
-      await tx.app.update({ where: { id: app.id }, data: { env } });
+      await this.appsRepo.setEnv(app.id, env, tx);
       let release: ReleaseWithDroplet | undefined;
       let deployment;
       if (locked.currentReleaseId) {
-        const current = await tx.release.findUniqueOrThrow({ where: { id: locked.currentReleaseId } });
+        const current = await this.releases.get(locked.currentReleaseId, tx);
         release = await this.releases.create(
           { appId: app.id, dropletId: current.dropletId, env, processTypes: current.processTypes as Record<string, string>, description: 'env changed' },
           tx,
@@ -83,29 +82,30 @@ export class LifecycleService {
    */
   async scale(actor: Actor, idOrName: string, type: string, request: ScaleRequest): Promise<ChangeResult & { process: Process }> {
     const { app } = await this.process(actor, idOrName, type, 'write');
-    const outcome = await withAppLock(this.prisma, app.id, async (tx, locked) => {
+    const outcome = await this.appsRepo.withLock(app.id, async (tx, locked) => {
       if (!locked) throw notFound('app', app.name, 'list apps with GET /v1/apps');
-      const before = await tx.process.findUniqueOrThrow({ where: { appId_type: { appId: app.id, type } } });
+      const before = await this.appsRepo.processOf(app.id, type, tx);
       const limitsChange =
         (request.memory_mb !== undefined && request.memory_mb !== before.memoryMb) ||
         (request.disk_mb !== undefined && request.disk_mb !== before.diskMb) ||
         (request.cpu_millicores !== undefined && request.cpu_millicores !== before.cpuMillicores);
-      const active = await tx.deployment.findFirst({ where: { appId: app.id, state: 'DEPLOYING' } });
+      const active = await this.deploymentsRepo.active(app.id, tx);
       if (active && (limitsChange || request.instances !== undefined)) throw inProgress(app.name);
-      const process = await tx.process.update({
-        where: { id: before.id },
-        data: {
+      const process = await this.appsRepo.updateProcess(
+        before.id,
+        {
           ...(request.instances !== undefined ? { instances: request.instances } : {}),
           ...(request.memory_mb !== undefined ? { memoryMb: request.memory_mb } : {}),
           ...(request.disk_mb !== undefined ? { diskMb: request.disk_mb } : {}),
           ...(request.cpu_millicores !== undefined ? { cpuMillicores: request.cpu_millicores } : {}),
         },
-      });
+        tx,
+      );
       let release: ReleaseWithDroplet | undefined;
       let deployment;
       const currentId = locked.currentReleaseId;
       if (limitsChange && currentId && locked.state === 'STARTED') {
-        const current = await tx.release.findUniqueOrThrow({ where: { id: currentId } });
+        const current = await this.releases.get(currentId, tx);
         release = await this.releases.create(
           {
             appId: app.id,
@@ -147,9 +147,7 @@ export class LifecycleService {
 
   async updateProcess(actor: Actor, idOrName: string, type: string, update: ProcessUpdate): Promise<Process> {
     const { app, process } = await this.process(actor, idOrName, type, 'write');
-    const updated = await this.prisma.process.update({
-      where: { id: process.id },
-      data: {
+    const updated = await this.appsRepo.updateProcess(process.id, {
         ...(update.command !== undefined ? { command: update.command } : {}),
         ...(update.health_check
           ? {
@@ -158,7 +156,6 @@ export class LifecycleService {
               ...(update.health_check.timeout ? { healthCheckTimeoutS: update.health_check.timeout } : {}),
             }
           : {}),
-      },
     });
     await this.events.record(actor, 'process-updated', target(app), { process_type: type, ...update });
     return updated;
@@ -170,7 +167,7 @@ export class LifecycleService {
     await this.events.record(actor, 'app-started', target(app));
     const current = app.currentReleaseId ? await this.releases.find(app.currentReleaseId) : null;
     if (!current) return { release_version: null, deployment_id: null };
-    await withAppLock(this.prisma, app.id, async () => {
+    await this.appsRepo.withLock(app.id, async () => {
       for (const process of await this.appsRepo.processes(app.id)) await this.reconcile(app, current, process);
     });
     return { release_version: current.version, deployment_id: null };
@@ -178,7 +175,7 @@ export class LifecycleService {
 
   async stop(actor: Actor, idOrName: string): Promise<ChangeResult> {
     const app = await this.apps.resolve(actor, idOrName, 'write');
-    if (await this.prisma.deployment.findFirst({ where: { appId: app.id, state: 'DEPLOYING' } })) throw inProgress(app.name);
+    if (await this.deploymentsRepo.active(app.id)) throw inProgress(app.name);
     await this.appsRepo.setState(app.id, 'STOPPED');
     for (const i of await this.instances.actual(app.id)) await this.instances.stop(i, 'app stopped');
     await this.events.record(actor, 'app-stopped', target(app));
@@ -201,10 +198,10 @@ export class LifecycleService {
     const app = await this.apps.resolve(actor, idOrName, 'write');
     const target_ = await this.releases.findVersion(app.id, version);
     if (!target_) throw notFound('release', `v${version} of ${app.name}`, 'list releases with GET /v1/apps/NAME/releases');
-    const { release, deployment } = await withAppLock(this.prisma, app.id, async (tx) => {
-      if (await tx.deployment.findFirst({ where: { appId: app.id, state: 'DEPLOYING' } })) throw inProgress(app.name);
+    const { release, deployment } = await this.appsRepo.withLock(app.id, async (tx) => {
+      if (await this.deploymentsRepo.active(app.id, tx)) throw inProgress(app.name);
       // Under the app's lock, as pruning marks droplets: never a release on a droplet being deleted.
-      const droplet = await tx.droplet.findUniqueOrThrow({ where: { id: target_.dropletId } });
+      const droplet = await this.releases.droplet(target_.dropletId, tx);
       if (droplet.prunedAt) {
         throw prunedDroplet(app.name, version, this.pruning.kept, await this.releases.rollbackTargets(app.id));
       }
@@ -218,7 +215,7 @@ export class LifecycleService {
         },
         tx,
       );
-      await tx.app.update({ where: { id: app.id }, data: { env: target_.env as Record<string, string>, state: 'STARTED' } });
+      await this.appsRepo.setEnvAndStart(app.id, target_.env as Record<string, string>, tx);
       const deployment = await this.deployments.begin(app, release, tx);
       await this.events.record(actor, 'app-rolled-back', target(app), { to_version: version, release: release.version }, tx);
       return { release, deployment };

@@ -48,6 +48,16 @@ export class ReleasesRepository {
     return tx ? run(tx) : this.prisma.$transaction(run);
   }
 
+  /** The release `id`, read in `tx`; throws when there is none. */
+  get(id: string, tx: Prisma.TransactionClient = this.prisma): Promise<Release> {
+    return tx.release.findUniqueOrThrow({ where: { id } });
+  }
+
+  /** The droplet `id`, read in `tx`; throws when there is none. */
+  droplet(id: string, tx: Prisma.TransactionClient = this.prisma): Promise<Droplet> {
+    return tx.droplet.findUniqueOrThrow({ where: { id } });
+  }
+
   find(id: string): Promise<ReleaseWithDroplet | null> {
     return this.prisma.release.findUnique({ where: { id }, include: { droplet: true } });
   }

@@ -2,8 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import type { RouteEntry } from '@paas/contracts';
 import { listRouteHosts, markRoutesProjected, routesProjected, writeHostRoutes } from '@paas/redis';
 import { LOGGER, type Logger } from '../platform/config/config.module';
-import { PrismaService } from '../platform/database/prisma.service';
 import { RedisService } from '../platform/redis/redis.module';
+import { RouteProjectionRepository, type HostCandidate } from './route-projection.repository';
 import { StoredRoutePathsService } from './stored-route-paths.service';
 
 /** How often the controller checks that Redis still holds its projection (RedisKeys.routesProjected). */
@@ -29,7 +29,7 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
   private checking = false;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly repo: RouteProjectionRepository,
     private readonly redis: RedisService,
     private readonly storedPaths: StoredRoutePathsService,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -40,7 +40,7 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
     // Booting against a Redis without the mark while Postgres has apps that run: Redis lost its
     // data (the whole platform restarted, Redis without persistence), and the cells re-report.
     if (!(await routesProjected(this.redis.redis, this.redis.keys))) {
-      const running = await this.prisma.app.count({ where: { state: 'STARTED', currentReleaseId: { not: null } } });
+      const running = await this.repo.runningAppCount();
       if (running > 0) {
         this.logger.warn({ event: 'redis-state-lost', apps: running }, 'redis holds no route projection although apps run: projecting every route; cells re-report their instances');
         await this.redis.noteLoss();
@@ -71,7 +71,7 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
   }
 
   async syncAll(): Promise<void> {
-    const routes = await this.prisma.route.findMany({ include: { domain: true } });
+    const routes = await this.repo.allRoutes();
     const hosts = new Set(routes.map((r) => fqdnOf(r.host, r.domain.name)));
     for (const host of hosts) await this.syncHost(host);
     for (const stale of await listRouteHosts(this.redis.redis, this.redis.keys)) {
@@ -84,11 +84,8 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
 
   /** Re-projects every route of one fully qualified host. */
   async syncHost(fqdn: string): Promise<void> {
-    const routes = await this.prisma.route.findMany({
-      where: { OR: this.candidates(fqdn) },
-      include: { domain: true, destinations: { orderBy: { createdAt: 'asc' } } },
-    });
-    const owners = await this.prisma.routeHost.findMany({ where: { OR: this.candidates(fqdn) }, select: { domainId: true, host: true, spaceId: true } });
+    const routes = await this.repo.routesOf(this.candidates(fqdn));
+    const owners = await this.repo.hostOwners(this.candidates(fqdn));
     const ownerOf = new Map(owners.map((o) => [`${o.domainId}/${o.host}`, o.spaceId]));
     const ofHost = routes.filter((r) => fqdnOf(r.host, r.domain.name) === fqdn);
     // A host belongs to one space: a route kept from before that rule in another space is not served.
@@ -116,8 +113,8 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
   }
 
   /** (host, domain) pairs whose fqdn could be `fqdn`. */
-  private candidates(fqdn: string): Array<{ host: string; domain: { name: string } }> {
-    const out = [{ host: '', domain: { name: fqdn } }];
+  private candidates(fqdn: string): HostCandidate[] {
+    const out: HostCandidate[] = [{ host: '', domain: { name: fqdn } }];
     const dot = fqdn.indexOf('.');
     if (dot > 0) out.push({ host: fqdn.slice(0, dot), domain: { name: fqdn.slice(dot + 1) } });
     return out;

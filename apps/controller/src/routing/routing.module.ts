@@ -8,6 +8,7 @@ import { HostOwnershipService } from './host-ownership.service';
 import { HostSyncService } from './host-sync.service';
 import { RouteDestinationsService } from './route-destinations.service';
 import { RouteHostsRepository } from './route-hosts.repository';
+import { RouteProjectionRepository } from './route-projection.repository';
 import { RouteProjectionService } from './route-projection.service';
 import { RoutesApiRepository } from './routes-api.repository';
 import { RoutesController } from './routes.controller';
@@ -26,6 +27,7 @@ import { StoredRoutePathsService } from './stored-route-paths.service';
     DomainsRepository,
     DomainsService,
     RoutesRepository,
+    RouteProjectionRepository,
     RouteHostsRepository,
     HostOwnershipService,
     StoredRoutePathsService,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { canonicalRoutePath, routePathProblem } from '@paas/contracts';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { prismaErrorCode } from '../platform/common/query-params';
-import { PrismaService } from '../platform/database/prisma.service';
+import { RouteProjectionRepository } from './route-projection.repository';
 
 /**
  * Route paths stored before the API required the normal form (issue 12): the router matches
@@ -15,15 +15,12 @@ import { PrismaService } from '../platform/database/prisma.service';
 @Injectable()
 export class StoredRoutePathsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly repo: RouteProjectionRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async normalize(): Promise<void> {
-    const suspects = await this.prisma.route.findMany({
-      where: { path: { not: '' } },
-      select: { id: true, path: true, host: true, domain: { select: { name: true } } },
-    });
+    const suspects = await this.repo.routesWithPath();
     for (const route of suspects) {
       if (routePathProblem(route.path) === undefined) continue;
       const where = { route_id: route.id, host: route.host, domain: route.domain.name, path: route.path };
@@ -33,7 +30,7 @@ export class StoredRoutePathsService {
         continue;
       }
       try {
-        await this.prisma.route.update({ where: { id: route.id }, data: { path: canonical } });
+        await this.repo.setPath(route.id, canonical);
         this.logger.warn({ event: 'route-path-normalized', ...where, to: canonical }, 'a stored route path was rewritten to its normal form');
       } catch (error) {
         if (prismaErrorCode(error) !== 'P2002') throw error;

@@ -15,6 +15,8 @@ import { BuildsController } from './builds/builds.controller';
 import { BuildsRepository } from './builds/builds.repository';
 import { SourceUploadController } from './builds/source-upload.controller';
 import { StagingService } from './builds/staging.service';
+import { RecordRelease } from './builds/usecases/record-release.usecase';
+import { StageBuild } from './builds/usecases/stage-build.usecase';
 import { GitController } from './git/git.controller';
 import { ManifestReader } from './manifest/manifest-reader';
 import { ManifestRepository } from './manifest/manifest.repository';
@@ -28,6 +30,6 @@ import { ManifestService } from './manifest/manifest.service';
 @Module({
   imports: [AuthModule, AuditModule, AppsModule, StorageModule, ReleasesModule, DeploymentsModule, PlacementModule, RoutingModule, SecurityGroupsModule],
   controllers: [GitController, BuildsInternalController, BuildsController, SourceUploadController],
-  providers: [ManifestReader, ManifestRepository, ManifestService, BuildsRepository, BuildLogsRepository, StagingService, BuildSweeperService],
+  providers: [ManifestReader, ManifestRepository, ManifestService, BuildsRepository, BuildLogsRepository, StageBuild, RecordRelease, StagingService, BuildSweeperService],
 })
 export class SourceModule {}

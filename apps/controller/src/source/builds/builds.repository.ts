@@ -7,6 +7,11 @@ import { lockApp } from '../../apps/app-lock';
 export class BuildsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** Runs `work` in one transaction; the caller locks the app in it (`lockAppEnv`) and passes `tx` on. */
+  inTransaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>, options: { timeout: number; maxWait: number }): Promise<T> {
+    return this.prisma.$transaction(work, options);
+  }
+
   create(appId: string, commitSha: string): Promise<Build> {
     return this.prisma.build.create({ data: { appId, commitSha } });
   }
