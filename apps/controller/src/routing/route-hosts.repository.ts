@@ -30,9 +30,11 @@ export class RouteHostsRepository {
   async claim(tx: Prisma.TransactionClient, key: HostKey, spaceId: string): Promise<string> {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       await tx.$executeRaw`INSERT INTO route_hosts (domain_id, host, space_id) VALUES (${key.domainId}::uuid, ${key.host}, ${spaceId}::uuid)
-        ON CONFLICT (domain_id, host) DO NOTHING`;
+        ON CONFLICT DO NOTHING`;
       const rows = await tx.$queryRaw<Array<{ space_id: string }>>`SELECT space_id::text AS space_id FROM route_hosts
         WHERE domain_id = ${key.domainId}::uuid AND host = ${key.host} FOR SHARE`;
+      // Every unique index is an arbiter (no conflict target): two claims of one space at once
+      // meet on (domain, host, space) as well, and only naming (domain, host) let that one raise.
       // No row: it was released between the two statements; claim again.
       if (rows[0]) return rows[0].space_id;
     }
