@@ -1,6 +1,7 @@
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ContainerEgress } from './egress';
+import { RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /** Directories on a container's path: root lists them, anyone (the mapped container root) only traverses. */
 const TRAVERSE_ONLY = 0o711;
@@ -121,5 +122,22 @@ export class ContainerStore {
   async writeCursor(name: string, value: number): Promise<void> {
     await mkdir(this.stateDir, { recursive: true });
     await writeFile(join(this.stateDir, `${name}.cursor`), String(value));
+  }
+}
+
+/**
+ * runc prepares the rootfs as the container's root, an unprivileged host uid: every directory
+ * above `stateDir` must let others traverse it (x), or runc fails with a bare "permission denied".
+ */
+export async function assertTraversable(stateDir: string): Promise<void> {
+  for (let dir = dirname(stateDir); ; dir = dirname(dir)) {
+    const mode = (await stat(dir).catch(() => undefined))?.mode;
+    if (mode !== undefined && (mode & 0o001) === 0) {
+      throw new RuntimeError(
+        RuntimeErrorCode.InvalidConfig,
+        `stateDir ${stateDir}: ${dir} is mode ${(mode & 0o777).toString(8)}, but containers run in a user namespace as an unprivileged host uid that must traverse it: chmod o+x ${dir} (or 0711)`,
+      );
+    }
+    if (dir === dirname(dir)) return;
   }
 }

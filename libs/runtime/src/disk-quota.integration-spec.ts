@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { pollUntil } from '@paas/local-services';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
 import { createTestRuntime, type TestRuntime } from './integration-test-support';
-import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
+import { cleanupAll } from './cleanup-all';
+import { RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 
 const execFileAsync = promisify(execFile);
 const sh = async (file: string, args: string[]) => (await execFileAsync(file, args, { encoding: 'utf8' })).stdout;

@@ -12,7 +12,8 @@ import type { ContainerEgress } from './egress';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
 import { testRuntimeConfig } from './integration-test-support';
 import { chainNames } from './network';
-import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
+import { cleanupAll } from './cleanup-all';
+import { RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
 import { pollUntil } from '@paas/local-services';
 

@@ -1,5 +1,6 @@
 export * from './container-runtime';
-export { RuncRuntime, cleanupAll, type RuncRuntimeConfig } from './runc-runtime';
+export { RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
+export { cleanupAll } from './cleanup-all';
 export { ensureStack, stackNameservers, VCAP_UID, VCAP_GID, STACK_VERSION } from './stack';
 export {
   DEFAULT_ID_MAPPING,

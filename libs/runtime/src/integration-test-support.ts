@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pollUntil } from '@paas/local-services';
 import type { ContainerSpec } from './container-runtime';
-import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
+import { cleanupAll } from './cleanup-all';
+import { RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 import { ensureStack, VCAP_GID, VCAP_UID } from './stack';
 
 /**

@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import type { ContainerHandle, ContainerSpec } from './container-runtime';
 import { vethName } from './network';
 import { createTestRuntime, getWhenUp, type TestRuntime } from './integration-test-support';
-import { cleanupAll, RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
+import { cleanupAll } from './cleanup-all';
+import { RuncRuntime, type RuncRuntimeConfig } from './runc-runtime';
 import { VCAP_GID, VCAP_UID } from './stack';
 
 const execFileAsync = promisify(execFile);

@@ -1,7 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
 import { readOomKills } from './cgroup';
 import { cgroupHasProcesses, locateCgroup, readCgroupUsage } from './cgroup-usage';
 import type {
@@ -13,19 +11,21 @@ import type {
   RunOptions,
   RunResult,
 } from './container-runtime';
-import { ContainerStore, type ContainerRecord } from './container-store';
+import { assertTraversable, ContainerStore, type ContainerRecord } from './container-store';
+import { buildBundle } from './container-bundle';
+import { ExitWatch, readExitStatus, waitStarted } from './container-supervision';
 import { exec } from './exec';
-import { DEFAULT_ID_MAPPING, hostIdOf, hostRootUser, validateIdMapping, type IdMapping } from './id-mapping';
-import { createLayerImage, detachLoopDevicesUnder, mountLayerImage, releaseLayerImage } from './layer-image';
+import { DEFAULT_ID_MAPPING, hostIdOf, validateIdMapping, type IdMapping } from './id-mapping';
+import { mountLayerImage, releaseLayerImage } from './layer-image';
+import { forwardLines } from './line-stream';
 import { directoryBytes, mountedLayerBytes } from './layer-usage';
-import { HostNetwork, netnsPath, type NetworkConfig } from './network';
-import { buildOciConfig } from './oci-spec';
+import { HostNetwork, type NetworkConfig } from './network';
 import { defaultSeccompProfile } from './seccomp';
-import { mountOverlay, unmount } from './overlay';
+import { unmount } from './overlay';
 import { allocateIp, allocatePort } from './port-allocator';
 import { Runc } from './runc';
 import { validateContainerSpec } from './spec-validation';
-import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
+import { RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /** Configuration of one runc runtime (one per cell). Two runtimes on a host must not share any field. */
 export interface RuncRuntimeConfig {
@@ -50,15 +50,6 @@ export interface RuncRuntimeConfig {
 
 const POLL_MS = 50;
 const KILL_WAIT_MS = 5_000;
-/** How long runc may take to create and start a container (slow under load: mounts, cgroups, netns). */
-const START_TIMEOUT_MS = 60_000;
-/** How long a container's shim may take to write its exit status once the container stopped. */
-const EXIT_STATUS_WAIT_MS = 2_000;
-/**
- * How often `wait` asks runc about a container whose shim is not this runtime's child (one
- * re-adopted after an agent restart): as often as the cell's monitor loop used to ask about every one.
- */
-const WAIT_POLL_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -79,10 +70,7 @@ export class RuncRuntime implements ContainerRuntime {
   private hostReady?: Promise<void>;
   private allocationLock: Promise<unknown> = Promise.resolve();
   private readonly destroying = new Map<string, Promise<void>>();
-  /** Until it exits: the shim of each container this runtime started (it ends right after the container). */
-  private readonly shimExits = new Map<string, Promise<void>>();
-  /** The `wait` in progress per id, shared by every caller. */
-  private readonly waits = new Map<string, Promise<ContainerStatus | undefined>>();
+  private readonly exits = new ExitWatch((id) => this.inspect(id));
   private readonly idMapping: IdMapping;
 
   constructor(private readonly config: RuncRuntimeConfig) {
@@ -127,15 +115,8 @@ export class RuncRuntime implements ContainerRuntime {
           logPath: this.store.runcLog(spec.id),
           exitFile: this.store.exitStatusFile(spec.id),
         });
-        const shimExit = new Promise<void>((resolve) => {
-          shim.once('exit', () => resolve());
-          shim.once('error', () => resolve());
-        });
-        this.shimExits.set(spec.id, shimExit);
-        void shimExit.then(() => {
-          if (this.shimExits.get(spec.id) === shimExit) this.shimExits.delete(spec.id);
-        });
-        const pid = await this.waitStarted(spec.id, shim);
+        this.exits.track(spec.id, shim);
+        const pid = await waitStarted(this.runc, spec.id, shim, { bundle: this.store.bundle(spec.id), runcLog: this.store.runcLog(spec.id), exitFile: this.store.exitStatusFile(spec.id) });
         return this.handle(record, pid);
       } finally {
         await output.close();
@@ -193,70 +174,15 @@ export class RuncRuntime implements ContainerRuntime {
     };
   }
 
-  /**
-   * For a container this runtime started, the end of its shim says when it stopped (no polling);
-   * for one re-adopted after a restart (or whose shim was killed), `runc state` every WAIT_POLL_MS.
-   * A failing runc call is retried at that pace: it never rejects.
-   */
+  /** See ExitWatch: from the end of the shim of a container started here, else by polling runc. */
   wait(id: string): Promise<ContainerStatus | undefined> {
-    let pending = this.waits.get(id);
-    if (!pending) {
-      pending = this.waitNow(id).finally(() => this.waits.delete(id));
-      this.waits.set(id, pending);
-    }
-    return pending;
+    return this.exits.wait(id);
   }
 
-  private async waitNow(id: string): Promise<ContainerStatus | undefined> {
-    await this.shimExits.get(id);
-    for (;;) {
-      const status = await this.inspect(id).catch(() => 'unknown' as const);
-      if (status === undefined || (status !== 'unknown' && status.state === 'stopped')) return status;
-      await sleep(WAIT_POLL_MS);
-    }
-  }
-
-  /**
-   * What runc returned when the container ended, as its shim wrote it. runc reports the exit a
-   * moment after the init is gone: waits up to EXIT_STATUS_WAIT_MS for the file of a supervised
-   * container; undefined when it never comes (a container started by an older agent, or a shim
-   * that was killed).
-   */
+  /** What runc returned when a supervised container ended (see readExitStatus); undefined for others. */
   private async exitStatus(id: string): Promise<number | undefined> {
     const record = await this.store.load(id);
-    if (!record?.supervised) return undefined;
-    const deadline = Date.now() + EXIT_STATUS_WAIT_MS;
-    for (let poll = 0; poll <= EXIT_STATUS_WAIT_MS / POLL_MS; poll++) {
-      const text = await readFile(this.store.exitStatusFile(id), 'utf8').catch(() => undefined);
-      const status = text === undefined ? NaN : Number(text.trim());
-      if (Number.isInteger(status) && status >= 0 && status <= 255) return status;
-      if (Date.now() >= deadline) break;
-      await sleep(POLL_MS);
-    }
-    return undefined;
-  }
-
-  /**
-   * Waits until runc has created and started the container (its state is running, or already
-   * stopped: an app that exits at once), and returns its init's pid. When the shim ends first with
-   * no container, runc failed: rejects with runc's own reason. Bounded by START_TIMEOUT_MS.
-   */
-  private async waitStarted(id: string, shim: ChildProcess): Promise<number> {
-    let ended = false;
-    shim.once('exit', () => (ended = true));
-    const failed = new Promise<void>((resolve) => shim.once('error', () => resolve()));
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (let poll = 0; poll <= START_TIMEOUT_MS / POLL_MS; poll++) {
-      const shimEnded = ended;
-      const state = await this.runc.state(id);
-      if (state && state.status !== 'created') return state.status === 'stopped' ? 0 : state.pid;
-      if (shimEnded || Date.now() >= deadline) break;
-      await Promise.race([sleep(POLL_MS), failed]);
-    }
-    const status = await readFile(this.store.exitStatusFile(id), 'utf8').catch(() => '');
-    const args = ['run', '--keep', '--bundle', this.store.bundle(id), id];
-    if (!ended) shim.kill('SIGKILL');
-    throw new CommandFailedError('runc', args, Number(status.trim()) || null, (await this.runc.logTail(this.store.runcLog(id))) || (ended ? 'runc ended without starting the container' : `the container did not start within ${START_TIMEOUT_MS / 1000}s`));
+    return record?.supervised ? readExitStatus(this.store.exitStatusFile(id)) : undefined;
   }
 
   /**
@@ -411,38 +337,15 @@ export class RuncRuntime implements ContainerRuntime {
       return reserved;
     });
     try {
-      const limited = spec.diskMb !== undefined;
-      if (limited) {
-        await createLayerImage(this.store.layerImage(spec.id), spec.diskMb!);
-        await mountLayerImage(this.store.layerImage(spec.id), this.store.layerMount(spec.id));
-      }
-      const lowers = [...spec.layers, this.config.stackDir];
-      const upper = this.store.upper(spec.id, limited);
-      await mkdir(upper, { recursive: true });
-      // The merged root takes the upper dir's owner: container root, so runc (running as it in
-      // the user namespace) may create mount points in /, and / is root's inside, not nobody's.
-      const root = hostRootUser(this.idMapping);
-      await chown(upper, root.uid, root.gid);
-      await chmod(upper, 0o755);
-      await mountOverlay(this.store.rootfs(spec.id), lowers, upper, this.store.work(spec.id, limited));
-      await this.network.attach(spec.id, record.ip);
-      await this.network.applyEgress(record.ip, spec.egress ?? { rules: [] });
-      if (record.hostPort !== undefined && record.containerPort !== undefined) {
-        await this.network.mapPort(spec.id, record.hostPort, record.ip, record.containerPort);
-      }
-      const config = buildOciConfig({
-        spec,
-        netnsPath: netnsPath(spec.id),
-        cgroupsPath: this.cgroupsPath(spec.id),
+      await buildBundle(spec, record, {
+        store: this.store,
+        network: this.network,
         idMapping: this.idMapping,
-        stdioFromFds: options.supervised,
+        stackDir: this.config.stackDir,
+        runcRoot: this.config.runcRoot,
+        cgroupsPath: this.cgroupsPath(spec.id),
+        supervised: options.supervised,
       });
-      const configFile = join(this.store.bundle(spec.id), 'config.json');
-      // It holds the env (the app's secrets): root's alone. writeFile's mode applies at creation.
-      await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
-      await chmod(configFile, 0o600);
-      await mkdir(this.config.runcRoot, { recursive: true, mode: 0o700 });
-      await chmod(this.config.runcRoot, 0o700); // runc's state.json holds the container's config: root's alone
       return record;
     } catch (error) {
       await this.destroy(spec.id).catch(() => undefined);
@@ -481,57 +384,3 @@ export class RuncRuntime implements ContainerRuntime {
     return next;
   }
 }
-
-/**
- * runc prepares the rootfs as the container's root, an unprivileged host uid: every directory
- * above `stateDir` must let others traverse it (x), or runc fails with a bare "permission denied".
- */
-async function assertTraversable(stateDir: string): Promise<void> {
-  for (let dir = dirname(stateDir); ; dir = dirname(dir)) {
-    const mode = (await stat(dir).catch(() => undefined))?.mode;
-    if (mode !== undefined && (mode & 0o001) === 0) {
-      throw new RuntimeError(
-        RuntimeErrorCode.InvalidConfig,
-        `stateDir ${stateDir}: ${dir} is mode ${(mode & 0o777).toString(8)}, but containers run in a user namespace as an unprivileged host uid that must traverse it: chmod o+x ${dir} (or 0711)`,
-      );
-    }
-    if (dir === dirname(dir)) return;
-  }
-}
-
-/** Calls onLine for each complete line of the stream, and for a trailing partial line at its end. */
-function forwardLines(stream: Readable, onLine: (line: string) => void): void {
-  let buffer = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    let newline = buffer.indexOf('\n');
-    while (newline >= 0) {
-      onLine(buffer.slice(0, newline));
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf('\n');
-    }
-  });
-  stream.on('end', () => {
-    if (buffer.length > 0) onLine(buffer);
-    buffer = '';
-  });
-}
-
-/**
- * Removes every container (with its mounts, layer image and loop device), netns, veth, iptables
- * chain and the bridge that runtimes with this config created. For platform shutdown and tests'
- * finally blocks; safe to call twice.
- */
-export async function cleanupAll(config: RuncRuntimeConfig): Promise<void> {
-  const runtime = new RuncRuntime(config);
-  const errors: unknown[] = [];
-  for (const id of await runtime.knownIds()) {
-    await runtime.destroy(id).catch((error: unknown) => errors.push(error));
-  }
-  // Layer images whose container directory is gone but whose loop device is not (rare: see layer-image.ts).
-  await detachLoopDevicesUnder(join(config.stateDir, 'containers')).catch((error: unknown) => errors.push(error));
-  await runtime.teardownHost().catch((error: unknown) => errors.push(error));
-  if (errors.length > 0) throw new AggregateError(errors, `cleanupAll(${config.prefix}): ${errors.map(String).join('; ')}`);
-}
-
