@@ -118,7 +118,7 @@ describe('app logs API', () => {
 
   it('a push leaves its staging lines (STG/0), the API changes (API/0) and the release command (APP/TASK/RELEASE/0) in the app log, in order', async () => {
     // The release command from the Procfile; the fake runtime's task prints its echo (apps/cell/src/fake-behaviours.ts).
-    const source = tarOf([...MINIMAL_SOURCE, { path: 'Procfile', content: 'web: node server.js\nrelease: echo migrating the db; exit 0\n' }]);
+    const source = await tarOf({ ...MINIMAL_SOURCE, Procfile: 'web: node server.js\nrelease: echo migrating the db; exit 0\n' });
     expectStatus(await h.call('POST', '/v1/apps', { name: 'logged', space_id: spaceId }), 201);
     const pushed = await pushThroughHook(h.url, h.internalToken, 'logged', admin, source);
     assert.ok(pushed.ok, pushed.text);

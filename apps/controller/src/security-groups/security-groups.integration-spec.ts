@@ -99,7 +99,7 @@ describe('security groups API (platform admins) and the rules every job carries'
     assert.deepEqual(seen.sort(), ['db-a', 'dns', 'mirror', 'public_networks']);
 
     // Each push also runs a release command: a task, which runs with the running rules.
-    const source = tarOf([...MINIMAL_SOURCE, { path: 'Procfile', content: 'web: node server.js\nrelease: echo migrated\n' }]);
+    const source = await tarOf({ ...MINIMAL_SOURCE, Procfile: 'web: node server.js\nrelease: echo migrated\n' });
     for (const [name, space] of [['in-a', spaceA], ['in-b', spaceB]] as const) {
       expectStatus(await h.call('POST', '/v1/apps', { name, space_id: space, no_route: true }), 201);
       const push = await pushThroughHook(h.url, h.internalToken, name, await adminActor(h), source);

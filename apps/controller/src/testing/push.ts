@@ -7,8 +7,9 @@ export async function pushThroughHook(
   app: string,
   actor: { userId: string; name: string; isAdmin: boolean },
   /** The pushed source, a tar like `git archive` makes; default: MINIMAL_SOURCE (a real cell can stage it). */
-  source: Uint8Array | string = tarOf(MINIMAL_SOURCE),
+  source?: Uint8Array | string,
 ) {
+  const body = source ?? (await tarOf(MINIMAL_SOURCE));
   const res = await fetch(`${url}/internal/v1/apps/${app}/builds?commit=0123456789abcdef`, {
     method: 'POST',
     headers: {
@@ -16,7 +17,7 @@ export async function pushThroughHook(
       'content-type': 'application/x-tar',
       'x-paas-actor': Buffer.from(JSON.stringify(actor)).toString('base64'),
     },
-    body: source,
+    body,
   });
   const text = await res.text();
   return { ok: text.trim().endsWith('PAAS-RESULT ok'), text };

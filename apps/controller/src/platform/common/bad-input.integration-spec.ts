@@ -9,10 +9,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { create as createTar } from 'tar';
 import { CellJobName, errorBodySchema } from '@paas/contracts';
 import { pollUntil, waitForPostgres } from '@paas/local-services';
 import { adminActor, startControllerHarness, type ApiResponse, type ControllerHarness } from '../../testing/controller-harness';
@@ -21,6 +17,7 @@ import { cellJobs } from '../../testing/cell-jobs';
 import { pushThroughHook } from '../../testing/push';
 import { createApp, createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../../testing/tenancy-fixtures';
 import { PrismaService } from '../database/prisma.service';
+import { tarOf } from '../../testing/source-tar';
 
 /** Every row of every table, as text: what "nothing changed" compares. */
 async function snapshot(prisma: PrismaService): Promise<Record<string, string[]>> {
@@ -51,18 +48,6 @@ function rawGet(url: string, path: string, headers: Record<string, string>): Pro
   });
 }
 
-/** A tar of these files, as `git archive` sends it. */
-async function tarOf(files: Record<string, string>): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'paas-badinput-src-'));
-  try {
-    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-    const chunks: Buffer[] = [];
-    for await (const chunk of createTar({ cwd: dir, portable: true }, Object.keys(files))) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** A 400 validation-failed whose details name the field, with a rule matching `rule`. */
 function expectInvalid(res: ApiResponse, field: string, rule: RegExp, what: string): void {

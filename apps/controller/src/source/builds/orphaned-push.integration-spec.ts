@@ -76,7 +76,7 @@ describe('a controller killed during a push', () => {
   test('mid-staging (the cell took the job and never answers): the build ends FAILED with the reason, its log closed, the release unchanged, and the next push works', async () => {
     const release = await currentRelease();
     // The slow buildpack takes seconds: once the agent took the stage job it is paused (SIGSTOP), so it never answers.
-    const slow = tarOf([...MINIMAL_SOURCE, { path: 'manifest.yml', content: `applications:\n- name: ${APP}\n  buildpacks: [slow]\n` }]);
+    const slow = await tarOf({ ...MINIMAL_SOURCE, 'manifest.yml': `applications:\n- name: ${APP}\n  buildpacks: [slow]\n` });
     try {
       const { buildId, push } = await pushAndKill(async () => {
         const [taken] = await cellJobs(h, cell.id, CellJobName.Stage, ['active']);

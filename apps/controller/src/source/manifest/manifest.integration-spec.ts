@@ -5,10 +5,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { create as createTar } from 'tar';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
 import { CellJobName } from '@paas/contracts';
 import { startCellAgent, type CellAgentProcess } from '../../testing/cell-agent';
@@ -16,19 +12,8 @@ import { cellJobs } from '../../testing/cell-jobs';
 import { pushThroughHook } from '../../testing/push';
 import { createOrg, createSpace, createUser, expectStatus, grant } from '../../testing/tenancy-fixtures';
 import { pollUntil as until } from '@paas/local-services';
+import { tarOf } from '../../testing/source-tar';
 
-/** A tar of these files, as `git archive` sends it. */
-async function tarOf(files: Record<string, string>): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'paas-manifest-src-'));
-  try {
-    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-    const chunks: Buffer[] = [];
-    for await (const chunk of createTar({ cwd: dir, portable: true }, Object.keys(files))) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** The lines a push said, without the result marker. */
 const saidLines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('PAAS-RESULT'));
