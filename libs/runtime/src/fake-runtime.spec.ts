@@ -101,8 +101,8 @@ describe('FakeRuntime', () => {
 
   it('wait: with the default clock a scripted exit resolves by itself, at its time', async () => {
     const runtime = new FakeRuntime({ crashAfterMs: () => 30 });
+    const started = Date.now(); // before start: the scripted 30 ms count from inside it
     await runtime.start(spec('c-soon'));
-    const started = Date.now();
     const status = await runtime.wait('c-soon');
     assert.equal(status?.state, 'stopped');
     assert.equal(status?.exitStatus, 1);

@@ -184,14 +184,7 @@ export class FakeRuntime implements ContainerRuntime {
         startedAt,
         scriptedExit: crashAfter === undefined ? undefined : { at: startedAt + crashAfter, oom, status: this.config.exitStatusFor?.(spec) ?? (oom ? 137 : 1) },
       });
-      if (crashAfter !== undefined && this.config.now === undefined) {
-        const timer = setTimeout(() => {
-          this.exitTimers.delete(spec.id);
-          this.checkExits();
-        }, crashAfter);
-        timer.unref();
-        this.exitTimers.set(spec.id, timer);
-      }
+      if (crashAfter !== undefined && this.config.now === undefined) this.armExit(spec.id, startedAt + crashAfter);
       return { ...handle, labels: { ...handle.labels } };
     } finally {
       this.starting.delete(spec.id);
@@ -237,6 +230,21 @@ export class FakeRuntime implements ContainerRuntime {
     const container = this.containers.get(id);
     if (!container || this.exitOf(container) !== undefined) return this.inspect(id);
     return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
+  }
+
+  /**
+   * Settles container `id` at its scripted exit `at` (default clock only). A timer may fire a
+   * moment before Date.now() reaches `at` (timers keep their own clock): it is armed again for
+   * what is left, so a wait never misses the exit.
+   */
+  private armExit(id: string, at: number): void {
+    const timer = setTimeout(() => {
+      this.exitTimers.delete(id);
+      if (this.containers.has(id) && this.now() < at) this.armExit(id, at);
+      else this.checkExits();
+    }, Math.max(0, at - this.now()));
+    timer.unref();
+    this.exitTimers.set(id, timer);
   }
 
   /** Test control: resolves the waits of containers whose scripted exit time `now()` has reached. Safe to call any time. */
