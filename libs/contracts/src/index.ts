@@ -17,3 +17,4 @@ export * from './security-groups';
 export * from './text-rules';
 export * from './router-process';
 export * from './log-line';
+export * from './services';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { egressRulesSchema } from './security-groups';
+import { boundServiceSchema } from './services';
 
 /**
  * Work a cell takes from its own BullMQ queue (`cellQueueName(cellId)`). One handler per name;
@@ -12,6 +13,9 @@ export const CellJobName = {
   RunTask: 'run-task',
   StopTask: 'stop-task',
   ForgetApp: 'forget-app',
+  /** Backing services (services.ts): run a service instance's server, or remove it for good. */
+  StartService: 'start-service',
+  DeleteService: 'delete-service',
 } as const;
 export type CellJobName = (typeof CellJobName)[keyof typeof CellJobName];
 
@@ -77,6 +81,8 @@ const releaseContainerSchema = z.object({
   uris: z.array(z.string()),
   /** The running security groups' rules of the app's space (platform defaults included), read when the job was built. */
   egress: egressRulesSchema.optional(),
+  /** The service instances bound to the app when the job was built (VCAP_SERVICES, DATABASE_URL, egress to their endpoints). */
+  services: z.array(boundServiceSchema).optional(),
 });
 
 export const startInstanceJobSchema = releaseContainerSchema.extend({

@@ -36,6 +36,8 @@ export function redisKeys(prefix: string) {
     redisRebuilt: `${p}redis-rebuilt`,
     /** Pub/sub channel of RouteChange messages. */
     routeChanges: `${p}route-changes`,
+    /** String (JSON ServiceState) with a TTL, written by the cell running the service instance. */
+    serviceState: (serviceInstanceId: string) => `${p}service-state:${serviceInstanceId}`,
     /** Set when an operator asked the cell to drain (the cell reads it at every heartbeat). */
     cellDrain: (cellId: string) => `${p}cell-drain:${cellId}`,
     /** Hash `${processType}:${index}` -> JSON {count, lastCrashAt}: crash history for restart backoff. */

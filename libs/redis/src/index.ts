@@ -14,3 +14,4 @@ export * from './leases';
 export * from './leader-lease';
 export * from './rebuild-mark';
 export * from './work-output';
+export * from './service-states';

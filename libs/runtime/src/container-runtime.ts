@@ -66,6 +66,18 @@ export interface ContainerSpec {
   pidsLimit: number;
   /** When set, the container gets a host port DNAT'ed to this port on its own address. */
   containerPort?: number;
+  /**
+   * With containerPort: this host port rather than one of the runtime's range (a service
+   * instance keeps its port across restarts; the cell allocates it from its service range). The
+   * start fails (PortInUse) when another container of the runtime has it.
+   */
+  hostPort?: number;
+  /**
+   * A service instance's server: its host port is also reached by containers of this host (the
+   * ones whose egress lists it in `services`, on any runtime of the host, at the address they were
+   * given), hairpin included; by no other container whatever its security groups allow.
+   */
+  service?: boolean;
   /** Extra bind mounts (staging: source, cache, buildpacks). */
   binds?: Array<{ source: string; destination: string; readonly: boolean }>;
   /** Where stdout/stderr of a detached container are appended. */

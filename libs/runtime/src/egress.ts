@@ -28,6 +28,13 @@ export interface EgressRule {
 export interface ContainerEgress {
   allow?: EgressRule[];
   rules: EgressRule[];
+  /**
+   * Service endpoints (a host and its host port, DNAT'ed to a service container on that host)
+   * this container may reach: matched by the original destination, so they hold whether the
+   * service runs on this host (DNAT'ed before the filter sees it) or on another. A DNAT'ed
+   * destination of this host that is not listed here is rejected, whatever `rules` allow.
+   */
+  services?: Array<{ host: string; port: number }>;
 }
 
 /** Throws InvalidSpec naming the first problem of the rule. */

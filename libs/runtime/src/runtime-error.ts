@@ -6,6 +6,7 @@ export enum RuntimeErrorCode {
   NoFreeAddress = 'no-free-address',
   NoFreePort = 'no-free-port',
   AlreadyExists = 'already-exists',
+  PortInUse = 'port-in-use',
 }
 
 export class RuntimeError extends Error {
