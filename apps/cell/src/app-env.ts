@@ -1,3 +1,6 @@
+import type { BoundService } from '@paas/contracts';
+import { serviceUrlVariables, vcapServices } from './bound-services';
+
 /** What an app's container is told about itself: the Cloud Foundry and Heroku env contract. */
 export interface AppEnvInput {
   appId: string;
@@ -17,6 +20,8 @@ export interface AppEnvInput {
   env: Record<string, string>;
   /** The port the app must listen on; unset for one-off tasks (no PORT, no CF_INSTANCE_PORT). */
   port?: number;
+  /** The services bound to the app, as its containers reach them (servicesSeenFromContainers). */
+  services?: BoundService[];
 }
 
 /** Variables the platform sets and an app's own env may not override (the API refuses them too). */
@@ -24,8 +29,9 @@ const PLATFORM_VARIABLE = /^(PORT|INSTANCE_INDEX|MEMORY_LIMIT|VCAP_\w+|CF_\w+)$/
 
 /**
  * The environment of an app container (instance or one-off task): PORT (instances only),
- * INSTANCE_INDEX, CF_INSTANCE_*, MEMORY_LIMIT, VCAP_APPLICATION, VCAP_SERVICES, then the app's own
- * variables. Pure. Instances and one-off tasks both take theirs from here.
+ * INSTANCE_INDEX, CF_INSTANCE_*, MEMORY_LIMIT, VCAP_APPLICATION, VCAP_SERVICES (the bound services),
+ * the bound services' URL variables (DATABASE_URL, REDIS_URL) unless the app sets them itself,
+ * then the app's own variables. Pure. Instances and one-off tasks both take theirs from here.
  */
 export function appEnvironment(input: AppEnvInput): Record<string, string> {
   const vcapApplication = {
@@ -58,7 +64,8 @@ export function appEnvironment(input: AppEnvInput): Record<string, string> {
     CF_INSTANCE_GUID: input.instanceId,
     MEMORY_LIMIT: `${input.memoryMb}m`,
     VCAP_APPLICATION: JSON.stringify(vcapApplication),
-    VCAP_SERVICES: '{}',
+    VCAP_SERVICES: JSON.stringify(vcapServices(input.services ?? [])),
+    ...serviceUrlVariables(input.services ?? [], input.env),
     ...Object.fromEntries(Object.entries(input.env).filter(([k]) => !PLATFORM_VARIABLE.test(k))),
   };
 }

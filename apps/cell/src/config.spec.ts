@@ -33,3 +33,21 @@ describe('loadCellConfig: egress and management addresses', () => {
     assert.throws(() => loadCellConfig({ ...base, CELL_ROUTER_ADDRESS: '127.0.0.1:99999' }), /CELL_ROUTER_ADDRESS must be ip:port/);
   });
 });
+
+describe('loadCellConfig: the service port range', () => {
+  it('reads CELL_SERVICE_PORTS, apart from the app port range', () => {
+    assert.deepEqual(loadCellConfig(base).servicePortRange, [62000, 62099]);
+    assert.equal(loadCellConfig(base).servicesDir, '/var/lib/paas/services');
+    assert.deepEqual(loadCellConfig({ ...base, CELL_SERVICE_PORTS: '48000-48009' }).servicePortRange, [48000, 48009]);
+  });
+
+  it('refuses a malformed, reversed or overlapping range, naming it', () => {
+    assert.throws(() => loadCellConfig({ ...base, CELL_SERVICE_PORTS: '47000' }), /CELL_SERVICE_PORTS must be a port range like 62000-62099/);
+    assert.throws(() => loadCellConfig({ ...base, CELL_SERVICE_PORTS: '47099-47000' }), /CELL_SERVICE_PORTS must be a port range/);
+    assert.throws(() => loadCellConfig({ ...base, CELL_SERVICE_PORTS: '80-90' }), /CELL_SERVICE_PORTS must be a port range/);
+    assert.throws(
+      () => loadCellConfig({ ...base, CELL_PORT_RANGE: '62050-62999' }),
+      /CELL_SERVICE_PORTS 62000-62099 overlaps CELL_PORT_RANGE 62050-62999: give the services a range of their own/,
+    );
+  });
+});

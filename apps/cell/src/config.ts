@@ -1,8 +1,22 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { appLogEnvShape, appLogSettings, destinationProblem, parseEnv } from '@paas/contracts';
 
 const ipv4 = (name: string) => z.string().refine((v) => isIP(v) === 4, { error: `${name} must be an IPv4 address like 127.0.0.1` });
+
+/** `low-high`, both ports from 1024 to 65535, low <= high. */
+const portRange = (name: string, example: string) =>
+  z.string().refine(
+    (v) => {
+      const match = /^(\d{1,5})-(\d{1,5})$/.exec(v);
+      if (!match) return false;
+      const [low, high] = [Number(match[1]), Number(match[2])];
+      return low >= 1024 && high <= 65535 && low <= high;
+    },
+    { error: `${name} must be a port range like ${example} (ports 1024-65535, the low one first)` },
+  );
+const rangeOf = (v: string) => v.split('-').map(Number) as [number, number];
 
 const schema = z.object({
   CELL_ID: z.string().regex(/^[a-z0-9-]{1,20}$/, { error: 'CELL_ID must be 1-20 characters of a-z, 0-9 and "-"' }),
@@ -14,10 +28,14 @@ const schema = z.object({
   CELL_DATA_DIR: z.string().startsWith('/', { error: 'CELL_DATA_DIR must be an absolute path' }),
   CELL_BRIDGE: z.string().regex(/^[a-z0-9-]{1,15}$/, { error: 'CELL_BRIDGE must be an interface name of at most 15 characters' }),
   CELL_SUBNET: z.string().regex(/^\d+\.\d+\.\d+\.0\/24$/, { error: 'CELL_SUBNET must be a /24 like 10.244.1.0/24' }),
-  CELL_PORT_RANGE: z
-    .string()
-    .regex(/^\d+-\d+$/, { error: 'CELL_PORT_RANGE must look like 61000-61999' })
-    .default('61000-61999'),
+  CELL_PORT_RANGE: portRange('CELL_PORT_RANGE', '61000-61999').default('61000-61999'),
+  /**
+   * Host ports of the service instances this cell runs (backing services, docs/services.md): each
+   * gets one for good when first started. Apart from CELL_PORT_RANGE; cells on one host take
+   * ranges of their own. The default lies beside the apps' default and above Linux's ephemeral
+   * ports (32768-60999), where no outgoing connection or test server takes it.
+   */
+  CELL_SERVICE_PORTS: portRange('CELL_SERVICE_PORTS', '62000-62099').default('62000-62099'),
   CELL_IPTABLES_CHAIN: z.string().regex(/^[A-Z0-9-]{1,20}$/, { error: 'CELL_IPTABLES_CHAIN must be 1-20 characters of A-Z, 0-9, "-"' }),
   CELL_CONTAINER_PREFIX: z.string().regex(/^[a-z0-9-]{1,24}$/),
   /**
@@ -89,6 +107,15 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   /** App logs: lines kept per app, idle expiry, and the per-app rate limit of instance output (see docs/logs.md). */
   ...appLogEnvShape,
+}).superRefine((c, ctx) => {
+  const [apps, services] = [rangeOf(c.CELL_PORT_RANGE), rangeOf(c.CELL_SERVICE_PORTS)];
+  if (apps[0] <= services[1] && services[0] <= apps[1]) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CELL_SERVICE_PORTS'],
+      message: `CELL_SERVICE_PORTS ${c.CELL_SERVICE_PORTS} overlaps CELL_PORT_RANGE ${c.CELL_PORT_RANGE}: give the services a range of their own`,
+    });
+  }
 });
 
 export type CellConfig = ReturnType<typeof loadCellConfig>;
@@ -96,7 +123,6 @@ export type CellConfig = ReturnType<typeof loadCellConfig>;
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
 export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
   const c = parseEnv(schema, env, 'cell');
-  const [low, high] = c.CELL_PORT_RANGE.split('-').map(Number);
   return {
     id: c.CELL_ID,
     address: c.CELL_ADDRESS,
@@ -106,7 +132,10 @@ export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
     dataDir: c.CELL_DATA_DIR,
     bridge: c.CELL_BRIDGE,
     subnet: c.CELL_SUBNET,
-    portRange: [low, high] as [number, number],
+    portRange: rangeOf(c.CELL_PORT_RANGE),
+    servicePortRange: rangeOf(c.CELL_SERVICE_PORTS),
+    /** The service instances' registry (one JSON each, root's alone) and volumes (docs/services.md). */
+    servicesDir: join(c.CELL_DATA_DIR, 'services'),
     iptablesChain: c.CELL_IPTABLES_CHAIN,
     containerPrefix: c.CELL_CONTAINER_PREFIX,
     idMapping: { hostId: c.CELL_USERNS_HOST_ID, size: 65_536 },

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
-import type { EgressRules } from '@paas/contracts';
+import type { BoundService, EgressRules } from '@paas/contracts';
 import type { ContainerEgress, EgressRule } from '@paas/runtime';
+import { isLoopback, servicesSeenFromContainers } from './bound-services';
 
 /** What the cell itself lets its containers reach, besides their security groups' rules. */
 export interface EgressPolicyConfig {
@@ -12,13 +13,12 @@ export interface EgressPolicyConfig {
   routerAddress?: { host: string; port: number };
 }
 
-const isLoopback = (host: string) => /^127\./.test(host) || host === 'localhost';
-
 /**
  * Turns a job's security-group rules into a container's egress, adding the platform allowances:
  * the router's public port (when the cell was told where it is) for every container, and the
  * cell's npm registry for staging containers. A service of the cell's own host named by a loopback
- * address is reached by containers at the bridge gateway (their 127.0.0.1 is their own).
+ * address is reached by containers at the bridge gateway (their 127.0.0.1 is their own); so are
+ * the bound services' servers (`boundServices`), whose endpoints the running containers may reach.
  * Pure; built once per cell.
  */
 export class EgressPolicy {
@@ -26,7 +26,7 @@ export class EgressPolicy {
   private readonly registry: EgressRule[];
   private dns: EgressRule[] = [];
 
-  constructor(config: EgressPolicyConfig) {
+  constructor(private readonly config: EgressPolicyConfig) {
     const onHost = (host: string) => (isLoopback(host) ? config.gateway : host);
     const router = config.routerAddress && onHost(config.routerAddress.host);
     this.router = router ? [{ destination: router, protocol: 'tcp', ports: String(config.routerAddress!.port) }] : [];
@@ -51,9 +51,15 @@ export class EgressPolicy {
     this.dns = servers.flatMap((destination) => (['udp', 'tcp'] as const).map((protocol) => ({ destination, protocol, ports: '53' })));
   }
 
-  /** Instances and tasks: the running rules of their space. */
-  running(rules: EgressRules | undefined): ContainerEgress {
-    return { allow: [...this.dns, ...this.router], rules: toRuntime(rules) };
+  /** The services bound to an app as its containers reach them (see servicesSeenFromContainers): give these to `running` and the env. */
+  boundServices(services: readonly BoundService[] | undefined): BoundService[] {
+    return servicesSeenFromContainers(services, this.config.gateway);
+  }
+
+  /** Instances and tasks: the running rules of their space, and the endpoints of their bound services (from `boundServices`). */
+  running(rules: EgressRules | undefined, services: readonly BoundService[] = []): ContainerEgress {
+    const endpoints = services.flatMap((s) => (s.endpoint ? [{ host: s.endpoint.host, port: s.endpoint.port }] : []));
+    return { allow: [...this.dns, ...this.router], rules: toRuntime(rules), ...(endpoints.length ? { services: endpoints } : {}) };
   }
 
   /** Builds: the staging rules of their space, plus the npm registry. */

@@ -131,12 +131,13 @@ export class InstanceManager {
       const logDir = join(this.config.dataDir, 'logs');
       await mkdir(logDir, { recursive: true });
       const files = outputFiles(logDir, job.instanceId);
+      const services = this.egress.boundServices(job.services);
       local.handle = await this.runtime.start({
         id: local.containerId,
         layers: [layer],
         command: launchCommand(job.startCommand),
         cwd: '/home/vcap/app',
-        env: this.envFor(job),
+        env: appEnvironment({ ...job, port: CONTAINER_PORT, services }),
         user: { uid: VCAP_UID, gid: VCAP_GID },
         memoryMb: job.memoryMb,
         diskMb: job.diskMb,
@@ -146,7 +147,7 @@ export class InstanceManager {
         logFile: files.out,
         errorLogFile: files.err,
         labels: { job: JSON.stringify(job), since: local.since },
-        egress: this.egress.running(job.egress),
+        egress: this.egress.running(job.egress, services),
       });
       this.watchExit(local);
       log.info({ container: local.containerId, hostPort: local.handle.hostPort }, 'instance-started');
@@ -163,10 +164,6 @@ export class InstanceManager {
       log.warn({ err: error }, 'instance-failed-to-start');
       await this.crashed(local, (error as Error).message);
     }
-  }
-
-  private envFor(job: StartInstanceJob): Record<string, string> {
-    return appEnvironment({ ...job, port: CONTAINER_PORT });
   }
 
   /** Polls the instance's health check until it passes, the container exits (watchExit), or the timeout passes. */

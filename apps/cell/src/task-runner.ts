@@ -90,6 +90,7 @@ export class TaskRunner {
       const layer = await this.droplets.fetch(job.dropletId, job.dropletUrl);
       if (task.stopped) return result({ exitCode: -1, reason: 'canceled' });
       log.info({ container: task.containerId, command: job.command }, 'task-started');
+      const services = this.egress.boundServices(job.services);
       const outcome = await this.runtime.run(
         {
           id: task.containerId,
@@ -110,13 +111,14 @@ export class TaskRunner {
             diskMb: job.diskMb,
             processType: job.processType,
             env: job.env,
+            services,
           }),
           user: { uid: VCAP_UID, gid: VCAP_GID },
           memoryMb: job.memoryMb,
           diskMb: job.diskMb,
           ...(job.cpuMillicores !== undefined ? { cpuMillicores: job.cpuMillicores } : {}),
           pidsLimit: 1024,
-          egress: this.egress.running(job.egress),
+          egress: this.egress.running(job.egress, services),
         },
         {
           timeoutMs: job.timeoutS * 1000,

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { cellNetworks, startPlatform, type CellNetwork, type RunningPlatform } from './platform';
+import { SERVICE_PORTS_PER_CELL, cellNetworks, startPlatform, type CellNetwork, type RunningPlatform } from './platform';
 import type { SimulatedHosts } from './simulated-hosts';
 import { freePort, pidAlive } from '@paas/local-services';
 import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
@@ -40,11 +40,12 @@ async function unclaim(names: string[]): Promise<void> {
 }
 
 /**
- * Cell port blocks (500 ports from 40000) and a subnet base (10.2xx.1.0/24, 10.2xx.2.0/24, ...)
+ * Cell port blocks (500 app ports from 40000, and SERVICE_PORTS_PER_CELL service ports from 60000
+ * for the same block: 40 blocks end at 60999, below the local platform's 61000) and a subnet base (10.2xx.1.0/24, 10.2xx.2.0/24, ...)
  * that no other isolated platform on this machine holds and no interface uses: two of them that
  * shared a host port would DNAT each other's requests to the wrong app.
  */
-async function claimCellResources(cells: number): Promise<{ subnetBase: number; portBase: number; claims: string[] }> {
+async function claimCellResources(cells: number): Promise<{ subnetBase: number; portBase: number; servicePortBase: number; claims: string[] }> {
   await mkdir(CLAIMS_DIR, { recursive: true });
   const claims: string[] = [];
   try {
@@ -74,7 +75,7 @@ async function claimCellResources(cells: number): Promise<{ subnetBase: number; 
       }
     }
     if (subnetBase === undefined || portBlock === undefined) throw new Error('no free cell subnet or port block for an isolated platform');
-    return { subnetBase, portBase: 40_000 + portBlock * 500, claims };
+    return { subnetBase, portBase: 40_000 + portBlock * 500, servicePortBase: 60_000 + portBlock * SERVICE_PORTS_PER_CELL, claims };
   } catch (error) {
     await unclaim(claims);
     throw error;
@@ -130,7 +131,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
   const dataDir = await mkdtemp(join(tmpdir(), `paas-e2e-${tag}-`));
   const controllerPort = await freePort();
   const routerPort = await freePort();
-  const { subnetBase, portBase, claims } = await claimCellResources(cells);
+  const { subnetBase, portBase, servicePortBase, claims } = await claimCellResources(cells);
   await recordPlatform({ tag, pid: process.pid, dataDir });
   const metricsPorts: number[] = [];
   for (let i = 0; i < cells; i++) metricsPorts.push(await freePort());
@@ -143,7 +144,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     postgresPort: await freePort(),
     redisPrefix: tag,
     appsDomain: 'apps.localhost',
-    cells: cellNetworks(tag, cells, subnetBase, portBase).map((cell, i) => ({
+    cells: cellNetworks(tag, cells, subnetBase, portBase, servicePortBase).map((cell, i) => ({
       ...cell,
       metricsPort: metricsPorts[i],
       ...(options.zones?.[i] ? { zone: options.zones[i] } : {}),

@@ -4,11 +4,12 @@ import { cellNetworks, cellNetworksFromEnvFile } from './platform';
 import { postgresSettings } from '@paas/local-services';
 
 test('generated cell networks never share a bridge, subnet, port range or chain', () => {
-  const cells = cellNetworks('pt1a2b', 3, 210, 40000);
-  for (const key of ['bridge', 'subnet', 'portRange', 'iptablesChain', 'containerPrefix'] as const) {
+  const cells = cellNetworks('pt1a2b', 3, 210, 40000, 60000);
+  for (const key of ['bridge', 'subnet', 'portRange', 'servicePorts', 'iptablesChain', 'containerPrefix'] as const) {
     assert.equal(new Set(cells.map((c) => c[key])).size, 3, key);
   }
   assert.ok(cells.every((c) => c.bridge.length <= 15 && c.iptablesChain.length <= 20));
+  assert.deepEqual(cells.map((c) => c.servicePorts), ['60000-60024', '60025-60049', '60050-60074']);
 });
 
 test('the cell network file overrides what it names and leaves the rest generated', () => {

@@ -25,6 +25,8 @@ export interface CellNetwork {
   bridge: string;
   subnet: string;
   portRange: string;
+  /** CELL_SERVICE_PORTS: host ports of the service instances the cell runs, apart from every app range. */
+  servicePorts: string;
   iptablesChain: string;
   containerPrefix: string;
   /** CELL_ZONE of the cell (the cell's default when unset). */
@@ -105,8 +107,8 @@ export const DEFAULT_ROUTER_PROCESSES = 2;
 const ROUTER_READY = 'paas-router:ready';
 
 /**
- * Cell networks from an env file (`CELL_1_BRIDGE=...`, `CELL_1_SUBNET=...`, `CELL_1_PORT_RANGE=...`);
- * cells the file does not describe get generated ones.
+ * Cell networks from an env file (`CELL_1_BRIDGE=...`, `CELL_1_SUBNET=...`, `CELL_1_PORT_RANGE=...`,
+ * `CELL_1_SERVICE_PORTS=...`); cells the file does not describe get generated ones.
  */
 export function cellNetworksFromEnvFile(text: string, tag: string, count: number): CellNetwork[] {
   const values = new Map<string, string>();
@@ -114,21 +116,30 @@ export function cellNetworksFromEnvFile(text: string, tag: string, count: number
     const match = /^\s*([A-Z0-9_]+)\s*=\s*(\S+)\s*$/.exec(raw.replace(/#.*/, ''));
     if (match) values.set(match[1], match[2]);
   }
-  return cellNetworks(tag, count, 244, 61000).map((generated, i) => ({
+  return cellNetworks(tag, count, 244, 61000, 62000).map((generated, i) => ({
     ...generated,
     bridge: values.get(`CELL_${i + 1}_BRIDGE`) ?? generated.bridge,
     subnet: values.get(`CELL_${i + 1}_SUBNET`) ?? generated.subnet,
     portRange: values.get(`CELL_${i + 1}_PORT_RANGE`) ?? generated.portRange,
+    servicePorts: values.get(`CELL_${i + 1}_SERVICE_PORTS`) ?? generated.servicePorts,
   }));
 }
 
-/** Cell networks that do not collide with another platform: distinct bridge, subnet, ports, chain. */
-export function cellNetworks(tag: string, count: number, subnetBase: number, portBase: number): CellNetwork[] {
+/** Service host ports each generated cell gets (CELL_SERVICE_PORTS), from the platform's service port base. */
+export const SERVICE_PORTS_PER_CELL = 25;
+
+/**
+ * Cell networks that do not collide with another platform: distinct bridge, subnet, ports, chain.
+ * Cell i gets 500 app ports from portBase + 500i and SERVICE_PORTS_PER_CELL service ports from
+ * servicePortBase + SERVICE_PORTS_PER_CELL * i.
+ */
+export function cellNetworks(tag: string, count: number, subnetBase: number, portBase: number, servicePortBase: number): CellNetwork[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `cell-${i + 1}`,
     bridge: `${tag}-c${i + 1}`.slice(0, 15),
     subnet: `10.${subnetBase}.${i + 1}.0/24`,
     portRange: `${portBase + i * 500}-${portBase + i * 500 + 499}`,
+    servicePorts: `${servicePortBase + i * SERVICE_PORTS_PER_CELL}-${servicePortBase + (i + 1) * SERVICE_PORTS_PER_CELL - 1}`,
     iptablesChain: `${tag.toUpperCase()}-C${i + 1}`.slice(0, 20),
     containerPrefix: `${tag}-c${i + 1}`,
   }));
@@ -310,6 +321,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             CELL_BRIDGE: cell.bridge,
             CELL_SUBNET: cell.subnet,
             CELL_PORT_RANGE: cell.portRange,
+            CELL_SERVICE_PORTS: cell.servicePorts,
             CELL_IPTABLES_CHAIN: cell.iptablesChain,
             CELL_CONTAINER_PREFIX: cell.containerPrefix,
             // A user-namespace range of its own per cell of this platform (cells of two platforms
