@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chainNames, parseSubnet, vethName } from './network';
 import { buildOciConfig } from './oci-spec';
-import { allocateIp, allocatePort } from './port-allocator';
-import { RuntimeError } from './runtime-error';
+import { allocateIp, allocatePort, claimPort } from './port-allocator';
+import { RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 const alwaysFree = async () => true;
 
@@ -28,6 +28,13 @@ describe('allocation', () => {
     assert.equal(await allocatePort([100, 102], new Set([100]), 102, alwaysFree), 101);
     assert.equal(await allocatePort([100, 102], new Set(), 100, async (port) => port !== 101), 102);
     await assert.rejects(allocatePort([100, 101], new Set([100, 101]), undefined, alwaysFree), /no free host port/);
+  });
+
+  it('claims a fixed port unless a container holds it or the host listens on it (PortInUse)', async () => {
+    const inUse = (error: unknown) => error instanceof RuntimeError && error.code === RuntimeErrorCode.PortInUse;
+    assert.equal(await claimPort(7000, new Set([7001]), alwaysFree), 7000);
+    await assert.rejects(claimPort(7000, new Set([7000]), alwaysFree), inUse);
+    await assert.rejects(claimPort(7000, new Set(), async () => false), inUse);
   });
 
   it('keeps interface and chain names within kernel limits', () => {

@@ -16,6 +16,8 @@ export interface ContainerRecord {
   createdAt: string;
   /** Size of the writable layer's image (see layer-image.ts); unset: upper/work are plain dirs. */
   diskMb?: number;
+  /** A service instance's server (ContainerSpec.service): its host port's rules are restored on re-adoption. */
+  service?: boolean;
   /** Its egress policy, applied again when the container is re-adopted. */
   egress?: ContainerEgress;
   /** Started under a shim that writes its exit status (exitStatusFile); unset for `run` and older records. */

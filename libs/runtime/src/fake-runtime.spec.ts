@@ -199,6 +199,18 @@ describe('FakeRuntime', () => {
     assert.equal(await runtime.inspect('c-e'), undefined);
   });
 
+  it('gives a fixed hostPort as asked, PortInUse to a second holder, and never allocates it while held', async () => {
+    const runtime = new FakeRuntime({ hostPortBase: 40_000, hostPortCount: 3 });
+    const fixed = await runtime.start(spec('c-fixed', { hostPort: 40_000 }));
+    const outside = await runtime.start(spec('c-outside', { hostPort: 45_000 }));
+    assert.deepEqual([fixed.hostPort, outside.hostPort], [40_000, 45_000]);
+    assert.equal((await runtime.start(spec('c-ranged'))).hostPort, 40_001, 'the held port is skipped');
+    await assert.rejects(runtime.start(spec('c-twin', { hostPort: 45_000 })), (e: unknown) => e instanceof RuntimeError && e.code === RuntimeErrorCode.PortInUse);
+    assert.equal(await runtime.inspect('c-twin'), undefined);
+    await runtime.destroy('c-outside');
+    assert.equal((await runtime.start(spec('c-again', { hostPort: 45_000 }))).hostPort, 45_000, 'free again once destroyed');
+  });
+
   it('refuses a second start of the same id, also while the first is still starting', async () => {
     const runtime = new FakeRuntime({ startLatencyMs: 20 });
     const first = runtime.start(spec('c-a'));

@@ -10,7 +10,7 @@ import type {
 import type { Server } from 'node:http';
 import { closeAppServer, listenAsApp } from './fake-app-server';
 import { parseSubnet, type Subnet } from './network';
-import { allocateIp, allocatePort } from './port-allocator';
+import { allocateIp, allocatePort, claimPort } from './port-allocator';
 import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
 import { validateContainerSpec } from './spec-validation';
 
@@ -100,7 +100,8 @@ const FIRST_PID = 10_000;
  *   rejects and nothing is left behind.
  * - Addresses and host ports are allocated with RuncRuntime's own allocators: lowest free address
  *   of the /24, host port after the last one handed out (so a just-freed port is not reused at
- *   once); NoFreeAddress / NoFreePort when exhausted. A host port only when containerPort is set.
+ *   once); NoFreeAddress / NoFreePort when exhausted. A host port only when containerPort is set;
+ *   a spec's fixed hostPort is taken as it is, PortInUse when another container holds it.
  * - `inspect(id)`: undefined for an unknown (or destroyed) id; 'running' until the scripted exit
  *   time or a `stop`/`kill`, then 'stopped' with oomKilled and exitStatus as scripted. A stopped container keeps
  *   its address and port until `destroy`, as a real one does.
@@ -359,7 +360,9 @@ export class FakeRuntime implements ContainerRuntime {
     }
     const ip = allocateIp(this.subnet, usedIps);
     let hostPort: number | undefined;
-    if (spec.containerPort !== undefined) {
+    if (spec.hostPort !== undefined) {
+      hostPort = await claimPort(spec.hostPort, usedPorts, hostPortsAreFree);
+    } else if (spec.containerPort !== undefined) {
       hostPort = await allocatePort(this.portRange, usedPorts, this.portCursor, hostPortsAreFree);
       this.portCursor = hostPort;
     }

@@ -40,3 +40,14 @@ export async function allocatePort(
   }
   throw new RuntimeError(RuntimeErrorCode.NoFreePort, `no free host port left in ${low}-${high}`);
 }
+
+/**
+ * A fixed host port (ContainerSpec.hostPort): PortInUse when another container holds it (`used`)
+ * or something on the host listens on it. Whether it lies in the runtime's range does not matter;
+ * while a container holds it, it is in `used`, so allocatePort never hands it out.
+ */
+export async function claimPort(port: number, used: ReadonlySet<number>, isFree: (port: number) => Promise<boolean> = portIsFree): Promise<number> {
+  if (used.has(port)) throw new RuntimeError(RuntimeErrorCode.PortInUse, `host port ${port} is held by another container of this runtime`);
+  if (!(await isFree(port))) throw new RuntimeError(RuntimeErrorCode.PortInUse, `host port ${port} is in use on the host (something listens on it)`);
+  return port;
+}

@@ -22,7 +22,7 @@ import { directoryBytes, mountedLayerBytes } from './layer-usage';
 import { HostNetwork, type NetworkConfig } from './network';
 import { defaultSeccompProfile } from './seccomp';
 import { unmount } from './overlay';
-import { allocateIp, allocatePort } from './port-allocator';
+import { allocateIp, allocatePort, claimPort } from './port-allocator';
 import { Runc } from './runc';
 import { validateContainerSpec } from './spec-validation';
 import { RuntimeError, RuntimeErrorCode } from './runtime-error';
@@ -319,8 +319,12 @@ export class RuncRuntime implements ContainerRuntime {
       let hostPort: number | undefined;
       if (spec.containerPort !== undefined) {
         const used = new Set(records.flatMap((r) => (r.hostPort === undefined ? [] : [r.hostPort])));
-        hostPort = await allocatePort(this.config.network.hostPortRange, used, await this.store.readCursor('host-port'));
-        await this.store.writeCursor('host-port', hostPort);
+        if (spec.hostPort !== undefined) {
+          hostPort = await claimPort(spec.hostPort, used);
+        } else {
+          hostPort = await allocatePort(this.config.network.hostPortRange, used, await this.store.readCursor('host-port'));
+          await this.store.writeCursor('host-port', hostPort);
+        }
       }
       const reserved: ContainerRecord = {
         id: spec.id,
@@ -331,6 +335,7 @@ export class RuncRuntime implements ContainerRuntime {
         createdAt: new Date().toISOString(),
         diskMb: spec.diskMb,
         egress: spec.egress,
+        ...(spec.service ? { service: true } : {}),
         ...(options.supervised ? { supervised: true } : {}),
       };
       await this.store.save(reserved);

@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { ipv4ToNumber } from '@paas/contracts';
 import type { ContainerSpec } from './container-runtime';
 import { validateEgressRule } from './egress';
 import { RuntimeError, RuntimeErrorCode } from './runtime-error';
@@ -27,11 +28,21 @@ export function validateContainerSpec(spec: ContainerSpec, prefix?: string): voi
     fail('cpuMillicores must be an integer from 10 (the kernel\'s 1 ms quota per 100 ms) to 1000000');
   }
   if (!(Number.isInteger(spec.pidsLimit) && spec.pidsLimit > 0)) fail('pidsLimit must be a positive integer');
-  if (spec.containerPort !== undefined && !(spec.containerPort >= 1 && spec.containerPort <= 65535)) fail('bad containerPort');
+  if (spec.containerPort !== undefined && !isPort(spec.containerPort)) fail('containerPort must be an integer from 1 to 65535');
+  if (spec.hostPort !== undefined) {
+    if (spec.containerPort === undefined) fail('hostPort needs a containerPort to map it to');
+    if (!isPort(spec.hostPort)) fail('hostPort must be an integer from 1 to 65535');
+  }
+  if (spec.service && spec.containerPort === undefined) fail('a service container needs a containerPort (and its hostPort)');
   for (const layer of spec.layers) if (!isAbsolute(layer)) fail(`layer "${layer}" must be absolute`);
   for (const bind of spec.binds ?? []) {
     if (!isAbsolute(bind.source) || !isAbsolute(bind.destination)) fail('bind paths must be absolute');
   }
   for (const [i, rule] of (spec.egress?.allow ?? []).entries()) validateEgressRule(rule, `container ${spec.id}: egress allow[${i}]`);
   for (const [i, rule] of (spec.egress?.rules ?? []).entries()) validateEgressRule(rule, `container ${spec.id}: egress rules[${i}]`);
+  for (const [i, service] of (spec.egress?.services ?? []).entries()) {
+    if (typeof service.host !== 'string' || ipv4ToNumber(service.host) === undefined || !isPort(service.port)) fail(`egress services[${i}] must be an IPv4 address and a port 1-65535, not ${JSON.stringify(service)}`);
+  }
 }
+
+const isPort = (port: number): boolean => Number.isInteger(port) && port >= 1 && port <= 65535;
