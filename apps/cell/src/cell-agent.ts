@@ -6,11 +6,13 @@ import type { Logger } from 'pino';
 import {
   CELL_HEARTBEAT_INTERVAL_MS,
   CellJobName,
+  deleteServiceJobSchema,
   forgetAppJobSchema,
   redisKeys,
   runTaskJobSchema,
   stageJobSchema,
   startInstanceJobSchema,
+  startServiceJobSchema,
   stopInstanceJobSchema,
   stopTaskJobSchema,
   type RedisKeys,
@@ -28,8 +30,11 @@ import { CellMetrics, startMetricsServer, type MetricsServer } from './metrics-s
 import { UsageSampler } from './usage-sampler';
 import { Stager } from './stager';
 import { TaskRunner } from './task-runner';
+import { ServiceManager } from './services/service-manager';
 
 const MONITOR_INTERVAL_MS = 2_000;
+/** How often the service instances' reports are refreshed (their TTL is SERVICE_STATE_TTL_S). */
+const SERVICE_REPORT_INTERVAL_MS = 5_000;
 
 
 /** The folders of a cell's data dir that hold tenants' things (build caches, unpacked droplets, staging work, app output). */
@@ -46,6 +51,7 @@ export class CellAgent {
   private readonly stager: Stager;
   private readonly droplets: DropletCache;
   private readonly tasks: TaskRunner;
+  private readonly services: ServiceManager;
   private readonly appLogs: AppLogWriter;
   private readonly shipper: LogShipper;
   private worker?: Worker;
@@ -90,6 +96,21 @@ export class CellAgent {
     this.instances = new InstanceManager(config, runtime, this.droplets, this.redis, this.keys, logger, this.shipper, egress);
     this.usage = new UsageSampler(runtime, this.instances, logger);
     this.tasks = new TaskRunner(runtime, this.droplets, config.containerPrefix, logger, (dropletId) => this.instances.usesDroplet(dropletId), egress);
+    this.services = new ServiceManager(
+      {
+        cellId: config.id,
+        address: config.address,
+        containerPrefix: config.containerPrefix,
+        servicesDir: config.servicesDir,
+        servicePortRange: config.servicePortRange,
+        idMapping: config.idMapping,
+        startTimeoutMs: config.startTimeoutMs,
+      },
+      { runtime, volumes: host.serviceVolumes, serverInstalled: (binary) => host.serverInstalled(binary) },
+      this.redis,
+      this.keys,
+      logger,
+    );
     this.stager = new Stager(runtime, blobs, config.dataDir, config.containerPrefix, logger, {
       buildpacksDir: config.buildpacksDir,
       npmRegistry: config.npmRegistry,
@@ -119,8 +140,13 @@ export class CellAgent {
       await chmod(dir, 0o711);
     }
     this.egress.setNameservers(await this.host.prepare());
-    const recovered = await this.instances.recover();
+    // The runtime's containers are read once, and each manager takes its own.
+    const containers = await this.host.runtime.recover();
+    const recovered = await this.instances.recover(containers);
     if (recovered) this.logger.info({ recovered }, 'containers-re-adopted');
+    // Registered service instances run again (re-adopted, or started when their server is gone).
+    const services = await this.services.recover(containers);
+    if (services) this.logger.info({ services }, 'service-containers-re-adopted');
     this.shipper.start();
     // Layers of instances that stopped while the agent was down are used by nothing now.
     const stale = await this.droplets.removeAllExcept(this.instances.dropletsInUse());
@@ -136,6 +162,17 @@ export class CellAgent {
     this.worker.on('failed', (job, error) => this.logger.warn({ job: job?.id, err: error }, 'job-failed'));
     this.timers.push(setInterval(() => void this.heartbeat(), CELL_HEARTBEAT_INTERVAL_MS));
     this.usage.start(this.config.usageIntervalMs);
+    let reporting = false;
+    this.timers.push(
+      setInterval(() => {
+        if (reporting) return;
+        reporting = true;
+        void this.services
+          .tick()
+          .catch((e) => this.logger.warn({ err: e }, 'service-tick-failed'))
+          .finally(() => (reporting = false));
+      }, SERVICE_REPORT_INTERVAL_MS),
+    );
     if (this.config.metricsPort) await this.startMetrics();
     // One monitor loop (crashes, liveness); it refreshes the routes at their own, slower cadence.
     let ticking = false;
@@ -159,7 +196,7 @@ export class CellAgent {
       capacity: { memoryMb: this.config.memoryMb, maxContainers: this.config.maxContainers },
       instances: () => this.instances.snapshot(),
       usage: (instanceId) => this.usage.latest(instanceId),
-      reservedMemoryMb: () => this.instances.usedMemoryMb + this.tasks.usedMemoryMb,
+      reservedMemoryMb: () => this.usedMemoryMb,
       tasksRunning: () => this.tasks.count,
       stagingRunning: () => this.staging,
       draining: () => this.draining || this.operatorDrain,
@@ -180,14 +217,19 @@ export class CellAgent {
         address: this.config.address,
         zone: this.config.zone,
         capacity: { memoryMb: this.config.memoryMb, maxContainers: this.config.maxContainers },
-        instances: this.instances.count + this.tasks.count,
-        usedMemoryMb: this.instances.usedMemoryMb + this.tasks.usedMemoryMb,
+        instances: this.instances.count + this.tasks.count + this.services.count,
+        usedMemoryMb: this.usedMemoryMb,
         state: this.draining || this.operatorDrain ? 'draining' : 'live',
         startedAt: this.startedAt,
       });
     } catch (error) {
       this.logger.warn({ err: error }, 'cell-heartbeat-failed');
     }
+  }
+
+  /** Memory reserved by instances, tasks and service instances (their limits), for placement. */
+  private get usedMemoryMb(): number {
+    return this.instances.usedMemoryMb + this.tasks.usedMemoryMb + this.services.usedMemoryMb;
   }
 
   /** One handler per job name; payloads are validated where they enter the cell. */
@@ -240,6 +282,11 @@ export class CellAgent {
         this.logger.info({ app: payload.appId, stopped }, 'app-forgotten');
         return { ok: true };
       }
+      case CellJobName.StartService:
+        return { ok: true, state: await this.services.start(startServiceJobSchema.parse(job.data)) };
+      case CellJobName.DeleteService:
+        await this.services.delete(deleteServiceJobSchema.parse(job.data).serviceInstanceId);
+        return { ok: true };
       default:
         throw new Error(`cell ${this.config.id} has no handler for job ${job.name}`);
     }
@@ -282,7 +329,10 @@ export class CellAgent {
     await step('worker', () => this.worker?.close());
     this.workerConnection?.disconnect();
     await step('presence', () => withdrawCell(this.redis, this.keys, this.config.id));
+    this.services.close();
+    // Service instances stay registered: the next start runs them again (re-adopts them without cleanupOnExit).
     if (this.config.cleanupOnExit) {
+      await step('services', () => this.services.stopAll());
       await step('instances', () => this.instances.stopAll('cell shutting down'));
       await step('network', () => this.host.cleanup());
     }

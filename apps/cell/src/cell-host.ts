@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { access, constants, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CELL_RUNTIME_RECORD } from '@paas/contracts';
 import {
@@ -14,6 +14,7 @@ import {
 import type { CellConfig } from './config';
 import { fakeCrashAfterMs, fakeListens, fakeTaskRun, fakeUsage } from './fake-behaviours';
 import { fakeBuildpackRun } from './fake-buildpack';
+import { DirectoryVolumes, LoopVolumes, type ServiceVolumes } from './services/service-volumes';
 
 /**
  * Where a cell agent runs its containers: the runtime and the host around it (Nomad's driver
@@ -24,6 +25,10 @@ import { fakeBuildpackRun } from './fake-buildpack';
  */
 export interface CellHost {
   readonly runtime: ContainerRuntime;
+  /** Where service instances keep their data (see service-volumes.ts). */
+  readonly serviceVolumes: ServiceVolumes;
+  /** Whether the host has a server's binary (the stack's /usr is the host's). */
+  serverInstalled(binary: string): Promise<boolean>;
   /** Readies the host (the runtime record the platform's sweeper reads, the stack); returns the nameservers containers get. */
   prepare(): Promise<string[]>;
   /** Removes every container and what the host setup made (network, chains): cleanupOnExit. */
@@ -54,6 +59,8 @@ export function runcHost(config: CellConfig): CellHost {
   const runtimeConfig = runcRuntimeConfig(config);
   return {
     runtime: new RuncRuntime(runtimeConfig),
+    serviceVolumes: new LoopVolumes(config.servicesDir, config.idMapping),
+    serverInstalled: (binary) => access(binary, constants.X_OK).then(() => true, () => false),
     async prepare() {
       await writeFile(join(config.dataDir, CELL_RUNTIME_RECORD), JSON.stringify(runtimeConfig), { mode: 0o600 });
       await ensureStack(runtimeConfig.stackDir, config.idMapping);
@@ -70,6 +77,9 @@ export function runcHost(config: CellConfig): CellHost {
  * uploads a real droplet of the source), whose usage is fakeUsage's, and `script` (see FakeRuntimeConfig);
  * what each does is written down in fake-behaviours.ts. No stack, no network, no runtime record (the sweeper has
  * nothing to remove). Containers "exist" only in this process: an agent restart loses them.
+ * Service instances: every server "is installed", its volume is a plain folder (DirectoryVolumes),
+ * its init exits 0 and its container answers on its host port (so it reports `running`), holding
+ * no data: a client that speaks the server's protocol gets no answer.
  */
 export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): CellHost {
   const runtime = new FakeRuntime({
@@ -86,6 +96,8 @@ export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): Ce
   });
   return {
     runtime,
+    serviceVolumes: new DirectoryVolumes(config.servicesDir),
+    serverInstalled: async () => true,
     prepare: async () => [],
     async cleanup() {
       for (const container of runtime.list()) await runtime.destroy(container.spec.id);

@@ -14,7 +14,7 @@ import {
 import { appEnvironment } from './app-env';
 import { launchCommand } from '@paas/buildpacks';
 import { forgetInstance, registerEndpoint, reportInstance, unregisterEndpoint } from '@paas/redis';
-import { VCAP_GID, VCAP_UID, type ContainerRuntime, type ContainerStatus } from '@paas/runtime';
+import { VCAP_GID, VCAP_UID, type ContainerHandle, type ContainerRuntime, type ContainerStatus } from '@paas/runtime';
 import type { CellConfig } from './config';
 import type { DropletCache } from './droplet-cache';
 import { passesHealthCheck } from './health-check';
@@ -22,6 +22,7 @@ import { EgressPolicy } from './egress-policy';
 import { outputFiles, type LogShipper } from './log-shipper';
 import { describeExit, withOutputTail } from './exit-reason';
 import { actualOf, snapshotOf, type InstanceSnapshot, type LocalInstance } from './local-instance';
+import { SERVICE_LABEL } from './services/service-containers';
 
 export type { InstanceSnapshot } from './local-instance';
 
@@ -290,9 +291,13 @@ export class InstanceManager {
     await Promise.all([...this.instances.values()].map((l) => this.stop(l.job.instanceId, l.job.appId, reason)));
   }
 
-  /** Re-adopts the containers that survived an agent restart, without restarting them. */
-  async recover(): Promise<number> {
-    const handles = await this.runtime.recover();
+  /**
+   * Re-adopts the instances' containers that survived an agent restart, without restarting them:
+   * those of `containers` (the runtime's recover, when the agent read it once for every manager)
+   * but the service instances' (labelled serviceInstanceId: the service manager's). Returns how many.
+   */
+  async recover(containers?: ContainerHandle[]): Promise<number> {
+    const handles = (containers ?? (await this.runtime.recover())).filter((handle) => handle.labels[SERVICE_LABEL] === undefined);
     for (const handle of handles) {
       let job: StartInstanceJob;
       try {

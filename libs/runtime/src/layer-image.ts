@@ -20,8 +20,11 @@ import { RuntimeError, RuntimeErrorCode } from './runtime-error';
  */
 const MOUNT_OPTIONS = 'noatime,nosuid,nodev,noinit_itable,discard';
 
-/** Creates a sparse image of `sizeMb` MiB with an empty ext4 filesystem (replaces an unused file there). */
-export async function createLayerImage(image: string, sizeMb: number): Promise<void> {
+/**
+ * Creates a sparse image of `sizeMb` MiB with an empty ext4 filesystem (replaces an unused file
+ * there). `journal`: with one, for data that must survive a host crash (a service's volume).
+ */
+export async function createLayerImage(image: string, sizeMb: number, options: { journal?: boolean } = {}): Promise<void> {
   const attached = await loopDevicesOf(image);
   if (attached.length > 0) {
     throw new RuntimeError(RuntimeErrorCode.AlreadyExists, `${image} is in use by ${attached.join(' ')}`);
@@ -32,7 +35,8 @@ export async function createLayerImage(image: string, sizeMb: number): Promise<v
   } finally {
     await file.close();
   }
-  await exec('mkfs.ext4', ['-q', '-F', '-m', '0', '-O', '^has_journal', '-E', 'lazy_itable_init=1,nodiscard', image]);
+  const features = options.journal ? [] : ['-O', '^has_journal'];
+  await exec('mkfs.ext4', ['-q', '-F', '-m', '0', ...features, '-E', 'lazy_itable_init=1,nodiscard', image]);
 }
 
 /**
@@ -61,6 +65,12 @@ export async function releaseLayerImage(image: string, target: string): Promise<
   await unmount(target);
   await detachLoopDevices(image);
   await rm(image, { force: true });
+}
+
+/** Unmounts `target` and detaches the loop devices of `image`, keeping the image (mount it again later). Safe to call twice. */
+export async function unmountLayerImage(image: string, target: string): Promise<void> {
+  await unmount(target);
+  await detachLoopDevices(image);
 }
 
 /** Loop devices (e.g. /dev/loop3) whose backing file is `image`; [] when it does not exist. */
