@@ -3,7 +3,8 @@
  * (CELL_RUNTIME=fake), against a real Redis: it announces itself, stages a source into a real
  * droplet (the fake runtime plays the buildpack), takes a start job from its queue, fetches and
  * unpacks that droplet, health-checks the instance over HTTP on its host port
- * (the fake container answers there) and reports it RUNNING, notices its stop, and on SIGINT
+ * (the fake container answers there) and reports it RUNNING, notices its stop, runs a service
+ * instance (reported running on a port of its service range, its memory counted) and deletes it, and on SIGINT
  * withdraws and exits 0 without having made any bridge. What the controller's tests can run
  * instead of a hand-written cell.
  */
@@ -21,7 +22,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CellJobName, redisKeys, type StageResult, type StartInstanceJob } from '@paas/contracts';
 import { freePort, pollUntil, type SupervisedProcess } from '@paas/local-services';
-import { createRedisConnection, listAppInstances, listLiveCells } from '@paas/redis';
+import { createRedisConnection, listAppInstances, listLiveCells, readServiceStates } from '@paas/redis';
 import { FAKE_BUILDPACK_WEB_COMMAND } from './fake-buildpack';
 import { startTestRedis, testStartJob } from './cell-test-support';
 
@@ -85,6 +86,7 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
         CELL_BRIDGE: bridge,
         CELL_SUBNET: '10.253.9.0/24',
         CELL_PORT_RANGE: `${portBase}-${portBase + 9}`,
+        CELL_SERVICE_PORTS: `${portBase + 10}-${portBase + 19}`,
         CELL_IPTABLES_CHAIN: `FK-${suffix.toUpperCase()}`,
         CELL_CONTAINER_PREFIX: `fk${suffix}`,
         REDIS_URL: redisUrl,
@@ -149,6 +151,19 @@ describe('the cell agent on the fake runtime (its own process, real Redis)', () 
     await queue.add(CellJobName.StopInstance, { instanceId: 'i-1', appId: 'app-fake', reason: 'scaled down' });
     await pollUntil('i-1 forgotten', async () => (await record('i-1')) === undefined, { timeoutMs: 20_000, intervalMs: 50 });
     await assert.rejects(fetch(`http://127.0.0.1:${portBase}/`));
+  });
+
+  it('runs a service instance from its start-service job: running on a port of its service range, its memory in the presence; delete-service forgets it', async () => {
+    const serviceInstanceId = `5e41ce00-${suffix}-0000-0000-000000000001`;
+    const state = async () => (await readServiceStates(redis, keys, [serviceInstanceId])).get(serviceInstanceId);
+    await queue.add(CellJobName.StartService, { serviceInstanceId, kind: 'postgresql', memoryMb: 256, diskMb: 1024, adminUser: 'admin', adminPassword: 'a'.repeat(24), spaceId: 'space-1' });
+    await pollUntil(`service running (${stderr})`, async () => (await state())?.state === 'running', { timeoutMs: 20_000, intervalMs: 50 });
+    const running = await state();
+    assert.deepEqual([running?.cellId, running?.host, running?.port, running?.error], [cellId, '127.0.0.1', portBase + 10, undefined]);
+    await pollUntil('its memory counted', async () => (await listLiveCells(redis, keys)).find((c) => c.id === cellId)?.usedMemoryMb === 256, { timeoutMs: 20_000, intervalMs: 50 });
+    await queue.add(CellJobName.DeleteService, { serviceInstanceId });
+    await pollUntil('service report gone', async () => (await state()) === undefined, { timeoutMs: 20_000, intervalMs: 50 });
+    await pollUntil('its memory freed', async () => (await listLiveCells(redis, keys)).find((c) => c.id === cellId)?.usedMemoryMb === 0, { timeoutMs: 20_000, intervalMs: 50 });
   });
 
   it('on SIGINT withdraws and exits 0; it made no bridge', async () => {
