@@ -262,7 +262,12 @@ describe('service instances on a real cell (runc, postgres, redis-server)', { ti
       }
     });
 
-    it('keeps its data across an agent restart and a killed server (AOF on the volume)', async () => {
+    it('keeps its data and the users the admin saved (ACL SAVE) across an agent restart and a killed server (AOF on the volume)', async () => {
+      // What the controller does for a binding: a user of its own, saved to the ACL file on the volume.
+      await asAdmin(async (c) => {
+        await c.call('ACL', 'SETUSER', 'b_1', 'reset', 'on', '>binding-password-1', '~*', '+@all');
+        return c.call('ACL', 'SAVE');
+      });
       await stopAgent();
       await startAgent();
       await untilState(id, 'running');
@@ -272,6 +277,13 @@ describe('service instances on a real cell (runc, postgres, redis-server)', { ti
       assert.match(crashed.error ?? '', /killed by signal 9/);
       await untilState(id, 'running');
       assert.equal(await asAdmin((c) => c.get('greeting')), 'hello');
+      const binding = client({ username: 'b_1', password: 'binding-password-1' });
+      try {
+        await binding.connect();
+        assert.equal(await binding.get('greeting'), 'hello');
+      } finally {
+        binding.disconnect();
+      }
     });
 
     it('delete-service leaves nothing behind', async () => {
