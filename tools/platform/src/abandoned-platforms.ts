@@ -1,6 +1,6 @@
 import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanupAll, type RuncRuntimeConfig } from '@paas/runtime';
+import { cleanupAll, releaseLayerImage, type RuncRuntimeConfig } from '@paas/runtime';
 import { CELL_RUNTIME_RECORD } from '@paas/contracts';
 import { pidAlive } from '@paas/local-services';
 import { removeSimulatedHostsOf } from './simulated-hosts';
@@ -71,7 +71,7 @@ async function killAll(record: PlatformRecord): Promise<void> {
 /**
  * Sweeps every recorded platform whose runner is dead: kills its processes (controller, router,
  * cells, Redis, Postgres: pids it started, found by its unique data dir and its tag), removes each cell's containers, mounts, network and chains (cleanupAll with the runtime
- * config the cell recorded in its data dir) and its simulated hosts, if any, then the data dir and the record, and drops claims of
+ * config the cell recorded in its data dir), its service volumes, and its simulated hosts, if any, then the data dir and the record, and drops claims of
  * subnets and port blocks whose owner is dead. Platforms whose runner lives (another test run, a
  * bench) are left alone. Returns the tags swept.
  */
@@ -87,6 +87,11 @@ export async function sweepAbandonedPlatforms(): Promise<string[]> {
     for (const cell of await readdir(cellsDir).catch(() => [] as string[])) {
       const text = await readFile(join(cellsDir, cell, CELL_RUNTIME_RECORD), 'utf8').catch(() => undefined);
       if (text) await cleanupAll(JSON.parse(text) as RuncRuntimeConfig);
+      // Its service instances' volumes (docs/services.md) are loop mounts in the data dir: gone before it is removed.
+      const services = join(cellsDir, cell, 'services');
+      for (const image of await readdir(join(services, 'volumes')).catch(() => [] as string[])) {
+        await releaseLayerImage(join(services, 'volumes', image), join(services, 'mounts', image.replace(/\.img$/, ''))).catch(() => undefined);
+      }
     }
     // A platform on simulated hosts: their namespaces take the cells' bridges and rules along.
     await removeSimulatedHostsOf(record.tag).catch((error: unknown) => console.warn(`sweeping ${record.tag}: ${String(error)}`));
