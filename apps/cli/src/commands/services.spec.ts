@@ -169,7 +169,7 @@ test('rename-service renames by id and says when bound apps see the new name', a
   assert.deepEqual(api.requests.find((q) => q.method === 'PATCH'), { method: 'PATCH', path: `/v1/service_instances/${db.id}`, body: { name: 'orders-db' } });
 });
 
-test('delete-service refuses without a terminal or -f, waits until the instance is gone, and prints the 409 naming the bound apps', async () => {
+test('delete-service refuses without a terminal or -f, waits until the instance is gone (or its delete failed), and prints the 409 naming the bound apps', async () => {
   const db = api.seed('db');
   const refused = await paas(api, ['delete-service', 'db']);
   assert.equal(refused.code, 1);
@@ -187,6 +187,11 @@ test('delete-service refuses without a terminal or -f, waits until the instance 
   const bound = await paas(api, ['delete-service', 'cache', '-f']);
   assert.equal(bound.code, 1);
   assert.match(bound.stderr, /^error: service cache is bound to shop, worker: unbind it first \(paas unbind-service shop cache\)$/m);
+
+  api.seed('broken-old');
+  const failed = await paas(api, ['delete-service', 'broken-old', '-f']);
+  assert.equal(failed.code, 1, said(failed));
+  assert.match(failed.stderr, /^error: deleting service broken-old: it failed: cell-1 could not remove its volume: device busy; see paas service broken-old$/m);
 
   api.seed('old');
   const noWait = await paas(api, ['delete-service', 'old', '-f', '--no-wait']);

@@ -2,8 +2,8 @@
  * For the CLI's service specs: the services API (docs/api.md, shapes in libs/contracts
  * services.ts) as a small HTTP server on 127.0.0.1, with one app (`shop`, in space s1) and the
  * built-in marketplace; and `paas`, which runs the real CLI binary against it. Scripted by
- * instance names: a create ends after `pollsToEnd` GETs of the instance, failing for a name
- * starting with `broken`; a delete is gone after as many. Deployments are DEPLOYED at their
+ * instance names: a create or delete ends after `pollsToEnd` GETs of the instance (a deleted
+ * one is gone at the next), failing for a name starting with `broken`. Deployments are DEPLOYED at their
  * second GET, or FAILED for a binding of an instance named `crashy`. `requests` records every
  * request (method, path with query, body) in order. Every answer is checked against its schema
  * before it is sent, so a spec cannot pass on a shape the real API would not give.
@@ -177,11 +177,16 @@ export class FakeServicesApi {
       return doing;
     }
     this.polls.delete(instance.id);
+    const failed = instance.name.startsWith('broken');
+    if (instance.last_operation.type === 'delete' && failed) {
+      const stuck = { ...instance, last_operation: { ...instance.last_operation, state: 'failed' as const, description: 'cell-1 could not remove its volume: device busy' } };
+      this.instances.set(instance.id, stuck);
+      return stuck;
+    }
     if (instance.last_operation.type === 'delete') {
       this.instances.delete(instance.id);
       return instance; // this GET still saw it; the next one is a 404
     }
-    const failed = instance.name.startsWith('broken');
     const done: ServiceInstanceView = {
       ...instance,
       status: failed ? null : 'available',
