@@ -29,7 +29,7 @@ export function describeOperation(op: ServiceOperationView): string {
 }
 
 /** The status column: the server's status, or "-" while it is being created or deleted. */
-export function statusCell(ctx: Context, instance: ServiceInstanceView): Cell {
+export function statusCell(ctx: Context, instance: ServiceInstanceView): Required<Cell> {
   const status = instance.status ?? '-';
   const style = status === 'available' ? ctx.color.green : status === 'starting' ? ctx.color.yellow : status === '-' ? ctx.color.dim : ctx.color.red;
   return { text: status, style };

@@ -90,7 +90,7 @@ export function registerServices(program: Command, ctx: Context): void {
         ['space', `${instance.org_name}/${instance.space_name}`],
         ['offering', instance.offering],
         ['plan', instance.plan],
-        ['status', `${status.style!(status.text)}${instance.status_reason ? ` (${instance.status_reason})` : ''}`],
+        ['status', `${status.style(status.text)}${instance.status_reason ? ` (${instance.status_reason})` : ''}`],
         ['cell', instance.cell_id ?? '-'],
         ['bound apps', instance.bound_apps.join(', ') || `none: paas bind-service APP ${instance.name}`],
         ['last operation', `${opStyle(describeOperation(op))} (${ago(op.updated_at)})`],
