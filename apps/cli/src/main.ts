@@ -18,6 +18,8 @@ import { registerPlatform } from './commands/platform';
 import { registerSecurityGroups } from './commands/security-groups';
 import { registerPush } from './commands/push';
 import { registerRoutes } from './commands/routes';
+import { registerServiceBindings } from './commands/service-bindings';
+import { registerServices } from './commands/services';
 
 function version(): string {
   try {
@@ -29,7 +31,7 @@ function version(): string {
 
 export function buildProgram(ctx: Context): Command {
   const program = new Command('paas')
-    .description('drive the platform: log in, push apps, scale them, route them, read their logs')
+    .description('drive the platform: log in, push apps, scale them, route them, read their logs, give them services')
     .version(version(), '-v, --version')
     .exitOverride()
     .showHelpAfterError('(paas help COMMAND shows its options)')
@@ -46,6 +48,8 @@ export function buildProgram(ctx: Context): Command {
   registerLogs(program, ctx);
   registerPlatform(program, ctx);
   registerSecurityGroups(program, ctx);
+  registerServices(program, ctx);
+  registerServiceBindings(program, ctx);
   return program;
 }
 

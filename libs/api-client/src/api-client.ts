@@ -47,6 +47,7 @@ import {
 
 const cellStateChangeSchema = z.object({ id: z.string(), state: z.string() });
 import { ApiTransport, query, seg } from './api-transport';
+import { ServicesClient } from './services-client';
 import { logListSchema, type LogEntry } from './log-entry';
 import { parseSse } from './sse';
 
@@ -75,9 +76,10 @@ export const BUILD_RESULT_PREFIX = 'PAAS-RESULT ';
  * validated against the shared contract; errors carry the API's own code and message. Uses only
  * `fetch`, so it runs in Node and in browsers. Answers are returned as the API sent them once they
  * passed validation (fields the contract does not name are kept), so a client may print them as is.
- * Every method may be called any number of times; none keeps state between calls.
+ * Every method may be called any number of times; none keeps state between calls. The backing
+ * services' methods are in its base ServicesClient.
  */
-export class ApiClient extends ApiTransport {
+export class ApiClient extends ServicesClient {
   // --- you ---------------------------------------------------------------------------------
 
   whoami(): Promise<MeView> {

@@ -88,6 +88,8 @@ export interface TestPlatform extends RunningPlatform {
   routerPort: number;
   controllerPort: number;
   appsDomain: string;
+  /** Stops every process (cells first, as Ctrl-C of `npm start` does) and starts them again on the same data and ports. */
+  restart(): Promise<void>;
 }
 
 export interface IsolatedPlatformOptions {
@@ -135,7 +137,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
   await recordPlatform({ tag, pid: process.pid, dataDir });
   const metricsPorts: number[] = [];
   for (let i = 0; i < cells; i++) metricsPorts.push(await freePort());
-  const platform = await startPlatform({
+  const platformOptions: Parameters<typeof startPlatform>[0] = {
     rootDir: ROOT,
     dataDir,
     controllerPort,
@@ -156,7 +158,8 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     ...(options.routerProcesses ? { routerProcesses: options.routerProcesses } : {}),
     ...(options.routerAdminPorts ? { routerAdminPorts: options.routerAdminPorts } : {}),
     ...(options.controllerEnv ? { controllerEnv: options.controllerEnv } : {}),
-  }).catch(async (error: unknown) => {
+  };
+  let platform = await startPlatform(platformOptions).catch(async (error: unknown) => {
     await unclaim(claims);
     await forgetPlatform(tag);
     throw error;
@@ -168,7 +171,15 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
       await unclaim(claims);
     }
   };
-  return { ...platform, stop, tag, dataDir, routerPort, controllerPort, appsDomain: 'apps.localhost' };
+  const testPlatform: TestPlatform = { ...platform, stop, restart, tag, dataDir, routerPort, controllerPort, appsDomain: 'apps.localhost' };
+  // The whole platform stopped as `npm start`'s Ctrl-C stops it, then started again on the same
+  // data directory and ports (what an operator's reboot does); the object then holds the new processes.
+  async function restart(): Promise<void> {
+    await platform.stop();
+    platform = await startPlatform(platformOptions);
+    Object.assign(testPlatform, { ...platform, stop, restart });
+  }
+  return testPlatform;
 }
 
 /** Stops the platform and removes its data; returns what it left behind on the host (should be nothing). */

@@ -34,18 +34,22 @@ function stillThere(all: InstanceView[]): string {
   return [up ? `${up} still running` : '', stopping ? `${stopping} still stopping` : ''].filter(Boolean).join(', ') || 'none left';
 }
 
+/**
+ * Reports a change that may have rolled out a release (env, scale, bind-service...); waits for its
+ * deployment (when it made one) unless `wait` is false (--no-wait). A CliError when it fails.
+ */
+export async function rollOut(ctx: Context, appName: string, label: string, result: ChangeResult, wait: boolean): Promise<void> {
+  if (result.deployment_id && wait) {
+    await ctx.waitForDeployment(appName, result.deployment_id, label);
+    ctx.print(`${label}: v${result.release_version} is deployed`);
+  } else if (result.deployment_id) {
+    ctx.print(`${label}: deploying v${result.release_version} (deployment ${result.deployment_id}); follow it with paas deployments ${appName}`);
+  } else {
+    ctx.print(`${label}: done${result.release_version ? ` (v${result.release_version})` : ''}`);
+  }
+}
+
 export function registerLifecycle(program: Command, ctx: Context): void {
-  /** Reports a change; waits for its deployment (when it made one) unless --no-wait. */
-  const rollOut = async (appName: string, label: string, result: ChangeResult, wait: boolean) => {
-    if (result.deployment_id && wait) {
-      await ctx.waitForDeployment(appName, result.deployment_id, label);
-      ctx.print(`${label}: v${result.release_version} is deployed`);
-    } else if (result.deployment_id) {
-      ctx.print(`${label}: deploying v${result.release_version} (deployment ${result.deployment_id}); follow it with paas deployments ${appName}`);
-    } else {
-      ctx.print(`${label}: done${result.release_version ? ` (v${result.release_version})` : ''}`);
-    }
-  };
 
   program
     .command('scale <name>')
@@ -100,7 +104,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
         change.disk_mb !== undefined ? `${formatMb(change.disk_mb)} disk` : '',
         change.cpu_millicores !== undefined ? (change.cpu_millicores === null ? 'no cpu quota' : `${formatCpuLimit(change.cpu_millicores)} cpu`) : '',
       ].filter(Boolean);
-      if (result.deployment_id) return rollOut(app.name, `${label} to ${said.join(', ')}`, result, o.wait);
+      if (result.deployment_id) return rollOut(ctx, app.name, `${label} to ${said.join(', ')}`, result, o.wait);
       if (change.instances !== undefined && o.wait && app.state === 'STARTED' && app.current_release_id) {
         const n = change.instances;
         await ctx.waitForInstances(
@@ -125,7 +129,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
       const app = await getApp(ctx, name);
       const result = await api.start(app.id);
       if (result.release_version === null) return ctx.print(`${app.name} has no release yet: push it with paas push ${app.name}`);
-      if (result.deployment_id) return rollOut(app.name, `starting ${app.name}`, result, o.wait);
+      if (result.deployment_id) return rollOut(ctx, app.name, `starting ${app.name}`, result, o.wait);
       if (o.wait) {
         const desired = (await api.processes(app.id)).reduce((sum, p) => sum + p.instances, 0);
         await ctx.waitForInstances(
@@ -158,7 +162,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
       const app = await getApp(ctx, name);
       const result = await (await ctx.api()).restart(app.id);
       if (result.release_version === null) return ctx.print(`${app.name} has no release yet: push it with paas push ${app.name}`);
-      await rollOut(app.name, `restarting ${app.name}`, result, o.wait);
+      await rollOut(ctx, app.name, `restarting ${app.name}`, result, o.wait);
     });
 
   program
@@ -182,7 +186,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
       const parsed = parseEnvPairs(vars);
       const app = await getApp(ctx, name);
       const result = await (await ctx.api()).updateEnv(app.id, parsed);
-      await rollOut(app.name, `set ${Object.keys(parsed).join(', ')} on ${app.name}`, result, o.wait);
+      await rollOut(ctx, app.name, `set ${Object.keys(parsed).join(', ')} on ${app.name}`, result, o.wait);
     });
 
   program
@@ -192,7 +196,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
     .action(async (name: string, names: string[], o: { wait: boolean }) => {
       const app = await getApp(ctx, name);
       const result = await (await ctx.api()).updateEnv(app.id, Object.fromEntries(names.map((n) => [n, null])));
-      await rollOut(app.name, `unset ${names.join(', ')} on ${app.name}`, result, o.wait);
+      await rollOut(ctx, app.name, `unset ${names.join(', ')} on ${app.name}`, result, o.wait);
     });
 
   program
@@ -224,7 +228,7 @@ export function registerLifecycle(program: Command, ctx: Context): void {
       const v = parseVersion(version);
       const app = await getApp(ctx, name);
       const result = await (await ctx.api()).rollback(app.id, v);
-      await rollOut(app.name, `rolling ${app.name} back to v${v}`, result, o.wait);
+      await rollOut(ctx, app.name, `rolling ${app.name} back to v${v}`, result, o.wait);
     });
 
   program

@@ -10,15 +10,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
-import { api, viaRouter } from './test-platform';
+import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
+import { adminCli, api, viaRouter } from './test-platform';
 import { pollUntil } from '@paas/local-services';
 
-const CLI = join(ROOT, 'apps', 'cli', 'dist', 'main.js');
 
 /** Four worker threads spinning for ever, and an HTTP server that answers while they spin. */
 const SPINNER_JS = `
@@ -29,31 +27,13 @@ http.createServer((req, res) => res.end('spinning\\n')).listen(Number(process.en
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('security: CPU limits (a spinning tenant under a quota)', () => {
   let platform: TestPlatform;
   let work: string;
 
-  const paas = (args: string[]) =>
-    new Promise<CliResult>((resolve) => {
-      const env: Record<string, string | undefined> = { ...process.env, PAAS_CONFIG: join(work, 'paas.json'), NO_COLOR: '1', HOME: work, PAAS_API: platform.apiUrl, PAAS_TOKEN: platform.adminToken };
-      delete env.FORCE_COLOR;
-      delete env.COLUMNS;
-      execFile(process.execPath, [CLI, ...args], { cwd: work, env, timeout: 240_000 }, (error, stdout, stderr) => {
-        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
-  const ok = async (args: string[]) => {
-    const r = await paas(args);
-    assert.equal(r.code, 0, `paas ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-    return r;
-  };
+  const cli = () => adminCli(platform, work);
+  const paas = (args: string[]) => cli().paas(args);
+  const ok = (args: string[]) => cli().ok(args);
   const fails = async (args: string[], code: number, stderr: RegExp) => {
     const r = await paas(args);
     assert.equal(r.code, code, `paas ${args.join(' ')} exits ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
@@ -118,15 +98,15 @@ describe('security: CPU limits (a spinning tenant under a quota)', () => {
     await fails(['scale', 'spin', '--cpu', '0'], 2, /--cpu must be from 0\.01 \(10m\) to 64 cores/);
     assert.equal((await api(platform, 'GET', '/v1/apps/spin/processes/web')).json.cpu_millicores, 500, 'a refused flag changed nothing');
 
-    assert.match((await ok(['scale', 'spin', '--cpu', '250m'])).stdout, /^scaling spin web to 0\.25 cpu: v\d+ is deployed$/m);
+    assert.match((await ok(['scale', 'spin', '--cpu', '250m'])), /^scaling spin web to 0\.25 cpu: v\d+ is deployed$/m);
     // (The old instance may still be draining: shown as "(+1 stopping)", or as running for the moment before its cell takes the stop.)
-    assert.match((await ok(['app', 'spin'])).stdout, /^web: \d\/1 running(?: \(\+\d+ stopping\))?, 256M memory, 1G disk, 0\.25 cpu each$/m);
-    assert.match((await ok(['scale', 'spin'])).stdout, /^web +1 +256M +1G +0\.25 /m);
+    assert.match((await ok(['app', 'spin'])), /^web: \d\/1 running(?: \(\+\d+ stopping\))?, 256M memory, 1G disk, 0\.25 cpu each$/m);
+    assert.match((await ok(['scale', 'spin'])), /^web +1 +256M +1G +0\.25 /m);
     const since = Date.now();
     assert.ok((await cpuPercentAfter('spin', since)) <= 35, 'the new instance runs under the new quota');
 
-    assert.match((await ok(['scale', 'spin', '--cpu', 'none'])).stdout, /^scaling spin web to no cpu quota: v\d+ is deployed$/m);
-    assert.match((await ok(['app', 'spin'])).stdout, /^web: \d\/1 running(?: \(\+\d+ stopping\))?, 256M memory, 1G disk, unlimited cpu each$/m);
+    assert.match((await ok(['scale', 'spin', '--cpu', 'none'])), /^scaling spin web to no cpu quota: v\d+ is deployed$/m);
+    assert.match((await ok(['app', 'spin'])), /^web: \d\/1 running(?: \(\+\d+ stopping\))?, 256M memory, 1G disk, unlimited cpu each$/m);
     assert.equal((await api(platform, 'GET', '/v1/apps/spin/processes/web')).json.cpu_millicores, null);
     await ok(['stop', 'spin']);
   });

@@ -8,12 +8,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ROOT,
   commitDir,
   createSimulatedHosts,
   git,
@@ -26,32 +25,9 @@ import {
   type TestPlatform,
 } from '@paas/platform';
 import { freePort } from '@paas/local-services';
-import { api, viaRouter } from './test-platform';
+import { adminCli, api, viaRouter } from './test-platform';
+import { PROBE_SERVER } from './probe-app';
 import { pollUntil } from '@paas/local-services';
-
-/** The attacker's app: /probe?targets=host:port,... connects to each; /whoami says its own address. */
-const PROBE_SERVER = `
-const http = require('http'), net = require('net'), os = require('os');
-const probe = (target) => new Promise((resolve) => {
-  const i = target.lastIndexOf(':');
-  const socket = net.connect({ host: target.slice(0, i), port: Number(target.slice(i + 1)), timeout: 2000 });
-  socket.once('connect', () => { socket.destroy(); resolve('open'); });
-  socket.once('timeout', () => { socket.destroy(); resolve('timeout'); });
-  socket.once('error', (e) => resolve(e.code));
-});
-http.createServer(async (req, res) => {
-  const url = new URL(req.url, 'http://app');
-  let body;
-  if (url.pathname === '/whoami') body = { ip: (os.networkInterfaces().eth0 || []).find((a) => a.family === 'IPv4')?.address };
-  else {
-    const targets = (url.searchParams.get('targets') || '').split(',').filter(Boolean);
-    const results = await Promise.all(targets.map(probe));
-    body = Object.fromEntries(targets.map((t, i) => [t, results[i]]));
-  }
-  res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify(body));
-}).listen(Number(process.env.PORT), '0.0.0.0');
-`;
 
 const LISTENER = "const net = require('net'); net.createServer((s) => s.end()).listen(Number(process.argv[1]), '0.0.0.0', () => console.log('listening'));";
 
@@ -86,19 +62,8 @@ describe('egress policy: a tenant app reaches nothing of the platform until a se
     assert.equal(pushed.code, 0, pushed.output);
   }
 
-  /** The paas CLI as the platform admin (PAAS_API/PAAS_TOKEN); never throws: the exit code is checked. */
-  const paas = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const env = { ...process.env, PAAS_API: platform.apiUrl, PAAS_TOKEN: platform.adminToken, PAAS_CONFIG: join(work, 'paas.json'), HOME: work, NO_COLOR: '1' };
-      execFile(process.execPath, [join(ROOT, 'apps', 'cli', 'dist', 'main.js'), ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
-    });
-  const ok = async (args: string[]) => {
-    const r = await paas(args);
-    assert.equal(r.code, 0, `paas ${args.join(' ')}: ${r.stdout} ${r.stderr}`);
-    return r.stdout;
-  };
+  const paas = (args: string[]) => adminCli(platform, work).paas(args);
+  const ok = (args: string[]) => adminCli(platform, work).ok(args);
 
   async function instanceIds(name: string): Promise<string[]> {
     const list = (await api(platform, 'GET', `/v1/apps/${name}/instances`)).json.resources as Array<{ instance_id: string; state: string }>;

@@ -1,4 +1,6 @@
-import type { TestPlatform } from '@paas/platform';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, type TestPlatform } from '@paas/platform';
 
 export async function api(
   platform: TestPlatform,
@@ -82,4 +84,35 @@ export function trafficLoop(platform: TestPlatform, host: string, options: { max
       return { ok, failures, failedAt, bodies };
     },
   };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The real `paas` binary as the platform admin (PAAS_API/PAAS_TOKEN), with its own config file
+ * and home in `work` and no colours. `paas` never throws (the exit code is checked by the
+ * caller); `ok` expects exit code 0 and returns stdout.
+ */
+export function adminCli(platform: TestPlatform, work: string) {
+  const paas = (args: string[], input = '') =>
+    new Promise<CliResult>((resolve) => {
+      const env: Record<string, string | undefined> = { ...process.env, PAAS_CONFIG: join(work, 'paas.json'), NO_COLOR: '1', HOME: work, PAAS_API: platform.apiUrl, PAAS_TOKEN: platform.adminToken };
+      delete env.FORCE_COLOR;
+      delete env.COLUMNS;
+      const child = execFile(process.execPath, [join(ROOT, 'apps', 'cli', 'dist', 'main.js'), ...args], { cwd: work, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+      child.stdin?.end(input);
+    });
+  const ok = async (args: string[]) => {
+    const r = await paas(args);
+    if (r.code !== 0) throw new Error(`paas ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  };
+  return { paas, ok };
 }
