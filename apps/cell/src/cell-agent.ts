@@ -332,8 +332,9 @@ export class CellAgent {
     this.services.close();
     // Service instances stay registered: the next start runs them again (re-adopts them without cleanupOnExit).
     if (this.config.cleanupOnExit) {
-      await step('services', () => this.services.stopAll());
+      // Instances first: their sessions end before the servers they use shut down.
       await step('instances', () => this.instances.stopAll('cell shutting down'));
+      await step('services', () => this.services.stopAll());
       await step('network', () => this.host.cleanup());
     }
     // What was read goes out with its checkpoints; containers left running resume from them.

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { access, chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -66,6 +66,12 @@ describe('service instances on a real cell (runc, postgres, redis-server)', { ti
     const status = await runtime().inspect(serviceContainerIds(PREFIX, id).server);
     assert.equal(status?.state, 'running');
     return status!.pid!;
+  };
+  /** The server's own process: the container's first process (redis-server), or its one child (the postmaster under its supervising shell). */
+  const serverProcess = async (id: string): Promise<number> => {
+    const init = await serverPid(id);
+    const children = (await readFile(`/proc/${init}/task/${init}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number);
+    return children.length === 1 ? children[0]! : init;
   };
   const job = (serviceInstanceId: string, kind: StartServiceJob['kind']): StartServiceJob => ({
     serviceInstanceId,
@@ -196,7 +202,9 @@ describe('service instances on a real cell (runc, postgres, redis-server)', { ti
     });
 
     it('a killed server is reported crashed with how it ended, then runs again on the same port with its rows', async () => {
-      process.kill(await serverPid(id), 'SIGKILL');
+      const postmaster = await serverProcess(id);
+      assert.notEqual(postmaster, await serverPid(id), 'the postmaster runs under its supervising shell');
+      process.kill(postmaster, 'SIGKILL');
       const killedAt = Date.now();
       const crashed = await untilState(id, 'crashed', 30_000);
       assert.match(crashed.error ?? '', /killed by signal 9 \(SIGKILL\)/);
@@ -211,7 +219,13 @@ describe('service instances on a real cell (runc, postgres, redis-server)', { ti
       await queue.add(CellJobName.StartService, pg, { jobId: `start-service-${id}-again` });
       await pollUntil('the repeated job done', async () => (await queue.getJob(`start-service-${id}-again`))?.finishedOn !== undefined, { timeoutMs: 30_000, intervalMs: 50 });
       assert.equal(await serverPid(id), pid);
+      // A session open while the server stops is ended by a fast shutdown, not waited for (postgres's own SIGTERM would).
+      const session = new Client({ host: config.address, port, user: pg.adminUser, password: pg.adminPassword, database: 'postgres' });
+      await session.connect();
+      const ended = new Promise<Error>((resolve) => session.once('error', resolve));
       await queue.add(CellJobName.DeleteService, { serviceInstanceId: id }, { jobId: `delete-service-${id}` });
+      assert.match((await ended).message, /terminating connection due to administrator command/);
+      await session.end().catch(() => undefined);
       await assertGone(id);
       await queue.add(CellJobName.DeleteService, { serviceInstanceId: id }, { jobId: `delete-service-${id}-again` });
       const repeated = await pollUntil('the repeated delete done', async () => {
@@ -272,7 +286,7 @@ describe('service instances on a real cell (runc, postgres, redis-server)', { ti
       await startAgent();
       await untilState(id, 'running');
       assert.equal(await asAdmin((c) => c.get('greeting')), 'hello');
-      process.kill(await serverPid(id), 'SIGKILL');
+      process.kill(await serverProcess(id), 'SIGKILL');
       const crashed = await untilState(id, 'crashed', 30_000);
       assert.match(crashed.error ?? '', /killed by signal 9/);
       await untilState(id, 'running');

@@ -37,6 +37,18 @@ const POSTGRES_INIT = [
   "printf '%s\\n' 'host all all 0.0.0.0/0 scram-sha-256' 'host all all ::/0 scram-sha-256' >> /data/pgdata/pg_hba.conf",
 ].join('\n');
 
+/**
+ * The postmaster's parent in its container (`sh -c` with the postmaster's argv): passes a stop's
+ * SIGTERM on as SIGINT (fast shutdown: sessions are ended, the data flushed; postgres's own
+ * SIGTERM waits until every client has gone, past the stop's grace), and exits with the
+ * postmaster's status (a wait cut short by the trap is waited again while it runs).
+ */
+const POSTGRES_SUPERVISOR = [
+  'trap \'kill -INT "$child"\' TERM',
+  '"$@" & child=$!',
+  'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done',
+].join('\n');
+
 export const SERVERS: Record<ServiceKind, ServerDefinition> = {
   postgresql: {
     binary: `${PG_BIN}/postgres`,
@@ -45,6 +57,10 @@ export const SERVERS: Record<ServiceKind, ServerDefinition> = {
     initCommand: (job) => ['/bin/sh', '-c', POSTGRES_INIT, 'initdb', job.adminUser],
     // Settings on the command line: ALTER SYSTEM (the admin is a superuser) cannot take them back.
     command: (job) => [
+      '/bin/sh',
+      '-c',
+      POSTGRES_SUPERVISOR,
+      'postgres',
       `${PG_BIN}/postgres`,
       '-D', '/data/pgdata',
       '-c', 'listen_addresses=*',
