@@ -189,8 +189,11 @@ describe('service containers (real runc, as root): reachable by the containers t
     const chains = chainNames(a.config.iptablesChain);
     await sh('iptables', ['-w', '5', '-F', chains.serviceDestinations]);
     assert.equal(await pingFrom(ext.netns, `${ext.prefix}.1:${servicePort}`, `${ext.prefix}.2`), PONG, 'the check is what stops the outside');
+    // As an older layout left it: an accept in the inbound chain.
+    await sh('iptables', ['-w', '5', '-I', chains.forward, '1', '-o', a.config.network.bridge, '-j', 'ACCEPT']);
     const restarted = new RuncRuntime(a.config);
     const handles = await restarted.recover();
+    assert.ok(!(await sh('iptables', ['-w', '5', '-S', chains.forward])).includes('ACCEPT'), 'the inbound chain is rewritten whole');
     assert.equal(handles.find((handle) => handle.id === service.id)?.hostPort, servicePort);
     assert.equal(await pingFrom(ext.netns, `${ext.prefix}.1:${servicePort}`, `${ext.prefix}.2`), 'ECONNREFUSED');
     const bound = (await b.runtime.recover()).find((handle) => handle.id === `${b.config.prefix}-bound`)!;
