@@ -27,7 +27,11 @@ export interface NetworkConfig {
   /** A /24 such as "10.213.1.0/24"; .1 is the gateway on the bridge, .2-.254 go to containers. */
   subnet: string;
   hostPortRange: [number, number];
-  /** When set, host ports are DNAT'ed only on these local addresses; otherwise on every local one. */
+  /**
+   * When set, host ports are DNAT'ed only on these local addresses; otherwise on every local one.
+   * A service container's host port is DNAT'ed on every local address when these are all loopback
+   * (cells of one machine: see dnatAddresses).
+   */
   hostAddresses?: string[];
   /**
    * CIDRs (or addresses) of the platform's own hosts and networks (the API, Redis, Postgres, other
