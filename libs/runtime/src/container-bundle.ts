@@ -7,7 +7,7 @@
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerSpec } from './container-runtime';
-import type { ContainerRecord, ContainerStore } from './container-store';
+import { portMapping, type ContainerRecord, type ContainerStore } from './container-store';
 import { hostRootUser, type IdMapping } from './id-mapping';
 import { createLayerImage, mountLayerImage } from './layer-image';
 import { netnsPath, type HostNetwork } from './network';
@@ -40,11 +40,10 @@ export async function buildBundle(spec: ContainerSpec, record: ContainerRecord, 
   await chown(upper, root.uid, root.gid);
   await chmod(upper, 0o755);
   await mountOverlay(deps.store.rootfs(spec.id), lowers, upper, deps.store.work(spec.id, limited));
-  await deps.network.attach(spec.id, record.ip);
+  await deps.network.attach(spec.id, record.ip, { service: spec.service ?? false });
   await deps.network.applyEgress(record.ip, spec.egress ?? { rules: [] });
-  if (record.hostPort !== undefined && record.containerPort !== undefined) {
-    await deps.network.mapPort(spec.id, record.hostPort, record.ip, record.containerPort);
-  }
+  const mapping = portMapping(record);
+  if (mapping) await deps.network.mapPort(mapping);
   const config = buildOciConfig({
     spec,
     netnsPath: netnsPath(spec.id),

@@ -75,7 +75,8 @@ export interface ContainerSpec {
   /**
    * A service instance's server: its host port is also reached by containers of this host (the
    * ones whose egress lists it in `services`, on any runtime of the host, at the address they were
-   * given), hairpin included; by no other container whatever its security groups allow.
+   * given), hairpin included; by no other container whatever its security groups allow. Needs
+   * br_netfilter on the host (InvalidConfig without it; see HostNetwork.attach).
    */
   service?: boolean;
   /** Extra bind mounts (staging: source, cache, buildpacks). */

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ContainerEgress } from './egress';
+import type { PortMapping } from './network-rules';
 import { RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /** Directories on a container's path: root lists them, anyone (the mapped container root) only traverses. */
@@ -22,6 +23,12 @@ export interface ContainerRecord {
   egress?: ContainerEgress;
   /** Started under a shim that writes its exit status (exitStatusFile); unset for `run` and older records. */
   supervised?: boolean;
+}
+
+/** The record's host-port mapping, when it has one. */
+export function portMapping(record: ContainerRecord): PortMapping | undefined {
+  if (record.hostPort === undefined || record.containerPort === undefined) return undefined;
+  return { containerId: record.id, hostPort: record.hostPort, ip: record.ip, containerPort: record.containerPort, service: record.service ?? false };
 }
 
 /**

@@ -225,9 +225,11 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
     });
 
     const wide = await startContainer(runtime, `pe${suffix}-wide`, { rules: [{ destination: '0.0.0.0/0', protocol: 'all' }] });
+    const neighbour = started.find((h) => h.id === `pf${suffix}-nb`)!;
     const wideResults = await probe(wide, [
       `${ext.prefix}.2:${extPorts[0]}`, `${ext.prefix}.2:${extPorts[1]}`, `udp:${ext.prefix}.2:${extPorts[0]}`, `udp:${gw}:${hostPort}`,
       `${ext.prefix}.3:${extPorts[0]}`, `${metadataLike}:${extPorts[0]}`, `${gw}:${hostPort}`, `${gateway(other)}:${hostPort}`,
+      `${gw}:${one.hostPort}`, `${gateway(other)}:${neighbour.hostPort}`,
     ]);
     assert.deepEqual(wideResults, {
       [`${ext.prefix}.2:${extPorts[0]}`]: 'open',
@@ -238,6 +240,10 @@ describe('egress policy (real runc, as root): a container reaches nothing of the
       [`${metadataLike}:${extPorts[0]}`]: 'ECONNREFUSED', // link-local
       [`${gw}:${hostPort}`]: 'ECONNREFUSED', // the host is never opened by a rule
       [`${gateway(other)}:${hostPort}`]: 'ECONNREFUSED',
+      // Host ports (DNAT'ed on every local address here): another cell's: no rule opens one.
+      [`${gateway(other)}:${neighbour.hostPort}`]: 'ECONNREFUSED',
+      // A sibling's on this bridge: br_netfilter bridges that DNAT, and isolated ports drop it.
+      [`${gw}:${one.hostPort}`]: 'timeout',
     });
 
     const range = await startContainer(runtime, `pe${suffix}-range`, {

@@ -314,6 +314,12 @@ describe('FakeRuntime', () => {
       spec('px-11', { cpuMillicores: 5 }),
       spec('px-12', { cpuMillicores: 0.5 }),
       spec('px-13', { cpuMillicores: 2_000_000 }),
+      spec('px-14', { containerPort: undefined, hostPort: 40_000 }),
+      spec('px-15', { hostPort: 0 }),
+      spec('px-16', { containerPort: undefined, service: true }),
+      spec('px-17', { egress: { rules: [], services: [{ host: 'example.com', port: 5432 }] } }),
+      spec('px-18', { egress: { rules: [], services: [{ host: '127.0.0.1', port: 5432 }] } }),
+      spec('px-19', { egress: { rules: [], services: [{ host: '10.0.0.1', port: 0 }] } }),
     ];
     for (const s of bad) {
       const real = await runc.start(s).then(

@@ -5,8 +5,10 @@ import { exec, execSucceeds } from './exec';
  * chain), each waiting up to 5 s for the xtables lock that other runtimes on the host share.
  */
 
+export type Table = 'nat' | 'filter' | 'mangle';
+
 export interface Rule {
-  table: 'nat' | 'filter';
+  table: Table;
   chain: string;
   spec: string[];
   /** Insert at the top of the chain instead of appending. */

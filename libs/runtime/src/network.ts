@@ -1,8 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile, access } from 'node:fs/promises';
 import { exec, execSucceeds } from './exec';
-import { chainExists, ensureChain, ensureRule, iptables, removeChain, removeRule, type Rule } from './iptables';
-import { ALWAYS_DENIED, destinationProblem, ruleMatches, type ContainerEgress } from './egress';
+import { ipv4ToNumber } from '@paas/contracts';
+import { chainExists, ensureChain, ensureRule, iptables, removeChain, removeRule } from './iptables';
+import { destinationProblem, type ContainerEgress } from './egress';
+import {
+  baseRules,
+  chainNames,
+  egressChains,
+  egressJumps,
+  jumpRules,
+  ownChains,
+  portRules,
+  rewriteScript,
+  staticChains,
+  type ChainNames,
+  type NetworkRuleContext,
+  type PortMapping,
+} from './network-rules';
 import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /** The network part of the runtime config. */
@@ -12,7 +27,11 @@ export interface NetworkConfig {
   /** A /24 such as "10.213.1.0/24"; .1 is the gateway on the bridge, .2-.254 go to containers. */
   subnet: string;
   hostPortRange: [number, number];
-  /** When set, host ports are DNAT'ed only on these local addresses; otherwise on every local one. */
+  /**
+   * When set, host ports are DNAT'ed only on these local addresses; otherwise on every local one.
+   * A service container's host port is DNAT'ed on every local address when these are all loopback
+   * (cells of one machine: see dnatAddresses).
+   */
   hostAddresses?: string[];
   /**
    * CIDRs (or addresses) of the platform's own hosts and networks (the API, Redis, Postgres, other
@@ -21,6 +40,8 @@ export interface NetworkConfig {
    */
   platformNetworks?: string[];
 }
+
+export { chainNames, type ChainNames, type PortMapping } from './network-rules';
 
 export interface Subnet {
   cidr: string;
@@ -36,45 +57,6 @@ export function parseSubnet(cidr: string): Subnet {
   }
   const prefix = match.slice(1, 4).join('.');
   return { cidr, prefix, gateway: `${prefix}.1` };
-}
-
-/**
- * Names of the iptables chains one runtime owns (`<chain>-DNAT`, `-POST`, `-FWD`, `-EGR`, and for
- * the egress policy `-EGF` (FORWARD from the bridge), `-IN` (INPUT from the bridge) with one
- * `-E<n>`/`-I<n>` pair per container, n the last octet of its address).
- */
-export interface ChainNames {
-  prefix: string;
-  dnat: string;
-  post: string;
-  forward: string;
-  egress: string;
-  egressFilter: string;
-  input: string;
-  /** Rejects with a TCP reset (tcp) or port unreachable (the rest): ICMP alone is rate-limited by the kernel. */
-  reject: string;
-  /** The per-container chains of the container at `ip`. */
-  container(ip: string): { forward: string; input: string };
-}
-
-export function chainNames(iptablesChain: string): ChainNames {
-  if (!/^[A-Za-z0-9_-]{1,20}$/.test(iptablesChain)) {
-    throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `iptablesChain "${iptablesChain}" must be 1-20 of [A-Za-z0-9_-]`);
-  }
-  return {
-    prefix: iptablesChain,
-    dnat: `${iptablesChain}-DNAT`,
-    post: `${iptablesChain}-POST`,
-    forward: `${iptablesChain}-FWD`,
-    egress: `${iptablesChain}-EGR`,
-    egressFilter: `${iptablesChain}-EGF`,
-    input: `${iptablesChain}-IN`,
-    reject: `${iptablesChain}-REJ`,
-    container: (ip: string) => {
-      const octet = ip.split('.')[3];
-      return { forward: `${iptablesChain}-E${octet}`, input: `${iptablesChain}-I${octet}` };
-    },
-  };
 }
 
 /**
@@ -120,6 +102,7 @@ async function writeSysctl(path: string, value: string): Promise<void> {
 export class HostNetwork {
   readonly subnet: Subnet;
   readonly chains: ChainNames;
+  private readonly rules: NetworkRuleContext;
 
   constructor(
     private readonly config: NetworkConfig,
@@ -140,6 +123,16 @@ export class HostNetwork {
         throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `platformNetworks: ${problem ?? `"${network}" must be an address or a CIDR`}`);
       }
     }
+    for (const address of config.hostAddresses ?? []) {
+      if (ipv4ToNumber(address) === undefined) throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `hostAddresses: "${address}" is not an IPv4 address`);
+    }
+    this.rules = {
+      bridge: config.bridge,
+      subnet: this.subnet.cidr,
+      chains: this.chains,
+      hostAddresses: config.hostAddresses,
+      platformNetworks: config.platformNetworks,
+    };
   }
 
   /** Creates the bridge, sysctls and chains (with their jumps from the built-in chains). */
@@ -171,9 +164,10 @@ export class HostNetwork {
     const brNf = '/proc/sys/net/bridge/bridge-nf-call-iptables';
     if (await access(brNf).then(() => true, () => false)) await writeSysctl(brNf, '1');
 
-    for (const rule of this.hostRules()) await ensureChain(rule.table, rule.chain);
-    for (const rule of this.chainRules()) await ensureRule(rule);
-    for (const rule of this.jumpRules()) await ensureRule(rule);
+    for (const { table, chain } of ownChains(this.chains)) await ensureChain(table, chain);
+    await exec('iptables-restore', ['-w', '5', '--noflush'], { input: rewriteScript(staticChains(this.rules)) });
+    for (const rule of baseRules(this.rules)) await ensureRule(rule);
+    for (const rule of jumpRules(this.rules)) await ensureRule(rule);
   }
 
   /** True when br_netfilter is active, so the FORWARD rules also see bridged traffic. */
@@ -182,76 +176,29 @@ export class HostNetwork {
     return value.trim() === '1';
   }
 
-  private hostRules(): Rule[] {
-    return [
-      { table: 'filter', chain: this.chains.reject, spec: [] },
-      { table: 'nat', chain: this.chains.dnat, spec: [] },
-      { table: 'nat', chain: this.chains.post, spec: [] },
-      { table: 'filter', chain: this.chains.forward, spec: [] },
-      { table: 'filter', chain: this.chains.egress, spec: [] },
-      { table: 'filter', chain: this.chains.egressFilter, spec: [] },
-      { table: 'filter', chain: this.chains.input, spec: [] },
-    ];
-  }
-
-  /** Rules inside our own chains. */
-  private chainRules(): Rule[] {
-    const br = this.config.bridge;
-    const { post, forward, egress, egressFilter, input } = this.chains;
-    const established = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'];
-    const reject = ['-j', this.chains.reject];
-    return [
-      { table: 'filter', chain: this.chains.reject, spec: ['-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'] },
-      { table: 'filter', chain: this.chains.reject, spec: ['-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'] },
-      // Host-originated connections to 127.0.0.1:hostPort leave through the bridge: give them a real source.
-      { table: 'nat', chain: post, spec: ['-s', '127.0.0.0/8', '-o', br, '-j', 'MASQUERADE'] },
-      { table: 'nat', chain: post, spec: ['-s', this.subnet.cidr, '!', '-o', br, '-j', 'MASQUERADE'] },
-      // Containers on this bridge never talk to each other directly (needs br_netfilter).
-      { table: 'filter', chain: forward, spec: ['-i', br, '-o', br, '-j', 'DROP'] },
-      { table: 'filter', chain: forward, spec: ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'] },
-      // From elsewhere, containers are reachable only through their host port (DNAT).
-      { table: 'filter', chain: forward, spec: ['-o', br, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'ACCEPT'] },
-      { table: 'filter', chain: forward, spec: ['-o', br, '-j', 'DROP'] },
-      // Egress is accepted in a chain jumped to from the END of FORWARD, so that every runtime's
-      // inbound checks (at the top) run before any egress accept.
-      { table: 'filter', chain: egress, spec: ['-i', br, '-j', 'ACCEPT'] },
-      // Default deny from containers, at the top of FORWARD: replies pass; each container's own
-      // chain (jumped to by its source address, see applyEgress) returns what its rules allow;
-      // everything else is rejected. What returns goes on to the END-of-FORWARD accept above.
-      { table: 'filter', chain: egressFilter, spec: ['-i', br, ...established, '-j', 'RETURN'] },
-      { table: 'filter', chain: egressFilter, spec: ['-i', br, ...reject] },
-      // And to the host itself (any of its addresses, any port): only replies and allowances.
-      { table: 'filter', chain: input, spec: [...established, '-j', 'ACCEPT'] },
-      { table: 'filter', chain: input, spec: reject },
-    ];
-  }
-
-  /** Jumps from the built-in chains into ours. */
-  private jumpRules(): Rule[] {
-    const { dnat, post, forward, egress, egressFilter, input } = this.chains;
-    const local = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
-    const br = this.config.bridge;
-    return [
-      { table: 'filter', chain: 'INPUT', spec: ['-i', br, '-j', input], first: true },
-      { table: 'filter', chain: 'FORWARD', spec: ['-i', br, '-j', egressFilter], first: true },
-      { table: 'nat', chain: 'PREROUTING', spec: [...local, '-j', dnat] },
-      { table: 'nat', chain: 'OUTPUT', spec: [...local, '-j', dnat] },
-      { table: 'nat', chain: 'POSTROUTING', spec: ['-j', post] },
-      { table: 'filter', chain: 'FORWARD', spec: ['-j', forward], first: true },
-      { table: 'filter', chain: 'FORWARD', spec: ['-j', egress] },
-    ];
-  }
-
-  /** Creates the netns and veth of one container and configures eth0 with `ip`. */
-  async attach(netns: string, ip: string): Promise<void> {
+  /**
+   * Creates the netns and veth of one container and configures eth0 with `ip`. A service
+   * container's port is not isolated (`service`): a container of this bridge reaches it through
+   * its host port, which br_netfilter delivers at L2 (a DNAT back onto the bridge it came from is
+   * bridged, not routed), so it needs br_netfilter, whose FORWARD rules drop anything else between
+   * them. InvalidConfig when br_netfilter is off.
+   */
+  async attach(netns: string, ip: string, options: { service: boolean } = { service: false }): Promise<void> {
+    if (options.service && !(await this.bridgeIsolationActive())) {
+      throw new RuntimeError(
+        RuntimeErrorCode.InvalidConfig,
+        'a service container needs br_netfilter (net.bridge.bridge-nf-call-iptables = 1): without it its bridge port would let every container of the bridge past the egress policy; run `modprobe br_netfilter`',
+      );
+    }
     const veth = vethName(netns);
     if (!(await listNetns()).includes(netns)) await exec('ip', ['netns', 'add', netns]);
     if (await linkExists(veth)) await exec('ip', ['link', 'del', 'dev', veth]);
     await exec('ip', ['link', 'add', 'name', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
     await exec('ip', ['link', 'set', 'dev', veth, 'master', this.config.bridge]);
-    // Isolated bridge ports forward only to the bridge itself (the host), never to each other:
-    // containers cannot reach one another at L2 even without br_netfilter.
-    await exec('ip', ['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'isolated', 'on']);
+    // Isolated bridge ports forward only to the bridge itself (the host) and to non-isolated
+    // ports (service containers'), never to each other: containers cannot reach one another at L2
+    // even without br_netfilter.
+    await exec('ip', ['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'isolated', options.service ? 'off' : 'on']);
     await disableIpv6(veth);
     await exec('ip', ['link', 'set', 'dev', veth, 'up']);
     const inNs = (args: string[]) => exec('ip', ['-n', netns, ...args]);
@@ -261,6 +208,9 @@ export class HostNetwork {
     await inNs(['link', 'set', 'dev', 'eth0', 'up']);
     await inNs(['link', 'set', 'dev', 'lo', 'up']);
     await inNs(['route', 'add', 'default', 'via', this.subnet.gateway]);
+    // The gateway's MAC is fixed (macForIp): a permanent entry, so that no neighbour on the bridge
+    // (a service container's port is not isolated) can answer for the gateway in its place.
+    await inNs(['neigh', 'replace', this.subnet.gateway, 'lladdr', macForIp(this.subnet.gateway), 'dev', 'eth0', 'nud', 'permanent']);
     // An entry left by a container that had this address under a random MAC (before stable MACs,
     // or from another runtime on this bridge) would hold packets until it went stale: ask anew.
     await exec('ip', ['neigh', 'flush', 'to', ip, 'dev', this.config.bridge]).catch(() => undefined);
@@ -280,69 +230,32 @@ export class HostNetwork {
     }
   }
 
-  private portRules(containerId: string, hostPort: number, ip: string, containerPort: number): Rule[] {
-    const addresses = this.config.hostAddresses?.length ? this.config.hostAddresses : [undefined];
-    return addresses.map((address) => ({
-      table: 'nat' as const,
-      chain: this.chains.dnat,
-      spec: [
-        ...(address ? ['-d', `${address}/32`] : []),
-        '-p', 'tcp', '-m', 'tcp', '--dport', String(hostPort),
-        '-m', 'comment', '--comment', containerId,
-        '-j', 'DNAT', '--to-destination', `${ip}:${containerPort}`,
-      ],
-    }));
+  async mapPort(mapping: PortMapping): Promise<void> {
+    for (const rule of portRules(this.rules, mapping)) await ensureRule(rule);
   }
 
-  async mapPort(containerId: string, hostPort: number, ip: string, containerPort: number): Promise<void> {
-    for (const rule of this.portRules(containerId, hostPort, ip, containerPort)) await ensureRule(rule);
-  }
-
-  async unmapPort(containerId: string, hostPort: number, ip: string, containerPort: number): Promise<void> {
-    if (!(await chainExists('nat', this.chains.dnat))) return;
-    for (const rule of this.portRules(containerId, hostPort, ip, containerPort)) await removeRule(rule);
-  }
-
-  private egressJumps(ip: string): Rule[] {
-    const chains = this.chains.container(ip);
-    const source = ['-s', `${ip}/32`];
-    return [
-      // -g: what its chain RETURNs goes back to FORWARD (to the end-of-FORWARD accept), not to our final REJECT.
-      { table: 'filter', chain: this.chains.egressFilter, spec: ['-i', this.config.bridge, ...source, '-g', chains.forward], position: 2 },
-      // -j: what its input chain does not accept comes back to our final REJECT.
-      { table: 'filter', chain: this.chains.input, spec: [...source, '-j', chains.input], position: 2 },
-    ];
+  /** Removes its rules whether it was mapped as a service or not (a record may predate the flag). */
+  async unmapPort(mapping: PortMapping): Promise<void> {
+    for (const service of [false, true]) {
+      for (const rule of portRules(this.rules, { ...mapping, service })) {
+        if (await chainExists(rule.table, rule.chain)) await removeRule(rule);
+      }
+    }
   }
 
   /**
-   * (Re)writes the egress chains of the container at `ip` in one iptables-restore (atomic) and
-   * ensures the jumps to them: its allowances, then REJECT for link-local and the platform
-   * networks, then its rules, then REJECT. Idempotent; call after attach and before the container
-   * runs, and again on re-adoption.
+   * (Re)writes the egress chains of the container at `ip` in one iptables-restore (atomic; see
+   * egressChains) and ensures the jumps to them. Idempotent; call after attach and before the
+   * container runs, and again on re-adoption.
    */
   async applyEgress(ip: string, egress: ContainerEgress): Promise<void> {
-    const chains = this.chains.container(ip);
-    const reject = `-j ${this.chains.reject}`;
-    const lines = ['*filter', `:${chains.forward} - [0:0]`, `:${chains.input} - [0:0]`, `-F ${chains.forward}`, `-F ${chains.input}`];
-    for (const rule of egress.allow ?? []) {
-      for (const match of ruleMatches(rule)) {
-        lines.push(`-A ${chains.forward} ${match.join(' ')} -j RETURN`, `-A ${chains.input} ${match.join(' ')} -j ACCEPT`);
-      }
-    }
-    for (const network of [...ALWAYS_DENIED, ...(this.config.platformNetworks ?? [])]) {
-      lines.push(`-A ${chains.forward} -d ${network.includes('/') ? network : `${network}/32`} ${reject}`);
-    }
-    for (const rule of egress.rules) {
-      for (const match of ruleMatches(rule)) lines.push(`-A ${chains.forward} ${match.join(' ')} -j RETURN`);
-    }
-    lines.push(`-A ${chains.forward} ${reject}`, 'COMMIT', '');
-    await exec('iptables-restore', ['-w', '5', '--noflush'], { input: lines.join('\n') });
-    for (const rule of this.egressJumps(ip)) await ensureRule(rule);
+    await exec('iptables-restore', ['-w', '5', '--noflush'], { input: egressChains(this.rules, ip, egress) });
+    for (const rule of egressJumps(this.rules, ip)) await ensureRule(rule);
   }
 
   /** Removes the jumps to and the chains of the container at `ip`; safe when they are gone. */
   async removeEgress(ip: string): Promise<void> {
-    for (const rule of this.egressJumps(ip)) {
+    for (const rule of egressJumps(this.rules, ip)) {
       if (await chainExists(rule.table, rule.chain)) await removeRule(rule);
     }
     const chains = this.chains.container(ip);
@@ -352,17 +265,17 @@ export class HostNetwork {
 
   /** Removes the jumps, our chains and the bridge. Containers must be detached first. */
   async teardownHost(): Promise<void> {
-    for (const rule of this.jumpRules()) {
+    for (const rule of jumpRules(this.rules)) {
       if (await chainExists(rule.table, rule.chain)) await removeRule(rule);
     }
     // Per-container egress chains a crash left behind (their jumps go with the chains below).
     const { stdout } = await exec('iptables', ['-w', '5', '-t', 'filter', '-S']);
     const own = new RegExp(`^-N (${this.chains.prefix}-[EI]\\d{1,3})$`, 'gm');
-    for (const rule of this.hostRules()) {
-      if (rule.table === 'filter' && (await chainExists('filter', rule.chain))) await iptables(['-t', 'filter', '-F', rule.chain]);
+    for (const { table, chain } of ownChains(this.chains)) {
+      if (table === 'filter' && (await chainExists('filter', chain))) await iptables(['-t', 'filter', '-F', chain]);
     }
     for (const match of stdout.matchAll(own)) await removeChain('filter', match[1]!);
-    for (const rule of this.hostRules()) await removeChain(rule.table, rule.chain);
+    for (const { table, chain } of ownChains(this.chains)) await removeChain(table, chain);
     if (await linkExists(this.config.bridge)) {
       await exec('ip', ['link', 'del', 'dev', this.config.bridge]).catch(async (error: unknown) => {
         if (await linkExists(this.config.bridge)) throw error;

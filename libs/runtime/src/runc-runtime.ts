@@ -11,7 +11,7 @@ import type {
   RunOptions,
   RunResult,
 } from './container-runtime';
-import { assertTraversable, ContainerStore, type ContainerRecord } from './container-store';
+import { assertTraversable, ContainerStore, portMapping, type ContainerRecord } from './container-store';
 import { buildBundle } from './container-bundle';
 import { ExitWatch, readExitStatus, waitStarted } from './container-supervision';
 import { exec } from './exec';
@@ -250,9 +250,8 @@ export class RuncRuntime implements ContainerRuntime {
           await mountLayerImage(this.store.layerImage(id), this.store.layerMount(id)).catch(() => undefined);
         }
         // Idempotent: restores the DNAT rule and the egress chains if iptables was flushed meanwhile.
-        if (record.hostPort !== undefined && record.containerPort !== undefined) {
-          await this.network.mapPort(id, record.hostPort, record.ip, record.containerPort);
-        }
+        const mapping = portMapping(record);
+        if (mapping) await this.network.mapPort(mapping);
         await this.network.applyEgress(record.ip, record.egress ?? { rules: [] });
         handles.push(this.handle(record, state.pid));
       } else {
@@ -285,9 +284,8 @@ export class RuncRuntime implements ContainerRuntime {
       // Its shim writes the exit status into the directory removed below: let it finish first.
       if (record?.supervised) await this.exitStatus(id);
     }
-    if (record?.hostPort !== undefined && record.containerPort !== undefined) {
-      await this.network.unmapPort(id, record.hostPort, record.ip, record.containerPort);
-    }
+    const mapping = record && portMapping(record);
+    if (mapping) await this.network.unmapPort(mapping);
     if (record) await this.network.removeEgress(record.ip);
     await this.network.detach(id);
     await unmount(this.store.rootfs(id));

@@ -42,6 +42,7 @@ export function validateContainerSpec(spec: ContainerSpec, prefix?: string): voi
   for (const [i, rule] of (spec.egress?.rules ?? []).entries()) validateEgressRule(rule, `container ${spec.id}: egress rules[${i}]`);
   for (const [i, service] of (spec.egress?.services ?? []).entries()) {
     if (typeof service.host !== 'string' || ipv4ToNumber(service.host) === undefined || !isPort(service.port)) fail(`egress services[${i}] must be an IPv4 address and a port 1-65535, not ${JSON.stringify(service)}`);
+    if (service.host.startsWith('127.')) fail(`egress services[${i}]: ${service.host} is the container's own loopback; a service of this host is reached at the container's bridge gateway`);
   }
 }
 
