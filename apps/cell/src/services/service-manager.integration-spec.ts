@@ -4,7 +4,8 @@
  * and runs the host's real postgres and redis-server in runc containers on loop-mounted volumes.
  * Each server reports `running`, takes the admin's login at the cell's address and its host port,
  * keeps its data across an agent restart (re-adopted) and a crash of its process (crashed, then
- * started again), and leaves nothing behind once deleted.
+ * started again), is reached from an app container bound to it (at the bridge gateway, through
+ * REDIS_URL) and from no unbound one, and leaves nothing behind once deleted.
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -16,11 +17,13 @@ import { Queue } from 'bullmq';
 import { Redis as RedisClient, type Redis } from 'ioredis';
 import { Client } from 'pg';
 import pino from 'pino';
-import { CellJobName, redisKeys, type ServiceState, type StartServiceJob } from '@paas/contracts';
+import { CellJobName, redisKeys, type BoundService, type ServiceState, type StartServiceJob } from '@paas/contracts';
 import { pollUntil, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, readServiceStates } from '@paas/redis';
-import { cleanupAll, RuncRuntime, releaseLayerImage } from '@paas/runtime';
+import { cleanupAll, RuncRuntime, releaseLayerImage, VCAP_GID, VCAP_UID } from '@paas/runtime';
+import { appEnvironment } from '../app-env';
 import { CellAgent } from '../cell-agent';
+import { EgressPolicy } from '../egress-policy';
 import { runcHost, runcRuntimeConfig } from '../cell-host';
 import { startTestRedis } from '../cell-test-support';
 import { loadCellConfig, type CellConfig } from '../config';
@@ -298,6 +301,51 @@ describe('service instances on a real cell (runc, postgres, redis-server)', { ti
       } finally {
         binding.disconnect();
       }
+    });
+
+    it('an app container bound to it reaches it with REDIS_URL (its loopback host rewritten to the bridge gateway); an unbound one does not', async () => {
+      const bound: BoundService = {
+        label: 'redis',
+        name: 'cache',
+        plan: 'small',
+        tags: ['redis'],
+        instanceId: id,
+        bindingId: 'binding-1',
+        urlVariable: 'REDIS_URL',
+        credentials: { host: config.address, port, username: 'b_1', password: 'binding-password-1', uri: `redis://b_1:binding-password-1@${config.address}:${port}` },
+        endpoint: { host: config.address, port },
+      };
+      const gateway = config.subnet.replace(/\.0\/24$/, '.1');
+      const policy = new EgressPolicy({ gateway });
+      /** Runs redis-cli GET in an app container given `services`, against `uri` (its REDIS_URL when bound). */
+      const getFrom = async (name: string, services: BoundService[], uri?: string) => {
+        const seen = policy.boundServices(services);
+        const env = appEnvironment({ appId: 'a1', appName: 'app', spaceId: 's1', spaceName: 'dev', orgName: 'acme', uris: [], index: 0, instanceId: name, memoryMb: 64, diskMb: 64, processType: 'web', env: {}, services: seen });
+        const lines: string[] = [];
+        const result = await runtime().run(
+          {
+            id: `${PREFIX}-${name}`,
+            layers: [],
+            command: ['/bin/sh', '-c', 'timeout 5 /usr/bin/redis-cli -u "$1" --no-auth-warning GET greeting', 'sh', uri ?? env.REDIS_URL ?? ''],
+            cwd: '/',
+            env,
+            user: { uid: VCAP_UID, gid: VCAP_GID },
+            memoryMb: 64,
+            pidsLimit: 16,
+            egress: policy.running([], seen),
+          },
+          { timeoutMs: 30_000, onLine: (line) => lines.push(line) },
+        );
+        return { exitCode: result.exitCode, output: lines.join('\n'), env };
+      };
+      const withBinding = await getFrom('app-bound', [bound]);
+      assert.equal(withBinding.env.REDIS_URL, `redis://b_1:binding-password-1@${gateway}:${port}`, 'the gateway, not 127.0.0.1');
+      assert.equal(JSON.parse(withBinding.env.VCAP_SERVICES!).redis[0].credentials.host, gateway);
+      assert.deepEqual([withBinding.exitCode, withBinding.output], [0, 'hello']);
+      // The same URL, without the binding's egress allowance: the server is not reached.
+      const unbound = await getFrom('app-unbound', [], withBinding.env.REDIS_URL);
+      assert.equal(unbound.env.REDIS_URL, undefined);
+      assert.ok(unbound.exitCode !== 0 && !unbound.output.includes('hello'), `exit ${unbound.exitCode}: ${unbound.output}`);
     });
 
     it('delete-service leaves nothing behind', async () => {
