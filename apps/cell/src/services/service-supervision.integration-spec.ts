@@ -130,4 +130,19 @@ describe('service supervision (fake runtime, real Redis)', () => {
     await second.delete('a0000000-0003');
     await second.delete('b0000000-0004');
   });
+
+  it('an initialised instance whose volume is gone fails, saying so, rather than starting empty', async () => {
+    const runtime = fake();
+    const first = manager(runtime);
+    const id = 'd0000000-0005';
+    assert.equal(await first.start(job(id)), 'running');
+    first.close();
+    await runtime.destroy(serviceContainerIds('ss-c1', id).server);
+    await rm(join(config.servicesDir, 'volumes', id), { recursive: true });
+    const second = manager(runtime);
+    await second.recover(await runtime.recover());
+    const failed = await untilState(id, 'failed');
+    assert.match(failed.error ?? '', /its volume .*d0000000-0005 is gone, and the data with it: delete the service instance/);
+    await second.delete(id);
+  });
 });

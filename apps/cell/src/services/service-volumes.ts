@@ -9,9 +9,10 @@ import { createLayerImage, hostVcapUser, mountLayerImage, releaseLayerImage, unm
  */
 export interface ServiceVolumes {
   /**
-   * Mounts the instance's volume, making it first when it does not exist or when `fresh` (the
-   * server's data was never initialised: whatever a start that failed half way left is replaced).
-   * Its root belongs to the containers' vcap user (0700). Returns its host path.
+   * Mounts the instance's volume, making it first when `fresh` (the server's data was never
+   * initialised: whatever a start that failed half way left is replaced). Its root belongs to the
+   * containers' vcap user (0700). Returns its host path. Throws when an initialised instance's
+   * volume is gone: an empty one in its place would hide that its data was lost.
    */
   prepare(serviceInstanceId: string, diskMb: number, fresh: boolean): Promise<string>;
   /** Bytes in use on the volume; undefined when it is not mounted. Cheap (statfs). */
@@ -51,13 +52,13 @@ export class LoopVolumes implements ServiceVolumes {
     await ensureDir(join(this.dir, 'mounts'), 0o711);
     const image = this.storageOf(id);
     const mount = this.mountOf(id);
-    const exists = await stat(image).then(() => true, () => false);
-    if (fresh || !exists) {
+    if (!fresh && !(await stat(image).then(() => true, () => false))) throw volumeGone(image);
+    if (fresh) {
       await releaseLayerImage(image, mount);
       await createLayerImage(image, diskMb, { journal: true });
     }
     await mountLayerImage(image, mount);
-    if (fresh || !exists) {
+    if (fresh) {
       const vcap = hostVcapUser(this.idMapping);
       await rm(join(mount, 'lost+found'), { recursive: true, force: true });
       await chown(mount, vcap.uid, vcap.gid);
@@ -97,6 +98,7 @@ export class DirectoryVolumes implements ServiceVolumes {
   }
 
   async prepare(id: string, _diskMb: number, fresh: boolean): Promise<string> {
+    if (!fresh && !(await stat(this.storageOf(id)).then(() => true, () => false))) throw volumeGone(this.storageOf(id));
     if (fresh) await rm(this.storageOf(id), { recursive: true, force: true });
     await mkdir(this.storageOf(id), { recursive: true, mode: 0o700 });
     return this.storageOf(id);
@@ -113,6 +115,10 @@ export class DirectoryVolumes implements ServiceVolumes {
   async remove(id: string): Promise<void> {
     await rm(this.storageOf(id), { recursive: true, force: true });
   }
+}
+
+function volumeGone(path: string): Error {
+  return new Error(`its volume ${path} is gone, and the data with it: delete the service instance (and create a new one)`);
 }
 
 async function ensureDir(path: string, mode: number): Promise<void> {
