@@ -43,66 +43,82 @@ process.on('SIGTERM', () => process.exit(0));
 `;
 
 const suffix = randomBytes(2).toString('hex');
-const portBase = 20000 + randomInt(0, 200) * 200;
 const PONG = '+PONG';
+const gateway = (config: RuncRuntimeConfig) => config.network.subnet.replace(/\.0\/24$/, '.1');
 
-describe('service containers (real runc, as root): reachable by the containers that list them, and by the host and the platform alone', () => {
-  /** The service's runtime (cell A) and a sibling on the same machine (cell B), both with loopback host addresses. */
-  let a: TestRuntime;
-  let b: TestRuntime;
-  let service: ContainerHandle;
-  /** Outside both runtimes' ranges, as a cell's service range is. */
-  const servicePort = portBase + 150;
-  /** The test's outside host: a netns behind a veth; .2 is nobody, .3 is listed as a platform network. */
-  const ext = { netns: `ps${suffix}-x`, veth: `ps${suffix}x`, prefix: `10.${randomInt(200, 250)}.${randomInt(1, 250)}` };
-  const gateway = (config: RuncRuntimeConfig) => config.network.subnet.replace(/\.0\/24$/, '.1');
+/** What `handle` (a client container, its host port DNAT'ed on `at`) sees when it PINGs each target. */
+function pings(handle: ContainerHandle, targets: string[], at = '127.0.0.1'): Promise<Record<string, string>> {
+  return pollUntil(
+    `client ${handle.id} to answer`,
+    async () => (await (await fetch(`http://${at}:${handle.hostPort}/ping?targets=${targets.join(',')}`, { signal: AbortSignal.timeout(10_000) })).json()) as Record<string, string>,
+    { timeoutMs: 15_000 },
+  );
+}
 
-  const loopbackCell = (config: RuncRuntimeConfig): RuncRuntimeConfig => ({
+/** One PING from this host (no netns) or from the outside namespace. */
+async function pingFrom(netns: string | undefined, target: string, localAddress?: string): Promise<string> {
+  const script = `(${PING_FN})(process.argv[1], process.argv[2]).then((r) => console.log(r))`;
+  const command = [process.execPath, '-e', script, target, ...(localAddress ? [localAddress] : [])];
+  return (await (netns ? sh('ip', ['netns', 'exec', netns, ...command]) : sh(command[0]!, command.slice(1)))).trim();
+}
+
+/** A client container on `fixture` with `egress`, started and answering. */
+async function client(fixture: TestRuntime, name: string, egress: ContainerEgress): Promise<ContainerHandle> {
+  const handle = await fixture.runtime.start(fixture.spec(`${fixture.config.prefix}-${name}`, { command: ['/usr/bin/node', '/app/client.js'], containerPort: 8080, egress }));
+  await pings(handle, [], fixture.config.network.hostAddresses?.[0]);
+  return handle;
+}
+
+/**
+ * Two cells' runtimes on one machine, A (the service's) and B, on bridges of their own with
+ * `hostAddresses` (given the outside's prefix), B's chains made first (A's then sit above them in
+ * FORWARD: the order in which an accept in A's inbound chain would skip B's egress filter); the
+ * outside host, a netns behind a veth whose host end is `<prefix>.1` (.2 is nobody, .3 a platform
+ * network); and a Redis server in a service container on A at `servicePort`, answering the host
+ * at the first host address.
+ */
+interface ServiceScene {
+  a: TestRuntime;
+  b: TestRuntime;
+  ext: { netns: string; veth: string; prefix: string };
+  service: ContainerHandle;
+  servicePort: number;
+  dispose(): Promise<void>;
+}
+
+async function createServiceScene(name: string, hostAddresses: (extPrefix: string) => string[]): Promise<ServiceScene> {
+  const portBase = 20000 + randomInt(0, 200) * 200;
+  const ext = { netns: `${name}${suffix}-x`, veth: `${name}${suffix}x`, prefix: `10.${randomInt(200, 250)}.${randomInt(1, 250)}` };
+  const cell = (config: RuncRuntimeConfig): RuncRuntimeConfig => ({
     ...config,
-    network: { ...config.network, hostAddresses: ['127.0.0.1'], platformNetworks: [`${ext.prefix}.3`] },
+    network: { ...config.network, hostAddresses: hostAddresses(ext.prefix), platformNetworks: [`${ext.prefix}.3`] },
   });
-
-  /** A client container on `fixture` with `egress`, started and answering. */
-  async function client(fixture: TestRuntime, name: string, egress: ContainerEgress): Promise<ContainerHandle> {
-    const handle = await fixture.runtime.start(fixture.spec(`${fixture.config.prefix}-${name}`, { command: ['/usr/bin/node', '/app/client.js'], containerPort: 8080, egress }));
-    await pings(handle, []);
-    return handle;
-  }
-
-  /** What `handle` sees when it PINGs each target. */
-  function pings(handle: ContainerHandle, targets: string[]): Promise<Record<string, string>> {
-    return pollUntil(
-      `client ${handle.id} to answer`,
-      async () => (await (await fetch(`http://127.0.0.1:${handle.hostPort}/ping?targets=${targets.join(',')}`, { signal: AbortSignal.timeout(10_000) })).json()) as Record<string, string>,
-      { timeoutMs: 15_000 },
-    );
-  }
-
-  /** One PING from this host (no netns) or from the outside namespace. */
-  async function pingFrom(netns: string | undefined, target: string, localAddress?: string): Promise<string> {
-    const script = `(${PING_FN})(process.argv[1], process.argv[2]).then((r) => console.log(r))`;
-    const command = [process.execPath, '-e', script, target, ...(localAddress ? [localAddress] : [])];
-    return (await (netns ? sh('ip', ['netns', 'exec', netns, ...command]) : sh(command[0]!, command.slice(1)))).trim();
-  }
-
-  before(async () => {
-    const appFiles = { 'client.js': CLIENT_JS };
-    const defaults: Partial<ContainerSpec> = { pidsLimit: 64 };
-    a = await createTestRuntime({ name: `sa${suffix}`, portBase, appFiles, defaults, configure: loopbackCell });
-    b = await createTestRuntime({
-      name: `sb${suffix}`,
+  const appFiles = { 'client.js': CLIENT_JS };
+  const defaults: Partial<ContainerSpec> = { pidsLimit: 64 };
+  const fixtures: TestRuntime[] = [];
+  const dispose = async () => {
+    const errors: unknown[] = [];
+    for (const fixture of fixtures) await fixture.dispose().catch((error: unknown) => errors.push(error));
+    await sh('ip', ['link', 'del', 'dev', ext.veth]).catch(() => undefined);
+    await sh('ip', ['netns', 'del', ext.netns]).catch(() => undefined);
+    if (errors.length) throw new AggregateError(errors, 'cleanup failed');
+  };
+  try {
+    const a = await createTestRuntime({ name: `${name}a${suffix}`, portBase, appFiles, defaults, configure: cell });
+    fixtures.push(a);
+    const b = await createTestRuntime({
+      name: `${name}b${suffix}`,
       portBase: portBase + 50,
       appFiles,
       defaults,
       configure: (config) => {
-        const cell = loopbackCell(config);
+        const configured = cell(config);
         // Another /24 than A's (both are random).
-        if (cell.network.subnet === a.config.network.subnet) cell.network.subnet = cell.network.subnet.replace(/^10\.(\d+)/, (_, n) => `10.${Number(n) + 1}`);
-        return cell;
+        if (configured.network.subnet === a.config.network.subnet) configured.network.subnet = configured.network.subnet.replace(/^10\.(\d+)/, (_, n) => `10.${Number(n) + 1}`);
+        return configured;
       },
     });
-    // B's chains first: A's then sit above them in FORWARD, the order in which an accept in A's
-    // inbound chain would skip B's egress filter.
+    fixtures.push(b);
     await b.runtime.recover();
     await a.runtime.recover();
 
@@ -115,26 +131,40 @@ describe('service containers (real runc, as root): reachable by the containers t
     await sh('ip', ['-n', ext.netns, 'link', 'set', 'dev', 'lo', 'up']);
     await sh('ip', ['-n', ext.netns, 'route', 'add', 'default', 'via', `${ext.prefix}.1`]);
 
-    service = await a.runtime.start(a.spec(`sa${suffix}-redis`, {
+    // Outside both runtimes' ranges, as a cell's service range is.
+    const servicePort = portBase + 150;
+    const service = await a.runtime.start(a.spec(`${a.config.prefix}-redis`, {
       command: ['/usr/bin/redis-server', '--port', '6379', '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', '/tmp'],
       containerPort: 6379,
       hostPort: servicePort,
       service: true,
     }));
     await pollUntil('the service to answer the host', async () => {
-      const answer = await pingFrom(undefined, `127.0.0.1:${servicePort}`);
+      const answer = await pingFrom(undefined, `${hostAddresses(ext.prefix)[0]}:${servicePort}`);
       if (answer !== PONG) throw new Error(answer);
       return true;
     }, { timeoutMs: 15_000 });
+    return { a, b, ext, service, servicePort, dispose };
+  } catch (error) {
+    await dispose().catch(() => undefined);
+    throw error;
+  }
+}
+
+describe('service containers of loopback cells (real runc, as root): reachable by the containers that list them, by the host and the platform alone', () => {
+  let scene: ServiceScene;
+  let a: TestRuntime;
+  let b: TestRuntime;
+  let service: ContainerHandle;
+  let servicePort: number;
+  let ext: ServiceScene['ext'];
+
+  before(async () => {
+    scene = await createServiceScene('s', () => ['127.0.0.1']);
+    ({ a, b, service, servicePort, ext } = scene);
   });
 
-  after(async () => {
-    const errors: unknown[] = [];
-    for (const fixture of [a, b]) await fixture?.dispose().catch((error: unknown) => errors.push(error));
-    await sh('ip', ['link', 'del', 'dev', ext.veth]).catch(() => undefined);
-    await sh('ip', ['netns', 'del', ext.netns]).catch(() => undefined);
-    if (errors.length) throw new AggregateError(errors, 'cleanup failed');
-  });
+  after(() => scene?.dispose());
 
   it('runs in the order that matters: A\'s inbound chain above B\'s egress filter in FORWARD', async () => {
     const forward = (await sh('iptables', ['-w', '5', '-S', 'FORWARD'])).split('\n');
@@ -199,7 +229,7 @@ describe('service containers (real runc, as root): reachable by the containers t
     const bound = (await b.runtime.recover()).find((handle) => handle.id === `${b.config.prefix}-bound`)!;
     assert.equal((await pings(bound, [`${gateway(b.config)}:${servicePort}`]))[`${gateway(b.config)}:${servicePort}`], PONG);
     await assert.rejects(
-      restarted.start(a.spec(`sa${suffix}-twin`, { containerPort: 6379, hostPort: servicePort, service: true })),
+      restarted.start(a.spec(`${a.config.prefix}-twin`, { containerPort: 6379, hostPort: servicePort, service: true })),
       (error: unknown) => error instanceof RuntimeError && error.code === RuntimeErrorCode.PortInUse,
     );
   });
@@ -208,5 +238,35 @@ describe('service containers (real runc, as root): reachable by the containers t
     await a.runtime.destroy(service.id);
     const rules = (await sh('iptables', ['-w', '5', '-S'])) + (await sh('iptables', ['-w', '5', '-t', 'nat', '-S']));
     assert.ok(!rules.includes(service.id), rules);
+  });
+});
+
+describe('service containers of cells with a host address (real runc, as root): DNAT\'ed on that address alone', () => {
+  let scene: ServiceScene;
+
+  before(async () => {
+    // The host end of the outside veth stands for the machine's address, which both cells share.
+    scene = await createServiceScene('t', (prefix) => [`${prefix}.1`]);
+  });
+
+  after(() => scene?.dispose());
+
+  it('a sibling cell\'s container that lists it reaches it at the host address, not at its gateway; one that does not is refused', async () => {
+    const { b, ext, servicePort } = scene;
+    const at = `${ext.prefix}.1`;
+    const address = `${at}:${servicePort}`;
+    const bound = await client(b, 'bound', { rules: [], services: [{ host: `${ext.prefix}.1`, port: servicePort }] });
+    const wide = await client(b, 'wide', { rules: [{ destination: '0.0.0.0/0', protocol: 'all' }] });
+    assert.deepEqual(await pings(bound, [address, `${gateway(b.config)}:${servicePort}`], at), {
+      [address]: PONG,
+      [`${gateway(b.config)}:${servicePort}`]: 'ECONNREFUSED', // not DNAT'ed there: the host itself, closed
+    });
+    assert.deepEqual(await pings(wide, [address], at), { [address]: 'ECONNREFUSED' });
+  });
+
+  it('the outside is refused at the host address, a platform network admitted', async () => {
+    const { ext, servicePort } = scene;
+    assert.equal(await pingFrom(ext.netns, `${ext.prefix}.1:${servicePort}`, `${ext.prefix}.2`), 'ECONNREFUSED');
+    assert.equal(await pingFrom(ext.netns, `${ext.prefix}.1:${servicePort}`, `${ext.prefix}.3`), PONG);
   });
 });
