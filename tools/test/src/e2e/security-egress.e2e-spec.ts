@@ -12,19 +12,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ROOT,
-  commitDir,
-  createSimulatedHosts,
-  git,
-  platformTag,
-  removeSimulatedHosts,
-  startIsolatedPlatform,
-  stopIsolatedPlatform,
-  writeFiles,
-  type SimulatedHosts,
-  type TestPlatform,
-} from '@paas/platform';
+import { ROOT, commitDir, createSimulatedHosts, git, platformTag, removeSimulatedHosts, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type SimulatedHosts, type TestPlatform } from '@paas/test-platform';
 import { freePort } from '@paas/local-services';
 import { api, viaRouter } from './test-platform';
 import { pollUntil } from '@paas/local-services';

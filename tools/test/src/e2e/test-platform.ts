@@ -1,4 +1,4 @@
-import type { TestPlatform } from '@paas/platform';
+import type { TestPlatform } from '@paas/test-platform';
 
 export async function api(
   platform: TestPlatform,
