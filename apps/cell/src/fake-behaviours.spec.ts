@@ -38,7 +38,7 @@ describe('fake behaviours', () => {
   it('a task that sleeps waits until it is stopped, or ends at its timeout', async () => {
     const stop = new AbortController();
     let ended = false;
-    const sleeping = task('echo long migration; sleep', stop.signal).then((outcome) => ((ended = true), outcome));
+    const sleeping = task('echo long migration; sleep; echo never', stop.signal).then((outcome) => ((ended = true), outcome));
     for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(ended, false, 'still sleeping: a task that did not wait would have ended by now');
     stop.abort();

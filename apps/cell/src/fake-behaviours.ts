@@ -125,6 +125,7 @@ export async function fakeTaskRun(spec: ContainerSpec, options: RunOptions, stop
     const echo = echoed(step);
     if (echo !== undefined) options.onLine(echo, 'stdout');
     if (step === 'sleep' && !(await untilStopped(stopped, options.timeoutMs))) return { exitCode: 137, reason: 'timeout' };
+    if (stopped.aborted) return { exitCode: 143 }; // the runtime answered already; nothing more runs
     const exit = /^exit\s+(\d+)$/.exec(step);
     if (exit) return { exitCode: Number(exit[1]) };
   }

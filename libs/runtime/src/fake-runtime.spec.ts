@@ -276,13 +276,17 @@ describe('FakeRuntime', () => {
     assert.equal(runtime.list().length, 0, 'nothing left behind');
   });
 
-  it('a foreground container reads running while its script runs; stop ends it with 143 and aborts the script', async () => {
+  it('a foreground container reads running while its script runs; stop ends it with 143, aborts the script and drops its later lines', async () => {
     let aborted = false;
+    const lines: string[] = [];
     const runtime = new FakeRuntime({
-      runFor: (_s, _options, stopped) =>
-        new Promise((resolve) => stopped.addEventListener('abort', () => ((aborted = true), resolve({ exitCode: 0 })), { once: true })),
+      runFor: (_s, options, stopped) =>
+        new Promise((resolve) => {
+          options.onLine('before the stop', 'stdout');
+          stopped.addEventListener('abort', () => ((aborted = true), options.onLine('after the stop', 'stdout'), resolve({ exitCode: 0 })), { once: true });
+        }),
     });
-    const running = runtime.run(spec('c-long'), noLines);
+    const running = runtime.run(spec('c-long'), { onLine: (line) => lines.push(line), timeoutMs: 1_000 });
     await new Promise((resolve) => setImmediate(resolve));
     const status = await runtime.inspect('c-long');
     assert.equal(status?.state, 'running');
@@ -290,6 +294,7 @@ describe('FakeRuntime', () => {
     await runtime.stop('c-long', 1_000);
     assert.deepEqual(await running, { exitCode: 143 }, "the stop's SIGTERM, not the script's late answer");
     assert.ok(aborted, 'the script was told');
+    assert.deepEqual(lines, ['before the stop'], 'nothing printed once stopped');
     assert.equal(await runtime.inspect('c-long'), undefined);
     await runtime.stop('c-long', 1_000);
   });

@@ -236,7 +236,9 @@ export class FakeRuntime implements ContainerRuntime {
       reserved.running = { pid: this.nextPid++, stop, spec };
       this.config.journal?.({ what: 'run', spec });
       const stopped = new Promise<RunResult>((resolve) => stop.signal.addEventListener('abort', () => resolve({ exitCode: STOPPED_RUN_EXIT }), { once: true }));
-      const result = await Promise.race([this.scriptedRun(spec, options, stop.signal), stopped]);
+      // A stopped container prints nothing more, whatever its script still does.
+      const output: RunOptions = { ...options, onLine: (line, stream) => void (stop.signal.aborted || options.onLine(line, stream)) };
+      const result = await Promise.race([this.scriptedRun(spec, output, stop.signal), stopped]);
       reserved.running = undefined;
       this.config.journal?.({ what: 'run-end', spec, result });
       return result;
