@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { access, constants, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CELL_RUNTIME_RECORD } from '@paas/contracts';
@@ -8,11 +9,12 @@ import {
   ensureStack,
   stackNameservers,
   type ContainerRuntime,
+  type FakeJournalEntry,
   type FakeRuntimeConfig,
   type RuncRuntimeConfig,
 } from '@paas/runtime';
 import type { CellConfig } from './config';
-import { fakeCrashAfterMs, fakeListens, fakeTaskRun, fakeUsage } from './fake-behaviours';
+import { fakeCrashAfterMs, fakeListens, fakeOutput, fakeTaskRun, fakeUsage } from './fake-behaviours';
 import { fakeBuildpackRun } from './fake-buildpack';
 import { DirectoryVolumes, LoopVolumes, type ServiceVolumes } from './services/service-volumes';
 
@@ -76,7 +78,8 @@ export function runcHost(config: CellConfig): CellHost {
  * routers reach them), whose staging plays a buildpack (fakeBuildpackRun: the stager makes and
  * uploads a real droplet of the source), whose usage is fakeUsage's, and `script` (see FakeRuntimeConfig);
  * what each does is written down in fake-behaviours.ts. No stack, no network, no runtime record (the sweeper has
- * nothing to remove). Containers "exist" only in this process: an agent restart loses them.
+ * nothing to remove). Containers "exist" only in this process: an agent restart loses them. With
+ * CELL_FAKE_JOURNAL, what the runtime did is appended to that file (see journalLine).
  * Service instances: every server "is installed", its volume is a plain folder (DirectoryVolumes),
  * its init exits 0 and its container answers on its host port (so it reports `running`), holding
  * no data: a client that speaks the server's protocol gets no answer.
@@ -88,10 +91,12 @@ export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): Ce
     hostPortBase: config.portRange[0],
     hostPortCount: config.portRange[1] - config.portRange[0] + 1,
     serveOn: config.address,
-    runFor: async (spec, options) => (await fakeBuildpackRun(spec, options)) ?? fakeTaskRun(spec, options),
+    runFor: async (spec, options, stopped) => (await fakeBuildpackRun(spec, options)) ?? fakeTaskRun(spec, options, stopped),
     usageFor: fakeUsage,
     crashAfterMs: fakeCrashAfterMs,
     listensFor: fakeListens,
+    outputFor: fakeOutput,
+    ...(config.fakeJournal ? { journal: (entry: FakeJournalEntry) => appendFileSync(config.fakeJournal!, `${journalLine(config.id, entry)}\n`) } : {}),
     ...script,
   });
   return {
@@ -103,6 +108,29 @@ export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): Ce
       for (const container of runtime.list()) await runtime.destroy(container.spec.id);
     },
   };
+}
+
+/**
+ * One line of CELL_FAKE_JOURNAL: JSON `{cell, what, container, appId?, processType?, exitCode?}`
+ * (what: start, run, run-end, stop; the app and process type from the container's
+ * VCAP_APPLICATION, none for a staging). Written synchronously, so the lines of several cells
+ * sharing one file come in the order things happened.
+ */
+export function journalLine(cellId: string, entry: FakeJournalEntry): string {
+  let app: { application_id?: unknown; process_type?: unknown } = {};
+  try {
+    app = JSON.parse(entry.spec.env.VCAP_APPLICATION ?? '{}') as typeof app;
+  } catch {
+    // not an app container
+  }
+  return JSON.stringify({
+    cell: cellId,
+    what: entry.what,
+    container: entry.spec.id,
+    ...(typeof app.application_id === 'string' ? { appId: app.application_id } : {}),
+    ...(typeof app.process_type === 'string' ? { processType: app.process_type } : {}),
+    ...(entry.result ? { exitCode: entry.result.exitCode } : {}),
+  });
 }
 
 /** The host CELL_RUNTIME names: runc (the default) or fake. */

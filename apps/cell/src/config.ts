@@ -54,6 +54,12 @@ const schema = z.object({
    * for tests of the agent and of the controller against it; see fakeHost in cell-host.ts).
    */
   CELL_RUNTIME: z.enum(['runc', 'fake'], { error: 'CELL_RUNTIME must be runc or fake' }).default('runc'),
+  /**
+   * With CELL_RUNTIME=fake: a file the fake runtime appends each container start, run, run end
+   * and stop to (one JSON line each, see journalLine in cell-host.ts), for tests that order what
+   * several cells did. Ignored by the runc runtime.
+   */
+  CELL_FAKE_JOURNAL: z.string().startsWith('/', { error: 'CELL_FAKE_JOURNAL must be an absolute path' }).optional(),
   /** Stop every container and remove the bridge and rules on SIGTERM (local platform), instead of leaving them for re-adoption. */
   CELL_CLEANUP_ON_EXIT: z.enum(['true', 'false']).default('true'),
   REDIS_URL: z.string().startsWith('redis://', { error: 'REDIS_URL must be a redis:// URL' }),
@@ -140,6 +146,7 @@ export function loadCellConfig(env: NodeJS.ProcessEnv = process.env) {
     containerPrefix: c.CELL_CONTAINER_PREFIX,
     idMapping: { hostId: c.CELL_USERNS_HOST_ID, size: 65_536 },
     runtime: c.CELL_RUNTIME,
+    fakeJournal: c.CELL_FAKE_JOURNAL,
     cleanupOnExit: c.CELL_CLEANUP_ON_EXIT === 'true',
     redisUrl: c.REDIS_URL,
     redisPrefix: c.PAAS_REDIS_PREFIX,

@@ -18,11 +18,14 @@
  * - `crash-from-index-N`: so only for instance indexes N and above (INSTANCE_INDEX); below, a healthy app.
  * - `hang` or `nobind` (a word of it): the container runs but never listens on its port, as an
  *   app that never binds it; the agent's health check decides (STARTING until its timeout).
+ * - `echo TEXT` (a `;`-separated step of it, see fakeOutput): the instance prints TEXT on stdout
+ *   when it starts, so a failure report can quote its output (`echo server starting; nobind`).
  *
  * Tasks (run-task, the release phase: a foreground container that is no staging, see fakeTaskRun):
  * the command is read as `;`-separated steps; each `echo TEXT` prints TEXT on stdout, `exit N`
- * ends it with status N (0 when there is none). Nothing else is run (no `sleep`: a task that waits
- * to be stopped is not scripted yet).
+ * ends it with status N (0 when there is none), `sleep` waits until the task is stopped (then the
+ * runtime ends it with 143) or its timeout passes (exit 137, reason timeout), as a long migration.
+ * Nothing else is run.
  *
  * Instances: every other container with a port answers HTTP 200 on its host port (a healthy app), and
  * exits when POSTed `/__fake/exit?status=N&oom=1` (libs/runtime fake-app-server.ts): the agent
@@ -98,13 +101,42 @@ export function fakeListens(spec: ContainerSpec): boolean {
   return !/\b(hang|nobind)\b/.test(startCommandOf(spec));
 }
 
-/** A task's part on the fake runtime (FakeRuntimeConfig.runFor for what is no staging): its echos, then its exit, as the header says. */
-export async function fakeTaskRun(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
-  for (const step of startCommandOf(spec).split(';').map((s) => s.trim())) {
-    const echo = /^echo\s+(.*)$/.exec(step);
-    if (echo) options.onLine(echo[1]!, 'stdout');
+/** The `;`-separated steps of a fake container's command, trimmed. */
+function stepsOf(spec: ContainerSpec): string[] {
+  return startCommandOf(spec).split(';').map((s) => s.trim());
+}
+
+/** What `echo TEXT` prints: TEXT, or undefined for a step that is no echo. */
+function echoed(step: string): string | undefined {
+  return /^echo\s+(.*)$/.exec(step)?.[1];
+}
+
+/** What an instance prints when it starts (FakeRuntimeConfig.outputFor): its command's echos, as the header says. */
+export function fakeOutput(spec: ContainerSpec): string[] {
+  return stepsOf(spec).flatMap((step) => echoed(step) ?? []);
+}
+
+/**
+ * A task's part on the fake runtime (FakeRuntimeConfig.runFor for what is no staging): its echos,
+ * its `sleep` (until `stopped` aborts or options.timeoutMs passes), then its exit, as the header says.
+ */
+export async function fakeTaskRun(spec: ContainerSpec, options: RunOptions, stopped: AbortSignal): Promise<RunResult> {
+  for (const step of stepsOf(spec)) {
+    const echo = echoed(step);
+    if (echo !== undefined) options.onLine(echo, 'stdout');
+    if (step === 'sleep' && !(await untilStopped(stopped, options.timeoutMs))) return { exitCode: 137, reason: 'timeout' };
+    if (stopped.aborted) return { exitCode: 143 }; // the runtime answered already; nothing more runs
     const exit = /^exit\s+(\d+)$/.exec(step);
     if (exit) return { exitCode: Number(exit[1]) };
   }
   return { exitCode: 0 };
+}
+
+/** Resolves true once `stopped` aborts, false when `timeoutMs` passes first. */
+function untilStopped(stopped: AbortSignal, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (stopped.aborted) return resolve(true);
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    stopped.addEventListener('abort', () => (clearTimeout(timer), resolve(true)), { once: true });
+  });
 }

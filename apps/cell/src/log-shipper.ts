@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { LOG_LINE_CUT_MARK, LOG_LINE_MAX_CHARS, logSource, type LogStream, type RedisKeys } from '@paas/contracts';
-import type { AppLogWriter } from '@paas/redis';
+import { forgetLogOffsetsExcept, logOffsetField, readLogOffsets, type AppLogWriter } from '@paas/redis';
 
 /** An instance whose output the cell ships to its app's log. */
 export interface ShippedInstance {
@@ -153,16 +153,22 @@ export class LogShipper {
   async follow(instance: ShippedInstance, options: { resume: boolean }): Promise<void> {
     if (this.followed.has(instance.instanceId) || this.closed) return;
     const files = outputFiles(this.options.logDir, instance.instanceId);
-    const fields = { out: `${instance.instanceId}:out`, err: `${instance.instanceId}:err` };
-    let saved: Array<string | null> = [null, null];
-    if (options.resume) saved = await this.redis.hmget(this.offsetsKey, fields.out, fields.err);
-    const tail = (path: string, stream: LogStream, field: string, at: string | null): Tail => {
-      const position = Number(at ?? 0) || 0;
-      return { path, stream, field, position, base: position, splitter: new LineSplitter(), saved: position };
-    };
+    const saved = options.resume ? await readLogOffsets(this.redis, this.keys, this.options.cellId, instance.instanceId) : { out: 0, err: 0 };
+    const tail = (path: string, stream: LogStream, field: string, position: number): Tail => ({
+      path,
+      stream,
+      field,
+      position,
+      base: position,
+      splitter: new LineSplitter(),
+      saved: position,
+    });
     this.followed.set(instance.instanceId, {
       instance,
-      tails: [tail(files.out, 'OUT', fields.out, saved[0] ?? null), tail(files.err, 'ERR', fields.err, saved[1] ?? null)],
+      tails: [
+        tail(files.out, 'OUT', logOffsetField(instance.instanceId, 'out'), saved.out),
+        tail(files.err, 'ERR', logOffsetField(instance.instanceId, 'err'), saved.err),
+      ],
     });
   }
 
@@ -201,9 +207,7 @@ export class LogShipper {
    */
   async forgetOthers(): Promise<void> {
     const known = new Set(this.followed.keys());
-    const fields = await this.redis.hkeys(this.offsetsKey);
-    const stale = fields.filter((f) => !known.has(f.slice(0, f.lastIndexOf(':'))));
-    if (stale.length) await this.redis.hdel(this.offsetsKey, ...stale);
+    await forgetLogOffsetsExcept(this.redis, this.keys, this.options.cellId, known);
     const names = await readdir(this.options.logDir).catch(() => [] as string[]);
     for (const name of names) {
       const id = name.replace(/(\.err)?\.log$/, '');

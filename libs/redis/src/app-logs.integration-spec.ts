@@ -1,8 +1,8 @@
 /**
  * The app log writer and readers against a real redis-server of their own (127.0.0.1, a free
  * port, no persistence): order, tags, paging after an id without gaps or repeats, the MAXLEN
- * bound, the per-app rate limit and its marker line, checkpoints in the lines' transaction, and
- * lines kept while Redis is away.
+ * bound, the per-app rate limit and its marker line, checkpoints in the lines' transaction (and
+ * the log offsets read back from them), and lines kept while Redis is away.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { redisKeys } from '@paas/contracts';
 import { pollUntil, redisLogin, redisUrlOf, writeRedisAcl } from '@paas/local-services';
 import { createRedisConnection } from './connection';
 import { AppLogWriter, lastAppLogId, readAppLogsAfter, readRecentAppLogs, waitForAppLogs } from './app-logs';
+import { forgetLogOffsetsExcept, logOffsetField, readLogOffsets } from './log-offsets';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -182,6 +183,23 @@ describe('app logs in Redis streams (real redis-server)', () => {
     w.checkpoint(keys.logOffsets('cell-x'), 'i-1:out', null);
     await w.flush();
     assert.equal(await redis.hexists(keys.logOffsets('cell-x'), 'i-1:out'), 0);
+  });
+
+  it('log offsets: what checkpoints wrote reads back per output file (0 when none); all but the kept instances are forgotten', async () => {
+    const w = writer();
+    w.checkpoint(keys.logOffsets('cell-o'), logOffsetField('i-1', 'out'), '120');
+    w.checkpoint(keys.logOffsets('cell-o'), logOffsetField('i-1', 'err'), '7');
+    w.checkpoint(keys.logOffsets('cell-o'), logOffsetField('i-2', 'out'), '33');
+    w.checkpoint(keys.logOffsets('cell-p'), logOffsetField('i-3', 'out'), '5');
+    await w.flush();
+    assert.deepEqual(await readLogOffsets(redis, keys, 'cell-o', 'i-1'), { out: 120, err: 7 });
+    assert.deepEqual(await readLogOffsets(redis, keys, 'cell-o', 'i-2'), { out: 33, err: 0 });
+    assert.deepEqual(await readLogOffsets(redis, keys, 'cell-o', 'nope'), { out: 0, err: 0 });
+    assert.equal(await forgetLogOffsetsExcept(redis, keys, 'cell-o', new Set(['i-2'])), 2);
+    assert.deepEqual(await readLogOffsets(redis, keys, 'cell-o', 'i-1'), { out: 0, err: 0 });
+    assert.deepEqual(await readLogOffsets(redis, keys, 'cell-o', 'i-2'), { out: 33, err: 0 });
+    assert.equal(await forgetLogOffsetsExcept(redis, keys, 'cell-o', new Set(['i-2'])), 0, 'safe twice');
+    assert.deepEqual(await readLogOffsets(redis, keys, 'cell-p', 'i-3'), { out: 5, err: 0 }, "another cell's offsets stay");
   });
 
   it('keeps lines while Redis is away and writes them, in order, once it is back', async () => {

@@ -15,3 +15,4 @@ export * from './leader-lease';
 export * from './rebuild-mark';
 export * from './work-output';
 export * from './service-states';
+export * from './log-offsets';

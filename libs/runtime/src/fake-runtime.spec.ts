@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ContainerSpec } from './container-runtime';
-import { FakeRuntime } from './fake-runtime';
+import { FakeRuntime, type FakeJournalEntry } from './fake-runtime';
 import { RuncRuntime } from './runc-runtime';
 import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
 
@@ -283,6 +286,56 @@ describe('FakeRuntime', () => {
     assert.deepEqual(lines, ['-----> scripted build']);
     assert.deepEqual(await runtime.run(spec('c-default'), noLines), { exitCode: 0 }, 'undefined: the default');
     assert.equal(runtime.list().length, 0, 'nothing left behind');
+  });
+
+  it('a foreground container reads running while its script runs; stop ends it with 143, aborts the script and drops its later lines', async () => {
+    let aborted = false;
+    const lines: string[] = [];
+    const runtime = new FakeRuntime({
+      runFor: (_s, options, stopped) =>
+        new Promise((resolve) => {
+          options.onLine('before the stop', 'stdout');
+          stopped.addEventListener('abort', () => ((aborted = true), options.onLine('after the stop', 'stdout'), resolve({ exitCode: 0 })), { once: true });
+        }),
+    });
+    const running = runtime.run(spec('c-long'), { onLine: (line) => lines.push(line), timeoutMs: 1_000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    const status = await runtime.inspect('c-long');
+    assert.equal(status?.state, 'running');
+    assert.ok(status?.pid);
+    await runtime.stop('c-long', 1_000);
+    assert.deepEqual(await running, { exitCode: 143 }, "the stop's SIGTERM, not the script's late answer");
+    assert.ok(aborted, 'the script was told');
+    assert.deepEqual(lines, ['before the stop'], 'nothing printed once stopped');
+    assert.equal(await runtime.inspect('c-long'), undefined);
+    await runtime.stop('c-long', 1_000);
+  });
+
+  it('outputFor: a started container prints its lines into its logFile', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fake-runtime-'));
+    try {
+      const runtime = new FakeRuntime({ outputFor: (s) => (s.id === 'c-talks' ? ['server starting', 'listening on port 3000'] : []) });
+      await runtime.start(spec('c-talks', { logFile: join(dir, 'talks.log') }));
+      await runtime.start(spec('c-quiet', { logFile: join(dir, 'quiet.log') }));
+      assert.equal(await readFile(join(dir, 'talks.log'), 'utf8'), 'server starting\nlistening on port 3000\n');
+      await assert.rejects(readFile(join(dir, 'quiet.log')), { code: 'ENOENT' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('journal: starts, runs, their ends and stops in the order they happened, across runtimes', async () => {
+    const journal: string[] = [];
+    const record = (name: string) => (entry: FakeJournalEntry) =>
+      journal.push(`${name} ${entry.what} ${entry.spec.id}${entry.result ? ` ${entry.result.exitCode}` : ''}`);
+    const a = new FakeRuntime({ journal: record('a'), runFor: async () => ({ exitCode: 3 }) });
+    const b = new FakeRuntime({ journal: record('b') });
+    await a.run(spec('c-task'), noLines);
+    await b.start(spec('c-web'));
+    await b.destroy('c-web');
+    await b.destroy('c-web');
+    await a.destroy('c-never');
+    assert.deepEqual(journal, ['a run c-task', 'a run-end c-task 3', 'b start c-web', 'b stop c-web']);
   });
 
   it('refuses exactly the specs RuncRuntime refuses, with the same code and message', async () => {

@@ -7,6 +7,7 @@ import type {
   RunOptions,
   RunResult,
 } from './container-runtime';
+import { appendFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { closeAppServer, listenAsApp } from './fake-app-server';
 import { parseSubnet, type Subnet } from './network';
@@ -44,8 +45,21 @@ export interface FakeRuntimeConfig {
    * What a foreground container (`run`: staging, a task) does, as a script: it may write into the
    * spec's bind sources and print through options.onLine as the real process would. Its answer
    * is run's result; undefined falls back to the defaults (see run). Asked after failStartFor.
+   * `stopped` aborts when `stop`/`destroy` ends the container meanwhile: run then resolves at once
+   * with exit code 143 (SIGTERM, as runc reports it), whatever the script answers later.
    */
-  runFor?: (spec: ContainerSpec, options: RunOptions) => Promise<RunResult | undefined>;
+  runFor?: (spec: ContainerSpec, options: RunOptions, stopped: AbortSignal) => Promise<RunResult | undefined>;
+  /**
+   * Lines a detached container prints on stdout when it starts, appended to the spec's logFile
+   * (as a real container's output is) before `start` resolves; none without it.
+   */
+  outputFor?: (spec: ContainerSpec) => string[];
+  /**
+   * Told, synchronously and in order, what happens to containers: `start` (a detached one started),
+   * `run` and `run-end` (a foreground one began and ended, with its result), `stop` (`stop`/`destroy`
+   * ended a running one). For tests that order what several runtimes did.
+   */
+  journal?: (entry: FakeJournalEntry) => void;
   /** How long `stop` takes (a real timer, as an app using its grace period); 0 (the default): none. */
   stopLatencyMs?: number;
   /** First host port handed out; ports come from [hostPortBase, hostPortBase + hostPortCount - 1]. */
@@ -80,12 +94,27 @@ export interface FakeContainer {
   killed?: { at: number; oom: boolean; status: number };
 }
 
-/** Address and port held for a `start`/`run` in progress; `cancelled` once destroy() was called meanwhile. */
+/** One entry of FakeRuntimeConfig.journal. */
+export interface FakeJournalEntry {
+  what: 'start' | 'run' | 'run-end' | 'stop';
+  spec: ContainerSpec;
+  /** With `run-end`: what run resolved with. */
+  result?: RunResult;
+}
+
+/**
+ * Address and port held for a `start`/`run` in progress; `cancelled` once destroy() was called
+ * meanwhile; `running` while a foreground container runs (its pid and what stops it).
+ */
 interface Reservation {
   ip: string;
   hostPort?: number;
   cancelled: boolean;
+  running?: { pid: number; stop: AbortController; spec: ContainerSpec };
 }
+
+/** What runc reports for a foreground container that a stop's SIGTERM ended. */
+const STOPPED_RUN_EXIT = 143;
 
 const FIRST_PID = 10_000;
 
@@ -104,7 +133,8 @@ const FIRST_PID = 10_000;
  *   a spec's fixed hostPort is taken as it is, PortInUse when another container holds it.
  * - `inspect(id)`: undefined for an unknown (or destroyed) id; 'running' until the scripted exit
  *   time or a `stop`/`kill`, then 'stopped' with oomKilled and exitStatus as scripted. A stopped container keeps
- *   its address and port until `destroy`, as a real one does.
+ *   its address and port until `destroy`, as a real one does. A foreground container (`run`) reads
+ *   'running' while its script runs; `stop`/`destroy` then end it (run resolves with 143).
  * - `wait(id)`: resolves at the container's scripted exit (see `now`), its `kill`, or its
  *   `stop`/`destroy` (then undefined); at once when it already stopped or does not exist. The
  *   server of a container (serveOn) closes at the same moments.
@@ -176,6 +206,8 @@ export class FakeRuntime implements ContainerRuntime {
         }
         this.servers.set(spec.id, server);
       }
+      const output = this.config.outputFor?.(spec) ?? [];
+      if (output.length > 0 && spec.logFile !== undefined) appendFileSync(spec.logFile, output.map((line) => `${line}\n`).join(''));
       const startedAt = this.now();
       const oom = this.config.oomFor?.(spec) ?? false;
       const crashAfter = this.config.crashAfterMs?.(spec) ?? (oom ? 0 : undefined);
@@ -186,6 +218,7 @@ export class FakeRuntime implements ContainerRuntime {
         scriptedExit: crashAfter === undefined ? undefined : { at: startedAt + crashAfter, oom, status: this.config.exitStatusFor?.(spec) ?? (oom ? 137 : 1) },
       });
       if (crashAfter !== undefined && this.config.now === undefined) this.armExit(spec.id, startedAt + crashAfter);
+      this.config.journal?.({ what: 'start', spec });
       return { ...handle, labels: { ...handle.labels } };
     } finally {
       this.starting.delete(spec.id);
@@ -200,27 +233,43 @@ export class FakeRuntime implements ContainerRuntime {
       const failure = this.config.failStartFor?.(spec);
       if (failure !== undefined) throw new CommandFailedError('runc', ['run', spec.id], 1, failure);
       if (reserved.cancelled) return { exitCode: 137 };
-      const scripted = await this.config.runFor?.(spec, options);
-      if (scripted) return scripted;
-      if (this.config.oomFor?.(spec)) {
-        options.onLine('Killed', 'stderr');
-        return { exitCode: 137, reason: 'oom' };
-      }
-      if (this.config.crashAfterMs?.(spec) !== undefined) {
-        options.onLine(`${spec.command.join(' ')}: exited with 1`, 'stderr');
-        return { exitCode: 1 };
-      }
-      return { exitCode: 0 };
+      const stop = new AbortController();
+      reserved.running = { pid: this.nextPid++, stop, spec };
+      this.config.journal?.({ what: 'run', spec });
+      const stopped = new Promise<RunResult>((resolve) => stop.signal.addEventListener('abort', () => resolve({ exitCode: STOPPED_RUN_EXIT }), { once: true }));
+      // A stopped container prints nothing more, whatever its script still does.
+      const output: RunOptions = { ...options, onLine: (line, stream) => void (stop.signal.aborted || options.onLine(line, stream)) };
+      const result = await Promise.race([this.scriptedRun(spec, output, stop.signal), stopped]);
+      reserved.running = undefined;
+      this.config.journal?.({ what: 'run-end', spec, result });
+      return result;
     } finally {
       this.starting.delete(spec.id);
     }
   }
 
+  /** A foreground container's part: what runFor answers, else the defaults run's comment names. */
+  private async scriptedRun(spec: ContainerSpec, options: RunOptions, stopped: AbortSignal): Promise<RunResult> {
+    const scripted = await this.config.runFor?.(spec, options, stopped);
+    if (scripted) return scripted;
+    if (this.config.oomFor?.(spec)) {
+      options.onLine('Killed', 'stderr');
+      return { exitCode: 137, reason: 'oom' };
+    }
+    if (this.config.crashAfterMs?.(spec) !== undefined) {
+      options.onLine(`${spec.command.join(' ')}: exited with 1`, 'stderr');
+      return { exitCode: 1 };
+    }
+    return { exitCode: 0 };
+  }
+
   async inspect(id: string): Promise<ContainerStatus | undefined> {
     const container = this.containers.get(id);
     if (!container) {
+      const reserved = this.starting.get(id);
+      if (reserved?.running) return { id, state: 'running', pid: reserved.running.pid, oomKilled: false };
       // Like RuncRuntime: allocated but not yet a runc container reads as stopped.
-      return this.starting.has(id) ? { id, state: 'stopped', oomKilled: false } : undefined;
+      return reserved ? { id, state: 'stopped', oomKilled: false } : undefined;
     }
     const exit = this.exitOf(container);
     if (exit === undefined) return { id, state: 'running', pid: container.handle.pid, oomKilled: false };
@@ -290,7 +339,11 @@ export class FakeRuntime implements ContainerRuntime {
 
   async destroy(id: string): Promise<void> {
     const starting = this.starting.get(id);
+    const container = this.containers.get(id);
+    const running = container && this.exitOf(container) === undefined ? container.spec : starting?.running?.spec;
+    if (running) this.config.journal?.({ what: 'stop', spec: running });
     if (starting) starting.cancelled = true;
+    starting?.running?.stop.abort();
     this.containers.delete(id);
     clearTimeout(this.exitTimers.get(id));
     this.exitTimers.delete(id);

@@ -15,5 +15,5 @@ export type { NetworkConfig } from './network';
 export { createLayerImage, mountLayerImage, releaseLayerImage, unmountLayerImage } from './layer-image';
 export { type ContainerEgress, type EgressRule, destinationProblem, portsProblem, validateEgressRule } from './egress';
 export { RuntimeError, RuntimeErrorCode, CommandFailedError } from './runtime-error';
-export { FakeRuntime, type FakeRuntimeConfig, type FakeContainer } from './fake-runtime';
+export { FakeRuntime, type FakeRuntimeConfig, type FakeContainer, type FakeJournalEntry } from './fake-runtime';
 export { testRuntimeConfig } from './integration-test-support';

@@ -1,7 +1,7 @@
 /** What every bench needs: the API as the admin, and GETs through the router with a Host header. */
 import { Agent, request } from 'node:http';
 import type { InstanceView } from '@paas/contracts';
-import type { TestPlatform } from '@paas/platform';
+import type { TestPlatform } from '@paas/test-platform';
 import { pollUntil, StopPolling } from '@paas/local-services';
 
 /** Calls the controller's API as the admin; throws with the answer on any 4xx/5xx. */

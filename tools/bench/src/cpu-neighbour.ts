@@ -27,7 +27,7 @@ import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchApi, routerGet, waitForDeployed } from './bench-kit';
-import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
+import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/test-platform';
 
 const REQUESTS = Math.min(2_000, Number(process.env.BENCH_CPU_REQUESTS ?? 200));
 const CYCLES = Math.min(20, Number(process.env.BENCH_CPU_CYCLES ?? 6));

@@ -34,7 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answerIndexes, benchApi, waitForDeployed, webInstances } from './bench-kit';
 import type { InstanceView } from '@paas/contracts';
-import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 
 const MEMORY_MB = Number(process.env.BENCH_MEMORY_MB ?? 48);
 const STEPS = (process.env.BENCH_STEPS ?? '10,25,50,75,100')

@@ -12,16 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routerGet } from './bench-kit';
 import type { NpmRegistryFixture } from '@paas/testing';
-import {
-  EXPRESS_SERVER,
-  ROOT,
-  commitDir,
-  git,
-  startIsolatedPlatformWithRegistry,
-  stopIsolatedPlatform,
-  writeExpressApp,
-  type TestPlatform,
-} from '@paas/platform';
+import { EXPRESS_SERVER, ROOT, commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);

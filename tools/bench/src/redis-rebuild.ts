@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisKeys } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
-import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 import { benchApi, routerGet, waitForDeployed, webInstances } from './bench-kit';
 
 const RUNS = Math.min(Math.max(Number(process.env.BENCH_RUNS ?? 3) || 3, 1), 10);

@@ -10,7 +10,7 @@ import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routerGet } from './bench-kit';
-import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 50);

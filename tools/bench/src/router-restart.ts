@@ -16,7 +16,7 @@
 import { redisKeys, ROUTER_NODE_FLAGS } from '@paas/contracts';
 import { enableTcpMigrateReq, prepareRedis, redisProcess, redisUrlOf, SupervisedProcess, startRequestLoop, freePort, type RequestLoopResult, pollUntil } from '@paas/local-services';
 import { createRedisConnection, registerEndpoint, writeHostRoutes } from '@paas/redis';
-import { ROOT } from '@paas/platform';
+import { ROOT } from '@paas/test-platform';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

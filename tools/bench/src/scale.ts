@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answerIndexes, benchApi, waitForDeployed, webInstances } from './bench-kit';
 import type { InstanceView } from '@paas/contracts';
-import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 
 const TARGET = Number(process.env.BENCH_INSTANCES ?? 50);
 const MEMORY_MB = Number(process.env.BENCH_MEMORY_MB ?? 64);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NpmRegistryFixture } from '@paas/testing';
 import type { ServiceInstanceView } from '@paas/contracts';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, type TestPlatform } from '@paas/platform';
+import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, type TestPlatform } from '@paas/test-platform';
 import { pollUntil, StopPolling } from '@paas/local-services';
 import { benchApi, routerGet } from './bench-kit';
 

@@ -11,9 +11,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { freePort, postgresUrlOf, redisUrlOf, startDataServices, type DataServices } from '@paas/local-services';
-import { ROOT } from './isolated-platform';
+
+/** The checkout this spec was built in. */
+const ROOT = resolve(__dirname, '..', '..', '..');
 
 interface Exit {
   code: number | null;

@@ -7,7 +7,7 @@ import { globSync } from 'node:fs';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { sweepAbandonedPlatforms } from '@paas/platform';
+import { sweepAbandonedPlatforms } from '@paas/test-platform';
 
 const root = resolve(__dirname, '..', '..', '..');
 const projects = ['libs/*', 'apps/*', 'tools/*'];

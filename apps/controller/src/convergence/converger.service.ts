@@ -4,7 +4,7 @@ import { clearUnplacedBeyond, forgetInstance, listLiveCells, readCellRegistry, r
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 import { AppsRepository } from '../apps/apps.repository';
-import { DeploymentsService } from '../deployments/deployments.service';
+import { ReleaseSpecsService, type ProcessSpec } from '../deployments/release-specs.service';
 import { EventsService, SYSTEM_ACTOR } from '../audit/events.service';
 import { RedisService } from '../platform/redis/redis.module';
 import { ReleasesRepository } from '../releases/releases.repository';
@@ -45,7 +45,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly leader: LeaderElectionService,
     private readonly apps: AppsRepository,
     private readonly releases: ReleasesRepository,
-    private readonly deployments: DeploymentsService,
+    private readonly specsOfReleases: ReleaseSpecsService,
     private readonly instances: InstancesService,
     private readonly events: EventsService,
     private readonly redis: RedisService,
@@ -134,7 +134,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
     const release = await this.releases.find(app.currentReleaseId);
     if (!release) return 0;
     // Instance specs cost a routes query: built only in a pass that starts something.
-    let specs: Awaited<ReturnType<DeploymentsService['specsOf']>> | undefined;
+    let specs: ProcessSpec[] | undefined;
     const actual = await this.instances.actual(app.id);
     const keys = this.redis.keys;
     let actions = 0;
@@ -165,7 +165,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnModuleDestroy
         }
       }
       for (const index of plan.resetCrashes) await resetCrash(this.redis.redis, keys, app.id, process.type, index);
-      if (plan.start.length > 0) specs ??= await this.deployments.specsOf(app, release);
+      if (plan.start.length > 0) specs ??= await this.specsOfReleases.specsOf(app, release);
       const spec = specs?.find((s) => s.spec.processType === process.type)?.spec;
       if (spec && plan.start.length > 0) {
         const { placed, unplaced } = await this.instances.startMany(spec, plan.start.map((s) => s.index));

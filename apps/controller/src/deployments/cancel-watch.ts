@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '@paas/contracts';
-import { readDeployCancel } from '@paas/redis';
+import { clearDeployCancel, readDeployCancel } from '@paas/redis';
 
 /** How often a running deployment looks for a cancel request. */
 const POLL_MS = 300;
@@ -10,7 +10,8 @@ const POLL_MS = 300;
  * controller replica took the cancel request) and aborts `signal` once it appears, so every wait
  * of the deployment (release command, instance health) ends at once.
  *
- * Contract: start() once, stop() when the deployment ends (safe twice); check() any time.
+ * Contract: start() once, stop() when the deployment ends (safe twice); check() any time; clear()
+ * once the deployment ended (the request is spent).
  */
 export class CancelWatch {
   private readonly controller = new AbortController();
@@ -41,6 +42,11 @@ export class CancelWatch {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Removes the cancel request (the deployment ended, whoever asked). Safe when there is none. */
+  async clear(): Promise<void> {
+    await clearDeployCancel(this.redis, this.keys, this.deploymentId);
   }
 
   /** Reads the key now; throws CanceledError when a cancel was asked for (a step boundary). */

@@ -1,17 +1,15 @@
 import type { ActualInstance } from '@paas/contracts';
-import { clearDeployCancel, type HeldLease } from '@paas/redis';
+import type { HeldLease } from '@paas/redis';
 import type { Deployment } from '../generated/prisma/client';
 import type { Logger } from '../platform/config/config.module';
 import { DomainException, ErrorCode } from '../platform/common/domain.exception';
-import type { AppsRepository, AppWithSpace } from '../apps/apps.repository';
-import type { RedisService } from '../platform/redis/redis.module';
-import type { ReleasesRepository, ReleaseWithDroplet } from '../releases/releases.repository';
-import type { InstancesService, InstanceSpec } from '../placement/instances.service';
+import type { AppWithSpace } from '../apps/apps.repository';
+import type { ReleaseWithDroplet } from '../releases/releases.repository';
+import type { InstanceSpec } from '../placement/instances.service';
 import { abortableSleep, CanceledError, type CancelWatch } from './cancel-watch';
 import { healthTimeoutMessage, healthVerdict, releaseCommandOf } from './deploy-reports';
 import { prunedDroplet } from './deployment-errors';
-import type { DeploymentsRepository } from './deployments.repository';
-import type { ReleasePhaseService } from './release-phase.service';
+import type { DeploymentSteps } from './deployment-steps';
 
 /** New instances started at once during a rolling deploy, per process type. */
 const MAX_IN_FLIGHT = 2;
@@ -34,20 +32,7 @@ interface Replaced {
   index: number;
 }
 
-/** What a deployment run works with (DeploymentsService's collaborators). */
-export interface DeploymentSteps {
-  logger: Logger;
-  apps: AppsRepository;
-  releases: ReleasesRepository;
-  deployments: DeploymentsRepository;
-  instances: InstancesService;
-  releasePhase: ReleasePhaseService;
-  redis: RedisService;
-  /** The instance specs of each process type of a release (DeploymentsService.specsOf). */
-  specsOf(app: AppWithSpace, release: ReleaseWithDroplet): Promise<Array<{ spec: InstanceSpec; instances: number }>>;
-}
-
-/** One deployment as it runs: what it deploys, the lease it holds, the cancel watch it obeys, where it reports. */
+/** One deployment as it runs: what it deploys, the lease it holds, the cancel watch it obeys, where it reports and logs. */
 export interface DeploymentRunState {
   deployment: Deployment;
   app: AppWithSpace;
@@ -57,10 +42,12 @@ export interface DeploymentRunState {
   lease: HeldLease;
   cancel: CancelWatch;
   say: Say;
+  /** The controller's logger, for what goes wrong beside the deployment (an undo left incomplete). */
+  log: Logger;
 }
 
 /**
- * One run of a recorded deployment (see DeploymentsService): the release phase, then each process
+ * One run of a recorded deployment (see DeploymentRunner): the release phase, then each process
  * type rolled a few instances at a time, then the release made current. A failure or a cancel
  * undoes what the run did (the instances it started are removed, the old ones it replaced come
  * back) and ends the deployment FAILED or CANCELED. The run ends by releasing its lease and
@@ -82,7 +69,7 @@ export class DeploymentRun {
     try {
       await cancel.check();
       if (release.droplet.prunedAt) throw prunedDroplet(app.name, release.version);
-      const specs = await this.steps.specsOf(app, release);
+      const specs = await this.steps.specs.specsOf(app, release);
       const web = specs.find((s) => s.spec.processType === 'web');
       if (!web) {
         throw new DomainException(ErrorCode.Unprocessable, 'the release has no web command: add a Procfile "web:" line or a start script');
@@ -119,7 +106,7 @@ export class DeploymentRun {
     } finally {
       cancel.stop();
       await lease.release();
-      await clearDeployCancel(this.steps.redis.redis, this.steps.redis.keys, deployment.id).catch(() => undefined);
+      await cancel.clear().catch(() => undefined);
     }
   }
 
@@ -139,7 +126,7 @@ export class DeploymentRun {
       // instances, and the convergence loop, free once it ends, never sees a new instance and its
       // restored predecessor at one index and keeps the wrong one.
       if (mine.length && !(await this.steps.instances.waitGone(app.id, mine.map((i) => i.instanceId), UNDO_WAIT_MS))) {
-        this.steps.logger.warn({ app: app.name }, 'new instances of an undone deployment not gone yet');
+        this.state.log.warn({ app: app.name }, 'new instances of an undone deployment not gone yet');
       }
       if (!replaced.length || !currentReleaseId) return;
       const fresh = await this.steps.apps.find(app.id);
@@ -147,14 +134,14 @@ export class DeploymentRun {
       if (!fresh || fresh.state !== 'STARTED' || !current) return;
       const gone = new Set([...started, ...replaced.map((r) => r.instanceId)]);
       const remaining = (await this.steps.instances.actual(app.id)).filter((a) => !gone.has(a.instanceId) && a.state !== 'CRASHED' && a.state !== 'STOPPING');
-      for (const { spec } of await this.steps.specsOf(fresh, current)) {
+      for (const { spec } of await this.steps.specs.specsOf(fresh, current)) {
         const missing = replaced
           .filter((r) => r.processType === spec.processType && !remaining.some((a) => a.processType === r.processType && a.index === r.index))
           .map((r) => r.index);
         if (missing.length) await this.steps.instances.startMany(spec, missing);
       }
     } catch (error) {
-      this.steps.logger.warn({ err: error, app: app.name }, 'deployment-undo-incomplete');
+      this.state.log.warn({ err: error, app: app.name }, 'deployment-undo-incomplete');
     }
   }
 

@@ -5,8 +5,8 @@ import { notFound } from '../platform/common/domain.exception';
 import { paginated, parsePage } from '../platform/common/pagination';
 import { AppsService } from '../apps/apps.service';
 import { DeploymentsRepository } from './deployments.repository';
-import { DeploymentsService } from './deployments.service';
 import { deploymentView } from './deployment-view';
+import { CancelDeployment } from './usecases/cancel-deployment.usecase';
 
 /** An app's deployments (the roll-out of a release), newest first, and cancelling a running one. */
 @Controller('v1/apps/:app/deployments')
@@ -15,7 +15,7 @@ export class DeploymentsController {
   constructor(
     private readonly apps: AppsService,
     private readonly deploymentsRepo: DeploymentsRepository,
-    private readonly deployments: DeploymentsService,
+    private readonly cancel: CancelDeployment,
   ) {}
 
   @Get()
@@ -34,11 +34,11 @@ export class DeploymentsController {
     return deploymentView(deployment);
   }
 
-  /** Cancels a running deployment: it stops at its next step, removes its new instances, and ends CANCELED (see DeploymentsService.cancel). */
+  /** Cancels a running deployment: it stops at its next step, removes its new instances, and ends CANCELED (see CancelDeployment). */
   @Post(':id/cancel')
   @HttpCode(202)
   async cancelDeployment(@CurrentActor() actor: Actor, @Param('app') app: string, @Param('id') id: string) {
     const found = await this.apps.resolve(actor, app, 'write');
-    return deploymentView(await this.deployments.cancel(actor, found, id));
+    return deploymentView(await this.cancel.run(actor, found, id));
   }
 }

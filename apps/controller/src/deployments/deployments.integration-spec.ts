@@ -1,15 +1,23 @@
 /**
- * The deploy side of issue 6 against a real Postgres and Redis, with fake cells that speak the
- * real queue and state contracts: the release phase, failure reports with log lines, cancel (also
- * through another controller replica), pruning of old droplets, and the cells told to forget a
- * deleted app.
+ * The deploy side of issue 6 against a real Postgres and Redis, with two real cell agents on the
+ * fake runtime (testing/cell-agent.ts; release commands from a Procfile, `echo`, `sleep`, `exit N`,
+ * `nobind` and `crash-from-index-N` as apps/cell/src/fake-behaviours.ts says): the release phase,
+ * failure reports with log lines, cancel (also through another controller replica), pruning of old
+ * droplets, and the cells told to forget a deleted app. What the agents' runtimes did, in order
+ * across both, comes from their shared journal.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { CellJobName, runTaskJobSchema } from '@paas/contracts';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
-import { FakeCell, pushThroughHook, startFakeCells } from '../testing/fake-cell';
+import { readFakeJournal, startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
+import { cellJobs } from '../testing/cell-jobs';
+import { pushThroughHook } from '../testing/push';
+import { MINIMAL_SOURCE, tarOf } from '../testing/source-tar';
 import { BlobstoreService } from '../storage/blobstore.service';
 import { pollUntil as until } from '@paas/local-services';
 
@@ -27,8 +35,11 @@ interface InstanceRow {
 describe('deployments: release phase, failure reports, cancel, pruning', () => {
   let h: ControllerHarness;
   let blobs: BlobstoreService;
-  const cells: FakeCell[] = [];
+  const cells: CellAgentProcess[] = [];
   let admin: { userId: string; name: string; isAdmin: boolean };
+  let journalDir: string;
+  /** The release command the next pushes' Procfile names; none: the minimal source. */
+  let releaseCommand: string | undefined;
 
   const instances = async (app: string) => (await h.call('GET', `/v1/apps/${app}/instances`)).body.resources as InstanceRow[];
   const running = async (app: string) => (await instances(app)).filter((i) => i.state === 'RUNNING');
@@ -40,9 +51,14 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
     });
   const release = async (app: string, version: number) => (await h.call('GET', `/v1/apps/${app}/releases/v${version}`)).body;
   const appOf = async (app: string) => (await h.call('GET', `/v1/apps/${app}`)).body;
-  const journal = () => cells.flatMap((c) => c.journal).sort((a, b) => a.seq - b.seq);
-  const setStageTypes = (types: Record<string, string>) => cells.forEach((c) => (c.stageProcessTypes = types));
-  const push = (app: string) => pushThroughHook(h.url, h.internalToken, app, admin);
+  /** What both agents' runtimes did for app `appId`, in order: task runs (`run`, `run-end`, `stop`) and instance starts. */
+  const journal = async (appId: string) => (await readFakeJournal(join(journalDir, 'journal'))).filter((e) => e.appId === appId);
+  /** Every job of `name` both cells took, oldest first per cell. */
+  const jobsOf = async (name: string) => (await Promise.all(cells.map((c) => cellJobs(h, c.id, name)))).flat();
+  const taskJobs = async (appId: string) => (await jobsOf(CellJobName.RunTask)).filter((j) => j.data.appId === appId).map((j) => runTaskJobSchema.parse(j.data));
+  const setReleaseCommand = (command: string | undefined) => (releaseCommand = command);
+  const push = async (app: string) =>
+    pushThroughHook(h.url, h.internalToken, app, admin, releaseCommand === undefined ? undefined : await tarOf({ ...MINIMAL_SOURCE, Procfile: `web: node server.js\nrelease: ${releaseCommand}\n` }));
   const createAndPush = async (app: string) => {
     assert.equal((await h.call('POST', '/v1/apps', { name: app })).status, 201);
     const first = await push(app);
@@ -53,16 +69,18 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
     h = await startControllerHarness({ PAAS_RELEASES_KEPT: String(KEPT) });
     blobs = h.app.get(BlobstoreService);
     admin = await adminActor(h);
-    cells.push(...(await startFakeCells(h, ['dep-a', 'dep-b'])));
+    journalDir = await mkdtemp(join(tmpdir(), 'paas-dep-journal-'));
+    for (const id of ['dep-a', 'dep-b']) cells.push(await startCellAgent(h, id, { journal: join(journalDir, 'journal') }));
   });
 
   after(async () => {
     for (const cell of cells) await cell.stop();
     await h?.stop();
+    if (journalDir) await rm(journalDir, { recursive: true, force: true });
   });
 
   test('release command: runs once, before any new instance starts, its output in the push; a restart does not run it again', async () => {
-    setStageTypes({ release: 'echo migrating users; echo 3 migrations applied; exit 0' });
+    setReleaseCommand('echo migrating users; echo 3 migrations applied; exit 0');
     try {
       assert.equal((await h.call('POST', '/v1/apps', { name: 'rel-ok' })).status, 201);
       const pushed = await push('rel-ok');
@@ -74,14 +92,16 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
       const v1 = await release('rel-ok', 1);
       assert.equal(v1.process_types.release, 'echo migrating users; echo 3 migrations applied; exit 0');
       // Ordering: the task ended before the first instance of the release started.
-      const mine = journal().filter((e) => e.appId === app.id);
-      const taskEnd = mine.find((e) => e.what === 'task-end');
-      const firstStart = mine.find((e) => e.what === 'instance-start');
-      assert.ok(taskEnd && firstStart, JSON.stringify(mine));
-      assert.ok(taskEnd.seq < firstStart.seq, `the release command ended before any instance started: ${JSON.stringify(mine)}`);
-      assert.equal(mine.filter((e) => e.what === 'task-start').length, 1);
+      const mine = await journal(app.id);
+      const taskEnd = mine.findIndex((e) => e.what === 'run-end' && e.processType === 'release');
+      const firstStart = mine.findIndex((e) => e.what === 'start');
+      assert.ok(taskEnd >= 0 && firstStart >= 0, JSON.stringify(mine));
+      assert.ok(taskEnd < firstStart, `the release command ended before any instance started: ${JSON.stringify(mine)}`);
+      assert.equal(mine.filter((e) => e.what === 'run').length, 1);
       // The task: the web process's memory, the release's droplet and env, process type "release".
-      const task = cells.flatMap((c) => c.taskJobs).find((t) => t.appId === app.id)!;
+      const tasks = await taskJobs(app.id);
+      assert.equal(tasks.length, 1);
+      const task = tasks[0]!;
       assert.equal(task.processType, 'release');
       assert.equal(task.memoryMb, 256);
       assert.equal(task.releaseId, v1.id);
@@ -94,22 +114,24 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
 
       assert.equal((await h.call('POST', '/v1/apps/rel-ok/actions/restart')).status, 202);
       assert.equal((await settled('rel-ok')).state, 'DEPLOYED');
-      assert.equal(journal().filter((e) => e.appId === app.id && e.what === 'task-start').length, 1, 'a restart of the current release does not run it');
+      assert.equal((await journal(app.id)).filter((e) => e.what === 'run').length, 1, 'a restart of the current release does not run it');
 
       const env = await h.call('PATCH', '/v1/apps/rel-ok/env', { var: { FEATURE: 'on' } });
       assert.equal(env.status, 202);
       assert.equal((await settled('rel-ok')).state, 'DEPLOYED');
-      assert.equal(journal().filter((e) => e.appId === app.id && e.what === 'task-start').length, 2, 'a new release (env change) runs it');
-      const second = cells.flatMap((c) => c.taskJobs).filter((t) => t.appId === app.id)[1];
+      assert.equal((await journal(app.id)).filter((e) => e.what === 'run').length, 2, 'a new release (env change) runs it');
+      const v2 = await release('rel-ok', 2);
+      const second = (await taskJobs(app.id)).find((t) => t.releaseId === v2.id)!;
       assert.equal(second.env.FEATURE, 'on');
       assert.equal(second.cpuMillicores, undefined, 'web has no cpu quota: neither has the task');
       // A cpu quota on web makes a release whose release command runs under the same quota.
       assert.equal((await h.call('POST', '/v1/apps/rel-ok/processes/web/actions/scale', { cpu_millicores: 250 })).status, 202);
       assert.equal((await settled('rel-ok')).state, 'DEPLOYED');
-      const third = cells.flatMap((c) => c.taskJobs).filter((t) => t.appId === app.id)[2];
+      const v3 = await release('rel-ok', 3);
+      const third = (await taskJobs(app.id)).find((t) => t.releaseId === v3.id);
       assert.equal(third?.cpuMillicores, 250);
     } finally {
-      setStageTypes({});
+      setReleaseCommand(undefined);
     }
   });
 
@@ -117,14 +139,14 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
     await createAndPush('rel-bad');
     const before = await running('rel-bad');
     const v1 = await release('rel-bad', 1);
-    setStageTypes({ release: 'echo applying 0042_add_users; echo ERROR: relation "users" already exists; exit 3' });
+    setReleaseCommand('echo applying 0042_add_users; echo ERROR: relation "users" already exists; exit 3');
     try {
       const pushed = await push('rel-bad');
       assert.equal(pushed.ok, false, pushed.text);
       assert.match(pushed.text, /release command failed \(exit 3\): applying 0042_add_users \| ERROR: relation "users" already exists/);
       assert.match(pushed.text, /push rejected/);
     } finally {
-      setStageTypes({});
+      setReleaseCommand(undefined);
     }
     const failed = await lastDeployment('rel-bad');
     assert.equal(failed.state, 'FAILED');
@@ -133,7 +155,7 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
     assert.equal(failed.release_id, v2.id);
     const app = await appOf('rel-bad');
     assert.equal(app.current_release_id, v1.id, 'the previous release stays current');
-    assert.equal(journal().filter((e) => e.releaseId === v2.id && e.what === 'instance-start').length, 0, 'no instance of the failed release started');
+    assert.equal((await jobsOf(CellJobName.StartInstance)).filter((j) => j.data.releaseId === v2.id).length, 0, 'no instance of the failed release started');
     const after = await running('rel-bad');
     assert.deepEqual(after.map((i) => i.instance_id), before.map((i) => i.instance_id), 'the old instance keeps serving');
   });
@@ -142,7 +164,12 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
     await createAndPush('nobind');
     const before = await running('nobind');
     const v1 = await release('nobind', 1);
-    assert.equal((await h.call('PATCH', '/v1/apps/nobind/processes/web', { command: 'nobind' })).status, 200);
+    // It prints two lines and never binds its port; its health check gives up after 1s.
+    const patched = await h.call('PATCH', '/v1/apps/nobind/processes/web', {
+      command: 'echo server starting; echo listening on port 3000; nobind',
+      health_check: { type: 'port', timeout: 1 },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
     const pushed = await push('nobind');
     assert.equal(pushed.ok, false);
     const expected = /new web instance 0 did not become healthy: the app did not listen on \$PORT \(8080\) within 1s; its last log lines: server starting \| listening on port 3000/;
@@ -166,7 +193,8 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
     assert.equal(change.status, 202);
     const failed = await settled('batches');
     assert.equal(failed.state, 'FAILED');
-    assert.match(failed.reason, /new web instance 2 crashed on start: the app exited/);
+    // In the agent's own words (apps/cell exit-reason.ts).
+    assert.match(failed.reason, /new web instance 2 crashed on start: exited with status 1/);
     const v2 = await release('batches', 2);
     // Restored by the deployment itself before it ended (the convergence loop skips an app while
     // it deploys), from the release that stays current.
@@ -221,11 +249,11 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
   test('cancel while the release command runs: the task is stopped, no instance starts', async () => {
     await createAndPush('slow-release');
     const v1 = await release('slow-release', 1);
-    setStageTypes({ release: 'echo long migration; sleep' });
+    setReleaseCommand('echo long migration; sleep');
     try {
       const pushing = push('slow-release');
       const app = await appOf('slow-release');
-      await until('the release command to run', async () => journal().some((e) => e.appId === app.id && e.what === 'task-start'));
+      await until('the release command to run', async () => (await journal(app.id)).some((e) => e.what === 'run'));
       const deployment = await lastDeployment('slow-release');
       const canceled = await h.call('POST', `/v1/apps/slow-release/deployments/${deployment.id}/cancel`);
       assert.equal(canceled.status, 202);
@@ -234,12 +262,18 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
       assert.equal(pushed.ok, false);
       assert.match(pushed.text, /long migration/);
       assert.match(pushed.text, /canceled by admin/);
-      const mine = journal().filter((e) => e.appId === app.id);
-      assert.ok(mine.some((e) => e.what === 'task-stop'), 'the cell was told to stop the task');
-      assert.equal(mine.filter((e) => e.what === 'instance-start' && e.releaseId === deployment.release_id).length, 0);
+      const stops = (await jobsOf(CellJobName.StopTask)).filter((j) => j.data.taskId === deployment.id);
+      assert.equal(stops.length, 1, 'the cell was told to stop the task');
+      assert.deepEqual(stops[0]!.result, { ok: true, stopped: true });
+      const mine = await journal(app.id);
+      const task = mine.filter((e) => e.processType === 'release').map((e) => e.what);
+      assert.deepEqual(task.slice(-3), ['run', 'stop', 'run-end'], `the task's container was stopped: ${JSON.stringify(mine)}`);
+      const taskJob = (await jobsOf(CellJobName.RunTask)).find((j) => j.data.taskId === deployment.id);
+      assert.equal((taskJob?.result as { reason?: string } | undefined)?.reason, 'canceled', JSON.stringify(taskJob?.result));
+      assert.equal((await jobsOf(CellJobName.StartInstance)).filter((j) => j.data.releaseId === deployment.release_id).length, 0);
       assert.equal((await appOf('slow-release')).current_release_id, v1.id);
     } finally {
-      setStageTypes({});
+      setReleaseCommand(undefined);
     }
   });
 
@@ -306,6 +340,8 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
     await createAndPush('gone');
     const id = (await appOf('gone')).id;
     assert.equal((await h.call('DELETE', '/v1/apps/gone')).status, 204);
-    await until('both cells to forget the app', async () => cells.every((c) => c.forgotten.includes(id)));
+    await until('both cells to forget the app', async () =>
+      (await Promise.all(cells.map((c) => cellJobs(h, c.id, CellJobName.ForgetApp, ['completed'])))).every((jobs) => jobs.some((j) => j.data.appId === id)),
+    );
   });
 });

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { redisKeys } from '@paas/contracts';
@@ -29,6 +29,33 @@ export interface CellAgentOptions {
   operatorBuildpacks?: readonly string[];
   /** CELL_USAGE_INTERVAL_MS (default the agent's, 5 s): how often it samples its instances' usage (fake-behaviours.ts fakeUsage). */
   usageIntervalMs?: number;
+  /**
+   * CELL_FAKE_JOURNAL: an absolute file the agent's fake runtime appends what it does to; give
+   * several agents the same one to order what they did (readFakeJournal). The test removes it.
+   */
+  journal?: string;
+}
+
+/** One line of a fake runtime's journal (apps/cell/src/cell-host.ts journalLine). */
+export interface FakeJournalLine {
+  cell: string;
+  what: 'start' | 'run' | 'run-end' | 'stop';
+  container: string;
+  appId?: string;
+  processType?: string;
+  exitCode?: number;
+}
+
+/** The journal file's lines so far, in the order the agents wrote them; none before the first. */
+export async function readFakeJournal(path: string): Promise<FakeJournalLine[]> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as FakeJournalLine);
 }
 
 /** A buildpack folder the catalog accepts (executable bin/detect and bin/compile); the fake runtime never runs them. */
@@ -85,6 +112,7 @@ export async function startCellAgent(
       CELL_DATA_DIR: dataDir,
       CELL_BUILDPACKS_DIR: buildpacksDir,
       ...(options.usageIntervalMs ? { CELL_USAGE_INTERVAL_MS: String(options.usageIntervalMs) } : {}),
+      ...(options.journal ? { CELL_FAKE_JOURNAL: options.journal } : {}),
       CELL_BRIDGE: `fk${tag}`,
       CELL_SUBNET: '10.252.0.0/24',
       CELL_PORT_RANGE: `${portBase}-${Math.min(portBase + PORTS_PER_CELL - 1, 65_535)}`,

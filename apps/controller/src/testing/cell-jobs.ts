@@ -1,16 +1,17 @@
 /**
  * The jobs a cell's queue holds (BullMQ keeps the last 1000 done and failed ones, see
- * CellQueuesService): what the controller asked a cell to do, read back for specs that run the
- * real cell agent (where FakeCell kept its own lists of the jobs it took).
+ * CellQueuesService): what the controller asked a cell to do, and what the cell answered, read
+ * back for specs that run the real cell agent.
  */
 import { Queue } from 'bullmq';
 import { redisKeys } from '@paas/contracts';
 import { createRedisConnection } from '@paas/redis';
 
-/** One job of a cell's queue: its name (CellJobName) and its data as sent. */
+/** One job of a cell's queue: its name (CellJobName), its data as sent, and what the cell answered (once done). */
 export interface CellJob {
   name: string;
   data: Record<string, unknown>;
+  result?: unknown;
 }
 
 const EVERY_STATE = ['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized'] as const;
@@ -32,7 +33,7 @@ export async function cellJobs(
     return jobs
       .filter((job) => job !== undefined && (name === undefined || job.name === name))
       .sort((a, b) => a.timestamp - b.timestamp || Number(a.id) - Number(b.id))
-      .map((job) => ({ name: job.name, data: job.data as Record<string, unknown> }));
+      .map((job) => ({ name: job.name, data: job.data as Record<string, unknown>, ...(job.returnvalue != null ? { result: job.returnvalue as unknown } : {}) }));
   } finally {
     await queue.close();
     connection.disconnect();

@@ -1,8 +1,8 @@
 /**
  * Integration-test harness: a private Redis and Postgres (real servers, own ports and directory),
  * the real migrations, and the controller's Nest application in this process on a free port.
- * The real cell agent on the fake runtime (cell-agent.ts), or the older hand-written FakeCell,
- * takes the place of cells on runc for tests of the API that need instances.
+ * The real cell agent on the fake runtime (cell-agent.ts) takes the place of cells on runc for
+ * tests of the API that need instances.
  */
 import 'reflect-metadata';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

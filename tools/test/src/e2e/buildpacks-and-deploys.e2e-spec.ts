@@ -11,16 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NpmRegistryFixture } from '@paas/testing';
-import {
-  EXPRESS_SERVER,
-  commitDir,
-  git,
-  startIsolatedPlatformWithRegistry,
-  stopIsolatedPlatform,
-  writeExpressApp,
-  writeFiles,
-  type TestPlatform,
-} from '@paas/platform';
+import { EXPRESS_SERVER, commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
 import { api, trafficLoop, viaRouter } from './test-platform';
 import { pollUntil } from '@paas/local-services';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisKeys } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
-import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 import { compareSnapshots, deployChaosApp, pushChaosApp, snapshotState, type InstanceView } from './chaos-support';
 import { api, trafficLoop } from './test-platform';
 import { pollUntil } from '@paas/local-services';

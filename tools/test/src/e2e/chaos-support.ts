@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROOT, commitDir, git, type TestPlatform } from '@paas/platform';
+import { ROOT, commitDir, git, type TestPlatform } from '@paas/test-platform';
 import { api, trafficLoop } from './test-platform';
 import { pollUntil } from '@paas/local-services';
 

@@ -10,20 +10,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, viaRouter } from './test-platform';
-import {
-  ROOT,
-  commitDir,
-  createSimulatedHosts,
-  git,
-  hostLeftovers,
-  platformTag,
-  removeSimulatedHosts,
-  simulatedHostLeftovers,
-  startIsolatedPlatform,
-  stopIsolatedPlatform,
-  type SimulatedHosts,
-  type TestPlatform,
-} from '@paas/platform';
+import { ROOT, commitDir, createSimulatedHosts, git, hostLeftovers, platformTag, removeSimulatedHosts, simulatedHostLeftovers, startIsolatedPlatform, stopIsolatedPlatform, type SimulatedHosts, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 
 interface InstanceView {

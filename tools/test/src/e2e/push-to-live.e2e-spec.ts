@@ -11,15 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROUTER_ERROR_HEADER } from '@paas/contracts';
 import { api, viaRouter } from './test-platform';
-import {
-  ROOT,
-  commitDir,
-  git,
-  hostLeftovers,
-  startIsolatedPlatform,
-  stopIsolatedPlatform,
-  type TestPlatform,
-} from '@paas/platform';
+import { ROOT, commitDir, git, hostLeftovers, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 
 const run = promisify(execFile);

@@ -23,7 +23,7 @@ import {
   writeFiles,
   type SimulatedHosts,
   type TestPlatform,
-} from '@paas/platform';
+} from '@paas/test-platform';
 import { freePort } from '@paas/local-services';
 import { adminCli, api, viaRouter } from './test-platform';
 import { PROBE_SERVER } from './probe-app';

@@ -13,7 +13,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { ROOT, commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 import { ROUTER_ERROR_HEADER } from '@paas/contracts';
 import { api, viaRouter } from './test-platform';
 import { pollUntil } from '@paas/local-services';

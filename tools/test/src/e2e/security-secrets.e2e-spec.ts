@@ -14,7 +14,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/platform';
+import { commitDir, git, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 import { api, viaRouter } from './test-platform';
 import { pollUntil } from '@paas/local-services';
 

@@ -12,7 +12,7 @@ import { readFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { servedNodeVersion, type NpmRegistryFixture } from '@paas/testing';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/platform';
+import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/test-platform';
 import { craftedTar as tar, ustarMember as ustar } from '@paas/tenant-files';
 import { api, viaRouter } from './test-platform';
 import { pollUntil } from '@paas/local-services';

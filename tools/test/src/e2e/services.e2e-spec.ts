@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { connect } from 'node:net';
 import type { NpmRegistryFixture } from '@paas/testing';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, writeFiles, type TestPlatform } from '@paas/platform';
+import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 import { adminCli, api, viaRouter } from './test-platform';
 import { PROBE_FUNCTION, PROBE_SERVER } from './probe-app';

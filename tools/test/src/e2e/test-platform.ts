@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, type TestPlatform } from '@paas/platform';
+import { ROOT, type TestPlatform } from '@paas/test-platform';
 
 export async function api(
   platform: TestPlatform,

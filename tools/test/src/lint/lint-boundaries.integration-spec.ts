@@ -60,4 +60,14 @@ describe('lint: module boundaries', () => {
       assert.deepEqual(await problems(file, code), [], file);
     }
   });
+
+  it('production code may not import the isolated test platform of @paas/test-platform; e2e specs and benches may', async () => {
+    const code = "import { startIsolatedPlatform } from '@paas/test-platform';\nexport const x = startIsolatedPlatform;\n";
+    for (const file of ['tools/platform/src/probe.ts', 'apps/controller/src/probe.ts']) {
+      assert.match((await problems(file, code)).join('\n'), /no-restricted-imports: .*@paas\/test-platform is the isolated test platform/, file);
+    }
+    for (const file of ['tools/test/src/e2e/probe.e2e-spec.ts', 'tools/test/src/e2e/probe-support.ts', 'tools/bench/src/probe.ts']) {
+      assert.deepEqual(await problems(file, code), [], file);
+    }
+  });
 });

@@ -21,7 +21,7 @@ export function orphanedPushLine(appName: string): string {
  * ORPHANED_BUILD_REASON, its stage job is withdrawn from its cell's queue if the cell has not
  * taken it, and its log gets the reason as last line and is marked complete (a staged build whose
  * push died during the deploy gets a last line and its log closed too; its deployment has its own lease and
- * sweeper, DeploymentsService). Safe on several replicas at once: each step is conditional.
+ * sweeper, DeploymentSweeper). Safe on several replicas at once: each step is conditional.
  */
 @Injectable()
 export class BuildSweeperService implements OnModuleInit, OnModuleDestroy {

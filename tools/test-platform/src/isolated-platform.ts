@@ -4,13 +4,13 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { SERVICE_PORTS_PER_CELL, cellNetworks, startPlatform, type CellNetwork, type RunningPlatform } from './platform';
+import { SERVICE_PORTS_PER_CELL, cellNetworks, startPlatform, type CellNetwork, type RunningPlatform } from '@paas/platform';
 import type { SimulatedHosts } from './simulated-hosts';
 import { freePort, pidAlive } from '@paas/local-services';
 import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
 
 const run = promisify(execFile);
-/** The checkout the platform tools were built in. */
+/** The checkout the test platform was built in. */
 export const ROOT = resolve(__dirname, '..', '..', '..');
 
 

@@ -18,7 +18,7 @@ import { CELL_RUNTIME_RECORD } from '@paas/contracts';
 import { RuncRuntime, VCAP_GID, VCAP_UID, type RuncRuntimeConfig } from '@paas/runtime';
 import { forgetPlatform, PLATFORM_RECORDS_DIR, recordPlatform, sweepAbandonedPlatforms } from './abandoned-platforms';
 import { hostLeftovers } from './isolated-platform';
-import { DEFAULT_ROUTER_PROCESSES } from './platform';
+import { DEFAULT_ROUTER_PROCESSES } from '@paas/platform';
 import { createSimulatedHosts, removeSimulatedHosts } from './simulated-hosts';
 
 const run = promisify(execFile);

@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '@paas/local-services';
 import { startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/testing';
-import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '../isolated-platform';
-import type { CellNetwork } from '../platform';
+import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from './isolated-platform';
+import type { CellNetwork } from '@paas/platform';
 
 const run = promisify(execFile);
 
