@@ -6,6 +6,7 @@ import { PlacementModule } from '../placement/placement.module';
 import { ReleasesModule } from '../releases/releases.module';
 import { RoutingModule } from '../routing/routing.module';
 import { SecurityGroupsModule } from '../security-groups/security-groups.module';
+import { ServicesModule } from '../services/services.module';
 import { StorageModule } from '../storage/storage.module';
 import { DeploymentsController } from './deployments.controller';
 import { DeploymentsRepository } from './deployments.repository';
@@ -14,7 +15,7 @@ import { ReleasePhaseService } from './release-phase.service';
 
 /** Deployments: rolling a release out to its instances (release command first), their API and cancellation. */
 @Module({
-  imports: [AuthModule, AuditModule, AppsModule, ReleasesModule, RoutingModule, PlacementModule, SecurityGroupsModule, StorageModule],
+  imports: [AuthModule, AuditModule, AppsModule, ReleasesModule, RoutingModule, PlacementModule, SecurityGroupsModule, StorageModule, ServicesModule],
   controllers: [DeploymentsController],
   providers: [DeploymentsRepository, DeploymentsService, ReleasePhaseService],
   exports: [DeploymentsService, DeploymentsRepository],

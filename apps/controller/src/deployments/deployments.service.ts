@@ -15,6 +15,7 @@ import { ReleasePruningService } from '../releases/release-pruning.service';
 import { RoutesRepository } from '../routing/routes.repository';
 import { fqdnOf } from '../routing/route-projection.service';
 import { InstancesService, type InstanceSpec } from '../placement/instances.service';
+import { BoundServicesService } from '../services/bound-services.service';
 import { abortableSleep, CancelWatch } from './cancel-watch';
 import { inProgress } from './deployment-errors';
 import { DeploymentRun, HEALTH_POLL_MS, type DeploymentSteps, type Say } from './deployment-run';
@@ -62,6 +63,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     private readonly redis: RedisService,
     private readonly releasePhase: ReleasePhaseService,
     private readonly pruning: ReleasePruningService,
+    private readonly boundServices: BoundServicesService,
   ) {}
 
   onModuleInit(): void {
@@ -117,9 +119,10 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** The instance specs of each process type of `release`, with the app's current routes. */
+  /** The instance specs of each process type of `release`, with the app's current routes and bound services. */
   async specsOf(app: AppWithSpace, release: ReleaseWithDroplet): Promise<Array<{ spec: InstanceSpec; instances: number }>> {
     const routes = await this.routes.routesOfApp(app.id);
+    const services = await this.boundServices.of(app.id);
     const out: Array<{ spec: InstanceSpec; instances: number }> = [];
     for (const process of await this.apps.processes(app.id)) {
       // The release phase runs once per deployment as a task, never as instances.
@@ -127,7 +130,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
       const uris = routes
         .filter((r) => r.destinations.some((d) => d.appId === app.id && d.processType === process.type))
         .map((r) => fqdnOf(r.host, r.domain.name) + r.path);
-      const spec = instanceSpecFor(app, release, process, this.blobs.url('droplets', release.droplet.blobId), uris);
+      const spec = instanceSpecFor(app, release, process, this.blobs.url('droplets', release.droplet.blobId), uris, services);
       if (spec) out.push({ spec, instances: process.instances });
     }
     return out;
