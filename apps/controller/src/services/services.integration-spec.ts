@@ -243,6 +243,15 @@ describe('backing services: marketplace, instances, bindings', () => {
     await assert.rejects(pgClient(credentials), /password authentication failed|does not exist|not permitted to log in/);
   });
 
+  test('deleting an app drops its bindings\' logins, then the bindings', async () => {
+    expectStatus(await h.call('POST', '/v1/apps/svc-app2/service_bindings', { service_instance: 'pg1' }), 201);
+    const credentials = await recordedCredentials('svc-app2', 'pg1');
+    await (await pgClient(credentials)).end();
+    expectStatus(await h.call('DELETE', '/v1/apps/svc-app2'), 204);
+    await assert.rejects(pgClient(credentials), /password authentication failed|does not exist|not permitted to log in/);
+    assert.deepEqual((await instance('pg1')).bound_apps, ['svc-app']);
+  });
+
   test('an instance with bindings cannot be deleted; without, it is deleted and gone', async () => {
     const refused = expectStatus(await h.call('DELETE', `/v1/service_instances/pg1?space_id=${space}`), 409).body;
     assert.match(refused.error.message, /bound to svc-app: unbind it first/);
@@ -276,5 +285,21 @@ describe('backing services: marketplace, instances, bindings', () => {
     assert.match(expectStatus(await h.call('GET', '/v1/service_instances/pg-broken'), 409).body.error.message, /space_id/);
     const renamed = expectStatus(await h.call('PATCH', `/v1/service_instances/pg-broken?space_id=${space}`, { name: 'pg-gone' }), 200).body;
     assert.equal(renamed.name, 'pg-gone');
+  });
+
+  test('a lost cell makes its instances unavailable, keeps them there, and a delete removes the record at once', async () => {
+    await createInstance('stranded', 'redis');
+    assert.equal((await created('stranded')).status, 'available');
+    await serviceCell!.lose();
+    const lost = await pollUntil('stranded to be unavailable', async () => {
+      const view = await instance('stranded');
+      return view.status === 'unavailable' ? view : undefined;
+    });
+    assert.equal(lost.status_reason, 'cell svc-cell is lost: its data stays on its volume');
+    assert.equal(lost.cell_id, 'svc-cell');
+    const deleted = expectStatus(await h.call('DELETE', `/v1/service_instances/stranded?space_id=${space}`), 202).body;
+    assert.equal(deleted.last_operation.state, 'succeeded');
+    assert.match(deleted.last_operation.description, /cell svc-cell is lost: the record is removed; its volume stays on that cell/);
+    expectStatus(await h.call('GET', `/v1/service_instances/stranded?space_id=${space}`), 404);
   });
 });

@@ -5,7 +5,8 @@
  * initialised with the job's admin login as the cell's runtime would, on a free port of 127.0.0.1,
  * reporting its ServiceState (reportServiceState) while it runs. The cell agent on the fake
  * runtime runs no real server; this does, so that binding specs can log in with what the
- * controller made. `failStarts` makes the next start report `failed` with that error instead.
+ * controller made. `failStarts` makes the next start report `failed` with that error instead;
+ * `lose()` makes it a lost cell.
  * Apps never fit on it (it announces less memory than they ask: see the spec). `stop` ends every
  * server (by pid), withdraws the cell and removes its directories.
  */
@@ -26,7 +27,7 @@ import {
   type ServiceState,
   type StartServiceJob,
 } from '@paas/contracts';
-import { announceCell, createRedisConnection, forgetServiceState, reportServiceState, withdrawCell } from '@paas/redis';
+import { announceCell, createRedisConnection, expireCellPresence, forgetServiceState, reportServiceState, withdrawCell } from '@paas/redis';
 import { asPostgres, freePort, PG_HBA, pollUntil, postgresBin, writeRedisAcl } from '@paas/local-services';
 
 const run = promisify(execFile);
@@ -115,6 +116,14 @@ export class ServiceCell {
     if (server) await stopServer(server);
     await forgetServiceState(this.redis, this.keys, instanceId);
     return { ok: true };
+  }
+
+  /** As a host that died: no more heartbeat or reports, its presence expires now (its servers keep running until `stop`). */
+  async lose(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await this.worker?.close().catch(() => undefined);
+    await expireCellPresence(this.redis, this.keys, this.id, 1);
   }
 
   async stop(): Promise<void> {
