@@ -15,6 +15,7 @@ import { adminActor, startControllerHarness, type ControllerHarness } from '../t
 import { startCellAgent, type CellAgentProcess } from '../testing/cell-agent';
 import { cellJobs } from '../testing/cell-jobs';
 import { pushThroughHook } from '../testing/push';
+import { MINIMAL_SOURCE, tarOf } from '../testing/source-tar';
 import { ServiceCell } from '../testing/service-cell';
 import { PrismaService } from '../platform/database/prisma.service';
 import { createApp, createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
@@ -250,6 +251,22 @@ describe('backing services: marketplace, instances, bindings', () => {
     expectStatus(await h.call('DELETE', '/v1/apps/svc-app2'), 204);
     await assert.rejects(pgClient(credentials), /password authentication failed|does not exist|not permitted to log in/);
     assert.deepEqual((await instance('pg1')).bound_apps, ['svc-app']);
+  });
+
+  test('a pushed manifest binds the services it lists; one that does not exist rejects the push', async () => {
+    await createInstance('queue', 'redis');
+    assert.equal((await created('queue')).last_operation.state, 'succeeded');
+    await settled('svc-app');
+    const missing = await pushThroughHook(h.url, h.internalToken, 'svc-app', await adminActor(h), await tarOf({ ...MINIMAL_SOURCE, 'manifest.yml': 'applications:\n- name: svc-app\n  services: [nope]\n' }));
+    assert.equal(missing.ok, false);
+    assert.match(missing.text, /applications\[0\]\.services\[0\]: there is no service instance nope in space svc-space: create it first/);
+    const manifest = 'applications:\n- name: svc-app\n  services:\n  - pg1\n  - name: queue\n';
+    const push = await pushThroughHook(h.url, h.internalToken, 'svc-app', await adminActor(h), await tarOf({ ...MINIMAL_SOURCE, 'manifest.yml': manifest }));
+    assert.ok(push.ok, push.text);
+    assert.match(push.text, /Manifest: services pg1, queue \(bound queue\)/);
+    const [release] = expectStatus(await h.call('GET', '/v1/apps/svc-app/releases?per_page=1'), 200).body.resources;
+    assert.deepEqual((await servicesOfRelease('svc-app', release.version)).map((s) => s.name), ['pg1', 'queue']);
+    assert.deepEqual((await instance('queue')).bound_apps, ['svc-app']);
   });
 
   test('an instance with bindings cannot be deleted; without, it is deleted and gone', async () => {

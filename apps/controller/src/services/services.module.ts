@@ -5,6 +5,7 @@ import { AuthModule } from '../auth/auth.module';
 import { PlacementModule } from '../placement/placement.module';
 import { BoundServicesService } from './bound-services.service';
 import { ServiceAdminService } from './service-admin.service';
+import { ServiceBinderService } from './service-binder.service';
 import { ServiceBindingsRepository } from './service-bindings.repository';
 import { ServiceCellsService } from './service-cells.service';
 import { ServiceInstancesRepository } from './service-instances.repository';
@@ -27,6 +28,7 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
     ServiceInstancesRepository,
     ServiceBindingsRepository,
     ServiceAdminService,
+    ServiceBinderService,
     ServiceCellsService,
     ServiceInstancesService,
     ServiceProvisioningService,
@@ -34,6 +36,6 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
     CreateServiceInstance,
     DeleteServiceInstance,
   ],
-  exports: [ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
+  exports: [ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceBinderService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
 })
 export class ServicesModule {}

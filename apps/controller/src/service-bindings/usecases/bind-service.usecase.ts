@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { ServiceBindingView } from '@paas/contracts';
 import { LOGGER, type Logger } from '../../platform/config/config.module';
 import { DomainException, ErrorCode, notFound } from '../../platform/common/domain.exception';
@@ -9,8 +8,8 @@ import { AppsService } from '../../apps/apps.service';
 import { EventsService } from '../../audit/events.service';
 import { DeploymentsService } from '../../deployments/deployments.service';
 import { ReleasesRepository } from '../../releases/releases.repository';
-import { ServiceAdminService, type BindingLogin } from '../../services/service-admin.service';
-import { ServiceBindingsRepository } from '../../services/service-bindings.repository';
+import { ServiceBinderService } from '../../services/service-binder.service';
+import { ServiceBindingsRepository, type ServiceBindingRecord } from '../../services/service-bindings.repository';
 import { ServiceInstancesRepository } from '../../services/service-instances.repository';
 import { serviceBindingView } from '../../services/service-views';
 import { BoundInstanceService } from '../bound-instance.service';
@@ -31,7 +30,7 @@ export class BindService {
     private readonly bound: BoundInstanceService,
     private readonly instances: ServiceInstancesRepository,
     private readonly bindings: ServiceBindingsRepository,
-    private readonly admin: ServiceAdminService,
+    private readonly binder: ServiceBinderService,
     private readonly releases: ReleasesRepository,
     private readonly deployments: DeploymentsService,
     private readonly events: EventsService,
@@ -40,7 +39,7 @@ export class BindService {
   async run(actor: Actor, appRef: string, instanceRef: string): Promise<ChangeResult & { binding: ServiceBindingView }> {
     const app = await this.apps.resolve(actor, appRef, 'write');
     const resolved = await this.bound.resolve(actor, app, instanceRef);
-    let login: BindingLogin | undefined;
+    let made: ServiceBindingRecord | undefined;
     const bind = () =>
       this.appsRepo.withLock(app.id, async (tx, locked) => {
         if (!locked) throw notFound('app', app.name, 'list apps with GET /v1/apps');
@@ -48,29 +47,18 @@ export class BindService {
           throw new DomainException(ErrorCode.AlreadyBound, `${app.name} is bound to ${resolved.name} already: nothing to do (unbind it first to get new credentials)`);
         }
         const instance = await this.instances.find(resolved.id, tx);
-        if (!instance || instance.operationType !== 'create' || instance.operationState !== 'succeeded') {
-          const op = instance ? `its ${instance.operationType} ${instance.operationState === 'in progress' ? 'is in progress' : instance.operationState}` : 'it is gone';
-          throw new DomainException(
-            ErrorCode.ServiceInstanceNotReady,
-            `service instance ${resolved.name} cannot be bound: ${op}; bind it once GET /v1/service_instances/${resolved.name} says last_operation create succeeded`,
-          );
-        }
+        if (!instance) throw notFound('service instance', resolved.name);
+        this.binder.requireBindable(instance);
         const roll = await rollRelease(this.releases, this.deployments, app, locked.currentReleaseId, `bind ${instance.name}`, tx);
-        const id = randomUUID();
-        login = await this.admin.createLogin(instance, id).catch((error: Error) => {
-          throw new DomainException(
-            ErrorCode.ServiceUnreachable,
-            `the server of ${instance.name} (cell ${instance.cellId}) did not take the new login: ${error.message}; nothing was changed, try again`,
-          );
-        });
-        const binding = await this.bindings.create({ id, appId: app.id, serviceInstanceId: instance.id, ...login }, tx);
-        await this.events.record(actor, 'service-bound', appTarget(app), { service_instance: instance.name, service_instance_id: instance.id, binding_id: id }, tx);
+        const binding = await this.binder.bind(tx, app.id, instance);
+        made = binding;
+        await this.events.record(actor, 'service-bound', appTarget(app), { service_instance: instance.name, service_instance_id: instance.id, binding_id: binding.id }, tx);
         return { binding, ...roll };
       });
     const outcome = await bind().catch(async (error: unknown) => {
-      // The login was made but the binding was not recorded (the transaction rolled back): it goes again.
-      const made = login as BindingLogin | undefined;
-      if (made) await this.admin.dropLogin(resolved, made.username).catch((e: Error) => this.logger.warn({ err: e, instance: resolved.name }, 'binding-login-not-dropped'));
+      // The login was made but the transaction rolled back: it goes again.
+      const binding = made as ServiceBindingRecord | undefined;
+      if (binding) await this.binder.dropQuietly(binding.serviceInstance, binding.username);
       throw error;
     });
     if (outcome.release && outcome.deployment) await this.deployments.execute(actor, outcome.deployment, app, outcome.release, { wait: false });
