@@ -27,13 +27,13 @@ const literal = (password: string) => {
   return `'${password}'`;
 };
 
-async function withAdmin<T>(login: ServerLogin, work: (client: Client) => Promise<T>): Promise<T> {
+async function withAdmin<T>(login: ServerLogin, work: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {
   const client = new Client({
     host: login.host,
     port: login.port,
     user: login.user,
     password: login.password,
-    database: 'postgres',
+    database,
     connectionTimeoutMillis: ADMIN_CONNECT_TIMEOUT_MS,
     query_timeout: 10_000,
   });
@@ -80,17 +80,28 @@ export async function createPostgresLogin(login: ServerLogin, instanceId: string
 }
 
 /**
- * Drops a binding's login at once: no new session (NOLOGIN), its sessions terminated, its grants
- * revoked, the role dropped. A role already gone is fine (safe to repeat).
+ * Drops a binding's login at once: no new session (NOLOGIN), its sessions terminated, whatever it
+ * owns handed to the owner role (a session that left the owner role with RESET ROLE may have
+ * created objects of its own: the data stays), its grants revoked, the role dropped. A role
+ * already gone is fine (safe to repeat).
  */
 export async function dropPostgresLogin(login: ServerLogin, instanceId: string, username: string): Promise<void> {
   if (!isOurUsername(username)) throw new Error(`not a binding login: ${username}`);
   const role = ident(username);
-  await withAdmin(login, async (client) => {
-    if (!(await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username])).rowCount) return;
+  const exists = await withAdmin(login, async (client) => {
+    if (!(await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username])).rowCount) return false;
     await client.query(`ALTER ROLE ${role} NOLOGIN`);
     await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [username]);
-    await client.query(`REVOKE CONNECT ON DATABASE ${ident(databaseName(instanceId))} FROM ${role}`);
+    return true;
+  });
+  if (!exists) return;
+  await withAdmin(login, async (client) => {
+    await client.query(`REASSIGN OWNED BY ${role} TO ${ident(ownerRole(instanceId))}`);
+    // In the instance's database, DROP OWNED also revokes the role's grants there and on the databases.
+    await client.query(`DROP OWNED BY ${role}`);
+  }, databaseName(instanceId));
+  await withAdmin(login, async (client) => {
+    await client.query(`DROP OWNED BY ${role}`);
     await client.query(`DROP ROLE ${role}`);
   });
 }

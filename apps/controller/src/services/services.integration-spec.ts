@@ -238,10 +238,20 @@ describe('backing services: marketplace, instances, bindings', () => {
   test('unbinding postgres ends the login\'s sessions and refuses it at once', async () => {
     const credentials = await recordedCredentials('svc-app2', 'pg1');
     const session = await pgClient(credentials);
+    // A session that leaves the owner role creates a table of its own login: it stays, as the owner's.
+    await session.query('RESET ROLE');
+    await session.query('CREATE TABLE own_table (x int)');
     expectStatus(await h.call('DELETE', '/v1/apps/svc-app2/service_bindings/pg1'), 200);
     await assert.rejects(session.query('SELECT 1'));
     await session.end().catch(() => undefined);
     await assert.rejects(pgClient(credentials), /password authentication failed|does not exist|not permitted to log in/);
+    const [svc] = await servicesOfRelease('svc-app', 2);
+    const stillBound = await pgClient(svc.credentials);
+    try {
+      assert.deepEqual((await stillBound.query('SELECT count(*)::int AS n FROM own_table')).rows, [{ n: 0 }]);
+    } finally {
+      await stillBound.end();
+    }
   });
 
   test('deleting an app drops its bindings\' logins, then the bindings', async () => {
