@@ -18,6 +18,7 @@ import { pushThroughHook } from '../testing/push';
 import { MINIMAL_SOURCE, tarOf } from '../testing/source-tar';
 import { ServiceCell } from '../testing/service-cell';
 import { PrismaService } from '../platform/database/prisma.service';
+import { ServiceProvisioningService } from './service-provisioning.service';
 import { createApp, createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
 
 /** More than the service cell announces: an app instance never fits there. */
@@ -312,6 +313,24 @@ describe('backing services: marketplace, instances, bindings', () => {
     assert.match(expectStatus(await h.call('GET', '/v1/service_instances/pg-broken'), 409).body.error.message, /space_id/);
     const renamed = expectStatus(await h.call('PATCH', `/v1/service_instances/pg-broken?space_id=${space}`, { name: 'pg-gone' }), 200).body;
     assert.equal(renamed.name, 'pg-gone');
+  });
+
+  test('an instance its live cell stopped reporting is unavailable, and gets its start-service job again after a while', async () => {
+    const queue = await instance('queue');
+    const starts = () => serviceCell!.startJobs.filter((j) => j.serviceInstanceId === queue.id).length;
+    const before = starts();
+    await serviceCell!.forgetReport(queue.id);
+    const unreported = await pollUntil('queue to be unreported', async () => {
+      const view = await instance('queue');
+      return view.status === 'unavailable' ? view : undefined;
+    });
+    assert.match(unreported.status_reason, /cell svc-cell has not reported it/);
+    // Time is the pass's to inject: once seen unreported now, then a minute and more later.
+    const provisioning = h.app.get(ServiceProvisioningService);
+    await provisioning.pass(Date.now());
+    await provisioning.pass(Date.now() + 61_000);
+    await pollUntil('the start-service job again', () => starts() > before);
+    assert.equal((await pollUntil('queue to be available again', async () => ((await instance('queue')).status === 'available' ? true : undefined))), true);
   });
 
   test('a lost cell makes its instances unavailable, keeps them there, and a delete removes the record at once', async () => {

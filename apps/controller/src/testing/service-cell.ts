@@ -6,6 +6,7 @@
  * reporting its ServiceState (reportServiceState) while it runs. The cell agent on the fake
  * runtime runs no real server; this does, so that binding specs can log in with what the
  * controller made. `failStarts` makes the next start report `failed` with that error instead;
+ * `forgetReport(id)` stops reporting one instance until its start-service job comes again;
  * `lose()` makes it a lost cell.
  * Apps never fit on it (it announces less memory than they ask: see the spec). `stop` ends every
  * server (by pid), withdraws the cell and removes its directories.
@@ -50,6 +51,8 @@ export class ServiceCell {
   readonly startJobs: StartServiceJob[] = [];
   /** The error the next start reports (`failed`) instead of running a server. */
   failStarts?: string;
+  /** Instances whose server runs but whose report this cell no longer refreshes (as if its Redis lost them). */
+  private readonly unreported = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -85,12 +88,18 @@ export class ServiceCell {
       state: 'live',
       startedAt: new Date(0).toISOString(),
     });
-    for (const s of this.servers.values()) await reportServiceState(this.redis, this.keys, { ...s.state, at: new Date().toISOString() });
+    for (const s of this.servers.values()) {
+      if (!this.unreported.has(s.job.serviceInstanceId)) await reportServiceState(this.redis, this.keys, { ...s.state, at: new Date().toISOString() });
+    }
   }
 
   private async startServer(job: StartServiceJob): Promise<{ ok: boolean }> {
     this.startJobs.push(job);
-    if (this.servers.has(job.serviceInstanceId)) return { ok: true };
+    // The same job again (a controller that saw no report) changes nothing but the reporting.
+    if (this.servers.has(job.serviceInstanceId)) {
+      this.unreported.delete(job.serviceInstanceId);
+      return { ok: true };
+    }
     const base = { serviceInstanceId: job.serviceInstanceId, cellId: this.id, host: '127.0.0.1', at: new Date().toISOString() };
     if (this.failStarts) {
       const error = this.failStarts;
@@ -116,6 +125,12 @@ export class ServiceCell {
     if (server) await stopServer(server);
     await forgetServiceState(this.redis, this.keys, instanceId);
     return { ok: true };
+  }
+
+  /** Its report of the instance goes and is not refreshed, the server still running: what a Redis that lost the job leaves. */
+  async forgetReport(instanceId: string): Promise<void> {
+    this.unreported.add(instanceId);
+    await forgetServiceState(this.redis, this.keys, instanceId);
   }
 
   /** As a host that died: no more heartbeat or reports, its presence expires now (its servers keep running until `stop`). */
