@@ -12,6 +12,8 @@ import { AppsModule } from './apps/apps.module';
 import { ReleasesModule } from './releases/releases.module';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { ServicesModule } from './services/services.module';
+import { ServiceBindingsModule } from './service-bindings/service-bindings.module';
 import { SourceModule } from './source/source.module';
 import { ConvergenceModule } from './convergence/convergence.module';
 import { CellsModule } from './cells/cells.module';
@@ -36,9 +38,11 @@ import { RequestTextInterceptor } from './platform/common/request-text.intercept
     StorageModule,
     IdentityModule,
     AppsModule,
+    ServicesModule,
     ReleasesModule,
     DeploymentsModule,
     LifecycleModule,
+    ServiceBindingsModule,
     SourceModule,
     ConvergenceModule,
     CellsModule,

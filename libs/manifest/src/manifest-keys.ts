@@ -5,7 +5,7 @@
 
 /** The settings of a process, at the app level (web) and in each `processes` entry. */
 export const PROCESS_KEYS = ['instances', 'memory', 'disk_quota', 'cpu', 'command', 'health-check-type', 'health-check-http-endpoint', 'timeout'] as const;
-export const APP_KEYS = ['name', ...PROCESS_KEYS, 'routes', 'random-route', 'no-route', 'env', 'buildpacks', 'buildpack', 'processes'];
+export const APP_KEYS = ['name', ...PROCESS_KEYS, 'routes', 'random-route', 'no-route', 'env', 'buildpacks', 'buildpack', 'processes', 'services'];
 export const PROCESS_ENTRY_KEYS = ['type', ...PROCESS_KEYS];
 
 /** Cloud Foundry keys this platform knows of but does not support, and what to do instead. */
@@ -16,7 +16,6 @@ export const UNSUPPORTED: Record<string, string> = {
   domains: 'deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: HOST.DOMAIN}])',
   'no-hostname': 'deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: DOMAIN}])',
   'default-route': 'not needed here: an app gets its route NAME.<apps domain> when it is created',
-  services: 'services are not supported by this platform yet; ignored',
   stack: 'this platform has one stack; ignored',
   docker: 'Docker images are not supported: the app is built by a buildpack; ignored',
   path: 'the pushed commit is the app; ignored',

@@ -2,8 +2,8 @@
 import type { z } from 'zod';
 import { PROCESS_ENTRY_KEYS, ROUTE_ENTRY_UNSUPPORTED, unknownKeyMessage } from './manifest-keys';
 import { parseManifestRoute, schemas } from './manifest-values';
-import type { ManifestParseResult, ManifestProcess, ManifestRoute } from './manifest-types';
-import { MANIFEST_MAX_PROCESSES, MANIFEST_MAX_ROUTES } from './manifest-types';
+import type { ManifestParseResult, ManifestProcess, ManifestRoute, ManifestService } from './manifest-types';
+import { MANIFEST_MAX_PROCESSES, MANIFEST_MAX_ROUTES, MANIFEST_MAX_SERVICES } from './manifest-types';
 import { ENV_NAME_PATTERN, ENV_NAME_RULE, ENV_VALUE_MAX_CHARS, RESERVED_ENV, RESERVED_ENV_RULE, showValue as show } from '@paas/contracts';
 
 export type Issues = Pick<ManifestParseResult, 'warnings' | 'errors'>;
@@ -213,4 +213,47 @@ export function mergeWeb(appLevel: ManifestProcess, entry: ManifestProcess, issu
     Object.assign(merged, { [field]: value });
   }
   return merged;
+}
+
+/** A service instance's name: the app-name rules (the API's). */
+const SERVICE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const SERVICE_NAME_RULE = 'a service instance name: lowercase letters, digits and hyphens (not at either end), at most 63 characters';
+
+/**
+ * `services:`, Cloud Foundry's list of instances to bind: names, or maps with `name`
+ * (`parameters` and `binding_name` are not supported: warned and ignored). A name listed twice is
+ * bound once (warned).
+ */
+export function parseServices(value: unknown, path: string, issues: Issues): ManifestService[] {
+  if (value === null) return [];
+  if (!Array.isArray(value)) {
+    issues.errors.push({ path, message: 'must be a list of service instance names, like [orders-db] or [{name: orders-db}]' });
+    return [];
+  }
+  if (value.length > MANIFEST_MAX_SERVICES) {
+    issues.errors.push({ path, message: `at most ${MANIFEST_MAX_SERVICES} services (got ${value.length})` });
+    return [];
+  }
+  const out: ManifestService[] = [];
+  value.forEach((entry, i) => {
+    const key = at(path, i);
+    let name: unknown = entry;
+    if (isMap(entry)) {
+      warnUnknownKeys(entry, ['name'], key, issues, {
+        parameters: 'service parameters are not supported: the plan decides; ignored',
+        binding_name: 'binding names are not supported: VCAP_SERVICES names the binding after its instance; ignored',
+      });
+      name = entry.name;
+    }
+    if (typeof name !== 'string' || !SERVICE_NAME.test(name)) {
+      issues.errors.push({ path: isMap(entry) ? at(key, 'name') : key, message: `must be ${SERVICE_NAME_RULE} (got ${show(name)})` });
+      return;
+    }
+    if (out.some((s) => s.name === name)) {
+      issues.warnings.push({ path: key, message: `${name} is listed twice: bound once` });
+      return;
+    }
+    out.push({ name, key });
+  });
+  return out;
 }

@@ -43,6 +43,14 @@ export interface ManifestApp {
   env: Record<string, string>;
   /** The one buildpack named (`buildpacks: [x]` or `buildpack: x`); undefined: detection. */
   buildpack?: string;
+  /** Names of service instances of the app's space to bind on push (`services: [a, {name: b}]`), each once. */
+  services: ManifestService[];
+}
+
+export interface ManifestService {
+  name: string;
+  /** The key path of the entry, for messages: `applications[0].services[1]`. */
+  key: string;
 }
 
 export interface ManifestIssue {
@@ -64,5 +72,7 @@ export function formatManifestIssue(issue: ManifestIssue): string {
 
 /** Routes one manifest may list. */
 export const MANIFEST_MAX_ROUTES = 100;
+/** Services one manifest app may list. */
+export const MANIFEST_MAX_SERVICES = 50;
 /** Process entries one manifest app may list. */
 export const MANIFEST_MAX_PROCESSES = 50;

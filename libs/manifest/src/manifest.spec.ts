@@ -125,7 +125,7 @@ applications:
 applications:
 - name: shop
   memroy: 1G
-  services: [db]
+  stack: cflinuxfs4
   host: shop
   routes:
   - route: shop.example.com
@@ -138,11 +138,29 @@ deploy: fast
     assert.deepEqual(warnings, [
       'deploy: unknown key, ignored (known here: applications, version)',
       'applications[0].memroy: unknown key, ignored: did you mean memory?',
-      'applications[0].services: services are not supported by this platform yet; ignored',
+      'applications[0].stack: this platform has one stack; ignored',
       'applications[0].host: deprecated in Cloud Foundry and not supported here: list routes instead (routes: [{route: HOST.DOMAIN}])',
       'applications[0].processes[0].colour: unknown key, ignored (known here: type, instances, memory, disk_quota, cpu, command, health-check-type, health-check-http-endpoint, timeout)',
       'applications[0].routes[0].protocol: only HTTP routes are supported; ignored',
     ]);
+  });
+
+  test('services are names or {name} maps, each bound once; parameters are warned and bad names refused', () => {
+    const { app, warnings } = ok('applications:\n- name: shop\n  services:\n  - orders-db\n  - name: cache\n    parameters: {size: big}\n  - orders-db\n');
+    assert.deepEqual(app.services, [
+      { name: 'orders-db', key: 'applications[0].services[0]' },
+      { name: 'cache', key: 'applications[0].services[1]' },
+    ]);
+    assert.deepEqual(warnings, [
+      'applications[0].services[1].parameters: service parameters are not supported: the plan decides; ignored',
+      'applications[0].services[2]: orders-db is listed twice: bound once',
+    ]);
+    assert.deepEqual(ok('applications:\n- name: shop\n').app.services, []);
+    const errors = failing('applications:\n- name: shop\n  services:\n  - Orders_DB\n  - {name: 3}\n');
+    assert.equal(errors.length, 2);
+    assert.match(errors[0], /^applications\[0\]\.services\[0\]: must be a service instance name/);
+    assert.match(errors[1], /^applications\[0\]\.services\[1\]\.name: must be a service instance name/);
+    assert.match(failing('applications:\n- name: shop\n  services: orders-db\n')[0], /must be a list of service instance names/);
   });
 
   test('invalid values are errors naming the key path and the rule', () => {

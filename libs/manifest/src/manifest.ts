@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import { APP_KEYS, PROCESS_KEYS, UNSUPPORTED } from './manifest-keys';
 import { schemas } from './manifest-values';
-import { at, check, isMap, mergeWeb, parseBuildpack, parseEnv, parseProcesses, parseRoutes, processSettings, warnUnknownKeys, type Issues, type YamlMap } from './manifest-sections';
+import { at, check, isMap, mergeWeb, parseBuildpack, parseEnv, parseProcesses, parseRoutes, parseServices, processSettings, warnUnknownKeys, type Issues, type YamlMap } from './manifest-sections';
 import type { ManifestApp, ManifestParseResult, ManifestProcess } from './manifest-types';
 import { findTextProblems, showValue as show } from '@paas/contracts';
 
@@ -16,7 +16,7 @@ export * from './manifest-types';
  * What it accepts is docs/manifest.md. In short: `applications:` (with an optional `version: 1`),
  * and per app `name`, `instances`, `memory`, `disk_quota`, `cpu`, `routes`, `random-route`, `no-route`,
  * `env`, `command`, `buildpacks` (and the deprecated `buildpack`), `health-check-type`,
- * `health-check-http-endpoint`, `timeout` and `processes`. The YAML is read as YAML 1.2 (so
+ * `health-check-http-endpoint`, `timeout`, `processes` and `services`. The YAML is read as YAML 1.2 (so
  * `yes`/`on` are strings, booleans are `true`/`false`), with `<<` merge keys.
  */
 
@@ -46,6 +46,7 @@ function parseApp(entry: YamlMap, index: number, issues: Issues): ManifestApp {
   }
   const env = 'env' in entry && entry.env !== null ? parseEnv(entry.env, at(path, 'env'), issues) : {};
   const buildpack = parseBuildpack(entry, path, issues);
+  const services = 'services' in entry ? parseServices(entry.services, at(path, 'services'), issues) : [];
   const name = 'name' in entry ? check(schemas.name, entry.name, at(path, 'name'), issues) : undefined;
   return {
     index,
@@ -56,6 +57,7 @@ function parseApp(entry: YamlMap, index: number, issues: Issues): ManifestApp {
     noRoute,
     env,
     ...(buildpack !== undefined ? { buildpack } : {}),
+    services,
   };
 }
 

@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { PlacementModule } from '../placement/placement.module';
 import { RoutingModule } from '../routing/routing.module';
 import { StorageModule } from '../storage/storage.module';
+import { AppDeletionHooks } from './app-deletion-hooks';
 import { AppsController } from './apps.controller';
 import { AppsRepository } from './apps.repository';
 import { AppsService } from './apps.service';
@@ -13,7 +14,7 @@ import { DeleteApp } from './usecases/delete-app.usecase';
 @Module({
   imports: [AuthModule, AuditModule, StorageModule, RoutingModule, PlacementModule],
   controllers: [AppsController],
-  providers: [AppsRepository, AppsService, CreateApp, DeleteApp],
-  exports: [AppsRepository, AppsService],
+  providers: [AppsRepository, AppsService, AppDeletionHooks, CreateApp, DeleteApp],
+  exports: [AppsRepository, AppsService, AppDeletionHooks],
 })
 export class AppsModule {}

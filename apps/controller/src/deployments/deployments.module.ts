@@ -6,6 +6,7 @@ import { PlacementModule } from '../placement/placement.module';
 import { ReleasesModule } from '../releases/releases.module';
 import { RoutingModule } from '../routing/routing.module';
 import { SecurityGroupsModule } from '../security-groups/security-groups.module';
+import { ServicesModule } from '../services/services.module';
 import { StorageModule } from '../storage/storage.module';
 import { DeploymentRunner } from './deployment-runner.service';
 import { DeploymentSteps } from './deployment-steps';
@@ -19,7 +20,7 @@ import { CancelDeployment } from './usecases/cancel-deployment.usecase';
 
 /** Deployments: rolling a release out to its instances (release command first), their API and cancellation. */
 @Module({
-  imports: [AuthModule, AuditModule, AppsModule, ReleasesModule, RoutingModule, PlacementModule, SecurityGroupsModule, StorageModule],
+  imports: [AuthModule, AuditModule, AppsModule, ReleasesModule, RoutingModule, PlacementModule, SecurityGroupsModule, StorageModule, ServicesModule],
   controllers: [DeploymentsController],
   providers: [
     DeploymentsRepository,

@@ -1,15 +1,17 @@
+import type { BoundService } from '@paas/contracts';
 import type { Process } from '../generated/prisma/client';
 import type { AppWithSpace } from '../apps/apps.repository';
 import type { ReleaseWithDroplet } from '../releases/releases.repository';
 import type { InstanceSpec } from '../placement/instances.service';
 
-/** What one process type of a release runs: its command, limits and health check. Pure. */
+/** What one process type of a release runs: its command, limits, health check and the app's bound services. Pure. */
 export function instanceSpecFor(
   app: AppWithSpace,
   release: ReleaseWithDroplet,
   process: Process,
   dropletUrl: string,
   uris: string[],
+  services: BoundService[],
 ): InstanceSpec | undefined {
   const types = release.processTypes as Record<string, string>;
   const command = process.command ?? types[process.type];
@@ -36,5 +38,6 @@ export function instanceSpecFor(
     env: release.env as Record<string, string>,
     uris,
     routable: uris.length > 0,
+    services,
   };
 }

@@ -68,6 +68,7 @@ export class ReleasePhaseService {
       env: web.env,
       uris: web.uris,
       egress: await this.securityGroups.rulesFor(web.spaceId, 'running'),
+      ...(web.services ? { services: web.services } : {}),
     };
     say(`-----> Running release command: ${command}`);
     // The app's log gets the command and its output as APP/TASK/RELEASE/0.

@@ -162,6 +162,35 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'DELETE /v1/security-groups/{id}/running-spaces/{spaceId}': { summary: 'Unbind it from a space for running (platform admin)' },
   'DELETE /v1/security-groups/{id}/staging-spaces/{spaceId}': { summary: 'Unbind it from a space for staging (platform admin)' },
   'DELETE /v1/domains/{id}': { summary: 'Delete a domain (platform admin); 422 for the default apps domain or while it has routes', errors: [422] },
+  // backing services (docs/services.md)
+  'GET /v1/service_offerings': { summary: 'The marketplace: the built-in service offerings (postgresql, redis) and their plans', response: 'ServiceOfferings' },
+  'GET /v1/service_plans': { summary: 'Service plans, of one offering with ?offering=', query: { offering: 'an offering name (postgresql, redis)' }, errors: [422], response: 'ServicePlans' },
+  'POST /v1/service_instances': {
+    summary: 'Create a service instance {name, offering, plan, space_id?} (developer): 202 while its cell starts it (last_operation create in progress)',
+    description: 'Placed on a live cell with room for the plan\'s memory; last_operation becomes succeeded once the server runs and is prepared, or failed with the reason. 422 for an unknown offering or plan (naming those there are) or when no cell has room; 409 for a name taken in the space.',
+    errors: [409, 422],
+    response: 'ServiceInstance',
+  },
+  'GET /v1/service_instances': { summary: 'List the service instances you can see', query: { space_id: 'a space id', names: 'comma-separated instance names' }, response: 'ServiceInstances' },
+  'GET /v1/service_instances/{instance}': { summary: 'Get a service instance by id or name (409 when the name is in several spaces you see: add space_id)', query: { space_id: 'the space to look the name up in' }, errors: [409], response: 'ServiceInstance' },
+  'PATCH /v1/service_instances/{instance}': { summary: 'Rename a service instance {name} (developer)', query: { space_id: 'the space to look the name up in' }, errors: [409], response: 'ServiceInstance' },
+  'DELETE /v1/service_instances/{instance}': {
+    summary: 'Delete a service instance, its server and its volume (developer): 202 while its cell deletes it; 409 while apps are bound',
+    query: { space_id: 'the space to look the name up in' },
+    errors: [409],
+    response: 'ServiceInstance',
+  },
+  'POST /v1/apps/{app}/service_bindings': {
+    summary: 'Bind a service instance of the app\'s space {service_instance: NAME_OR_ID}: a login of its own, and a new release rolls out',
+    errors: [409, 422, 503],
+    response: 'ServiceBound',
+  },
+  'GET /v1/apps/{app}/service_bindings': { summary: "List an app's service bindings", response: 'ServiceBindings' },
+  'DELETE /v1/apps/{app}/service_bindings/{instance}': {
+    summary: 'Unbind: the binding\'s login is dropped at once (its sessions end) and a release without it rolls out',
+    errors: [409, 503],
+    response: 'ChangeResult',
+  },
   // routes and destinations
   'GET /v1/routes': {
     summary: 'List the routes of your spaces',

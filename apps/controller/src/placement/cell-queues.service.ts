@@ -3,10 +3,13 @@ import { Queue } from 'bullmq';
 import {
   CellJobName,
   jobId,
+  serviceJobId,
+  type DeleteServiceJob,
   type ForgetAppJob,
   type RunTaskJob,
   type StageJob,
   type StartInstanceJob,
+  type StartServiceJob,
   type StopInstanceJob,
   type StopTaskJob,
 } from '@paas/contracts';
@@ -84,6 +87,40 @@ export class CellQueuesService implements OnModuleDestroy {
 
   async stopTask(cellId: string, job: StopTaskJob): Promise<void> {
     await this.queue(cellId).add(CellJobName.StopTask, job, { jobId: jobId.stopTask(job.taskId) });
+  }
+
+  /**
+   * Queues a service instance's start-service job (jobId serviceJobId.start). With `again`, a
+   * finished job of that id is removed first, so the cell takes it once more (a cell whose Redis
+   * lost the job's effect, see docs/services.md); a job still waiting or running is left as it is.
+   */
+  async startService(cellId: string, job: StartServiceJob, options: { again?: boolean } = {}): Promise<void> {
+    const id = serviceJobId.start(job.serviceInstanceId);
+    if (options.again) await this.removeFinished(cellId, id);
+    await this.queue(cellId).add(CellJobName.StartService, job, { jobId: id });
+  }
+
+  /** Queues a service instance's delete-service job (jobId serviceJobId.delete); a failed one of that id is replaced. */
+  async deleteService(cellId: string, job: DeleteServiceJob): Promise<void> {
+    const id = serviceJobId.delete(job.serviceInstanceId);
+    await this.removeFinished(cellId, id, ['failed']);
+    await this.queue(cellId).add(CellJobName.DeleteService, job, { jobId: id });
+  }
+
+  /** Where a job of a cell's queue stands: 'queued' (waiting or taken), 'completed', 'failed' (with the reason), or 'absent' (never added, or lost with Redis's data). */
+  async jobState(cellId: string, id: string): Promise<{ state: 'queued' | 'completed' | 'absent' } | { state: 'failed'; reason: string }> {
+    const job = await this.queue(cellId).getJob(id);
+    if (!job) return { state: 'absent' };
+    const state = await job.getState();
+    if (state === 'completed') return { state };
+    if (state === 'failed') return { state, reason: job.failedReason || 'the job failed on the cell' };
+    if (state === 'unknown') return { state: 'absent' };
+    return { state: 'queued' };
+  }
+
+  private async removeFinished(cellId: string, id: string, states: readonly string[] = ['completed', 'failed']): Promise<void> {
+    const job = await this.queue(cellId).getJob(id);
+    if (job && states.includes(await job.getState())) await job.remove().catch(() => undefined);
   }
 
   /**

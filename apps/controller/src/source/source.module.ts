@@ -7,6 +7,7 @@ import { PlacementModule } from '../placement/placement.module';
 import { ReleasesModule } from '../releases/releases.module';
 import { RoutingModule } from '../routing/routing.module';
 import { SecurityGroupsModule } from '../security-groups/security-groups.module';
+import { ServicesModule } from '../services/services.module';
 import { StorageModule } from '../storage/storage.module';
 import { BuildLogsRepository } from './builds/build-logs.repository';
 import { BuildSweeperService } from './builds/build-sweeper.service';
@@ -28,7 +29,7 @@ import { ManifestService } from './manifest/manifest.service';
  * build becomes a release (ReleasesModule) rolled out by a deployment (DeploymentsModule).
  */
 @Module({
-  imports: [AuthModule, AuditModule, AppsModule, StorageModule, ReleasesModule, DeploymentsModule, PlacementModule, RoutingModule, SecurityGroupsModule],
+  imports: [AuthModule, AuditModule, AppsModule, StorageModule, ReleasesModule, DeploymentsModule, PlacementModule, RoutingModule, SecurityGroupsModule, ServicesModule],
   controllers: [GitController, BuildsInternalController, BuildsController, SourceUploadController],
   providers: [ManifestReader, ManifestRepository, ManifestService, BuildsRepository, BuildLogsRepository, StageBuild, RecordRelease, StagingService, BuildSweeperService],
 })

@@ -10,6 +10,7 @@ import { CellQueuesService } from '../../placement/cell-queues.service';
 import { InstancesService } from '../../placement/instances.service';
 import { AppsRepository } from '../apps.repository';
 import { AppsService } from '../apps.service';
+import { AppDeletionHooks } from '../app-deletion-hooks';
 
 /** One write: `DELETE /v1/apps/:app`, the app and everything it has, routes first, then its instances. */
 @Injectable()
@@ -25,6 +26,7 @@ export class DeleteApp {
     private readonly instances: InstancesService,
     private readonly blobs: BlobstoreService,
     private readonly queues: CellQueuesService,
+    private readonly hooks: AppDeletionHooks,
   ) {}
 
   /** Withdraws the app from its routes, stops every container, then forgets the app, its repository and blobs. */
@@ -47,6 +49,8 @@ export class DeleteApp {
       this.logger.warn({ app: app.name }, 'some instances did not confirm their stop in time');
     }
     await this.instances.forgetApp(app.id, processTypes);
+    // What other modules keep for the app (its service bindings' logins) goes while its row is there.
+    await this.hooks.run(app);
     await this.apps.delete(app.id); // cascades to destinations, processes, builds, releases
     await this.routes.deleteRoutes(ownRoutes);
     for (const host of new Set(hosts)) await this.projection.syncHost(host);

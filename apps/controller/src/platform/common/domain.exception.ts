@@ -21,6 +21,15 @@ export const ErrorCode = {
   ReleasePruned: 'release-pruned',
   ReleaseCommandFailed: 'release-command-failed',
   Unprocessable: 'unprocessable',
+  /** A name that names several resources the caller sees (service instances of several spaces): say which. */
+  AmbiguousName: 'ambiguous-name',
+  /** A service instance that apps are bound to cannot be deleted. */
+  ServiceInstanceInUse: 'service-instance-in-use',
+  /** A service instance whose create has not succeeded (or that is being deleted) cannot be bound. */
+  ServiceInstanceNotReady: 'service-instance-not-ready',
+  AlreadyBound: 'already-bound',
+  /** A service instance's server did not answer the controller: nothing was changed; try again. */
+  ServiceUnreachable: 'service-unreachable',
   NoCellAvailable: 'no-cell-available',
   StagingFailed: 'staging-failed',
   /** Postgres is out of reach: nothing was done; try again after Retry-After seconds. */
@@ -60,6 +69,10 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.DeploymentInProgress:
     case ErrorCode.DeploymentNotRunning:
     case ErrorCode.DeploymentCanceled:
+    case ErrorCode.AmbiguousName:
+    case ErrorCode.ServiceInstanceInUse:
+    case ErrorCode.ServiceInstanceNotReady:
+    case ErrorCode.AlreadyBound:
       return 409;
     case ErrorCode.ReleasePruned:
       return 410;
@@ -72,6 +85,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 422;
     case ErrorCode.DatabaseUnavailable:
     case ErrorCode.RedisUnavailable:
+    case ErrorCode.ServiceUnreachable:
       return 503;
     case ErrorCode.Internal:
       return 500;

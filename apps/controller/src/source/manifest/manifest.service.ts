@@ -9,6 +9,9 @@ import { EventsService } from '../../audit/events.service';
 import { HostOwnershipService } from '../../routing/host-ownership.service';
 import { fqdnOf } from '../../routing/route-projection.service';
 import { APP_PORT } from '../../routing/routes.schemas';
+import { ServiceBinderService } from '../../services/service-binder.service';
+import { ServiceBindingsRepository } from '../../services/service-bindings.repository';
+import { ServiceInstancesRepository, type ServiceInstanceRecord } from '../../services/service-instances.repository';
 import { ManifestReader } from './manifest-reader';
 import { ManifestRepository } from './manifest.repository';
 import { describeProcess, processChanges, randomHost, resolveRoute, type ResolvedRoute } from './manifest-plan';
@@ -20,6 +23,8 @@ export interface ManifestPlan {
   app: ManifestApp;
   /** Its routes, each on a known domain and free for the app's space. */
   routes: ResolvedRoute[];
+  /** The service instances it lists, each of the app's space and created. */
+  services: ServiceInstanceRecord[];
 }
 
 export interface ManifestCheck {
@@ -38,6 +43,8 @@ export interface ManifestApplied {
   lines: string[];
   /** Hosts whose routes changed: re-project them once the transaction committed. */
   hosts: string[];
+  /** Bindings made (their logins exist): a caller whose transaction fails drops them (dropBindings). */
+  bindings: Array<{ instance: ServiceInstanceRecord; username: string }>;
 }
 
 /**
@@ -53,6 +60,9 @@ export class ManifestService {
     private readonly repo: ManifestRepository,
     private readonly events: EventsService,
     private readonly ownership: HostOwnershipService,
+    private readonly serviceInstances: ServiceInstancesRepository,
+    private readonly serviceBindings: ServiceBindingsRepository,
+    private readonly binder: ServiceBinderService,
   ) {}
 
   /**
@@ -90,8 +100,19 @@ export class ManifestService {
         routes.push(resolved);
       }
     }
+    const services: ServiceInstanceRecord[] = [];
+    for (const service of parsed.app.services) {
+      const [instance] = await this.serviceInstances.named(service.name, [app.spaceId]);
+      if (!instance) {
+        errors.push(`${service.key}: there is no service instance ${service.name} in space ${app.space.name}: create it first (POST /v1/service_instances) or remove it from services`);
+      } else if (instance.operationType !== 'create' || instance.operationState !== 'succeeded') {
+        errors.push(`${service.key}: service instance ${service.name} cannot be bound yet (its ${instance.operationType} is ${instance.operationState}): push again once it is created`);
+      } else {
+        services.push(instance);
+      }
+    }
     if (errors.length) return { file: file.name, warnings, errors };
-    return { file: file.name, plan: { file: file.name, app: parsed.app, routes }, warnings, errors };
+    return { file: file.name, plan: { file: file.name, app: parsed.app, routes, services }, warnings, errors };
   }
 
   /**
@@ -169,6 +190,9 @@ export class ManifestService {
       }
     }
 
+    const bindings = await this.bindServices(tx, actor, app, plan);
+    if (plan.services.length) lines.push(`services ${plan.services.map((i) => i.name).join(', ')}${bindings.length ? ` (bound ${bindings.map((b) => b.instance.name).join(', ')})` : ''}`);
+
     await this.events.record(actor, 'app-manifest-applied', target, {
       file: plan.file,
       process_types: Object.keys(plan.app.processes),
@@ -176,7 +200,37 @@ export class ManifestService {
       routes: plan.routes.map((r) => r.url),
       random_route: plan.app.randomRoute,
       no_route: plan.app.noRoute,
+      services: plan.services.map((i) => i.name),
     }, tx);
-    return { env, lines, hosts: [...hosts] };
+    return { env, lines, hosts: [...hosts], bindings };
+  }
+
+  /**
+   * Binds the listed instances the app is not bound to yet (a login of its own each), in the
+   * push's transaction; the release the push makes carries them. Listing an instance never
+   * unbinds others (as on Cloud Foundry). On a failure the logins made so far are dropped.
+   */
+  private async bindServices(tx: Prisma.TransactionClient, actor: Actor, app: AppWithSpace, plan: ManifestPlan): Promise<ManifestApplied['bindings']> {
+    const made: ManifestApplied['bindings'] = [];
+    try {
+      for (const instance of plan.services) {
+        if (await this.serviceBindings.find(app.id, instance.id, tx)) continue;
+        const current = await this.serviceInstances.find(instance.id, tx);
+        if (!current) throw new DomainException(ErrorCode.NotFound, `${plan.file}: service instance ${instance.name} was deleted meanwhile: push again`);
+        const binding = await this.binder.bind(tx, app.id, current);
+        made.push({ instance: current, username: binding.username });
+        const data = { service_instance: instance.name, service_instance_id: instance.id, binding_id: binding.id, by: plan.file };
+        await this.events.record(actor, 'service-bound', { type: 'app', id: app.id, name: app.name, spaceId: app.spaceId }, data, tx);
+      }
+    } catch (error) {
+      await this.dropBindings(made);
+      throw error;
+    }
+    return made;
+  }
+
+  /** Drops the logins of bindings `apply` made, when the push's transaction did not commit. */
+  async dropBindings(bindings: ManifestApplied['bindings']): Promise<void> {
+    for (const b of bindings) await this.binder.dropQuietly(b.instance, b.username);
   }
 }

@@ -21,7 +21,7 @@ export interface RecordedRelease {
 
 /**
  * One write: a staged build becomes the app's next release. In one transaction under the app's
- * row lock: the manifest applied (processes, env, routes), the process types ensured, the release
+ * row lock: the manifest applied (processes, env, routes, service bindings), the process types ensured, the release
  * made and its deployment recorded. A deployment already running refuses it all (409), so a push
  * never half-applies its manifest. Then the hosts the manifest touched are projected to the routers.
  */
@@ -37,11 +37,11 @@ export class RecordRelease {
 
   async run(actor: Actor, app: AppWithSpace, staged: StagedBuild, commitSha: string, say: Say, log: Logger): Promise<RecordedRelease> {
     const { plan, dropletId, processTypes } = staged;
+    let applied: ManifestApplied | undefined;
     const prepared = await this.builds.inTransaction(
       async (tx) => {
         const env = await this.builds.lockAppEnv(app.id, tx);
         if (await this.builds.hasActiveDeployment(app.id, tx)) throw inProgress(app.name);
-        let applied: ManifestApplied | undefined;
         if (plan) applied = await this.manifests.apply(tx, actor, app, plan, env);
         await this.builds.ensureProcesses(app.id, Object.keys(processTypes).filter((t) => t !== RELEASE_TYPE), tx);
         const release = await this.releases.create(
@@ -52,7 +52,12 @@ export class RecordRelease {
         return { release, deployment, applied };
       },
       { timeout: 30_000, maxWait: 10_000 },
-    );
+    ).catch(async (error: unknown) => {
+      // The manifest's bindings were rolled back with the transaction: their logins go too.
+      const made = (applied as ManifestApplied | undefined)?.bindings ?? [];
+      await this.manifests.dropBindings(made);
+      throw error;
+    });
     for (const host of prepared.applied?.hosts ?? []) {
       // The deployment is recorded: a projection failure must not leave it unrun (the next sync of the host, or a restart, catches up).
       await this.projection.syncHost(host).catch((err: Error) => {
