@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { LOGGER, type Logger } from '../platform/config/config.module';
+import { PeriodicPass } from '../platform/common/periodic-pass';
 import { ServiceProvisioningService } from '../services/service-provisioning.service';
 import { LeaderElectionService } from './leader-election.service';
 
@@ -12,33 +13,23 @@ export const SERVICE_PASS_INTERVAL_MS = 2_000;
  */
 @Injectable()
 export class ServiceProvisioningLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly loop: PeriodicPass;
 
   constructor(
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) logger: Logger,
     private readonly leader: LeaderElectionService,
     private readonly provisioning: ServiceProvisioningService,
-  ) {}
+  ) {
+    this.loop = new PeriodicPass(async () => {
+      if (await this.leader.tryLead()) await this.provisioning.pass();
+    }, 'service-provisioning-failed', logger);
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), SERVICE_PASS_INTERVAL_MS);
-    this.timer.unref();
+    this.loop.start(SERVICE_PASS_INTERVAL_MS);
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      if (await this.leader.tryLead()) await this.provisioning.pass();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'service-provisioning-failed');
-    } finally {
-      this.running = false;
-    }
+    this.loop.stop();
   }
 }

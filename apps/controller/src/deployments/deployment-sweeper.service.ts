@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
+import { PeriodicPass } from '../platform/common/periodic-pass';
 import { LostLeases } from '../platform/common/lease';
 import { RedisService } from '../platform/redis/redis.module';
 import { DeploymentsRepository } from './deployments.repository';
@@ -12,26 +13,24 @@ import { DeploymentsRepository } from './deployments.repository';
  */
 @Injectable()
 export class DeploymentSweeper implements OnModuleInit, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
   private lostLeases?: LostLeases;
+  private readonly loop: PeriodicPass;
 
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     private readonly deployments: DeploymentsRepository,
     private readonly redis: RedisService,
-  ) {}
+  ) {
+    this.loop = new PeriodicPass(() => this.sweep(), 'deployment-sweep-failed', logger);
+  }
 
   onModuleInit(): void {
-    this.timer = setInterval(
-      () => void this.sweep().catch((e) => this.logger.warn({ err: e }, 'deployment-sweep-failed')),
-      this.config.leases.sweepIntervalMs,
-    );
-    this.timer.unref();
+    this.loop.start(this.config.leases.sweepIntervalMs);
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.loop.stop();
   }
 
   /** Marks as FAILED the deployments whose controller stopped while running them (no lease). */

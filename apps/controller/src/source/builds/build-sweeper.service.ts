@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { LOGGER, type Logger } from '../../platform/config/config.module';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../../platform/config/controller-config';
+import { PeriodicPass } from '../../platform/common/periodic-pass';
 import { LostLeases } from '../../platform/common/lease';
 import { RedisService } from '../../platform/redis/redis.module';
 import { CellQueuesService } from '../../placement/cell-queues.service';
@@ -25,9 +26,8 @@ export function orphanedPushLine(appName: string): string {
  */
 @Injectable()
 export class BuildSweeperService implements OnModuleInit, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-  private running = false;
   private readonly lostLeases: LostLeases;
+  private readonly loop: PeriodicPass;
 
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
@@ -38,27 +38,15 @@ export class BuildSweeperService implements OnModuleInit, OnModuleDestroy {
     private readonly redis: RedisService,
   ) {
     this.lostLeases = new LostLeases(redis.redis, config.leases.ttlMs);
+    this.loop = new PeriodicPass(() => this.sweep(), 'build-sweep-failed', logger);
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.tick(), this.config.leases.sweepIntervalMs);
-    this.timer.unref();
+    this.loop.start(this.config.leases.sweepIntervalMs);
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.sweep();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'build-sweep-failed');
-    } finally {
-      this.running = false;
-    }
+    this.loop.stop();
   }
 
   /** One pass; returns the ids of the builds it ended (for tests). */
