@@ -1,10 +1,4 @@
-import type { AppWithSpace } from '../apps/apps.repository';
-
-/** What a change that may roll out answers: the release it made and the deployment it started, if any. */
-export interface ChangeResult {
-  release_version: number | null;
-  deployment_id: string | null;
-}
+import type { AppWithSpace } from './apps.repository';
 
 /** The audit target of a change to `app`. */
 export function appTarget(app: AppWithSpace) {

@@ -284,7 +284,7 @@ describe('deployments: release phase, failure reports, cancel, pruning', () => {
     assert.equal(unknown.body.error.code, 'not-found');
     assert.match(unknown.body.error.message, /GET \/v1\/apps\/cancel-codes\/deployments/);
     assert.equal((await h.call('POST', '/v1/apps/cancel-codes/deployments/not-an-id/cancel')).status, 404);
-    const done = await lastDeployment('cancel-codes');
+    const done = await settled('cancel-codes');
     assert.equal(done.state, 'DEPLOYED');
     const ended = await h.call('POST', `/v1/apps/cancel-codes/deployments/${done.id}/cancel`);
     assert.equal(ended.status, 409);

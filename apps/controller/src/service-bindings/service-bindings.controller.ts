@@ -7,7 +7,7 @@ import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
 import { AppsService } from '../apps/apps.service';
 import { ServiceBindingsRepository } from '../services/service-bindings.repository';
 import { serviceBindingView } from '../services/service-views';
-import type { ChangeResult } from './roll-release';
+import type { ChangeResult } from '@paas/contracts';
 import { BindService } from './usecases/bind-service.usecase';
 import { UnbindService } from './usecases/unbind-service.usecase';
 

@@ -6,7 +6,8 @@ import { AppsService } from '../../apps/apps.service';
 import { EventsService } from '../../audit/events.service';
 import { DeploymentsService } from '../../deployments/deployments.service';
 import { ReleasesRepository } from '../../releases/releases.repository';
-import { appTarget, type ChangeResult } from '../change-result';
+import { appTarget } from '../../apps/app-target';
+import type { ChangeResult } from '@paas/contracts';
 
 /** One write: `POST /v1/apps/:app/actions/restart`, a rolling restart: new instances of the current release replace the running ones. */
 @Injectable()

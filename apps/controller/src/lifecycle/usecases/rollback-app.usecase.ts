@@ -8,7 +8,8 @@ import { EventsService } from '../../audit/events.service';
 import { DeploymentsService, prunedDroplet } from '../../deployments/deployments.service';
 import { ReleasePruningService } from '../../releases/release-pruning.service';
 import { ReleasesRepository } from '../../releases/releases.repository';
-import { appTarget, type ChangeResult } from '../change-result';
+import { appTarget } from '../../apps/app-target';
+import type { ChangeResult } from '@paas/contracts';
 
 /**
  * One write: `POST /v1/apps/:app/actions/rollback {version}`. A new release with the droplet and

@@ -4,7 +4,8 @@ import { AppsRepository } from '../../apps/apps.repository';
 import { AppsService } from '../../apps/apps.service';
 import { EventsService } from '../../audit/events.service';
 import { ReleasesRepository } from '../../releases/releases.repository';
-import { appTarget, type ChangeResult } from '../change-result';
+import { appTarget } from '../../apps/app-target';
+import type { ChangeResult } from '@paas/contracts';
 import { ProcessReconciler } from '../process-reconciler';
 
 /** One write: `POST /v1/apps/:app/actions/start`. The app is STARTED; its current release's instances start (under its row lock), no deployment. */

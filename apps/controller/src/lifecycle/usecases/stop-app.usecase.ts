@@ -5,7 +5,8 @@ import { AppsService } from '../../apps/apps.service';
 import { EventsService } from '../../audit/events.service';
 import { DeploymentsService } from '../../deployments/deployments.service';
 import { InstancesService } from '../../placement/instances.service';
-import { appTarget, type ChangeResult } from '../change-result';
+import { appTarget } from '../../apps/app-target';
+import type { ChangeResult } from '@paas/contracts';
 
 /** One write: `POST /v1/apps/:app/actions/stop`. The app is STOPPED and every instance stops; 409 while a deployment runs. */
 @Injectable()

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { Deployment } from '../../generated/prisma/client';
 import { notFound } from '../../platform/common/domain.exception';
 import type { Actor } from '../../auth/actor';
 import { AppsRepository } from '../../apps/apps.repository';
 import { AppsService } from '../../apps/apps.service';
 import { EventsService } from '../../audit/events.service';
 import { DeploymentsService } from '../../deployments/deployments.service';
-import { ReleasesRepository, type ReleaseWithDroplet } from '../../releases/releases.repository';
-import { appTarget, type ChangeResult } from '../change-result';
+import { ReleasesRepository } from '../../releases/releases.repository';
+import { rollRelease } from '../../deployments/roll-release';
+import { appTarget } from '../../apps/app-target';
+import type { ChangeResult } from '@paas/contracts';
 import { applyEnvPatch, type EnvPatch } from '../env-rules';
 
 /**
@@ -30,16 +31,7 @@ export class UpdateEnv {
       if (!locked) throw notFound('app', app.name, 'list apps with GET /v1/apps');
       const env = applyEnvPatch(locked.env, patch.var);
       await this.appsRepo.setEnv(app.id, env, tx);
-      let release: ReleaseWithDroplet | undefined;
-      let deployment: Deployment | undefined;
-      if (locked.currentReleaseId) {
-        const current = await this.releases.get(locked.currentReleaseId, tx);
-        release = await this.releases.create(
-          { appId: app.id, dropletId: current.dropletId, env, processTypes: current.processTypes as Record<string, string>, description: 'env changed' },
-          tx,
-        );
-        deployment = await this.deployments.begin(app, release, tx);
-      }
+      const { release, deployment } = await rollRelease(this.releases, this.deployments, app, locked.currentReleaseId, { description: 'env changed', env }, tx);
       await this.events.record(actor, 'app-env-changed', appTarget(app), { names: Object.keys(patch.var) }, tx);
       return { env, release, deployment };
     });

@@ -3,7 +3,7 @@ import type { Process } from '../../generated/prisma/client';
 import type { Actor } from '../../auth/actor';
 import { AppsRepository } from '../../apps/apps.repository';
 import { EventsService } from '../../audit/events.service';
-import { appTarget } from '../change-result';
+import { appTarget } from '../../apps/app-target';
 import type { ProcessUpdate } from '../env-rules';
 import { LifecycleService } from '../lifecycle.service';
 

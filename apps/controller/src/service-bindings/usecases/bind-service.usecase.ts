@@ -13,7 +13,9 @@ import { ServiceBindingsRepository, type ServiceBindingRecord } from '../../serv
 import { ServiceInstancesRepository } from '../../services/service-instances.repository';
 import { serviceBindingView } from '../../services/service-views';
 import { BoundInstanceService } from '../bound-instance.service';
-import { appTarget, rollRelease, type ChangeResult } from '../roll-release';
+import type { ChangeResult } from '@paas/contracts';
+import { appTarget } from '../../apps/app-target';
+import { rollRelease } from '../../deployments/roll-release';
 
 /**
  * One write: `POST /v1/apps/:app/service_bindings`. Under the app's row lock: refuses an instance
@@ -49,7 +51,7 @@ export class BindService {
         const instance = await this.instances.find(resolved.id, tx);
         if (!instance) throw notFound('service instance', resolved.name);
         this.binder.requireBindable(instance);
-        const roll = await rollRelease(this.releases, this.deployments, app, locked.currentReleaseId, `bind ${instance.name}`, tx);
+        const roll = await rollRelease(this.releases, this.deployments, app, locked.currentReleaseId, { description: `bind ${instance.name}` }, tx);
         const binding = await this.binder.bind(tx, app.id, instance);
         made = binding;
         await this.events.record(actor, 'service-bound', appTarget(app), { service_instance: instance.name, service_instance_id: instance.id, binding_id: binding.id }, tx);

@@ -10,7 +10,9 @@ import { ReleasesRepository } from '../../releases/releases.repository';
 import { ServiceBindingsRepository } from '../../services/service-bindings.repository';
 import { BoundInstanceService } from '../bound-instance.service';
 import { BindingLoginsService } from '../binding-logins.service';
-import { appTarget, rollRelease, type ChangeResult } from '../roll-release';
+import type { ChangeResult } from '@paas/contracts';
+import { appTarget } from '../../apps/app-target';
+import { rollRelease } from '../../deployments/roll-release';
 
 /**
  * One write: `DELETE /v1/apps/:app/service_bindings/:instance`. Under the app's row lock: drops
@@ -39,7 +41,7 @@ export class UnbindService {
       if (!locked) throw notFound('app', app.name, 'list apps with GET /v1/apps');
       const binding = await this.bindings.find(app.id, instance.id, tx);
       if (!binding) throw notFound('binding', `of ${app.name} to ${instance.name}`, `list the bindings of ${app.name} with GET /v1/apps/${app.name}/service_bindings`);
-      const roll = await rollRelease(this.releases, this.deployments, app, locked.currentReleaseId, `unbind ${instance.name}`, tx);
+      const roll = await rollRelease(this.releases, this.deployments, app, locked.currentReleaseId, { description: `unbind ${instance.name}` }, tx);
       const dropped = await this.logins.drop(binding);
       if (dropped === 'unreachable') {
         throw new DomainException(
