@@ -16,6 +16,9 @@ export const CellJobName = {
   /** Backing services (services.ts): run a service instance's server, or remove it for good. */
   StartService: 'start-service',
   DeleteService: 'delete-service',
+  /** Resize a service instance to a new plan (grow its volume, new memory), or restore a Redis backup into it. */
+  UpdateService: 'update-service',
+  RestoreService: 'restore-service',
 } as const;
 export type CellJobName = (typeof CellJobName)[keyof typeof CellJobName];
 

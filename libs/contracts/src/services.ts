@@ -89,9 +89,44 @@ export type StartServiceJob = z.infer<typeof startServiceJobSchema>;
 export const deleteServiceJobSchema = z.object({ serviceInstanceId: serviceIdSchema });
 export type DeleteServiceJob = z.infer<typeof deleteServiceJobSchema>;
 
+/**
+ * Resizes a running instance to a new plan (update-service, `paas update-service NAME -p PLAN`):
+ * the cell grows its volume to diskMb (the ext4 image and its filesystem; a smaller diskMb than
+ * the volume has fails the job and changes nothing), records the new sizes in its registry and
+ * starts the server again with memoryMb. The data stays. Its report then carries the new sizes
+ * (ServiceState.memoryMb/diskMb), which is how the controller sees the update done.
+ */
+export const updateServiceJobSchema = z.object({
+  serviceInstanceId: serviceIdSchema,
+  memoryMb: z.number().int().positive(),
+  diskMb: z.number().int().positive(),
+});
+export type UpdateServiceJob = z.infer<typeof updateServiceJobSchema>;
+
+/**
+ * Restores a Redis instance from a backup (an RDB snapshot in the blobstore, `backupUrl` under
+ * /internal/v1/blobs/backups/, fetched with the cell's internal token): the cell downloads it,
+ * checks its size and sha256, stops the server, puts the snapshot in place as the base of a fresh
+ * append-only file (appendonlydir with a manifest naming it) and starts the server again. The old
+ * data is kept aside until the server runs on the restored one, and put back when it does not
+ * (the job fails with why). Postgres restores need no cell: the controller runs pg_restore as the
+ * instance's admin.
+ */
+export const restoreServiceJobSchema = z.object({
+  serviceInstanceId: serviceIdSchema,
+  backupId: serviceIdSchema,
+  backupUrl: z.string(),
+  sha256: z.string().regex(/^[a-f0-9]{64}$/),
+  sizeBytes: z.number().int().nonnegative(),
+});
+export type RestoreServiceJob = z.infer<typeof restoreServiceJobSchema>;
+
 export const serviceJobId = {
   start: (serviceInstanceId: string) => `start-service-${serviceInstanceId}`,
   delete: (serviceInstanceId: string) => `delete-service-${serviceInstanceId}`,
+  /** One per update: `operation` is the instance's operation time (ms), so a second update of the same instance is a job of its own. */
+  update: (serviceInstanceId: string, operation: number) => `update-service-${serviceInstanceId}-${operation}`,
+  restore: (serviceInstanceId: string, backupId: string) => `restore-service-${serviceInstanceId}-${backupId}`,
 };
 
 /**
@@ -113,6 +148,11 @@ export const serviceStateSchema = z.object({
   /** Bytes used on its volume, when known. */
   diskUsedBytes: z.number().int().nonnegative().optional(),
   memoryBytes: z.number().int().nonnegative().optional(),
+  /** Client connections open to the server (established TCP sockets on its port), when it runs. */
+  connections: z.number().int().nonnegative().optional(),
+  /** The sizes the server runs with now (its registry's job): an update-service is done once they are the plan's. */
+  memoryMb: z.number().int().positive().optional(),
+  diskMb: z.number().int().positive().optional(),
   /** ISO time of the report. */
   at: z.string(),
 });
@@ -166,7 +206,8 @@ export type ServiceOfferingView = z.infer<typeof serviceOfferingViewSchema>;
 
 /** Cloud Foundry's last_operation: what was last asked of the instance and how it went. */
 export const serviceOperationViewSchema = z.object({
-  type: z.enum(['create', 'update', 'delete']),
+  /** restore: a backup is being restored into it (`paas restore`). */
+  type: z.enum(['create', 'update', 'delete', 'restore']),
   state: z.enum(['in progress', 'succeeded', 'failed']),
   /** Why it failed, or what it is doing. */
   description: z.string().nullable(),
@@ -174,11 +215,40 @@ export const serviceOperationViewSchema = z.object({
 });
 export type ServiceOperationView = z.infer<typeof serviceOperationViewSchema>;
 
+/** managed: a built-in offering's server, run by a cell; user-provided: credentials the user gave (`cf cups`); brokered: provisioned by an Open Service Broker. */
+export const serviceInstanceTypeSchema = z.enum(['managed', 'user-provided', 'brokered']);
+export type ServiceInstanceType = z.infer<typeof serviceInstanceTypeSchema>;
+
+/** What a managed instance's cell last reported of its usage; limits from its plan. */
+export const serviceUsageViewSchema = z.object({
+  memory_bytes: z.number().int().nullable(),
+  memory_limit_bytes: z.number().int(),
+  disk_used_bytes: z.number().int().nullable(),
+  disk_limit_bytes: z.number().int(),
+  connections: z.number().int().nullable(),
+  /** ISO time of the cell's report. */
+  reported_at: z.string(),
+});
+export type ServiceUsageView = z.infer<typeof serviceUsageViewSchema>;
+
 export const serviceInstanceViewSchema = z.object({
   id: z.string(),
   name: z.string(),
+  type: serviceInstanceTypeSchema,
+  /** The offering's name; "user-provided" for a user-provided instance. */
   offering: z.string(),
+  /** The plan's name; "" for a user-provided instance. */
   plan: z.string(),
+  /** "built-in", a broker's name, or null (user-provided). */
+  broker: z.string().nullable(),
+  /** User-provided: its tags; otherwise the offering's. */
+  tags: z.array(z.string()),
+  /** Managed: how many scheduled backups are kept (older ones are deleted); null otherwise. */
+  backup_retention: z.number().int().nullable(),
+  /** Managed and running: memory, disk and connections as its cell reports them; null otherwise. */
+  usage: serviceUsageViewSchema.nullable(),
+  /** A broker's dashboard for the instance, when it gave one. */
+  dashboard_url: z.string().nullable(),
   space_id: z.string(),
   space_name: z.string(),
   org_name: z.string(),
@@ -211,3 +281,48 @@ export const serviceBindingViewSchema = z.object({
   created_at: z.string(),
 });
 export type ServiceBindingView = z.infer<typeof serviceBindingViewSchema>;
+
+/** A backup of a managed instance: a pg_dump (custom format) or an RDB snapshot, in the blobstore. */
+export const serviceBackupViewSchema = z.object({
+  id: z.string(),
+  service_instance_id: z.string(),
+  service_instance_name: z.string(),
+  /** scheduled (the daily pass) or manual (`paas backup`). */
+  trigger: z.enum(['scheduled', 'manual']),
+  state: z.enum(['in progress', 'succeeded', 'failed']),
+  /** pg_dump | rdb */
+  format: z.enum(['pg_dump', 'rdb']),
+  size_bytes: z.number().int().nullable(),
+  sha256: z.string().nullable(),
+  duration_ms: z.number().int().nullable(),
+  /** Why it failed. */
+  error: z.string().nullable(),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+});
+export type ServiceBackupView = z.infer<typeof serviceBackupViewSchema>;
+
+/** Credentials for use outside the platform (an operator's psql), a login of their own as a binding has. */
+export const serviceKeyViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  service_instance_id: z.string(),
+  service_instance_name: z.string(),
+  /** Only in the answer to create and to GET of one key (`paas service-key`), never in lists. */
+  credentials: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  created_at: z.string(),
+});
+export type ServiceKeyView = z.infer<typeof serviceKeyViewSchema>;
+
+/** An Open Service Broker (v2.17) registered by a platform admin; its catalog's offerings join the marketplace. */
+export const serviceBrokerViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  url: z.string(),
+  username: z.string(),
+  /** The names of the offerings of its last fetched catalog. */
+  offerings: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type ServiceBrokerView = z.infer<typeof serviceBrokerViewSchema>;

@@ -20,7 +20,7 @@ export class BoundServicesService {
     for (const binding of await this.bindings.ofApp(appId)) {
       const instance = binding.serviceInstance;
       const offering = BUILTIN_OFFERINGS.find((o) => o.name === instance.offering);
-      if (!offering || !instance.host || !instance.port) continue;
+      if (!offering || !instance.host || !instance.port || binding.username === null || binding.password === null) continue;
       const endpoint = endpointOf(instance);
       const first = !seen.has(offering.name);
       seen.add(offering.name);

@@ -39,8 +39,9 @@ export class ServiceAdminService {
     return { username, password, credentials: bindingCredentials(kindOf(instance), instance.id, endpoint, { username, password }) };
   }
 
-  /** Drops a binding's login at once, ending its sessions. Safe to repeat. */
-  async dropLogin(instance: ServiceInstance, username: string): Promise<void> {
+  /** Drops a binding's login at once, ending its sessions. Safe to repeat; a binding without a login (not managed) has nothing to drop. */
+  async dropLogin(instance: ServiceInstance, username: string | null): Promise<void> {
+    if (username === null) return;
     const login = adminLogin(instance, endpointOf(instance));
     if (kindOf(instance) === 'postgresql') await dropPostgresLogin(login, instance.id, username);
     else await dropRedisLogin(login, username);

@@ -49,7 +49,7 @@ export class ServiceBinderService {
   }
 
   /** Drops a login made for a binding that was not recorded after all; a failure is logged. */
-  async dropQuietly(instance: ServiceInstance, username: string): Promise<void> {
+  async dropQuietly(instance: ServiceInstance, username: string | null): Promise<void> {
     await this.admin.dropLogin(instance, username).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name, login: username }, 'binding-login-not-dropped'));
   }
 }

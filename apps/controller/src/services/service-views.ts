@@ -1,4 +1,4 @@
-import type { ServiceBindingView, ServiceInstanceView, ServiceState } from '@paas/contracts';
+import { BUILTIN_OFFERINGS, type ServiceBindingView, type ServiceInstanceView, type ServiceState } from '@paas/contracts';
 import type { ServiceInstanceRecord } from './service-instances.repository';
 import type { ServiceBindingRecord } from './service-bindings.repository';
 
@@ -34,8 +34,14 @@ export function serviceInstanceView(instance: ServiceInstanceRecord, status: Ser
   return {
     id: instance.id,
     name: instance.name,
+    type: instance.type as ServiceInstanceView['type'],
     offering: instance.offering,
     plan: instance.plan,
+    broker: instance.type === 'managed' ? 'built-in' : null,
+    tags: instance.tags.length ? instance.tags : [...(BUILTIN_OFFERINGS.find((o) => o.name === instance.offering)?.tags ?? [])],
+    backup_retention: instance.type === 'managed' ? instance.backupRetention : null,
+    usage: null,
+    dashboard_url: instance.dashboardUrl,
     space_id: instance.spaceId,
     space_name: instance.space.name,
     org_name: instance.space.org.name,

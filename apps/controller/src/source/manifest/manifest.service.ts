@@ -44,7 +44,7 @@ export interface ManifestApplied {
   /** Hosts whose routes changed: re-project them once the transaction committed. */
   hosts: string[];
   /** Bindings made (their logins exist): a caller whose transaction fails drops them (dropBindings). */
-  bindings: Array<{ instance: ServiceInstanceRecord; username: string }>;
+  bindings: Array<{ instance: ServiceInstanceRecord; username: string | null }>;
 }
 
 /**
