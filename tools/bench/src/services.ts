@@ -53,6 +53,14 @@ async function firstAnswer(platform: TestPlatform, app: string, t0: number, chec
   }, { timeoutMs: 180_000, intervalMs: 50 });
 }
 
+/** Waits until no deployment of the app runs: the first answer of a change comes from its first new instance, while the roll goes on (the next change would be a 409). */
+async function settled(platform: TestPlatform, app: string): Promise<void> {
+  await pollUntil(`the deployment of ${app} to end`, async () => {
+    const { resources } = await benchApi<{ resources: Array<{ state: string }> }>(platform, 'GET', `/v1/apps/${app}/deployments?per_page=1`);
+    return !resources[0] || resources[0].state !== 'DEPLOYING';
+  }, { timeoutMs: 180_000, intervalMs: 100 });
+}
+
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'paas-bench-services-'));
   let platform: TestPlatform | undefined;
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
     const pushed = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${app}.git`, 'main'], dir);
     if (pushed.code !== 0) throw new Error(`push failed:\n${pushed.output}`);
     await firstAnswer(platform, app, Date.now(), (b) => b.db === null);
+    await settled(platform, app);
 
     const provisioned: Record<string, number[]> = { postgresql: [], redis: [] };
     const bind: number[] = [];
@@ -76,11 +85,14 @@ async function main(): Promise<void> {
       let t0 = Date.now();
       await benchApi(platform, 'PATCH', `/v1/apps/${app}/env`, { var: { MARKER: `m${i}` } });
       envChange.push(await firstAnswer(platform, app, t0, (b) => b.marker === `m${i}`));
+      await settled(platform, app);
       t0 = Date.now();
       await benchApi(platform, 'POST', `/v1/apps/${app}/service_bindings`, { service_instance: `postgresql-${i}` });
       bind.push(await firstAnswer(platform, app, t0, (b) => b.db === 'ok'));
+      await settled(platform, app);
       await benchApi(platform, 'DELETE', `/v1/apps/${app}/service_bindings/postgresql-${i}`);
       await firstAnswer(platform, app, Date.now(), (b) => b.db === null);
+      await settled(platform, app);
     }
     const pg = median(provisioned.postgresql!);
     const redis = median(provisioned.redis!);
