@@ -1,5 +1,5 @@
-import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { SERVICE_CONTAINER_PORT, type RedisKeys, type RestoreServiceJob, type ServiceState, type StartServiceJob, type UpdateServiceJob } from '@paas/contracts';
@@ -8,16 +8,15 @@ import { hostVcapUser, type ContainerHandle, type ContainerRuntime, type Contain
 import { describeExit, withOutputTail } from '../exit-reason';
 import { portAnswers } from '../health-check';
 import { outputFiles } from '../log-shipper';
-import { logTail } from '../log-tail';
-import { initSpec, isServerContainer, SERVICE_LABEL, serverSpec, serviceContainerIds, serviceLogDir } from './service-containers';
+import { isServerContainer, SERVICE_LABEL, serverSpec, serviceContainerIds, serviceLogDir } from './service-containers';
+import { initializeServerData } from './service-init';
 import { ServiceRegistry, type ServiceRecord } from './service-registry';
-import { discardAside, putBack, putSnapshotInPlace, verifySnapshot } from './redis-restore';
 import type { ServiceProbes } from './service-probes';
+import { restoreRedisSnapshot, type HeldServer } from './service-restore';
 import { SERVERS } from './service-servers';
 import type { ServiceVolumes } from './service-volumes';
 
 const STOP_GRACE_MS = 10_000;
-const INIT_TIMEOUT_MS = 120_000;
 /** Backoff before a crashed server starts again: 1, 2, 4 ... s, at most this. */
 const MAX_BACKOFF_MS = 30_000;
 /** A server that ran this long before it crashed starts again after the shortest backoff. */
@@ -165,33 +164,20 @@ export class ServiceManager {
     const { kind, serviceInstanceId: id, diskMb } = local.record.job;
     if (kind !== 'redis') throw new Error(`service instance ${id} is a ${kind} one: a cell restores redis instances only (the controller restores postgres with pg_restore)`);
     if (job.sizeBytes > diskMb * 1024 * 1024) throw new Error(`the backup (${job.sizeBytes} bytes) does not fit the instance's ${diskMb} MB volume: not restored`);
-    const snapshot = join(this.config.servicesDir, 'restores', `${id}-${job.backupId}.rdb`);
     return this.exclusive(local, async () => {
-      await mkdir(dirname(snapshot), { recursive: true, mode: 0o700 });
-      try {
-        await this.host.blobs.download(job.backupUrl, snapshot, { maxBytes: job.sizeBytes, mode: 0o600 });
-        await verifySnapshot(snapshot, job.sizeBytes, job.sha256);
-        await this.stopServer(local);
-        const dataDir = await this.host.volumes.prepare(id, diskMb, false);
-        const aside = await putSnapshotInPlace(dataDir, snapshot, hostVcapUser(this.config.idMapping)).catch(async (error: Error) => {
-          await this.launch(local);
-          throw new Error(`the snapshot could not be put in place (${error.message}): not restored, the data is as it was`);
-        });
-        const problem = await this.servesRestored(local);
-        if (problem === undefined) {
-          await discardAside(aside);
-          this.logger.info({ service: id, backup: job.backupId }, 'service-restored');
-          return local.state;
-        }
-        this.logger.warn({ service: id, backup: job.backupId, problem }, 'service-restore-failed');
-        await this.stopServer(local);
-        await putBack(dataDir, aside);
-        local.crashes = 0;
-        await this.launch(local);
-        throw new Error(`the server did not run on the backup's snapshot (${problem}): not restored, its old data is back${local.state === 'running' ? ' and served' : ''}`);
-      } finally {
-        await rm(snapshot, { force: true });
-      }
+      const server: HeldServer = {
+        stop: () => this.stopServer(local),
+        start: () => {
+          local.crashes = 0;
+          return this.launch(local);
+        },
+        startServing: () => this.servesRestored(local),
+        running: () => local.state === 'running',
+        dataDir: () => this.host.volumes.prepare(id, diskMb, false),
+      };
+      const downloadDir = join(this.config.servicesDir, 'restores');
+      await restoreRedisSnapshot(job, server, { downloadDir, download: (...args) => this.host.blobs.download(...args), owner: hostVcapUser(this.config.idMapping), logger: this.logger });
+      return local.state;
     });
   }
 
@@ -338,34 +324,11 @@ export class ServiceManager {
     await this.untilAccepting(local, handle);
   }
 
-  /** First start: seeds the fresh volume (admin password file, ACL file), runs the kind's init container, then records it. */
+  /** First start: seeds the fresh volume and runs the kind's init (service-init.ts), then records it. */
   private async initialize(local: LocalService, dataDir: string): Promise<void> {
-    const job = local.record.job;
-    const vcap = hostVcapUser(this.config.idMapping);
-    // A fresh filesystem that nothing has run on yet: no link planted there to follow.
-    for (const [name, content] of Object.entries(SERVERS[job.kind].seedFiles(job))) {
-      const path = join(dataDir, name);
-      await rm(path, { force: true });
-      await writeFile(path, content, { mode: 0o600, flag: 'wx' });
-      await chown(path, vcap.uid, vcap.gid).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EPERM') throw error; // the fake runtime's cell may run unprivileged
-      });
-    }
-    const spec = initSpec({ prefix: this.config.containerPrefix, record: local.record, dataDir, logFiles: { out: '/dev/null', err: '/dev/null' } });
-    if (spec) {
-      const lines: string[] = [];
-      try {
-        const result = await this.host.runtime.run(spec, { timeoutMs: INIT_TIMEOUT_MS, onLine: (line) => lines.push(line) });
-        if (result.exitCode !== 0 || result.reason) {
-          const how = result.reason === 'timeout' ? `did not finish within ${INIT_TIMEOUT_MS / 1000}s` : result.reason === 'oom' ? 'ran out of memory' : `exited with status ${result.exitCode}`;
-          const tail = logTail(lines.join('\n'), 10).join(' | ');
-          throw new Error(`initialising the ${job.kind} data ${how}${tail ? `: ${tail}` : ''}`);
-        }
-      } finally {
-        await this.host.runtime.destroy(spec.id);
-      }
-    }
-    await this.registry.markInitialized(job.serviceInstanceId);
+    const { containerPrefix: prefix, idMapping } = this.config;
+    await initializeServerData(this.host.runtime, { prefix, idMapping, record: local.record, dataDir });
+    await this.registry.markInitialized(local.record.job.serviceInstanceId);
     local.record = { ...local.record, initialized: true };
   }
 
@@ -410,12 +373,15 @@ export class ServiceManager {
     local.memoryBytes = undefined;
     local.connections = undefined;
     this.logger.warn({ service: local.record.job.serviceInstanceId, reason, crashes: local.crashes }, 'service-crashed');
-    local.crashing = (async () => {
+    const crashing = (async () => {
       await this.setState(local, 'crashed', reason);
       await this.host.runtime.destroy(local.containerId).catch((error: unknown) => this.logger.warn({ err: error }, 'service-destroy-failed'));
       if (!local.ended && !local.held) this.restartLater(local);
-    })().finally(() => (local.crashing = undefined));
-    return local.crashing;
+    })().finally(() => {
+      if (local.crashing === crashing) local.crashing = undefined;
+    });
+    local.crashing = crashing;
+    return crashing;
   }
 
   private restartLater(local: LocalService): void {
