@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, constants } from 'node:fs';
-import { lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
@@ -87,6 +87,30 @@ export async function putBack(dataDir: string, aside: string): Promise<void> {
 /** The server runs on the snapshot: the old data goes (rm never follows the links in it). */
 export async function discardAside(aside: string): Promise<void> {
   await rm(aside, { recursive: true, force: true });
+}
+
+/**
+ * Before a Redis starts outside a restore: settles what a restore cut short (the agent or host
+ * died) left in its /data. Without an appendonlydir, the one in a folder aside is moved back (the
+ * old data, the snapshot never made it in place); staged and failed folders go. A folder aside
+ * next to an appendonlydir stays: the restored data is in place, the old one is kept rather than
+ * guessed away (an operator removes it). Returns what it did, for the log.
+ */
+export async function settleInterruptedRestore(dataDir: string): Promise<string[]> {
+  const done: string[] = [];
+  const names = await readdir(dataDir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith('.restore-new-') || n.startsWith('.restore-failed-'))) {
+    await rm(join(dataDir, name), { recursive: true, force: true });
+    done.push(`removed ${name}`);
+  }
+  const hasData = await lstat(join(dataDir, AOF_DIR)).then(() => true, () => false);
+  const aside = names.filter((n) => n.startsWith('.restore-old-'));
+  if (!hasData && aside.length === 1 && (await lstat(join(dataDir, aside[0]!, AOF_DIR)).then(() => true, () => false))) {
+    await moveEntries(join(dataDir, aside[0]!), dataDir, OLD_DATA);
+    await rm(join(dataDir, aside[0]!), { recursive: true, force: true });
+    done.push(`moved the data of ${aside[0]} back`);
+  }
+  return done;
 }
 
 /** A new folder `<name>-<random>` in `parent` (mkdir fails on anything there, a link included), 0700, given to `owner` through its own descriptor. */

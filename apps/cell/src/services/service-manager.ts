@@ -9,6 +9,7 @@ import { describeExit, withOutputTail } from '../exit-reason';
 import { portAnswers } from '../health-check';
 import { outputFiles } from '../log-shipper';
 import { isServerContainer, SERVICE_LABEL, serverSpec, serviceContainerIds, serviceLogDir } from './service-containers';
+import { settleInterruptedRestore } from './redis-restore';
 import { initializeServerData } from './service-init';
 import { ServiceRegistry, type ServiceRecord } from './service-registry';
 import type { ServiceProbes } from './service-probes';
@@ -302,6 +303,10 @@ export class ServiceManager {
       }
       dataDir = await this.host.volumes.prepare(job.serviceInstanceId, job.diskMb, !local.record.initialized);
       if (!local.record.initialized && !local.ended) await this.initialize(local, dataDir);
+      else if (job.kind === 'redis' && !local.held) {
+        const settled = await settleInterruptedRestore(dataDir);
+        if (settled.length) log.warn({ settled }, 'service-restore-leftovers-settled');
+      }
     } catch (error) {
       log.warn({ err: error }, 'service-failed');
       await this.setState(local, 'failed', (error as Error).message);
