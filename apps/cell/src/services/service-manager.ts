@@ -4,73 +4,25 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { SERVICE_CONTAINER_PORT, type RedisKeys, type RestoreServiceJob, type ServiceState, type StartServiceJob, type UpdateServiceJob } from '@paas/contracts';
 import { forgetServiceState, reportServiceState } from '@paas/redis';
-import { hostVcapUser, type ContainerHandle, type ContainerRuntime, type ContainerStatus, type IdMapping } from '@paas/runtime';
+import { hostVcapUser, type ContainerHandle, type ContainerStatus } from '@paas/runtime';
 import { describeExit, withOutputTail } from '../exit-reason';
 import { portAnswers } from '../health-check';
 import { outputFiles } from '../log-shipper';
 import { isServerContainer, SERVICE_LABEL, serverSpec, serviceContainerIds, serviceLogDir } from './service-containers';
+import { reportOf, type LocalService, type ServiceHost, type ServiceManagerConfig } from './local-service';
 import { settleInterruptedRestore } from './redis-restore';
 import { initializeServerData } from './service-init';
 import { ServiceRegistry, type ServiceRecord } from './service-registry';
-import type { ServiceProbes } from './service-probes';
 import { restoreRedisSnapshot, type HeldServer } from './service-restore';
 import { SERVERS } from './service-servers';
-import type { ServiceVolumes } from './service-volumes';
+
+export type { ServiceHost, ServiceManagerConfig } from './local-service';
 
 const STOP_GRACE_MS = 10_000;
 /** Backoff before a crashed server starts again: 1, 2, 4 ... s, at most this. */
 const MAX_BACKOFF_MS = 30_000;
 /** A server that ran this long before it crashed starts again after the shortest backoff. */
 const STABLE_AFTER_MS = 60_000;
-
-export interface ServiceManagerConfig {
-  cellId: string;
-  /** CELL_ADDRESS: where the controller and apps reach the host ports (the reports' host). */
-  address: string;
-  containerPrefix: string;
-  /** The registry, the logs and (for LoopVolumes) the volumes live here. */
-  servicesDir: string;
-  servicePortRange: [number, number];
-  idMapping: IdMapping;
-  /** How long a server may take to accept connections before it counts as crashed. */
-  startTimeoutMs: number;
-}
-
-/** What the manager needs of its host besides the runtime: the volumes, and whether a server's binary is there. */
-export interface ServiceHost {
-  runtime: ContainerRuntime;
-  volumes: ServiceVolumes;
-  serverInstalled(binary: string): Promise<boolean>;
-  probes: ServiceProbes;
-  /** The blobstore (restore-service downloads its backup with the cell's internal token). */
-  blobs: { download(url: string, file: string, options: { maxBytes?: number; mode?: number }): Promise<void> };
-}
-
-interface LocalService {
-  record: ServiceRecord;
-  containerId: string;
-  state: ServiceState['state'];
-  error?: string;
-  /** The server's container while it runs (or starts). */
-  handle?: ContainerHandle;
-  /** Crashes in a row, for the backoff. */
-  crashes: number;
-  runningSince?: number;
-  restartTimer?: NodeJS.Timeout;
-  /** The start in progress. */
-  launching?: Promise<void>;
-  /** Deleted, or the agent stops: nothing restarts or reports it any more. */
-  ended: boolean;
-  /** The crash being handled (its report, its container's removal). */
-  crashing?: Promise<void>;
-  /** An update or restore holds the server: a crash meanwhile is not restarted (the operation starts it). */
-  held: boolean;
-  /** The update or restore in progress (they run one at a time). */
-  operation?: Promise<unknown>;
-  memoryBytes?: number;
-  diskUsedBytes?: number;
-  connections?: number;
-}
 
 /**
  * The service instances this cell runs (start-service / delete-service jobs): keeps them in its
@@ -464,20 +416,6 @@ export class ServiceManager {
   /** Writes the instance's report; a Redis outage is logged (the next tick writes it again). */
   private async report(local: LocalService): Promise<void> {
     if (local.ended) return;
-    const state: ServiceState = {
-      serviceInstanceId: local.record.job.serviceInstanceId,
-      cellId: this.config.cellId,
-      state: local.state,
-      host: this.config.address,
-      port: local.record.hostPort,
-      ...(local.error !== undefined ? { error: local.error } : {}),
-      ...(local.diskUsedBytes !== undefined ? { diskUsedBytes: local.diskUsedBytes } : {}),
-      ...(local.memoryBytes !== undefined ? { memoryBytes: local.memoryBytes } : {}),
-      ...(local.connections !== undefined ? { connections: local.connections } : {}),
-      memoryMb: local.record.job.memoryMb,
-      diskMb: local.record.job.diskMb,
-      at: new Date().toISOString(),
-    };
-    await reportServiceState(this.redis, this.keys, state).catch((error: unknown) => this.logger.warn({ err: error }, 'service-report-failed'));
+    await reportServiceState(this.redis, this.keys, reportOf(local, this.config)).catch((error: unknown) => this.logger.warn({ err: error }, 'service-report-failed'));
   }
 }
