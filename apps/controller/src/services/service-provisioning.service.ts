@@ -23,7 +23,7 @@ type Placed = ServiceInstanceRecord & { cellId: string };
  *   prepared it as its admin (ServiceAdminService.prepare); `failed` with the cell's error (a
  *   failed report, a failed start-service job), when the cell is lost, or after
  *   SERVICE_CREATE_TIMEOUT_MS naming what it waited for;
- * - update in progress (a resize): ServiceUpdatesService;
+ * - update in progress of a managed instance (a resize): ServiceUpdatesService;
  * - delete in progress: the record goes once the delete-service job completed and the cell has no
  *   report of it; `failed` with the job's reason;
  * - created: the endpoint follows the report; an instance its live cell has not reported for
@@ -55,7 +55,7 @@ export class ServiceProvisioningService {
       const report = reports.get(instance.id);
       const step =
         instance.operationType === 'delete' ? this.finishDelete(instance, report, live)
-        : instance.operationType === 'update' ? this.updates.finish(instance, report, live, now)
+        : instance.operationType === 'update' && instance.type === 'managed' ? this.updates.finish(instance, report, live, now)
         : this.finishCreate(instance, report, live, now);
       await step.catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-provisioning-step-failed'));
     }
