@@ -126,10 +126,6 @@ describe('backing services: resize and service keys', () => {
     const targets = [...gateways().map((gw) => `${gw}:${key.port}`), `${key.host}:${key.port}`];
     const seen = await answers('prober', `/probe?targets=${targets.join(',')}`, () => true, 'to probe');
     assert.deepEqual(Object.entries(seen).filter(([, r]) => r === 'open'), [], JSON.stringify(seen));
-    // While the key exists, the instance cannot be deleted.
-    const refused = await cli().paas(['delete-service', 'orders-db', '-f']);
-    assert.equal(refused.code, 1, refused.stdout);
-    assert.match(refused.stderr, /delete its service keys first: paas delete-service-key orders-db ops/);
   });
 
   test('update-service -p medium grows the instance: the rows stay, the app keeps working, the key still connects', async () => {
@@ -160,11 +156,14 @@ describe('backing services: resize and service keys', () => {
     assert.match(back.stderr, /a plan change cannot shrink the disk \(10240 MB → 1024 MB\): create a new instance from a backup instead/);
   });
 
-  test('delete-service-key refuses the key\'s login at once; then the instance can go', async () => {
+  test('delete-service is refused while a key exists; delete-service-key refuses the key\'s login at once; then the instance can go', async () => {
+    await cli().ok(['unbind-service', 'orders', 'orders-db']);
+    const refused = await cli().paas(['delete-service', 'orders-db', '-f']);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /delete its service keys first: paas delete-service-key orders-db ops/);
     await cli().ok(['delete-service-key', 'orders-db', 'ops', '-f']);
     await assert.rejects(countWithKey(key), /password authentication failed|does not exist|not permitted to log in/);
     assert.match(await cli().ok(['service-keys', 'orders-db']), /has no keys/);
-    await cli().ok(['unbind-service', 'orders', 'orders-db']);
     await cli().ok(['delete-service', 'orders-db', '-f']);
     assert.equal((await api(platform, 'GET', `/v1/service_instances/orders-db?space_id=${space}`)).status, 404);
   });
