@@ -20,6 +20,8 @@ import { registerPush } from './commands/push';
 import { registerRoutes } from './commands/routes';
 import { registerServiceBindings } from './commands/service-bindings';
 import { registerServices } from './commands/services';
+import { registerServiceKeys } from './commands/service-keys';
+import { registerServiceUpdate } from './commands/service-update';
 
 function version(): string {
   try {
@@ -50,6 +52,8 @@ export function buildProgram(ctx: Context): Command {
   registerSecurityGroups(program, ctx);
   registerServices(program, ctx);
   registerServiceBindings(program, ctx);
+  registerServiceUpdate(program, ctx);
+  registerServiceKeys(program, ctx);
   return program;
 }
 

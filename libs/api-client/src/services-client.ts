@@ -3,10 +3,12 @@ import {
   changeResultSchema,
   serviceBindingViewSchema,
   serviceInstanceViewSchema,
+  serviceKeyViewSchema,
   serviceOfferingViewSchema,
   type ChangeResult,
   type ServiceBindingView,
   type ServiceInstanceView,
+  type ServiceKeyView,
   type ServiceOfferingView,
 } from '@paas/contracts';
 import { ApiTransport, query, seg } from './api-transport';
@@ -66,5 +68,30 @@ export class ServicesClient extends ApiTransport {
   /** Drops the binding's credentials at once and rolls out a release without it. */
   unbindService(app: string, instance: string): Promise<ChangeResult> {
     return this.call(changeResultSchema, 'DELETE', `/v1/apps/${seg(app)}/service_bindings/${seg(instance)}`);
+  }
+
+  /** PATCH /v1/service_instances/:instance: `plan` resizes (202, the update in progress: poll serviceInstance), `backup_retention` 0-100, `name` renames. */
+  updateServiceInstance(idOrName: string, changes: { name?: string; plan?: string; backup_retention?: number }, spaceId?: string): Promise<ServiceInstanceView> {
+    return this.call(serviceInstanceViewSchema, 'PATCH', `/v1/service_instances/${seg(idOrName)}${query({ space_id: spaceId })}`, changes);
+  }
+
+  /** The instance's service keys, without credentials. */
+  async serviceKeys(instance: string, spaceId?: string): Promise<ServiceKeyView[]> {
+    return (await this.call(resourcesOf(serviceKeyViewSchema), 'GET', `/v1/service_instances/${seg(instance)}/keys${query({ space_id: spaceId })}`)).resources;
+  }
+
+  /** One key with its credentials (developers only). */
+  serviceKey(instance: string, key: string, spaceId?: string): Promise<ServiceKeyView> {
+    return this.call(serviceKeyViewSchema, 'GET', `/v1/service_instances/${seg(instance)}/keys/${seg(key)}${query({ space_id: spaceId })}`);
+  }
+
+  /** A new key (a login of its own on the instance's server), with its credentials. */
+  createServiceKey(instance: string, name: string, spaceId?: string): Promise<ServiceKeyView> {
+    return this.call(serviceKeyViewSchema, 'POST', `/v1/service_instances/${seg(instance)}/keys${query({ space_id: spaceId })}`, { name });
+  }
+
+  /** Deletes a key: its login is dropped at once. */
+  async deleteServiceKey(instance: string, key: string, spaceId?: string): Promise<void> {
+    await this.call(z.undefined(), 'DELETE', `/v1/service_instances/${seg(instance)}/keys/${seg(key)}${query({ space_id: spaceId })}`);
   }
 }

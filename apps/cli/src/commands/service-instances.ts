@@ -56,14 +56,14 @@ export async function spaceIdFor(ctx: Context, api: ApiClient, space: string): P
 const POLL_MS = 500;
 
 /**
- * Follows the create or delete the instance's last operation is about, polling it by id every
- * half second with a spinner that shows the operation, until it ends: the instance once a create
- * succeeded, undefined once a deleted instance is gone. A CliError with the API's description
+ * Follows the create, update or delete the instance's last operation is about, polling it by id
+ * every half second with a spinner that shows the operation, until it ends: the instance once a
+ * create or update succeeded, undefined once a deleted instance is gone. A CliError with the API's description
  * when it failed, and one saying how to follow it after `timeoutMs`.
  */
-export async function waitForServiceOperation(ctx: Context, instance: ServiceInstanceView, type: 'create' | 'delete', timeoutMs = 10 * 60_000): Promise<ServiceInstanceView | undefined> {
+export async function waitForServiceOperation(ctx: Context, instance: ServiceInstanceView, type: 'create' | 'update' | 'delete', timeoutMs = 10 * 60_000): Promise<ServiceInstanceView | undefined> {
   const api = await ctx.api();
-  const label = `${type === 'create' ? 'creating' : 'deleting'} service ${instance.name}`;
+  const label = `${type === 'create' ? 'creating' : type === 'update' ? 'updating' : 'deleting'} service ${instance.name}`;
   const spinner = ctx.spinner(`${label}: ${describeOperation(instance.last_operation)}`);
   const deadline = Date.now() + timeoutMs;
   try {
@@ -79,9 +79,12 @@ export async function waitForServiceOperation(ctx: Context, instance: ServiceIns
         throw error;
       }
       const op = current.last_operation;
-      if (op.type === type && op.state === 'succeeded' && type === 'create') return current;
+      if (op.type === type && op.state === 'succeeded' && type !== 'delete') return current;
       if (op.type === type && op.state === 'failed') {
-        const next = type === 'create' ? `delete it with paas delete-service ${current.name} and create it again` : `see paas service ${current.name}`;
+        const next =
+          type === 'create' ? `delete it with paas delete-service ${current.name} and create it again`
+          : type === 'update' ? `it keeps plan ${current.plan}; see paas service ${current.name}`
+          : `see paas service ${current.name}`;
         throw new CliError(`${label}: it failed: ${op.description ?? 'no reason given'}; ${next}`);
       }
       spinner.update(`${label}: ${describeOperation(op)}`);

@@ -5,7 +5,8 @@
  * instance names: a create or delete ends after `pollsToEnd` GETs of the instance (a deleted
  * one is gone at the next), failing for a name starting with `broken`. Deployments are DEPLOYED at their
  * second GET, or FAILED for a binding of an instance named `crashy`. `requests` records every
- * request (method, path with query, body) in order. Every answer is checked against its schema
+ * request (method, path with query, body) in order. A PATCH with another `plan` is an update that
+ * ends as a create does (failing for `broken` names, the old plan kept); service keys live in `keys`. Every answer is checked against its schema
  * before it is sent, so a spec cannot pass on a shape the real API would not give.
  */
 import { spawn } from 'node:child_process';
@@ -20,11 +21,13 @@ import {
   paginatedSchema,
   serviceBindingViewSchema,
   serviceInstanceViewSchema,
+  serviceKeyViewSchema,
   serviceOfferingViewSchema,
   spaceViewSchema,
   type DeploymentView,
   type ServiceBindingView,
   type ServiceInstanceView,
+  type ServiceKeyView,
   type ServiceOfferingView,
 } from '@paas/contracts';
 import { serviceBindingResultSchema } from '@paas/api-client';
@@ -57,6 +60,10 @@ export class FakeServicesApi {
   readonly requests: Recorded[] = [];
   readonly instances = new Map<string, ServiceInstanceView>();
   readonly bindings: ServiceBindingView[] = [];
+  /** Service keys by instance id, with their credentials. */
+  readonly keys = new Map<string, ServiceKeyView[]>();
+  /** The plan an update in progress resizes to, by instance id. */
+  private readonly targets = new Map<string, string>();
   pollsToEnd = 2;
   private readonly polls = new Map<string, number>();
   private readonly deployments = new Map<string, { view: DeploymentView; fail: boolean; gets: number }>();
@@ -80,7 +87,8 @@ export class FakeServicesApi {
   seed(name: string, offering = 'postgresql', spaceId = 's1', change: Partial<ServiceInstanceView> = {}): ServiceInstanceView {
     const space = SPACES.find((s) => s.id === spaceId)!;
     const view = serviceInstanceViewSchema.parse({
-      id: this.nextId(), name, offering, plan: 'small', space_id: space.id, space_name: space.name, org_name: space.org_name,
+      id: this.nextId(), name, type: 'managed', offering, plan: 'small', broker: 'built-in', tags: [], backup_retention: 7, usage: null, dashboard_url: null,
+      space_id: space.id, space_name: space.name, org_name: space.org_name,
       last_operation: { type: 'create', state: 'succeeded', description: null, updated_at: TIME },
       status: 'available', status_reason: null, cell_id: 'cell-1', bound_apps: [], created_at: TIME, updated_at: TIME, ...change,
     });
@@ -128,12 +136,9 @@ export class FakeServicesApi {
     if (kind === 'service_instances' && key) {
       const instance = find(key);
       if (!instance) return;
+      if (sub === 'keys') return this.keyRequest(req.method ?? '', instance, subKey, body, list, send, fail);
       if (req.method === 'GET') return send(200, serviceInstanceViewSchema, this.advance(instance));
-      if (req.method === 'PATCH') {
-        const renamed = { ...instance, name: String(body?.name) };
-        this.instances.set(instance.id, renamed);
-        return send(200, serviceInstanceViewSchema, renamed);
-      }
+      if (req.method === 'PATCH') return this.update(instance, body ?? {}, send, fail);
       if (req.method === 'DELETE') {
         if (instance.bound_apps.length > 0) {
           return fail(409, 'service-instance-bound', `service ${instance.name} is bound to ${instance.bound_apps.join(', ')}: unbind it first (paas unbind-service ${instance.bound_apps[0]} ${instance.name})`);
@@ -166,6 +171,57 @@ export class FakeServicesApi {
     send(202, serviceInstanceViewSchema, view);
   }
 
+  /** PATCH: rename, backup_retention, and a resize to another plan (202, an update in progress) as the API checks it. */
+  private update(instance: ServiceInstanceView, body: Record<string, unknown>, send: Send, fail: Fail): void {
+    let view = { ...instance, ...(typeof body.name === 'string' ? { name: body.name } : {}), ...(typeof body.backup_retention === 'number' ? { backup_retention: body.backup_retention } : {}) };
+    const resize = typeof body.plan === 'string' && body.plan !== instance.plan;
+    if (resize) {
+      const offering = OFFERINGS.find((o) => o.name === instance.offering)!;
+      const plan = offering.plans.find((p) => p.name === body.plan);
+      const current = offering.plans.find((p) => p.name === instance.plan)!;
+      if (!plan) return fail(422, 'unprocessable', `the ${offering.name} offering has no plan "${String(body.plan)}": choose one of ${offering.plans.map((p) => p.name).join(', ')}`);
+      if (plan.disk_mb < current.disk_mb) return fail(422, 'unprocessable', `a plan change cannot shrink the disk (${current.disk_mb} MB → ${plan.disk_mb} MB): create a new instance from a backup instead`);
+      if (instance.last_operation.state === 'in progress') return fail(409, 'service-instance-not-ready', `service instance ${instance.name} cannot be resized now: its ${instance.last_operation.type} is in progress`);
+      view = { ...view, last_operation: { type: 'update', state: 'in progress', description: `cell-1 is resizing it from plan ${instance.plan} to ${plan.name}`, updated_at: TIME } };
+      this.targets.set(instance.id, plan.name);
+      this.polls.set(instance.id, 0);
+    }
+    this.instances.set(instance.id, view);
+    send(resize ? 202 : 200, serviceInstanceViewSchema, view);
+  }
+
+  private keyRequest(
+    method: string,
+    instance: ServiceInstanceView,
+    name: string | undefined,
+    body: Record<string, unknown> | undefined,
+    list: <S extends z.ZodType>(item: S, items: Array<z.infer<S>>) => void,
+    send: Send,
+    fail: Fail,
+  ): void {
+    const keys = this.keys.get(instance.id) ?? [];
+    this.keys.set(instance.id, keys);
+    if (!name && method === 'GET') return list(serviceKeyViewSchema, keys.map(({ credentials: _, ...k }) => k));
+    if (!name && method === 'POST') {
+      const keyName = String(body?.name);
+      if (keys.some((k) => k.name === keyName)) return fail(409, 'name-taken', `service instance ${instance.name} has a key named ${keyName} already: choose another name`);
+      const id = this.nextId();
+      const username = `k_${id.replace(/-/g, '')}`;
+      const credentials = { uri: `postgres://${username}:Pw0rdPw0rdPw0rdPw0rd@10.0.0.5:62001/d_x`, host: '10.0.0.5', port: 62001, username, password: 'Pw0rdPw0rdPw0rdPw0rd', database: 'd_x', name: 'd_x' };
+      const key = serviceKeyViewSchema.parse({ id, name: keyName, service_instance_id: instance.id, service_instance_name: instance.name, credentials, created_at: TIME });
+      keys.push(key);
+      return send(201, serviceKeyViewSchema, key);
+    }
+    const index = keys.findIndex((k) => k.name === name || k.id === name);
+    if (index < 0) return fail(404, 'not-found', `no service key ${String(name)}: list the keys of ${instance.name} with GET /v1/service_instances/${instance.name}/keys`);
+    if (method === 'GET') return send(200, serviceKeyViewSchema, keys[index]);
+    if (method === 'DELETE') {
+      keys.splice(index, 1);
+      return send(204, z.undefined(), undefined);
+    }
+    fail(405, 'method-not-allowed', `${method} is not allowed here`);
+  }
+
   /** One more GET of an instance being created or deleted: its operation ends at the `pollsToEnd`th. */
   private advance(instance: ServiceInstanceView): ServiceInstanceView {
     const polls = this.polls.get(instance.id);
@@ -186,6 +242,15 @@ export class FakeServicesApi {
     if (instance.last_operation.type === 'delete') {
       this.instances.delete(instance.id);
       return instance; // this GET still saw it; the next one is a 404
+    }
+    if (instance.last_operation.type === 'update') {
+      const target = this.targets.get(instance.id)!;
+      this.targets.delete(instance.id);
+      const updated: ServiceInstanceView = failed
+        ? { ...instance, last_operation: { type: 'update', state: 'failed', description: `cell cell-1 could not resize it: resize2fs failed; plan ${instance.plan} stays in force`, updated_at: TIME } }
+        : { ...instance, plan: target, last_operation: { type: 'update', state: 'succeeded', description: null, updated_at: TIME } };
+      this.instances.set(instance.id, updated);
+      return updated;
     }
     const done: ServiceInstanceView = {
       ...instance,

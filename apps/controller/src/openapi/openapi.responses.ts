@@ -66,7 +66,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     space_id: id,
     space_name: str,
     org_name: str,
-    last_operation: obj({ type: { enum: ['create', 'update', 'delete'] }, state: { enum: ['in progress', 'succeeded', 'failed'] }, description: strOrNull, updated_at: time }),
+    last_operation: obj({ type: { enum: ['create', 'update', 'delete', 'restore'] }, state: { enum: ['in progress', 'succeeded', 'failed'] }, description: strOrNull, updated_at: time }),
     status: { enum: ['available', 'starting', 'crashed', 'unavailable', null], description: 'how its server stands (its cell\'s report and presence); null while it is created or deleted, or when its create failed' },
     status_reason: { ...strOrNull, description: 'what is wrong when not available, e.g. "cell c1 is lost: its data stays on its volume"' },
     cell_id: strOrNull,
@@ -75,6 +75,14 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     updated_at: time,
   }),
   ServiceInstances: obj({ resources: { type: 'array', items: ref('ServiceInstance') } }),
+  ServiceKey: {
+    ...obj({ id, name: str, service_instance_id: id, service_instance_name: str, created_at: time }),
+    properties: {
+      id, name: str, service_instance_id: id, service_instance_name: str, created_at: time,
+      credentials: { type: 'object', description: 'uri, host, port, username, password, name (and database for postgres); only in the answer to create and to GET of one key', additionalProperties: { type: ['string', 'integer'] } },
+    },
+  },
+  ServiceKeys: obj({ resources: { type: 'array', items: { ...ref('ServiceKey'), description: 'without credentials' } } }),
   ServiceBinding: obj({ id, app_id: id, app_name: str, service_instance_id: id, service_instance_name: str, offering: str, created_at: time }),
   ServiceBindings: obj({ resources: { type: 'array', items: ref('ServiceBinding') } }),
   ServiceBound: obj({ binding: ref('ServiceBinding'), release_version: { type: ['integer', 'null'] }, deployment_id: strOrNull }),

@@ -12,6 +12,7 @@ import {
   type StartServiceJob,
   type StopInstanceJob,
   type StopTaskJob,
+  type UpdateServiceJob,
 } from '@paas/contracts';
 import { listAnnouncedCells } from '@paas/redis';
 import { RedisService } from '../platform/redis/redis.module';
@@ -105,6 +106,11 @@ export class CellQueuesService implements OnModuleDestroy {
     const id = serviceJobId.delete(job.serviceInstanceId);
     await this.removeFinished(cellId, id, ['failed']);
     await this.queue(cellId).add(CellJobName.DeleteService, job, { jobId: id });
+  }
+
+  /** Queues a resize (jobId serviceJobId.update, one per update: `operationMs` is the update's operation time). */
+  async updateService(cellId: string, job: UpdateServiceJob, operationMs: number): Promise<void> {
+    await this.queue(cellId).add(CellJobName.UpdateService, job, { jobId: serviceJobId.update(job.serviceInstanceId, operationMs) });
   }
 
   /** Where a job of a cell's queue stands: 'queued' (waiting or taken), 'completed', 'failed' (with the reason), or 'absent' (never added, or lost with Redis's data). */

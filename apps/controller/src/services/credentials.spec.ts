@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindingCredentials, bindingUsername, databaseName, isOurUsername, ownerRole, randomPassword } from './credentials';
+import { bindingCredentials, bindingUsername, databaseName, isOurUsername, keyUsername, ownerRole, randomPassword } from './credentials';
 
 const ID = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
 
@@ -20,6 +20,11 @@ test('identifiers come from our UUIDs only: anything else is refused before it r
   assert.equal(ownerRole(ID), 'o_0f1e2d3c4b5a49688776a5b4c3d2e1f0');
   assert.equal(databaseName(ID), 'd_0f1e2d3c4b5a49688776a5b4c3d2e1f0');
   assert.ok(isOurUsername(bindingUsername(ID)));
+  // A service key's login: hex of its own id, a prefix no binding's has.
+  assert.equal(keyUsername(ID), 'k_0f1e2d3c4b5a49688776a5b4c3d2e1f0');
+  assert.ok(isOurUsername(keyUsername(ID)));
+  assert.throws(() => keyUsername('mykey'), /not a UUID/);
+  assert.ok(!isOurUsername('o_0f1e2d3c4b5a49688776a5b4c3d2e1f0'), 'the owner role is no login');
   for (const bad of ['pg1', 'x"; DROP ROLE admin; --', '0F1E2D3C-4B5A-4968-8776-A5B4C3D2E1F0', `${ID}0`]) {
     assert.throws(() => bindingUsername(bad), /not a UUID/);
   }

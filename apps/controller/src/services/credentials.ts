@@ -37,6 +37,11 @@ export function bindingUsername(bindingId: string): string {
   return `b_${hexOf(bindingId)}`;
 }
 
+/** The login a service key gets (`k_`: never one of a binding's, whose ids are other UUIDs anyway). */
+export function keyUsername(keyId: string): string {
+  return `k_${hexOf(keyId)}`;
+}
+
 /** The postgres instance's NOLOGIN owner role: owns its database; every binding's sessions act as it. */
 export function ownerRole(instanceId: string): string {
   return `o_${hexOf(instanceId)}`;
@@ -47,9 +52,9 @@ export function databaseName(instanceId: string): string {
   return `d_${hexOf(instanceId)}`;
 }
 
-/** A login the binding use cases check before it goes near SQL or an ACL rule. */
+/** A login the binding and key use cases check before it goes near SQL or an ACL rule (a binding's or a key's). */
 export function isOurUsername(name: string): boolean {
-  return /^b_[0-9a-f]{32}$/.test(name);
+  return /^[bk]_[0-9a-f]{32}$/.test(name);
 }
 
 /**

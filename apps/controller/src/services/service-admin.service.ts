@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { serviceKindSchema, type ServiceKind } from '@paas/contracts';
-import { bindingCredentials, bindingUsername, randomPassword } from './credentials';
+import { bindingCredentials, bindingUsername, keyUsername, randomPassword } from './credentials';
 import { createPostgresLogin, dropPostgresLogin, preparePostgres, type ServerLogin } from './postgres-admin';
 import { createRedisLogin, dropRedisLogin, prepareRedis } from './redis-admin';
 import type { ServiceInstance } from '../generated/prisma/client';
@@ -28,10 +28,10 @@ export class ServiceAdminService {
     else await prepareRedis(login);
   }
 
-  /** A new login for binding `bindingId` on the instance's server. */
-  async createLogin(instance: ServiceInstance, bindingId: string): Promise<BindingLogin> {
+  /** A new login for binding `id` (or, with owner `key`, of service key `id`) on the instance's server; a key's acts exactly as a binding's. */
+  async createLogin(instance: ServiceInstance, id: string, owner: 'binding' | 'key' = 'binding'): Promise<BindingLogin> {
     const endpoint = endpointOf(instance);
-    const username = bindingUsername(bindingId);
+    const username = owner === 'key' ? keyUsername(id) : bindingUsername(id);
     const password = randomPassword();
     const login = adminLogin(instance, endpoint);
     if (kindOf(instance) === 'postgresql') await createPostgresLogin(login, instance.id, username, password);

@@ -5,6 +5,7 @@ import { LOGGER, type Logger } from '../platform/config/config.module';
 import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 import { ServiceAdminService } from './service-admin.service';
 import { ServiceBindingsRepository, type ServiceBindingRecord } from './service-bindings.repository';
+import { isIdle, operationPhrase } from './service-lifecycle';
 
 /**
  * Making a binding: a login of its own on the instance's server and the binding's row, in the
@@ -20,13 +21,12 @@ export class ServiceBinderService {
     private readonly bindings: ServiceBindingsRepository,
   ) {}
 
-  /** 409 unless the instance's create succeeded (and it is not being deleted). */
+  /** 409 unless the instance was created and no operation (an update, a delete) is in progress (service-lifecycle.ts). */
   requireBindable(instance: ServiceInstance): void {
-    if (instance.operationType === 'create' && instance.operationState === 'succeeded') return;
-    const op = `its ${instance.operationType} ${instance.operationState === 'in progress' ? 'is in progress' : instance.operationState}`;
+    if (isIdle(instance)) return;
     throw new DomainException(
       ErrorCode.ServiceInstanceNotReady,
-      `service instance ${instance.name} cannot be bound: ${op}; bind it once GET /v1/service_instances/${instance.name} says last_operation create succeeded`,
+      `service instance ${instance.name} cannot be bound: ${operationPhrase(instance)}; bind it once GET /v1/service_instances/${instance.name} says its last_operation succeeded`,
     );
   }
 

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import type { Org, ServiceInstance, Space } from '../generated/prisma/client';
 import { PrismaService } from '../platform/database/prisma.service';
+import { IDLE_WHERE } from './service-lifecycle';
 
 /** An instance with what its view shows: its space and org, and the names of the apps bound to it. */
 export type ServiceInstanceRecord = ServiceInstance & { space: Space & { org: Org }; bindings: Array<{ app: { id: string; name: string } }> };
 
 export interface ServiceOperation {
-  type: 'create' | 'update' | 'delete';
+  type: 'create' | 'update' | 'delete' | 'restore';
   state: 'in progress' | 'succeeded' | 'failed';
   description: string | null;
 }
@@ -77,9 +78,9 @@ export class ServiceInstancesRepository {
     return this.prisma.serviceInstance.findMany({ where: { operationState: 'in progress' }, include: INCLUDE, orderBy: { createdAt: 'asc' } });
   }
 
-  /** Instances that were created and are not being deleted: their cell keeps them running. */
+  /** Instances that were created, with no operation in progress (service-lifecycle.ts): their cell keeps them running. */
   created(): Promise<ServiceInstanceRecord[]> {
-    return this.prisma.serviceInstance.findMany({ where: { operationType: 'create', operationState: 'succeeded' }, include: INCLUDE });
+    return this.prisma.serviceInstance.findMany({ where: IDLE_WHERE, include: INCLUDE });
   }
 
   /** Renames; false when the space has another instance of that name. */

@@ -7,6 +7,7 @@ import { ServiceAdminService } from './service-admin.service';
 import { ServiceCellsService } from './service-cells.service';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from './service-instances.repository';
 import { serviceTarget } from './service-instances.service';
+import { ServiceUpdatesService } from './service-updates.service';
 
 /** How long a create may wait for its cell to run and the controller to prepare the server. */
 export const SERVICE_CREATE_TIMEOUT_MS = 180_000;
@@ -22,6 +23,7 @@ type Placed = ServiceInstanceRecord & { cellId: string };
  *   prepared it as its admin (ServiceAdminService.prepare); `failed` with the cell's error (a
  *   failed report, a failed start-service job), when the cell is lost, or after
  *   SERVICE_CREATE_TIMEOUT_MS naming what it waited for;
+ * - update in progress of a managed instance (a resize): ServiceUpdatesService;
  * - delete in progress: the record goes once the delete-service job completed and the cell has no
  *   report of it; `failed` with the job's reason;
  * - created: the endpoint follows the report; an instance its live cell has not reported for
@@ -40,6 +42,7 @@ export class ServiceProvisioningService {
     private readonly cells: ServiceCellsService,
     private readonly admin: ServiceAdminService,
     private readonly events: EventsService,
+    private readonly updates: ServiceUpdatesService,
   ) {}
 
   async pass(now = Date.now()): Promise<void> {
@@ -49,7 +52,11 @@ export class ServiceProvisioningService {
     if (!all.length) return;
     const [reports, live] = await Promise.all([this.cells.reports(all.map((i) => i.id)), this.cells.liveCellIds()]);
     for (const instance of pending) {
-      const step = instance.operationType === 'delete' ? this.finishDelete(instance, reports.get(instance.id), live) : this.finishCreate(instance, reports.get(instance.id), live, now);
+      const report = reports.get(instance.id);
+      const step =
+        instance.operationType === 'delete' ? this.finishDelete(instance, report, live)
+        : instance.operationType === 'update' && instance.type === 'managed' ? this.updates.finish(instance, report, live, now)
+        : this.finishCreate(instance, report, live, now);
       await step.catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-provisioning-step-failed'));
     }
     const keep = new Set<string>();

@@ -1,6 +1,7 @@
 import { BUILTIN_OFFERINGS, type ServiceBindingView, type ServiceInstanceView, type ServiceState, type ServiceUsageView } from '@paas/contracts';
 import type { ServiceInstanceRecord } from './service-instances.repository';
 import type { ServiceBindingRecord } from './service-bindings.repository';
+import { isCreated } from './service-lifecycle';
 
 /** How an instance's server stands now, from its cell's report and the cell's presence. Pure. */
 export interface ServiceStatus {
@@ -12,10 +13,11 @@ export interface ServiceStatus {
  * A created instance is `available` when its cell reports it running, `starting` or `crashed` as
  * reported (the cell restarts a crashed server), `unavailable` when the cell reports it failed,
  * when the cell is lost (the data stays on its volume: nothing recreates it elsewhere), or when a
- * live cell has not reported it. Null while it is being created or deleted, or when its create failed.
+ * live cell has not reported it. Null while it is being created or deleted, or when its create failed
+ * (an update leaves it created: service-lifecycle.ts).
  */
 export function serviceStatus(instance: Pick<ServiceInstanceRecord, 'operationType' | 'operationState' | 'cellId'>, report: ServiceState | undefined, cellLive: boolean): ServiceStatus {
-  if (instance.operationType !== 'create' || instance.operationState !== 'succeeded' || !instance.cellId) return { status: null, status_reason: null };
+  if (!isCreated(instance) || !instance.cellId) return { status: null, status_reason: null };
   if (!cellLive) return { status: 'unavailable', status_reason: `cell ${instance.cellId} is lost: its data stays on its volume` };
   if (!report) return { status: 'unavailable', status_reason: `cell ${instance.cellId} has not reported it lately (the cell is told to start it again)` };
   switch (report.state) {

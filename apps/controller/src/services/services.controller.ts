@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { appNameSchema, BUILTIN_OFFERINGS, type ServiceInstanceView, type ServiceOfferingView, type ServicePlanView } from '@paas/contracts';
 import { CurrentActor, type Actor } from '../auth/actor';
@@ -10,6 +11,7 @@ import { offeringNamed, offeringView, planView } from './offerings';
 import { ServiceInstancesService } from './service-instances.service';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
+import { UpdateServiceInstance, type UpdateServiceInstanceInput } from './usecases/update-service-instance.usecase';
 
 const createSchema = z.strictObject({
   name: appNameSchema,
@@ -19,10 +21,21 @@ const createSchema = z.strictObject({
 });
 type CreateRequest = z.infer<typeof createSchema>;
 
-const renameSchema = z.strictObject({ name: appNameSchema });
+const updateSchema = z
+  .strictObject({
+    name: appNameSchema.optional(),
+    plan: z.string({ error: 'plan must be the name of a plan of the offering (GET /v1/service_plans?offering=NAME)' }).min(1).max(64).optional(),
+    backup_retention: z
+      .number({ error: 'backup_retention must be a number of backups, 0-100' })
+      .int({ error: 'backup_retention must be a whole number of backups, 0-100' })
+      .min(0, { error: 'backup_retention must be 0-100 (0: scheduled backups are not kept)' })
+      .max(100, { error: 'backup_retention must be 0-100' })
+      .optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { error: 'give what to change: name, plan or backup_retention' });
 
 /** The one space_id a request names (?space_id=ID), or undefined. */
-function spaceParam(query: Record<string, unknown>): string | undefined {
+export function spaceParam(query: Record<string, unknown>): string | undefined {
   const ids = uuidListParam(query, 'space_id');
   if (ids && ids.length > 1) {
     throw new DomainException(ErrorCode.ValidationFailed, 'space_id: give one space id', [{ field: 'space_id', rule: 'one UUID' }]);
@@ -38,6 +51,7 @@ export class ServicesController {
     private readonly instances: ServiceInstancesService,
     private readonly createInstance: CreateServiceInstance,
     private readonly deleteInstance: DeleteServiceInstance,
+    private readonly updateInstance: UpdateServiceInstance,
   ) {}
 
   @Get('service_offerings')
@@ -68,14 +82,18 @@ export class ServicesController {
     return this.instances.view(await this.instances.resolve(actor, instance, 'read', spaceParam(query)));
   }
 
+  /** Rename, resize (`plan`: 202, the update in progress), backup_retention. */
   @Patch('service_instances/:instance')
-  rename(
+  async update(
     @CurrentActor() actor: Actor,
     @Param('instance') instance: string,
     @Query() query: Record<string, unknown>,
-    @Body(new ZodBodyPipe(renameSchema)) body: { name: string },
+    @Body(new ZodBodyPipe(updateSchema)) body: UpdateServiceInstanceInput,
+    @Res({ passthrough: true }) reply: Response,
   ): Promise<ServiceInstanceView> {
-    return this.instances.rename(actor, instance, body.name, spaceParam(query));
+    const result = await this.updateInstance.run(actor, instance, body, spaceParam(query));
+    if (result.accepted) reply.status(202);
+    return result.view;
   }
 
   @Delete('service_instances/:instance')

@@ -12,8 +12,14 @@ import { ServiceInstancesRepository } from './service-instances.repository';
 import { ServiceInstancesService } from './service-instances.service';
 import { ServiceProvisioningService } from './service-provisioning.service';
 import { ServicesController } from './services.controller';
+import { ServiceKeysController } from './service-keys.controller';
+import { ServiceKeysRepository } from './service-keys.repository';
+import { ServiceKeysService } from './service-keys.service';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
+import { UpdateServiceInstance } from './usecases/update-service-instance.usecase';
+import { ServiceUpdatesRepository } from './service-updates.repository';
+import { ServiceUpdatesService } from './service-updates.service';
 
 /**
  * Backing services (docs/services.md): the marketplace, service instances (placed on a cell,
@@ -23,7 +29,7 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
  */
 @Module({
   imports: [AuthModule, AuditModule, PlacementModule, AppsModule],
-  controllers: [ServicesController],
+  controllers: [ServicesController, ServiceKeysController],
   providers: [
     ServiceInstancesRepository,
     ServiceBindingsRepository,
@@ -35,6 +41,11 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
     BoundServicesService,
     CreateServiceInstance,
     DeleteServiceInstance,
+    ServiceUpdatesRepository,
+    ServiceUpdatesService,
+    UpdateServiceInstance,
+    ServiceKeysRepository,
+    ServiceKeysService,
   ],
   exports: [ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceBinderService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
 })

@@ -7,7 +7,9 @@
  * runtime runs no real server; this does, so that binding specs can log in with what the
  * controller made. `failStarts` makes the next start report `failed` with that error instead;
  * `forgetReport(id)` stops reporting one instance until its start-service job comes again;
- * `lose()` makes it a lost cell.
+ * `lose()` makes it a lost cell. update-service jobs take the new sizes (the server keeps running:
+ * growing a volume is the real cell's, see apps/cell) and report them (ServiceState.memoryMb/diskMb);
+ * `failUpdates` fails the next one with that reason, `holdUpdates` keeps them running until released.
  * Apps never fit on it (it announces less memory than they ask: see the spec). `stop` ends every
  * server (by pid), withdraws the cell and removes its directories.
  */
@@ -24,9 +26,11 @@ import {
   deleteServiceJobSchema,
   redisKeys,
   startServiceJobSchema,
+  updateServiceJobSchema,
   type RedisKeys,
   type ServiceState,
   type StartServiceJob,
+  type UpdateServiceJob,
 } from '@paas/contracts';
 import { announceCell, createRedisConnection, expireCellPresence, forgetServiceState, reportServiceState, withdrawCell } from '@paas/redis';
 import { asPostgres, freePort, PG_HBA, pollUntil, postgresBin, writeRedisAcl } from '@paas/local-services';
@@ -51,13 +55,20 @@ export class ServiceCell {
   readonly startJobs: StartServiceJob[] = [];
   /** The error the next start reports (`failed`) instead of running a server. */
   failStarts?: string;
+  /** Every update-service job it took, with its job id. */
+  readonly updateJobs: Array<UpdateServiceJob & { jobId: string }> = [];
+  /** The reason the next update-service job fails with (nothing changed). */
+  failUpdates?: string;
+  /** While set, update-service jobs wait (in progress) until `releaseUpdates()`. */
+  private held?: { promise: Promise<void>; release: () => void };
   /** Instances whose server runs but whose report this cell no longer refreshes (as if its Redis lost them). */
   private readonly unreported = new Set<string>();
 
   constructor(
     readonly id: string,
     private readonly h: { redisUrl: string; redisPrefix: string },
-    private readonly memoryMb: number,
+    /** The memory it announces (a spec may change it: the next heartbeat says so). */
+    public memoryMb: number,
   ) {
     this.redis = createRedisConnection(h.redisUrl, `service-cell-${id}`);
     this.keys = redisKeys(h.redisPrefix);
@@ -70,6 +81,7 @@ export class ServiceCell {
     this.worker = new Worker(this.keys.cellQueue(this.id), async (job) => {
       if (job.name === CellJobName.StartService) return this.startServer(startServiceJobSchema.parse(job.data));
       if (job.name === CellJobName.DeleteService) return this.deleteServer(deleteServiceJobSchema.parse(job.data).serviceInstanceId);
+      if (job.name === CellJobName.UpdateService) return this.updateServer({ ...updateServiceJobSchema.parse(job.data), jobId: String(job.id) });
       return { ok: true };
     }, { connection: this.workerConnection, concurrency: 4 });
   }
@@ -110,13 +122,42 @@ export class ServiceCell {
     const port = await freePort();
     const dir = await mkdtemp(join(tmpdir(), `paas-svc-${job.kind}-`));
     const child = job.kind === 'postgresql' ? await startPostgres(job, dir, port) : await startRedis(job, dir, port);
-    const server: RunningServer = { job, dir, child, state: { ...base, port, state: 'starting' } };
+    const server: RunningServer = { job, dir, child, state: { ...base, port, state: 'starting', memoryMb: job.memoryMb, diskMb: job.diskMb } };
     this.servers.set(job.serviceInstanceId, server);
     await reportServiceState(this.redis, this.keys, server.state);
     await waitAccepting(job, port);
     server.state = { ...server.state, state: 'running', at: new Date().toISOString() };
     await reportServiceState(this.redis, this.keys, server.state);
     return { ok: true };
+  }
+
+  /** update-service: the new sizes in force and reported, or the job fails (`failUpdates`) with nothing changed. */
+  private async updateServer(job: UpdateServiceJob & { jobId: string }): Promise<{ ok: boolean }> {
+    this.updateJobs.push(job);
+    await this.held?.promise;
+    const server = this.servers.get(job.serviceInstanceId);
+    if (!server) throw new Error(`service instance ${job.serviceInstanceId} is not on cell ${this.id}`);
+    if (this.failUpdates) {
+      const reason = this.failUpdates;
+      this.failUpdates = undefined;
+      throw new Error(reason);
+    }
+    server.job = { ...server.job, memoryMb: job.memoryMb, diskMb: job.diskMb };
+    server.state = { ...server.state, state: 'running', memoryMb: job.memoryMb, diskMb: job.diskMb, at: new Date().toISOString() };
+    await reportServiceState(this.redis, this.keys, server.state);
+    return { ok: true };
+  }
+
+  /** From now on update-service jobs wait until releaseUpdates(). */
+  holdUpdates(): void {
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.held = { promise, release };
+  }
+
+  releaseUpdates(): void {
+    this.held?.release();
+    this.held = undefined;
   }
 
   private async deleteServer(instanceId: string): Promise<{ ok: boolean }> {
@@ -142,6 +183,7 @@ export class ServiceCell {
   }
 
   async stop(): Promise<void> {
+    this.releaseUpdates();
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.worker?.close().catch(() => undefined);
     this.workerConnection?.disconnect();

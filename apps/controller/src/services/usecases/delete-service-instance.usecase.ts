@@ -5,12 +5,14 @@ import { DomainException, ErrorCode } from '../../platform/common/domain.excepti
 import type { Actor } from '../../auth/actor';
 import { EventsService } from '../../audit/events.service';
 import { ServiceCellsService } from '../service-cells.service';
+import { ServiceKeysRepository } from '../service-keys.repository';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from '../service-instances.repository';
 import { ServiceInstancesService, serviceTarget } from '../service-instances.service';
 import { serviceInstanceView } from '../service-views';
 
 /**
- * One write: `DELETE /v1/service_instances/:instance`. Refused (409) while apps are bound to it.
+ * One write: `DELETE /v1/service_instances/:instance`. Refused (409) while apps are bound to it
+ * or it has service keys (as Cloud Foundry does).
  * Otherwise its cell is told to delete the server and its volume (delete-service) and the
  * instance shows `delete in progress` until the provisioning pass sees the job done and the
  * report gone, then its record goes. An instance that never reached a cell goes at once; one whose
@@ -25,6 +27,7 @@ export class DeleteServiceInstance {
     private readonly service: ServiceInstancesService,
     private readonly cells: ServiceCellsService,
     private readonly events: EventsService,
+    private readonly keys: ServiceKeysRepository,
   ) {}
 
   async run(actor: Actor, idOrName: string, spaceId?: string): Promise<ServiceInstanceView> {
@@ -34,6 +37,13 @@ export class DeleteServiceInstance {
       throw new DomainException(
         ErrorCode.ServiceInstanceInUse,
         `service instance ${instance.name} is bound to ${apps.join(', ')}: unbind it first (DELETE /v1/apps/${apps[0]}/service_bindings/${instance.name})`,
+      );
+    }
+    const keys = (await this.keys.list(instance.id)).map((k) => k.name);
+    if (keys.length) {
+      throw new DomainException(
+        ErrorCode.ServiceInstanceInUse,
+        `service instance ${instance.name} has service keys ${keys.join(', ')}: delete its service keys first: paas delete-service-key ${instance.name} ${keys[0]}`,
       );
     }
     if (instance.operationType === 'delete' && instance.operationState === 'in progress') return this.service.view(instance);
