@@ -5,6 +5,7 @@ import { LOGGER, type Logger } from '../platform/config/config.module';
 import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 import { ServiceAdminService } from './service-admin.service';
 import { ServiceBindingsRepository, type ServiceBindingRecord } from './service-bindings.repository';
+import { BrokeredBindingsService } from './brokers/brokered-bindings.service';
 
 /**
  * Making a binding: a login of its own on the instance's server and the binding's row, in the
@@ -18,11 +19,13 @@ export class ServiceBinderService {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly admin: ServiceAdminService,
     private readonly bindings: ServiceBindingsRepository,
+    private readonly brokered: BrokeredBindingsService,
   ) {}
 
-  /** 409 unless the instance's create succeeded (and it is not being deleted). */
+  /** 409 unless the instance's create succeeded (and it is not being deleted); a user-provided one also after an update. */
   requireBindable(instance: ServiceInstance): void {
     if (instance.operationType === 'create' && instance.operationState === 'succeeded') return;
+    if (instance.type === 'user-provided' && instance.operationState === 'succeeded') return;
     const op = `its ${instance.operationType} ${instance.operationState === 'in progress' ? 'is in progress' : instance.operationState}`;
     throw new DomainException(
       ErrorCode.ServiceInstanceNotReady,
@@ -34,6 +37,17 @@ export class ServiceBinderService {
   async bind(tx: Prisma.TransactionClient, appId: string, instance: ServiceInstance): Promise<ServiceBindingRecord> {
     this.requireBindable(instance);
     const id = randomUUID();
+    // A user-provided binding holds nothing (the instance's credentials are read when jobs are built).
+    if (instance.type === 'user-provided') return this.bindings.create({ id, appId, serviceInstanceId: instance.id, username: null, password: null, credentials: {} }, tx);
+    if (instance.type === 'brokered') {
+      const credentials = await this.brokered.bind(instance, id, appId);
+      try {
+        return await this.bindings.create({ id, appId, serviceInstanceId: instance.id, username: null, password: null, credentials }, tx);
+      } catch (error) {
+        await this.brokered.unbindQuietly(instance, id);
+        throw error;
+      }
+    }
     const login = await this.admin.createLogin(instance, id).catch((error: Error) => {
       throw new DomainException(
         ErrorCode.ServiceUnreachable,
@@ -48,8 +62,9 @@ export class ServiceBinderService {
     }
   }
 
-  /** Drops a login made for a binding that was not recorded after all; a failure is logged. */
-  async dropQuietly(instance: ServiceInstance, username: string | null): Promise<void> {
+  /** Drops a login made for a binding that was not recorded after all (a brokered one: the broker's binding `bindingId`); a failure is logged. */
+  async dropQuietly(instance: ServiceInstance, username: string | null, bindingId?: string): Promise<void> {
+    if (instance.type === 'brokered') return bindingId ? this.brokered.unbindQuietly(instance, bindingId) : undefined;
     await this.admin.dropLogin(instance, username).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name, login: username }, 'binding-login-not-dropped'));
   }
 }

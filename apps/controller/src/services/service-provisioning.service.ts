@@ -7,6 +7,7 @@ import { ServiceAdminService } from './service-admin.service';
 import { ServiceCellsService } from './service-cells.service';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from './service-instances.repository';
 import { serviceTarget } from './service-instances.service';
+import { BrokeredInstancesService } from './brokers/brokered-instances.service';
 
 /** How long a create may wait for its cell to run and the controller to prepare the server. */
 export const SERVICE_CREATE_TIMEOUT_MS = 180_000;
@@ -40,6 +41,7 @@ export class ServiceProvisioningService {
     private readonly cells: ServiceCellsService,
     private readonly admin: ServiceAdminService,
     private readonly events: EventsService,
+    private readonly brokered: BrokeredInstancesService,
   ) {}
 
   async pass(now = Date.now()): Promise<void> {
@@ -49,7 +51,7 @@ export class ServiceProvisioningService {
     if (!all.length) return;
     const [reports, live] = await Promise.all([this.cells.reports(all.map((i) => i.id)), this.cells.liveCellIds()]);
     for (const instance of pending) {
-      const step = instance.operationType === 'delete' ? this.finishDelete(instance, reports.get(instance.id), live) : this.finishCreate(instance, reports.get(instance.id), live, now);
+      const step = instance.type === 'brokered' ? this.brokered.step(instance, now) : instance.operationType === 'delete' ? this.finishDelete(instance, reports.get(instance.id), live) : this.finishCreate(instance, reports.get(instance.id), live, now);
       await step.catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-provisioning-step-failed'));
     }
     const keep = new Set<string>();

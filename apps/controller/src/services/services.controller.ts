@@ -1,15 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { appNameSchema, BUILTIN_OFFERINGS, type ServiceInstanceView, type ServiceOfferingView, type ServicePlanView } from '@paas/contracts';
+import { appNameSchema, type ServiceInstanceView, type ServiceOfferingView, type ServicePlanView } from '@paas/contracts';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
 import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 import { csvParam, uuidListParam } from '../platform/common/query-params';
-import { offeringNamed, offeringView, planView } from './offerings';
+import { MarketplaceService } from './brokers/marketplace.service';
 import { ServiceInstancesService } from './service-instances.service';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
+import { ServiceInstanceBodyPipe, tagsSchema, type CreateUserProvidedRequest } from './user-provided/user-provided.schemas';
+import { UserProvidedInstancesService } from './user-provided/user-provided-instances.service';
 
 const createSchema = z.strictObject({
   name: appNameSchema,
@@ -19,7 +21,8 @@ const createSchema = z.strictObject({
 });
 type CreateRequest = z.infer<typeof createSchema>;
 
-const renameSchema = z.strictObject({ name: appNameSchema });
+/** A rename; a user-provided instance's credentials and tags (user-provided/). */
+const renameSchema = z.strictObject({ name: appNameSchema.optional(), credentials: z.record(z.string(), z.unknown()).optional(), tags: tagsSchema.optional() });
 
 /** The one space_id a request names (?space_id=ID), or undefined. */
 function spaceParam(query: Record<string, unknown>): string | undefined {
@@ -38,23 +41,23 @@ export class ServicesController {
     private readonly instances: ServiceInstancesService,
     private readonly createInstance: CreateServiceInstance,
     private readonly deleteInstance: DeleteServiceInstance,
+    private readonly marketplace: MarketplaceService,
+    private readonly userProvided: UserProvidedInstancesService,
   ) {}
 
   @Get('service_offerings')
-  offerings(): { resources: ServiceOfferingView[] } {
-    return { resources: BUILTIN_OFFERINGS.map(offeringView) };
+  async offerings(): Promise<{ resources: ServiceOfferingView[] }> {
+    return { resources: await this.marketplace.offerings() };
   }
 
   @Get('service_plans')
-  plans(@Query() query: Record<string, unknown>): { resources: ServicePlanView[] } {
-    const name = csvParam(query, 'offering')?.[0];
-    const offerings = name === undefined ? BUILTIN_OFFERINGS : [offeringNamed(name)];
-    return { resources: offerings.flatMap((o) => o.plans.map((p) => planView(o, p))) };
+  async plans(@Query() query: Record<string, unknown>): Promise<{ resources: ServicePlanView[] }> {
+    return { resources: await this.marketplace.plans(csvParam(query, 'offering')?.[0]) };
   }
 
   @Post('service_instances')
   @HttpCode(202)
-  create(@CurrentActor() actor: Actor, @Body(new ZodBodyPipe(createSchema)) body: CreateRequest): Promise<ServiceInstanceView> {
+  create(@CurrentActor() actor: Actor, @Body(new ServiceInstanceBodyPipe(createSchema)) body: CreateRequest | CreateUserProvidedRequest): Promise<ServiceInstanceView> {
     return this.createInstance.run(actor, body);
   }
 
@@ -69,12 +72,16 @@ export class ServicesController {
   }
 
   @Patch('service_instances/:instance')
-  rename(
+  async rename(
     @CurrentActor() actor: Actor,
     @Param('instance') instance: string,
     @Query() query: Record<string, unknown>,
-    @Body(new ZodBodyPipe(renameSchema)) body: { name: string },
+    @Body(new ZodBodyPipe(renameSchema)) body: z.infer<typeof renameSchema>,
   ): Promise<ServiceInstanceView> {
+    if (body.credentials !== undefined || body.tags !== undefined) {
+      return this.userProvided.update(actor, await this.instances.resolve(actor, instance, 'write', spaceParam(query)), body);
+    }
+    if (body.name === undefined) throw new DomainException(ErrorCode.ValidationFailed, 'give name (or, for a user-provided instance, credentials or tags)', [{ field: 'name', rule: 'required' }]);
     return this.instances.rename(actor, instance, body.name, spaceParam(query));
   }
 

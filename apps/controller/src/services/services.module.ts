@@ -12,6 +12,14 @@ import { ServiceInstancesRepository } from './service-instances.repository';
 import { ServiceInstancesService } from './service-instances.service';
 import { ServiceProvisioningService } from './service-provisioning.service';
 import { ServicesController } from './services.controller';
+import { BrokeredBindingsService } from './brokers/brokered-bindings.service';
+import { BrokeredInstancesRepository } from './brokers/brokered-instances.repository';
+import { BrokeredInstancesService } from './brokers/brokered-instances.service';
+import { MarketplaceService } from './brokers/marketplace.service';
+import { ServiceBrokersController } from './brokers/service-brokers.controller';
+import { ServiceBrokersRepository } from './brokers/service-brokers.repository';
+import { ServiceBrokersService } from './brokers/service-brokers.service';
+import { UserProvidedInstancesService } from './user-provided/user-provided-instances.service';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
 
@@ -23,7 +31,7 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
  */
 @Module({
   imports: [AuthModule, AuditModule, PlacementModule, AppsModule],
-  controllers: [ServicesController],
+  controllers: [ServicesController, ServiceBrokersController],
   providers: [
     ServiceInstancesRepository,
     ServiceBindingsRepository,
@@ -35,7 +43,17 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
     BoundServicesService,
     CreateServiceInstance,
     DeleteServiceInstance,
+    // User-provided instances and service brokers (user-provided/, brokers/).
+    UserProvidedInstancesService,
+    ServiceBrokersRepository,
+    ServiceBrokersService,
+    MarketplaceService,
+    BrokeredInstancesRepository,
+    BrokeredInstancesService,
+    BrokeredBindingsService,
   ],
-  exports: [ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceBinderService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
+  exports: [
+    BrokeredBindingsService,
+ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceBinderService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
 })
 export class ServicesModule {}

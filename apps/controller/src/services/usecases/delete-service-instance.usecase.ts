@@ -8,6 +8,7 @@ import { ServiceCellsService } from '../service-cells.service';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from '../service-instances.repository';
 import { ServiceInstancesService, serviceTarget } from '../service-instances.service';
 import { serviceInstanceView } from '../service-views';
+import { BrokeredInstancesService } from '../brokers/brokered-instances.service';
 
 /**
  * One write: `DELETE /v1/service_instances/:instance`. Refused (409) while apps are bound to it.
@@ -25,6 +26,7 @@ export class DeleteServiceInstance {
     private readonly service: ServiceInstancesService,
     private readonly cells: ServiceCellsService,
     private readonly events: EventsService,
+    private readonly brokered: BrokeredInstancesService,
   ) {}
 
   async run(actor: Actor, idOrName: string, spaceId?: string): Promise<ServiceInstanceView> {
@@ -37,6 +39,8 @@ export class DeleteServiceInstance {
       );
     }
     if (instance.operationType === 'delete' && instance.operationState === 'in progress') return this.service.view(instance);
+    if (instance.type === 'user-provided') return this.removeNow(actor, instance, 'a user-provided instance: nothing runs anywhere');
+    if (instance.type === 'brokered') return this.brokered.deprovision(actor, instance);
     const target = serviceTarget(instance);
     const cellId = instance.cellId;
     if (cellId === null) return this.removeNow(actor, instance, 'it never reached a cell');
