@@ -48,10 +48,11 @@ export class ServiceBrokersService {
   async create(actor: Actor, input: BrokerRequest): Promise<ServiceBrokerView> {
     this.access.requirePlatformAdmin(actor, 'registering a service broker');
     const endpoint = { ...input, url: urlOrThrow(input.url) };
+    if (await this.brokers.named(input.name)) throw nameTaken(input.name);
     const catalog = await this.catalogOrThrow(endpoint);
     await this.requireFreeNames(catalog, undefined);
     const created = await this.brokers.create({ ...endpoint, catalog });
-    if (!created) throw new DomainException(ErrorCode.NameTaken, `a service broker named ${input.name} is registered already: choose another name, or update it (PATCH /v1/service_brokers/${input.name})`);
+    if (!created) throw nameTaken(input.name);
     await this.events.record(actor, 'service-broker-created', target(created), { url: created.url, offerings: catalog.services.map((s) => s.name) });
     this.logger.info({ broker: created.name, url: created.url }, 'service-broker-created');
     return brokerView(created);
@@ -79,7 +80,7 @@ export class ServiceBrokersService {
       );
     }
     const updated = await this.brokers.update(broker.id, { ...endpoint, catalog });
-    if (!updated) throw new DomainException(ErrorCode.NameTaken, `a service broker named ${endpoint.name} is registered already: choose another name`);
+    if (!updated) throw nameTaken(endpoint.name);
     await this.events.record(actor, 'service-broker-updated', target(updated), { changed: Object.keys(input), offerings: catalog.services.map((s) => s.name) });
     return brokerView(updated);
   }
@@ -140,6 +141,10 @@ export function brokerException(error: unknown, then: string): DomainException {
     return new DomainException(code, `${error.message}: ${then}`);
   }
   return error as DomainException;
+}
+
+function nameTaken(name: string): DomainException {
+  return new DomainException(ErrorCode.NameTaken, `a service broker named ${name} is registered already: choose another name, or update that one (PATCH /v1/service_brokers/${name})`);
 }
 
 function urlOrThrow(url: string): string {
