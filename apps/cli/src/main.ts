@@ -20,6 +20,8 @@ import { registerPush } from './commands/push';
 import { registerRoutes } from './commands/routes';
 import { registerServiceBindings } from './commands/service-bindings';
 import { registerServices } from './commands/services';
+import { registerServiceBrokers } from './commands/service-brokers';
+import { registerUserProvidedServices } from './commands/user-provided-services';
 
 function version(): string {
   try {
@@ -50,6 +52,8 @@ export function buildProgram(ctx: Context): Command {
   registerSecurityGroups(program, ctx);
   registerServices(program, ctx);
   registerServiceBindings(program, ctx);
+  registerUserProvidedServices(program, ctx);
+  registerServiceBrokers(program, ctx);
   return program;
 }
 

@@ -11,9 +11,8 @@ const usernameSchema = z.string({ error: 'username is required: the login the br
 const passwordSchema = z.string({ error: 'password is required: the broker\'s basic-auth password' }).min(1).max(1024);
 
 const createSchema = z.strictObject({ name: appNameSchema, url: urlSchema, username: usernameSchema, password: passwordSchema });
-const updateSchema = z
-  .strictObject({ name: appNameSchema.optional(), url: urlSchema.optional(), username: usernameSchema.optional(), password: passwordSchema.optional() })
-  .refine((b) => Object.keys(b).length > 0, { error: 'give at least one of name, url, username, password' });
+/** Any of them; none: the catalog is only fetched again. */
+const updateSchema = z.strictObject({ name: appNameSchema.optional(), url: urlSchema.optional(), username: usernameSchema.optional(), password: passwordSchema.optional() });
 
 /** Service brokers (OSB v2.17), platform admins only: the broker's password is never shown. `:broker` is an id or a name. */
 @Controller('v1/service_brokers')
