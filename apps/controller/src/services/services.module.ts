@@ -19,6 +19,7 @@ import { MarketplaceService } from './brokers/marketplace.service';
 import { ServiceBrokersController } from './brokers/service-brokers.controller';
 import { ServiceBrokersRepository } from './brokers/service-brokers.repository';
 import { ServiceBrokersService } from './brokers/service-brokers.service';
+import { UserProvidedInstancesRepository } from './user-provided/user-provided-instances.repository';
 import { UserProvidedInstancesService } from './user-provided/user-provided-instances.service';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
@@ -44,6 +45,7 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
     CreateServiceInstance,
     DeleteServiceInstance,
     // User-provided instances and service brokers (user-provided/, brokers/).
+    UserProvidedInstancesRepository,
     UserProvidedInstancesService,
     ServiceBrokersRepository,
     ServiceBrokersService,

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CellJobName, serviceBrokerViewSchema, serviceInstanceViewSchema, type BoundService } from '@paas/contracts';
 import { pollUntil } from '@paas/local-services';
-import { TEST_BROKER_PLAN_IDS, TEST_BROKER_SERVICE_ID, TestOsbBroker, testBrokerCatalog } from '@paas/test-platform';
+import { TEST_BROKER_PLAN_IDS, TEST_BROKER_SERVICE_ID, TestOsbBroker, testBrokerCatalog } from '@paas/testing';
 import { adminActor, startControllerHarness, type ControllerHarness } from '../../testing/controller-harness';
 import { startCellAgent, type CellAgentProcess } from '../../testing/cell-agent';
 import { cellJobs } from '../../testing/cell-jobs';

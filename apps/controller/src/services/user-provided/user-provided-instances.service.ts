@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ServiceInstanceView } from '@paas/contracts';
-import { Prisma } from '../../generated/prisma/client';
 import { LOGGER, type Logger } from '../../platform/config/config.module';
 import { DomainException, ErrorCode } from '../../platform/common/domain.exception';
-import { PrismaService } from '../../platform/database/prisma.service';
 import type { Actor } from '../../auth/actor';
 import { EventsService } from '../../audit/events.service';
 import type { ServiceInstanceRecord } from '../service-instances.repository';
 import { ServiceInstancesService, serviceTarget } from '../service-instances.service';
+import { UserProvidedInstancesRepository } from './user-provided-instances.repository';
 import { checkCredentials, type CreateUserProvidedRequest, type UpdateUserProvidedRequest } from './user-provided.schemas';
 
 /**
@@ -22,38 +21,15 @@ import { checkCredentials, type CreateUserProvidedRequest, type UpdateUserProvid
 export class UserProvidedInstancesService {
   constructor(
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly prisma: PrismaService,
+    private readonly records: UserProvidedInstancesRepository,
     private readonly service: ServiceInstancesService,
     private readonly events: EventsService,
   ) {}
 
   async create(actor: Actor, spaceId: string, input: CreateUserProvidedRequest): Promise<ServiceInstanceView> {
     const credentials = checkCredentials(input.credentials);
-    let created;
-    try {
-      created = await this.prisma.serviceInstance.create({
-        data: {
-          spaceId,
-          name: input.name,
-          type: 'user-provided',
-          offering: 'user-provided',
-          plan: '',
-          memoryMb: 0,
-          diskMb: 0,
-          adminUser: '',
-          adminPassword: '',
-          credentials,
-          tags: input.tags ?? [],
-          operationType: 'create',
-          operationState: 'succeeded',
-        },
-      });
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        throw new DomainException(ErrorCode.NameTaken, `this space has a service instance named ${input.name} already: choose another name`);
-      }
-      throw error;
-    }
+    const created = await this.records.create({ spaceId, name: input.name, credentials, tags: input.tags ?? [] });
+    if (!created) throw new DomainException(ErrorCode.NameTaken, `this space has a service instance named ${input.name} already: choose another name`);
     await this.events.record(actor, 'service-instance-created', serviceTarget(created), { type: 'user-provided', credentials: Object.keys(credentials), tags: created.tags });
     this.logger.info({ instance: created.name }, 'user-provided-instance-created');
     return this.service.viewOf(created.id);
@@ -65,24 +41,8 @@ export class UserProvidedInstancesService {
       throw new DomainException(ErrorCode.Unprocessable, `service instance ${instance.name} is ${instance.type === 'brokered' ? 'a brokered' : 'a managed'} one: only user-provided instances take credentials and tags`);
     }
     const credentials = input.credentials ? checkCredentials(input.credentials) : undefined;
-    try {
-      await this.prisma.serviceInstance.update({
-        where: { id: instance.id },
-        data: {
-          ...(input.name !== undefined ? { name: input.name } : {}),
-          ...(credentials ? { credentials } : {}),
-          ...(input.tags ? { tags: input.tags } : {}),
-          operationType: 'update',
-          operationState: 'succeeded',
-          operationDescription: null,
-          operationUpdatedAt: new Date(),
-        },
-      });
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        throw new DomainException(ErrorCode.NameTaken, `space ${instance.space.name} has a service instance named ${input.name} already: choose another name`);
-      }
-      throw error;
+    if (!(await this.records.update(instance.id, { name: input.name, credentials, tags: input.tags }))) {
+      throw new DomainException(ErrorCode.NameTaken, `space ${instance.space.name} has a service instance named ${input.name} already: choose another name`);
     }
     const data = {
       ...(input.name !== undefined && input.name !== instance.name ? { from: instance.name, to: input.name } : {}),
