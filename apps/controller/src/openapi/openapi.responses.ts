@@ -75,6 +75,8 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     updated_at: time,
   }),
   ServiceInstances: obj({ resources: { type: 'array', items: ref('ServiceInstance') } }),
+  ServiceBroker: obj({ id, name: str, url: str, username: str, offerings: { type: 'array', items: str }, created_at: time, updated_at: time }),
+  ServiceBrokers: obj({ resources: { type: 'array', items: ref('ServiceBroker') } }),
   ServiceBinding: obj({ id, app_id: id, app_name: str, service_instance_id: id, service_instance_name: str, offering: str, created_at: time }),
   ServiceBindings: obj({ resources: { type: 'array', items: ref('ServiceBinding') } }),
   ServiceBound: obj({ binding: ref('ServiceBinding'), release_version: { type: ['integer', 'null'] }, deployment_id: strOrNull }),

@@ -38,6 +38,12 @@ export class BrokerCallError extends Error {
   }
 }
 
+/** Text a broker wrote that users will read (a terminal, the dashboard): control characters become spaces, at most `max` characters. */
+export function brokerText(text: string, max = 1000): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').slice(0, max);
+}
+const describedSchema = (max: number) => z.string().max(max).transform((t) => brokerText(t, max));
+
 const idSchema = z.string().min(1).max(255);
 const nameSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
   error: 'must follow the app-name rules (lowercase letters, digits and dashes, at most 63 characters), as offerings and plans are named on this platform',
@@ -46,7 +52,7 @@ const nameSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
 export const brokerPlanSchema = z.object({
   id: idSchema,
   name: nameSchema,
-  description: z.string().max(1024),
+  description: describedSchema(1024),
   free: z.boolean().optional().default(true),
   bindable: z.boolean().optional(),
 });
@@ -54,9 +60,9 @@ export const brokerPlanSchema = z.object({
 export const brokerServiceSchema = z.object({
   id: idSchema,
   name: nameSchema,
-  description: z.string().max(1024),
+  description: describedSchema(1024),
   bindable: z.boolean(),
-  tags: z.array(z.string().max(64)).max(32).optional().default([]),
+  tags: z.array(z.string().min(1).max(64).regex(/^[^\s,\u0000-\u001f\u007f-\u009f]+$/, { error: 'a tag has no space, comma or control character' })).max(32).optional().default([]),
   plans: z.array(brokerPlanSchema).min(1).max(100),
 });
 
@@ -66,8 +72,13 @@ export type BrokerCatalog = z.infer<typeof brokerCatalogSchema>;
 export type BrokerService = z.infer<typeof brokerServiceSchema>;
 export type BrokerPlan = z.infer<typeof brokerPlanSchema>;
 
-const provisionAnswerSchema = z.object({ dashboard_url: z.string().max(2048).optional().nullable(), operation: z.string().max(10_000).optional().nullable() });
-const lastOperationSchema = z.object({ state: z.enum(['in progress', 'succeeded', 'failed']), description: z.string().max(10_000).optional().nullable() });
+/** A dashboard URL is kept only when it is http(s) (the dashboard links it: no javascript: or data: URL). */
+const dashboardUrlSchema = z
+  .string()
+  .max(2048)
+  .transform((url) => (/^https?:\/\/[^\s]+$/i.test(url) ? url : null));
+const provisionAnswerSchema = z.object({ dashboard_url: dashboardUrlSchema.optional().nullable(), operation: z.string().max(10_000).optional().nullable() });
+const lastOperationSchema = z.object({ state: z.enum(['in progress', 'succeeded', 'failed']), description: z.string().max(100_000).transform((t) => brokerText(t)).optional().nullable() });
 const deprovisionAnswerSchema = z.object({ operation: z.string().max(10_000).optional().nullable() });
 const bindAnswerSchema = z.object({ credentials: z.unknown().optional() });
 
@@ -262,8 +273,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
 
 function refused(broker: BrokerEndpoint, what: string, answer: Answer): BrokerCallError {
   const described = answer.json && typeof answer.json === 'object' ? (answer.json as Record<string, unknown>) : {};
-  const description = typeof described.description === 'string' ? described.description.slice(0, 1000) : undefined;
-  const error = typeof described.error === 'string' ? described.error.slice(0, 100) : undefined;
+  const description = typeof described.description === 'string' ? brokerText(described.description) : undefined;
+  const error = typeof described.error === 'string' ? brokerText(described.error, 100) : undefined;
   const said = [error, description].filter(Boolean).join(': ');
   return new BrokerCallError('refused', `broker ${broker.name} refused ${what} (HTTP ${answer.status}${said ? `: ${said}` : ''})`, answer.status, description ?? error);
 }

@@ -47,19 +47,23 @@ export function checkCredentials(credentials: Record<string, unknown>): Credenti
 export class ServiceInstanceBodyPipe<T extends z.ZodType> implements PipeTransform<unknown, z.infer<T> | CreateUserProvidedRequest> {
   private readonly userProvided = new ZodBodyPipe(createUserProvidedSchema);
   private readonly other: ZodBodyPipe<T>;
+  /** Both bodies, for the OpenAPI document (route-discovery reads a body pipe's `schema`). */
+  readonly schema: z.ZodType;
 
   constructor(schema: T) {
     this.other = new ZodBodyPipe(schema);
+    this.schema = z.union([schema, createUserProvidedSchema]);
   }
 
   transform(value: unknown): z.infer<T> | CreateUserProvidedRequest {
-    const type = value && typeof value === 'object' ? (value as Record<string, unknown>).type : undefined;
-    if (type === 'user-provided') return this.userProvided.transform(value);
-    if (type !== undefined && type !== 'managed' && type !== 'brokered') {
+    const body = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    if (!body || body.type === undefined) return this.other.transform(value);
+    if (body.type === 'user-provided') return this.userProvided.transform(value);
+    if (body.type !== 'managed' && body.type !== 'brokered') {
       throw new DomainException(ErrorCode.ValidationFailed, 'type: "user-provided", or leave it out to create an instance of an offering', [{ field: 'type', rule: 'user-provided' }]);
     }
-    const { type: _type, ...rest } = value as Record<string, unknown>;
-    return this.other.transform(type === undefined ? value : rest);
+    const { type: _type, ...rest } = body;
+    return this.other.transform(rest);
   }
 }
 
