@@ -216,6 +216,23 @@ describe('user-provided instances and service brokers', () => {
     assert.deepEqual((await instance('bsync')).bound_apps, []);
   });
 
+  test('deleting an app removes its brokered bindings at the broker; an unbind the broker does not confirm keeps the binding (503)', async () => {
+    await createApp(h, space, 'osb-app2');
+    const bound = expectStatus(await h.call('POST', '/v1/apps/osb-app2/service_bindings', { service_instance: 'bsync' }), 201, 'bind app2').body;
+    assert.equal(bound.release_version, null, 'no release yet: nothing rolled');
+    assert.ok(broker.bindings.has(bound.binding.id));
+    const url = broker.url;
+    await broker.stop();
+    try {
+      assert.match(expectStatus(await h.call('DELETE', '/v1/apps/osb-app2/service_bindings/bsync'), 503).body.error.message, /the broker of bsync did not remove the binding/);
+    } finally {
+      await broker.start(Number(new URL(url).port));
+    }
+    assert.equal(expectStatus(await h.call('GET', '/v1/apps/osb-app2/service_bindings'), 200).body.resources.length, 1);
+    expectStatus(await h.call('DELETE', '/v1/apps/osb-app2'), 204, 'delete app2');
+    await pollUntil('the broker to be told', () => (broker.bindings.has(bound.binding.id) ? undefined : true));
+  });
+
   test('a broker with instances cannot be removed; updating it fetches the catalog again and keeps it when the broker fails', async () => {
     assert.match(expectStatus(await h.call('DELETE', '/v1/service_brokers/b1'), 409).body.error.message, /bdb, bsync/);
     assert.match(expectStatus(await h.call('PATCH', '/v1/service_brokers/b1', { password: 'wrong' }), 502).body.error.message, /HTTP 401/);
