@@ -63,6 +63,9 @@ before(async () => {
       });
     }
     if (kind === 'service_instances' && req.method === 'POST') return send(202, instanceView(String(body?.name), { tags: body?.tags ?? [] }));
+    if (kind === 'service_instances' && req.method === 'GET' && key === 'bdb') {
+      return send(200, instanceView('bdb', { type: 'brokered', offering: 'test-db', plan: 'sync', broker: 'b1', dashboard_url: 'https://broker.test/dash/1' }));
+    }
     if (kind === 'service_instances' && req.method === 'GET') return send(200, instanceView(decodeURIComponent(key!)));
     if (kind === 'service_instances' && req.method === 'PATCH') return send(200, instanceView('ups', { last_operation: { type: 'update', state: 'succeeded', description: null, updated_at: TIME } }));
     if (kind === 'service_brokers' && !key && req.method === 'GET') return send(200, { resources: [...brokers.values()] });
@@ -198,6 +201,17 @@ test('marketplace names the broker of each offering', async () => {
   const market = await paas(['marketplace']);
   assert.equal(market.code, 0, said(market));
   assert.match(market.stdout, /^test-db\s+sync\s+a database of the test broker\s+b1$/m);
+});
+
+test('service NAME shows the type, the broker and its dashboard', async () => {
+  const ups = await paas(['service', 'ups']);
+  assert.equal(ups.code, 0, said(ups));
+  assert.match(ups.stdout, /^plan:\s+-$/m);
+  assert.match(ups.stdout, /^type:\s+user-provided$/m);
+  const bdb = await paas(['service', 'bdb']);
+  assert.equal(bdb.code, 0, said(bdb));
+  assert.match(bdb.stdout, /^type:\s+brokered \(broker b1\)$/m);
+  assert.match(bdb.stdout, /^dashboard:\s+https:\/\/broker\.test\/dash\/1$/m);
 });
 
 test('parseCredentials and parseTags', () => {

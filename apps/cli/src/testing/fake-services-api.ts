@@ -80,7 +80,8 @@ export class FakeServicesApi {
   seed(name: string, offering = 'postgresql', spaceId = 's1', change: Partial<ServiceInstanceView> = {}): ServiceInstanceView {
     const space = SPACES.find((s) => s.id === spaceId)!;
     const view = serviceInstanceViewSchema.parse({
-      id: this.nextId(), name, offering, plan: 'small', space_id: space.id, space_name: space.name, org_name: space.org_name,
+      id: this.nextId(), name, type: 'managed', offering, plan: 'small', broker: 'built-in', tags: [], backup_retention: 7, usage: null, dashboard_url: null,
+      space_id: space.id, space_name: space.name, org_name: space.org_name,
       last_operation: { type: 'create', state: 'succeeded', description: null, updated_at: TIME },
       status: 'available', status_reason: null, cell_id: 'cell-1', bound_apps: [], created_at: TIME, updated_at: TIME, ...change,
     });
