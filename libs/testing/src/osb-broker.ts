@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
  * - `sync`: provision and deprovision answer 201 / 200 at once;
  * - `async`: provision and deprovision answer 202 with an operation; last_operation then says
  *   `in progress` once and `succeeded` after (a deprovisioned instance's last_operation is 410);
- * - `refused`: provision answers 400 with a description.
+ * - `refused`: provision answers 400 with a description;
+ * - `unbindable`: as `sync`, but the catalog says it is not bindable.
  * Bind answers 201 with credentials `{ uri, username, password }` of the binding; unbind 200 (410
  * for a binding it does not know). `catalog` replaces the catalog (e.g. with garbage), and
  * `bindCredentials` what binds answer. Not safe for concurrent tests sharing one instance's records.
@@ -25,7 +26,7 @@ export interface RecordedRequest {
 }
 
 export const TEST_BROKER_SERVICE_ID = 'svc-test-db-0001';
-export const TEST_BROKER_PLAN_IDS = { sync: 'plan-sync-0001', async: 'plan-async-0001', refused: 'plan-refused-0001' } as const;
+export const TEST_BROKER_PLAN_IDS = { sync: 'plan-sync-0001', async: 'plan-async-0001', refused: 'plan-refused-0001', unbindable: 'plan-unbindable-0001' } as const;
 
 export function testBrokerCatalog(serviceName = 'test-db') {
   return {
@@ -41,6 +42,7 @@ export function testBrokerCatalog(serviceName = 'test-db') {
           { id: TEST_BROKER_PLAN_IDS.sync, name: 'sync', description: 'provisioned at once', free: true },
           { id: TEST_BROKER_PLAN_IDS.async, name: 'async', description: 'provisioned asynchronously', free: false },
           { id: TEST_BROKER_PLAN_IDS.refused, name: 'refused', description: 'always refused', free: true },
+          { id: TEST_BROKER_PLAN_IDS.unbindable, name: 'unbindable', description: 'provisioned at once, not bindable', free: true, bindable: false },
         ],
       },
     ],

@@ -63,7 +63,7 @@ describe('user-provided services and a service broker, bound to a pushed app', (
     const registered = await cli().paas(['create-service-broker', 'testbroker', broker.username, broker.url], `${broker.password}\n`);
     assert.equal(registered.code, 0, registered.stderr);
     assert.match(await cli().ok(['service-brokers']), new RegExp(`testbroker\\s+${broker.url.replace(/\./g, '\\.')}\\s+${broker.username}\\s+test-db`));
-    assert.match(await cli().ok(['marketplace']), /test-db\s+sync, async, refused\s+a database of the test broker\s+testbroker/);
+    assert.match(await cli().ok(['marketplace']), /test-db\s+sync, async, refused, unbindable\s+a database of the test broker\s+testbroker/);
     await cli().ok(['create-service', 'test-db', 'async', 'ext-db']);
     const view = (await api(platform, 'GET', `/v1/service_instances/ext-db?space_id=${space}`)).json;
     assert.equal(view.type, 'brokered');

@@ -4,6 +4,7 @@ import { LOGGER, type Logger } from '../../platform/config/config.module';
 import { DomainException, ErrorCode } from '../../platform/common/domain.exception';
 import type { Credentials } from '../provided-credentials';
 import { BrokeredInstancesRepository, type BrokeredInstance } from './brokered-instances.repository';
+import { catalogOf } from './broker-offerings';
 import { idsOf } from './brokered-instances.service';
 import { bind, BrokerCallError, unbind } from './osb-client';
 
@@ -21,6 +22,11 @@ export class BrokeredBindingsService {
   /** The broker's credentials for binding `bindingId` of `appId`; 502 (refused, no answer) or 422 (an answer we cannot use) naming the broker. */
   async bind(instance: ServiceInstance, bindingId: string, appId: string): Promise<Credentials> {
     const full = await this.brokered(instance);
+    const service = catalogOf(full.broker).services.find((s) => s.id === full.brokerServiceId);
+    const plan = service?.plans.find((p) => p.id === full.brokerPlanId);
+    if (service && !(plan?.bindable ?? service.bindable)) {
+      throw new DomainException(ErrorCode.Unprocessable, `the ${service.name} offering${plan ? ` (plan ${plan.name})` : ''} of broker ${full.broker.name} is not bindable: its instances cannot be bound to apps`);
+    }
     try {
       return await bind(full.broker, {
         ...idsOf(full),

@@ -102,7 +102,7 @@ describe('user-provided instances and service brokers', () => {
     const offerings = expectStatus(await h.call('GET', '/v1/service_offerings', undefined, developer.token), 200).body.resources;
     assert.deepEqual(offerings.map((o: { name: string; broker: string }) => `${o.name}@${o.broker}`), ['postgresql@built-in', 'redis@built-in', 'test-db@b1']);
     const plans = expectStatus(await h.call('GET', '/v1/service_plans?offering=test-db'), 200).body.resources;
-    assert.deepEqual(plans.map((p: { name: string; memory_mb: number; free: boolean }) => [p.name, p.memory_mb, p.free]), [['sync', 0, true], ['async', 0, false], ['refused', 0, true]]);
+    assert.deepEqual(plans.map((p: { name: string; memory_mb: number; free: boolean }) => [p.name, p.memory_mb, p.free]), [['sync', 0, true], ['async', 0, false], ['refused', 0, true], ['unbindable', 0, true]]);
     // A second broker with the same offering names is refused, naming the clash.
     assert.match(expectStatus(await register({ name: 'b2' }), 422).body.error.message, /test-db \(broker b1\)/);
     assert.match(expectStatus(await register({}), 409).body.error.message, /b1 is registered already/);
@@ -212,6 +212,12 @@ describe('user-provided instances and service brokers', () => {
     const refused = expectStatus(await h.call('POST', '/v1/apps/osb-app/service_bindings', { service_instance: 'bsync' }), 422).body;
     assert.match(refused.error.message, /broker b1 gave the credentials it gave for bsync in a shape this platform cannot use: nested/);
     broker.bindCredentials = undefined;
+    // A plan the catalog says is not bindable is refused before the broker is asked.
+    expectStatus(await h.call('POST', '/v1/service_instances', { name: 'bnob', offering: 'test-db', plan: 'unbindable', space_id: space }), 202);
+    const puts = broker.requestsTo('PUT', '/v2/service_instances/').filter((r) => r.path.includes('service_bindings')).length;
+    assert.match(expectStatus(await h.call('POST', '/v1/apps/osb-app/service_bindings', { service_instance: 'bnob' }), 422).body.error.message, /test-db offering \(plan unbindable\) of broker b1 is not bindable/);
+    assert.equal(broker.requestsTo('PUT', '/v2/service_instances/').filter((r) => r.path.includes('service_bindings')).length, puts);
+    expectStatus(await h.call('DELETE', `/v1/service_instances/bnob?space_id=${space}`), 202);
     assert.equal(broker.requestsTo('DELETE', `/v2/service_instances/${(await instance('bsync')).id}/service_bindings/`).length, 1);
     assert.deepEqual((await instance('bsync')).bound_apps, []);
   });
