@@ -28,6 +28,7 @@ type Placed = ServiceInstanceRecord & { cellId: string };
  * - created: the endpoint follows the report; an instance its live cell has not reported for
  *   UNREPORTED_RESTART_MS gets its start-service job again (the cell's registry makes that a no-op
  *   when it does run it). A lost cell's instances are left alone: nothing recreates them elsewhere.
+ * - brokered instances in progress: their broker's last_operation is polled (BrokeredInstancesService.step).
  * Safe to run on two replicas at once (each step re-checks the operation it changes).
  */
 @Injectable()
