@@ -22,6 +22,8 @@ import { registerServiceBindings } from './commands/service-bindings';
 import { registerServices } from './commands/services';
 import { registerServiceKeys } from './commands/service-keys';
 import { registerServiceUpdate } from './commands/service-update';
+import { registerServiceBrokers } from './commands/service-brokers';
+import { registerUserProvidedServices } from './commands/user-provided-services';
 
 function version(): string {
   try {
@@ -54,6 +56,8 @@ export function buildProgram(ctx: Context): Command {
   registerServiceBindings(program, ctx);
   registerServiceUpdate(program, ctx);
   registerServiceKeys(program, ctx);
+  registerUserProvidedServices(program, ctx);
+  registerServiceBrokers(program, ctx);
   return program;
 }
 

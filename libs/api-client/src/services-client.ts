@@ -11,7 +11,8 @@ import {
   type ServiceKeyView,
   type ServiceOfferingView,
 } from '@paas/contracts';
-import { ApiTransport, query, seg } from './api-transport';
+import { query, seg } from './api-transport';
+import { BrokersClient } from './brokers-client';
 
 /** POST /v1/apps/:app/service_bindings: the binding, and the release it rolls out. */
 export const serviceBindingResultSchema = changeResultSchema.extend({ binding: serviceBindingViewSchema });
@@ -26,7 +27,7 @@ const resourcesOf = <S extends z.ZodType>(item: S) => z.object({ resources: z.ar
  * space when a name is in several). Creating and deleting an instance are asynchronous: the
  * answer is a 202 whose `last_operation` is `in progress`; poll `serviceInstance` to see it end.
  */
-export class ServicesClient extends ApiTransport {
+export class ServicesClient extends BrokersClient {
   async serviceOfferings(): Promise<ServiceOfferingView[]> {
     return (await this.call(resourcesOf(serviceOfferingViewSchema), 'GET', '/v1/service_offerings')).resources;
   }

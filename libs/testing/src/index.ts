@@ -2,3 +2,4 @@
 export * from './npm-registry-fixture';
 export * from './redis-server';
 export * from './http-backends';
+export * from './osb-broker';

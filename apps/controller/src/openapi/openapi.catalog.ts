@@ -166,7 +166,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/service_offerings': { summary: 'The marketplace: the built-in service offerings (postgresql, redis) and their plans', response: 'ServiceOfferings' },
   'GET /v1/service_plans': { summary: 'Service plans, of one offering with ?offering=', query: { offering: 'an offering name (postgresql, redis)' }, errors: [422], response: 'ServicePlans' },
   'POST /v1/service_instances': {
-    summary: 'Create a service instance {name, offering, plan, space_id?} (developer): 202 while its cell starts it (last_operation create in progress)',
+    summary: 'Create a service instance {name, offering, plan, space_id?} (developer): 202 while its cell (or its broker) makes it; or a user-provided one {type: user-provided, name, credentials, tags?}',
     description: 'Placed on a live cell with room for the plan\'s memory; last_operation becomes succeeded once the server runs and is prepared, or failed with the reason. 422 for an unknown offering or plan (naming those there are) or when no cell has room; 409 for a name taken in the space.',
     errors: [409, 422],
     response: 'ServiceInstance',
@@ -174,7 +174,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/service_instances': { summary: 'List the service instances you can see', query: { space_id: 'a space id', names: 'comma-separated instance names' }, response: 'ServiceInstances' },
   'GET /v1/service_instances/{instance}': { summary: 'Get a service instance by id or name (409 when the name is in several spaces you see: add space_id)', query: { space_id: 'the space to look the name up in' }, errors: [409], response: 'ServiceInstance' },
   'PATCH /v1/service_instances/{instance}': {
-    summary: 'Rename {name}, resize {plan} (202 while its cell resizes it: last_operation update in progress), set {backup_retention} 0-100 (developer)',
+    summary: 'Rename {name}, resize {plan} (202 while its cell resizes it: last_operation update in progress), set {backup_retention} 0-100; a user-provided one takes {credentials, tags} (developer)',
     description: 'A resize is to another plan of the same offering: 422 for an unknown plan or a smaller disk, or when the instance\'s cell has not the memory it adds; 409 while an operation is in progress or the server is not available. The plan it has: 200, nothing happens.',
     query: { space_id: 'the space to look the name up in' },
     errors: [409, 422],
@@ -207,6 +207,17 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     errors: [409, 503],
     response: 'ChangeResult',
   },
+  // user-provided instances (POST/PATCH /v1/service_instances) and service brokers (docs/services.md)
+  'GET /v1/service_brokers': { summary: 'List the service brokers (platform admin); never their passwords', response: 'ServiceBrokers' },
+  'POST /v1/service_brokers': {
+    summary: 'Register an Open Service Broker (v2.17) {name, url, username, password} (platform admin): its catalog is fetched and its offerings join the marketplace',
+    description: 'Nothing is stored unless GET {url}/v2/catalog answers a valid catalog whose offering names are free in the marketplace. 502 when the broker does not answer or refuses; 422 for a catalog of the wrong shape or an offering name taken (each named).',
+    errors: [409, 422, 502],
+    response: 'ServiceBroker',
+  },
+  'GET /v1/service_brokers/{broker}': { summary: 'Get a service broker by id or name (platform admin)', response: 'ServiceBroker' },
+  'PATCH /v1/service_brokers/{broker}': { summary: 'Change a broker {name?, url?, username?, password?} and fetch its catalog again (platform admin)', errors: [409, 422, 502], response: 'ServiceBroker' },
+  'DELETE /v1/service_brokers/{broker}': { summary: 'Remove a service broker (platform admin); 409 while instances of its offerings exist', errors: [409] },
   // routes and destinations
   'GET /v1/routes': {
     summary: 'List the routes of your spaces',

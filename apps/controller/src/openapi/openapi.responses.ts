@@ -83,6 +83,8 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     },
   },
   ServiceKeys: obj({ resources: { type: 'array', items: { ...ref('ServiceKey'), description: 'without credentials' } } }),
+  ServiceBroker: obj({ id, name: str, url: str, username: str, offerings: { type: 'array', items: str }, created_at: time, updated_at: time }),
+  ServiceBrokers: obj({ resources: { type: 'array', items: ref('ServiceBroker') } }),
   ServiceBinding: obj({ id, app_id: id, app_name: str, service_instance_id: id, service_instance_name: str, offering: str, created_at: time }),
   ServiceBindings: obj({ resources: { type: 'array', items: ref('ServiceBinding') } }),
   ServiceBound: obj({ binding: ref('ServiceBinding'), release_version: { type: ['integer', 'null'] }, deployment_id: strOrNull }),

@@ -4,6 +4,7 @@ import { AppDeletionHooks } from '../apps/app-deletion-hooks';
 import { ServiceAdminService } from '../services/service-admin.service';
 import { ServiceBindingsRepository, type ServiceBindingRecord } from '../services/service-bindings.repository';
 import { ServiceCellsService } from '../services/service-cells.service';
+import { BrokeredBindingsService } from '../services/brokers/brokered-bindings.service';
 
 /**
  * Dropping bindings' logins on their servers: for an unbind, and for every binding of an app being
@@ -17,6 +18,7 @@ export class BindingLoginsService implements OnModuleInit {
     private readonly bindings: ServiceBindingsRepository,
     private readonly admin: ServiceAdminService,
     private readonly cells: ServiceCellsService,
+    private readonly brokered: BrokeredBindingsService,
   ) {}
 
   onModuleInit(): void {
@@ -30,6 +32,16 @@ export class BindingLoginsService implements OnModuleInit {
    */
   async drop(binding: ServiceBindingRecord): Promise<'dropped' | 'cell-lost' | 'unreachable'> {
     const instance = binding.serviceInstance;
+    if (instance.type === 'user-provided') return 'dropped';
+    if (instance.type === 'brokered') {
+      return this.brokered.unbind(instance, binding.id).then(
+        () => 'dropped' as const,
+        (error: Error) => {
+          this.logger.warn({ err: error, instance: instance.name, binding: binding.id }, 'broker-binding-not-removed');
+          return 'unreachable' as const;
+        },
+      );
+    }
     try {
       await this.admin.dropLogin(instance, binding.username);
       return 'dropped';

@@ -6,6 +6,7 @@ import { DomainException, ErrorCode } from '../platform/common/domain.exception'
 import { ServiceAdminService } from './service-admin.service';
 import { ServiceBindingsRepository, type ServiceBindingRecord } from './service-bindings.repository';
 import { isIdle, operationPhrase } from './service-lifecycle';
+import { BrokeredBindingsService } from './brokers/brokered-bindings.service';
 
 /**
  * Making a binding: a login of its own on the instance's server and the binding's row, in the
@@ -19,6 +20,7 @@ export class ServiceBinderService {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly admin: ServiceAdminService,
     private readonly bindings: ServiceBindingsRepository,
+    private readonly brokered: BrokeredBindingsService,
   ) {}
 
   /** 409 unless the instance was created and no operation (an update, a delete) is in progress (service-lifecycle.ts). */
@@ -34,6 +36,17 @@ export class ServiceBinderService {
   async bind(tx: Prisma.TransactionClient, appId: string, instance: ServiceInstance): Promise<ServiceBindingRecord> {
     this.requireBindable(instance);
     const id = randomUUID();
+    // A user-provided binding holds nothing (the instance's credentials are read when jobs are built).
+    if (instance.type === 'user-provided') return this.bindings.create({ id, appId, serviceInstanceId: instance.id, username: null, password: null, credentials: {} }, tx);
+    if (instance.type === 'brokered') {
+      const credentials = await this.brokered.bind(instance, id, appId);
+      try {
+        return await this.bindings.create({ id, appId, serviceInstanceId: instance.id, username: null, password: null, credentials }, tx);
+      } catch (error) {
+        await this.brokered.unbindQuietly(instance, id);
+        throw error;
+      }
+    }
     const login = await this.admin.createLogin(instance, id).catch((error: Error) => {
       throw new DomainException(
         ErrorCode.ServiceUnreachable,
@@ -48,8 +61,9 @@ export class ServiceBinderService {
     }
   }
 
-  /** Drops a login made for a binding that was not recorded after all; a failure is logged. */
-  async dropQuietly(instance: ServiceInstance, username: string | null): Promise<void> {
+  /** Drops a login made for a binding that was not recorded after all (a brokered one: the broker's binding `bindingId`); a failure is logged. */
+  async dropQuietly(instance: ServiceInstance, username: string | null, bindingId?: string): Promise<void> {
+    if (instance.type === 'brokered') return bindingId ? this.brokered.unbindQuietly(instance, bindingId) : undefined;
     await this.admin.dropLogin(instance, username).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name, login: username }, 'binding-login-not-dropped'));
   }
 }

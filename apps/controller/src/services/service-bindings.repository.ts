@@ -22,7 +22,7 @@ export class ServiceBindingsRepository {
   }
 
   create(
-    data: { id: string; appId: string; serviceInstanceId: string; username: string; password: string; credentials: Record<string, string | number> },
+    data: { id: string; appId: string; serviceInstanceId: string; username: string | null; password: string | null; credentials: Record<string, string | number> },
     tx: Prisma.TransactionClient = this.prisma,
   ): Promise<ServiceBindingRecord> {
     return tx.serviceBinding.create({ data, include: INCLUDE });

@@ -5,7 +5,12 @@ import { PrismaService } from '../platform/database/prisma.service';
 import { IDLE_WHERE } from './service-lifecycle';
 
 /** An instance with what its view shows: its space and org, and the names of the apps bound to it. */
-export type ServiceInstanceRecord = ServiceInstance & { space: Space & { org: Org }; bindings: Array<{ app: { id: string; name: string } }> };
+export type ServiceInstanceRecord = ServiceInstance & {
+  space: Space & { org: Org };
+  bindings: Array<{ app: { id: string; name: string } }>;
+  /** Brokered: the broker's name. */
+  broker?: { name: string } | null;
+};
 
 export interface ServiceOperation {
   type: 'create' | 'update' | 'delete' | 'restore';
@@ -16,7 +21,10 @@ export interface ServiceOperation {
 const INCLUDE = {
   space: { include: { org: true } },
   bindings: { select: { app: { select: { id: true, name: true } } }, orderBy: { createdAt: 'asc' } },
+  broker: { select: { name: true } },
 } satisfies Prisma.ServiceInstanceInclude;
+/** What every ServiceInstanceRecord is read with (for the repositories of user-provided and brokered instances). */
+export const SERVICE_INSTANCE_INCLUDE = INCLUDE;
 
 /** Service instances as the controller records them (desired state, placement, last operation). */
 @Injectable()

@@ -8,6 +8,7 @@ import { ServiceCellsService } from './service-cells.service';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from './service-instances.repository';
 import { serviceTarget } from './service-instances.service';
 import { ServiceUpdatesService } from './service-updates.service';
+import { BrokeredInstancesService } from './brokers/brokered-instances.service';
 
 /** How long a create may wait for its cell to run and the controller to prepare the server. */
 export const SERVICE_CREATE_TIMEOUT_MS = 180_000;
@@ -29,6 +30,7 @@ type Placed = ServiceInstanceRecord & { cellId: string };
  * - created: the endpoint follows the report; an instance its live cell has not reported for
  *   UNREPORTED_RESTART_MS gets its start-service job again (the cell's registry makes that a no-op
  *   when it does run it). A lost cell's instances are left alone: nothing recreates them elsewhere.
+ * - brokered instances in progress: their broker's last_operation is polled (BrokeredInstancesService.step).
  * Safe to run on two replicas at once (each step re-checks the operation it changes).
  */
 @Injectable()
@@ -43,6 +45,7 @@ export class ServiceProvisioningService {
     private readonly admin: ServiceAdminService,
     private readonly events: EventsService,
     private readonly updates: ServiceUpdatesService,
+    private readonly brokered: BrokeredInstancesService,
   ) {}
 
   async pass(now = Date.now()): Promise<void> {
@@ -54,7 +57,8 @@ export class ServiceProvisioningService {
     for (const instance of pending) {
       const report = reports.get(instance.id);
       const step =
-        instance.operationType === 'delete' ? this.finishDelete(instance, report, live)
+        instance.type === 'brokered' ? this.brokered.step(instance, now)
+        : instance.operationType === 'delete' ? this.finishDelete(instance, report, live)
         : instance.operationType === 'update' && instance.type === 'managed' ? this.updates.finish(instance, report, live, now)
         : this.finishCreate(instance, report, live, now);
       await step.catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-provisioning-step-failed'));

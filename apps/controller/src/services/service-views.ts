@@ -59,7 +59,7 @@ export function serviceInstanceView(instance: ServiceInstanceRecord, status: Ser
     type: instance.type as ServiceInstanceView['type'],
     offering: instance.offering,
     plan: instance.plan,
-    broker: instance.type === 'managed' ? 'built-in' : null,
+    broker: instance.type === 'managed' ? 'built-in' : instance.type === 'brokered' ? (instance.broker?.name ?? null) : null,
     tags: instance.tags.length ? instance.tags : [...(BUILTIN_OFFERINGS.find((o) => o.name === instance.offering)?.tags ?? [])],
     backup_retention: instance.type === 'managed' ? instance.backupRetention : null,
     usage,

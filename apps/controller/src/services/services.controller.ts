@@ -1,17 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { appNameSchema, BUILTIN_OFFERINGS, type ServiceInstanceView, type ServiceOfferingView, type ServicePlanView } from '@paas/contracts';
+import { appNameSchema, type ServiceInstanceView, type ServiceOfferingView, type ServicePlanView } from '@paas/contracts';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
 import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 import { csvParam, uuidListParam } from '../platform/common/query-params';
-import { offeringNamed, offeringView, planView } from './offerings';
+import { MarketplaceService } from './brokers/marketplace.service';
 import { ServiceInstancesService } from './service-instances.service';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
 import { UpdateServiceInstance, type UpdateServiceInstanceInput } from './usecases/update-service-instance.usecase';
+import { ServiceInstanceBodyPipe, tagsSchema, type CreateUserProvidedRequest } from './user-provided/user-provided.schemas';
+import { UserProvidedInstancesService } from './user-provided/user-provided-instances.service';
 
 const createSchema = z.strictObject({
   name: appNameSchema,
@@ -21,6 +23,7 @@ const createSchema = z.strictObject({
 });
 type CreateRequest = z.infer<typeof createSchema>;
 
+/** What a PATCH changes: a rename; a managed instance's plan (resize) and backup_retention; a user-provided one's credentials and tags (user-provided/). */
 const updateSchema = z
   .strictObject({
     name: appNameSchema.optional(),
@@ -31,8 +34,14 @@ const updateSchema = z
       .min(0, { error: 'backup_retention must be 0-100 (0: scheduled backups are not kept)' })
       .max(100, { error: 'backup_retention must be 0-100' })
       .optional(),
+    credentials: z.record(z.string(), z.unknown()).optional(),
+    tags: tagsSchema.optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, { error: 'give what to change: name, plan or backup_retention' });
+  .refine((b) => Object.keys(b).length > 0, { error: 'give what to change: name, plan or backup_retention (credentials or tags for a user-provided instance)' })
+  .refine((b) => !((b.credentials !== undefined || b.tags !== undefined) && (b.plan !== undefined || b.backup_retention !== undefined)), {
+    error: 'credentials and tags are for user-provided instances, plan and backup_retention for managed ones: give one kind',
+  });
+type UpdateRequest = z.infer<typeof updateSchema>;
 
 /** The one space_id a request names (?space_id=ID), or undefined. */
 export function spaceParam(query: Record<string, unknown>): string | undefined {
@@ -52,23 +61,23 @@ export class ServicesController {
     private readonly createInstance: CreateServiceInstance,
     private readonly deleteInstance: DeleteServiceInstance,
     private readonly updateInstance: UpdateServiceInstance,
+    private readonly marketplace: MarketplaceService,
+    private readonly userProvided: UserProvidedInstancesService,
   ) {}
 
   @Get('service_offerings')
-  offerings(): { resources: ServiceOfferingView[] } {
-    return { resources: BUILTIN_OFFERINGS.map(offeringView) };
+  async offerings(): Promise<{ resources: ServiceOfferingView[] }> {
+    return { resources: await this.marketplace.offerings() };
   }
 
   @Get('service_plans')
-  plans(@Query() query: Record<string, unknown>): { resources: ServicePlanView[] } {
-    const name = csvParam(query, 'offering')?.[0];
-    const offerings = name === undefined ? BUILTIN_OFFERINGS : [offeringNamed(name)];
-    return { resources: offerings.flatMap((o) => o.plans.map((p) => planView(o, p))) };
+  async plans(@Query() query: Record<string, unknown>): Promise<{ resources: ServicePlanView[] }> {
+    return { resources: await this.marketplace.plans(csvParam(query, 'offering')?.[0]) };
   }
 
   @Post('service_instances')
   @HttpCode(202)
-  create(@CurrentActor() actor: Actor, @Body(new ZodBodyPipe(createSchema)) body: CreateRequest): Promise<ServiceInstanceView> {
+  create(@CurrentActor() actor: Actor, @Body(new ServiceInstanceBodyPipe(createSchema)) body: CreateRequest | CreateUserProvidedRequest): Promise<ServiceInstanceView> {
     return this.createInstance.run(actor, body);
   }
 
@@ -82,15 +91,18 @@ export class ServicesController {
     return this.instances.view(await this.instances.resolve(actor, instance, 'read', spaceParam(query)));
   }
 
-  /** Rename, resize (`plan`: 202, the update in progress), backup_retention. */
+  /** Rename, resize (`plan`: 202, the update in progress), backup_retention; a user-provided instance's credentials and tags. */
   @Patch('service_instances/:instance')
   async update(
     @CurrentActor() actor: Actor,
     @Param('instance') instance: string,
     @Query() query: Record<string, unknown>,
-    @Body(new ZodBodyPipe(updateSchema)) body: UpdateServiceInstanceInput,
+    @Body(new ZodBodyPipe(updateSchema)) body: UpdateRequest,
     @Res({ passthrough: true }) reply: Response,
   ): Promise<ServiceInstanceView> {
+    if (body.credentials !== undefined || body.tags !== undefined) {
+      return this.userProvided.update(actor, await this.instances.resolve(actor, instance, 'write', spaceParam(query)), body);
+    }
     const result = await this.updateInstance.run(actor, instance, body, spaceParam(query));
     if (result.accepted) reply.status(202);
     return result.view;

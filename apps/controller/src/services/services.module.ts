@@ -15,6 +15,15 @@ import { ServicesController } from './services.controller';
 import { ServiceKeysController } from './service-keys.controller';
 import { ServiceKeysRepository } from './service-keys.repository';
 import { ServiceKeysService } from './service-keys.service';
+import { BrokeredBindingsService } from './brokers/brokered-bindings.service';
+import { BrokeredInstancesRepository } from './brokers/brokered-instances.repository';
+import { BrokeredInstancesService } from './brokers/brokered-instances.service';
+import { MarketplaceService } from './brokers/marketplace.service';
+import { ServiceBrokersController } from './brokers/service-brokers.controller';
+import { ServiceBrokersRepository } from './brokers/service-brokers.repository';
+import { ServiceBrokersService } from './brokers/service-brokers.service';
+import { UserProvidedInstancesRepository } from './user-provided/user-provided-instances.repository';
+import { UserProvidedInstancesService } from './user-provided/user-provided-instances.service';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
 import { UpdateServiceInstance } from './usecases/update-service-instance.usecase';
@@ -29,7 +38,7 @@ import { ServiceUpdatesService } from './service-updates.service';
  */
 @Module({
   imports: [AuthModule, AuditModule, PlacementModule, AppsModule],
-  controllers: [ServicesController, ServiceKeysController],
+  controllers: [ServicesController, ServiceKeysController, ServiceBrokersController],
   providers: [
     ServiceInstancesRepository,
     ServiceBindingsRepository,
@@ -46,7 +55,18 @@ import { ServiceUpdatesService } from './service-updates.service';
     UpdateServiceInstance,
     ServiceKeysRepository,
     ServiceKeysService,
+    // User-provided instances and service brokers (user-provided/, brokers/).
+    UserProvidedInstancesRepository,
+    UserProvidedInstancesService,
+    ServiceBrokersRepository,
+    ServiceBrokersService,
+    MarketplaceService,
+    BrokeredInstancesRepository,
+    BrokeredInstancesService,
+    BrokeredBindingsService,
   ],
-  exports: [ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceBinderService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
+  exports: [
+    BrokeredBindingsService,
+ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceBinderService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
 })
 export class ServicesModule {}

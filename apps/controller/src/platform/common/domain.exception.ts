@@ -30,6 +30,8 @@ export const ErrorCode = {
   AlreadyBound: 'already-bound',
   /** A service instance's server did not answer the controller: nothing was changed; try again. */
   ServiceUnreachable: 'service-unreachable',
+  /** A service broker did not answer, or refused or garbled what it was asked (the message names it). */
+  BrokerFailed: 'broker-failed',
   NoCellAvailable: 'no-cell-available',
   StagingFailed: 'staging-failed',
   /** Postgres is out of reach: nothing was done; try again after Retry-After seconds. */
@@ -87,6 +89,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.RedisUnavailable:
     case ErrorCode.ServiceUnreachable:
       return 503;
+    case ErrorCode.BrokerFailed:
+      return 502;
     case ErrorCode.Internal:
       return 500;
   }

@@ -60,7 +60,7 @@ export class BindService {
     const outcome = await bind().catch(async (error: unknown) => {
       // The login was made but the transaction rolled back: it goes again.
       const binding = made as ServiceBindingRecord | undefined;
-      if (binding) await this.binder.dropQuietly(binding.serviceInstance, binding.username);
+      if (binding) await this.binder.dropQuietly(binding.serviceInstance, binding.username, binding.id);
       throw error;
     });
     if (outcome.release && outcome.deployment) await this.deployments.execute(actor, outcome.deployment, app, outcome.release, { wait: false });

@@ -46,7 +46,9 @@ export class UnbindService {
       if (dropped === 'unreachable') {
         throw new DomainException(
           ErrorCode.ServiceUnreachable,
-          `the server of ${instance.name} (cell ${instance.cellId}) did not drop the binding's login: nothing was changed, try again`,
+          instance.type === 'brokered'
+            ? `the broker of ${instance.name} did not remove the binding (the controller's log says what it answered): nothing was changed, try again`
+            : `the server of ${instance.name} (cell ${instance.cellId}) did not drop the binding's login: nothing was changed, try again`,
         );
       }
       await this.bindings.delete(binding.id, tx);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { ServiceInstanceView } from '@paas/contracts';
+import { BUILTIN_OFFERINGS, type ServiceInstanceView } from '@paas/contracts';
 import { LOGGER, type Logger } from '../../platform/config/config.module';
 import { DomainException, ErrorCode, notFound } from '../../platform/common/domain.exception';
 import type { Actor } from '../../auth/actor';
@@ -12,6 +12,9 @@ import { offeringNamed, planNamed } from '../offerings';
 import { ServiceCellsService } from '../service-cells.service';
 import { ServiceInstancesRepository } from '../service-instances.repository';
 import { ServiceInstancesService, serviceTarget } from '../service-instances.service';
+import { BrokeredInstancesService } from '../brokers/brokered-instances.service';
+import { UserProvidedInstancesService } from '../user-provided/user-provided-instances.service';
+import { isUserProvidedRequest, type CreateUserProvidedRequest } from '../user-provided/user-provided.schemas';
 
 /**
  * One write: `POST /v1/service_instances`. Places the instance on a live cell with room for its
@@ -29,12 +32,17 @@ export class CreateServiceInstance {
     private readonly apps: AppsRepository,
     private readonly access: AccessService,
     private readonly events: EventsService,
+    private readonly userProvided: UserProvidedInstancesService,
+    private readonly brokered: BrokeredInstancesService,
   ) {}
 
-  async run(actor: Actor, input: { name: string; offering: string; plan: string; space_id?: string }): Promise<ServiceInstanceView> {
+  /** Also a user-provided instance (`type: "user-provided"`, user-provided/) and one of a broker's offering (brokers/). */
+  async run(actor: Actor, input: { name: string; offering: string; plan: string; space_id?: string } | CreateUserProvidedRequest): Promise<ServiceInstanceView> {
     const spaceId = input.space_id ?? (await this.apps.defaultSpaceId());
     if (input.space_id && !(await this.apps.spaceExists(input.space_id))) throw notFound('space', input.space_id);
     await this.access.require(actor, spaceId, 'write', 'space', input.space_id ?? 'default');
+    if (isUserProvidedRequest(input)) return this.userProvided.create(actor, spaceId, input);
+    if (!BUILTIN_OFFERINGS.some((o) => o.name === input.offering)) return this.brokered.provision(actor, spaceId, input);
     const offering = offeringNamed(input.offering);
     const plan = planNamed(offering, input.plan);
     const id = randomUUID();

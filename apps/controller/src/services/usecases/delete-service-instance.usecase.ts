@@ -9,6 +9,7 @@ import { ServiceKeysRepository } from '../service-keys.repository';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from '../service-instances.repository';
 import { ServiceInstancesService, serviceTarget } from '../service-instances.service';
 import { serviceInstanceView } from '../service-views';
+import { BrokeredInstancesService } from '../brokers/brokered-instances.service';
 
 /**
  * One write: `DELETE /v1/service_instances/:instance`. Refused (409) while apps are bound to it
@@ -28,6 +29,7 @@ export class DeleteServiceInstance {
     private readonly cells: ServiceCellsService,
     private readonly events: EventsService,
     private readonly keys: ServiceKeysRepository,
+    private readonly brokered: BrokeredInstancesService,
   ) {}
 
   async run(actor: Actor, idOrName: string, spaceId?: string): Promise<ServiceInstanceView> {
@@ -47,6 +49,8 @@ export class DeleteServiceInstance {
       );
     }
     if (instance.operationType === 'delete' && instance.operationState === 'in progress') return this.service.view(instance);
+    if (instance.type === 'user-provided') return this.removeNow(actor, instance, 'a user-provided instance: nothing runs anywhere');
+    if (instance.type === 'brokered') return this.brokered.deprovision(actor, instance);
     const target = serviceTarget(instance);
     const cellId = instance.cellId;
     if (cellId === null) return this.removeNow(actor, instance, 'it never reached a cell');

@@ -45,7 +45,7 @@ export interface ManifestApplied {
   /** Hosts whose routes changed: re-project them once the transaction committed. */
   hosts: string[];
   /** Bindings made (their logins exist): a caller whose transaction fails drops them (dropBindings). */
-  bindings: Array<{ instance: ServiceInstanceRecord; username: string | null }>;
+  bindings: Array<{ instance: ServiceInstanceRecord; username: string | null; bindingId: string }>;
 }
 
 /**
@@ -219,7 +219,7 @@ export class ManifestService {
         const current = await this.serviceInstances.find(instance.id, tx);
         if (!current) throw new DomainException(ErrorCode.NotFound, `${plan.file}: service instance ${instance.name} was deleted meanwhile: push again`);
         const binding = await this.binder.bind(tx, app.id, current);
-        made.push({ instance: current, username: binding.username });
+        made.push({ instance: current, username: binding.username, bindingId: binding.id });
         const data = { service_instance: instance.name, service_instance_id: instance.id, binding_id: binding.id, by: plan.file };
         await this.events.record(actor, 'service-bound', { type: 'app', id: app.id, name: app.name, spaceId: app.spaceId }, data, tx);
       }
@@ -232,6 +232,6 @@ export class ManifestService {
 
   /** Drops the logins of bindings `apply` made, when the push's transaction did not commit. */
   async dropBindings(bindings: ManifestApplied['bindings']): Promise<void> {
-    for (const b of bindings) await this.binder.dropQuietly(b.instance, b.username);
+    for (const b of bindings) await this.binder.dropQuietly(b.instance, b.username, b.bindingId);
   }
 }
