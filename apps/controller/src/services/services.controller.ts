@@ -11,7 +11,7 @@ import { MarketplaceService } from './brokers/marketplace.service';
 import { ServiceInstancesService } from './service-instances.service';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
-import { UpdateServiceInstance, type UpdateServiceInstanceInput } from './usecases/update-service-instance.usecase';
+import { UpdateServiceInstance } from './usecases/update-service-instance.usecase';
 import { ServiceInstanceBodyPipe, tagsSchema, type CreateUserProvidedRequest } from './user-provided/user-provided.schemas';
 import { UserProvidedInstancesService } from './user-provided/user-provided-instances.service';
 
