@@ -17,9 +17,9 @@ const ORPHAN_SWEEP_MS = 60_000;
  * The backups pass (run on the convergence leader, see convergence/service-backups-loop.service.ts):
  * - restores in progress are carried on (ServiceRestoresService.advance);
  * - backups left in progress for STALE_BACKUP_MS by a controller that stopped are marked failed;
- * - every created managed instance whose newest backup (any trigger, any outcome) is older than
- *   SERVICE_BACKUP_INTERVAL_S gets a `scheduled` one (so a failed backup is tried again at the
- *   next interval, not at once); none when its backup_retention is 0;
+ * - every created managed instance whose newest backup (any trigger, any outcome; without one:
+ *   its creation) is older than SERVICE_BACKUP_INTERVAL_S gets a `scheduled` one (so a failed
+ *   backup is tried again at the next interval, not at once); none when its backup_retention is 0;
  * - retention: of its scheduled backups, the newest `backupRetention` succeeded ones are kept,
  *   and failed ones only while they are among the newest `backupRetention` failed and newer than
  *   the oldest succeeded one kept (failures never push good backups out); manual ones stay until deleted;
@@ -53,18 +53,18 @@ export class ServiceBackupsPass {
     const managed = (await this.instances.created()).filter((i) => i.type === 'managed');
     const newest = await this.backups.newestPerInstance();
     for (const instance of managed) {
-      await this.schedule(instance, newest.get(instance.id), now).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-backup-schedule-failed'));
+      await this.schedule(instance, newest.get(instance.id) ?? instance.createdAt, now).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-backup-schedule-failed'));
       await this.prune(instance).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-backup-prune-failed'));
     }
-    if (now - this.lastSweep >= ORPHAN_SWEEP_MS) {
+    if (Math.abs(now - this.lastSweep) >= ORPHAN_SWEEP_MS) {
       this.lastSweep = now;
       await this.sweepOrphans(now);
     }
   }
 
-  private async schedule(instance: ServiceInstanceRecord, newest: Date | undefined, now: number): Promise<void> {
+  private async schedule(instance: ServiceInstanceRecord, newest: Date, now: number): Promise<void> {
     if (instance.backupRetention <= 0 || !instance.host || instance.operationState === 'in progress') return;
-    if (newest && now - newest.getTime() < this.config.serviceBackupIntervalMs) return;
+    if (now - newest.getTime() < this.config.serviceBackupIntervalMs) return;
     const backup = await this.making.start(instance, 'scheduled');
     this.logger.info({ instance: instance.name, backup: backup.id }, 'service-backup-scheduled');
   }
