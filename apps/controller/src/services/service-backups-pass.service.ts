@@ -51,9 +51,10 @@ export class ServiceBackupsPass {
       await this.making.fail({ id: backup.serviceInstanceId, name: backup.serviceInstance.name, spaceId: backup.serviceInstance.spaceId }, backup, reason, now - backup.createdAt.getTime());
     }
     const managed = (await this.instances.created()).filter((i) => i.type === 'managed');
-    const newest = await this.backups.newestPerInstance();
+    const [newest, finished] = await Promise.all([this.backups.newestPerInstance(), this.backups.finishedScheduledCounts()]);
     for (const instance of managed) {
       await this.schedule(instance, newest.get(instance.id) ?? instance.createdAt, now).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-backup-schedule-failed'));
+      if ((finished.get(instance.id) ?? 0) <= Math.max(0, instance.backupRetention)) continue;
       await this.prune(instance).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-backup-prune-failed'));
     }
     if (Math.abs(now - this.lastSweep) >= ORPHAN_SWEEP_MS) {
