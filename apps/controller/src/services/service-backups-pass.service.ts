@@ -71,17 +71,7 @@ export class ServiceBackupsPass {
   }
 
   private async prune(instance: ServiceInstanceRecord): Promise<void> {
-    const keep = Math.max(0, instance.backupRetention);
-    const finished = await this.backups.finishedScheduled(instance.id);
-    const succeeded = finished.filter((b) => b.state === 'succeeded');
-    const kept = succeeded.slice(0, keep);
-    const oldestKept = kept.length === keep && keep > 0 ? kept[kept.length - 1]!.createdAt : undefined;
-    const failedKept = finished
-      .filter((b) => b.state === 'failed')
-      .slice(0, keep)
-      .filter((b) => !oldestKept || b.createdAt >= oldestKept);
-    const keepIds = new Set([...kept, ...failedKept].map((b) => b.id));
-    for (const backup of finished) if (!keepIds.has(backup.id)) await this.remove(instance, backup);
+    for (const backup of beyondRetention(await this.backups.finishedScheduled(instance.id), instance.backupRetention)) await this.remove(instance, backup);
   }
 
   private async remove(instance: ServiceInstanceRecord, backup: ServiceBackup): Promise<void> {
@@ -96,4 +86,22 @@ export class ServiceBackupsPass {
     const rows = await this.backups.existing(blobs.map((b) => b.id));
     for (const blob of blobs) if (!rows.has(blob.id)) await this.blobs.remove('backups', blob.id);
   }
+}
+
+/**
+ * Which of an instance's finished scheduled backups (newest first) retention deletes: all but the
+ * newest `retention` succeeded ones, and the failed ones but those among the newest `retention`
+ * failed that are newer than the oldest succeeded one kept (failures never push good backups
+ * out, and stay visible a while). Pure.
+ */
+export function beyondRetention<B extends Pick<ServiceBackup, 'id' | 'state' | 'createdAt'>>(finished: readonly B[], retention: number): B[] {
+  const keep = Math.max(0, retention);
+  const kept = finished.filter((b) => b.state === 'succeeded').slice(0, keep);
+  const oldestKept = kept.length === keep && keep > 0 ? kept[kept.length - 1]!.createdAt : undefined;
+  const failedKept = finished
+    .filter((b) => b.state === 'failed')
+    .slice(0, keep)
+    .filter((b) => !oldestKept || b.createdAt >= oldestKept);
+  const keepIds = new Set([...kept, ...failedKept].map((b) => b.id));
+  return finished.filter((b) => !keepIds.has(b.id));
 }
