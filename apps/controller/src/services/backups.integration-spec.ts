@@ -186,6 +186,8 @@ describe('service backups and restores', () => {
     assert.equal(done.format, 'rdb');
     const content = await blob(done.id);
     assert.equal(content.body.subarray(0, 5).toString(), 'REDIS');
+    // It ends as an RDB file does: the EOF opcode and its CRC64, nothing after (no replication EOF mark).
+    assert.equal(content.body[content.body.length - 9], 0xff);
     assert.ok(content.body.includes(Buffer.from('hello-from-the-backup')));
     assert.equal(createHash('sha256').update(content.body).digest('hex'), done.sha256);
   });
@@ -225,6 +227,15 @@ describe('service backups and restores', () => {
       assert.equal(await redis.get('after-restore'), 'y');
     } finally {
       redis.disconnect();
+    }
+    // A new redis instance from the snapshot: created once its cell restored it.
+    const copy = await createInstance('cache-copy', 'redis', { restore_from_backup: snapshot.id });
+    const copyJob = cell!.startJobs.find((j) => j.serviceInstanceId === copy.id)!;
+    const copied = new Redis({ host: '127.0.0.1', port: cell!.servers.get(copy.id)!.state.port, username: copyJob.adminUser, password: copyJob.adminPassword, maxRetriesPerRequest: 0 });
+    try {
+      assert.equal(await copied.get('greeting'), 'hello-from-the-backup');
+    } finally {
+      copied.disconnect();
     }
   });
 
