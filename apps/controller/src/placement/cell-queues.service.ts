@@ -6,6 +6,7 @@ import {
   serviceJobId,
   type DeleteServiceJob,
   type ForgetAppJob,
+  type RestoreServiceJob,
   type RunTaskJob,
   type StageJob,
   type StartInstanceJob,
@@ -111,6 +112,16 @@ export class CellQueuesService implements OnModuleDestroy {
   /** Queues a resize (jobId serviceJobId.update, one per update: `operationMs` is the update's operation time). */
   async updateService(cellId: string, job: UpdateServiceJob, operationMs: number): Promise<void> {
     await this.queue(cellId).add(CellJobName.UpdateService, job, { jobId: serviceJobId.update(job.serviceInstanceId, operationMs) });
+  }
+
+  /** Queues a service instance's restore-service job (jobId serviceJobId.restore); one of that id already there is left as it is. */
+  async restoreService(cellId: string, job: RestoreServiceJob): Promise<void> {
+    await this.queue(cellId).add(CellJobName.RestoreService, job, { jobId: serviceJobId.restore(job.serviceInstanceId, job.backupId) });
+  }
+
+  /** Removes a finished (completed or failed) job of that id, so that the same id can be queued anew. */
+  async forgetFinished(cellId: string, id: string): Promise<void> {
+    await this.removeFinished(cellId, id);
   }
 
   /** Where a job of a cell's queue stands: 'queued' (waiting or taken), 'completed', 'failed' (with the reason), or 'absent' (never added, or lost with Redis's data). */

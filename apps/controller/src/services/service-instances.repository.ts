@@ -44,6 +44,8 @@ export class ServiceInstancesRepository {
     adminUser: string;
     adminPassword: string;
     description: string;
+    /** A create from a backup: restored once the server is prepared. */
+    restoreBackupId?: string;
   }): Promise<ServiceInstanceRecord | undefined> {
     const { description, ...fields } = data;
     try {
@@ -89,6 +91,24 @@ export class ServiceInstancesRepository {
   /** Instances that were created, with no operation in progress (service-lifecycle.ts): their cell keeps them running. */
   created(): Promise<ServiceInstanceRecord[]> {
     return this.prisma.serviceInstance.findMany({ where: IDLE_WHERE, include: INCLUDE });
+  }
+
+  /** Marks the instance `restore in progress` of `backupId`, unless another operation is in progress: true when it did. */
+  async startRestore(id: string, backupId: string, description: string): Promise<boolean> {
+    const { count } = await this.prisma.serviceInstance.updateMany({
+      where: { id, operationState: { not: 'in progress' }, NOT: [{ operationType: 'delete' }, { operationType: 'create', operationState: 'failed' }] },
+      data: { operationType: 'restore', operationState: 'in progress', operationDescription: description, operationUpdatedAt: new Date(), restoreBackupId: backupId },
+    });
+    return count === 1;
+  }
+
+  /** Ends the restore of `backupId` in progress; false when something else changed the operation meanwhile. */
+  async finishRestore(id: string, backupId: string, outcome: { state: 'succeeded' | 'failed'; description: string }): Promise<boolean> {
+    const { count } = await this.prisma.serviceInstance.updateMany({
+      where: { id, operationType: 'restore', operationState: 'in progress', restoreBackupId: backupId },
+      data: { operationState: outcome.state, operationDescription: outcome.description, operationUpdatedAt: new Date() },
+    });
+    return count === 1;
   }
 
   /** Renames; false when the space has another instance of that name. */

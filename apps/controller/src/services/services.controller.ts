@@ -20,6 +20,8 @@ const createSchema = z.strictObject({
   offering: z.string({ error: 'offering is required: the name of a service offering (GET /v1/service_offerings)' }).min(1).max(64),
   plan: z.string({ error: 'plan is required: the name of one of its plans (GET /v1/service_plans?offering=NAME)' }).min(1).max(64),
   space_id: z.uuid({ error: 'space_id must be a space id (a UUID)' }).optional(),
+  /** A succeeded backup of an instance of the same offering and space: the new instance starts with its data. */
+  restore_from_backup: z.uuid({ error: 'restore_from_backup must be a backup id (a UUID): GET /v1/service_instances/NAME/backups lists them' }).optional(),
 });
 type CreateRequest = z.infer<typeof createSchema>;
 

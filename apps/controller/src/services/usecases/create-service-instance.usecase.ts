@@ -15,6 +15,7 @@ import { ServiceInstancesService, serviceTarget } from '../service-instances.ser
 import { BrokeredInstancesService } from '../brokers/brokered-instances.service';
 import { UserProvidedInstancesService } from '../user-provided/user-provided-instances.service';
 import { isUserProvidedRequest, type CreateUserProvidedRequest } from '../user-provided/user-provided.schemas';
+import { ServiceRestoresService } from '../service-restores.service';
 
 /**
  * One write: `POST /v1/service_instances`. Places the instance on a live cell with room for its
@@ -34,17 +35,24 @@ export class CreateServiceInstance {
     private readonly events: EventsService,
     private readonly userProvided: UserProvidedInstancesService,
     private readonly brokered: BrokeredInstancesService,
+    private readonly restores: ServiceRestoresService,
   ) {}
 
-  /** Also a user-provided instance (`type: "user-provided"`, user-provided/) and one of a broker's offering (brokers/). */
-  async run(actor: Actor, input: { name: string; offering: string; plan: string; space_id?: string } | CreateUserProvidedRequest): Promise<ServiceInstanceView> {
+  /** Also a user-provided instance (`type: "user-provided"`, user-provided/) and one of a broker's offering (brokers/); a managed one may start from a backup (`restore_from_backup`). */
+  async run(actor: Actor, input: { name: string; offering: string; plan: string; space_id?: string; restore_from_backup?: string } | CreateUserProvidedRequest): Promise<ServiceInstanceView> {
     const spaceId = input.space_id ?? (await this.apps.defaultSpaceId());
     if (input.space_id && !(await this.apps.spaceExists(input.space_id))) throw notFound('space', input.space_id);
     await this.access.require(actor, spaceId, 'write', 'space', input.space_id ?? 'default');
     if (isUserProvidedRequest(input)) return this.userProvided.create(actor, spaceId, input);
-    if (!BUILTIN_OFFERINGS.some((o) => o.name === input.offering)) return this.brokered.provision(actor, spaceId, input);
+    if (!BUILTIN_OFFERINGS.some((o) => o.name === input.offering)) {
+      if (input.restore_from_backup) {
+        throw new DomainException(ErrorCode.Unprocessable, `restore_from_backup: only instances of the built-in offerings (${BUILTIN_OFFERINGS.map((o) => o.name).join(', ')}) have backups; create ${input.name} without it`);
+      }
+      return this.brokered.provision(actor, spaceId, input);
+    }
     const offering = offeringNamed(input.offering);
     const plan = planNamed(offering, input.plan);
+    const backup = input.restore_from_backup ? await this.restores.backupFor(actor, { offering: offering.name, spaceId }, input.restore_from_backup, { sameSpace: true }) : undefined;
     const id = randomUUID();
     const cellId = await this.cells.place(id, plan.memoryMb);
     const created = await this.instances.create({
@@ -58,11 +66,12 @@ export class CreateServiceInstance {
       cellId,
       adminUser: ADMIN_USER,
       adminPassword: randomPassword(),
-      description: `cell ${cellId} is starting the ${offering.name} server`,
+      description: `cell ${cellId} is starting the ${offering.name} server${backup ? `, then restoring backup ${backup.id}` : ''}`,
+      restoreBackupId: backup?.id,
     });
     if (!created) throw new DomainException(ErrorCode.NameTaken, `this space has a service instance named ${input.name} already: choose another name`);
     await this.cells.start({ ...created, cellId });
-    await this.events.record(actor, 'service-instance-created', serviceTarget(created), { offering: offering.name, plan: plan.name, cell_id: cellId });
+    await this.events.record(actor, 'service-instance-created', serviceTarget(created), { offering: offering.name, plan: plan.name, cell_id: cellId, ...(backup ? { restore_from_backup: backup.id } : {}) });
     this.logger.info({ instance: created.name, offering: offering.name, cell: cellId }, 'service-instance-created');
     return this.service.view(created);
   }
