@@ -53,6 +53,14 @@ const STATE_CLASS: Record<string, string> = {
   STOPPED: 'idle',
   DOWN: 'idle',
   CANCELED: 'idle',
+  // service instances (status, last operation) and backups
+  available: 'ok',
+  succeeded: 'ok',
+  starting: 'busy',
+  'in progress': 'busy',
+  crashed: 'bad',
+  unavailable: 'bad',
+  failed: 'bad',
 };
 
 export function StateBadge({ state }: { state: string }) {
