@@ -223,8 +223,13 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${platform!.apiUrl}/services`);
       await card(SEEDED).waitFor();
-      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
-      assert.ok(overflow <= 1, `no sideways scrolling of the page (${overflow}px too wide)`);
+      const overflow = async () => Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
+      assert.ok((await overflow()) <= 1, `no sideways scrolling of the Services page (${await overflow()}px too wide)`);
+      await page.goto(`${platform!.apiUrl}/apps/${APP}`);
+      await page.locator('#services').getByRole('combobox', { name: 'Service instance' }).waitFor();
+      assert.ok((await overflow()) <= 1, `no sideways scrolling of the app page (${await overflow()}px too wide)`);
+      await page.goto(`${platform!.apiUrl}/services`);
+      await card(SEEDED).waitFor();
       // The form's summary, its fields and its button are reached with Tab and used with the keyboard alone.
       const summary = page.getByText('New service instance', { exact: true });
       await summary.focus();
