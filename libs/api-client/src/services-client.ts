@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import {
   changeResultSchema,
-  serviceBackupViewSchema,
   serviceBindingViewSchema,
   serviceInstanceViewSchema,
   serviceOfferingViewSchema,
   type ChangeResult,
-  type ServiceBackupView,
   type ServiceBindingView,
   type ServiceInstanceView,
   type ServiceOfferingView,
@@ -68,20 +66,5 @@ export class ServicesClient extends ApiTransport {
   /** Drops the binding's credentials at once and rolls out a release without it. */
   unbindService(app: string, instance: string): Promise<ChangeResult> {
     return this.call(changeResultSchema, 'DELETE', `/v1/apps/${seg(app)}/service_bindings/${seg(instance)}`);
-  }
-
-  /** The instance's backups, newest first (managed instances). */
-  async serviceBackups(instance: string): Promise<ServiceBackupView[]> {
-    return (await this.call(resourcesOf(serviceBackupViewSchema), 'GET', `/v1/service_instances/${seg(instance)}/backups`)).resources;
-  }
-
-  /** Starts a manual backup (202, state in progress); poll `serviceBackups` to see it end. */
-  backUpServiceInstance(instance: string): Promise<ServiceBackupView> {
-    return this.call(serviceBackupViewSchema, 'POST', `/v1/service_instances/${seg(instance)}/backups`);
-  }
-
-  /** Starts replacing the instance's data with a backup's (202, last_operation restore/in progress). */
-  restoreServiceInstance(instance: string, backupId: string): Promise<ServiceInstanceView> {
-    return this.call(serviceInstanceViewSchema, 'POST', `/v1/service_instances/${seg(instance)}/restores`, { backup_id: backupId });
   }
 }

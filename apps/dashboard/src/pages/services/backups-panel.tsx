@@ -48,7 +48,7 @@ export function BackupsPanel({ instance, action }: { instance: ServiceInstanceVi
 
   const backUp = () =>
     void action.run(`Backing up ${instance.name}…`, async () => {
-      const started = await api.backUpServiceInstance(instance.id);
+      const started = await api.createServiceBackup(instance.id);
       backups.refresh();
       const done = await settledBackup(api, instance.id, started.id).finally(backups.refresh);
       return `Backed up ${instance.name}: ${done.size_bytes === null ? 'size unknown' : formatBytes(done.size_bytes)}${done.duration_ms === null ? '' : ` in ${formatMs(done.duration_ms)}`}`;
@@ -56,7 +56,7 @@ export function BackupsPanel({ instance, action }: { instance: ServiceInstanceVi
 
   const restore = (backup: ServiceBackupView) =>
     void action.run(`Restoring ${instance.name} from the backup of ${new Date(backup.created_at).toLocaleString()}…`, async () => {
-      await api.restoreServiceInstance(instance.id, backup.id);
+      await api.restoreServiceBackup(instance.id, backup.id);
       await settledInstance(api, instance.id);
       return `Restored ${instance.name} from the backup of ${new Date(backup.created_at).toLocaleString()}`;
     });
