@@ -18,6 +18,7 @@ import { registerPlatform } from './commands/platform';
 import { registerSecurityGroups } from './commands/security-groups';
 import { registerPush } from './commands/push';
 import { registerRoutes } from './commands/routes';
+import { registerServiceBackups } from './commands/service-backups';
 import { registerServiceBindings } from './commands/service-bindings';
 import { registerServices } from './commands/services';
 
@@ -50,6 +51,7 @@ export function buildProgram(ctx: Context): Command {
   registerSecurityGroups(program, ctx);
   registerServices(program, ctx);
   registerServiceBindings(program, ctx);
+  registerServiceBackups(program, ctx);
   return program;
 }
 

@@ -9,7 +9,8 @@ import {
   type ServiceInstanceView,
   type ServiceOfferingView,
 } from '@paas/contracts';
-import { ApiTransport, query, seg } from './api-transport';
+import { query, seg } from './api-transport';
+import { ServiceBackupsClient } from './service-backups-client';
 
 /** POST /v1/apps/:app/service_bindings: the binding, and the release it rolls out. */
 export const serviceBindingResultSchema = changeResultSchema.extend({ binding: serviceBindingViewSchema });
@@ -24,7 +25,7 @@ const resourcesOf = <S extends z.ZodType>(item: S) => z.object({ resources: z.ar
  * space when a name is in several). Creating and deleting an instance are asynchronous: the
  * answer is a 202 whose `last_operation` is `in progress`; poll `serviceInstance` to see it end.
  */
-export class ServicesClient extends ApiTransport {
+export class ServicesClient extends ServiceBackupsClient {
   async serviceOfferings(): Promise<ServiceOfferingView[]> {
     return (await this.call(resourcesOf(serviceOfferingViewSchema), 'GET', '/v1/service_offerings')).resources;
   }
@@ -41,7 +42,7 @@ export class ServicesClient extends ApiTransport {
   }
 
   /** Starts creating it (202, last_operation create/in progress). Not safe to repeat: a second call is a 409 (the name is taken). */
-  createServiceInstance(instance: { name: string; offering: string; plan: string; space_id?: string }): Promise<ServiceInstanceView> {
+  createServiceInstance(instance: { name: string; offering: string; plan: string; space_id?: string; restore_from_backup?: string }): Promise<ServiceInstanceView> {
     return this.call(serviceInstanceViewSchema, 'POST', '/v1/service_instances', instance);
   }
 

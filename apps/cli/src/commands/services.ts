@@ -38,10 +38,11 @@ export function registerServices(program: Command, ctx: Context): void {
     .description('create a service instance (a server of its own, on a persistent volume); waits until it is ready')
     .option('-s, --space <space>', 'the space, by name or id (default: the targeted one, else the default space)')
     .option('--no-wait', 'return once the API accepted it, without following the creation')
-    .action(async (offering: string, plan: string, name: string, o: { space?: string; wait: boolean }) => {
+    .option('--from-backup <backup-id>', 'start with the data of this backup (of an instance of the same offering and space: paas backups NAME)')
+    .action(async (offering: string, plan: string, name: string, o: { space?: string; wait: boolean; fromBackup?: string }) => {
       const api = await ctx.api();
       const spaceId = o.space !== undefined ? await spaceIdFor(ctx, api, o.space) : (await ctx.target())?.space?.id;
-      const accepted = await api.createServiceInstance({ name, offering, plan, ...(spaceId ? { space_id: spaceId } : {}) });
+      const accepted = await api.createServiceInstance({ name, offering, plan, ...(spaceId ? { space_id: spaceId } : {}), ...(o.fromBackup ? { restore_from_backup: o.fromBackup } : {}) });
       const what = `service ${accepted.name} (${accepted.offering} ${accepted.plan}) in ${accepted.org_name}/${accepted.space_name}`;
       if (!o.wait) return ctx.print(`creating ${what}: paas service ${accepted.name} shows when it is ready`);
       await waitForServiceOperation(ctx, accepted, 'create');

@@ -7,16 +7,17 @@ import { ReleasesModule } from '../releases/releases.module';
 import { ServicesModule } from '../services/services.module';
 import { ConvergerService } from './converger.service';
 import { LeaderElectionService } from './leader-election.service';
+import { ServiceBackupsLoop } from './service-backups-loop.service';
 import { ServiceProvisioningLoop } from './service-provisioning-loop.service';
 
 /**
  * The convergence loop (leader only): compares desired and actual instances and starts or stops
  * the difference, on lost and drained cells too; and, on the same leader, the service instances'
- * provisioning pass.
+ * provisioning and backups passes.
  */
 @Module({
   imports: [AuditModule, AppsModule, ReleasesModule, DeploymentsModule, PlacementModule, ServicesModule],
-  providers: [LeaderElectionService, ConvergerService, ServiceProvisioningLoop],
+  providers: [LeaderElectionService, ConvergerService, ServiceProvisioningLoop, ServiceBackupsLoop],
   exports: [ConvergerService, LeaderElectionService],
 })
 export class ConvergenceModule {}

@@ -6,6 +6,7 @@ import {
   serviceJobId,
   type DeleteServiceJob,
   type ForgetAppJob,
+  type RestoreServiceJob,
   type RunTaskJob,
   type StageJob,
   type StartInstanceJob,
@@ -105,6 +106,16 @@ export class CellQueuesService implements OnModuleDestroy {
     const id = serviceJobId.delete(job.serviceInstanceId);
     await this.removeFinished(cellId, id, ['failed']);
     await this.queue(cellId).add(CellJobName.DeleteService, job, { jobId: id });
+  }
+
+  /** Queues a service instance's restore-service job (jobId serviceJobId.restore); one of that id already there is left as it is. */
+  async restoreService(cellId: string, job: RestoreServiceJob): Promise<void> {
+    await this.queue(cellId).add(CellJobName.RestoreService, job, { jobId: serviceJobId.restore(job.serviceInstanceId, job.backupId) });
+  }
+
+  /** Removes a finished (completed or failed) job of that id, so that the same id can be queued anew. */
+  async forgetFinished(cellId: string, id: string): Promise<void> {
+    await this.removeFinished(cellId, id);
   }
 
   /** Where a job of a cell's queue stands: 'queued' (waiting or taken), 'completed', 'failed' (with the reason), or 'absent' (never added, or lost with Redis's data). */

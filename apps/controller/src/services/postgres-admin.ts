@@ -105,3 +105,10 @@ export async function dropPostgresLogin(login: ServerLogin, instanceId: string, 
     await client.query(`DROP ROLE ${role}`);
   });
 }
+
+/** Ends every session to the instance's database but the caller's (before a restore replaces its content). */
+export async function terminateDatabaseSessions(login: ServerLogin, instanceId: string): Promise<void> {
+  await withAdmin(login, async (client) => {
+    await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [databaseName(instanceId)]);
+  });
+}

@@ -58,6 +58,11 @@ export function endpointOf(instance: Pick<ServiceInstance, 'id' | 'host' | 'port
   return { host: instance.host, port: instance.port };
 }
 
+/** The admin's login on the instance's server, where it was last reported (or at `endpoint`). */
+export function adminLoginOf(instance: ServiceInstance, endpoint: Endpoint = endpointOf(instance)): ServerLogin {
+  return adminLogin(instance, endpoint);
+}
+
 function adminLogin(instance: ServiceInstance, endpoint: Endpoint): ServerLogin {
   return { ...endpoint, user: instance.adminUser, password: instance.adminPassword };
 }

@@ -4,6 +4,7 @@ import type { Prisma, ServiceInstance } from '../generated/prisma/client';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { DomainException, ErrorCode } from '../platform/common/domain.exception';
 import { ServiceAdminService } from './service-admin.service';
+import { isProvisioned } from './service-views';
 import { ServiceBindingsRepository, type ServiceBindingRecord } from './service-bindings.repository';
 
 /**
@@ -20,9 +21,9 @@ export class ServiceBinderService {
     private readonly bindings: ServiceBindingsRepository,
   ) {}
 
-  /** 409 unless the instance's create succeeded (and it is not being deleted). */
+  /** 409 unless the instance's create succeeded (and it is not being deleted; a restore or resize since is fine). */
   requireBindable(instance: ServiceInstance): void {
-    if (instance.operationType === 'create' && instance.operationState === 'succeeded') return;
+    if (isProvisioned(instance)) return;
     const op = `its ${instance.operationType} ${instance.operationState === 'in progress' ? 'is in progress' : instance.operationState}`;
     throw new DomainException(
       ErrorCode.ServiceInstanceNotReady,

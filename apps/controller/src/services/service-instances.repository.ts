@@ -7,7 +7,7 @@ import { PrismaService } from '../platform/database/prisma.service';
 export type ServiceInstanceRecord = ServiceInstance & { space: Space & { org: Org }; bindings: Array<{ app: { id: string; name: string } }> };
 
 export interface ServiceOperation {
-  type: 'create' | 'update' | 'delete';
+  type: 'create' | 'update' | 'delete' | 'restore';
   state: 'in progress' | 'succeeded' | 'failed';
   description: string | null;
 }
@@ -35,6 +35,8 @@ export class ServiceInstancesRepository {
     adminUser: string;
     adminPassword: string;
     description: string;
+    /** A create from a backup: restored once the server is prepared. */
+    restoreBackupId?: string;
   }): Promise<ServiceInstanceRecord | undefined> {
     const { description, ...fields } = data;
     try {
@@ -77,9 +79,30 @@ export class ServiceInstancesRepository {
     return this.prisma.serviceInstance.findMany({ where: { operationState: 'in progress' }, include: INCLUDE, orderBy: { createdAt: 'asc' } });
   }
 
-  /** Instances that were created and are not being deleted: their cell keeps them running. */
+  /** Instances that were created and are not being deleted (restored or resized since, or being so): their cell keeps them running. */
   created(): Promise<ServiceInstanceRecord[]> {
-    return this.prisma.serviceInstance.findMany({ where: { operationType: 'create', operationState: 'succeeded' }, include: INCLUDE });
+    return this.prisma.serviceInstance.findMany({
+      where: { NOT: [{ operationType: 'delete' }, { operationType: 'create', operationState: { not: 'succeeded' } }] },
+      include: INCLUDE,
+    });
+  }
+
+  /** Marks the instance `restore in progress` of `backupId`, unless another operation is in progress: true when it did. */
+  async startRestore(id: string, backupId: string, description: string): Promise<boolean> {
+    const { count } = await this.prisma.serviceInstance.updateMany({
+      where: { id, operationState: { not: 'in progress' }, NOT: [{ operationType: 'delete' }, { operationType: 'create', operationState: 'failed' }] },
+      data: { operationType: 'restore', operationState: 'in progress', operationDescription: description, operationUpdatedAt: new Date(), restoreBackupId: backupId },
+    });
+    return count === 1;
+  }
+
+  /** Ends the restore of `backupId` in progress; false when something else changed the operation meanwhile. */
+  async finishRestore(id: string, backupId: string, outcome: { state: 'succeeded' | 'failed'; description: string }): Promise<boolean> {
+    const { count } = await this.prisma.serviceInstance.updateMany({
+      where: { id, operationType: 'restore', operationState: 'in progress', restoreBackupId: backupId },
+      data: { operationState: outcome.state, operationDescription: outcome.description, operationUpdatedAt: new Date() },
+    });
+    return count === 1;
   }
 
   /** Renames; false when the space has another instance of that name. */

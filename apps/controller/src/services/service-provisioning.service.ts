@@ -3,7 +3,8 @@ import type { ServiceState } from '@paas/contracts';
 import { SERVICE_STATE_TTL_S } from '@paas/redis';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { EventsService, SYSTEM_ACTOR } from '../audit/events.service';
-import { ServiceAdminService } from './service-admin.service';
+import { adminLoginOf, ServiceAdminService } from './service-admin.service';
+import { RESTORE_TIMEOUT_MS, ServiceRestoresService } from './service-restores.service';
 import { ServiceCellsService } from './service-cells.service';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from './service-instances.repository';
 import { serviceTarget } from './service-instances.service';
@@ -40,6 +41,7 @@ export class ServiceProvisioningService {
     private readonly cells: ServiceCellsService,
     private readonly admin: ServiceAdminService,
     private readonly events: EventsService,
+    private readonly restores: ServiceRestoresService,
   ) {}
 
   async pass(now = Date.now()): Promise<void> {
@@ -49,6 +51,8 @@ export class ServiceProvisioningService {
     if (!all.length) return;
     const [reports, live] = await Promise.all([this.cells.reports(all.map((i) => i.id)), this.cells.liveCellIds()]);
     for (const instance of pending) {
+      // Other operations (restore, update) are carried on by passes of their own.
+      if (instance.operationType !== 'delete' && instance.operationType !== 'create') continue;
       const step = instance.operationType === 'delete' ? this.finishDelete(instance, reports.get(instance.id), live) : this.finishCreate(instance, reports.get(instance.id), live, now);
       await step.catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-provisioning-step-failed'));
     }
@@ -87,6 +91,15 @@ export class ServiceProvisioningService {
       const why = `the controller could not prepare the server at ${endpoint.host}:${endpoint.port} as its admin: ${(error as Error).message}`;
       if (late) return this.fail(instance, why);
       return this.instances.describe(instance.id, `${why} (trying again)`);
+    }
+    if (instance.restoreBackupId) {
+      // A create from a backup succeeds once the backup is restored into the prepared server.
+      const restore = await this.restores.step(instance, adminLoginOf(instance, endpoint), instance.restoreBackupId);
+      if (restore.state === 'running') {
+        if (now - instance.operationUpdatedAt.getTime() > RESTORE_TIMEOUT_MS + SERVICE_CREATE_TIMEOUT_MS) return this.fail(instance, `restoring backup ${instance.restoreBackupId} did not finish within ${RESTORE_TIMEOUT_MS / 60_000} minutes`);
+        return this.instances.describe(instance.id, `restoring backup ${instance.restoreBackupId}: ${restore.description}`);
+      }
+      if (restore.state === 'failed') return this.fail(instance, `restoring backup ${instance.restoreBackupId} failed: ${restore.reason}; delete the instance and create it again`);
     }
     if (await this.instances.finishCreate(instance.id, { state: 'succeeded', description: null, endpoint })) {
       await this.events.record(SYSTEM_ACTOR, 'service-instance-create-succeeded', serviceTarget(instance), { cell_id: placed.cellId, endpoint: `${endpoint.host}:${endpoint.port}` });

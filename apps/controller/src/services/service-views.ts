@@ -2,6 +2,15 @@ import { BUILTIN_OFFERINGS, type ServiceBindingView, type ServiceInstanceView, t
 import type { ServiceInstanceRecord } from './service-instances.repository';
 import type { ServiceBindingRecord } from './service-bindings.repository';
 
+/**
+ * Has the instance a server of its own now: its create succeeded and it is not being deleted
+ * (a restore or resize since, done or not, leaves it so). Pure.
+ */
+export function isProvisioned(instance: Pick<ServiceInstanceRecord, 'operationType' | 'operationState'>): boolean {
+  if (instance.operationType === 'delete') return false;
+  return instance.operationType !== 'create' || instance.operationState === 'succeeded';
+}
+
 /** How an instance's server stands now, from its cell's report and the cell's presence. Pure. */
 export interface ServiceStatus {
   status: ServiceInstanceView['status'];
@@ -15,7 +24,7 @@ export interface ServiceStatus {
  * live cell has not reported it. Null while it is being created or deleted, or when its create failed.
  */
 export function serviceStatus(instance: Pick<ServiceInstanceRecord, 'operationType' | 'operationState' | 'cellId'>, report: ServiceState | undefined, cellLive: boolean): ServiceStatus {
-  if (instance.operationType !== 'create' || instance.operationState !== 'succeeded' || !instance.cellId) return { status: null, status_reason: null };
+  if (!isProvisioned(instance) || !instance.cellId) return { status: null, status_reason: null };
   if (!cellLive) return { status: 'unavailable', status_reason: `cell ${instance.cellId} is lost: its data stays on its volume` };
   if (!report) return { status: 'unavailable', status_reason: `cell ${instance.cellId} has not reported it lately (the cell is told to start it again)` };
   switch (report.state) {

@@ -16,13 +16,15 @@ const createSchema = z.strictObject({
   offering: z.string({ error: 'offering is required: the name of a service offering (GET /v1/service_offerings)' }).min(1).max(64),
   plan: z.string({ error: 'plan is required: the name of one of its plans (GET /v1/service_plans?offering=NAME)' }).min(1).max(64),
   space_id: z.uuid({ error: 'space_id must be a space id (a UUID)' }).optional(),
+  /** A succeeded backup of an instance of the same offering and space: the new instance starts with its data. */
+  restore_from_backup: z.uuid({ error: 'restore_from_backup must be a backup id (a UUID): GET /v1/service_instances/NAME/backups lists them' }).optional(),
 });
 type CreateRequest = z.infer<typeof createSchema>;
 
 const renameSchema = z.strictObject({ name: appNameSchema });
 
 /** The one space_id a request names (?space_id=ID), or undefined. */
-function spaceParam(query: Record<string, unknown>): string | undefined {
+export function spaceParam(query: Record<string, unknown>): string | undefined {
   const ids = uuidListParam(query, 'space_id');
   if (ids && ids.length > 1) {
     throw new DomainException(ErrorCode.ValidationFailed, 'space_id: give one space id', [{ field: 'space_id', rule: 'one UUID' }]);

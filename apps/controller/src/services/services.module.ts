@@ -3,6 +3,7 @@ import { AppsModule } from '../apps/apps.module';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { PlacementModule } from '../placement/placement.module';
+import { StorageModule } from '../storage/storage.module';
 import { BoundServicesService } from './bound-services.service';
 import { ServiceAdminService } from './service-admin.service';
 import { ServiceBinderService } from './service-binder.service';
@@ -11,6 +12,11 @@ import { ServiceCellsService } from './service-cells.service';
 import { ServiceInstancesRepository } from './service-instances.repository';
 import { ServiceInstancesService } from './service-instances.service';
 import { ServiceProvisioningService } from './service-provisioning.service';
+import { ServiceBackupsController } from './service-backups.controller';
+import { ServiceBackupsPass } from './service-backups-pass.service';
+import { ServiceBackupsRepository } from './service-backups.repository';
+import { ServiceBackupsService } from './service-backups.service';
+import { ServiceRestoresService } from './service-restores.service';
 import { ServicesController } from './services.controller';
 import { CreateServiceInstance } from './usecases/create-service-instance.usecase';
 import { DeleteServiceInstance } from './usecases/delete-service-instance.usecase';
@@ -22,8 +28,8 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
  * app's bound services from here (BoundServicesService).
  */
 @Module({
-  imports: [AuthModule, AuditModule, PlacementModule, AppsModule],
-  controllers: [ServicesController],
+  imports: [AuthModule, AuditModule, PlacementModule, AppsModule, StorageModule],
+  controllers: [ServicesController, ServiceBackupsController],
   providers: [
     ServiceInstancesRepository,
     ServiceBindingsRepository,
@@ -35,7 +41,11 @@ import { DeleteServiceInstance } from './usecases/delete-service-instance.usecas
     BoundServicesService,
     CreateServiceInstance,
     DeleteServiceInstance,
+    ServiceBackupsRepository,
+    ServiceBackupsService,
+    ServiceRestoresService,
+    ServiceBackupsPass,
   ],
-  exports: [ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceBinderService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
+  exports: [ServiceBackupsPass, ServiceInstancesRepository, ServiceBindingsRepository, ServiceAdminService, ServiceBinderService, ServiceCellsService, ServiceInstancesService, ServiceProvisioningService, BoundServicesService],
 })
 export class ServicesModule {}

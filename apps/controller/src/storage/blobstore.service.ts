@@ -1,15 +1,16 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
 
-export type BlobKind = 'packages' | 'droplets';
-export const BLOB_KINDS: readonly BlobKind[] = ['packages', 'droplets'];
+/** backups: service instances' backups (a pg_dump or an RDB snapshot), id = the backup's id; a cell fetches one to restore a Redis instance. */
+export type BlobKind = 'packages' | 'droplets' | 'backups';
+export const BLOB_KINDS: readonly BlobKind[] = ['packages', 'droplets', 'backups'];
 
-/** Source packages and droplets, as files under the blobstore directory, served to cells over HTTP. */
+/** Source packages, droplets and service backups, as files under the blobstore directory, served to cells over HTTP. */
 @Injectable()
 export class BlobstoreService implements OnModuleInit {
   constructor(@Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig) {}
@@ -52,5 +53,17 @@ export class BlobstoreService implements OnModuleInit {
 
   async remove(kind: BlobKind, id: string): Promise<void> {
     await rm(this.path(kind, id), { force: true });
+  }
+
+  /** The ids of the blobs of a kind (not the temp files of writes under way), with their modification times. */
+  async list(kind: BlobKind): Promise<Array<{ id: string; modifiedAt: Date }>> {
+    const dir = join(this.config.blobstoreDir, kind);
+    const out: Array<{ id: string; modifiedAt: Date }> = [];
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!/^[a-zA-Z0-9-]+$/.test(name)) continue;
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      if (info?.isFile()) out.push({ id: name, modifiedAt: info.mtime });
+    }
+    return out;
   }
 }

@@ -64,6 +64,16 @@ const schema = z.object({
    * open (it lists counts and route templates, no names and no secrets).
    */
   CONTROLLER_METRICS_TOKEN: z.string().min(16, { error: 'CONTROLLER_METRICS_TOKEN must have at least 16 characters' }).optional(),
+  /**
+   * How often the convergence leader makes a scheduled backup of each managed service instance
+   * (its newest backup older than this): daily by default. Tests set a few seconds.
+   */
+  SERVICE_BACKUP_INTERVAL_S: z.coerce
+    .number({ error: 'SERVICE_BACKUP_INTERVAL_S must be a whole number of seconds' })
+    .int({ error: 'SERVICE_BACKUP_INTERVAL_S must be a whole number of seconds' })
+    .min(1, { error: 'SERVICE_BACKUP_INTERVAL_S must be at least 1' })
+    .max(31_536_000, { error: 'SERVICE_BACKUP_INTERVAL_S must be at most 31536000 (a year)' })
+    .default(86_400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   /** The dashboard's build served at / (default: apps/dashboard/dist of this checkout). */
   PAAS_DASHBOARD_DIR: z.string().startsWith('/', { error: 'PAAS_DASHBOARD_DIR must be an absolute path' }).optional(),
@@ -99,6 +109,7 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
     leases: { ttlMs: c.PAAS_LEASE_TTL_MS, sweepIntervalMs: c.PAAS_LEASE_SWEEP_INTERVAL_MS },
     convergeIntervalMs: c.PAAS_CONVERGE_INTERVAL_MS,
     metricsToken: c.CONTROLLER_METRICS_TOKEN,
+    serviceBackupIntervalMs: c.SERVICE_BACKUP_INTERVAL_S * 1000,
     logLevel: c.LOG_LEVEL,
     dashboardDir: c.PAAS_DASHBOARD_DIR,
     dashboardOrigins: c.PAAS_DASHBOARD_ORIGINS?.split(',') ?? [],

@@ -12,6 +12,7 @@ import { APP_PORT } from '../../routing/routes.schemas';
 import { ServiceBinderService } from '../../services/service-binder.service';
 import { ServiceBindingsRepository } from '../../services/service-bindings.repository';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from '../../services/service-instances.repository';
+import { isProvisioned } from '../../services/service-views';
 import { ManifestReader } from './manifest-reader';
 import { ManifestRepository } from './manifest.repository';
 import { describeProcess, processChanges, randomHost, resolveRoute, type ResolvedRoute } from './manifest-plan';
@@ -105,7 +106,7 @@ export class ManifestService {
       const [instance] = await this.serviceInstances.named(service.name, [app.spaceId]);
       if (!instance) {
         errors.push(`${service.key}: there is no service instance ${service.name} in space ${app.space.name}: create it first (POST /v1/service_instances) or remove it from services`);
-      } else if (instance.operationType !== 'create' || instance.operationState !== 'succeeded') {
+      } else if (!isProvisioned(instance)) {
         errors.push(`${service.key}: service instance ${service.name} cannot be bound yet (its ${instance.operationType} is ${instance.operationState}): push again once it is created`);
       } else {
         services.push(instance);
