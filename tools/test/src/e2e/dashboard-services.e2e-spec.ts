@@ -1,10 +1,11 @@
 /**
  * The dashboard's backing services in a real headless Chromium (Debian's `chromium`, driven by
- * playwright-core) against a whole isolated platform whose cell runs real Redis servers in runc
- * containers: the Services page lists an instance with its last operation and status, creates
- * one from the marketplace form (a bad name refused with the API's message, the form kept),
- * refuses to delete a bound one with the API's 409, binds and unbinds from the app page, backs up
- * now and restores a backup after a confirmation, and deletes. Each test saves a screenshot to
+ * playwright-core) against a whole isolated platform whose cell runs real Postgres and Redis
+ * servers in runc containers: the Services page lists an instance with its last operation and
+ * status, creates one from the marketplace form (a bad name refused with the API's message, the
+ * form kept), refuses to delete a bound one with the API's 409, binds and unbinds from the app
+ * page, backs up a Postgres now (pg_dump) and restores that backup after a confirmation
+ * (pg_restore), and deletes. Each test saves a screenshot to
  * artifacts/dashboard/services-<test>.png (-failed.png when it fails); no page may log a console
  * error except the refusals a test provokes on purpose.
  */
@@ -21,8 +22,8 @@ import { api } from './test-platform';
 const CHROMIUM = process.env.PAAS_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'artifacts', 'dashboard');
 const APP = 'dash-svc';
-/** Created through the API before the page opens. */
-const SEEDED = 'seeded-cache';
+/** Created through the API before the page opens: a Postgres, whose backups and restores the controller runs (pg_dump, pg_restore). */
+const SEEDED = 'seeded-db';
 /** Created from the page's form. */
 const FORMED = 'form-cache';
 /** Creating a Redis instance: a volume, a container, a server that answers; slow on a loaded machine. */
@@ -59,7 +60,7 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
     await mkdir(ARTIFACTS, { recursive: true });
     platform = await startIsolatedPlatform(1);
     assert.equal((await api(platform, 'POST', '/v1/apps', { name: APP })).status, 201);
-    const seeded = await api(platform, 'POST', '/v1/service_instances', { name: SEEDED, offering: 'redis', plan: 'small' });
+    const seeded = await api(platform, 'POST', '/v1/service_instances', { name: SEEDED, offering: 'postgresql', plan: 'small' });
     assert.equal(seeded.status, 202, JSON.stringify(seeded.json));
     const probe = await api(platform, 'GET', `/v1/service_instances/${SEEDED}/backups`);
     backupsApi = !(probe.status === 404 && /no such API endpoint/.test(probe.json?.error?.message));
@@ -92,7 +93,7 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
       await page.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
       const seeded = card(SEEDED);
       await seeded.waitFor();
-      for (const text of ['managed', 'redis', 'small']) await seeded.locator('dd', { hasText: new RegExp(`^${text}`) }).first().waitFor();
+      for (const text of ['managed', 'postgresql', 'small']) await seeded.locator('dd', { hasText: new RegExp(`^${text}`) }).first().waitFor();
       // While it is created the card says so; then the server runs.
       await page.locator(`li[data-instance="${SEEDED}"][data-operation="create succeeded"][data-status="available"]`).waitFor({ timeout: CREATE_MS });
       await seeded.getByText('available', { exact: true }).waitFor();
@@ -171,38 +172,38 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
       // A controller without the backups API: the card says so instead of failing.
       await step('backups-unavailable', async () => {
         await page.goto(`${platform!.apiUrl}/services`);
-        await card(FORMED).getByText('Backups are not available on this platform').waitFor();
+        await card(SEEDED).getByText('Backups are not available on this platform').waitFor();
       });
       t.skip('the controller has no backups API: only the fallback was checked');
       return;
     }
     await step('backups', async () => {
       await page.goto(`${platform!.apiUrl}/services`);
-      const formed = card(FORMED);
-      await formed.getByText('No backup yet').waitFor();
-      await formed.getByRole('button', { name: 'Back up now' }).click();
-      await formed.getByRole('status').filter({ hasText: `Backed up ${FORMED}` }).waitFor({ timeout: 120_000 });
-      const row = formed.locator('tr[data-state="succeeded"]');
+      const seeded = card(SEEDED);
+      await seeded.getByText('No backup yet').waitFor();
+      await seeded.getByRole('button', { name: 'Back up now' }).click();
+      await seeded.getByRole('status').filter({ hasText: `Backed up ${SEEDED}` }).waitFor({ timeout: 120_000 });
+      const row = seeded.locator('tr[data-state="succeeded"]');
       await row.waitFor();
       await row.getByText('manual').waitFor();
-      const backups = (await api(platform!, 'GET', `/v1/service_instances/${FORMED}/backups`)).json.resources as Array<{ id: string; state: string; size_bytes: number }>;
+      const backups = (await api(platform!, 'GET', `/v1/service_instances/${SEEDED}/backups`)).json.resources as Array<{ id: string; state: string; size_bytes: number }>;
       assert.equal(backups.length, 1);
       assert.equal(backups[0].state, 'succeeded');
       assert.equal(await row.getAttribute('data-backup'), backups[0].id);
 
       await row.getByRole('button', { name: 'Restore' }).click();
-      const confirm = row.getByRole('button', { name: `Replace the current data of ${FORMED} with this backup` });
+      const confirm = row.getByRole('button', { name: `Replace the current data of ${SEEDED} with this backup` });
       await confirm.waitFor();
       // Cancel first: nothing happens.
       await row.getByRole('button', { name: 'Cancel' }).click();
-      assert.equal((await instance(FORMED)).last_operation.type, 'create', 'a cancelled restore asks nothing');
+      assert.equal((await instance(SEEDED)).last_operation.type, 'create', 'a cancelled restore asks nothing');
       await row.getByRole('button', { name: 'Restore' }).click();
       await confirm.click();
-      await formed.getByRole('status').filter({ hasText: `Restoring ${FORMED}` }).first().waitFor();
-      await formed.getByRole('status').filter({ hasText: `Restored ${FORMED} from the backup of` }).waitFor({ timeout: 180_000 });
-      const view = await instance(FORMED);
+      await seeded.getByRole('status').filter({ hasText: `Restoring ${SEEDED}` }).first().waitFor();
+      await seeded.getByRole('status').filter({ hasText: `Restored ${SEEDED} from the backup of` }).waitFor({ timeout: 180_000 });
+      const view = await instance(SEEDED);
       assert.deepEqual([view.last_operation.type, view.last_operation.state], ['restore', 'succeeded']);
-      await page.locator(`li[data-instance="${FORMED}"][data-operation="restore succeeded"]`).waitFor();
+      await page.locator(`li[data-instance="${SEEDED}"][data-operation="restore succeeded"]`).waitFor();
     });
   });
 

@@ -57,7 +57,7 @@ export function BackupsPanel({ instance, action }: { instance: ServiceInstanceVi
   const restore = (backup: ServiceBackupView) =>
     void action.run(`Restoring ${instance.name} from the backup of ${new Date(backup.created_at).toLocaleString()}…`, async () => {
       await api.restoreServiceBackup(instance.id, backup.id);
-      await settledInstance(api, instance.id);
+      await settledInstance(api, instance);
       return `Restored ${instance.name} from the backup of ${new Date(backup.created_at).toLocaleString()}`;
     });
 

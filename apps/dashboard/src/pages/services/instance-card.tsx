@@ -22,7 +22,7 @@ export function InstanceCard({ instance, showSpace, onChanged }: { instance: Ser
     void action.run(`Deleting ${instance.name}…`, async () => {
       await api.deleteServiceInstance(instance.id);
       onChanged();
-      await settledInstance(api, instance.id);
+      await settledInstance(api, instance);
       return `Deleted ${instance.name}`;
     });
 

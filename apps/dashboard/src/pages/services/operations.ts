@@ -13,22 +13,18 @@ export class StillInProgress extends Error {}
 /**
  * Polls the instance until its last_operation is no longer in progress and answers the instance
  * (undefined when it is gone: a delete that finished). A failed operation is an Error with the
- * API's description, so an action shows it as its error.
+ * API's description, so an action shows it as its error. It asks for the space's list rather than
+ * the instance, so that the end of a delete is not a 404 (which the browser would log as an error).
  */
-export async function settledInstance(api: ApiClient, id: string): Promise<ServiceInstanceView | undefined> {
+export async function settledInstance(api: ApiClient, instance: Pick<ServiceInstanceView, 'id' | 'space_id'>): Promise<ServiceInstanceView | undefined> {
   const deadline = Date.now() + GIVE_UP_MS;
   for (;;) {
-    let instance: ServiceInstanceView;
-    try {
-      instance = await api.serviceInstance(id);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return undefined;
-      throw error;
-    }
-    const op = instance.last_operation;
+    const now = (await api.serviceInstances({ spaceId: instance.space_id })).find((i) => i.id === instance.id);
+    if (!now) return undefined;
+    const op = now.last_operation;
     if (op.state === 'failed') throw Object.assign(new Error(`${op.type} failed: ${op.description ?? 'no reason given'}`), { code: `${op.type}-failed` });
-    if (op.state === 'succeeded') return instance;
-    if (Date.now() > deadline) throw new StillInProgress(`${op.type} of ${instance.name} is still in progress: its card shows when it ends`);
+    if (op.state === 'succeeded') return now;
+    if (Date.now() > deadline) throw new StillInProgress(`${op.type} of ${now.name} is still in progress: its card shows when it ends`);
     await pause(POLL_MS);
   }
 }
