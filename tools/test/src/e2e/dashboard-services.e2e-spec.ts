@@ -204,6 +204,13 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
       const view = await instance(SEEDED);
       assert.deepEqual([view.last_operation.type, view.last_operation.state], ['restore', 'succeeded']);
       await page.locator(`li[data-instance="${SEEDED}"][data-operation="restore succeeded"]`).waitFor();
+
+      // The audit log has both, and its targets lead back to the Services page.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+      await page.getByRole('combobox', { name: 'Types' }).fill('service-backup-succeeded,service-instance-restore-succeeded');
+      await page.locator('tr[data-type="service-backup-succeeded"]').getByRole('link', { name: SEEDED }).waitFor();
+      await page.locator('tr[data-type="service-instance-restore-succeeded"]').getByRole('link', { name: SEEDED }).click();
+      await card(SEEDED).waitFor();
     });
   });
 
