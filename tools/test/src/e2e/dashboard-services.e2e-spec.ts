@@ -191,9 +191,14 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
       assert.equal(backups[0].state, 'succeeded');
       assert.equal(await row.getAttribute('data-backup'), backups[0].id);
 
-      await row.getByRole('button', { name: 'Restore' }).click();
+      await row.getByRole('button', { name: /^Restore the backup of / }).click();
       const confirm = row.getByRole('button', { name: `Replace the current data of ${SEEDED} with this backup` });
       await confirm.waitFor();
+      assert.equal(
+        await page.evaluate('document.activeElement?.textContent'),
+        `Replace the current data of ${SEEDED} with this backup`,
+        'the confirmation takes the focus (Enter confirms, Tab reaches Cancel)',
+      );
       // Cancel first: nothing happens.
       await row.getByRole('button', { name: 'Cancel' }).click();
       assert.equal((await instance(SEEDED)).last_operation.type, 'create', 'a cancelled restore asks nothing');

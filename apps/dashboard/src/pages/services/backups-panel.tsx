@@ -108,6 +108,7 @@ export function BackupsPanel({ instance, action }: { instance: ServiceInstanceVi
                     {b.state === 'succeeded' ? (
                       <ConfirmButton
                         label="Restore"
+                        ariaLabel={`Restore the backup of ${new Date(b.created_at).toLocaleString()}`}
                         confirmLabel={`Replace the current data of ${instance.name} with this backup`}
                         className="small-button"
                         disabled={busy}
