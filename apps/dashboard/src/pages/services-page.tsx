@@ -4,6 +4,7 @@ import { ActionStatus, PollError } from '../components/ui';
 import { scopeKey, useScope, useSession } from '../session';
 import { useAction } from '../use-action';
 import { usePoll } from '../use-poll';
+import { FromBackupField } from './services/from-backup-field';
 import { InstanceCard } from './services/instance-card';
 
 /**
@@ -56,6 +57,8 @@ function NewServiceInstance({ onCreated }: { onCreated: () => void }) {
   const [planName, setPlanName] = useState('');
   const [name, setName] = useState('');
   const [spaceId, setSpaceId] = useState('');
+  const [fromBackup, setFromBackup] = useState('');
+  const [open, setOpen] = useState(false);
   const action = useAction(onCreated);
   const spaces = scope.spaces.filter((s) => !scope.orgId || s.org_id === scope.orgId);
   const chosenSpace = scope.spaceId || spaceId || spaces[0]?.id || '';
@@ -68,20 +71,30 @@ function NewServiceInstance({ onCreated }: { onCreated: () => void }) {
     if (!offering || !plan) return;
     const wanted = name.trim();
     const ok = await action.run(`Creating ${wanted}…`, async () => {
-      const instance = await api.createServiceInstance({ name: wanted, offering: offering.name, plan: plan.name, space_id: chosenSpace || undefined });
-      return `Creating ${instance.name} (${instance.offering} ${instance.plan}) in ${instance.org_name} / ${instance.space_name}: its card below shows when it is ready`;
+      const instance = await api.createServiceInstance({
+        name: wanted,
+        offering: offering.name,
+        plan: plan.name,
+        space_id: chosenSpace || undefined,
+        ...(fromBackup ? { restore_from_backup: fromBackup } : {}),
+      });
+      const data = fromBackup ? ' with the data of the chosen backup' : '';
+      return `Creating ${instance.name} (${instance.offering} ${instance.plan}) in ${instance.org_name} / ${instance.space_name}${data}: its card below shows when it is ready`;
     });
-    if (ok) setName('');
+    if (ok) {
+      setName('');
+      setFromBackup('');
+    }
   };
 
   return (
-    <details className="card new-route">
+    <details className="card new-route" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>New service instance</summary>
       <PollError error={offerings.error} what="the marketplace" />
       <form className="inline-form" onSubmit={submit} aria-label="New service instance">
         <label>
           <span>Offering</span>
-          <select value={offering?.name ?? ''} onChange={(e) => { setOfferingName(e.target.value); setPlanName(''); }}>
+          <select value={offering?.name ?? ''} onChange={(e) => { setOfferingName(e.target.value); setPlanName(''); setFromBackup(''); }}>
             {list.map((o) => (
               <option key={`${o.broker}/${o.name}`} value={o.name}>
                 {o.name}
@@ -117,6 +130,7 @@ function NewServiceInstance({ onCreated }: { onCreated: () => void }) {
             </select>
           </label>
         )}
+        {open && offering && chosenSpace ? <FromBackupField offering={offering.name} spaceId={chosenSpace} value={fromBackup} onChange={setFromBackup} /> : null}
         <button type="submit" className="primary" disabled={action.busy || !offering || !plan}>
           Create service
         </button>

@@ -26,6 +26,8 @@ const APP = 'dash-svc';
 const SEEDED = 'seeded-db';
 /** Created from the page's form. */
 const FORMED = 'form-cache';
+/** Created from the form with the data of a backup of SEEDED. */
+const COPY = 'copied-db';
 /** Creating a Redis instance: a volume, a container, a server that answers; slow on a loaded machine. */
 const CREATE_MS = 180_000;
 
@@ -216,6 +218,35 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
       await page.locator('tr[data-type="service-backup-succeeded"]').getByRole('link', { name: SEEDED }).waitFor();
       await page.locator('tr[data-type="service-instance-restore-succeeded"]').getByRole('link', { name: SEEDED }).click();
       await card(SEEDED).waitFor();
+    });
+  });
+
+  test('a new instance from the form that starts with the data of a backup', async (t) => {
+    if (!backupsApi) {
+      t.skip('the controller has no backups API');
+      return;
+    }
+    await step('from-backup', async () => {
+      const [backup] = (await api(platform!, 'GET', `/v1/service_instances/${SEEDED}/backups`)).json.resources as Array<{ id: string }>;
+      await page.goto(`${platform!.apiUrl}/services`);
+      await page.getByText('New service instance', { exact: true }).click();
+      const form = page.getByRole('form', { name: 'New service instance' });
+      await form.getByRole('combobox', { name: 'Offering' }).selectOption('postgresql');
+      const start = form.getByRole('combobox', { name: 'Start with' });
+      await start.selectOption(backup.id);
+      // Another offering has no such backup (and a backup restores into its own offering only): the choice goes back to an empty server.
+      await form.getByRole('combobox', { name: 'Offering' }).selectOption('redis');
+      await start.waitFor({ state: 'detached' });
+      await form.getByRole('combobox', { name: 'Offering' }).selectOption('postgresql');
+      assert.equal(await start.inputValue(), '', 'a choice no longer offered is not sent');
+      await start.selectOption(backup.id);
+      await form.getByRole('textbox', { name: 'Name' }).fill(COPY);
+      await form.getByRole('button', { name: 'Create service' }).click();
+      await page.getByRole('status').filter({ hasText: `Creating ${COPY} (postgresql small) in default / default with the data of the chosen backup` }).waitFor();
+      await page.locator(`li[data-instance="${COPY}"][data-operation="create succeeded"][data-status="available"]`).waitFor({ timeout: CREATE_MS });
+      const copy = await instance(COPY);
+      const created = (await api(platform!, 'GET', `/v1/events?types=service-instance-created&target_id=${copy.id}`)).json.resources as Array<{ data: { restore_from_backup?: string } }>;
+      assert.equal(created[0]?.data.restore_from_backup, backup.id, 'the API was asked to start it from that backup');
     });
   });
 

@@ -3,10 +3,7 @@ import { Ago, ConfirmButton, PollError, StateBadge, formatBytes, useNow } from '
 import { useSession } from '../../session';
 import type { useAction } from '../../use-action';
 import { usePoll } from '../../use-poll';
-import { backupsUnsupported, formatMs, settledBackup, settledInstance } from './operations';
-
-/** API bases whose controller has no backups endpoint: asked once, then not again while the page lives. */
-const unsupported = new Set<string>();
+import { backupsOf, formatMs, settledBackup, settledInstance } from './operations';
 
 /** The newest backups shown per instance. */
 const SHOWN = 10;
@@ -22,16 +19,7 @@ export function BackupsPanel({ instance, action }: { instance: ServiceInstanceVi
   const now = useNow(5_000);
   const backups = usePoll(
     `backups:${instance.id}`,
-    async (): Promise<ServiceBackupView[] | 'unsupported'> => {
-      if (unsupported.has(apiUrl)) return 'unsupported';
-      try {
-        return await api.serviceBackups(instance.id);
-      } catch (error) {
-        if (!backupsUnsupported(error)) throw error;
-        unsupported.add(apiUrl);
-        return 'unsupported';
-      }
-    },
+    () => backupsOf(api, apiUrl, instance.id),
     5_000,
   );
   const headingId = `backups-${instance.id}`;

@@ -43,8 +43,23 @@ export async function settledBackup(api: ApiClient, instanceId: string, backupId
 }
 
 /** A 404 of the backups endpoint itself (the API predates backups), not of an instance. */
-export function backupsUnsupported(error: unknown): boolean {
+function backupsUnsupported(error: unknown): boolean {
   return error instanceof ApiError && error.status === 404 && error.message.startsWith('no such API endpoint');
+}
+
+/** API bases whose controller has no backups endpoint: asked once, then not again while the page lives. */
+const unsupported = new Set<string>();
+
+/** The instance's backups, newest first, or 'unsupported' when the API has no backups endpoint. */
+export async function backupsOf(api: ApiClient, apiUrl: string, instanceId: string): Promise<ServiceBackupView[] | 'unsupported'> {
+  if (unsupported.has(apiUrl)) return 'unsupported';
+  try {
+    return await api.serviceBackups(instanceId);
+  } catch (error) {
+    if (!backupsUnsupported(error)) throw error;
+    unsupported.add(apiUrl);
+    return 'unsupported';
+  }
 }
 
 /** "1.2 s", "850 ms", "2m 5s". */
