@@ -88,7 +88,7 @@ function NewServiceInstance({ onCreated }: { onCreated: () => void }) {
   };
 
   return (
-    <details className="card new-route" onToggle={(e) => setOpen(e.currentTarget.open)}>
+    <details className="card new-route new-service" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>New service instance</summary>
       <PollError error={offerings.error} what="the marketplace" />
       <form className="inline-form" onSubmit={submit} aria-label="New service instance">
