@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '@paas/local-services';
 import { startNpmRegistryFixture, type NpmRegistryFixture } from '@paas/testing';
-import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from './isolated-platform';
+import { startIsolatedPlatform, stopIsolatedPlatform, type IsolatedPlatformOptions, type TestPlatform } from './isolated-platform';
 import type { CellNetwork } from '@paas/platform';
 
 const run = promisify(execFile);
@@ -78,9 +78,10 @@ export async function writeExpressApp(
 export async function startIsolatedPlatformWithRegistry(
   cells: number,
   packages: string[],
+  options: Omit<IsolatedPlatformOptions, 'cellEnv'> = {},
 ): Promise<{ platform: TestPlatform; registries: NpmRegistryFixture[] }> {
   const port = await freePort();
-  const platform = await startIsolatedPlatform(cells, { cellEnv: (cell) => ({ CELL_NPM_REGISTRY: `http://${cellGateway(cell)}:${port}/` }) });
+  const platform = await startIsolatedPlatform(cells, { ...options, cellEnv: (cell) => ({ CELL_NPM_REGISTRY: `http://${cellGateway(cell)}:${port}/` }) });
   const registries: NpmRegistryFixture[] = [];
   try {
     // The cells made their bridges: a registry on each gateway, where that cell's containers reach the host.

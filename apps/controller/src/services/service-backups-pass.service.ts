@@ -51,9 +51,10 @@ export class ServiceBackupsPass {
       await this.making.fail({ id: backup.serviceInstanceId, name: backup.serviceInstance.name, spaceId: backup.serviceInstance.spaceId }, backup, reason, now - backup.createdAt.getTime());
     }
     const managed = (await this.instances.created()).filter((i) => i.type === 'managed');
-    const newest = await this.backups.newestPerInstance();
+    const [newest, finished] = await Promise.all([this.backups.newestPerInstance(), this.backups.finishedScheduledCounts()]);
     for (const instance of managed) {
       await this.schedule(instance, newest.get(instance.id) ?? instance.createdAt, now).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-backup-schedule-failed'));
+      if ((finished.get(instance.id) ?? 0) <= Math.max(0, instance.backupRetention)) continue;
       await this.prune(instance).catch((error: Error) => this.logger.warn({ err: error, instance: instance.name }, 'service-backup-prune-failed'));
     }
     if (Math.abs(now - this.lastSweep) >= ORPHAN_SWEEP_MS) {
@@ -70,17 +71,7 @@ export class ServiceBackupsPass {
   }
 
   private async prune(instance: ServiceInstanceRecord): Promise<void> {
-    const keep = Math.max(0, instance.backupRetention);
-    const finished = await this.backups.finishedScheduled(instance.id);
-    const succeeded = finished.filter((b) => b.state === 'succeeded');
-    const kept = succeeded.slice(0, keep);
-    const oldestKept = kept.length === keep && keep > 0 ? kept[kept.length - 1]!.createdAt : undefined;
-    const failedKept = finished
-      .filter((b) => b.state === 'failed')
-      .slice(0, keep)
-      .filter((b) => !oldestKept || b.createdAt >= oldestKept);
-    const keepIds = new Set([...kept, ...failedKept].map((b) => b.id));
-    for (const backup of finished) if (!keepIds.has(backup.id)) await this.remove(instance, backup);
+    for (const backup of beyondRetention(await this.backups.finishedScheduled(instance.id), instance.backupRetention)) await this.remove(instance, backup);
   }
 
   private async remove(instance: ServiceInstanceRecord, backup: ServiceBackup): Promise<void> {
@@ -95,4 +86,22 @@ export class ServiceBackupsPass {
     const rows = await this.backups.existing(blobs.map((b) => b.id));
     for (const blob of blobs) if (!rows.has(blob.id)) await this.blobs.remove('backups', blob.id);
   }
+}
+
+/**
+ * Which of an instance's finished scheduled backups (newest first) retention deletes: all but the
+ * newest `retention` succeeded ones, and the failed ones but those among the newest `retention`
+ * failed that are newer than the oldest succeeded one kept (failures never push good backups
+ * out, and stay visible a while). Pure.
+ */
+export function beyondRetention<B extends Pick<ServiceBackup, 'id' | 'state' | 'createdAt'>>(finished: readonly B[], retention: number): B[] {
+  const keep = Math.max(0, retention);
+  const kept = finished.filter((b) => b.state === 'succeeded').slice(0, keep);
+  const oldestKept = kept.length === keep && keep > 0 ? kept[kept.length - 1]!.createdAt : undefined;
+  const failedKept = finished
+    .filter((b) => b.state === 'failed')
+    .slice(0, keep)
+    .filter((b) => !oldestKept || b.createdAt >= oldestKept);
+  const keepIds = new Set([...kept, ...failedKept].map((b) => b.id));
+  return finished.filter((b) => !keepIds.has(b.id));
 }

@@ -66,6 +66,12 @@ export class ServiceBackupsRepository {
     return new Map(rows.filter((r) => r._max.createdAt).map((r) => [r.serviceInstanceId, r._max.createdAt!]));
   }
 
+  /** How many finished scheduled backups each instance has (retention looks at those with more than they keep). */
+  async finishedScheduledCounts(): Promise<Map<string, number>> {
+    const rows = await this.prisma.serviceBackup.groupBy({ by: ['serviceInstanceId'], where: { trigger: 'scheduled', state: { not: 'in progress' } }, _count: { _all: true } });
+    return new Map(rows.map((r) => [r.serviceInstanceId, r._count._all]));
+  }
+
   /** Scheduled backups of the instance that are finished, newest first (retention counts these). */
   finishedScheduled(serviceInstanceId: string): Promise<ServiceBackup[]> {
     return this.prisma.serviceBackup.findMany({
