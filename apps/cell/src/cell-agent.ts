@@ -9,12 +9,14 @@ import {
   deleteServiceJobSchema,
   forgetAppJobSchema,
   redisKeys,
+  restoreServiceJobSchema,
   runTaskJobSchema,
   stageJobSchema,
   startInstanceJobSchema,
   startServiceJobSchema,
   stopInstanceJobSchema,
   stopTaskJobSchema,
+  updateServiceJobSchema,
   type RedisKeys,
   type StageResult,
 } from '@paas/contracts';
@@ -106,7 +108,7 @@ export class CellAgent {
         idMapping: config.idMapping,
         startTimeoutMs: config.startTimeoutMs,
       },
-      { runtime, volumes: host.serviceVolumes, serverInstalled: (binary) => host.serverInstalled(binary) },
+      { runtime, volumes: host.serviceVolumes, serverInstalled: (binary) => host.serverInstalled(binary), probes: host.serviceProbes, blobs },
       this.redis,
       this.keys,
       logger,
@@ -287,9 +289,19 @@ export class CellAgent {
       case CellJobName.DeleteService:
         await this.services.delete(deleteServiceJobSchema.parse(job.data).serviceInstanceId);
         return { ok: true };
+      case CellJobName.UpdateService:
+        return this.serviceResult(await this.services.update(updateServiceJobSchema.parse(job.data)), job.data);
+      case CellJobName.RestoreService:
+        return this.serviceResult(await this.services.restore(restoreServiceJobSchema.parse(job.data)), job.data);
       default:
         throw new Error(`cell ${this.config.id} has no handler for job ${job.name}`);
     }
+  }
+
+  /** An update's or restore's result: how the server's start after it ended (`error`: why it does not run). */
+  private serviceResult(state: string, data: { serviceInstanceId: string }): { ok: boolean; state: string; error?: string } {
+    const error = state === 'running' ? undefined : this.services.errorOf(data.serviceInstanceId);
+    return { ok: state === 'running', state, ...(error ? { error } : {}) };
   }
 
   /**

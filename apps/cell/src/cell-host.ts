@@ -16,6 +16,7 @@ import {
 import type { CellConfig } from './config';
 import { fakeCrashAfterMs, fakeListens, fakeOutput, fakeTaskRun, fakeUsage } from './fake-behaviours';
 import { fakeBuildpackRun } from './fake-buildpack';
+import { fakeServiceProbes, hostServiceProbes, type ServiceProbes } from './services/service-probes';
 import { DirectoryVolumes, LoopVolumes, type ServiceVolumes } from './services/service-volumes';
 
 /**
@@ -29,6 +30,8 @@ export interface CellHost {
   readonly runtime: ContainerRuntime;
   /** Where service instances keep their data (see service-volumes.ts). */
   readonly serviceVolumes: ServiceVolumes;
+  /** What the cell learns of a running server (connections, whether it serves its protocol). */
+  readonly serviceProbes: ServiceProbes;
   /** Whether the host has a server's binary (the stack's /usr is the host's). */
   serverInstalled(binary: string): Promise<boolean>;
   /** Readies the host (the runtime record the platform's sweeper reads, the stack); returns the nameservers containers get. */
@@ -62,6 +65,7 @@ export function runcHost(config: CellConfig): CellHost {
   return {
     runtime: new RuncRuntime(runtimeConfig),
     serviceVolumes: new LoopVolumes(config.servicesDir, config.idMapping),
+    serviceProbes: hostServiceProbes,
     serverInstalled: (binary) => access(binary, constants.X_OK).then(() => true, () => false),
     async prepare() {
       await writeFile(join(config.dataDir, CELL_RUNTIME_RECORD), JSON.stringify(runtimeConfig), { mode: 0o600 });
@@ -82,7 +86,9 @@ export function runcHost(config: CellConfig): CellHost {
  * CELL_FAKE_JOURNAL, what the runtime did is appended to that file (see journalLine).
  * Service instances: every server "is installed", its volume is a plain folder (DirectoryVolumes),
  * its init exits 0 and its container answers on its host port (so it reports `running`), holding
- * no data: a client that speaks the server's protocol gets no answer.
+ * no data: a client that speaks the server's protocol gets no answer. An update-service restarts it
+ * with the new sizes (the folder has none); a restore-service checks and puts the snapshot in the
+ * folder as on a real cell, and the restarted container "serves" it once it answers on its port.
  */
 export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): CellHost {
   const runtime = new FakeRuntime({
@@ -102,6 +108,7 @@ export function fakeHost(config: CellConfig, script: FakeRuntimeConfig = {}): Ce
   return {
     runtime,
     serviceVolumes: new DirectoryVolumes(config.servicesDir),
+    serviceProbes: fakeServiceProbes,
     serverInstalled: async () => true,
     prepare: async () => [],
     async cleanup() {

@@ -12,7 +12,7 @@ export {
   type IdMapping,
 } from './id-mapping';
 export type { NetworkConfig } from './network';
-export { createLayerImage, mountLayerImage, releaseLayerImage, unmountLayerImage } from './layer-image';
+export { createLayerImage, growLayerImage, mountLayerImage, releaseLayerImage, unmountLayerImage } from './layer-image';
 export { type ContainerEgress, type EgressRule, destinationProblem, portsProblem, validateEgressRule } from './egress';
 export { RuntimeError, RuntimeErrorCode, CommandFailedError } from './runtime-error';
 export { FakeRuntime, type FakeRuntimeConfig, type FakeContainer, type FakeJournalEntry } from './fake-runtime';

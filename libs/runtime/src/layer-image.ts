@@ -1,7 +1,7 @@
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { exec } from './exec';
 import { isMounted, unmount } from './overlay';
-import { RuntimeError, RuntimeErrorCode } from './runtime-error';
+import { CommandFailedError, RuntimeError, RuntimeErrorCode } from './runtime-error';
 
 /**
  * The size-limited writable layer of a container: a sparse ext4 image file, loop-mounted, that
@@ -71,6 +71,36 @@ export async function releaseLayerImage(image: string, target: string): Promise<
 export async function unmountLayerImage(image: string, target: string): Promise<void> {
   await unmount(target);
   await detachLoopDevices(image);
+}
+
+/**
+ * Grows the image's filesystem to `sizeMb` MiB, offline: the image must not be in use (unmount
+ * it first). Extends the sparse file, checks the filesystem (`e2fsck -f -p`, as resize2fs wants)
+ * and grows it (`resize2fs`). Offline because an online grow needs CAP_SYS_RESOURCE, which a
+ * cell in a container may lack. A size below the image's throws and changes nothing; the same
+ * size again only makes sure the filesystem fills the image (a grow cut short).
+ */
+export async function growLayerImage(image: string, sizeMb: number): Promise<void> {
+  const attached = await loopDevicesOf(image);
+  if (attached.length > 0) throw new RuntimeError(RuntimeErrorCode.AlreadyExists, `${image} is in use by ${attached.join(' ')}: unmount it before it grows`);
+  const before = (await stat(image)).size;
+  const wanted = sizeMb * 1024 * 1024;
+  if (wanted < before) {
+    throw new RuntimeError(RuntimeErrorCode.InvalidConfig, `${image} has ${Math.floor(before / 1024 / 1024)} MiB and cannot shrink to ${sizeMb} MiB`);
+  }
+  if (wanted > before) {
+    const file = await open(image, 'r+');
+    try {
+      await file.truncate(wanted);
+    } finally {
+      await file.close();
+    }
+  }
+  // Exit status 1: errors were found and fixed (a journal replayed), which is fine to go on from.
+  await exec('e2fsck', ['-f', '-p', image], { timeoutMs: 300_000 }).catch((error: unknown) => {
+    if (!(error instanceof CommandFailedError && error.exitCode === 1)) throw error;
+  });
+  await exec('resize2fs', [image], { timeoutMs: 300_000 });
 }
 
 /** Loop devices (e.g. /dev/loop3) whose backing file is `image`; [] when it does not exist. */

@@ -1,21 +1,23 @@
-import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RedisKeys, ServiceState, StartServiceJob } from '@paas/contracts';
+import { SERVICE_CONTAINER_PORT, type RedisKeys, type RestoreServiceJob, type ServiceState, type StartServiceJob, type UpdateServiceJob } from '@paas/contracts';
 import { forgetServiceState, reportServiceState } from '@paas/redis';
 import { hostVcapUser, type ContainerHandle, type ContainerRuntime, type ContainerStatus, type IdMapping } from '@paas/runtime';
 import { describeExit, withOutputTail } from '../exit-reason';
 import { portAnswers } from '../health-check';
 import { outputFiles } from '../log-shipper';
-import { logTail } from '../log-tail';
-import { initSpec, isServerContainer, SERVICE_LABEL, serverSpec, serviceContainerIds, serviceLogDir } from './service-containers';
+import { isServerContainer, SERVICE_LABEL, serverSpec, serviceContainerIds, serviceLogDir } from './service-containers';
+import { settleInterruptedRestore } from './redis-restore';
+import { initializeServerData } from './service-init';
 import { ServiceRegistry, type ServiceRecord } from './service-registry';
+import type { ServiceProbes } from './service-probes';
+import { restoreRedisSnapshot, type HeldServer } from './service-restore';
 import { SERVERS } from './service-servers';
 import type { ServiceVolumes } from './service-volumes';
 
 const STOP_GRACE_MS = 10_000;
-const INIT_TIMEOUT_MS = 120_000;
 /** Backoff before a crashed server starts again: 1, 2, 4 ... s, at most this. */
 const MAX_BACKOFF_MS = 30_000;
 /** A server that ran this long before it crashed starts again after the shortest backoff. */
@@ -39,6 +41,9 @@ export interface ServiceHost {
   runtime: ContainerRuntime;
   volumes: ServiceVolumes;
   serverInstalled(binary: string): Promise<boolean>;
+  probes: ServiceProbes;
+  /** The blobstore (restore-service downloads its backup with the cell's internal token). */
+  blobs: { download(url: string, file: string, options: { maxBytes?: number; mode?: number }): Promise<void> };
 }
 
 interface LocalService {
@@ -56,8 +61,15 @@ interface LocalService {
   launching?: Promise<void>;
   /** Deleted, or the agent stops: nothing restarts or reports it any more. */
   ended: boolean;
+  /** The crash being handled (its report, its container's removal). */
+  crashing?: Promise<void>;
+  /** An update or restore holds the server: a crash meanwhile is not restarted (the operation starts it). */
+  held: boolean;
+  /** The update or restore in progress (they run one at a time). */
+  operation?: Promise<unknown>;
   memoryBytes?: number;
   diskUsedBytes?: number;
+  connections?: number;
 }
 
 /**
@@ -86,6 +98,11 @@ export class ServiceManager {
     return [...this.services.values()].filter((s) => s.handle).length;
   }
 
+  /** The last error of the instance's server (why it crashed or failed), if any. */
+  errorOf(serviceInstanceId: string): string | undefined {
+    return this.services.get(serviceInstanceId)?.error;
+  }
+
   /** Memory reserved by the servers (their limits; a failed one holds none), for placement. */
   get usedMemoryMb(): number {
     let total = 0;
@@ -111,12 +128,67 @@ export class ServiceManager {
     return local.state;
   }
 
+  /**
+   * update-service: stops the server, grows the volume to diskMb (unmounted), records the new
+   * sizes in the registry and starts the server again with the new memory limit. The data stays.
+   * Resolves with how that start ended; throws, changing nothing, for an unknown instance or a
+   * diskMb below the volume's (and when the grow fails: then the server starts again as it was).
+   */
+  async update(job: UpdateServiceJob): Promise<ServiceState['state']> {
+    const local = this.known(job.serviceInstanceId);
+    return this.exclusive(local, async () => {
+      const current = local.record.job;
+      if (job.diskMb < current.diskMb) {
+        throw new Error(`service instance ${current.serviceInstanceId} has a ${current.diskMb} MB volume and volumes never shrink: ${job.diskMb} MB is smaller (choose a plan with at least ${current.diskMb} MB of disk)`);
+      }
+      await this.stopServer(local);
+      try {
+        await this.host.volumes.grow(current.serviceInstanceId, job.diskMb);
+        local.record = await this.registry.resize(current.serviceInstanceId, { memoryMb: job.memoryMb, diskMb: job.diskMb });
+      } finally {
+        local.crashes = 0;
+        await this.launch(local);
+      }
+      this.logger.info({ service: current.serviceInstanceId, memoryMb: job.memoryMb, diskMb: job.diskMb }, 'service-resized');
+      return local.state;
+    });
+  }
+
+  /**
+   * restore-service (Redis): downloads the backup (its size and sha256 checked: a wrong one
+   * changes nothing), stops the server, puts the snapshot in place (redis-restore.ts) and starts
+   * it again. Once it serves the snapshot the old data goes; when it does not within the start
+   * timeout, the old data is put back and the server started on it, and this throws saying why.
+   */
+  async restore(job: RestoreServiceJob): Promise<ServiceState['state']> {
+    const local = this.known(job.serviceInstanceId);
+    const { kind, serviceInstanceId: id, diskMb } = local.record.job;
+    if (kind !== 'redis') throw new Error(`service instance ${id} is a ${kind} one: a cell restores redis instances only (the controller restores postgres with pg_restore)`);
+    if (job.sizeBytes > diskMb * 1024 * 1024) throw new Error(`the backup (${job.sizeBytes} bytes) does not fit the instance's ${diskMb} MB volume: not restored`);
+    return this.exclusive(local, async () => {
+      const server: HeldServer = {
+        stop: () => this.stopServer(local),
+        start: () => {
+          local.crashes = 0;
+          return this.launch(local);
+        },
+        startServing: () => this.servesRestored(local),
+        running: () => local.state === 'running',
+        dataDir: () => this.host.volumes.prepare(id, diskMb, false),
+      };
+      const downloadDir = join(this.config.servicesDir, 'restores');
+      await restoreRedisSnapshot(job, server, { downloadDir, download: (...args) => this.host.blobs.download(...args), owner: hostVcapUser(this.config.idMapping), logger: this.logger });
+      return local.state;
+    });
+  }
+
   /** Stops and removes the server, its volume, registry entry and report, for good. Safe to repeat, also for unknown ids. */
   async delete(serviceInstanceId: string): Promise<void> {
     const local = this.services.get(serviceInstanceId);
     if (local) {
       local.ended = true;
       clearTimeout(local.restartTimer);
+      await local.operation?.catch(() => undefined);
       await local.launching?.catch(() => undefined);
     }
     const ids = serviceContainerIds(this.config.containerPrefix, serviceInstanceId);
@@ -164,11 +236,16 @@ export class ServiceManager {
   async tick(): Promise<void> {
     for (const local of [...this.services.values()]) {
       if (local.ended) continue;
-      if (local.state === 'running') {
-        const id = local.record.job.serviceInstanceId;
-        const [stats, disk] = await Promise.all([this.host.runtime.stats(local.containerId), this.host.volumes.usedBytes(id)]);
+      if (local.state === 'running' && local.handle) {
+        const { serviceInstanceId: id, kind } = local.record.job;
+        const [stats, disk, connections] = await Promise.all([
+          this.host.runtime.stats(local.containerId),
+          this.host.volumes.usedBytes(id),
+          this.host.probes.connections(local.handle.pid, SERVICE_CONTAINER_PORT[kind]),
+        ]);
         local.memoryBytes = stats?.memoryBytes;
         local.diskUsedBytes = disk;
+        local.connections = connections;
       }
       await this.report(local);
     }
@@ -202,6 +279,7 @@ export class ServiceManager {
       state: 'starting',
       crashes: 0,
       ended: false,
+      held: false,
     };
     this.services.set(record.job.serviceInstanceId, local);
     return local;
@@ -225,6 +303,10 @@ export class ServiceManager {
       }
       dataDir = await this.host.volumes.prepare(job.serviceInstanceId, job.diskMb, !local.record.initialized);
       if (!local.record.initialized && !local.ended) await this.initialize(local, dataDir);
+      else if (job.kind === 'redis' && !local.held) {
+        const settled = await settleInterruptedRestore(dataDir);
+        if (settled.length) log.warn({ settled }, 'service-restore-leftovers-settled');
+      }
     } catch (error) {
       log.warn({ err: error }, 'service-failed');
       await this.setState(local, 'failed', (error as Error).message);
@@ -247,34 +329,11 @@ export class ServiceManager {
     await this.untilAccepting(local, handle);
   }
 
-  /** First start: seeds the fresh volume (admin password file, ACL file), runs the kind's init container, then records it. */
+  /** First start: seeds the fresh volume and runs the kind's init (service-init.ts), then records it. */
   private async initialize(local: LocalService, dataDir: string): Promise<void> {
-    const job = local.record.job;
-    const vcap = hostVcapUser(this.config.idMapping);
-    // A fresh filesystem that nothing has run on yet: no link planted there to follow.
-    for (const [name, content] of Object.entries(SERVERS[job.kind].seedFiles(job))) {
-      const path = join(dataDir, name);
-      await rm(path, { force: true });
-      await writeFile(path, content, { mode: 0o600, flag: 'wx' });
-      await chown(path, vcap.uid, vcap.gid).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EPERM') throw error; // the fake runtime's cell may run unprivileged
-      });
-    }
-    const spec = initSpec({ prefix: this.config.containerPrefix, record: local.record, dataDir, logFiles: { out: '/dev/null', err: '/dev/null' } });
-    if (spec) {
-      const lines: string[] = [];
-      try {
-        const result = await this.host.runtime.run(spec, { timeoutMs: INIT_TIMEOUT_MS, onLine: (line) => lines.push(line) });
-        if (result.exitCode !== 0 || result.reason) {
-          const how = result.reason === 'timeout' ? `did not finish within ${INIT_TIMEOUT_MS / 1000}s` : result.reason === 'oom' ? 'ran out of memory' : `exited with status ${result.exitCode}`;
-          const tail = logTail(lines.join('\n'), 10).join(' | ');
-          throw new Error(`initialising the ${job.kind} data ${how}${tail ? `: ${tail}` : ''}`);
-        }
-      } finally {
-        await this.host.runtime.destroy(spec.id);
-      }
-    }
-    await this.registry.markInitialized(job.serviceInstanceId);
+    const { containerPrefix: prefix, idMapping } = this.config;
+    await initializeServerData(this.host.runtime, { prefix, idMapping, record: local.record, dataDir });
+    await this.registry.markInitialized(local.record.job.serviceInstanceId);
     local.record = { ...local.record, initialized: true };
   }
 
@@ -306,22 +365,94 @@ export class ServiceManager {
     });
   }
 
-  /** Reports the crash, removes the container (its data stays on the volume) and starts the server again after the backoff. */
-  private async crashed(local: LocalService, reason: string): Promise<void> {
-    if (local.ended) return;
+  /**
+   * Reports the crash, removes the container (its data stays on the volume) and starts the server
+   * again after the backoff (unless an update or restore holds it: that one starts it).
+   */
+  private crashed(local: LocalService, reason: string): Promise<void> {
+    if (local.ended) return Promise.resolve();
     const ranMs = local.runningSince === undefined ? 0 : Date.now() - local.runningSince;
     local.crashes = ranMs >= STABLE_AFTER_MS ? 1 : local.crashes + 1;
     local.handle = undefined;
     local.runningSince = undefined;
     local.memoryBytes = undefined;
+    local.connections = undefined;
     this.logger.warn({ service: local.record.job.serviceInstanceId, reason, crashes: local.crashes }, 'service-crashed');
-    await this.setState(local, 'crashed', reason);
-    await this.host.runtime.destroy(local.containerId).catch((error: unknown) => this.logger.warn({ err: error }, 'service-destroy-failed'));
-    if (local.ended) return;
-    const backoffMs = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (local.crashes - 1));
+    const crashing = (async () => {
+      await this.setState(local, 'crashed', reason);
+      await this.host.runtime.destroy(local.containerId).catch((error: unknown) => this.logger.warn({ err: error }, 'service-destroy-failed'));
+      if (!local.ended && !local.held) this.restartLater(local);
+    })().finally(() => {
+      if (local.crashing === crashing) local.crashing = undefined;
+    });
+    local.crashing = crashing;
+    return crashing;
+  }
+
+  private restartLater(local: LocalService): void {
+    clearTimeout(local.restartTimer);
+    const backoffMs = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (Math.max(1, local.crashes) - 1));
     local.restartTimer = setTimeout(() => {
-      if (!local.ended) void this.launch(local);
+      if (!local.ended && !local.held) void this.launch(local);
     }, backoffMs);
+  }
+
+  /** The registered instance `id` (update and restore need one). */
+  private known(id: string): LocalService {
+    const local = this.services.get(id);
+    if (!local || local.ended) throw new Error(`service instance ${id} is not on cell ${this.config.cellId} (its registry has no such instance): start it there first`);
+    return local;
+  }
+
+  /**
+   * Runs `fn` (an update or a restore) after the one in progress, holding the server: its crashes
+   * meanwhile are not restarted. After it, a server it left crashed is restarted after the backoff.
+   */
+  private exclusive<T>(local: LocalService, fn: () => Promise<T>): Promise<T> {
+    const run = (local.operation ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        if (local.ended) throw new Error(`service instance ${local.record.job.serviceInstanceId} is being deleted`);
+        local.held = true;
+        try {
+          return await fn();
+        } finally {
+          local.held = false;
+          if (!local.ended && local.state === 'crashed' && !local.handle && !local.launching) this.restartLater(local);
+        }
+      });
+    local.operation = run;
+    return run;
+  }
+
+  /** Stops the server on purpose (its end is no crash), after any start or crash in progress; the next launch starts it again. */
+  private async stopServer(local: LocalService): Promise<void> {
+    clearTimeout(local.restartTimer);
+    await local.launching?.catch(() => undefined);
+    await local.crashing;
+    local.handle = undefined;
+    local.runningSince = undefined;
+    local.memoryBytes = undefined;
+    local.connections = undefined;
+    await this.host.runtime.stop(local.containerId, STOP_GRACE_MS);
+    await this.setState(local, 'starting');
+  }
+
+  /**
+   * After a restore: starts the server and waits until it serves its protocol (ServiceProbes).
+   * Undefined when it does; otherwise why not (how it ended, with its last log lines).
+   */
+  private async servesRestored(local: LocalService): Promise<string | undefined> {
+    const deadline = Date.now() + this.config.startTimeoutMs;
+    local.crashes = 0;
+    await this.launch(local);
+    while (Date.now() < deadline && local.handle && !local.ended) {
+      if (local.state === 'running' && (await this.host.probes.serverAnswers(local.record, this.config.address))) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await local.crashing;
+    if (local.state === 'crashed' || local.state === 'failed') return local.error ?? `it ${local.state}`;
+    return withOutputTail(`it did not serve within ${this.config.startTimeoutMs / 1000}s`, serviceLogDir(this.config.servicesDir), local.record.job.serviceInstanceId);
   }
 
   private async setState(local: LocalService, state: ServiceState['state'], error?: string): Promise<void> {
@@ -342,6 +473,9 @@ export class ServiceManager {
       ...(local.error !== undefined ? { error: local.error } : {}),
       ...(local.diskUsedBytes !== undefined ? { diskUsedBytes: local.diskUsedBytes } : {}),
       ...(local.memoryBytes !== undefined ? { memoryBytes: local.memoryBytes } : {}),
+      ...(local.connections !== undefined ? { connections: local.connections } : {}),
+      memoryMb: local.record.job.memoryMb,
+      diskMb: local.record.job.diskMb,
       at: new Date().toISOString(),
     };
     await reportServiceState(this.redis, this.keys, state).catch((error: unknown) => this.logger.warn({ err: error }, 'service-report-failed'));

@@ -63,4 +63,15 @@ describe('ServiceRegistry', () => {
     assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), []);
     await assert.rejects(registry.get('../../etc/passwd'), /is not a service instance id/);
   });
+
+  it('records the sizes of an update (kept across a reread; a later start job with the old sizes changes nothing); an unknown id throws', async () => {
+    const dir = join(tmp, 'resize');
+    const registry = new ServiceRegistry(dir, [47300, 47309]);
+    const added = await registry.add(job('a1000000-0000'));
+    const resized = await registry.resize('a1000000-0000', { memoryMb: 1024, diskMb: 4096 });
+    assert.deepEqual(resized, { ...added, job: { ...added.job, memoryMb: 1024, diskMb: 4096 } });
+    assert.deepEqual(await new ServiceRegistry(dir, [47300, 47309]).get('a1000000-0000'), resized);
+    assert.deepEqual(await registry.add(job('a1000000-0000')), resized);
+    await assert.rejects(registry.resize('b1000000-0000', { memoryMb: 512, diskMb: 1024 }), /service instance b1000000-0000 is not registered/);
+  });
 });

@@ -60,6 +60,21 @@ export class ServiceRegistry {
     });
   }
 
+  /**
+   * Records the sizes an update-service gave the instance (its job's memoryMb and diskMb; a later
+   * start job carrying the old ones changes nothing, as `add` keeps the record). Returns the new
+   * record; throws when there is none.
+   */
+  resize(serviceInstanceId: string, sizes: { memoryMb: number; diskMb: number }): Promise<ServiceRecord> {
+    return this.serial(async () => {
+      const record = await this.get(serviceInstanceId);
+      if (!record) throw new Error(`service instance ${serviceInstanceId} is not registered on this cell`);
+      const resized: ServiceRecord = { ...record, job: { ...record.job, memoryMb: sizes.memoryMb, diskMb: sizes.diskMb } };
+      await this.write(resized);
+      return resized;
+    });
+  }
+
   /** Drops the instance's record; safe for an unknown one. */
   remove(serviceInstanceId: string): Promise<void> {
     return this.serial(() => rm(this.file(serviceInstanceId), { force: true }));

@@ -6,8 +6,9 @@
  * registry re-adopts a running server, or starts one whose container is gone, on the same port.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,9 +18,11 @@ import { redisKeys, type ServiceState, type StartServiceJob } from '@paas/contra
 import { freePort, pollUntil, type SupervisedProcess } from '@paas/local-services';
 import { createRedisConnection, readServiceStates } from '@paas/redis';
 import { FakeRuntime } from '@paas/runtime';
+import { BlobClient } from '../blob-client';
 import { startTestRedis } from '../cell-test-support';
 import { serviceContainerIds } from './service-containers';
 import { ServiceManager, type ServiceManagerConfig } from './service-manager';
+import { fakeServiceProbes } from './service-probes';
 import { DirectoryVolumes } from './service-volumes';
 
 describe('service supervision (fake runtime, real Redis)', () => {
@@ -32,7 +35,8 @@ describe('service supervision (fake runtime, real Redis)', () => {
   const managers: ServiceManager[] = [];
 
   const manager = (runtime: FakeRuntime, installed = true): ServiceManager => {
-    const m = new ServiceManager(config, { runtime, volumes: new DirectoryVolumes(config.servicesDir), serverInstalled: async () => installed }, redis, keys, logger);
+    const host = { runtime, volumes: new DirectoryVolumes(config.servicesDir), serverInstalled: async () => installed, probes: fakeServiceProbes, blobs: new BlobClient('token') };
+    const m = new ServiceManager(config, host, redis, keys, logger);
     managers.push(m);
     return m;
   };
@@ -50,6 +54,11 @@ describe('service supervision (fake runtime, real Redis)', () => {
     pollUntil(`${id} ${wanted}`, async () => {
       const s = await state(id);
       return s?.state === wanted ? s : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 10 });
+  const untilReportOf = (id: string, test: (s: ServiceState) => boolean) =>
+    pollUntil(`${id} report`, async () => {
+      const s = await state(id);
+      return s && test(s) ? s : undefined;
     }, { timeoutMs: 20_000, intervalMs: 10 });
   const fake = () => new FakeRuntime({ prefix: 'ss-c1', serveOn: '127.0.0.1' });
 
@@ -144,5 +153,59 @@ describe('service supervision (fake runtime, real Redis)', () => {
     const failed = await untilState(id, 'failed');
     assert.match(failed.error ?? '', /its volume .*d0000000-0005 is gone, and the data with it: delete the service instance/);
     await second.delete(id);
+  });
+
+  it('update-service restarts the server with the new sizes (reported, and counted for placement); a shrink or an unknown id fails and changes nothing', async () => {
+    const runtime = fake();
+    const m = manager(runtime);
+    const id = 'e0000000-0006';
+    assert.equal(await m.start(job(id)), 'running');
+    assert.deepEqual([(await state(id))?.memoryMb, (await state(id))?.diskMb], [128, 64]);
+    const server = serviceContainerIds('ss-c1', id).server;
+    const pid = (await runtime.inspect(server))?.pid;
+    assert.equal(await m.update({ serviceInstanceId: id, memoryMb: 512, diskMb: 128 }), 'running');
+    assert.notEqual((await runtime.inspect(server))?.pid, pid, 'a new container');
+    assert.equal(runtime.list().find((c) => c.spec.id === server)?.spec.memoryMb, 512);
+    assert.equal(m.usedMemoryMb, 512);
+    const reported = await untilState(id, 'running');
+    assert.deepEqual([reported.memoryMb, reported.diskMb], [512, 128]);
+    const after = (await runtime.inspect(server))?.pid;
+    await assert.rejects(m.update({ serviceInstanceId: id, memoryMb: 512, diskMb: 100 }), /has a 128 MB volume and volumes never shrink: 100 MB is smaller/);
+    await assert.rejects(m.update({ serviceInstanceId: 'e0000000-9999', memoryMb: 512, diskMb: 100 }), /service instance e0000000-9999 is not on cell cell-s/);
+    assert.equal((await runtime.inspect(server))?.pid, after);
+    assert.equal(await m.update({ serviceInstanceId: id, memoryMb: 512, diskMb: 256 }), 'running');
+    assert.equal((await untilReportOf(id, (r) => r.diskMb === 256)).memoryMb, 512);
+    await m.delete(id);
+  });
+
+  it('restore-service puts a checked snapshot in place and restarts the server; a wrong sha256 changes nothing', async () => {
+    const snapshot = Buffer.concat([Buffer.from('REDIS0011'), randomBytes(100)]);
+    const blobs = createServer((req, res) => (req.headers['x-paas-internal-token'] === 'token' ? res.end(snapshot) : res.writeHead(401).end()));
+    await new Promise<void>((resolve) => blobs.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(blobs.address() as { port: number }).port}/internal/v1/blobs/backups/b1`;
+      const runtime = fake();
+      const m = manager(runtime);
+      const id = 'f0000000-0007';
+      assert.equal(await m.start(job(id)), 'running');
+      const folder = join(config.servicesDir, 'volumes', id);
+      await mkdir(join(folder, 'appendonlydir'));
+      await writeFile(join(folder, 'appendonlydir', 'old.aof'), 'old');
+      const sha256 = createHash('sha256').update(snapshot).digest('hex');
+      const restore = { serviceInstanceId: id, backupId: 'b1000000-0001', backupUrl: url, sha256, sizeBytes: snapshot.length };
+      await assert.rejects(m.restore({ ...restore, sha256: '0'.repeat(64) }), /has sha256 [a-f0-9]{64} where the backup has 0{64}: not restored/);
+      assert.deepEqual(await readdir(join(folder, 'appendonlydir')), ['old.aof']);
+      const pid = (await runtime.inspect(serviceContainerIds('ss-c1', id).server))?.pid;
+      assert.equal(await m.restore(restore), 'running');
+      assert.notEqual((await runtime.inspect(serviceContainerIds('ss-c1', id).server))?.pid, pid, 'started again');
+      assert.deepEqual((await readdir(join(folder, 'appendonlydir'))).sort(), ['appendonly.aof.1.base.rdb', 'appendonly.aof.manifest']);
+      assert.deepEqual(await readFile(join(folder, 'appendonlydir', 'appendonly.aof.1.base.rdb')), snapshot);
+      assert.equal(await readFile(join(folder, 'appendonlydir', 'appendonly.aof.manifest'), 'utf8'), 'file appendonly.aof.1.base.rdb seq 1 type b\n');
+      assert.deepEqual((await readdir(folder)).filter((n) => n.startsWith('.restore')), []);
+      await assert.rejects(m.restore({ ...restore, serviceInstanceId: 'f0000000-9999' }), /service instance f0000000-9999 is not on cell/);
+      await m.delete(id);
+    } finally {
+      await new Promise((resolve) => blobs.close(resolve));
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { chmod, chown, mkdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLayerImage, hostVcapUser, mountLayerImage, releaseLayerImage, unmountLayerImage, type IdMapping } from '@paas/runtime';
+import { createLayerImage, growLayerImage, hostVcapUser, mountLayerImage, releaseLayerImage, unmountLayerImage, type IdMapping } from '@paas/runtime';
 
 /**
  * Where service instances keep their data, by instance id. Contract: `prepare` before the
@@ -15,6 +15,12 @@ export interface ServiceVolumes {
    * volume is gone: an empty one in its place would hide that its data was lost.
    */
   prepare(serviceInstanceId: string, diskMb: number, fresh: boolean): Promise<string>;
+  /**
+   * Grows the volume to diskMb, its server's container gone (the filesystem grows unmounted),
+   * and mounts it again. Throws when the volume is bigger than diskMb (volumes never shrink;
+   * nothing changed) or gone.
+   */
+  grow(serviceInstanceId: string, diskMb: number): Promise<void>;
   /** Bytes in use on the volume; undefined when it is not mounted. Cheap (statfs). */
   usedBytes(serviceInstanceId: string): Promise<number | undefined>;
   /** Unmounts it, keeping the data (the agent stops; the next start mounts it again). */
@@ -67,6 +73,17 @@ export class LoopVolumes implements ServiceVolumes {
     return mount;
   }
 
+  async grow(id: string, diskMb: number): Promise<void> {
+    const image = this.storageOf(id);
+    if (!(await stat(image).then(() => true, () => false))) throw volumeGone(image);
+    await unmountLayerImage(image, this.mountOf(id));
+    try {
+      await growLayerImage(image, diskMb);
+    } finally {
+      await mountLayerImage(image, this.mountOf(id));
+    }
+  }
+
   async usedBytes(id: string): Promise<number | undefined> {
     const mount = this.mountOf(id);
     const [own, parent] = await Promise.all([stat(mount).catch(() => undefined), stat(join(this.dir, 'mounts')).catch(() => undefined)]);
@@ -102,6 +119,11 @@ export class DirectoryVolumes implements ServiceVolumes {
     if (fresh) await rm(this.storageOf(id), { recursive: true, force: true });
     await mkdir(this.storageOf(id), { recursive: true, mode: 0o700 });
     return this.storageOf(id);
+  }
+
+  async grow(id: string): Promise<void> {
+    // A folder has no size to grow; it only has to be there still.
+    if (!(await stat(this.storageOf(id)).then(() => true, () => false))) throw volumeGone(this.storageOf(id));
   }
 
   async usedBytes(id: string): Promise<number | undefined> {

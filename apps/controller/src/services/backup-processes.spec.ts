@@ -37,7 +37,7 @@ test('a program that is not there fails naming it', async () => {
 });
 
 test('the admin password goes in the env, never in argv; identifiers are ours', () => {
-  for (const run of [pgDumpRun(login, ID, 1000), pgRestoreRun(login, ID, '/blobs/backups/x', 1000), redisRdbRun(login, 1000)]) {
+  for (const run of [pgDumpRun(login, ID, 1000), pgRestoreRun(login, ID, '/blobs/backups/x', 1000), redisRdbRun(login, '/blobs/backups/x.rdb.tmp', 1000)]) {
     assert.ok(!run.args.some((a) => a.includes(login.password)), run.args.join(' '));
     assert.ok(Object.values(run.env).includes(login.password));
     assert.equal(run.env.DATABASE_URL, undefined);

@@ -124,12 +124,16 @@ export function pgRestoreRun(login: ServerLogin, instanceId: string, file: strin
   };
 }
 
-/** `redis-cli --rdb -`: a real RDB snapshot over SYNC, written to stdout, as the instance's admin. */
-export function redisRdbRun(login: ServerLogin, timeoutMs: number): ChildRun {
+/**
+ * `redis-cli --rdb FILE`: a real RDB snapshot over SYNC, as the instance's admin. To a file, not
+ * stdout: a diskless master ends the transfer with a 40-byte EOF mark that redis-cli cuts off the
+ * file (ftruncate) but would leave in a pipe, where it reads as a damaged AOF tail on restore.
+ */
+export function redisRdbRun(login: ServerLogin, file: string, timeoutMs: number): ChildRun {
   return {
     what: 'redis-cli --rdb',
     cmd: REDIS_CLI,
-    args: ['-h', login.host, '-p', String(login.port), '--user', login.user, '--no-auth-warning', '--rdb', '-'],
+    args: ['-h', login.host, '-p', String(login.port), '--user', login.user, '--no-auth-warning', '--rdb', file],
     env: childEnv({ REDISCLI_AUTH: login.password }),
     timeoutMs,
   };

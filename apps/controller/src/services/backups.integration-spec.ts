@@ -9,6 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { serviceBackupViewSchema, serviceInstanceViewSchema } from '@paas/contracts';
@@ -16,6 +18,7 @@ import { pollUntil } from '@paas/local-services';
 import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { ServiceCell } from '../testing/service-cell';
 import { PrismaService } from '../platform/database/prisma.service';
+import { BlobstoreService } from '../storage/blobstore.service';
 import { ServiceBackupsPass } from './service-backups-pass.service';
 import { ServiceBackupsService } from './service-backups.service';
 import { createOrg, createSpace, createUser, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
@@ -183,8 +186,57 @@ describe('service backups and restores', () => {
     assert.equal(done.format, 'rdb');
     const content = await blob(done.id);
     assert.equal(content.body.subarray(0, 5).toString(), 'REDIS');
+    // It ends as an RDB file does: the EOF opcode and its CRC64, nothing after (no replication EOF mark).
+    assert.equal(content.body[content.body.length - 9], 0xff);
     assert.ok(content.body.includes(Buffer.from('hello-from-the-backup')));
     assert.equal(createHash('sha256').update(content.body).digest('hex'), done.sha256);
+  });
+
+  test('a redis restore is the cell\'s restore-service job: the snapshot\'s keys come back; a damaged backup fails and changes nothing', async () => {
+    const cache = await instance('cache');
+    const job = cell!.startJobs.find((j) => j.serviceInstanceId === cache.id)!;
+    const connect = () => new Redis({ host: '127.0.0.1', port: cell!.servers.get(cache.id)!.state.port, username: job.adminUser, password: job.adminPassword, maxRetriesPerRequest: 0 });
+    const [snapshot] = expectStatus(await h.call('GET', `/v1/service_instances/cache/backups?space_id=${space}`), 200).body.resources;
+    let redis = connect();
+    await redis.set('greeting', 'changed-since');
+    await redis.set('later', 'x');
+    redis.disconnect();
+    const restoring = expectStatus(await h.call('POST', `/v1/service_instances/cache/restores?space_id=${space}`, { backup_id: snapshot.id }), 202).body;
+    assert.equal(restoring.last_operation.type, 'restore');
+    const restored = await settledOperation('cache');
+    assert.deepEqual([restored.last_operation.type, restored.last_operation.state], ['restore', 'succeeded'], restored.last_operation.description);
+    redis = connect();
+    try {
+      assert.equal(await redis.get('greeting'), 'hello-from-the-backup');
+      assert.equal(await redis.get('later'), null);
+      await redis.set('after-restore', 'y');
+    } finally {
+      redis.disconnect();
+    }
+    // A backup whose content no longer matches its sha256: the cell refuses it, the data stays.
+    const path = join(h.app.get(BlobstoreService).path('backups', snapshot.id));
+    const original = await readFile(path);
+    await writeFile(path, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from([original[original.length - 1]! ^ 0xff])]));
+    expectStatus(await h.call('POST', `/v1/service_instances/cache/restores?space_id=${space}`, { backup_id: snapshot.id }), 202);
+    const failed = await settledOperation('cache');
+    await writeFile(path, original);
+    assert.deepEqual([failed.last_operation.type, failed.last_operation.state], ['restore', 'failed']);
+    assert.match(failed.last_operation.description, /cell bk-cell could not restore it: the backup .* does not match its size and sha256/);
+    redis = connect();
+    try {
+      assert.equal(await redis.get('after-restore'), 'y');
+    } finally {
+      redis.disconnect();
+    }
+    // A new redis instance from the snapshot: created once its cell restored it.
+    const copy = await createInstance('cache-copy', 'redis', { restore_from_backup: snapshot.id });
+    const copyJob = cell!.startJobs.find((j) => j.serviceInstanceId === copy.id)!;
+    const copied = new Redis({ host: '127.0.0.1', port: cell!.servers.get(copy.id)!.state.port, username: copyJob.adminUser, password: copyJob.adminPassword, maxRetriesPerRequest: 0 });
+    try {
+      assert.equal(await copied.get('greeting'), 'hello-from-the-backup');
+    } finally {
+      copied.disconnect();
+    }
   });
 
   test('backups one at a time (409), deleted when finished (204), a failed one is an event with its reason', async () => {

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { ServiceBackupView } from '@paas/contracts';
 import { LOGGER, type Logger } from '../platform/config/config.module';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
@@ -88,10 +90,20 @@ export class ServiceBackupsService {
     const started = Date.now();
     try {
       const login = adminLoginOf(instance);
-      const run = kindOf(instance) === 'postgresql' ? pgDumpRun(login, instance.id, BACKUP_TIMEOUT_MS) : redisRdbRun(login, BACKUP_TIMEOUT_MS);
       const meter = new MeterStream(instance.diskMb * 1024 * 1024, 'the backup');
-      await runChild(run, (stdout) => this.blobs.put('backups', backup.id, stdout.pipe(meter)));
-      if (meter.bytes === 0) throw new Error(`${run.what} wrote nothing`);
+      if (kindOf(instance) === 'postgresql') {
+        await runChild(pgDumpRun(login, instance.id, BACKUP_TIMEOUT_MS), (stdout) => this.blobs.put('backups', backup.id, stdout.pipe(meter)));
+      } else {
+        // redis-cli writes the snapshot to a file of its own (see redisRdbRun), then it goes into the blobstore as a pg_dump does.
+        const file = `${this.blobs.path('backups', backup.id)}.rdb.tmp`;
+        try {
+          await runChild(redisRdbRun(login, file, BACKUP_TIMEOUT_MS));
+          await this.blobs.put('backups', backup.id, createReadStream(file).pipe(meter));
+        } finally {
+          await rm(file, { force: true });
+        }
+      }
+      if (meter.bytes === 0) throw new Error('the backup is empty');
       const sha256 = meter.sha256();
       if (await this.backups.finish(backup.id, { state: 'succeeded', sizeBytes: meter.bytes, sha256, durationMs: Date.now() - started })) {
         await this.events.record(SYSTEM_ACTOR, 'service-backup-succeeded', serviceTarget(instance), { backup_id: backup.id, trigger: backup.trigger, size_bytes: meter.bytes });

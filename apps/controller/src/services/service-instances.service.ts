@@ -7,7 +7,7 @@ import { AccessService, type SpaceAction } from '../auth/access.service';
 import { EventsService } from '../audit/events.service';
 import { ServiceCellsService } from './service-cells.service';
 import { ServiceInstancesRepository, type ServiceInstanceRecord } from './service-instances.repository';
-import { serviceInstanceView, serviceStatus } from './service-views';
+import { serviceInstanceView, serviceStatus, serviceUsage } from './service-views';
 
 const LIST_HINT = 'list the service instances you can see with GET /v1/service_instances';
 
@@ -59,7 +59,10 @@ export class ServiceInstancesService {
   async views(records: ServiceInstanceRecord[]): Promise<ServiceInstanceView[]> {
     if (!records.length) return [];
     const [reports, live] = await Promise.all([this.cells.reports(records.map((r) => r.id), { fast: true }), this.cells.liveCellIds({ fast: true })]);
-    return records.map((r) => serviceInstanceView(r, serviceStatus(r, reports.get(r.id), r.cellId !== null && live.has(r.cellId))));
+    return records.map((r) => {
+      const cellLive = r.cellId !== null && live.has(r.cellId);
+      return serviceInstanceView(r, serviceStatus(r, reports.get(r.id), cellLive), cellLive ? serviceUsage(r, reports.get(r.id)) : null);
+    });
   }
 
   async view(record: ServiceInstanceRecord): Promise<ServiceInstanceView> {

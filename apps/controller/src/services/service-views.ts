@@ -1,4 +1,4 @@
-import { BUILTIN_OFFERINGS, type ServiceBindingView, type ServiceInstanceView, type ServiceState } from '@paas/contracts';
+import { BUILTIN_OFFERINGS, type ServiceBindingView, type ServiceInstanceView, type ServiceState, type ServiceUsageView } from '@paas/contracts';
 import type { ServiceInstanceRecord } from './service-instances.repository';
 import type { ServiceBindingRecord } from './service-bindings.repository';
 
@@ -39,7 +39,27 @@ export function serviceStatus(instance: Pick<ServiceInstanceRecord, 'operationTy
   }
 }
 
-export function serviceInstanceView(instance: ServiceInstanceRecord, status: ServiceStatus): ServiceInstanceView {
+const MiB = 1024 * 1024;
+
+/**
+ * A managed instance's usage as its cell last reported it while the server runs (memory, volume
+ * and connections; null where the cell did not measure), against its plan's limits (the record's
+ * memory and disk). Null when it is not managed, not placed, or its server does not run (no
+ * report, or one that is not `running`). Pure.
+ */
+export function serviceUsage(instance: Pick<ServiceInstanceRecord, 'type' | 'cellId' | 'memoryMb' | 'diskMb'>, report: ServiceState | undefined): ServiceUsageView | null {
+  if (instance.type !== 'managed' || !instance.cellId || report?.state !== 'running' || report.cellId !== instance.cellId) return null;
+  return {
+    memory_bytes: report.memoryBytes ?? null,
+    memory_limit_bytes: instance.memoryMb * MiB,
+    disk_used_bytes: report.diskUsedBytes ?? null,
+    disk_limit_bytes: instance.diskMb * MiB,
+    connections: report.connections ?? null,
+    reported_at: report.at,
+  };
+}
+
+export function serviceInstanceView(instance: ServiceInstanceRecord, status: ServiceStatus, usage: ServiceUsageView | null = null): ServiceInstanceView {
   return {
     id: instance.id,
     name: instance.name,
@@ -49,7 +69,7 @@ export function serviceInstanceView(instance: ServiceInstanceRecord, status: Ser
     broker: instance.type === 'managed' ? 'built-in' : null,
     tags: instance.tags.length ? instance.tags : [...(BUILTIN_OFFERINGS.find((o) => o.name === instance.offering)?.tags ?? [])],
     backup_retention: instance.type === 'managed' ? instance.backupRetention : null,
-    usage: null,
+    usage,
     dashboard_url: instance.dashboardUrl,
     space_id: instance.spaceId,
     space_name: instance.space.name,

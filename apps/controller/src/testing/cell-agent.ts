@@ -17,6 +17,8 @@ import { createRedisConnection, expireCellPresence, listLiveCells } from '@paas/
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 /** Host ports each agent may hand out (its fake containers listen on them). */
 const PORTS_PER_CELL = 20;
+/** Host ports of each agent's service instances (CELL_SERVICE_PORTS), right above its instances' range. */
+const SERVICE_PORTS_PER_CELL = 10;
 
 export interface CellAgentOptions {
   zone?: string;
@@ -116,6 +118,8 @@ export async function startCellAgent(
       CELL_BRIDGE: `fk${tag}`,
       CELL_SUBNET: '10.252.0.0/24',
       CELL_PORT_RANGE: `${portBase}-${Math.min(portBase + PORTS_PER_CELL - 1, 65_535)}`,
+      // Service instances' host ports: the range above the instances' (freePort is below 40000), each cell its own.
+      CELL_SERVICE_PORTS: `${portBase + PORTS_PER_CELL}-${portBase + PORTS_PER_CELL + SERVICE_PORTS_PER_CELL - 1}`,
       CELL_IPTABLES_CHAIN: `FK-${tag.toUpperCase()}`,
       CELL_CONTAINER_PREFIX: `fk${tag}`,
       REDIS_URL: h.redisUrl,

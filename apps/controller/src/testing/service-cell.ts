@@ -7,11 +7,13 @@
  * runtime runs no real server; this does, so that binding specs can log in with what the
  * controller made. `failStarts` makes the next start report `failed` with that error instead;
  * `forgetReport(id)` stops reporting one instance until its start-service job comes again;
- * `lose()` makes it a lost cell.
+ * `lose()` makes it a lost cell. A restore-service job of a Redis instance restores its RDB
+ * snapshot (restoreServer), as the real cell does, so that restore specs see real data come back.
  * Apps never fit on it (it announces less memory than they ask: see the spec). `stop` ends every
  * server (by pid), withdraws the cell and removes its directories.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,8 @@ import {
   CellJobName,
   deleteServiceJobSchema,
   redisKeys,
+  restoreServiceJobSchema,
+  type RestoreServiceJob,
   startServiceJobSchema,
   type RedisKeys,
   type ServiceState,
@@ -56,7 +60,7 @@ export class ServiceCell {
 
   constructor(
     readonly id: string,
-    private readonly h: { redisUrl: string; redisPrefix: string },
+    private readonly h: { redisUrl: string; redisPrefix: string; internalToken?: string },
     private readonly memoryMb: number,
   ) {
     this.redis = createRedisConnection(h.redisUrl, `service-cell-${id}`);
@@ -70,6 +74,7 @@ export class ServiceCell {
     this.worker = new Worker(this.keys.cellQueue(this.id), async (job) => {
       if (job.name === CellJobName.StartService) return this.startServer(startServiceJobSchema.parse(job.data));
       if (job.name === CellJobName.DeleteService) return this.deleteServer(deleteServiceJobSchema.parse(job.data).serviceInstanceId);
+      if (job.name === CellJobName.RestoreService) return this.restoreServer(restoreServiceJobSchema.parse(job.data));
       return { ok: true };
     }, { connection: this.workerConnection, concurrency: 4 });
   }
@@ -124,6 +129,28 @@ export class ServiceCell {
     this.servers.delete(instanceId);
     if (server) await stopServer(server);
     await forgetServiceState(this.redis, this.keys, instanceId);
+    return { ok: true };
+  }
+
+  /**
+   * A Redis restore as a cell makes it: the backup fetched from the controller's blobstore with
+   * the internal token and checked against the job's size and sha256 (the job fails otherwise,
+   * the server untouched), then the server stopped, the snapshot put in its dir as dump.rdb (this
+   * cell's servers run without AOF, so they load it) and started again on its port.
+   */
+  private async restoreServer(job: RestoreServiceJob): Promise<{ ok: boolean }> {
+    const server = this.servers.get(job.serviceInstanceId);
+    if (!server || server.job.kind !== 'redis') throw new Error(`no redis server ${job.serviceInstanceId} on this cell`);
+    const res = await fetch(job.backupUrl, { headers: { 'x-paas-internal-token': this.h.internalToken ?? '' } });
+    if (!res.ok) throw new Error(`fetching the backup answered ${res.status}`);
+    const snapshot = Buffer.from(await res.arrayBuffer());
+    if (snapshot.length !== job.sizeBytes || createHash('sha256').update(snapshot).digest('hex') !== job.sha256) {
+      throw new Error(`the backup ${job.backupId} does not match its size and sha256: the server keeps its data`);
+    }
+    await stopChild(server.child);
+    await writeFile(join(server.dir, 'dump.rdb'), snapshot);
+    server.child = await startRedis(server.job, server.dir, server.state.port);
+    await waitAccepting(server.job, server.state.port);
     return { ok: true };
   }
 
@@ -211,7 +238,11 @@ async function waitAccepting(job: StartServiceJob, port: number): Promise<void> 
 }
 
 async function stopServer(server: RunningServer): Promise<void> {
-  const { child } = server;
+  await stopChild(server.child);
+  await rm(server.dir, { recursive: true, force: true });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null && child.pid) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     // setpriv execs postgres itself: the pid is the server's. SIGINT: postgres's fast shutdown.
@@ -220,5 +251,4 @@ async function stopServer(server: RunningServer): Promise<void> {
     await exited;
     clearTimeout(killer);
   }
-  await rm(server.dir, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@
  * `paas backup`, more writes, `paas restore`, and the app reads the backup's rows; `paas
  * create-service ... --from-backup` makes a new instance with them; the schedule (a short
  * SERVICE_BACKUP_INTERVAL_S) makes backups by itself and keeps the newest `backup_retention`;
- * a Redis instance is backed up as an RDB snapshot.
+ * a Redis instance is backed up as an RDB snapshot and restored by its cell (restore-service).
  *
  * backup_retention is set in the platform's database: PATCH of it is another part of issue 15
  * (svc-update); 0 keeps the schedule off the instances the manual steps use, so that no
@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { Redis } from 'ioredis';
 import type { NpmRegistryFixture } from '@paas/testing';
 import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
@@ -152,6 +153,42 @@ describe('backups and restore of service instances', () => {
     assert.equal(backup.format, 'rdb');
     assert.equal(backup.state, 'succeeded');
     assert.ok(backup.size_bytes > 0);
+  });
+
+  test('a Redis restore puts the snapshot\'s keys back (the cell\'s restore-service job)', async () => {
+    // The instance's admin login, as the controller keeps it: the test reads and writes keys with it from the host.
+    const client = new pg.Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    const { rows } = await client.query('SELECT host, port, admin_user, admin_password FROM service_instances WHERE name = $1 AND space_id = $2', ['cache', space]);
+    await client.end();
+    const { host: redisHost, port, admin_user: username, admin_password: password } = rows[0];
+    const redis = () => {
+      const r = new Redis({ host: redisHost, port, username, password, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      r.on('error', () => undefined);
+      return r;
+    };
+    let r = redis();
+    await r.set('visits', '41');
+    r.disconnect();
+    const out = await cli().ok(['backup', 'cache']);
+    const snapshot = /backup ([0-9a-f-]{36}),/.exec(out)![1]!;
+    r = redis();
+    await r.set('visits', '99');
+    await r.set('later', 'x');
+    r.disconnect();
+    const restored = await cli().paas(['restore', 'cache', snapshot]);
+    assert.equal(restored.code, 0, `${restored.stdout}\n${restored.stderr}`);
+    const values = await pollUntil('the restored server to answer', async () => {
+      const c = redis();
+      try {
+        return [await c.get('visits'), await c.get('later')];
+      } catch {
+        return undefined;
+      } finally {
+        c.disconnect();
+      }
+    }, { timeoutMs: 30_000 });
+    assert.deepEqual(values, ['41', null]);
   });
 
   test('create-service --from-backup makes a new instance with the backup\'s rows', async () => {
