@@ -5,7 +5,8 @@
  * status, creates one from the marketplace form (a bad name refused with the API's message, the
  * form kept), refuses to delete a bound one with the API's 409, binds and unbinds from the app
  * page, backs up a Postgres now (pg_dump) and restores that backup after a confirmation
- * (pg_restore), and deletes. Each test saves a screenshot to
+ * (pg_restore), the same with a Redis (an RDB snapshot its cell restores), creates a Postgres
+ * from a backup, shows the cell's usage report, and deletes. Each test saves a screenshot to
  * artifacts/dashboard/services-<test>.png (-failed.png when it fails); no page may log a console
  * error except the refusals a test provokes on purpose.
  */
@@ -26,6 +27,7 @@ const APP = 'dash-svc';
 const SEEDED = 'seeded-db';
 /** Created from the page's form. */
 const FORMED = 'form-cache';
+const MiB = 1024 * 1024;
 /** Created from the form with the data of a backup of SEEDED. */
 const COPY = 'copied-db';
 /** Creating a Redis instance: a volume, a container, a server that answers; slow on a loaded machine. */
@@ -102,6 +104,17 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
       await seeded.locator('dd', { hasText: /^none$/ }).waitFor();
       const view = await instance(SEEDED);
       assert.equal(view.status, 'available', 'the API agrees');
+      // Its cell's usage report: memory and disk bars against the plan's limits, and the connections.
+      const memory = seeded.getByRole('meter', { name: `Memory of ${SEEDED}` });
+      const disk = seeded.getByRole('meter', { name: `Disk of ${SEEDED}` });
+      await Promise.all([memory.waitFor({ timeout: 60_000 }), disk.waitFor({ timeout: 60_000 })]);
+      assert.equal(await memory.getAttribute('aria-valuemax'), String(256 * MiB), 'the small plan\'s 256 MB');
+      assert.equal(await disk.getAttribute('aria-valuemax'), String(1024 * MiB), 'the small plan\'s 1 GB');
+      assert.ok(Number(await memory.getAttribute('aria-valuenow')) > 0, 'a running Postgres uses memory');
+      assert.ok(Number(await disk.getAttribute('aria-valuenow')) > 0, 'its data is on the volume');
+      const usage = (await instance(SEEDED)).usage;
+      assert.equal(usage.memory_limit_bytes, 256 * MiB, 'the API agrees');
+      await seeded.getByRole('group', { name: `Usage of ${SEEDED}` }).getByText(/^\d+ \(reported/).waitFor();
     });
   });
 
@@ -218,6 +231,17 @@ describe('dashboard: backing services', { timeout: 15 * 60_000 }, () => {
       await page.locator('tr[data-type="service-backup-succeeded"]').getByRole('link', { name: SEEDED }).waitFor();
       await page.locator('tr[data-type="service-instance-restore-succeeded"]').getByRole('link', { name: SEEDED }).click();
       await card(SEEDED).waitFor();
+
+      // A Redis: an RDB snapshot, restored by its cell (restore-service).
+      const cache = card(FORMED);
+      await cache.getByRole('button', { name: 'Back up now' }).click();
+      await cache.getByRole('status').filter({ hasText: `Backed up ${FORMED}` }).waitFor({ timeout: 120_000 });
+      const rdb = cache.locator('tr[data-state="succeeded"]');
+      await rdb.getByRole('button', { name: /^Restore the backup of / }).click();
+      await rdb.getByRole('button', { name: `Replace the current data of ${FORMED} with this backup` }).click();
+      await cache.getByRole('status').filter({ hasText: `Restored ${FORMED} from the backup of` }).waitFor({ timeout: 180_000 });
+      const restored = await instance(FORMED);
+      assert.deepEqual([restored.last_operation.type, restored.last_operation.state, restored.status], ['restore', 'succeeded', 'available']);
     });
   });
 
