@@ -4,12 +4,14 @@ import { useScope, useSession } from '../session';
 import { AppsPage } from '../pages/apps-page';
 import { AppPage } from '../pages/app-page';
 import { RoutesPage } from '../pages/routes-page';
+import { ServicesPage } from '../pages/services-page';
 import { CellsPage } from '../pages/cells-page';
 import { EventsPage } from '../pages/events-page';
 
 const NAV = [
   { to: '/apps', label: 'Apps' },
   { to: '/routes', label: 'Routes' },
+  { to: '/services', label: 'Services' },
   { to: '/cells', label: 'Cells' },
   { to: '/events', label: 'Events' },
 ];
@@ -38,6 +40,7 @@ export function Shell() {
   if (appMatch) page = <AppPage name={decodeURIComponent(appMatch[1])} />;
   else if (path === '/apps' || path === '/apps/') page = <AppsPage />;
   else if (path === '/routes') page = <RoutesPage />;
+  else if (path === '/services') page = <ServicesPage />;
   else if (path === '/cells') page = <CellsPage />;
   else if (path === '/events') page = <EventsPage />;
   else if (path === '/' || path === '') page = null;

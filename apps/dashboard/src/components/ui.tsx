@@ -53,6 +53,14 @@ const STATE_CLASS: Record<string, string> = {
   STOPPED: 'idle',
   DOWN: 'idle',
   CANCELED: 'idle',
+  // service instances (status, last operation) and backups
+  available: 'ok',
+  succeeded: 'ok',
+  starting: 'busy',
+  'in progress': 'busy',
+  crashed: 'bad',
+  unavailable: 'bad',
+  failed: 'bad',
 };
 
 export function StateBadge({ state }: { state: string }) {
@@ -110,17 +118,20 @@ export function ConfirmButton({
   onConfirm,
   disabled,
   className,
+  ariaLabel,
 }: {
   label: string;
   confirmLabel: string;
   onConfirm: () => void;
   disabled?: boolean;
   className?: string;
+  /** The first button's accessible name when its label alone is ambiguous (one per table row). */
+  ariaLabel?: string;
 }) {
   const [asking, setAsking] = useState(false);
   if (!asking) {
     return (
-      <button type="button" className={className} disabled={disabled} onClick={() => setAsking(true)}>
+      <button type="button" className={className} disabled={disabled} aria-label={ariaLabel} onClick={() => setAsking(true)}>
         {label}
       </button>
     );

@@ -8,13 +8,14 @@ import { usePoll } from '../use-poll';
 import { InstancesSection } from './app/instances-section';
 import { ScaleSection } from './app/scale-section';
 import { AppRoutesSection } from './app/routes-section';
+import { ServicesSection } from './app/services-section';
 import { EnvSection } from './app/env-section';
 import { ReleasesSection } from './app/releases-section';
 import { DeploysSection } from './app/deploys-section';
 import { LogsSection } from './app/logs-section';
 
 /**
- * One app: its state and actions, instances, scale, routes, env, releases, deploy history with
+ * One app: its state and actions, instances, scale, routes, bound services, env, releases, deploy history with
  * build logs, and its live log. Every part polls on its own (every 2 s) while the page is open.
  */
 export function AppPage({ name }: { name: string }) {
@@ -116,6 +117,7 @@ export function AppPage({ name }: { name: string }) {
           <InstancesSection instances={data.instances} summary={data.summary} />
           <ScaleSection app={app} processes={data.processes} onChanged={core.refresh} />
           <AppRoutesSection app={app} />
+          <ServicesSection app={app} onChanged={core.refresh} />
           <EnvSection app={app} />
           <ReleasesSection app={app} onChanged={core.refresh} />
           <DeploysSection app={app} />

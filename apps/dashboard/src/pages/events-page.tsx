@@ -33,6 +33,22 @@ const KNOWN_TYPES = [
   'route-mapped',
   'route-unmapped',
   'route-destination-updated',
+  'service-instance-created',
+  'service-instance-create-succeeded',
+  'service-instance-create-failed',
+  'service-instance-renamed',
+  'service-instance-delete-requested',
+  'service-instance-deleted',
+  'service-instance-delete-failed',
+  'service-bound',
+  'service-unbound',
+  'service-backup-started',
+  'service-backup-succeeded',
+  'service-backup-failed',
+  'service-backup-deleted',
+  'service-instance-restore-requested',
+  'service-instance-restore-succeeded',
+  'service-instance-restore-failed',
   'domain-created',
   'domain-deleted',
   'org-created',
@@ -146,7 +162,13 @@ export function EventsPage() {
                   <td>{e.actor.name}</td>
                   <td>
                     <span className="muted">{e.target.type}</span>{' '}
-                    {e.target.type === 'app' ? <Link to={`/apps/${encodeURIComponent(e.target.name)}`}>{e.target.name}</Link> : e.target.name}
+                    {e.target.type === 'app' ? (
+                      <Link to={`/apps/${encodeURIComponent(e.target.name)}`}>{e.target.name}</Link>
+                    ) : e.target.type === 'service_instance' ? (
+                      <Link to="/services">{e.target.name}</Link>
+                    ) : (
+                      e.target.name
+                    )}
                   </td>
                   <td className="details">{summary(e.data)}</td>
                 </tr>
