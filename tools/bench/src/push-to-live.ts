@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routerGet } from './bench-kit';
 import type { NpmRegistryFixture } from '@paas/testing';
-import { EXPRESS_SERVER, ROOT, commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, type TestPlatform } from '@paas/test-platform';
+import { EXPRESS_SERVER, ROOT, commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeExpressApp, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -110,8 +110,7 @@ async function main(): Promise<void> {
       console.log(`express run ${i + 1}/${runs}: first ${r.first} ms, same lockfile ${r.sameLockfile} ms, changed lockfile ${r.changedLockfile} ms`);
     }
   } finally {
-    for (const r of registries) await r.close().catch(() => undefined);
-    await stopIsolatedPlatform(platform);
+    await stopIsolatedPlatformWithRegistry(platform, registries);
     await rm(work, { recursive: true, force: true });
   }
   const c = median(cold.map((r) => r.total));

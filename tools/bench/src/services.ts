@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NpmRegistryFixture } from '@paas/testing';
 import type { ServiceInstanceView } from '@paas/contracts';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, type TestPlatform } from '@paas/test-platform';
+import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeExpressApp, type TestPlatform } from '@paas/test-platform';
 import { pollUntil, StopPolling } from '@paas/local-services';
 import { benchApi, routerGet } from './bench-kit';
 
@@ -101,8 +101,7 @@ async function main(): Promise<void> {
     console.log(`bind to first query:        median ${median(bind)} ms (runs ${bind.join(', ')})`);
     console.log(`env change to first answer: median ${median(envChange)} ms (runs ${envChange.join(', ')}); bind/env change ${(median(bind) / median(envChange)).toFixed(2)}x`);
   } finally {
-    for (const r of registries) await r.close().catch(() => undefined);
-    await stopIsolatedPlatform(platform);
+    await stopIsolatedPlatformWithRegistry(platform, registries);
     await rm(work, { recursive: true, force: true });
   }
 }

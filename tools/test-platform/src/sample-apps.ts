@@ -87,9 +87,14 @@ export async function startIsolatedPlatformWithRegistry(
     // The cells made their bridges: a registry on each gateway, where that cell's containers reach the host.
     for (const cell of platform.cells) registries.push(await startNpmRegistryFixture({ host: cellGateway(cell), port, packages }));
   } catch (error) {
-    for (const r of registries) await r.close().catch(() => undefined);
-    await stopIsolatedPlatform(platform);
+    await stopIsolatedPlatformWithRegistry(platform, registries);
     throw error;
   }
   return { platform, registries };
+}
+
+/** Closes the registries, then stops the platform; what it left on the host (bridges, veths, netns, iptables rules), [] when nothing. */
+export async function stopIsolatedPlatformWithRegistry(platform: TestPlatform | undefined, registries: NpmRegistryFixture[]): Promise<string[]> {
+  for (const r of registries) await r.close().catch(() => undefined);
+  return stopIsolatedPlatform(platform);
 }

@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NpmRegistryFixture } from '@paas/testing';
-import { EXPRESS_SERVER, commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
+import { EXPRESS_SERVER, commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
 import { api, trafficLoop, viaRouter } from './test-platform';
 import { pollUntil } from '@paas/local-services';
 
@@ -72,8 +72,7 @@ describe('buildpacks, manifests, releases and deploys', () => {
   });
 
   after(async () => {
-    for (const r of registries) await r.close().catch(() => undefined);
-    const leftovers = await stopIsolatedPlatform(platform);
+    const leftovers = await stopIsolatedPlatformWithRegistry(platform, registries);
     await rm(work, { recursive: true, force: true });
     assert.deepEqual(leftovers, [], 'stopping the platform leaves no bridge, veth, netns or iptables rule behind');
   });

@@ -12,7 +12,7 @@ import { readFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { servedNodeVersion, type NpmRegistryFixture } from '@paas/testing';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeFiles, type TestPlatform } from '@paas/test-platform';
+import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeFiles, type TestPlatform } from '@paas/test-platform';
 import { craftedTar as tar, ustarMember as ustar } from '@paas/tenant-files';
 import { api, viaRouter } from './test-platform';
 import { pollUntil } from '@paas/local-services';
@@ -69,8 +69,7 @@ describe('staging security: the second tenant poisons no cache and reads no host
   });
 
   after(async () => {
-    for (const r of registries) await r.close().catch(() => undefined);
-    const leftovers = await stopIsolatedPlatform(platform);
+    const leftovers = await stopIsolatedPlatformWithRegistry(platform, registries);
     await rm(work, { recursive: true, force: true });
     assert.deepEqual(leftovers, [], 'stopping the platform leaves nothing behind on the host');
   });

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { NpmRegistryFixture } from '@paas/testing';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, type TestPlatform } from '@paas/test-platform';
+import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeExpressApp, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 import { adminCli, api, viaRouter } from './test-platform';
 
@@ -95,9 +95,7 @@ describe('backups and restore of service instances', () => {
 
   after(async () => {
     try {
-      for (const r of registries) await r.close().catch(() => undefined);
-      const leftovers = await stopIsolatedPlatform(platform);
-      assert.deepEqual(leftovers, [], 'the platform leaves no bridge, veth, netns or iptables rule behind');
+      assert.deepEqual(await stopIsolatedPlatformWithRegistry(platform, registries), [], 'the platform leaves no bridge, veth, netns or iptables rule behind');
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { NpmRegistryFixture } from '@paas/testing';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
+import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 import { adminCli, api, viaRouter } from './test-platform';
 import { PROBE_FUNCTION, PROBE_SERVER } from './probe-app';
@@ -96,9 +96,7 @@ describe('backing services: resize and service keys', () => {
 
   after(async () => {
     try {
-      for (const r of registries) await r.close().catch(() => undefined);
-      const leftovers = await stopIsolatedPlatform(platform);
-      assert.deepEqual(leftovers, [], 'the platform leaves no bridge, veth, netns or iptables rule behind');
+      assert.deepEqual(await stopIsolatedPlatformWithRegistry(platform, registries), [], 'the platform leaves no bridge, veth, netns or iptables rule behind');
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { connect } from 'node:net';
 import type { NpmRegistryFixture } from '@paas/testing';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatform, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
+import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
 import { adminCli, api, viaRouter } from './test-platform';
 import { PROBE_FUNCTION, PROBE_SERVER } from './probe-app';
@@ -129,9 +129,7 @@ describe('backing services: Postgres and Redis bound in one command', () => {
 
   after(async () => {
     try {
-      for (const r of registries) await r.close().catch(() => undefined);
-      const leftovers = await stopIsolatedPlatform(platform);
-      assert.deepEqual(leftovers, [], 'the platform leaves no bridge, veth, netns or iptables rule behind');
+      assert.deepEqual(await stopIsolatedPlatformWithRegistry(platform, registries), [], 'the platform leaves no bridge, veth, netns or iptables rule behind');
     } finally {
       await rm(work, { recursive: true, force: true });
     }
