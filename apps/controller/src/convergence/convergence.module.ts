@@ -7,8 +7,7 @@ import { ReleasesModule } from '../releases/releases.module';
 import { ServicesModule } from '../services/services.module';
 import { ConvergerService } from './converger.service';
 import { LeaderElectionService } from './leader-election.service';
-import { ServiceBackupsLoop } from './service-backups-loop.service';
-import { ServiceProvisioningLoop } from './service-provisioning-loop.service';
+import { ServicePassesLoop } from './service-passes-loop.service';
 
 /**
  * The convergence loop (leader only): compares desired and actual instances and starts or stops
@@ -17,7 +16,7 @@ import { ServiceProvisioningLoop } from './service-provisioning-loop.service';
  */
 @Module({
   imports: [AuditModule, AppsModule, ReleasesModule, DeploymentsModule, PlacementModule, ServicesModule],
-  providers: [LeaderElectionService, ConvergerService, ServiceProvisioningLoop, ServiceBackupsLoop],
+  providers: [LeaderElectionService, ConvergerService, ServicePassesLoop],
   exports: [ConvergerService, LeaderElectionService],
 })
 export class ConvergenceModule {}

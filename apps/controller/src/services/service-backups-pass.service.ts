@@ -14,7 +14,7 @@ export const STALE_BACKUP_MS = BACKUP_TIMEOUT_MS + 5 * 60_000;
 const ORPHAN_SWEEP_MS = 60_000;
 
 /**
- * The backups pass (run on the convergence leader, see convergence/service-backups-loop.service.ts):
+ * The backups pass (run on the convergence leader, see convergence/service-passes-loop.service.ts):
  * - restores in progress are carried on (ServiceRestoresService.advance);
  * - backups left in progress for STALE_BACKUP_MS by a controller that stopped are marked failed;
  * - every created managed instance whose newest backup (any trigger, any outcome; without one:
