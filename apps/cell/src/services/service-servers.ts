@@ -88,6 +88,9 @@ export const SERVERS: Record<ServiceKind, ServerDefinition> = {
       '--aclfile', '/data/users.acl',
       // Writes fail with an OOM error before the container's limit kills the server.
       '--maxmemory', `${Math.max(8, Math.floor(job.memoryMb * 0.75))}mb`,
+      // A backup (the controller's redis-cli --rdb, a replica's SYNC) starts at once: the default
+      // waits 5 s for more replicas to share the diskless transfer, and there are none.
+      '--repl-diskless-sync-delay', '0',
       '--daemonize', 'no',
     ],
   },
