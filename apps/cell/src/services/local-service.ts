@@ -71,3 +71,31 @@ export function reportOf(local: LocalService, config: Pick<ServiceManagerConfig,
     at: new Date().toISOString(),
   };
 }
+
+/** The registered instance `id` of `services` (update and restore need one). */
+export function knownService(services: ReadonlyMap<string, LocalService>, id: string, cellId: string): LocalService {
+  const local = services.get(id);
+  if (!local || local.ended) throw new Error(`service instance ${id} is not on cell ${cellId} (its registry has no such instance): start it there first`);
+  return local;
+}
+
+/**
+ * Runs `fn` (an update or a restore) after the one in progress, holding the server: its crashes
+ * meanwhile are not restarted. After it, a server it left crashed goes to `restartLater` (the backoff).
+ */
+export function exclusively<T>(local: LocalService, restartLater: (local: LocalService) => void, fn: () => Promise<T>): Promise<T> {
+  const run = (local.operation ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(async () => {
+      if (local.ended) throw new Error(`service instance ${local.record.job.serviceInstanceId} is being deleted`);
+      local.held = true;
+      try {
+        return await fn();
+      } finally {
+        local.held = false;
+        if (!local.ended && local.state === 'crashed' && !local.handle && !local.launching) restartLater(local);
+      }
+    });
+  local.operation = run;
+  return run;
+}

@@ -9,7 +9,7 @@ import { describeExit, withOutputTail } from '../exit-reason';
 import { portAnswers } from '../health-check';
 import { outputFiles } from '../log-shipper';
 import { isServerContainer, SERVICE_LABEL, serverSpec, serviceContainerIds, serviceLogDir } from './service-containers';
-import { reportOf, type LocalService, type ServiceHost, type ServiceManagerConfig } from './local-service';
+import { exclusively, knownService, reportOf, type LocalService, type ServiceHost, type ServiceManagerConfig } from './local-service';
 import { settleInterruptedRestore } from './redis-restore';
 import { initializeServerData } from './service-init';
 import { ServiceRegistry, type ServiceRecord } from './service-registry';
@@ -87,8 +87,8 @@ export class ServiceManager {
    * diskMb below the volume's (and when the grow fails: then the server starts again as it was).
    */
   async update(job: UpdateServiceJob): Promise<ServiceState['state']> {
-    const local = this.known(job.serviceInstanceId);
-    return this.exclusive(local, async () => {
+    const local = knownService(this.services, job.serviceInstanceId, this.config.cellId);
+    return exclusively(local, (l) => this.restartLater(l), async () => {
       const current = local.record.job;
       if (job.diskMb < current.diskMb) {
         throw new Error(`service instance ${current.serviceInstanceId} has a ${current.diskMb} MB volume and volumes never shrink: ${job.diskMb} MB is smaller (choose a plan with at least ${current.diskMb} MB of disk)`);
@@ -113,11 +113,11 @@ export class ServiceManager {
    * timeout, the old data is put back and the server started on it, and this throws saying why.
    */
   async restore(job: RestoreServiceJob): Promise<ServiceState['state']> {
-    const local = this.known(job.serviceInstanceId);
+    const local = knownService(this.services, job.serviceInstanceId, this.config.cellId);
     const { kind, serviceInstanceId: id, diskMb } = local.record.job;
     if (kind !== 'redis') throw new Error(`service instance ${id} is a ${kind} one: a cell restores redis instances only (the controller restores postgres with pg_restore)`);
     if (job.sizeBytes > diskMb * 1024 * 1024) throw new Error(`the backup (${job.sizeBytes} bytes) does not fit the instance's ${diskMb} MB volume: not restored`);
-    return this.exclusive(local, async () => {
+    return exclusively(local, (l) => this.restartLater(l), async () => {
       const server: HeldServer = {
         stop: () => this.stopServer(local),
         start: () => {
@@ -347,34 +347,6 @@ export class ServiceManager {
     local.restartTimer = setTimeout(() => {
       if (!local.ended && !local.held) void this.launch(local);
     }, backoffMs);
-  }
-
-  /** The registered instance `id` (update and restore need one). */
-  private known(id: string): LocalService {
-    const local = this.services.get(id);
-    if (!local || local.ended) throw new Error(`service instance ${id} is not on cell ${this.config.cellId} (its registry has no such instance): start it there first`);
-    return local;
-  }
-
-  /**
-   * Runs `fn` (an update or a restore) after the one in progress, holding the server: its crashes
-   * meanwhile are not restarted. After it, a server it left crashed is restarted after the backoff.
-   */
-  private exclusive<T>(local: LocalService, fn: () => Promise<T>): Promise<T> {
-    const run = (local.operation ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(async () => {
-        if (local.ended) throw new Error(`service instance ${local.record.job.serviceInstanceId} is being deleted`);
-        local.held = true;
-        try {
-          return await fn();
-        } finally {
-          local.held = false;
-          if (!local.ended && local.state === 'crashed' && !local.handle && !local.launching) this.restartLater(local);
-        }
-      });
-    local.operation = run;
-    return run;
   }
 
   /** Stops the server on purpose (its end is no crash), after any start or crash in progress; the next launch starts it again. */

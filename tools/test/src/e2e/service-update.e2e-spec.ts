@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { NpmRegistryFixture } from '@paas/testing';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
+import { startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
-import { adminCli, api, viaRouter } from './test-platform';
+import { adminCli, api, pushServerApp, viaRouter } from './test-platform';
 import { PROBE_FUNCTION, PROBE_SERVER } from './probe-app';
 
 /** Orders in Postgres through DATABASE_URL: /add?n= inserts n rows, / counts them. */
@@ -60,20 +60,7 @@ describe('backing services: resize and service keys', () => {
     }, { timeoutMs: 120_000, intervalMs: 500 });
   }
 
-  async function pushApp(name: string, files: { server: string; dependencies?: Record<string, string> }): Promise<void> {
-    const created = await api(platform, 'POST', '/v1/apps', { name, space_id: space });
-    assert.equal(created.status, 201, JSON.stringify(created.json));
-    const dir = join(work, name);
-    if (files.dependencies) {
-      const pkg = { name, version: '1.0.0', engines: { node: '24.x' }, scripts: { start: 'node server.js' }, dependencies: files.dependencies };
-      await writeExpressApp(dir, pkg, { registry: registries[0]!.url, npmCache: join(work, 'npm-cache'), server: files.server });
-    } else {
-      await writeFiles(dir, { Procfile: 'web: node server.js\n', 'server.js': files.server });
-    }
-    await commitDir(dir);
-    const pushed = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${name}.git`, 'main'], dir);
-    assert.equal(pushed.code, 0, pushed.output);
-  }
+  const pushApp = (name: string, files: { server: string; dependencies?: Record<string, string> }) => pushServerApp(platform, { work, registries }, name, space, files);
 
   /** Connects with the key from this host (the cell's, where the platform runs) and counts the orders. */
   async function countWithKey(credentials: Credentials): Promise<number> {

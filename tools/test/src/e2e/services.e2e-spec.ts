@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { connect } from 'node:net';
 import type { NpmRegistryFixture } from '@paas/testing';
-import { commitDir, git, startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
+import { startIsolatedPlatformWithRegistry, stopIsolatedPlatformWithRegistry, type TestPlatform } from '@paas/test-platform';
 import { pollUntil } from '@paas/local-services';
-import { adminCli, api, viaRouter } from './test-platform';
+import { adminCli, api, pushServerApp, viaRouter } from './test-platform';
 import { PROBE_FUNCTION, PROBE_SERVER } from './probe-app';
 
 /** Notes in Postgres through DATABASE_URL: /add?text= inserts, / lists; /env shows what it was given; /probe as the probe app. */
@@ -101,20 +101,7 @@ describe('backing services: Postgres and Redis bound in one command', () => {
     }, { timeoutMs: 120_000, intervalMs: 500 });
   }
 
-  async function pushApp(name: string, spaceId: string, files: { server: string; dependencies?: Record<string, string> }): Promise<void> {
-    const created = await api(platform, 'POST', '/v1/apps', { name, space_id: spaceId });
-    assert.equal(created.status, 201, JSON.stringify(created.json));
-    const dir = join(work, name);
-    if (files.dependencies) {
-      const pkg = { name, version: '1.0.0', engines: { node: '24.x' }, scripts: { start: 'node server.js' }, dependencies: files.dependencies };
-      await writeExpressApp(dir, pkg, { registry: registries[0]!.url, npmCache: join(work, 'npm-cache'), server: files.server });
-    } else {
-      await writeFiles(dir, { Procfile: 'web: node server.js\n', 'server.js': files.server });
-    }
-    await commitDir(dir);
-    const pushed = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${name}.git`, 'main'], dir);
-    assert.equal(pushed.code, 0, pushed.output);
-  }
+  const pushApp = (name: string, spaceId: string, files: { server: string; dependencies?: Record<string, string> }) => pushServerApp(platform, { work, registries }, name, spaceId, files);
 
   /** Every endpoint this binding's server is reached at from a container: each cell's gateway and the port. */
   const endpointsOf = (binding: Binding) => gateways().map((gw) => `${gw}:${binding.credentials.port}`);

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ROOT, type TestPlatform } from '@paas/test-platform';
+import type { NpmRegistryFixture } from '@paas/testing';
+import { commitDir, git, ROOT, writeExpressApp, writeFiles, type TestPlatform } from '@paas/test-platform';
 
 export async function api(
   platform: TestPlatform,
@@ -115,4 +117,29 @@ export function adminCli(platform: TestPlatform, work: string) {
     return r.stdout;
   };
   return { paas, ok };
+}
+
+/**
+ * Creates app `name` in the space and pushes it with git: a `server.js` and, with `dependencies`,
+ * a package.json installed from the platform's npm registry (else a Procfile alone). Asserts both.
+ */
+export async function pushServerApp(
+  platform: TestPlatform,
+  setup: { work: string; registries: NpmRegistryFixture[] },
+  name: string,
+  spaceId: string,
+  files: { server: string; dependencies?: Record<string, string> },
+): Promise<void> {
+  const created = await api(platform, 'POST', '/v1/apps', { name, space_id: spaceId });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const dir = join(setup.work, name);
+  if (files.dependencies) {
+    const pkg = { name, version: '1.0.0', engines: { node: '24.x' }, scripts: { start: 'node server.js' }, dependencies: files.dependencies };
+    await writeExpressApp(dir, pkg, { registry: setup.registries[0]!.url, npmCache: join(setup.work, 'npm-cache'), server: files.server });
+  } else {
+    await writeFiles(dir, { Procfile: 'web: node server.js\n', 'server.js': files.server });
+  }
+  await commitDir(dir);
+  const pushed = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${name}.git`, 'main'], dir);
+  assert.equal(pushed.code, 0, pushed.output);
 }
