@@ -293,7 +293,7 @@ export class RouteSync {
     const data = change.data;
     if (data.kind === 'host') {
       this.reload(hostSeqKey(normalizeHost(data.host)), keys.hostRoutes(data.host), (seq, hash) => this.applyHost(data.host, seq, hash));
-    } else {
+    } else if (data.kind === 'endpoints') {
       this.reload(endpointsSeqKey(endpointSetKey(data.appId, data.processType)), keys.endpoints(data.appId, data.processType), (seq, hash) =>
         this.applyEndpoints(data.appId, data.processType, seq, hash),
       );

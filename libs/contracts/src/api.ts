@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { domainVerificationViewSchema } from './tls';
 
 /**
  * Response shapes of the controller's REST API that its clients (the CLI, the dashboard) read.
@@ -231,6 +232,10 @@ export const routeViewSchema = z.object({
   domain: z.object({ id: z.string(), name: z.string() }),
   space_id: z.string(),
   destinations: z.array(destinationViewSchema),
+  /** Plain-HTTP requests get a 308 to https. */
+  https_redirect: z.boolean(),
+  /** Strict-Transport-Security max-age (seconds) on HTTPS responses; null: none. */
+  hsts_max_age: z.number().int().nullable(),
   created_at: z.string(),
 });
 export type RouteView = z.infer<typeof routeViewSchema>;
@@ -244,6 +249,8 @@ export const domainViewSchema = z.object({
   shared: z.boolean(),
   default: z.boolean(),
   org_id: z.string().nullable(),
+  /** Shared domains and the ones a platform admin added are verified from the start. */
+  verification: domainVerificationViewSchema,
   created_at: z.string(),
 });
 export type DomainView = z.infer<typeof domainViewSchema>;

@@ -18,3 +18,4 @@ export * from './text-rules';
 export * from './router-process';
 export * from './log-line';
 export * from './services';
+export * from './tls';

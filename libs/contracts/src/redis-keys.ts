@@ -34,6 +34,10 @@ export function redisKeys(prefix: string) {
      * exists the cells are still re-reporting, and no replica's convergence acts on the actual state.
      */
     redisRebuilt: `${p}redis-rebuilt`,
+    /** Hash certificate id -> JSON CertificateEntry: what the routers serve over HTTPS (written by the controller). */
+    certificates: `${p}certificates`,
+    /** Hash wellKnownField(host, path) -> JSON WellKnownAnswer: ACME HTTP-01 and domain-verification answers. */
+    wellKnown: `${p}well-known`,
     /** Pub/sub channel of RouteChange messages. */
     routeChanges: `${p}route-changes`,
     /** String (JSON ServiceState) with a TTL, written by the cell running the service instance. */

@@ -26,6 +26,10 @@ export const routeEntrySchema = z.object({
   /** '' for the whole host, else a prefix like '/api' (no trailing slash). */
   path: z.string(),
   destinations: z.array(routeDestinationEntrySchema),
+  /** Plain-HTTP requests get a 308 to https (PATCH /v1/routes/:id https_redirect). */
+  httpsRedirect: z.boolean().optional(),
+  /** Strict-Transport-Security max-age (seconds) on the route's HTTPS responses; absent: none. */
+  hstsMaxAge: z.number().int().nonnegative().optional(),
 });
 export type RouteEntry = z.infer<typeof routeEntrySchema>;
 
@@ -44,6 +48,10 @@ export type Endpoint = z.infer<typeof endpointSchema>;
 export const routeChangeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('host'), host: z.string() }),
   z.object({ kind: z.literal('endpoints'), appId: z.string(), processType: z.string() }),
+  /** The certificates hash changed: re-read it (one certificate, or all when id is absent). */
+  z.object({ kind: z.literal('certificates'), id: z.string().optional() }),
+  /** The well-known answers hash changed: re-read it. */
+  z.object({ kind: z.literal('well-known') }),
 ]);
 export type RouteChange = z.infer<typeof routeChangeSchema>;
 

@@ -16,3 +16,5 @@ export * from './rebuild-mark';
 export * from './work-output';
 export * from './service-states';
 export * from './log-offsets';
+export * from './sealed-secret';
+export * from './tls-registry';
