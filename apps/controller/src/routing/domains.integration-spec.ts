@@ -226,6 +226,13 @@ describe('verifying a domain', () => {
     }
   });
 
+  it('Postgres itself refuses a route on a domain not verified yet, whichever code path writes it', async () => {
+    const domain = await claim('db-pending.example.test', orgA, alice);
+    await sql(`INSERT INTO route_hosts (domain_id, host, space_id) VALUES ($1, 'x', $2)`, [domain.id, spaceA]);
+    await assert.rejects(sql(`INSERT INTO routes (id, space_id, domain_id, host, path) VALUES (gen_random_uuid(), $1, $2, 'x', '')`, [spaceA, domain.id]), /whose control is not verified yet/);
+    await sql(`DELETE FROM route_hosts WHERE domain_id = $1`, [domain.id]);
+  });
+
   it('over DNS: a TXT record _paas-verification.<domain> holding the token verifies it', async () => {
     const domain = await claim('txt.example.test', orgA, alice);
     const txt = '_paas-verification.txt.example.test';
