@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { domainViewSchema, redisKeys, routeViewSchema, wellKnownField, type RedisKeys } from '@paas/contracts';
@@ -223,6 +224,26 @@ describe('verifying a domain', () => {
       assert.ok(!res.body.error.message.includes('welcome to my site'), 'the body fetched is never shown');
       assert.deepEqual(await eventTypes(domain.id), ['domain-verification-failed', 'domain-created']);
       expectStatus(await h.call('POST', '/v1/routes', { host: 'www', domain_id: domain.id, space_id: spaceA }, dave.token), 422);
+    }
+  });
+
+  it('over HTTP is time-bound: a server that accepts and never answers fails after 5 s', async () => {
+    const held: Socket[] = [];
+    const silent = createNetServer((socket) => held.push(socket.on('error', () => undefined)));
+    const port = Number(process.env.PAAS_DOMAIN_VERIFY_HTTP_PORT);
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.4', resolve));
+    try {
+      await dns.addA('silent.example.test', ['127.0.0.4']);
+      const domain = await claim('silent.example.test', orgA, alice);
+      const started = Date.now();
+      const res = await h.call('POST', `/v1/domains/${domain.id}/verify`, { method: 'http' }, alice.token);
+      const took = Date.now() - started;
+      assert.equal(res.status, 422);
+      assert.match(res.body.error.message, /could not be fetched from 127.0.0.4:\d+ \(no answer within 5 s\)/);
+      assert.ok(took >= 4_500 && took < 8_000, `took ${took} ms`);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 
