@@ -131,11 +131,19 @@ export const createCertificateRequestSchema = z.discriminatedUnion('source', [
 ]);
 export type CreateCertificateRequest = z.infer<typeof createCertificateRequestSchema>;
 
+const HSTS_MAX_AGE_RULE = 'hsts_max_age must be a whole number of seconds from 0 to 63072000 (2 years), or null for no Strict-Transport-Security header';
+
 /** PATCH /v1/routes/:id: HTTPS settings of one route. */
 export const updateRouteRequestSchema = z.strictObject({
   /** Plain-HTTP requests get a 308 to the same URL on https. */
-  https_redirect: z.boolean().optional(),
+  https_redirect: z.boolean({ error: 'https_redirect must be true or false' }).optional(),
   /** Strict-Transport-Security max-age in seconds on HTTPS responses (no includeSubDomains: other hosts are other tenants'); null: none. */
-  hsts_max_age: z.number().int().min(0).max(63_072_000).nullable().optional(),
+  hsts_max_age: z
+    .number({ error: HSTS_MAX_AGE_RULE })
+    .int({ error: HSTS_MAX_AGE_RULE })
+    .min(0, { error: HSTS_MAX_AGE_RULE })
+    .max(63_072_000, { error: HSTS_MAX_AGE_RULE })
+    .nullable()
+    .optional(),
 });
 export type UpdateRouteRequest = z.infer<typeof updateRouteRequestSchema>;

@@ -55,6 +55,19 @@ export class AccessService {
     }
   }
 
+  /**
+   * An org has no roles of its own: its managers are the admins of its spaces. Throws 403 naming
+   * that role unless the actor is a platform admin or the space admin of a space of `orgId`
+   * (the same answer whether the org exists or not, so it reveals no other org).
+   */
+  async requireOrgManager(actor: Actor, orgId: string, what: string): Promise<void> {
+    if (actor.isAdmin || (await this.roles.holdsRoleInOrg(actor.userId, orgId, 'ADMIN'))) return;
+    throw new DomainException(
+      ErrorCode.Forbidden,
+      `${what} needs the org manager role: the admin role in a space of org ${orgId} (or a platform admin); ask a platform admin to make you admin of one of its spaces`,
+    );
+  }
+
   requirePlatformAdmin(actor: Actor, what: string): void {
     if (!actor.isAdmin) {
       throw new DomainException(ErrorCode.Forbidden, `${what} needs a platform admin: ask one to do it for you`);

@@ -23,4 +23,9 @@ export class SpaceRolesRepository {
   roleIn(userId: string, spaceId: string): Promise<SpaceRole | null> {
     return this.prisma.spaceRole.findUnique({ where: { userId_spaceId: { userId, spaceId } } });
   }
+
+  /** Whether the user holds `role` in at least one space of the org. */
+  async holdsRoleInOrg(userId: string, orgId: string, role: SpaceRole['role']): Promise<boolean> {
+    return (await this.prisma.spaceRole.count({ where: { userId, role, space: { orgId } } })) > 0;
+  }
 }

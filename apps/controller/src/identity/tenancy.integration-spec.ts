@@ -229,7 +229,10 @@ describe('spaces, roles and their boundaries', () => {
     assert.deepEqual(daveSees.resources.map((d: { name: string }) => d.name).sort(), ['apps.localhost', 'tenancy.example.com']);
     expectStatus(await h.call('GET', `/v1/domains/${foreign.id}`, undefined, dave.token), 404);
     expectStatus(await h.call('GET', `/v1/domains/${priv.id}`, undefined, dave.token), 200);
-    expectStatus(await h.call('POST', '/v1/domains', { name: 'x.example.com', org_id: org }, alice.token), 403);
+    // alice, admin of a space of the org, manages it: her claim is pending until verified; a developer may not claim.
+    const claimed = expectStatus(await h.call('POST', '/v1/domains', { name: 'x.example.com', org_id: org }, alice.token), 201).body;
+    assert.equal(claimed.verification.state, 'pending');
+    expectStatus(await h.call('POST', '/v1/domains', { name: 'y.example.com', org_id: org }, dave.token), 403);
     expectStatus(await h.call('POST', '/v1/domains', { name: 'tenancy.example.com' }), 409);
     const nested = await h.call('POST', '/v1/domains', { name: 'sub.tenancy.example.com' });
     assert.equal(nested.status, 422);

@@ -140,8 +140,19 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'DELETE /v1/users/{id}/tokens/{token_id}': { summary: 'Revoke a token' },
   // domains
   'GET /v1/domains': { summary: 'List the shared domains and the private domains of your orgs', paginated: true, query: { names: 'comma-separated domain names', org_ids: ids('org') }, response: 'Domain' },
-  'POST /v1/domains': { summary: 'Create a shared domain, or a private one with org_id (platform admin)', errors: [409, 422], response: 'Domain' },
+  'POST /v1/domains': {
+    summary: 'Create a shared domain or a private one with org_id (platform admin: verified at once), or a private domain of your org (org manager: pending until verified)',
+    description: 'A pending domain answers its verification: the token, the http_url the routers serve it at, and the TXT record (when the platform has PAAS_DNS_RESOLVER). 409 when the name, or one inside or above it, is held by another org (verified, or claimed less than 72 h ago) or exists; 422 for a name inside a shared domain or overlapping another.',
+    errors: [409, 422],
+    response: 'Domain',
+  },
   'GET /v1/domains/{id}': { summary: 'Get a domain', response: 'Domain' },
+  'POST /v1/domains/{id}/verify': {
+    summary: 'Prove control of a pending domain now: {method: http (default) | dns} (org manager)',
+    description: 'http: the controller resolves the domain and asks it for http_url (no redirect followed, 5 s, 4 KiB); dns: it reads the TXT record _paas-verification.<domain> (422 unless the platform has PAAS_DNS_RESOLVER). 422 with the reason when it fails (kept as verification.last_error).',
+    errors: [422],
+    response: 'Domain',
+  },
   // security groups
   'GET /v1/security-groups': {
     summary: 'List the application security groups: platform admins see all; others the platform defaults and the groups bound to their spaces',
@@ -161,7 +172,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'POST /v1/security-groups/{id}/staging-spaces': { summary: "Bind it to spaces' staging containers (builds): {space_ids} (platform admin)", response: 'SecurityGroup' },
   'DELETE /v1/security-groups/{id}/running-spaces/{spaceId}': { summary: 'Unbind it from a space for running (platform admin)' },
   'DELETE /v1/security-groups/{id}/staging-spaces/{spaceId}': { summary: 'Unbind it from a space for staging (platform admin)' },
-  'DELETE /v1/domains/{id}': { summary: 'Delete a domain (platform admin); 422 for the default apps domain or while it has routes', errors: [422] },
+  'DELETE /v1/domains/{id}': { summary: 'Delete a domain (platform admin; an org manager for its org\'s); 422 for the default apps domain or while it has routes', errors: [422] },
   // backing services (docs/services.md)
   'GET /v1/service_offerings': { summary: 'The marketplace: the built-in service offerings (postgresql, redis) and their plans', response: 'ServiceOfferings' },
   'GET /v1/service_plans': { summary: 'Service plans, of one offering with ?offering=', query: { offering: 'an offering name (postgresql, redis)' }, errors: [422], response: 'ServicePlans' },
@@ -225,8 +236,9 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     query: { space_ids: ids('space'), hosts: 'comma-separated hosts', domain_ids: ids('domain'), paths: 'comma-separated paths', app_ids: ids('app') + ' (routes with a destination of one of them)' },
     response: 'Route',
   },
-  'POST /v1/routes': { summary: 'Create a route: host + domain + optional path prefix, in a space (developer)', errors: [409, 422], response: 'Route' },
+  'POST /v1/routes': { summary: 'Create a route: host + domain + optional path prefix, in a space (developer); 422 on a domain not verified yet', errors: [409, 422], response: 'Route' },
   'GET /v1/routes/{id}': { summary: 'Get a route with its destinations', response: 'Route' },
+  'PATCH /v1/routes/{id}': { summary: 'Change its HTTPS settings: https_redirect (308 from http), hsts_max_age (seconds, null: none) (developer)', response: 'Route' },
   'DELETE /v1/routes/{id}': { summary: 'Delete a route; the routers stop serving it at once (developer)' },
   'GET /v1/routes/{id}/destinations': { summary: "List a route's destinations", response: 'Destinations' },
   'POST /v1/routes/{id}/destinations': {

@@ -36,7 +36,22 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   }),
   Token: obj({ id, name: str, user_id: id, created_at: time }),
   TokenCreated: obj({ id, name: str, user_id: id, created_at: time, token: { type: 'string', description: 'the secret: send it as "Authorization: Bearer TOKEN"; shown only once' } }),
-  Domain: obj({ id, name: str, shared: bool, default: bool, org_id: strOrNull, created_at: time }),
+  Domain: obj({
+    id,
+    name: str,
+    shared: bool,
+    default: bool,
+    org_id: strOrNull,
+    verification: obj({
+      state: { enum: ['verified', 'pending'] },
+      token: strOrNull,
+      http_url: strOrNull,
+      dns_record: { oneOf: [obj({ name: str, type: { enum: ['TXT'] }, value: str }), { type: 'null' }] },
+      verified_at: { type: ['string', 'null'], format: 'date-time' },
+      last_error: strOrNull,
+    }),
+    created_at: time,
+  }),
   SecurityGroup: obj({
     id,
     name: str,
@@ -90,7 +105,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   ServiceBound: obj({ binding: ref('ServiceBinding'), release_version: { type: ['integer', 'null'] }, deployment_id: strOrNull }),
   ChangeResult: obj({ release_version: { type: ['integer', 'null'] }, deployment_id: strOrNull }),
   Destination: destination,
-  Route: obj({ id, host: str, path: str, url: str, domain: obj({ id, name: str }), space_id: id, destinations: { type: 'array', items: ref('Destination') }, created_at: time }),
+  Route: obj({ id, host: str, path: str, url: str, domain: obj({ id, name: str }), space_id: id, destinations: { type: 'array', items: ref('Destination') }, https_redirect: bool, hsts_max_age: { type: ['integer', 'null'] }, created_at: time }),
   Destinations: obj({ route_id: id, destinations: { type: 'array', items: ref('Destination') } }),
   BuildLog: obj({
     build_id: id,

@@ -1,17 +1,26 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { verifyDomainRequestSchema, type VerifyDomainRequest } from '@paas/contracts';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
 import { paginated, parsePage, type Paginated } from '../platform/common/pagination';
 import { csvParam, uuidListParam } from '../platform/common/query-params';
+import { DomainVerificationService } from './domain-verification.service';
 import { createDomainSchema, type CreateDomainRequest } from './domains.schemas';
-import { DomainsService, type DomainView } from './domains.service';
+import { DomainsService } from './domains.service';
+import type { DomainView } from './domains.views';
 
-/** Domains: list (`names`, `org_ids`), get; create and delete are for platform admins. */
+/**
+ * Domains: list (`names`, `org_ids`), get; create (platform admins: verified; org managers: a
+ * private domain of their org, pending until verified), verify, delete (admins, org managers).
+ */
 @Controller('v1/domains')
 @UseGuards(TokenGuard)
 export class DomainsController {
-  constructor(private readonly domains: DomainsService) {}
+  constructor(
+    private readonly domains: DomainsService,
+    private readonly verification: DomainVerificationService,
+  ) {}
 
   @Get()
   async list(@CurrentActor() actor: Actor, @Query() query: Record<string, unknown>): Promise<Paginated<DomainView>> {
@@ -29,6 +38,12 @@ export class DomainsController {
   @Get(':id')
   get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<DomainView> {
     return this.domains.get(actor, id);
+  }
+
+  @Post(':id/verify')
+  @HttpCode(200)
+  verify(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodBodyPipe(verifyDomainRequestSchema)) body: VerifyDomainRequest): Promise<DomainView> {
+    return this.verification.verify(actor, id, body);
   }
 
   @Delete(':id')

@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import type { Actor } from '../auth/actor';
 import { AccessService } from '../auth/access.service';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/controller-config';
@@ -6,24 +7,19 @@ import { DomainException, ErrorCode, notFound } from '../platform/common/domain.
 import type { PageRequest } from '../platform/common/pagination';
 import { isUuid } from '../platform/common/query-params';
 import { EventsService } from '../audit/events.service';
+import type { Domain } from '../generated/prisma/client';
 import { RoutesRepository } from './routes.repository';
 import { DomainsRepository, type DomainWithOrg } from './domains.repository';
-
-export interface DomainView {
-  id: string;
-  name: string;
-  /** Shared domains may be used by every space; private ones by the spaces of their org. */
-  shared: boolean;
-  /** The platform's default apps domain (config PAAS_APPS_DOMAIN); it cannot be deleted. */
-  default: boolean;
-  org_id: string | null;
-  created_at: string;
-}
+import { decideClaim } from './domain-claim.rules';
+import { DomainTokensRepository } from './domain-tokens.repository';
+import { domainView, type DomainView } from './domains.views';
 
 /**
  * Domains: the shared default apps domain (ensured at boot), other shared domains and private
  * domains owned by an org. Everybody sees the shared ones; private ones are seen by the users of
- * their org. Only platform admins create and delete domains.
+ * their org. Platform admins create shared domains and private ones (verified at once); an org's
+ * managers (AccessService.requireOrgManager) claim private ones for it, pending until they prove
+ * control (DomainVerificationService). Who may hold a name: decideClaim.
  */
 @Injectable()
 export class DomainsService implements OnApplicationBootstrap {
@@ -31,6 +27,7 @@ export class DomainsService implements OnApplicationBootstrap {
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     private readonly domains: DomainsRepository,
     private readonly routes: RoutesRepository,
+    private readonly tokens: DomainTokensRepository,
     private readonly access: AccessService,
     private readonly events: EventsService,
   ) {}
@@ -39,15 +36,8 @@ export class DomainsService implements OnApplicationBootstrap {
     await this.routes.ensureSharedDomain(this.config.appsDomain);
   }
 
-  view(domain: DomainWithOrg): DomainView {
-    return {
-      id: domain.id,
-      name: domain.name,
-      shared: domain.orgId === null,
-      default: domain.name === this.config.appsDomain,
-      org_id: domain.orgId,
-      created_at: domain.createdAt.toISOString(),
-    };
+  view(domain: Domain): DomainView {
+    return domainView(domain, { appsDomain: this.config.appsDomain, dnsVerification: this.config.domainVerification.dnsResolver !== undefined });
   }
 
   async list(actor: Actor, filter: { orgIds?: string[]; names?: string[] }, page: PageRequest): Promise<{ domains: DomainView[]; total: number }> {
@@ -70,26 +60,38 @@ export class DomainsService implements OnApplicationBootstrap {
     return this.view(await this.find(actor, id));
   }
 
+  /**
+   * A platform admin's domain is verified at once; an org manager's is pending, with a token to
+   * serve over HTTP or put in a TXT record (the routers serve it from now on).
+   */
   async create(actor: Actor, input: { name: string; org_id?: string }): Promise<DomainView> {
-    this.access.requirePlatformAdmin(actor, 'creating a domain');
+    if (!input.org_id) this.access.requirePlatformAdmin(actor, 'creating a shared domain (one without org_id)');
+    else await this.access.requireOrgManager(actor, input.org_id, 'creating a domain for an org');
     if (input.org_id && !(await this.domains.findOrg(input.org_id))) throw notFound('org', input.org_id, 'list the orgs with GET /v1/orgs');
-    const nested = await this.domains.findNested(input.name);
-    if (nested && nested.name !== input.name) {
-      throw new DomainException(
-        ErrorCode.Unprocessable,
-        `domain ${input.name} overlaps domain ${nested.name}: their routes' hosts could collide; choose a domain that is neither inside nor above an existing one`,
-        { conflicting_domain: nested.name },
-      );
+    const orgId = input.org_id ?? null;
+    const now = new Date();
+    const token = actor.isAdmin ? null : randomBytes(32).toString('base64url');
+    const visibleOrgIds = await this.access.visibleOrgIds(actor);
+    const result = await this.domains.claim({ name: input.name, orgId, verificationToken: token, verifiedAt: token ? null : now }, (existing) =>
+      decideClaim({ name: input.name, orgId, visibleOrgIds, now }, existing),
+    );
+    if (result.kind === 'refused') throw result.error;
+    if (result.kind === 'taken') throw new DomainException(ErrorCode.NameTaken, `the domain ${input.name} was just claimed by someone else: choose another name, or look it up with GET /v1/domains?names=${input.name}`);
+    for (const stale of result.replaced) {
+      if (stale.verificationToken) await this.tokens.withdraw(stale.name, stale.verificationToken);
+      await this.events.record(actor, 'domain-deleted', { type: 'domain', id: stale.id, name: stale.name }, { org_id: stale.orgId, reason: 'an unverified claim older than 72 h, replaced by a new claim' });
     }
-    const domain = await this.domains.create(input.name, input.org_id ?? null);
-    if (!domain) throw new DomainException(ErrorCode.NameTaken, `the domain ${input.name} already exists: use it, or choose another name`);
-    await this.events.record(actor, 'domain-created', { type: 'domain', id: domain.id, name: domain.name }, { org_id: domain.orgId });
+    const domain = result.domain;
+    if (token) await this.tokens.publish(domain.name, token);
+    await this.events.record(actor, 'domain-created', { type: 'domain', id: domain.id, name: domain.name }, { org_id: domain.orgId, verified: domain.verifiedAt !== null });
     return this.view(domain);
   }
 
+  /** Platform admins, and the org managers of a private domain's org; never the default apps domain, nor while routes use it. */
   async delete(actor: Actor, id: string): Promise<void> {
     const domain = await this.find(actor, id);
-    this.access.requirePlatformAdmin(actor, 'deleting a domain');
+    if (domain.orgId) await this.access.requireOrgManager(actor, domain.orgId, 'deleting a domain of an org');
+    else this.access.requirePlatformAdmin(actor, 'deleting a shared domain');
     if (domain.name === this.config.appsDomain) {
       throw new DomainException(ErrorCode.Unprocessable, `${domain.name} is the platform's default apps domain (PAAS_APPS_DOMAIN): it cannot be deleted`);
     }
@@ -101,6 +103,7 @@ export class DomainsService implements OnApplicationBootstrap {
         { routes },
       );
     }
+    if (domain.verificationToken) await this.tokens.withdraw(domain.name, domain.verificationToken);
     await this.events.record(actor, 'domain-deleted', { type: 'domain', id: domain.id, name: domain.name }, { org_id: domain.orgId });
   }
 }

@@ -5,6 +5,8 @@ import { LOGGER, type Logger } from '../platform/config/config.module';
 import { RedisService } from '../platform/redis/redis.module';
 import { RouteProjectionRepository, type HostCandidate } from './route-projection.repository';
 import { StoredRoutePathsService } from './stored-route-paths.service';
+import { DomainsRepository } from './domains.repository';
+import { DomainTokensRepository } from './domain-tokens.repository';
 
 /** How often the controller checks that Redis still holds its projection (RedisKeys.routesProjected). */
 export const PROJECTION_CHECK_INTERVAL_MS = 1_000;
@@ -18,7 +20,8 @@ export function fqdnOf(host: string, domain: string): string {
  * Projects the routes and their destinations (Postgres, the truth) into Redis, where the routers
  * read them. Every change to a route or a destination calls `syncHost`; at boot stored paths are
  * put in normal form (StoredRoutePathsService), everything is re-projected and hosts that no
- * longer have routes are removed. Only routes in their host's owner space are projected. Idempotent: two controllers
+ * longer have routes are removed, and the verification tokens of pending domains published again
+ * (DomainTokensRepository). Only routes in their host's owner space are projected. Idempotent: two controllers
  * doing it at once write the same thing. A full projection ends by setting the projection mark;
  * every PROJECTION_CHECK_INTERVAL_MS the mark is checked, and when Redis lost it (restarted empty,
  * flushed) everything is projected again: the routers, which kept their table meanwhile, get it back.
@@ -32,6 +35,8 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
     private readonly repo: RouteProjectionRepository,
     private readonly redis: RedisService,
     private readonly storedPaths: StoredRoutePathsService,
+    private readonly domains: DomainsRepository,
+    private readonly tokens: DomainTokensRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -77,9 +82,12 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
     for (const stale of await listRouteHosts(this.redis.redis, this.redis.keys)) {
       if (!hosts.has(stale)) await writeHostRoutes(this.redis.redis, this.redis.keys, stale, []);
     }
+    // The routers serve pending domains' verification tokens from Redis too: put them back.
+    const pending = await this.domains.pending();
+    for (const d of pending) if (d.verificationToken) await this.tokens.publish(d.name, d.verificationToken);
     await markRoutesProjected(this.redis.redis, this.redis.keys);
     this.redis.noteProjected();
-    this.logger.info({ hosts: hosts.size }, 'routes-projected');
+    this.logger.info({ hosts: hosts.size, pending_domains: pending.length }, 'routes-projected');
   }
 
   /** Re-projects every route of one fully qualified host. */
@@ -108,6 +116,8 @@ export class RouteProjectionService implements OnApplicationBootstrap, OnModuleD
           port: d.port,
           ...(d.weight ? { weight: d.weight } : {}),
         })),
+        ...(r.httpsRedirect ? { httpsRedirect: true } : {}),
+        ...(r.hstsMaxAge !== null ? { hstsMaxAge: r.hstsMaxAge } : {}),
       }));
     await writeHostRoutes(this.redis.redis, this.redis.keys, fqdn, entries);
   }

@@ -62,6 +62,12 @@ export class RoutesApiRepository {
     return this.prisma.app.findMany({ where: { id: { in: ids } }, include: { processes: true } });
   }
 
+  /** Sets the route's HTTPS settings; false when the route is gone. */
+  async updateSettings(id: string, data: { httpsRedirect?: boolean; hstsMaxAge?: number | null }): Promise<boolean> {
+    const { count } = await this.prisma.route.updateMany({ where: { id }, data });
+    return count === 1;
+  }
+
   /** Deletes the route (with its destinations); its host is free again when it was the last route on it. */
   delete(id: string): Promise<void> {
     return this.hosts.deleteRoutes([id]);

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { updateRouteRequestSchema, type UpdateRouteRequest } from '@paas/contracts';
 import { CurrentActor, type Actor } from '../auth/actor';
 import { TokenGuard } from '../auth/token.guard';
 import { ZodBodyPipe } from '../platform/common/zod-body.pipe';
@@ -41,6 +42,12 @@ export class RoutesController {
   @Get(':id')
   get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<RouteView> {
     return this.routes.get(actor, id);
+  }
+
+  /** HTTPS settings: https_redirect, hsts_max_age. */
+  @Patch(':id')
+  update(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodBodyPipe(updateRouteRequestSchema)) body: UpdateRouteRequest): Promise<RouteView> {
+    return this.routes.update(actor, id, body);
   }
 
   @Delete(':id')

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { UpdateRouteRequest } from '@paas/contracts';
 import type { Actor } from '../auth/actor';
 import { AccessService, type SpaceAction } from '../auth/access.service';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
@@ -60,6 +61,13 @@ export class RoutesService {
         `domain ${domain.name} is private to another org: a route in space ${space.name} may use the shared domains and the domains of its own org (GET /v1/domains)`,
       );
     }
+    if (!domain.verifiedAt) {
+      throw new DomainException(
+        ErrorCode.DomainNotVerified,
+        `domain ${domain.name} is not verified yet: verify the domain first (POST /v1/domains/${domain.id}/verify), once http://${domain.name}/.well-known/paas-domain-verification/ reaches the platform's routers or its TXT record is set (GET /v1/domains/${domain.id} says how)`,
+        { domain_id: domain.id, verify_url: `/v1/domains/${domain.id}/verify` },
+      );
+    }
     if (input.host === '' && !domain.orgId) {
       throw new DomainException(
         ErrorCode.Unprocessable,
@@ -85,6 +93,20 @@ export class RoutesService {
     await this.hosts.sync(fqdnOf(created.host, domain.name));
     await this.events.record(actor, 'route-created', { type: 'route', id: created.id, name: url, spaceId: space.id }, { domain_id: domain.id });
     return routeView((await this.repo.find(created.id))!);
+  }
+
+  /** Changes the route's HTTPS settings (https_redirect, hsts_max_age); the routers apply them at once. */
+  async update(actor: Actor, id: string, input: UpdateRouteRequest): Promise<RouteView> {
+    const route = await this.resolve(actor, id, 'write');
+    const changes: Record<string, unknown> = {};
+    if (input.https_redirect !== undefined && input.https_redirect !== route.httpsRedirect) changes.https_redirect = input.https_redirect;
+    if (input.hsts_max_age !== undefined && input.hsts_max_age !== route.hstsMaxAge) changes.hsts_max_age = input.hsts_max_age;
+    if (Object.keys(changes).length === 0) return routeView(route);
+    const updated = await this.repo.updateSettings(route.id, { httpsRedirect: input.https_redirect, hstsMaxAge: input.hsts_max_age });
+    if (!updated) throw notFound('route', id, 'it was deleted meanwhile; list the routes with GET /v1/routes');
+    await this.hosts.sync(fqdnOf(route.host, route.domain.name));
+    await this.events.record(actor, 'route-updated', { type: 'route', id: route.id, name: routeUrl(route), spaceId: route.spaceId }, changes);
+    return routeView((await this.repo.find(route.id)) ?? route);
   }
 
   /** Deletes the route with its destinations; the routers stop serving it at once. */

@@ -1,30 +1,11 @@
+import type { DestinationView, RouteView } from '@paas/contracts';
 import type { App, Domain, Route, RouteDestination } from '../generated/prisma/client';
 import { fqdnOf } from './route-projection.service';
 
 export type DestinationWithApp = RouteDestination & { app: Pick<App, 'id' | 'name'> };
 export type RouteWithAll = Route & { domain: Domain; destinations: DestinationWithApp[] };
 
-export interface DestinationView {
-  id: string;
-  app: { id: string; name: string };
-  process_type: string;
-  port: number;
-  /** Relative share of traffic; null: like 1. */
-  weight: number | null;
-  created_at: string;
-}
-
-export interface RouteView {
-  id: string;
-  host: string;
-  path: string;
-  /** host.domain + path, as clients reach it through the router. */
-  url: string;
-  domain: { id: string; name: string };
-  space_id: string;
-  destinations: DestinationView[];
-  created_at: string;
-}
+export type { DestinationView, RouteView };
 
 export function routeUrl(route: Route & { domain: Domain }): string {
   return fqdnOf(route.host, route.domain.name) + route.path;
@@ -50,6 +31,8 @@ export function routeView(route: RouteWithAll): RouteView {
     domain: { id: route.domain.id, name: route.domain.name },
     space_id: route.spaceId,
     destinations: route.destinations.map(destinationView),
+    https_redirect: route.httpsRedirect,
+    hsts_max_age: route.hstsMaxAge,
     created_at: route.createdAt.toISOString(),
   };
 }

@@ -4,6 +4,9 @@ import { AuthModule } from '../auth/auth.module';
 import { DomainsController } from './domains.controller';
 import { DomainsRepository } from './domains.repository';
 import { DomainsService } from './domains.service';
+import { DomainProbeRepository } from './domain-probe.repository';
+import { DomainTokensRepository } from './domain-tokens.repository';
+import { DomainVerificationService } from './domain-verification.service';
 import { HostOwnershipService } from './host-ownership.service';
 import { HostSyncService } from './host-sync.service';
 import { RouteDestinationsService } from './route-destinations.service';
@@ -26,6 +29,9 @@ import { StoredRoutePathsService } from './stored-route-paths.service';
   providers: [
     DomainsRepository,
     DomainsService,
+    DomainTokensRepository,
+    DomainProbeRepository,
+    DomainVerificationService,
     RoutesRepository,
     RouteProjectionRepository,
     RouteHostsRepository,

@@ -15,6 +15,12 @@ export const ErrorCode = {
   RouteTaken: 'route-taken',
   /** The host has routes of another space: a host belongs to one space. */
   HostTaken: 'host-taken',
+  /** The domain, or one inside or above it, is held by another org (verified, or claimed less than 72 h ago). */
+  DomainHeld: 'domain-held',
+  /** An org's own domain whose control is not proven yet: no routes on it (POST /v1/domains/:id/verify). */
+  DomainNotVerified: 'domain-not-verified',
+  /** The HTTP token or the TXT record did not prove control of the domain (the message says what was found). */
+  DomainVerificationFailed: 'domain-verification-failed',
   DeploymentInProgress: 'deployment-in-progress',
   DeploymentNotRunning: 'deployment-not-running',
   DeploymentCanceled: 'deployment-canceled',
@@ -68,6 +74,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.AppNameTaken:
     case ErrorCode.RouteTaken:
     case ErrorCode.HostTaken:
+    case ErrorCode.DomainHeld:
     case ErrorCode.DeploymentInProgress:
     case ErrorCode.DeploymentNotRunning:
     case ErrorCode.DeploymentCanceled:
@@ -81,6 +88,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.UnsupportedMediaType:
       return 415;
     case ErrorCode.Unprocessable:
+    case ErrorCode.DomainNotVerified:
+    case ErrorCode.DomainVerificationFailed:
     case ErrorCode.NoCellAvailable:
     case ErrorCode.StagingFailed:
     case ErrorCode.ReleaseCommandFailed:

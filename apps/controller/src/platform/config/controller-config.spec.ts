@@ -39,3 +39,14 @@ test('DATABASE_URL and REDIS_URL with a login are kept as they are, and a bad on
     (error: Error) => /DATABASE_URL must be a postgresql:\/\/ URL/.test(error.message) && !error.message.includes('s3cret'),
   );
 });
+
+test('own domains: PAAS_DNS_RESOLVER is an IP:port (unset or empty: none), PAAS_DOMAIN_VERIFY_HTTP_PORT defaults to 80', () => {
+  assert.deepEqual(loadControllerConfig(base).domainVerification, { dnsResolver: undefined, httpPort: 80 });
+  assert.deepEqual(loadControllerConfig({ ...base, PAAS_DNS_RESOLVER: '', PAAS_DOMAIN_VERIFY_HTTP_PORT: '8080' }).domainVerification, { dnsResolver: undefined, httpPort: 8080 });
+  assert.equal(loadControllerConfig({ ...base, PAAS_DNS_RESOLVER: '127.0.0.1:8053' }).domainVerification.dnsResolver, '127.0.0.1:8053');
+  assert.equal(loadControllerConfig({ ...base, PAAS_DNS_RESOLVER: '[::1]:53' }).domainVerification.dnsResolver, '[::1]:53');
+  for (const bad of ['dns.example.com:53', '127.0.0.1', '127.0.0.1:0', '::1:53']) {
+    assert.throws(() => loadControllerConfig({ ...base, PAAS_DNS_RESOLVER: bad }), /PAAS_DNS_RESOLVER: PAAS_DNS_RESOLVER must be the IP:port of a DNS server/, bad);
+  }
+  assert.throws(() => loadControllerConfig({ ...base, PAAS_DOMAIN_VERIFY_HTTP_PORT: '70000' }), /PAAS_DOMAIN_VERIFY_HTTP_PORT: .*1 to 65535/);
+});

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { appLogEnvShape, appLogSettings, parseEnv } from '@paas/contracts';
 
@@ -82,9 +83,36 @@ const schema = z.object({
     .string()
     .regex(/^(https?:\/\/[^/,\s]+)(,https?:\/\/[^/,\s]+)*$/, { error: 'PAAS_DASHBOARD_ORIGINS must be comma-separated origins such as https://ops.example.com (no path)' })
     .optional(),
+  /**
+   * Own domains (docs/https.md): the DNS server (IP:port) asked for TXT verification records and
+   * for the address of a domain checked over HTTP; unset: the system's resolver, and DNS
+   * verification refused. '' is unset.
+   */
+  PAAS_DNS_RESOLVER: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .refine((v) => dnsServerHost(v) !== undefined, { error: 'PAAS_DNS_RESOLVER must be the IP:port of a DNS server, e.g. 127.0.0.1:53 or [::1]:53' })
+      .optional(),
+  ),
+  /** The port the controller asks http://<domain>/.well-known/paas-domain-verification/ on: the routers' public HTTP port (80; locally the router's port). */
+  PAAS_DOMAIN_VERIFY_HTTP_PORT: z.coerce
+    .number({ error: 'PAAS_DOMAIN_VERIFY_HTTP_PORT must be a port number' })
+    .int({ error: 'PAAS_DOMAIN_VERIFY_HTTP_PORT must be a port number' })
+    .min(1, { error: 'PAAS_DOMAIN_VERIFY_HTTP_PORT must be from 1 to 65535' })
+    .max(65535, { error: 'PAAS_DOMAIN_VERIFY_HTTP_PORT must be from 1 to 65535' })
+    .default(80),
   /** App logs: lines kept per app and idle expiry of the streams the controller writes to (see docs/logs.md). */
   ...appLogEnvShape,
 });
+
+/** The IP of `IP:port` or `[IPv6]:port` (port 1-65535), else undefined. */
+function dnsServerHost(value: string): string | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:\]]+)):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) return undefined;
+  const ip = m[1] ?? m[2];
+  return isIP(ip) ? ip : undefined;
+}
 
 export type ControllerConfig = ReturnType<typeof loadControllerConfig>;
 export const CONTROLLER_CONFIG = Symbol('CONTROLLER_CONFIG');
@@ -114,5 +142,6 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
     dashboardDir: c.PAAS_DASHBOARD_DIR,
     dashboardOrigins: c.PAAS_DASHBOARD_ORIGINS?.split(',') ?? [],
     appLogs: appLogSettings(c),
+    domainVerification: { dnsResolver: c.PAAS_DNS_RESOLVER, httpPort: c.PAAS_DOMAIN_VERIFY_HTTP_PORT },
   };
 }

@@ -12,6 +12,8 @@ export interface KnownDomain {
   name: string;
   /** null: shared by every org. */
   orgId: string | null;
+  /** null: an org's own domain whose control is not verified yet (no routes on it). */
+  verifiedAt?: Date | null;
 }
 
 /** A manifest route on one of the platform's domains. */

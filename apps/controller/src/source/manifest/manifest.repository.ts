@@ -22,7 +22,7 @@ export class ManifestRepository {
 
   /** The domains with these names, and every domain the org may use (shared, or its own), at most 100. */
   async domainsFor(names: string[], orgId: string): Promise<KnownDomain[]> {
-    const select = { id: true, name: true, orgId: true } as const;
+    const select = { id: true, name: true, orgId: true, verifiedAt: true } as const;
     const [named, usable] = await Promise.all([
       this.prisma.domain.findMany({ where: { name: { in: names } }, select }),
       this.prisma.domain.findMany({ where: { OR: [{ orgId: null }, { orgId }] }, select, orderBy: { name: 'asc' }, take: 100 }),

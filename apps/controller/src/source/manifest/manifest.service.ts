@@ -88,6 +88,10 @@ export class ManifestService {
           errors.push(`${route.key}: ${resolved}`);
           continue;
         }
+        if (domains.find((d) => d.id === resolved.domainId)?.verifiedAt === null) {
+          errors.push(`${route.key}: domain ${resolved.domainName} is not verified yet: verify the domain first (POST /v1/domains/${resolved.domainId}/verify)`);
+          continue;
+        }
         const owner = await this.repo.hostOwner(resolved.domainId, resolved.host);
         if (owner && owner !== app.spaceId) {
           errors.push(`${route.key}: ${await this.ownership.takenMessage(actor, fqdnOf(resolved.host, resolved.domainName), owner)}`);
