@@ -2,7 +2,7 @@ import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 
 
 /**
  * A very small client-side router over the History API: the dashboard's pages are real paths
- * (/apps, /apps/NAME, /routes, /services, /cells, /events) that the controller answers with index.html.
+ * (/apps, /apps/NAME, /routes, /services, /domains, /cells, /events) that the controller answers with index.html.
  */
 const NAVIGATE = 'paas:navigate';
 

@@ -12,7 +12,6 @@ import {
   cellViewSchema,
   deploymentViewSchema,
   routeDestinationsViewSchema,
-  domainViewSchema,
   envChangeSchema,
   envViewSchema,
   eventViewSchema,
@@ -30,7 +29,6 @@ import {
   type BuildView,
   type CellView,
   type DeploymentView,
-  type DomainView,
   type EnvChange,
   type EnvView,
   type EventView,
@@ -47,7 +45,7 @@ import {
 
 const cellStateChangeSchema = z.object({ id: z.string(), state: z.string() });
 import { ApiTransport, query, seg } from './api-transport';
-import { ServicesClient } from './services-client';
+import { DomainsClient } from './domains-client';
 import { logListSchema, type LogEntry } from './log-entry';
 import { parseSse } from './sse';
 
@@ -77,9 +75,10 @@ export const BUILD_RESULT_PREFIX = 'PAAS-RESULT ';
  * `fetch`, so it runs in Node and in browsers. Answers are returned as the API sent them once they
  * passed validation (fields the contract does not name are kept), so a client may print them as is.
  * Every method may be called any number of times; none keeps state between calls. The backing
- * services' methods are in its base ServicesClient.
+ * services' methods are in its base ServicesClient, the domains', certificates' and route HTTPS
+ * settings' in DomainsClient.
  */
-export class ApiClient extends ServicesClient {
+export class ApiClient extends DomainsClient {
   // --- you ---------------------------------------------------------------------------------
 
   whoami(): Promise<MeView> {
@@ -201,14 +200,6 @@ export class ApiClient extends ServicesClient {
 
   async removeDestination(routeId: string, destinationId: string): Promise<void> {
     await this.call(z.undefined(), 'DELETE', `/v1/routes/${seg(routeId)}/destinations/${seg(destinationId)}`);
-  }
-
-  domains(filter: { names?: string[]; orgIds?: string[] } = {}): Promise<DomainView[]> {
-    return this.listAll(domainViewSchema, '/v1/domains', { names: filter.names, org_ids: filter.orgIds });
-  }
-
-  createDomain(domain: { name: string; org_id?: string }): Promise<DomainView> {
-    return this.call(domainViewSchema, 'POST', '/v1/domains', domain);
   }
 
   // --- security groups ---------------------------------------------------------------------

@@ -3,7 +3,10 @@
  * environment: PAAS_DATA_DIR (default .paas in the checkout), PAAS_API_PORT (4000),
  * PAAS_ROUTER_PORT (8080), PAAS_ROUTER_PROCESSES (2), PAAS_ROUTER_ADMIN_PORT (8081: router process
  * N serves /health and /metrics on 8081 + N - 1), PAAS_REDIS_PORT (6380), PAAS_POSTGRES_PORT (5433),
- * PAAS_CELLS (2), PAAS_CELL_METRICS_PORT (9101: cell N serves Prometheus /metrics on 9101 + N - 1).
+ * PAAS_CELLS (2), PAAS_CELL_METRICS_PORT (9101: cell N serves Prometheus /metrics on 9101 + N - 1),
+ * PAAS_ROUTER_HTTPS_PORT (8443: the routers' TLS listener). PAAS_ACME_DIRECTORY_URL,
+ * PAAS_ACME_CA_FILE, PAAS_ACME_EMAIL, PAAS_DNS_RESOLVER, PAAS_CERT_RENEW_BEFORE_S and
+ * PAAS_ACME_RETRY_BASE_S are passed to the controller when set (docs/https.md).
  * `restart-router` (npm run restart:router) asks the running platform of PAAS_DATA_DIR for a
  * rolling restart of its router processes, which drops no request.
  */
@@ -14,6 +17,8 @@ import { DEFAULT_ROUTER_PROCESSES, PlatformAlreadyRunning, cellNetworksFromEnvFi
 import { requestRouterRestart, serveRouterRestarts } from './router-restart-control';
 
 const root = resolve(__dirname, '..', '..', '..');
+/** The runner's environment the controller gets as it is, when set: ACME, DNS verification, renewal. */
+const CONTROLLER_PASSTHROUGH_ENV = ['PAAS_ACME_DIRECTORY_URL', 'PAAS_ACME_CA_FILE', 'PAAS_ACME_EMAIL', 'PAAS_DNS_RESOLVER', 'PAAS_CERT_RENEW_BEFORE_S', 'PAAS_ACME_RETRY_BASE_S'] as const;
 const env = process.env;
 const num = (name: string, fallback: number) => {
   const value = env[name] ? Number(env[name]) : fallback;
@@ -54,6 +59,7 @@ async function main(): Promise<void> {
     dataDir,
     controllerPort: num('PAAS_API_PORT', 4000),
     routerPort: num('PAAS_ROUTER_PORT', 8080),
+    routerHttpsPort: num('PAAS_ROUTER_HTTPS_PORT', 8443),
     redisPort: num('PAAS_REDIS_PORT', 6380),
     postgresPort: num('PAAS_POSTGRES_PORT', 5433),
     redisPrefix: 'paas',
@@ -66,6 +72,7 @@ async function main(): Promise<void> {
     routerAdminPorts: Array.from({ length: routerProcesses }, (_, i) => routerAdminPort + i),
     // The operator's buildpacks: every directory dropped here is tried before the built-ins.
     buildpacksDir: resolve(env.PAAS_BUILDPACKS_DIR ?? resolve(root, 'buildpacks')),
+    controllerEnv: Object.fromEntries(CONTROLLER_PASSTHROUGH_ENV.flatMap((name) => (env[name] ? [[name, env[name]]] : []))) as Record<string, string>,
   };
   console.log(`[platform] starting from ${dataDir} (logs in ${dataDir}/logs)`);
   let platform;
@@ -80,6 +87,10 @@ async function main(): Promise<void> {
 The platform is running.
   API:          ${p.apiUrl}   (reference: ${p.apiUrl}/v1/docs)
   Router:       ${p.routerUrl}   (apps answer at http://NAME.${options.appsDomain}:${options.routerPort}/)
+  HTTPS:        https://NAME.${options.appsDomain}:${options.routerHttpsPort}/   (certificates from the platform's own CA, ${p.caFile})
+                curl --cacert ${p.caFile} https://NAME.${options.appsDomain}:${options.routerHttpsPort}/
+                trust it system-wide: cp ${p.caFile} /usr/local/share/ca-certificates/paas-local-ca.crt && update-ca-certificates
+                ACME: ${options.controllerEnv.PAAS_ACME_DIRECTORY_URL ? `orders from ${options.controllerEnv.PAAS_ACME_DIRECTORY_URL} (paas enable-ssl HOST)` : 'off (set PAAS_ACME_DIRECTORY_URL for paas enable-ssl)'}
   Router admin: ${options.routerAdminPorts.map((port, i) => `http://127.0.0.1:${port}/metrics and /health (router-${i + 1})`).join('   ')}
                 rolling restart of the ${routerProcesses} router processes: npm run restart:router
   Metrics:      ${p.apiUrl}/metrics (controller)   ${options.cells.map((c) => `http://127.0.0.1:${c.metricsPort}/metrics (${c.id})`).join('   ')}
@@ -96,6 +107,7 @@ Push an app:
        -d '{"name":"hello"}' ${p.apiUrl}/v1/apps
   git push http://paas:$(cat ${dataDir}/admin-token)@127.0.0.1:${options.controllerPort}/git/hello.git main
   curl http://hello.${options.appsDomain}:${options.routerPort}/
+  curl --cacert ${p.caFile} https://hello.${options.appsDomain}:${options.routerHttpsPort}/
 
 Press Ctrl-C to stop everything.`);
   const control = await serveRouterRestarts(dataDir, p, options.onEvent).catch((error: Error) => {

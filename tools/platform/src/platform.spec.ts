@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSecretKey } from '@paas/redis';
 import { cellNetworks, cellNetworksFromEnvFile } from './platform';
+import { ensureSecretKey } from './secret-key';
 import { postgresSettings } from '@paas/local-services';
 
 test('generated cell networks never share a bridge, subnet, port range or chain', () => {
@@ -26,4 +31,25 @@ test('postgres settings become -c options, comments ignored', () => {
     '-c',
     'max_connections=100',
   ]);
+});
+
+test('the secret key is written once (32 bytes, base64, 0600) and kept; a damaged one is refused, never replaced', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'paas-secret-key-'));
+  try {
+    const file = await ensureSecretKey(dir);
+    assert.equal(file, join(dir, 'secret-key'));
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /^[A-Za-z0-9+/]{43}=\n$/);
+    assert.equal(parseSecretKey(text).length, 32);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    await chmod(file, 0o644);
+    await ensureSecretKey(dir);
+    assert.equal(await readFile(file, 'utf8'), text, 'kept on the next start');
+    assert.equal((await stat(file)).mode & 0o777, 0o600, 'tightened');
+    await writeFile(file, 'not a key');
+    await assert.rejects(ensureSecretKey(dir), /secret-key: the platform secret key must be 32 random bytes.*restore it from a backup/);
+    assert.equal(await readFile(file, 'utf8'), 'not a key');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

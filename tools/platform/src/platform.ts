@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { redisKeys, ROUTER_NODE_FLAGS } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
 import { execFile } from 'node:child_process';
+import { ensureSecretKey } from './secret-key';
 import { promisify } from 'node:util';
 import {
   SupervisedProcess,
@@ -47,6 +48,12 @@ export interface PlatformOptions {
   dataDir: string;
   controllerPort: number;
   routerPort: number;
+  /**
+   * ROUTER_HTTPS_PORT of every router process (shared with SO_REUSEPORT, as routerPort is): the
+   * TLS listener, with the platform's own CA's wildcard certificate for the apps domain and the
+   * certificates of the API. Unset: no TLS listener.
+   */
+  routerHttpsPort?: number;
   redisPort: number;
   postgresPort: number;
   redisPrefix: string;
@@ -70,13 +77,22 @@ export interface PlatformOptions {
   buildpacksDir?: string;
   /** Extra environment of one cell, e.g. CELL_NPM_REGISTRY pointing at a registry on its gateway. */
   cellEnv?: (cell: CellNetwork) => Record<string, string>;
-  /** Extra environment of the controller, e.g. short PAAS_LEASE_TTL_MS for tests that kill it. */
+  /**
+   * Extra environment of the controller, e.g. short PAAS_LEASE_TTL_MS for tests that kill it, or
+   * the ACME and DNS settings (PAAS_ACME_DIRECTORY_URL, PAAS_ACME_CA_FILE, PAAS_DNS_RESOLVER, ...).
+   */
   controllerEnv?: Record<string, string>;
 }
 
 export interface RunningPlatform {
   apiUrl: string;
   routerUrl: string;
+  /** https://127.0.0.1:PORT when the routers have a TLS listener (routerHttpsPort). */
+  routerHttpsUrl?: string;
+  /** PAAS_SECRET_KEY_FILE of the controller and the routers: `<dataDir>/secret-key`. */
+  secretKeyFile: string;
+  /** The platform's own CA (PAAS_LOCAL_CA_DIR `<dataDir>/ca`): `ca.pem` is what clients trust, made by the controller at first boot. */
+  caFile: string;
   /** REDIS_URL of the components, with the Redis password: never log it as it is (redactUrl). */
   redisUrl: string;
   /** DATABASE_URL of the controller, with the Postgres password: never log it as it is (redactUrl). */
@@ -178,6 +194,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   for (const [name, port] of [
     ['controller', options.controllerPort],
     ['router', options.routerPort],
+    ...(options.routerHttpsPort ? [['router (https)', options.routerHttpsPort] as const] : []),
     ...adminPorts.map((p, i) => [`router-${i + 1} admin`, p] as const),
     ['redis', options.redisPort],
     ['postgres', options.postgresPort],
@@ -192,9 +209,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const processes = new Map<string, SupervisedProcess>();
   const node = process.execPath;
   const internalToken = await dataDirSecret(dataDir, 'internal-token');
+  const secretKeyFile = await ensureSecretKey(dataDir);
+  // The controller makes ca.pem (public) and ca-key.pem (0600) here at first boot; others may
+  // read ca.pem by its path, never list the directory.
+  const caDir = join(dataDir, 'ca');
+  await mkdir(caDir, { recursive: true, mode: 0o711 });
+  await chmod(caDir, 0o711);
   const serviceHost = options.serviceAddress ?? '127.0.0.1';
   const apiUrl = `http://${serviceHost}:${options.controllerPort}`;
   const routerUrl = `http://127.0.0.1:${options.routerPort}`;
+  const routerHttpsUrl = options.routerHttpsPort ? `https://127.0.0.1:${options.routerHttpsPort}` : undefined;
   const adminTokenFile = join(dataDir, 'admin-token');
 
   // Cells first, together (each stops its containers and removes its network), then the router
@@ -251,6 +275,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           PAAS_ADMIN_TOKEN_FILE: adminTokenFile,
           PAAS_APPS_DOMAIN: options.appsDomain,
           PAAS_ROUTER_URL: routerUrl.replace('127.0.0.1', options.appsDomain),
+          PAAS_SECRET_KEY_FILE: secretKeyFile,
+          PAAS_LOCAL_CA_DIR: caDir,
+          // Domain verification fetches http://DOMAIN/.well-known/...: locally the routers listen on routerPort.
+          PAAS_DOMAIN_VERIFY_HTTP_PORT: String(options.routerPort),
           ...options.controllerEnv,
         },
         logFile: join(dataDir, 'logs', 'controller.log'),
@@ -281,6 +309,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
             ROUTER_HOST: '0.0.0.0',
             ROUTER_REUSE_PORT: 'true',
             ROUTER_ADMIN_PORT: String(adminPorts[i] ?? 0),
+            PAAS_SECRET_KEY_FILE: secretKeyFile,
+            ...(options.routerHttpsPort ? { ROUTER_HTTPS_PORT: String(options.routerHttpsPort) } : {}),
           },
           logFile: join(dataDir, 'logs', `${name}.log`),
           restart: true,
@@ -368,7 +398,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         onEvent(`${router.spec.name} restarted: pid ${old ?? '-'} drained, pid ${router.pid} serves`);
       }
     };
-    return { apiUrl, routerUrl, redisUrl, databaseUrl, adminToken, processes, routers, restartRouters, cells: options.cells, stop };
+    return {
+      apiUrl,
+      routerUrl,
+      ...(routerHttpsUrl ? { routerHttpsUrl } : {}),
+      secretKeyFile,
+      caFile: join(caDir, 'ca.pem'),
+      redisUrl,
+      databaseUrl,
+      adminToken,
+      processes,
+      routers,
+      restartRouters,
+      cells: options.cells,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -86,6 +86,10 @@ export interface TestPlatform extends RunningPlatform {
   tag: string;
   dataDir: string;
   routerPort: number;
+  /** The routers' TLS listener (ROUTER_HTTPS_PORT), a free port of its own. */
+  routerHttpsPort: number;
+  /** https://HOST:routerHttpsPort/ (connect to 127.0.0.1 with `servername` HOST; trust `caFile`, the platform's own CA). */
+  httpsUrl(host: string, path?: string): string;
   controllerPort: number;
   appsDomain: string;
   /** Stops every process (cells first, as Ctrl-C of `npm start` does) and starts them again on the same data and ports. */
@@ -112,6 +116,42 @@ export interface IsolatedPlatformOptions {
   routerAdminPorts?: number[];
   /** Extra environment of the controller (PlatformOptions.controllerEnv). */
   controllerEnv?: Record<string, string>;
+  /**
+   * The routers' HTTP port, chosen by the caller (default: a free one): e.g. the port pebble's
+   * HTTP-01 validation and the domain verification connect to, known before the platform starts.
+   */
+  routerPort?: number;
+  /** ACME, DNS verification and renewal settings of the controller, e.g. against pebble (libs/testing pebble.ts). */
+  acme?: AcmeSettings;
+}
+
+/** The controller's ACME and DNS settings (docs/https.md) in a test: each becomes its PAAS_ variable. */
+export interface AcmeSettings {
+  /** PAAS_ACME_DIRECTORY_URL, e.g. pebble's https://127.0.0.1:PORT/dir. */
+  directoryUrl: string;
+  /** PAAS_ACME_CA_FILE: the CA of the ACME server's own HTTPS (pebble's minica). */
+  caFile?: string;
+  /** PAAS_DNS_RESOLVER host:port (pebble-challtestsrv's DNS): TXT verification and the names' addresses. */
+  dnsResolver?: string;
+  /** PAAS_CERT_RENEW_BEFORE_S: renew this long before not_after (short-lived certificates in tests). */
+  renewBeforeS?: number;
+  /** PAAS_ACME_RETRY_BASE_S: the first retry's delay after a failure. */
+  retryBaseS?: number;
+  email?: string;
+}
+
+/** The controller's environment for `acme` (undefined fields left out). Pure. */
+export function acmeEnv(acme: AcmeSettings | undefined): Record<string, string> {
+  if (!acme) return {};
+  const env: Record<string, string | undefined> = {
+    PAAS_ACME_DIRECTORY_URL: acme.directoryUrl,
+    PAAS_ACME_CA_FILE: acme.caFile,
+    PAAS_DNS_RESOLVER: acme.dnsResolver,
+    PAAS_CERT_RENEW_BEFORE_S: acme.renewBeforeS?.toString(),
+    PAAS_ACME_RETRY_BASE_S: acme.retryBaseS?.toString(),
+    PAAS_ACME_EMAIL: acme.email,
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /** A fresh tag for an isolated platform: `pt` and 4 hex digits. */
@@ -132,7 +172,8 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
   if (cells > 40) throw new Error(`an isolated platform has at most 40 cells, not ${cells}`);
   const dataDir = await mkdtemp(join(tmpdir(), `paas-e2e-${tag}-`));
   const controllerPort = await freePort();
-  const routerPort = await freePort();
+  const routerPort = options.routerPort ?? (await freePort());
+  const routerHttpsPort = await freePort();
   const { subnetBase, portBase, servicePortBase, claims } = await claimCellResources(cells);
   await recordPlatform({ tag, pid: process.pid, dataDir });
   const metricsPorts: number[] = [];
@@ -142,6 +183,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     dataDir,
     controllerPort,
     routerPort,
+    routerHttpsPort,
     redisPort: await freePort(),
     postgresPort: await freePort(),
     redisPrefix: tag,
@@ -157,7 +199,7 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
     ...(options.buildpacksDir ? { buildpacksDir: options.buildpacksDir } : {}),
     ...(options.routerProcesses ? { routerProcesses: options.routerProcesses } : {}),
     ...(options.routerAdminPorts ? { routerAdminPorts: options.routerAdminPorts } : {}),
-    ...(options.controllerEnv ? { controllerEnv: options.controllerEnv } : {}),
+    ...(options.controllerEnv || options.acme ? { controllerEnv: { ...acmeEnv(options.acme), ...options.controllerEnv } } : {}),
   };
   let platform = await startPlatform(platformOptions).catch(async (error: unknown) => {
     await unclaim(claims);
@@ -171,7 +213,8 @@ export async function startIsolatedPlatform(cells = 2, options: IsolatedPlatform
       await unclaim(claims);
     }
   };
-  const testPlatform: TestPlatform = { ...platform, stop, restart, tag, dataDir, routerPort, controllerPort, appsDomain: 'apps.localhost' };
+  const httpsUrl = (host: string, path = '/') => `https://${host}:${routerHttpsPort}${path}`;
+  const testPlatform: TestPlatform = { ...platform, stop, restart, tag, dataDir, routerPort, routerHttpsPort, httpsUrl, controllerPort, appsDomain: 'apps.localhost' };
   // The whole platform stopped as `npm start`'s Ctrl-C stops it, then started again on the same
   // data directory and ports (what an operator's reboot does); the object then holds the new processes.
   async function restart(): Promise<void> {

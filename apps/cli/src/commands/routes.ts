@@ -1,19 +1,14 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '@paas/api-client';
-import type { DomainView, RouteView } from '@paas/contracts';
+import type { DomainView, RouteView, UpdateRouteRequest } from '@paas/contracts';
 import { CliError, Context, UsageError } from '../context';
 import { getApp } from './apps';
+import { domainNamed } from './domains';
 
 /** "/api" from "api", "/api/" or "/api"; "" for none. Pure. */
 export function normalizePath(path: string | undefined): string {
   if (!path || path === '/') return '';
   return ('/' + path.replace(/^\/+/, '')).replace(/\/+$/, '');
-}
-
-async function domainNamed(api: ApiClient, name: string): Promise<DomainView> {
-  const [domain] = await api.domains({ names: [name.toLowerCase()] });
-  if (!domain) throw new CliError(`no domain ${name}: paas domains lists them (a platform admin adds one with paas create-domain)`);
-  return domain;
 }
 
 async function findRoute(api: ApiClient, domain: DomainView, host: string, path: string): Promise<RouteView | undefined> {
@@ -83,37 +78,68 @@ export function registerRoutes(program: Command, ctx: Context): void {
       for (const d of mine) await api.removeDestination(route.id, d.id);
       ctx.print(`unmapped ${route.url} from ${app.name}`);
     });
+}
 
-  program
-    .command('domains')
-    .description('list the shared domains and the private domains of your orgs')
-    .option('--json', 'the domains as the API answers them, as a JSON array')
-    .action(async (o: { json?: boolean }) => {
-      const api = await ctx.api();
-      const domains = await api.domains();
-      if (o.json) return ctx.json(domains);
-      const orgs = domains.some((d) => d.org_id) ? new Map((await api.orgs()).map((org) => [org.id, org.name])) : new Map<string, string>();
-      ctx.table(
-        [{ header: 'name', shrink: 1 }, { header: 'type', shrink: 0 }, { header: 'org' }],
-        domains.map((d) => [d.name, `${d.shared ? 'shared' : 'private'}${d.default ? ' (default)' : ''}`, d.org_id ? (orgs.get(d.org_id) ?? d.org_id) : '-']),
-      );
-    });
+/**
+ * The domain and route host of a full host name (`www.shop.example.test` → host `www` of domain
+ * `shop.example.test`; a domain's own name → its apex, host ""): the longest domain that leaves
+ * at most one label. Pure.
+ */
+export function splitHost(fullHost: string, domains: DomainView[]): { domain: DomainView; host: string } | undefined {
+  const name = fullHost.toLowerCase().replace(/\.$/, '');
+  let best: { domain: DomainView; host: string } | undefined;
+  for (const domain of domains) {
+    const host = name === domain.name ? '' : name.endsWith(`.${domain.name}`) ? name.slice(0, -domain.name.length - 1) : undefined;
+    if (host === undefined || host.includes('.')) continue;
+    if (!best || domain.name.length > best.domain.name.length) best = { domain, host };
+  }
+  return best;
+}
 
+/** The route of a full host and path, or a CliError saying how to find it. */
+export async function routeOfHost(api: ApiClient, fullHost: string, path: string): Promise<RouteView> {
+  const split = splitHost(fullHost, await api.domains());
+  if (!split) throw new CliError(`${fullHost} is on no domain you may use: paas domains lists them`);
+  const route = await findRoute(api, split.domain, split.host, path);
+  if (!route) throw new CliError(`no route ${fullHost}${path}: paas routes lists them (paas map-route APP ${split.domain.name} --hostname ${split.host || '""'} creates it)`);
+  return route;
+}
+
+/** "https redirect on, HSTS max-age 300" for a route. Pure. */
+export function httpsSettings(route: Pick<RouteView, 'https_redirect' | 'hsts_max_age'>): string {
+  return `https redirect ${route.https_redirect ? 'on' : 'off'}, ${route.hsts_max_age === null ? 'no HSTS' : `HSTS max-age ${route.hsts_max_age}`}`;
+}
+
+/** `--hsts MAX_AGE` in seconds (0 to two years), or a usage message. Pure. */
+export function parseHsts(value: string): number | string {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isInteger(seconds) || seconds > 63_072_000) return `--hsts must be a max-age in seconds from 0 to 63072000 (two years), e.g. 31536000 (got "${value}")`;
+  return seconds;
+}
+
+export function registerRouteUpdate(program: Command, ctx: Context): void {
   program
-    .command('create-domain <domain>')
-    .description('add a domain (platform admin): shared, or private to an org with --org')
-    .option('-o, --org <org>', 'the org owning this private domain')
-    .option('--json', 'the created domain as JSON')
-    .action(async (name: string, o: { org?: string; json?: boolean }) => {
+    .command('update-route <host>')
+    .description('HTTPS settings of the route of HOST (its full name, e.g. www.example.com): redirect HTTP to HTTPS, HSTS')
+    .option('--path <path>', 'the route\'s path prefix')
+    .option('--https-redirect', 'answer plain-HTTP requests with a 308 to https')
+    .option('--no-https-redirect', 'serve plain HTTP as well')
+    .option('--hsts <max-age>', 'send Strict-Transport-Security with this max-age (seconds) on HTTPS answers')
+    .option('--no-hsts', 'send no Strict-Transport-Security')
+    .option('--json', 'the route after the change, as JSON')
+    .action(async (fullHost: string, o: { path?: string; httpsRedirect?: boolean; hsts?: string | false; json?: boolean }) => {
+      const change: UpdateRouteRequest = {};
+      if (o.httpsRedirect !== undefined) change.https_redirect = o.httpsRedirect;
+      if (typeof o.hsts === 'string') {
+        const seconds = parseHsts(o.hsts);
+        if (typeof seconds === 'string') throw new UsageError(seconds);
+        change.hsts_max_age = seconds;
+      } else if (o.hsts === false) change.hsts_max_age = null;
+      if (Object.keys(change).length === 0) throw new UsageError('say what to change: --https-redirect or --no-https-redirect, --hsts MAX_AGE or --no-hsts');
       const api = await ctx.api();
-      let orgId: string | undefined;
-      if (o.org) {
-        const [org] = await api.orgs({ names: [o.org] });
-        if (!org) throw new CliError(`no org ${o.org}: paas orgs lists them`);
-        orgId = org.id;
-      }
-      const domain = await api.createDomain({ name, ...(orgId ? { org_id: orgId } : {}) });
-      if (o.json) return ctx.json(domain);
-      ctx.print(`created ${domain.shared ? 'shared' : `private (org ${o.org})`} domain ${domain.name}: paas map-route APP ${domain.name} --hostname HOST`);
+      const route = await routeOfHost(api, fullHost, normalizePath(o.path));
+      const updated = await api.updateRoute(route.id, change);
+      if (o.json) return ctx.json(updated);
+      ctx.print(`updated ${updated.url}: ${httpsSettings(updated)}`);
     });
 }

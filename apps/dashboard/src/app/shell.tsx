@@ -5,6 +5,7 @@ import { AppsPage } from '../pages/apps-page';
 import { AppPage } from '../pages/app-page';
 import { RoutesPage } from '../pages/routes-page';
 import { ServicesPage } from '../pages/services-page';
+import { DomainsPage } from '../pages/domains-page';
 import { CellsPage } from '../pages/cells-page';
 import { EventsPage } from '../pages/events-page';
 
@@ -12,6 +13,7 @@ const NAV = [
   { to: '/apps', label: 'Apps' },
   { to: '/routes', label: 'Routes' },
   { to: '/services', label: 'Services' },
+  { to: '/domains', label: 'Domains' },
   { to: '/cells', label: 'Cells' },
   { to: '/events', label: 'Events' },
 ];
@@ -41,6 +43,7 @@ export function Shell() {
   else if (path === '/apps' || path === '/apps/') page = <AppsPage />;
   else if (path === '/routes') page = <RoutesPage />;
   else if (path === '/services') page = <ServicesPage />;
+  else if (path === '/domains') page = <DomainsPage />;
   else if (path === '/cells') page = <CellsPage />;
   else if (path === '/events') page = <EventsPage />;
   else if (path === '/' || path === '') page = null;

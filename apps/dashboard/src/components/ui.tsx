@@ -61,6 +61,11 @@ const STATE_CLASS: Record<string, string> = {
   crashed: 'bad',
   unavailable: 'bad',
   failed: 'bad',
+  // domains and certificates
+  verified: 'ok',
+  issued: 'ok',
+  pending: 'busy',
+  expired: 'bad',
 };
 
 export function StateBadge({ state }: { state: string }) {

@@ -278,7 +278,7 @@ http.createServer((req, res) => res.end(JSON.stringify(fs.readdirSync('.').sort(
     assert.match((await ok(['create-domain', 'shop.example.test'])).stdout, /^created shared domain shop\.example\.test/);
     const domains = await json<Array<{ name: string; shared: boolean; default: boolean }>>(['domains']);
     assert.deepEqual(domains.map((d) => [d.name, d.shared, d.default]), [['apps.localhost', true, true], ['shop.example.test', true, false]]);
-    assert.match((await ok(['domains'])).stdout, /^apps\.localhost +shared \(default\) +-$/m);
+    assert.match((await ok(['domains'])).stdout, /^apps\.localhost +shared \(default\) +- +verified$/m);
 
     assert.equal((await ok(['map-route', 'web1', 'shop.example.test', '--hostname', 'www', '--path', 'api', '-w', '30'])).stdout, 'mapped www.shop.example.test/api to web1 (weight 30)\n');
     await ok(['map-route', 'up1', 'shop.example.test', '--hostname', 'www', '--path', '/api', '--weight', '70']);

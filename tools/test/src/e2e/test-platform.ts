@@ -95,14 +95,14 @@ export interface CliResult {
 }
 
 /**
- * The real `paas` binary as the platform admin (PAAS_API/PAAS_TOKEN), with its own config file
- * and home in `work` and no colours. `paas` never throws (the exit code is checked by the
- * caller); `ok` expects exit code 0 and returns stdout.
+ * The real `paas` binary as the platform admin (PAAS_API/PAAS_TOKEN; or as the user of `token`),
+ * with its own config file and home in `work` and no colours. `paas` never throws (the exit code
+ * is checked by the caller); `ok` expects exit code 0 and returns stdout.
  */
-export function adminCli(platform: TestPlatform, work: string) {
+export function adminCli(platform: TestPlatform, work: string, token = platform.adminToken) {
   const paas = (args: string[], input = '') =>
     new Promise<CliResult>((resolve) => {
-      const env: Record<string, string | undefined> = { ...process.env, PAAS_CONFIG: join(work, 'paas.json'), NO_COLOR: '1', HOME: work, PAAS_API: platform.apiUrl, PAAS_TOKEN: platform.adminToken };
+      const env: Record<string, string | undefined> = { ...process.env, PAAS_CONFIG: join(work, 'paas.json'), NO_COLOR: '1', HOME: work, PAAS_API: platform.apiUrl, PAAS_TOKEN: token };
       delete env.FORCE_COLOR;
       delete env.COLUMNS;
       const child = execFile(process.execPath, [join(ROOT, 'apps', 'cli', 'dist', 'main.js'), ...args], { cwd: work, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {

@@ -5,6 +5,7 @@ import { RouteAddressFields, useRouteAddress } from '../../components/route-addr
 import { routeHref, routerBaseOf } from '../../links';
 import { useSession } from '../../session';
 import { useAction } from '../../use-action';
+import { RouteHttpsForm } from './route-https-form';
 import { usePoll } from '../../use-poll';
 
 /** The routes that send traffic to this app (links through the router); map a new one, unmap one. */
@@ -48,6 +49,7 @@ export function AppRoutesSection({ app }: { app: AppView }) {
                   {route.url}
                 </a>
                 {others > 0 ? <span className="muted small"> (shared with {others} other destination{others > 1 ? 's' : ''})</span> : null}
+                <RouteHttpsForm route={route} action={action} />
                 <ConfirmButton
                   label="Unmap"
                   confirmLabel={`Unmap ${route.url}`}
