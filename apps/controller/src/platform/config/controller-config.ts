@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { appLogEnvShape, appLogSettings, parseEnv } from '@paas/contracts';
+import { tlsEnvShape, tlsSettings } from './tls-config';
 
 const schema = z.object({
   CONTROLLER_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
@@ -84,6 +85,8 @@ const schema = z.object({
     .optional(),
   /** App logs: lines kept per app and idle expiry of the streams the controller writes to (see docs/logs.md). */
   ...appLogEnvShape,
+  /** HTTPS: the secret key, certificates, ACME, the local CA (tls-config.ts). */
+  ...tlsEnvShape,
 });
 
 export type ControllerConfig = ReturnType<typeof loadControllerConfig>;
@@ -114,5 +117,6 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
     dashboardDir: c.PAAS_DASHBOARD_DIR,
     dashboardOrigins: c.PAAS_DASHBOARD_ORIGINS?.split(',') ?? [],
     appLogs: appLogSettings(c),
+    tls: tlsSettings(c),
   };
 }
