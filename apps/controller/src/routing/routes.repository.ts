@@ -29,7 +29,7 @@ export class RoutesRepository {
 
   /** Makes sure a shared domain exists (the platform's default apps domain). */
   ensureSharedDomain(name: string): Promise<Domain> {
-    return retryOnConflict(() => this.prisma.domain.upsert({ where: { name }, create: { name }, update: {} }));
+    return retryOnConflict(() => this.prisma.domain.upsert({ where: { name }, create: { name, verifiedAt: new Date() }, update: {} }));
   }
 
   findRoute(domainId: string, host: string, path: string): Promise<RouteWithDomain | null> {
