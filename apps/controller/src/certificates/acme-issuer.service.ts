@@ -65,7 +65,7 @@ export class AcmeIssuerService {
   async order(names: string[]): Promise<AcmeIssued> {
     const client = await this.accountClient();
     const key = await acme.crypto.createPrivateEcdsaKey('P-256');
-    const [csr] = await acme.crypto.createCsr({ commonName: names[0], altNames: names }, key);
+    const [, csr] = await acme.crypto.createCsr({ commonName: names[0], altNames: names }, key);
     const { redis, keys } = this.redis;
     const chainPem = await client.auto({
       csr,
