@@ -35,8 +35,7 @@ export const tlsEnvShape = {
   PAAS_LOCAL_CA_DIR: absolutePath('PAAS_LOCAL_CA_DIR').optional(),
 };
 
-const tlsEnvSchema = z.object(tlsEnvShape);
-type TlsEnv = z.infer<typeof tlsEnvSchema>;
+type TlsEnv = z.infer<z.ZodObject<typeof tlsEnvShape>>;
 
 function readConfigFile(name: string, path: string): string {
   try {
