@@ -233,4 +233,21 @@ describe('local CA', () => {
       await replica.close();
     }
   });
+
+  it('a platform certificate within the renewal window is replaced by a new one from the same CA', async () => {
+    const [old] = (await pg.query<{ id: string }>(`SELECT id FROM certificates WHERE source = 'platform'`)).rows;
+    await pg.query(`UPDATE certificates SET not_after = now() + interval '1 day' WHERE id = $1`, [old!.id]);
+    const fresh = await pollUntil('a new platform certificate', async () => {
+      const rows = (await pg.query<{ id: string; not_after: Date }>(`SELECT id, not_after FROM certificates WHERE source = 'platform'`)).rows;
+      return rows.length === 1 && rows[0]!.id !== old!.id ? rows[0] : undefined;
+    }, { timeoutMs: 15_000 });
+    assert.ok(fresh.not_after.getTime() - Date.now() > 300 * 86_400_000);
+    const served = await pollUntil('the new one served, the old one withdrawn', async () => {
+      const all = await entries();
+      return all.has(fresh.id) && !all.has(old!.id) ? all.get(fresh.id) : undefined;
+    }, { timeoutMs: 15_000 });
+    const ca = new X509Certificate(await readFile(join(dir, 'ca', 'ca.pem'), 'utf8'));
+    assert.ok(new X509Certificate(served.chainPem).verify(ca.publicKey), 'issued by the same CA');
+    assert.deepEqual(await eventTypes(pg, fresh.id), ['certificate-renewed']);
+  });
 });

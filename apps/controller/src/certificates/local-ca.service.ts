@@ -47,7 +47,8 @@ export class LocalCaService implements OnApplicationBootstrap {
       { event: this.ca.created ? 'local-ca-created' : 'local-ca-loaded', ca_file: caFile },
       `HTTPS of the apps domain is signed by the platform's local CA: trust ${caFile} (e.g. curl --cacert ${caFile} https://NAME.${this.config.appsDomain}:8443/)`,
     );
-    await this.ensurePlatformCertificate();
+    const current = await this.ensurePlatformCertificate();
+    if (current) await this.projection.publish(current);
   }
 
   /** The names of the platform certificate. */
@@ -55,14 +56,15 @@ export class LocalCaService implements OnApplicationBootstrap {
     return [`*.${this.config.appsDomain}`, this.config.appsDomain];
   }
 
-  /** Keeps a valid platform certificate from the local CA published; issues a new one when due. No-op without a local CA. */
-  async ensurePlatformCertificate(now = new Date()): Promise<void> {
-    if (!this.ca || !this.caX509) return;
+  /**
+   * Keeps a valid platform certificate from the local CA; issues (and publishes) a new one when
+   * due. A fresh one is left as it is (the projection pass keeps it published). Returns the
+   * current one; undefined without a local CA.
+   */
+  async ensurePlatformCertificate(now = new Date()): Promise<Certificate | undefined> {
+    if (!this.ca || !this.caX509) return undefined;
     const current = await this.repo.platformCertificate(this.names);
-    if (current && this.fresh(current, now)) {
-      await this.projection.publish(current, now);
-      return;
-    }
+    if (current && this.fresh(current, now)) return current;
     const issued = await issueLocalCertificate(this.ca, this.names, now);
     const leaf = new X509Certificate(issued.chainPem);
     const created = await this.repo.createIssued(null, 'platform', {
@@ -75,10 +77,11 @@ export class LocalCaService implements OnApplicationBootstrap {
     });
     const kept = await this.keepNewest(created);
     await this.projection.publish(kept, now);
-    if (kept.id !== created.id) return;
+    if (kept.id !== created.id) return kept;
     const type = current ? 'certificate-renewed' : 'certificate-issued';
     await this.events.record(SYSTEM_ACTOR, type, { type: 'certificate', id: created.id, name: created.names[0] ?? created.id }, { org_id: null, names: created.names, not_after: leaf.validToDate.toISOString(), issuer: created.issuer });
     this.logger.info({ event: type, certificate_id: created.id, names: created.names, not_after: leaf.validToDate.toISOString() }, type);
+    return kept;
   }
 
   /** Issued by the current CA, and not within the renewal window. */
