@@ -16,6 +16,7 @@ import { ServicesModule } from './services/services.module';
 import { ServiceBindingsModule } from './service-bindings/service-bindings.module';
 import { SourceModule } from './source/source.module';
 import { ConvergenceModule } from './convergence/convergence.module';
+import { CertificatesModule } from './certificates/certificates.module';
 import { CellsModule } from './cells/cells.module';
 import { OpenApiModule } from './openapi/openapi.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -45,6 +46,7 @@ import { RequestTextInterceptor } from './platform/common/request-text.intercept
     ServiceBindingsModule,
     SourceModule,
     ConvergenceModule,
+    CertificatesModule,
     CellsModule,
     OpenApiModule,
     DashboardModule.fromConfig(),

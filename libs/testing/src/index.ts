@@ -3,3 +3,4 @@ export * from './npm-registry-fixture';
 export * from './redis-server';
 export * from './http-backends';
 export * from './osb-broker';
+export * from './pebble';

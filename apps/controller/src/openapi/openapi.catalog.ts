@@ -173,6 +173,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'DELETE /v1/security-groups/{id}/running-spaces/{spaceId}': { summary: 'Unbind it from a space for running (platform admin)' },
   'DELETE /v1/security-groups/{id}/staging-spaces/{spaceId}': { summary: 'Unbind it from a space for staging (platform admin)' },
   'DELETE /v1/domains/{id}': { summary: 'Delete a domain (platform admin; an org manager for its org\'s); 422 for the default apps domain or while it has routes', errors: [422] },
+  // certificates (docs/https.md)
+  'GET /v1/certificates': { summary: 'List the certificates of your orgs and the platform\'s own (never a private key)', paginated: true, query: { org_ids: ids('org'), names: 'comma-separated host names a certificate covers' }, response: 'Certificate' },
+  'POST /v1/certificates': {
+    summary: 'Upload a certificate {source: upload, certificate_chain, private_key} or order one by ACME {source: acme, names} (space admin of the org)',
+    description: 'An upload is checked (the key matches, the chain is complete up to a root, valid now, RSA at least 2048 bits, every name on a verified domain of one org): 422 with a code naming what is wrong. An ACME order starts pending; the platform orders it by HTTP-01 and renews it.',
+    errors: [403, 422],
+    response: 'Certificate',
+  },
+  'GET /v1/certificates/{id}': { summary: 'Get a certificate: state, names, issuer, expiry, last error', response: 'Certificate' },
+  'DELETE /v1/certificates/{id}': { summary: 'Delete a certificate (space admin of the org): the routers stop serving it', errors: [403, 422] },
   // backing services (docs/services.md)
   'GET /v1/service_offerings': { summary: 'The marketplace: the built-in service offerings (postgresql, redis) and their plans', response: 'ServiceOfferings' },
   'GET /v1/service_plans': { summary: 'Service plans, of one offering with ?offering=', query: { offering: 'an offering name (postgresql, redis)' }, errors: [422], response: 'ServicePlans' },

@@ -39,6 +39,20 @@ export const ErrorCode = {
   /** A service broker did not answer, or refused or garbled what it was asked (the message names it). */
   BrokerFailed: 'broker-failed',
   NoCellAvailable: 'no-cell-available',
+  /** An uploaded certificate or key that is not PEM (or an encrypted key). */
+  CertificateUnreadable: 'certificate-unreadable',
+  /** The private key is not the key of the leaf certificate. */
+  CertificateKeyMismatch: 'certificate-key-mismatch',
+  /** A certificate of the chain is not signed by the next, or the chain does not end at a root. */
+  CertificateChainIncomplete: 'certificate-chain-incomplete',
+  CertificateExpired: 'certificate-expired',
+  CertificateNotYetValid: 'certificate-not-yet-valid',
+  /** An RSA key under 2048 bits. */
+  CertificateWeakKey: 'certificate-weak-key',
+  /** A name the caller may not cover: not on a verified domain of its org, or (ACME) a wildcard. */
+  CertificateNameRefused: 'certificate-name-refused',
+  /** The operator did not configure what the request needs (PAAS_SECRET_KEY_FILE, PAAS_ACME_DIRECTORY_URL): the message names it. */
+  NotConfigured: 'not-configured',
   StagingFailed: 'staging-failed',
   /** Postgres is out of reach: nothing was done; try again after Retry-After seconds. */
   DatabaseUnavailable: 'database-unavailable',
@@ -91,6 +105,14 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.DomainNotVerified:
     case ErrorCode.DomainVerificationFailed:
     case ErrorCode.NoCellAvailable:
+    case ErrorCode.CertificateUnreadable:
+    case ErrorCode.CertificateKeyMismatch:
+    case ErrorCode.CertificateChainIncomplete:
+    case ErrorCode.CertificateExpired:
+    case ErrorCode.CertificateNotYetValid:
+    case ErrorCode.CertificateWeakKey:
+    case ErrorCode.CertificateNameRefused:
+    case ErrorCode.NotConfigured:
     case ErrorCode.StagingFailed:
     case ErrorCode.ReleaseCommandFailed:
       return 422;

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { appLogEnvShape, appLogSettings, parseEnv } from '@paas/contracts';
+import { tlsEnvShape, tlsSettings } from './tls-config';
 
 const schema = z.object({
   CONTROLLER_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
@@ -104,6 +105,8 @@ const schema = z.object({
     .default(80),
   /** App logs: lines kept per app and idle expiry of the streams the controller writes to (see docs/logs.md). */
   ...appLogEnvShape,
+  /** HTTPS: the secret key, certificates, ACME, the local CA (tls-config.ts). */
+  ...tlsEnvShape,
 });
 
 /** The IP of `IP:port` or `[IPv6]:port` (port 1-65535), else undefined. */
@@ -143,5 +146,6 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env) {
     dashboardOrigins: c.PAAS_DASHBOARD_ORIGINS?.split(',') ?? [],
     appLogs: appLogSettings(c),
     domainVerification: { dnsResolver: c.PAAS_DNS_RESOLVER, httpPort: c.PAAS_DOMAIN_VERIFY_HTTP_PORT },
+    tls: tlsSettings(c),
   };
 }
