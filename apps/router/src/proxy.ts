@@ -61,9 +61,12 @@ class NoBody {
   }
 }
 
-/** A request without a body: no Transfer-Encoding and no (or a zero) Content-Length (RFC 9112 §6.3). */
+/** A request without a body: no Transfer-Encoding and no (or a zero) Content-Length (RFC 9112 §6.3); HTTP/2: see below. */
 function hasNoBody(req: http.IncomingMessage): boolean {
   const { headers } = req;
+  // HTTP/2 frames a body by DATA frames, with or without a Content-Length: none when the
+  // HEADERS frame ended the stream.
+  if (isHttp2(req)) return (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders || headers['content-length'] === '0';
   if (headers['transfer-encoding'] !== undefined) return false;
   const length = headers['content-length'];
   return length === undefined || length === '0';
