@@ -183,4 +183,22 @@ describe('router TLS listener: requests', () => {
       socket.destroy();
     }
   });
+
+  it('drains the TLS listener on close: an idle HTTP/2 connection gets GOAWAY and the router stops without waiting for the timeout', async () => {
+    const other = await f.startAnother();
+    await waitForHandshake(other.httpsPort!, 'web.apps.test', f.ca.caPem, 'the other router to serve the certificate', (h) => h.ok);
+    const session = http2.connect(`https://web.apps.test:${other.httpsPort}`, { ca: f.ca.caPem, host: '127.0.0.1' } as http2.SecureClientSessionOptions);
+    session.on('error', () => undefined);
+    const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+    const closedSession = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      const stream = session.request({ ':path': '/warm' });
+      stream.on('error', reject).resume().on('end', resolve);
+    });
+    const started = Date.now();
+    await other.close();
+    await goaway;
+    await closedSession;
+    assert.ok(Date.now() - started < 1_500, `closed in ${Date.now() - started} ms, before the 2 s shutdown timeout`);
+  });
 });
