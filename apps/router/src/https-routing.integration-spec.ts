@@ -7,10 +7,13 @@ import { setWellKnownAnswer } from '@paas/redis';
 import { request, startBackend, startWsEchoBackend, type Backend } from '@paas/testing';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { pollUntil } from '@paas/local-services';
 import { startHttpsFixture, waitForHandshake, type HttpsFixture } from './https-test-support';
 
 interface Reply {
@@ -127,6 +130,29 @@ describe('router TLS listener: requests', () => {
     assert.equal(h1.headers['strict-transport-security'], 'max-age=300');
     const other = await h1TlsRequest(f.httpsPort, 'web.apps.test', f.ca.caPem, '/');
     assert.equal(other.headers['strict-transport-security'], undefined, 'only routes that set it');
+  });
+
+  it("replaces the app's own HSTS header with the route's, and passes it through on a route without the setting", async () => {
+    const app = http.createServer((_req, res) => res.setHeader('strict-transport-security', 'max-age=5; includeSubDomains').end('own hsts'));
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = `127.0.0.1:${(app.address() as AddressInfo).port}`;
+      await f.serve('hsts.apps.test', address, { hstsMaxAge: 600 });
+      await f.serve('own-hsts.apps.test', address);
+      const routed = await pollUntil('hsts.apps.test to be routed', async () => {
+        const r = await h2Request(f.httpsPort, 'hsts.apps.test', f.ca.caPem, '/');
+        return r.body === 'own hsts' ? r : undefined;
+      }, { timeoutMs: 5_000, intervalMs: 25 });
+      assert.equal(routed.headers['strict-transport-security'], 'max-age=600');
+      const own = await pollUntil('own-hsts.apps.test to be routed', async () => {
+        const r = await h1TlsRequest(f.httpsPort, 'own-hsts.apps.test', f.ca.caPem, '/');
+        return r.body === 'own hsts' ? r : undefined;
+      }, { timeoutMs: 5_000, intervalMs: 25 });
+      assert.equal(own.headers['strict-transport-security'], 'max-age=5; includeSubDomains');
+    } finally {
+      app.closeAllConnections();
+      await new Promise<void>((resolve) => app.close(() => resolve()));
+    }
   });
 
   it('answers well-known ACME and verification paths before routes, on a host without route; expired ones and other paths are not', async () => {
