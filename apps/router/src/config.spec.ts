@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadRouterConfig } from './config';
 
 describe('loadRouterConfig', () => {
@@ -69,5 +73,26 @@ describe('loadRouterConfig', () => {
 
   it('fails naming the variable on a bad port', () => {
     assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_PORT: 'eighty' }), /ROUTER_PORT/);
+  });
+
+  it('has no TLS listener by default; ROUTER_HTTPS_PORT needs PAAS_SECRET_KEY_FILE, named when missing or bad', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'router-config-'));
+    try {
+      assert.equal(loadRouterConfig({ REDIS_URL: 'redis://x:1' }).https, undefined);
+      assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_HTTPS_PORT: '8443' }), /PAAS_SECRET_KEY_FILE: required with ROUTER_HTTPS_PORT/);
+      const keyFile = join(dir, 'secret.key');
+      const key = randomBytes(32);
+      writeFileSync(keyFile, `${key.toString('base64')}\n`);
+      const c = loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_HTTPS_PORT: '0', PAAS_SECRET_KEY_FILE: keyFile, ROUTER_HTTPS_PUBLIC_PORT: '443' });
+      assert.equal(c.https?.port, 0);
+      assert.deepEqual(c.https?.secretKey, key);
+      assert.equal(c.httpsPublicPort, 443);
+      assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_HTTPS_PORT: '8443', PAAS_SECRET_KEY_FILE: join(dir, 'missing') }), /PAAS_SECRET_KEY_FILE: cannot read/);
+      writeFileSync(keyFile, 'short');
+      assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_HTTPS_PORT: '8443', PAAS_SECRET_KEY_FILE: keyFile }), /PAAS_SECRET_KEY_FILE: .*32 random bytes/);
+      assert.throws(() => loadRouterConfig({ REDIS_URL: 'redis://x:1', ROUTER_HTTPS_PUBLIC_PORT: '0' }), /ROUTER_HTTPS_PUBLIC_PORT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { ROUTE_RESYNC_INTERVAL_MS, appLogEnvShape, appLogSettings, parseEnv, type AppLogSettings } from '@paas/contracts';
+import { parseSecretKey } from '@paas/redis';
 import { z } from 'zod';
 import { DEFAULT_APP_LIMITS, type AppLimits } from './app-limiter';
 import { splitTrustedProxies, trustedProxyProblem } from './trusted-proxies';
@@ -94,6 +96,12 @@ const schema = z.object({
   ROUTER_APP_CUT_UTILIZATION: z.coerce.number().min(0).max(1).default(DEFAULT_APP_LIMITS.cutAboveUtilization),
   /** App logs: lines kept per app, idle expiry, and the per-app rate limit of access lines (see docs/logs.md). */
   ...appLogEnvShape,
+  /** Port of the TLS listener (HTTPS, HTTP/2 and HTTP/1.1); unset: none; 0 picks a free one (tests). Needs PAAS_SECRET_KEY_FILE. */
+  ROUTER_HTTPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The HTTPS port clients see (a load balancer's, a port mapping's): the port of https redirects; default ROUTER_HTTPS_PORT, else 443. */
+  ROUTER_HTTPS_PUBLIC_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** File with the platform secret key (32 bytes, base64 or hex) that opens the certificates' private keys. */
+  PAAS_SECRET_KEY_FILE: z.string().min(1).optional(),
 });
 
 export type LogLevel = (typeof logLevels)[number];
@@ -125,6 +133,42 @@ export interface RouterConfig {
   listeners?: number;
   /** The per-app bound on requests in flight and its queue; defaults to DEFAULT_APP_LIMITS. */
   appLimits?: AppLimits;
+  /** The TLS listener; none when absent. */
+  https?: RouterHttpsConfig;
+  /** Port of https redirect URLs (443 is left out of them); default `https.port` as bound, else 443. */
+  httpsPublicPort?: number;
+}
+
+/** The TLS listener: its port (0: a free one) and the platform secret key that opens the certificates' keys. */
+export interface RouterHttpsConfig {
+  port: number;
+  secretKey: Buffer;
+}
+
+/** The platform secret key from its file; throws naming the variable and the fix. */
+function readSecretKey(file: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`invalid router configuration:\n  PAAS_SECRET_KEY_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): point it at the platform secret key file the controller uses`);
+  }
+  try {
+    return parseSecretKey(text);
+  } catch (err) {
+    throw new Error(`invalid router configuration:\n  PAAS_SECRET_KEY_FILE: ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The TLS listener's settings: ROUTER_HTTPS_PORT needs PAAS_SECRET_KEY_FILE, whose key must parse. */
+function httpsConfig(port: number | undefined, keyFile: string | undefined): RouterHttpsConfig | undefined {
+  if (port === undefined) return undefined;
+  if (keyFile === undefined) {
+    throw new Error(
+      'invalid router configuration:\n  PAAS_SECRET_KEY_FILE: required with ROUTER_HTTPS_PORT: the router opens the certificates\' private keys with the platform secret key; set it to the key file the controller uses, or unset ROUTER_HTTPS_PORT',
+    );
+  }
+  return { port, secretKey: readSecretKey(keyFile) };
 }
 
 /** Parses the environment once at boot; a bad value fails the boot with the variable named. */
@@ -151,5 +195,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
       maxInFlight: c.ROUTER_APP_MAX_IN_FLIGHT,
       maxInFlightPerInstance: c.ROUTER_APP_MAX_IN_FLIGHT_PER_INSTANCE,
       maxQueued: c.ROUTER_APP_MAX_QUEUED, queueTimeoutMs: c.ROUTER_APP_QUEUE_TIMEOUT_MS, cutAboveUtilization: c.ROUTER_APP_CUT_UTILIZATION },
+    https: httpsConfig(c.ROUTER_HTTPS_PORT, c.PAAS_SECRET_KEY_FILE),
+    httpsPublicPort: c.ROUTER_HTTPS_PUBLIC_PORT,
   };
 }

@@ -20,17 +20,16 @@ export interface ForwardingContext {
   localPort: number | undefined;
   /** The peer is a configured trusted proxy (ROUTER_TRUSTED_PROXIES): its forwarding headers are kept. */
   trustedPeer: boolean;
+  /** The scheme of the listener the request came in on: https on the router's TLS listener. Default http. */
+  scheme?: 'http' | 'https';
 }
-
-/** The scheme of the router's own listener (it serves plain HTTP; TLS ends in front of it). */
-export const LISTENER_SCHEME = 'http';
 
 /**
  * Sets the standard forwarding headers on the request before it is proxied. From a trusted
  * proxy (a load balancer in front, as gorouter has): X-Forwarded-For is appended to, and its
  * Proto, Host, Port, X-Request-Start and Forwarded are kept (filled in when missing). From any
  * other peer they say only what the router saw itself: X-Forwarded-For is the peer's address,
- * Proto the listener's scheme, Host the request's Host, Port the listener's port, and Forwarded
+ * Proto the listener's scheme (https on the TLS listener), Host the request's Host, Port the listener's port, and Forwarded
  * is dropped, so no client can pass for https or for another address. Safe to call twice
  * (retries): the second call changes nothing.
  */
@@ -50,7 +49,7 @@ export function applyForwardingHeaders(req: IncomingMessage, ctx: ForwardingCont
     (req as ForwardedMarker)[FORWARDED] = true;
   }
   const proto = h['x-forwarded-proto'];
-  if (proto !== 'http' && proto !== 'https') h['x-forwarded-proto'] = LISTENER_SCHEME;
+  if (proto !== 'http' && proto !== 'https') h['x-forwarded-proto'] = ctx.scheme ?? 'http';
   if (!h['x-forwarded-host'] && h.host) h['x-forwarded-host'] = h.host;
   if (!h['x-forwarded-port'] && ctx.localPort !== undefined) h['x-forwarded-port'] = String(ctx.localPort);
   if (!h['x-request-start'] || !/^\d+$/.test(String(h['x-request-start']))) h['x-request-start'] = String(ctx.receivedAt);

@@ -1,4 +1,3 @@
-import type * as http from 'node:http';
 import * as net from 'node:net';
 
 /**
@@ -12,7 +11,7 @@ import * as net from 'node:net';
  * 7 s). With `count` sockets in one SO_REUSEPORT group (the kernel spreads new connections over
  * them) the router accepts up to `count` per turn.
  *
- * The http.Server listens itself (with `reusePort`), so it tracks every connection as usual;
+ * The server listens itself (with `reusePort`), so it tracks every connection as usual;
  * `listen` adds the others on the port it got. Call `listen` once, after the server listens;
  * `close` stops them accepting and resolves once every connection they accepted has ended (the
  * http.Server serves and can close those connections like its own); safe twice.
@@ -21,7 +20,8 @@ export class ExtraListeners {
   private readonly servers: net.Server[] = [];
 
   constructor(
-    private readonly target: http.Server,
+    /** The http.Server, or the TLS server (which wraps each raw connection itself). */
+    private readonly target: net.Server,
     private readonly onError: (err: Error) => void,
   ) {}
 

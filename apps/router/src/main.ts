@@ -16,6 +16,8 @@ export interface RouterReadyMessage {
   pid: number;
   port: number;
   adminPort?: number;
+  /** The TLS listener's port, when ROUTER_HTTPS_PORT enabled it. */
+  httpsPort?: number;
 }
 
 /**
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
     // startRouter listens after 5 s even without a table (to answer 503s): ready means the table too.
     while (!stopping && router.health().status !== 'ok') await sleep(50);
     if (stopping || !process.connected) return;
-    const ready: RouterReadyMessage = { type: 'paas-router:ready', pid: process.pid, port: router.port, ...(router.adminPort ? { adminPort: router.adminPort } : {}) };
+    const ready: RouterReadyMessage = { type: 'paas-router:ready', pid: process.pid, port: router.port, ...(router.adminPort ? { adminPort: router.adminPort } : {}), ...(router.httpsPort !== undefined ? { httpsPort: router.httpsPort } : {}) };
     process.send(ready);
     // The channel must not keep the process alive, nor its loss end it: the servers do that.
     process.channel?.unref();

@@ -5,6 +5,8 @@ export interface TableStatsSource {
   stats(): { hosts: number; routes: number; endpoints: number };
   /** Epoch ms of the last successful full sync; undefined before the first. */
   lastSyncAt(): number | undefined;
+  /** Certificates held for the TLS listener; undefined without one. */
+  certificates?(): number | undefined;
 }
 
 /** What the app-limiter gauges read when scraped. */
@@ -63,8 +65,28 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
+  private readonly tlsHandshakeFailures = new Counter({
+    name: 'paas_router_tls_handshake_failures_total',
+    help: 'TLS handshakes that failed, by reason: no-certificate (no SNI, or no unexpired certificate covers the name) or error (protocol version, ciphers, reset...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(table: TableStatsSource, limiter?: LimiterStatsSource) {
     const registers = [this.registry];
+    if (table.certificates) {
+      const certificates = table.certificates.bind(table);
+      new Gauge({
+        name: 'paas_router_certificates',
+        help: 'Certificates the TLS listener holds (read from Redis, key opened); absent without a TLS listener',
+        registers,
+        aggregator: 'max',
+        collect() {
+          const n = certificates();
+          if (n !== undefined) this.set(n);
+        },
+      });
+    }
     if (limiter) {
       new Gauge({
         name: 'paas_router_app_in_flight_requests',
@@ -146,6 +168,10 @@ export class RouterMetrics {
 
   appRefused(appId: string, reason: string): void {
     this.appRefusals.inc({ app_id: appId, reason });
+  }
+
+  tlsHandshakeFailed(reason: 'no-certificate' | 'error'): void {
+    this.tlsHandshakeFailures.inc({ reason });
   }
 
   retry(): void {

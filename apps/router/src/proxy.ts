@@ -13,6 +13,8 @@ import type { RequestContext } from './request-context';
 import { routerErrors, sendRouterError, writeRawRouterError, type RouterError } from './router-error';
 import type { Route, RouteTable } from './route-table';
 import { stickyCookieFor, stickyInstanceOf } from './sticky-session';
+import { isHttp2 } from './request-address';
+import { HSTS_HEADER } from './https-answers';
 
 export interface BackendProxyOptions {
   table: RouteTable;
@@ -59,9 +61,12 @@ class NoBody {
   }
 }
 
-/** A request without a body: no Transfer-Encoding and no (or a zero) Content-Length (RFC 9112 §6.3). */
+/** A request without a body: no Transfer-Encoding and no (or a zero) Content-Length (RFC 9112 §6.3); HTTP/2: see below. */
 function hasNoBody(req: http.IncomingMessage): boolean {
   const { headers } = req;
+  // HTTP/2 frames a body by DATA frames, with or without a Content-Length: none when the
+  // HEADERS frame ended the stream.
+  if (isHttp2(req)) return (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders || headers['content-length'] === '0';
   if (headers['transfer-encoding'] !== undefined) return false;
   const length = headers['content-length'];
   return length === undefined || length === '0';
@@ -119,11 +124,19 @@ export class BackendProxy {
       // gone, and Connection says what the router does with the client's connection (close when
       // the client asked for it or the router is draining, whatever the backend does with its own).
       stripHopByHop(proxyRes.headers);
-      const connection = res.shouldKeepAlive && res.getHeader('connection') !== 'close' ? 'keep-alive' : 'close';
-      proxyRes.headers.connection = connection;
-      // http-proxy answers an HTTP/1.0 client with the request's Connection, stripped before it
-      // was sent to the backend: it gets the router's decision instead (keep-alive when asked).
-      req.headers.connection = connection;
+      if (isHttp2(req)) {
+        // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2): none goes to the client.
+        delete proxyRes.headers['transfer-encoding'];
+      } else {
+        const connection = res.shouldKeepAlive && res.getHeader('connection') !== 'close' ? 'keep-alive' : 'close';
+        proxyRes.headers.connection = connection;
+        // http-proxy answers an HTTP/1.0 client with the request's Connection, stripped before it
+        // was sent to the backend: it gets the router's decision instead (keep-alive when asked).
+        req.headers.connection = connection;
+      }
+      // A route's HSTS setting (server.ts) replaces the app's own header.
+      const hsts = res.getHeader(HSTS_HEADER);
+      if (hsts !== undefined) proxyRes.headers[HSTS_HEADER] = String(hsts);
       // A backend that dies mid-response: cut the client's connection too, so it sees the
       // truncation instead of waiting for the rest forever.
       proxyRes.on('error', () => undefined);

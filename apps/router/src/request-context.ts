@@ -7,6 +7,8 @@ export interface RequestContext {
   receivedAt: number;
   /** performance.now() at arrival, for the duration. */
   startedAt: number;
+  /** The listener's scheme: https on the TLS listener (HTTP/1.1 and HTTP/2). */
+  scheme?: 'http' | 'https';
   /** Normalised host, once known to be valid. */
   host?: string;
   /** "ip:port" of the last backend tried. */

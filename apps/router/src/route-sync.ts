@@ -13,6 +13,9 @@ import { Redis, type ChainableCommander } from 'ioredis';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { RouteTable } from './route-table';
+import { SideTableLoads, type SideTable } from './side-tables';
+
+export type { SideTable };
 
 export interface RouteSyncOptions {
   redisUrl: string;
@@ -20,6 +23,8 @@ export interface RouteSyncOptions {
   table: RouteTable;
   logger: Logger;
   resyncIntervalMs: number;
+  /** Tables read in full beside the routes: at every full sync, and on each change message of their kind. */
+  sideTables?: readonly SideTable[];
 }
 
 /** How often the router checks that Redis answers (a paused Redis keeps its connections open). */
@@ -91,6 +96,7 @@ export class RouteSync {
   private resolveFirstSync: () => void = () => undefined;
   private readonly firstSync = new Promise<void>((resolve) => (this.resolveFirstSync = resolve));
   private lastSyncAt: number | undefined;
+  private readonly sides = new SideTableLoads();
 
   constructor(private readonly options: RouteSyncOptions) {
     this.log = options.logger.child({ module: 'route-sync' });
@@ -228,6 +234,7 @@ export class RouteSync {
         this.applyEndpoints(s.appId, s.processType, seq, hash),
       );
       await this.readChunked(hosts, (pipeline, host) => pipeline.hgetall(keys.hostRoutes(host)), (host, seq, hash) => this.applyHost(host, seq, hash));
+      for (const side of this.options.sideTables ?? []) await this.sides.load(side, this.command);
 
       // What is gone from the indexes is forgotten, unless a change message reloaded it meanwhile.
       const indexed = new Set([
@@ -297,8 +304,17 @@ export class RouteSync {
       this.reload(endpointsSeqKey(endpointSetKey(data.appId, data.processType)), keys.endpoints(data.appId, data.processType), (seq, hash) =>
         this.applyEndpoints(data.appId, data.processType, seq, hash),
       );
+    } else {
+      for (const side of this.options.sideTables ?? []) {
+        if (side.kind !== data.kind) continue;
+        this.sides.load(side, this.command).catch((err: unknown) => {
+          // The next full sync (on reconnect or on the timer) catches up.
+          if (!this.stopped) this.log.warn({ event: 'route-reload-failed', key: side.kind, err }, `could not reload the ${side.kind} table: serving the last known one`);
+        });
+      }
     }
   }
+
 
   /**
    * Re-reads one hash after a change message. Messages for a key whose read is in flight are

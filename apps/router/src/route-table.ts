@@ -20,6 +20,10 @@ export interface Route {
   /** '' for the whole host, else a prefix like '/api'. */
   readonly path: string;
   readonly destinations: readonly RouteDestinationEntry[];
+  /** Plain-HTTP requests get a 308 to https (RouteEntry.httpsRedirect). */
+  readonly httpsRedirect: boolean;
+  /** Strict-Transport-Security max-age (s) on HTTPS responses; undefined: none. */
+  readonly hstsMaxAge: number | undefined;
   /** Weighted round-robin state; carried over when the host is reloaded. */
   readonly balancer: RouteBalancer;
 }
@@ -100,7 +104,15 @@ export class RouteTable {
       if (path === undefined) continue;
       const balancer = previous.get(path)?.balancer ?? new RouteBalancer();
       balancer.retain(new Set(entry.destinations.map((d) => d.id)));
-      byPath.set(path, { routeId: entry.routeId, host: key, path, destinations: [...entry.destinations], balancer });
+      byPath.set(path, {
+        routeId: entry.routeId,
+        host: key,
+        path,
+        destinations: [...entry.destinations],
+        httpsRedirect: entry.httpsRedirect === true,
+        hstsMaxAge: entry.hstsMaxAge,
+        balancer,
+      });
     }
     // Longest path first: the first match is the longest prefix.
     this.hosts.set(key, [...byPath.values()].sort((a, b) => b.path.length - a.path.length));

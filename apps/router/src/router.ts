@@ -1,5 +1,5 @@
 import { DEFAULT_APP_LOG_SETTINGS, logSource, redisKeys } from '@paas/contracts';
-import { AppLogWriter, createRedisConnection } from '@paas/redis';
+import { AppLogWriter, createRedisConnection, readCertificates, readWellKnownAnswers } from '@paas/redis';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
@@ -19,6 +19,11 @@ import { RouteSync } from './route-sync';
 import { RouteTable, type Clock } from './route-table';
 import { createRouterServer } from './server';
 import { TrustedProxies } from './trusted-proxies';
+import { CertificateTable } from './certificate-table';
+import { isHttp2 } from './request-address';
+import type { SideTable } from './side-tables';
+import { TlsListener } from './tls-listener';
+import { WellKnownAnswers } from './well-known-answers';
 
 export interface RouterDeps {
   /** Defaults to a pino logger at `config.logLevel`. */
@@ -68,6 +73,8 @@ export interface RunningRouter {
   port: number;
   /** The admin server's port, when `config.adminPort` enabled it. */
   adminPort?: number;
+  /** The TLS listener's port, when `config.https` enabled it. */
+  httpsPort?: number;
   /** This router's Prometheus metrics (a registry of its own). */
   metrics: RouterMetrics;
   /** What GET /health answers for this router (this process). */
@@ -87,16 +94,24 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     undefined,
     config.loadBalancing === 'least-connections' ? { kind: 'least-connections', load: (id) => load.of(id) } : { kind: 'round-robin' },
   );
+  const keys = redisKeys(config.redisPrefix);
+  // Well-known answers on every router (ACME and domain verification come over plain HTTP);
+  // certificates only with a TLS listener.
+  const wellKnown = new WellKnownAnswers(deps.clock);
+  const certificates = config.https ? new CertificateTable(config.https.secretKey, logger, deps.clock) : undefined;
+  const sideTables: SideTable[] = [{ kind: 'well-known', load: async (redis) => wellKnown.replaceAll(await readWellKnownAnswers(redis, keys, (deps.clock ?? Date.now)())) }];
+  if (certificates) sideTables.push({ kind: 'certificates', load: async (redis) => certificates.replaceAll(await readCertificates(redis, keys)) });
   const sync = new RouteSync({
     redisUrl: config.redisUrl,
-    keys: redisKeys(config.redisPrefix),
+    keys,
     table,
     logger,
     resyncIntervalMs: config.resyncIntervalMs,
+    sideTables,
   });
   // The observer reads `metrics` only once requests flow, after it is built.
   const limiter: AppLimiter = new AppLimiter(config.appLimits ?? DEFAULT_APP_LIMITS, { refused: (key, reason) => metrics.appRefused(key, reason) });
-  const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt }, limiter);
+  const metrics = new RouterMetrics({ stats: () => table.stats(), lastSyncAt: () => sync.lastSyncedAt, certificates: () => certificates?.size }, limiter);
   const loadSampler = sampleLoopUtilization((utilization) => limiter.observeUtilization(utilization));
   const health = (): RouterHealth => {
     const at = sync.lastSyncedAt;
@@ -135,14 +150,23 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     trustedProxies: new TrustedProxies(config.trustedProxies),
     limiter,
     appAccess: (appId, text) => void appLogs.write(appId, { source: logSource.router(), stream: 'OUT', text }, { limited: true }),
+    wellKnown,
+    httpsPublicPort: () => config.httpsPublicPort ?? httpsPort ?? 443,
   });
   const { server } = routerServer;
+  const tls = config.https && certificates
+    ? new TlsListener({ certificates, secretKey: config.https.secretKey, logger, handshakeFailed: (reason) => metrics.tlsHandshakeFailed(reason), clock: deps.clock })
+    : undefined;
+  if (tls) routerServer.serveTls(tls.server);
+  let httpsPort: number | undefined;
   // Responses being made, so that a drain can tell their clients too that the connection ends.
   const responding = new Set<ServerResponse>();
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+  const track = (_req: IncomingMessage, res: ServerResponse) => {
     responding.add(res);
     res.once('close', () => responding.delete(res));
-  });
+  };
+  server.on('request', track);
+  tls?.server.on('request', track as never);
 
   await sync.start(deps.initialSyncWaitMs ?? 5_000);
   const listeners = config.listeners ?? 1;
@@ -158,9 +182,11 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
       });
     });
     await extra.listen(listeners - 1, (server.address() as AddressInfo).port, config.host);
+    if (tls && config.https) httpsPort = await tls.listen(config.https.port, config.host, listeners, config.reusePort ?? false);
   } catch (err) {
     clearInterval(loadSampler);
     void extra.close();
+    void tls?.stopAccepting();
     server.close();
     proxy.close();
     await sync.stop();
@@ -185,6 +211,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     } catch (err) {
       clearInterval(loadSampler);
       void extra.close();
+      await tls?.stopAccepting();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       proxy.close();
       await sync.stop();
@@ -192,7 +219,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
       throw err;
     }
   }
-  logger.info({ event: 'router-listening', host: config.host, port, listeners, routes: table.size, reusePort }, 'router listening');
+  logger.info({ event: 'router-listening', host: config.host, port, httpsPort, listeners, routes: table.size, certificates: certificates?.size, reusePort }, 'router listening');
   if (config.reusePort && migratesQueuedConnections() === false) {
     logger.warn(
       { event: 'tcp-migrate-req-off' },
@@ -209,11 +236,11 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   const drain = async (): Promise<void> => {
     logger.info({ event: 'router-draining', inFlight: routerServer.inFlight() }, 'router draining');
     routerServer.startDraining();
-    for (const res of responding) if (!res.headersSent) res.setHeader('connection', 'close');
+    for (const res of responding) if (!res.headersSent && !isHttp2(res.req)) res.setHeader('connection', 'close');
     // net.Server's close, not http.Server's: that one also closes every idle keep-alive connection
     // at once, racing the requests clients are sending on them. 'close' comes once all have ended,
     // the connections of the extra listeners too.
-    const closed = Promise.all([new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())), extra.close()]);
+    const closed = Promise.all([new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())), extra.close(), tls?.stopAccepting()]);
     let allEnded = false;
     void closed.then(() => (allEnded = true));
     const adminClosed = admin?.close();
@@ -221,16 +248,21 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     const deadline = started + config.shutdownTimeoutMs;
     const idleCutAt = started + Math.min(DRAIN_IDLE_GRACE_MS, config.shutdownTimeoutMs / 2);
     while (!allEnded && Date.now() < deadline) {
-      if (Date.now() >= idleCutAt) server.closeIdleConnections();
+      if (Date.now() >= idleCutAt) {
+        server.closeIdleConnections();
+        tls?.closeIdle();
+      }
       await sleep(25);
     }
     const cut = routerServer.inFlight() + routerServer.upgradedSockets().size;
     if (cut > 0) logger.warn({ event: 'router-drain-timeout', cut }, 'shutdown timeout: cutting the remaining connections');
     for (const socket of routerServer.upgradedSockets()) socket.destroy();
     server.closeAllConnections();
+    tls?.cutAll();
     await closed;
     // http.Server's own close now (nothing is left to close): it stops its connection checker.
     server.close();
+    tls?.server.close();
     await adminClosed;
     clearInterval(loadSampler);
     proxy.close();
@@ -242,6 +274,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
   return {
     port,
     adminPort: admin?.port,
+    httpsPort,
     metrics,
     health,
     close: () => (closing ??= drain()),

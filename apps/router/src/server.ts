@@ -1,5 +1,5 @@
-import { normalizeHost, normalizeRequestPath } from '@paas/contracts';
 import * as http from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
@@ -12,93 +12,28 @@ import { targetKey, type AppLimiter } from './app-limiter';
 import type { BackendProxy } from './proxy';
 import type { RequestContext } from './request-context';
 import { routerErrors, sendRouterError, statusOf, writeRawRouterError, type RouterError } from './router-error';
-import type { Route, RouteTable } from './route-table';
+import type { Route, RouteLookup, RouteTable } from './route-table';
 import { TrustedProxies } from './trusted-proxies';
+import { addressOf, badTransferEncoding, isHttp2 } from './request-address';
+import { clientScheme, HSTS_HEADER, hstsValue, httpsRedirectUrl, listenerScheme, sendHttpsRedirect, sendWellKnownAnswer } from './https-answers';
+import type { WellKnownAnswers } from './well-known-answers';
+
+export { resolveHost, routingTarget, type RoutingTarget } from './request-address';
 
 export const HEALTH_PATH = '/_router/health';
 
-/** A normalised hostname: DNS-ish labels, at most 253 characters (IPv4 literals pass too). */
-const VALID_HOST = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
-
-type HostResult = { ok: true; host: string } | { ok: false; error: RouterError };
-
-/**
- * What a request is routed by: `path`, the normal form of its path without the query
- * (normalizeRequestPath, the same function the controller stores route paths with), and
- * `authority`, the host an absolute-form target ("GET http://host/x") names. `originForm` is the
- * target as the client sent it, minus an absolute form's scheme and authority: what the backend
- * gets. An ambiguous path (no normal form) is the router's 400 `bad-path`.
- */
-export type RoutingTarget = { ok: true; path: string; originForm: string; authority?: string } | { ok: false; error: RouterError };
-
-const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/is;
-
-export function routingTarget(url: string | undefined): RoutingTarget {
-  const target = url || '/';
-  // OPTIONS * (asterisk-form) names no path: only a route for the whole host matches it.
-  if (target === '*') return { ok: true, path: '*', originForm: target };
-  let originForm = target;
-  let authority: string | undefined;
-  const absolute = ABSOLUTE_FORM.exec(target);
-  if (absolute) {
-    authority = absolute[1]!;
-    const rest = absolute[2]!;
-    originForm = rest.startsWith('/') ? rest : `/${rest}`;
-  }
-  const query = originForm.indexOf('?');
-  const rawPath = query < 0 ? originForm : originForm.slice(0, query);
-  const normal = normalizeRequestPath(rawPath);
-  if (!normal.ok) return { ok: false, error: routerErrors.badPath(rawPath, normal.problem) };
-  return { ok: true, path: normal.path, originForm, ...(authority !== undefined ? { authority } : {}) };
-}
-
-/** The values of every Host line of a request, in order (node's `headers.host` keeps only the first). */
-function hostLines(rawHeaders: readonly string[]): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') values.push(rawHeaders[i + 1]!);
-  }
-  return values;
-}
-
-type Addressed = { ok: true; host: string; path: string } | { ok: false; error: RouterError; host?: string };
-
-/**
- * The route host and normal path of a request (RFC 9112 §3.2). More than one Host (two lines or
- * a list) is refused. An absolute-form target ("GET http://host/x") wins over Host: its
- * authority becomes the Host the app gets, and `req.url` its origin form, which is what an
- * origin server expects. `host` is set on a refusal too when the host was valid (access log).
- */
-function addressOf(req: http.IncomingMessage): Addressed {
-  const hosts = hostLines(req.rawHeaders);
-  if (hosts.length > 1) return { ok: false, error: routerErrors.duplicateHost(hosts) };
-  if (hosts[0]?.includes(',')) return { ok: false, error: routerErrors.duplicateHost(hosts[0].split(',').map((h) => h.trim())) };
-  // HTTP/1.1 requires Host, also beside an absolute-form target; HTTP/1.0 may name the host in the target alone.
-  if (hosts.length === 0 && (req.httpVersionMajor > 1 || req.httpVersionMinor >= 1)) return { ok: false, error: routerErrors.missingHost() };
-  const target = routingTarget(req.url);
-  if (target.ok && target.authority !== undefined) {
-    req.headers.host = target.authority;
-    req.url = target.originForm;
-  }
-  const resolved = resolveHost(req.headers.host);
-  if (!resolved.ok) return resolved;
-  if (!target.ok) return { ok: false, error: target.error, host: resolved.host };
-  return { ok: true, host: resolved.host, path: target.path };
-}
-
-/** A request whose body length node cannot know: a Transfer-Encoding that does not end in chunked (RFC 9112 §6.3). */
-function badTransferEncoding(req: http.IncomingMessage): RouterError | undefined {
-  const te = req.headers['transfer-encoding'];
-  if (te === undefined) return undefined;
-  const last = te.split(',').at(-1)?.trim().toLowerCase();
-  return last === 'chunked' ? undefined : routerErrors.badTransferEncoding(te);
-}
+const HTTP1_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const HTTP1_HEADERS_TIMEOUT_MS = 66_000;
 
 type RouteResult = { ok: true; route: Route; instances: number } | { ok: false; error: RouterError };
 
 /** The live route of a request, or the router error that answers it. */
 export function resolveRoute(table: RouteTable, host: string, path: string, tableLoaded: boolean): RouteResult {
-  const found = table.lookup(host, path);
+  return routeResult(table.lookup(host, path), host, path, tableLoaded);
+}
+
+/** What a lookup means for a request: its live route, or the router error that answers it. */
+function routeResult(found: RouteLookup, host: string, path: string, tableLoaded: boolean): RouteResult {
   switch (found.kind) {
     case 'unknown':
       return { ok: false, error: tableLoaded ? routerErrors.unknownRoute(host) : routerErrors.routeTableUnavailable(host) };
@@ -151,13 +86,6 @@ function holdOff(socket: Duplex, res: http.ServerResponse, ms: number): void {
   );
 }
 
-/** The route host of a request, from its Host header. */
-export function resolveHost(raw: string | undefined): HostResult {
-  if (!raw || raw.trim() === '') return { ok: false, error: routerErrors.missingHost() };
-  const host = normalizeHost(raw);
-  return VALID_HOST.test(host) ? { ok: true, host } : { ok: false, error: routerErrors.invalidHost(raw) };
-}
-
 export interface RouterServerOptions {
   table: RouteTable;
   proxy: BackendProxy;
@@ -171,6 +99,10 @@ export interface RouterServerOptions {
   trustedProxies?: TrustedProxies;
   /** The per-app bound on requests in flight (WebSocket upgrades are exempt); none when absent. */
   limiter?: AppLimiter;
+  /** ACME and domain-verification answers, given before any route lookup; none when absent. */
+  wellKnown?: WellKnownAnswers;
+  /** The port of https redirect URLs (RouteEntry.httpsRedirect); read per redirect, as the TLS port may be bound late. Default 443. */
+  httpsPublicPort?: () => number;
 }
 
 /** The HTTP server with its request bookkeeping, for a graceful drain. */
@@ -182,6 +114,12 @@ export interface RouterServer {
   upgradedSockets(): ReadonlySet<Duplex>;
   /** From now on every response says `connection: close`. */
   startDraining(): void;
+  /**
+   * Serves the TLS listener's requests like the plain ones: HTTP/1.1 over TLS (requests,
+   * WebSocket upgrades, malformed requests) and HTTP/2 streams (node's compat request and
+   * response, through the same path; the backend always gets HTTP/1.1). Call once.
+   */
+  serveTls(tls: Http2SecureServer): void;
 }
 
 /**
@@ -196,6 +134,7 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
     receivedAt: ctx.receivedAt,
     localPort: req.socket.localPort,
     trustedPeer: trusted.trusts(req.socket.remoteAddress),
+    scheme: ctx.scheme,
   });
   const accessLog = logger.child({ module: 'access' });
   let inFlight = 0;
@@ -204,6 +143,7 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
 
   const newContext = (req: http.IncomingMessage): RequestContext => ({
     requestId: resolveRequestId(req.headers[REQUEST_ID_HEADER]),
+    scheme: listenerScheme(req),
     receivedAt: Date.now(),
     startedAt: performance.now(),
     attempts: 0,
@@ -216,7 +156,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
   };
 
   const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse, ctx: RequestContext) => {
-    if (draining) res.setHeader('connection', 'close');
+    const h2 = isHttp2(req);
+    // HTTP/2 has no Connection header: a draining session ends with GOAWAY (router.ts).
+    if (draining && !h2) res.setHeader('connection', 'close');
     res.setHeader(REQUEST_ID_HEADER, ctx.requestId);
 
     const path = (req.url ?? '').split('?')[0];
@@ -229,16 +171,36 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       return;
     }
 
+    // HTTP/1.1's CONNECT is the server's 'connect' event; HTTP/2's comes here from onConnect.
+    if (h2 && req.method === 'CONNECT') return fail(req, res, ctx, routerErrors.connectNotAllowed());
     const address = addressOf(req);
     if (address.host) ctx.host = address.host;
     if (!address.ok) return fail(req, res, ctx, address.error);
-    const framing = badTransferEncoding(req);
+    const framing = h2 ? undefined : badTransferEncoding(req);
     if (framing) {
       // The body cannot be told from the next request: the connection goes with the answer.
       res.setHeader('connection', 'close');
       return fail(req, res, ctx, framing);
     }
-    const route = resolveRoute(table, address.host, address.path, options.tableLoaded());
+    if (options.wellKnown && (req.method === 'GET' || req.method === 'HEAD')) {
+      const body = options.wellKnown.answer(address.host, address.path);
+      if (body !== undefined) {
+        ctx.bytes = sendWellKnownAnswer(req, res, body);
+        return;
+      }
+    }
+    const found = table.lookup(address.host, address.path);
+    const routeFound = found.kind === 'unknown' || found.kind === 'no-matching-path' ? undefined : found.route;
+    if (routeFound && (routeFound.httpsRedirect || routeFound.hstsMaxAge !== undefined)) {
+      const scheme = clientScheme(req, trusted.trusts(req.socket.remoteAddress));
+      if (routeFound.httpsRedirect && scheme === 'http') {
+        ctx.bytes = sendHttpsRedirect(req, res, httpsRedirectUrl(address.host, req.url ?? '/', options.httpsPublicPort?.() ?? 443));
+        return;
+      }
+      // The route's setting replaces an HSTS header of the app's (proxy.ts keeps this one).
+      if (routeFound.hstsMaxAge !== undefined && scheme === 'https') res.setHeader(HSTS_HEADER, hstsValue(routeFound.hstsMaxAge));
+    }
+    const route = routeResult(found, address.host, address.path, options.tableLoaded());
     if (!route.ok) return fail(req, res, ctx, route.error);
 
     stripHopByHop(req.headers);
@@ -267,8 +229,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       (reason) => {
         if (res.destroyed || res.headersSent) return;
         if (route.destinations.length === 1) ctx.appId = route.destinations[0]!.appId;
-        // A load balancer's connection carries other apps' requests too: it is never held.
-        const held = !trusted.trusts(req.socket.remoteAddress);
+        // A load balancer's connection carries other apps' requests too: it is never held; nor
+        // is an HTTP/2 connection (its streams are multiplexed; node forbids pausing its socket).
+        const held = !trusted.trusts(req.socket.remoteAddress) && !isHttp2(req);
         const bound = { ...limiter.limits, maxInFlight: limiter.limit(key, instances) };
         const error = routerErrors.appOverloaded(route.host, reason, bound, held ? retryAfterFor(req.socket, OVERLOAD_RETRY_AFTER_S) : OVERLOAD_RETRY_AFTER_S);
         if (held) holdOff(req.socket, res, (error.retryAfterSeconds ?? OVERLOAD_RETRY_AFTER_S) * 1_000);
@@ -280,17 +243,7 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
     res.once('close', () => ticket.release());
   };
 
-  const server = http.createServer(
-    {
-      // Above the 60 s idle timeout of common load balancers, so they never reuse a closed connection.
-      keepAliveTimeout: 65_000,
-      headersTimeout: 66_000,
-      // Long uploads and downloads are the backends' business; slow headers are still cut.
-      requestTimeout: 0,
-      // A request without Host gets the router's own 400 bad-host (addressOf), not node's bare one.
-      requireHostHeader: false,
-    },
-    (req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
       inFlight += 1;
       const ctx = newContext(req);
       res.once('close', () => {
@@ -308,10 +261,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
         if (!res.headersSent) fail(req, res, ctx, routerErrors.internal(ctx.requestId));
         else res.destroy();
       }
-    },
-  );
+  };
 
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const ctx = newContext(req);
     socket.on('error', (err: NodeJS.ErrnoException) => logger.debug({ event: 'client-socket-error', code: err.code }, 'client socket error'));
     upgraded.add(socket);
@@ -344,10 +296,12 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       logger.error({ event: 'router-internal-error', err, requestId: ctx.requestId }, 'router failed on an upgrade');
       socket.destroy();
     }
-  });
+  };
 
   // CONNECT asks for a tunnel (RFC 9110 §9.3.6): the router is no forward proxy, so it says so.
-  server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
+  const onConnect = (req: http.IncomingMessage, socket: Duplex) => {
+    // HTTP/2's CONNECT comes with a response, not a socket: answered like any request (405).
+    if (isHttp2(req)) return onRequest(req, socket as unknown as http.ServerResponse);
     socket.on('error', (err: NodeJS.ErrnoException) => logger.debug({ event: 'client-socket-error', code: err.code }, 'client socket error'));
     const ctx = newContext(req);
     const error = routerErrors.connectNotAllowed();
@@ -355,9 +309,9 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
     logAccess(accessLog, req, statusOf(error.code), ctx, false);
     metrics.requestDone(undefined, statusOf(error.code), undefined, error.code);
     writeRawRouterError(socket, req.headers, error);
-  });
+  };
 
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+  const onClientError = (err: NodeJS.ErrnoException, socket: Duplex) => {
     // A reset or timed-out client gets nothing; a malformed request gets a 400 it can read.
     if (err.code === 'ECONNRESET' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
       socket.destroy();
@@ -368,10 +322,35 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
     metrics.requestDone(undefined, statusOf(error.code), undefined, error.code);
     accessLog.info({ event: 'access', status: statusOf(error.code), routerError: error.code, remote: (socket as Partial<Socket>).remoteAddress }, 'access');
     writeRawRouterError(socket, {}, error);
-  });
+  };
+
+  const server = http.createServer(
+    {
+      // Above the 60 s idle timeout of common load balancers, so they never reuse a closed connection.
+      keepAliveTimeout: HTTP1_KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: HTTP1_HEADERS_TIMEOUT_MS,
+      // Long uploads and downloads are the backends' business; slow headers are still cut.
+      requestTimeout: 0,
+      // A request without Host gets the router's own 400 bad-host (addressOf), not node's bare one.
+      requireHostHeader: false,
+    },
+    onRequest,
+  );
+  server.on('upgrade', onUpgrade);
+  server.on('connect', onConnect);
+  server.on('clientError', onClientError);
 
   return {
     server,
+    serveTls: (tls) => {
+      // node serves the HTTP/1.1 connections of an HTTP/2 server with http.Server's own code,
+      // reading these settings from it (set before the first connection).
+      Object.assign(tls, { keepAliveTimeout: HTTP1_KEEP_ALIVE_TIMEOUT_MS, headersTimeout: HTTP1_HEADERS_TIMEOUT_MS, requestTimeout: 0, requireHostHeader: false });
+      tls.on('request', onRequest as never);
+      tls.on('upgrade', onUpgrade);
+      tls.on('connect', onConnect);
+      tls.on('clientError', onClientError);
+    },
     inFlight: () => inFlight,
     upgradedSockets: () => upgraded,
     startDraining: () => {

@@ -137,11 +137,18 @@ export interface WrkOptions {
   connections: number;
   durationS: number;
   host: string;
+  /** Default http. */
+  scheme?: 'http' | 'https';
+  /** The URL's host, which wrk connects to and (https) sends as SNI; default 127.0.0.1 (no SNI). */
+  connectHost?: string;
+  /** More request headers, e.g. "Connection: close" for a new connection (and TLS handshake) per request. */
+  headers?: string[];
 }
 
 /** Runs wrk against 127.0.0.1:port (bounded by -d, plus a kill deadline) and parses its output. */
 export function runWrk(port: number, o: WrkOptions): Promise<WrkResult> {
-  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--latency', '-H', `Host: ${o.host}`, `http://127.0.0.1:${port}/`];
+  const extra = (o.headers ?? []).flatMap((h) => ['-H', h]);
+  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--latency', '-H', `Host: ${o.host}`, ...extra, `${o.scheme ?? 'http'}://${o.connectHost ?? '127.0.0.1'}:${port}/`];
   return new Promise((resolve, reject) => {
     const proc = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -241,6 +248,27 @@ ${nginxTempPaths(dir)}  keepalive_requests 1000000;
   }
 }
 `;
+}
+
+/**
+ * nginx as the reference TLS proxy: proxyNginxConf's proxy on a TLS port too (HTTP/2 and
+ * HTTP/1.1 by ALPN), with the router's TLS settings: TLS 1.2 and 1.3, the same cipher list,
+ * session tickets on (wrk never resumes, so every new connection is a full handshake).
+ */
+export function tlsProxyNginxConf(dir: string, port: number, tlsPort: number, backendPort: number, workers: number, certFile: string, keyFile: string, ciphers: string): string {
+  const tls12 = ciphers.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
+  return proxyNginxConf(dir, port, backendPort, workers).replace(
+    `    listen 127.0.0.1:${port} backlog=4096;\n`,
+    `    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${tlsPort} ssl http2 backlog=4096;
+    ssl_certificate ${certFile};
+    ssl_certificate_key ${keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ${tls12};
+    ssl_prefer_server_ciphers on;
+    ssl_session_tickets on;
+`,
+  );
 }
 
 function statFields(pid: number): string[] | undefined {

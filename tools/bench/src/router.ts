@@ -15,7 +15,9 @@
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION_S (5), BENCH_THREADS (2), BENCH_CONNECTIONS (32),
  * BENCH_WORKERS (1: router processes on one port with ROUTER_REUSE_PORT, or the cluster workers of
  * an older router's ROUTER_WORKERS; nginx gets as many worker processes), BENCH_LIBS=0 skips the
- * library comparison, BENCH_PROFILE=0 skips the profile, BENCH_KEEP=1 keeps the temp dir.
+ * library comparison, BENCH_PROFILE=0 skips the profile, BENCH_TLS=0 skips the HTTPS comparison
+ * (router-tls.ts: keep-alive req/s and new handshakes/s against nginx with the same certificate),
+ * BENCH_KEEP=1 keeps the temp dir.
  * Needs wrk, nginx and redis-server; as root it installs wrk and nginx-light with apt-get.
  */
 import { redisKeys, ROUTER_NODE_FLAGS, type Endpoint, type RouteEntry } from '@paas/contracts';
@@ -33,17 +35,15 @@ import {
   freePort,
   hasBinary,
   httpStatus,
-  machineCpu,
-  median,
   proxyNginxConf,
   runWrk,
   tcpOpen,
-  treeCpuSeconds,
   type Child,
   type WrkOptions,
-  type WrkResult,
 } from './router-kit';
 import { summariseProfile } from './router-profile';
+import { compare, fmt, lpad, measure, medianRun, pad, printRun, printRunHeader, type Target } from './router-compare';
+import { benchTls } from './router-tls';
 import { pollUntil } from '@paas/local-services';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -65,27 +65,6 @@ const wrkOpts: WrkOptions = {
   host: HOST,
 };
 const requestedWorkers = envInt('BENCH_WORKERS', 1);
-
-/** One proxy under test: where it listens and which process tree does its work. */
-interface Target {
-  name: string;
-  port: number;
-  child: Child;
-  /** More processes serving the same port (router processes with ROUTER_REUSE_PORT). */
-  siblings?: Child[];
-}
-
-interface Run extends WrkResult {
-  target: string;
-  /** CPU used by the proxy's processes, in % of one core, and the kernel's part of it. */
-  proxyCpu: number;
-  proxySys: number;
-  /** Proxy CPU time per request, µs: the least noisy figure on a shared machine. */
-  cpuPerReqUs: number;
-  backendCpu: number;
-  /** Whole machine busy, in % of all cores (wrk included). */
-  machineBusy: number;
-}
 
 /** wrk and nginx present, installing them (Debian packages) when running as root. */
 function ensureTools(): void {
@@ -109,7 +88,7 @@ function ensureTools(): void {
 }
 
 /** What the built router supports, read from its code at run time. */
-function routerFeatures(): { workersEnv: boolean; reusePortEnv: boolean; accessLogEnv?: string } {
+function routerFeatures(): { workersEnv: boolean; reusePortEnv: boolean; accessLogEnv?: string; https: boolean } {
   const dist = join(ROOT, 'apps', 'router', 'dist');
   const code = readdirSync(dist)
     .filter((f) => f.endsWith('.js'))
@@ -118,86 +97,9 @@ function routerFeatures(): { workersEnv: boolean; reusePortEnv: boolean; accessL
   const accessLog = /\b(ROUTER_ACCESS_LOGS?)\b/.exec(code);
   // A router with ROUTER_REUSE_PORT runs one process per worker and refuses ROUTER_WORKERS (node:cluster).
   const reusePortEnv = /\bROUTER_REUSE_PORT\b/.test(code);
-  return { workersEnv: !reusePortEnv && /\bROUTER_WORKERS\b/.test(code), reusePortEnv, accessLogEnv: accessLog?.[1] };
+  return { workersEnv: !reusePortEnv && /\bROUTER_WORKERS\b/.test(code), reusePortEnv, accessLogEnv: accessLog?.[1], https: /\bROUTER_HTTPS_PORT\b/.test(code) };
 }
 
-const fmt = (n: number, d = 2) => n.toFixed(d);
-const pad = (s: string, n: number) => s.padEnd(n);
-const lpad = (s: string, n: number) => s.padStart(n);
-
-function printRunHeader(): void {
-  console.log(
-    `  ${pad('proxy', 26)}${lpad('req/s', 10)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('proxy cpu (sys)', 17)}${lpad('µs cpu/req', 12)}${lpad('backend', 9)}${lpad('machine', 9)}${lpad('errors', 8)}`,
-  );
-}
-
-function printRun(r: Run): void {
-  console.log(
-    `  ${pad(r.target, 26)}${lpad(fmt(r.reqPerSec, 0), 10)}${lpad(fmt(r.p50), 9)}${lpad(fmt(r.p99), 9)}${lpad(`${fmt(r.proxyCpu, 0)}% (${fmt(r.proxySys, 0)}%)`, 17)}${lpad(fmt(r.cpuPerReqUs, 1), 12)}${lpad(`${fmt(r.backendCpu, 0)}%`, 9)}${lpad(`${fmt(r.machineBusy, 0)}%`, 9)}${lpad(String(r.errors), 8)}`,
-  );
-}
-
-/** One wrk run against `t`, with the CPU its processes and the backend used meanwhile. */
-async function measure(t: Target, backend: Child, opts: WrkOptions = wrkOpts): Promise<Run> {
-  const pids = [t.child, ...(t.siblings ?? [])].map((c) => c.proc.pid as number);
-  const cpuOf = () =>
-    pids.map(treeCpuSeconds).reduce((a, b) => ({ user: a.user + b.user, sys: a.sys + b.sys, total: a.total + b.total }), { user: 0, sys: 0, total: 0 });
-  const bpid = backend.proc.pid as number;
-  const cpu0 = cpuOf();
-  const b0 = treeCpuSeconds(bpid);
-  const m0 = machineCpu();
-  const started = performance.now();
-  const res = await runWrk(t.port, opts);
-  const elapsedS = (performance.now() - started) / 1_000;
-  const m1 = machineCpu();
-  const cpu1 = cpuOf();
-  return {
-    ...res,
-    target: t.name,
-    proxyCpu: (100 * (cpu1.total - cpu0.total)) / elapsedS,
-    proxySys: (100 * (cpu1.sys - cpu0.sys)) / elapsedS,
-    cpuPerReqUs: (1e6 * (cpu1.total - cpu0.total)) / Math.max(1, res.requests),
-    backendCpu: (100 * (treeCpuSeconds(bpid).total - b0.total)) / elapsedS,
-    machineBusy: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total),
-  };
-}
-
-/** Warm-up, then `rounds` rounds over `targets`, rotating who goes first; returns the runs per target. */
-async function compare(title: string, targets: Target[], backend: Child): Promise<Map<string, Run[]>> {
-  console.log(`\n== ${title}: wrk -t${wrkOpts.threads} -c${wrkOpts.connections} -d${wrkOpts.durationS}s --latency, ${rounds} rounds ==`);
-  for (const t of targets) await runWrk(t.port, { ...wrkOpts, durationS: 2 }); // JIT, pools, caches
-  const runs = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
-  for (let round = 0; round < rounds; round++) {
-    console.log(`round ${round + 1}/${rounds}`);
-    printRunHeader();
-    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
-    for (const t of order) {
-      const r = await measure(t, backend);
-      printRun(r);
-      runs.get(t.name)?.push(r);
-    }
-  }
-  console.log('medians');
-  printRunHeader();
-  for (const t of targets) printRun(medianRun(t.name, runs.get(t.name) ?? []));
-  return runs;
-}
-
-function medianRun(name: string, rs: Run[]): Run {
-  return {
-    target: name,
-    reqPerSec: median(rs.map((r) => r.reqPerSec)),
-    p50: median(rs.map((r) => r.p50)),
-    p99: median(rs.map((r) => r.p99)),
-    requests: median(rs.map((r) => r.requests)),
-    errors: rs.reduce((a, r) => a + r.errors, 0),
-    proxyCpu: median(rs.map((r) => r.proxyCpu)),
-    proxySys: median(rs.map((r) => r.proxySys)),
-    cpuPerReqUs: median(rs.map((r) => r.cpuPerReqUs)),
-    backendCpu: median(rs.map((r) => r.backendCpu)),
-    machineBusy: median(rs.map((r) => r.machineBusy)),
-  };
-}
 
 async function main(): Promise<void> {
   ensureTools();
@@ -308,7 +210,7 @@ async function main(): Promise<void> {
 
     const linesBefore = countLines(routerLogged.child.logFile);
     const quietBefore = countLines(routerQuiet.child.logFile);
-    const runs = await compare('router vs nginx', [routerLogged, routerQuiet, nginx], backend);
+    const runs = await compare('router vs nginx', [routerLogged, routerQuiet, nginx], backend, wrkOpts, rounds);
     const logged = countLines(routerLogged.child.logFile) - linesBefore;
     const quietLines = countLines(routerQuiet.child.logFile) - quietBefore;
 
@@ -326,6 +228,11 @@ async function main(): Promise<void> {
     await children.stop(routerQuiet.child);
     await children.stop(nginxChild);
 
+    if (process.env.BENCH_TLS !== '0') {
+      if (features.https) await benchTls({ work, children, redis, keys, host: HOST, backend, backendPort, workers, wrkOpts, rounds, startRouter, quietEnv: noLogEnv });
+      else console.log('\nthe built router has no TLS listener (ROUTER_HTTPS_PORT): HTTPS part skipped');
+    }
+
     if (process.env.BENCH_LIBS !== '0') {
       const startMinimal = async (lib: string): Promise<Target> => {
         const port = await freePort();
@@ -338,7 +245,7 @@ async function main(): Promise<void> {
       };
       const a = await startMinimal('http-proxy');
       const b = await startMinimal('http-proxy-3');
-      const libRuns = await compare('http-proxy vs http-proxy-3 (minimal proxies, keep-alive agent maxSockets 256)', [a, b], backend);
+      const libRuns = await compare('http-proxy vs http-proxy-3 (minimal proxies, keep-alive agent maxSockets 256)', [a, b], backend, wrkOpts, rounds);
       const ma = medianRun(a.name, libRuns.get(a.name) ?? []);
       const mb = medianRun(b.name, libRuns.get(b.name) ?? []);
       const better = ma.reqPerSec > mb.reqPerSec ? ma : mb;
@@ -358,7 +265,7 @@ async function main(): Promise<void> {
       console.log(`\n== CPU profile of the router (access log on), one ${wrkOpts.durationS}s wrk run (slower while profiling) ==`);
       await runWrk(prof.port, { ...wrkOpts, durationS: 2 });
       printRunHeader();
-      printRun(await measure(prof, backend));
+      printRun(await measure(prof, backend, wrkOpts));
       await children.stop(prof.child, 15_000); // the profile is written as the process exits
       let file = '';
       await pollUntil('the .cpuprofile', () => {
