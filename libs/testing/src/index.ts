@@ -4,3 +4,4 @@ export * from './redis-server';
 export * from './http-backends';
 export * from './osb-broker';
 export * from './pebble';
+export * from './fake-dns';

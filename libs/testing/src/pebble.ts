@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, pollUntil, StopPolling } from '@paas/local-services';
+import { startFakeDns, type FakeDns } from './fake-dns';
 
 const run = promisify(execFile);
 
@@ -31,9 +32,8 @@ export interface Pebble {
   caPem: string;
   /** PEM of the root pebble issues certificates under (management /roots/0; new at each pebble start). */
   issuingRoot(): Promise<string>;
-  /** A TXT record answered by the DNS server pebble uses (challtestsrv /set-txt); `host` without a trailing dot. */
-  setTxt(host: string, value: string): Promise<void>;
-  clearTxt(host: string): Promise<void>;
+  /** The DNS server pebble resolves names with (every name is 127.0.0.1 unless set otherwise): TXT records, SERVFAIL. */
+  dns: FakeDns;
   /** Kills both by pid and removes the temporary directory; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -60,6 +60,7 @@ function started(child: ChildProcess, name: string, output: () => string): void 
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const dir = await mkdtemp(join(tmpdir(), 'paas-pebble-'));
   const children: ChildProcess[] = [];
+  let dns: FakeDns | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -71,6 +72,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         await gone;
       }
     }
+    await dns?.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -83,22 +85,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     ]);
     const caPem = await readFile(caFile, 'utf8');
 
-    const dnsPort = await freePort();
-    const challMgmtPort = await freePort();
-    let challOut = '';
-    const chall = spawn('/usr/bin/pebble-challtestsrv', [
-      '-dns01', `127.0.0.1:${dnsPort}`, '-http01', '', '-https01', '', '-tlsalpn01', '',
-      '-management', `127.0.0.1:${challMgmtPort}`, '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(chall);
-    const keepChall = (chunk: Buffer) => (challOut = (challOut + chunk.toString()).slice(-4000));
-    chall.stdout?.on('data', keepChall);
-    chall.stderr?.on('data', keepChall);
-    const challUrl = `http://127.0.0.1:${challMgmtPort}`;
-    await pollUntil('pebble-challtestsrv to answer', async () => {
-      started(chall, 'pebble-challtestsrv', () => challOut);
-      return fetch(`${challUrl}/clear-txt`, { method: 'POST', body: JSON.stringify({ host: 'probe.invalid.' }) }).then((r) => r.ok, () => false);
-    }, { timeoutMs: 10_000 });
+    const fakeDns = await startFakeDns({ defaultIPv4: '127.0.0.1' });
+    dns = fakeDns;
 
     const listenPort = await freePort();
     const mgmtPort = await freePort();
@@ -119,7 +107,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     const configFile = join(dir, 'pebble-config.json');
     await writeFile(configFile, JSON.stringify(config, null, 2));
     let pebbleOut = '';
-    const pebble = spawn('/usr/bin/pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], {
+    const pebble = spawn('/usr/bin/pebble', ['-config', configFile, '-dnsserver', fakeDns.address], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
@@ -139,10 +127,6 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     }, { timeoutMs: 15_000 });
 
     const mgmtUrl = `https://127.0.0.1:${mgmtPort}`;
-    const challtest = async (path: string, body: unknown) => {
-      const res = await fetch(`${challUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
-      if (!res.ok) throw new Error(`pebble-challtestsrv ${path} answered ${res.status}: ${await res.text()}`);
-    };
     return {
       directoryUrl,
       caFile,
@@ -152,8 +136,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         if (res.status !== 200) throw new Error(`pebble's /roots/0 answered ${res.status}: ${res.body}`);
         return res.body;
       },
-      setTxt: (host, value) => challtest('/set-txt', { host: `${host.replace(/\.$/, '')}.`, value }),
-      clearTxt: (host) => challtest('/clear-txt', { host: `${host.replace(/\.$/, '')}.` }),
+      dns: fakeDns,
       stop,
     };
   } catch (error) {

@@ -15,7 +15,8 @@ import { listHostRoutes, readWellKnownAnswers } from '@paas/redis';
 import { freePort } from '@paas/local-services';
 import { startControllerHarness, type ControllerHarness } from '../testing/controller-harness';
 import { createOrg, createSpace, createUser, defaultDomainId, expectStatus, grant, type TestUser } from '../testing/tenancy-fixtures';
-import { startFakeDns, startForeignServer, startWellKnownResponder, type FakeDns, type TestHttpServer } from '../testing/domain-verification-servers';
+import { startFakeDns, type FakeDns } from '@paas/testing';
+import { startForeignServer, startWellKnownResponder, type TestHttpServer } from '../testing/domain-verification-servers';
 
 let h: ControllerHarness;
 let redis: Redis;

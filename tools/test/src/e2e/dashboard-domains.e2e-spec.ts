@@ -8,7 +8,7 @@
  * ACME order for a host followed to issued, then deleted; and the HTTPS redirect and HSTS of a
  * route set from the app page. Each test saves a screenshot to artifacts/dashboard/domains-<test>.png
  * (-failed.png when it fails); no page may log a console error except the refusals a test
- * provokes on purpose. Needs the server side of issue 16 and the pebble harness (pebble-harness.ts).
+ * provokes on purpose. Needs the server side of issue 16.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '@paas/local-services';
 import { ROOT, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
-import { loadPebble, servfail, type Pebble } from './pebble-harness';
+import { startPebble, type Pebble } from '@paas/testing';
 import { api } from './test-platform';
 
 const CHROMIUM = process.env.PAAS_CHROMIUM ?? '/usr/bin/chromium';
@@ -57,9 +57,9 @@ describe('dashboard: domains and certificates', { timeout: 15 * 60_000 }, () => 
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} exists (apt-get install chromium; tools/bootstrap.sh installs it)`);
     await mkdir(ARTIFACTS, { recursive: true });
     const routerPort = await freePort();
-    pebble = await loadPebble()({ httpPort: routerPort });
-    platform = await startIsolatedPlatform(1, { routerPort, acme: { directoryUrl: pebble.directoryUrl, caFile: pebble.caFile, dnsResolver: pebble.dnsResolver } });
-    await servfail(pebble, BROKEN);
+    pebble = await startPebble({ httpPort: routerPort });
+    platform = await startIsolatedPlatform(1, { routerPort, acme: { directoryUrl: pebble.directoryUrl, caFile: pebble.caFile, dnsResolver: pebble.dns.address } });
+    await pebble.dns.setServfail(BROKEN);
     const orgId = (await api(platform, 'POST', '/v1/orgs', { name: ORG })).json.id as string;
     const space = await api(platform, 'POST', '/v1/spaces', { name: 'web', org_id: orgId });
     assert.equal(space.status, 201, JSON.stringify(space.json));

@@ -11,7 +11,7 @@
  *   renewed 25 s before it ends and new handshakes get the new one; an order whose name does not
  *   resolve (SERVFAIL) fails with its reason; another org cannot claim the domain.
  * Needs the router's TLS listener, the certificates API and ACME, and the domains part, and the
- * pebble harness of libs/testing (pebble-harness.ts says what it relies on).
+ * pebble harness of libs/testing.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, pollUntil } from '@paas/local-services';
 import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
-import { loadPebble, servfail, type Pebble } from './pebble-harness';
+import { startPebble, type Pebble } from '@paas/testing';
 import { adminCli, api, pushServerApp, viaRouter } from './test-platform';
 import { http2Get, httpsGet, presented } from './tls-client';
 
@@ -74,14 +74,14 @@ describe('https: the local CA, own domains and ACME certificates', { timeout: 20
     // pebble validates HTTP-01 on the router's HTTP port: chosen first, given to both.
     const routerPort = await freePort();
     try {
-      pebble = await loadPebble()({ httpPort: routerPort, validitySeconds: VALIDITY_S });
+      pebble = await startPebble({ httpPort: routerPort, certificateValidityPeriodS: VALIDITY_S });
     } catch (error) {
       pebbleError = error as Error;
     }
     platform = await startIsolatedPlatform(1, {
       routerPort,
       ...(pebble
-        ? { acme: { directoryUrl: pebble.directoryUrl, caFile: pebble.caFile, dnsResolver: pebble.dnsResolver, renewBeforeS: RENEW_BEFORE_S, retryBaseS: 2 } }
+        ? { acme: { directoryUrl: pebble.directoryUrl, caFile: pebble.caFile, dnsResolver: pebble.dns.address, renewBeforeS: RENEW_BEFORE_S, retryBaseS: 2 } }
         : {}),
     });
     await pollUntil('the controller to make the local CA', async () => existsSync(platform.caFile), { timeoutMs: 30_000 });
@@ -201,7 +201,7 @@ describe('https: the local CA, own domains and ACME certificates', { timeout: 20
   test('a failure with its reason: an order whose name does not resolve ends failed, with last_error', async () => {
     const p = needPebble();
     const host = `broken.${DOMAIN}`;
-    await servfail(p, host);
+    await p.dns.setServfail(host);
     const owner = adminCli(platform, work, ownerToken);
     const failed = await owner.paas(['enable-ssl', host, '--wait', '--timeout', '180']);
     assert.equal(failed.code, 1, `${failed.stdout}\n${failed.stderr}`);
