@@ -1,4 +1,4 @@
-import { certificateNameCovers, type CertificateEntry } from '@paas/contracts';
+import { certificateNameCovers, TLS_CIPHERS, type CertificateEntry } from '@paas/contracts';
 import { openSecret } from '@paas/redis';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
@@ -7,22 +7,6 @@ import type { Clock } from './route-table';
 /** TLS 1.2 and 1.3 only. */
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
-/**
- * Forward-secret AEAD suites only (Mozilla's "intermediate" list): the TLS 1.3 suites, then
- * ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2. Every one is allowed by HTTP/2 (RFC 9113
- * §9.2.2). The TLS 1.3 names must be listed: a list without them turns TLS 1.3 off in node.
- */
-export const TLS_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
 
 /** One certificate the router can serve: its names, expiry and the TLS context built from it once. */
 export interface ServedCertificate {

@@ -4,7 +4,8 @@ import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } f
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { TLS_CIPHERS, TLS_MIN_VERSION, type CertificateTable } from './certificate-table';
+import { TLS_CIPHERS } from '@paas/contracts';
+import { TLS_MIN_VERSION, type CertificateTable } from './certificate-table';
 import { ExtraListeners } from './listeners';
 
 /** Session tickets are encrypted with a key that changes every hour (all routers change it together). */

@@ -35,6 +35,23 @@ export const wellKnownAnswerSchema = z.object({
 });
 export type WellKnownAnswer = z.infer<typeof wellKnownAnswerSchema>;
 
+/**
+ * The router's TLS cipher list (the bench gives it to nginx too). Forward-secret AEAD suites only (Mozilla's "intermediate" list): the TLS 1.3 suites, then
+ * ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2. Every one is allowed by HTTP/2 (RFC 9113
+ * §9.2.2). The TLS 1.3 names must be listed: a list without them turns TLS 1.3 off in node.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 export const DOMAIN_VERIFICATION_PREFIX = '/.well-known/paas-domain-verification/';
 /** The TXT record that proves control of a domain by DNS: `_paas-verification.<domain>` = the token. */

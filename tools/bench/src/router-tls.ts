@@ -6,7 +6,7 @@
  * new TCP connection with a full handshake; wrk never resumes a session). wrk connects to
  * `localhost` so that it sends SNI (the router refuses a handshake without it).
  */
-import type { RedisKeys } from '@paas/contracts';
+import { TLS_CIPHERS, type RedisKeys } from '@paas/contracts';
 import { pollUntil } from '@paas/local-services';
 import { publishCertificate, sealSecret } from '@paas/redis';
 import type { Redis } from 'ioredis';
@@ -19,18 +19,6 @@ import { join } from 'node:path';
 import { compare, fmt, medianRun, pad, type Target } from './router-compare';
 import { freePort, tlsProxyNginxConf, type Child, type Children, type WrkOptions } from './router-kit';
 
-/** The router's TLS cipher list (apps/router certificate-table.ts), given to nginx too. */
-const CIPHERS = [
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
 
 export interface TlsBenchContext {
   work: string;
@@ -88,7 +76,7 @@ export async function benchTls(c: TlsBenchContext): Promise<void> {
   const nginxDir = join(dir, 'nginx');
   await mkdir(nginxDir);
   const [nginxPort, nginxTlsPort] = [await freePort(), await freePort()];
-  await writeFile(join(nginxDir, 'nginx.conf'), tlsProxyNginxConf(nginxDir, nginxPort, nginxTlsPort, c.backendPort, c.workers, certFile, keyFile, CIPHERS));
+  await writeFile(join(nginxDir, 'nginx.conf'), tlsProxyNginxConf(nginxDir, nginxPort, nginxTlsPort, c.backendPort, c.workers, certFile, keyFile, TLS_CIPHERS));
   const nginxChild = c.children.start('nginx tls proxy', 'nginx', ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf'), '-e', join(nginxDir, 'error.log')], join(nginxDir, 'stdout.log'));
   await pollUntil('the nginx TLS proxy to answer 200', async () => (await httpsStatus(nginxTlsPort, c.host)) === 200, { timeoutMs: 10_000, intervalMs: 50 });
   console.log(`\nHTTPS: ECDSA P-256 certificate for localhost and ${c.host}, the router's cipher list on both, wrk to https://localhost:PORT/ (SNI localhost, Host ${c.host}), no access log on either`);

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventsService, SYSTEM_ACTOR } from '../audit/events.service';
 import { LeaderElectionService } from '../convergence/leader-election.service';
+import { LeaderPasses } from '../convergence/leader-passes';
 import { LOGGER, type Logger } from '../platform/config/config.module';
-import { PeriodicPass } from '../platform/common/periodic-pass';
 import { AcmeOrdersService } from './acme-orders.service';
 import { CertificateProjectionService } from './certificate-projection.service';
 import { CertificatesRepository } from './certificates.repository';
@@ -21,32 +21,29 @@ export const CERTIFICATE_PASS_INTERVAL_MS = 2_000;
  */
 @Injectable()
 export class CertificatePassesLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly loops: PeriodicPass[];
+  private readonly passes: LeaderPasses;
 
   constructor(
     @Inject(LOGGER) logger: Logger,
-    private readonly leader: LeaderElectionService,
+    leader: LeaderElectionService,
     private readonly repo: CertificatesRepository,
     private readonly projection: CertificateProjectionService,
     private readonly localCa: LocalCaService,
     private readonly acme: AcmeOrdersService,
     private readonly events: EventsService,
   ) {
-    const onLeader = (pass: () => Promise<unknown>) => async () => {
-      if (await this.leader.tryLead()) await pass();
-    };
-    this.loops = [
-      new PeriodicPass(onLeader(() => this.projectionPass()), 'certificate-projection-failed', logger),
-      new PeriodicPass(onLeader(() => this.acme.pass(() => this.leader.tryLead())), 'certificate-acme-pass-failed', logger),
-    ];
+    this.passes = new LeaderPasses(leader, logger, [
+      { run: () => this.projectionPass(), failedEvent: 'certificate-projection-failed' },
+      { run: () => this.acme.pass(() => leader.tryLead()), failedEvent: 'certificate-acme-pass-failed' },
+    ]);
   }
 
   onApplicationBootstrap(): void {
-    for (const loop of this.loops) loop.start(CERTIFICATE_PASS_INTERVAL_MS);
+    this.passes.start(CERTIFICATE_PASS_INTERVAL_MS);
   }
 
   onModuleDestroy(): void {
-    for (const loop of this.loops) loop.stop();
+    this.passes.stop();
   }
 
   async projectionPass(now = new Date()): Promise<void> {

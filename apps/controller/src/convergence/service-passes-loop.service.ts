@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { LOGGER, type Logger } from '../platform/config/config.module';
-import { PeriodicPass } from '../platform/common/periodic-pass';
 import { ServiceBackupsPass } from '../services/service-backups-pass.service';
 import { ServiceProvisioningService } from '../services/service-provisioning.service';
 import { LeaderElectionService } from './leader-election.service';
+import { LeaderPasses } from './leader-passes';
 
 /** How often the leader runs each services pass (as often as a convergence pass); the backup schedule itself is SERVICE_BACKUP_INTERVAL_S. */
 export const SERVICE_PASS_INTERVAL_MS = 2_000;
@@ -18,28 +18,20 @@ export const SERVICE_PASS_INTERVAL_MS = 2_000;
  */
 @Injectable()
 export class ServicePassesLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly loops: PeriodicPass[];
+  private readonly passes: LeaderPasses;
 
-  constructor(
-    @Inject(LOGGER) logger: Logger,
-    private readonly leader: LeaderElectionService,
-    provisioning: ServiceProvisioningService,
-    backups: ServiceBackupsPass,
-  ) {
-    const onLeader = (pass: () => Promise<void>) => async () => {
-      if (await this.leader.tryLead()) await pass();
-    };
-    this.loops = [
-      new PeriodicPass(onLeader(() => provisioning.pass()), 'service-provisioning-failed', logger),
-      new PeriodicPass(onLeader(() => backups.pass()), 'service-backups-pass-failed', logger),
-    ];
+  constructor(@Inject(LOGGER) logger: Logger, leader: LeaderElectionService, provisioning: ServiceProvisioningService, backups: ServiceBackupsPass) {
+    this.passes = new LeaderPasses(leader, logger, [
+      { run: () => provisioning.pass(), failedEvent: 'service-provisioning-failed' },
+      { run: () => backups.pass(), failedEvent: 'service-backups-pass-failed' },
+    ]);
   }
 
   onApplicationBootstrap(): void {
-    for (const loop of this.loops) loop.start(SERVICE_PASS_INTERVAL_MS);
+    this.passes.start(SERVICE_PASS_INTERVAL_MS);
   }
 
   onModuleDestroy(): void {
-    for (const loop of this.loops) loop.stop();
+    this.passes.stop();
   }
 }

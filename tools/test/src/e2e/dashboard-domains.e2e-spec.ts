@@ -19,7 +19,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '@paas/local-services';
 import { ROOT, startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 import { startPebble, type Pebble } from '@paas/testing';
-import { api } from './test-platform';
+import { api, createOrgManager } from './test-platform';
 
 const CHROMIUM = process.env.PAAS_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'artifacts', 'dashboard');
@@ -36,6 +36,7 @@ describe('dashboard: domains and certificates', { timeout: 15 * 60_000 }, () => 
   let browser: Browser | undefined;
   let page: Page;
   let consoleErrors: string[] = [];
+  let managerToken = '';
   const domainCard = (name: string) => page.locator(`li[data-domain="${name}"]`);
   const certificateRow = (names: string) => page.locator(`tr[data-certificate="${names}"]`);
 
@@ -60,10 +61,10 @@ describe('dashboard: domains and certificates', { timeout: 15 * 60_000 }, () => 
     pebble = await startPebble({ httpPort: routerPort });
     platform = await startIsolatedPlatform(1, { routerPort, acme: { directoryUrl: pebble.directoryUrl, caFile: pebble.caFile, dnsResolver: pebble.dns.address } });
     await pebble.dns.setServfail(BROKEN);
-    const orgId = (await api(platform, 'POST', '/v1/orgs', { name: ORG })).json.id as string;
-    const space = await api(platform, 'POST', '/v1/spaces', { name: 'web', org_id: orgId });
-    assert.equal(space.status, 201, JSON.stringify(space.json));
-    assert.equal((await api(platform, 'POST', '/v1/apps', { name: APP, space_id: space.json.id })).status, 201);
+    // The org's manager (a space admin, not a platform admin) uses the page: own domains start pending.
+    const manager = await createOrgManager(platform, ORG, 'owner');
+    managerToken = manager.token;
+    assert.equal((await api(platform, 'POST', '/v1/apps', { name: APP, space_id: manager.spaceId })).status, 201);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     context.setDefaultTimeout(30_000);
@@ -90,7 +91,7 @@ describe('dashboard: domains and certificates', { timeout: 15 * 60_000 }, () => 
   test('the page lists the shared domain as verified and the platform\'s own certificate as issued', async () => {
     await step('list', async () => {
       await page.goto(`${platform!.apiUrl}/`);
-      await page.getByLabel('API token').fill(platform!.adminToken);
+      await page.getByLabel('API token').fill(managerToken);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Apps' }).waitFor();
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Domains' }).click();

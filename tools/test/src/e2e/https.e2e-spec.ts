@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { freePort, pollUntil } from '@paas/local-services';
 import { startIsolatedPlatform, stopIsolatedPlatform, type TestPlatform } from '@paas/test-platform';
 import { startPebble, type Pebble } from '@paas/testing';
-import { adminCli, api, pushServerApp, viaRouter } from './test-platform';
+import { adminCli, api, createOrgManager, pushServerApp, viaRouter } from './test-platform';
 import { http2Get, httpsGet, presented } from './tls-client';
 
 const APP = 'tls-echo';
@@ -60,14 +60,6 @@ describe('https: the local CA, own domains and ACME certificates', { timeout: 20
   };
 
   /** A user who is `admin` of a new space of a new org (what "org manager" is here), and their token. */
-  async function orgManager(org: string, user: string): Promise<{ spaceId: string; token: string }> {
-    const orgId = ok(await api(platform, 'POST', '/v1/orgs', { name: org }), 201, `org ${org}`).json.id;
-    const spaceId = ok(await api(platform, 'POST', '/v1/spaces', { name: 'web', org_id: orgId }), 201, 'space').json.id;
-    const made = ok(await api(platform, 'POST', '/v1/users', { name: user }), 201, `user ${user}`).json;
-    const token = ok(await api(platform, 'POST', `/v1/users/${made.id}/tokens`, { name: 'cli' }), 201, 'token').json.token;
-    ok(await api(platform, 'PUT', `/v1/spaces/${spaceId}/roles`, { user_id: made.id, role: 'admin' }), 200, 'role');
-    return { spaceId, token };
-  }
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'paas-e2e-https-'));
@@ -86,9 +78,9 @@ describe('https: the local CA, own domains and ACME certificates', { timeout: 20
     });
     await pollUntil('the controller to make the local CA', async () => existsSync(platform.caFile), { timeoutMs: 30_000 });
     localCa = await readFile(platform.caFile, 'utf8');
-    const owner = await orgManager('shop', 'owner');
+    const owner = await createOrgManager(platform, 'shop', 'owner');
     ownerToken = owner.token;
-    rivalToken = (await orgManager('rival', 'rival')).token;
+    rivalToken = (await createOrgManager(platform, 'rival', 'rival')).token;
     await pushServerApp(platform, { work, registries: [] }, APP, owner.spaceId, { server: ECHO_SERVER });
     await pollUntil(`${APP} to answer over http`, async () => (await viaRouter(platform, appHost())).status === 200, { timeoutMs: 120_000 });
   });

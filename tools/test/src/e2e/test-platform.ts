@@ -143,3 +143,21 @@ export async function pushServerApp(
   const pushed = await git(['push', `http://paas:${platform.adminToken}@127.0.0.1:${platform.controllerPort}/git/${name}.git`, 'main'], dir);
   assert.equal(pushed.code, 0, pushed.output);
 }
+
+/**
+ * An org with one space `web`, and a new user who is admin of that space: the org's manager
+ * (who may add the org's own domains and certificates). Returns the space and the user's token.
+ */
+export async function createOrgManager(platform: TestPlatform, org: string, user: string): Promise<{ orgId: string; spaceId: string; token: string }> {
+  const ok = <T extends { status: number; json: unknown }>(res: T, status: number, what: string): T => {
+    if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.json)}`);
+    return res;
+  };
+  const orgId = ok(await api(platform, 'POST', '/v1/orgs', { name: org }), 201, `org ${org}`).json.id as string;
+  const spaceId = ok(await api(platform, 'POST', '/v1/spaces', { name: 'web', org_id: orgId }), 201, 'space').json.id as string;
+  const made = ok(await api(platform, 'POST', '/v1/users', { name: user }), 201, `user ${user}`).json;
+  const token = ok(await api(platform, 'POST', `/v1/users/${made.id}/tokens`, { name: 'cli' }), 201, 'token').json.token as string;
+  ok(await api(platform, 'PUT', `/v1/spaces/${spaceId}/roles`, { user_id: made.id, role: 'admin' }), 200, 'role');
+  return { orgId, spaceId, token };
+}
+
