@@ -20,8 +20,8 @@ interface Suite {
 
 const suites: Suite[] = [
   { name: 'unit', pattern: '*.spec.js', concurrency: 2 },
-  { name: 'integration', pattern: '*.integration-spec.js', concurrency: 1 },
-  { name: 'e2e', pattern: '*.e2e-spec.js', concurrency: 1 },
+  { name: 'integration', pattern: '*.integration-spec.js', concurrency: 2 },
+  { name: 'e2e', pattern: '*.e2e-spec.js', concurrency: 2 },
 ];
 
 /** The built specs of every project whose source still exists (tsc leaves a moved file's output behind). */
