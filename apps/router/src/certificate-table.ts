@@ -98,6 +98,15 @@ export class CertificateTable {
     return chooseCertificate(this.byName, servername, this.clock());
   }
 
+  /**
+   * Whether a request for `host` belongs on a connection opened for `servername`: the same name,
+   * or the certificate that name gets covers `host` too (RFC 9110 §15.5.20: else 421).
+   */
+  connectionCovers(servername: string, host: string): boolean {
+    if (servername.toLowerCase() === host) return true;
+    return this.lookup(servername)?.names.some((name) => certificateNameCovers(name, host)) ?? false;
+  }
+
   /** Certificates held (expired ones included until the controller withdraws them). */
   get size(): number {
     return this.byId.size;

@@ -43,9 +43,9 @@ function h2Request(port: number, host: string, caPem: string, path: string, meth
 }
 
 /** One HTTP/1.1 request over TLS (ALPN http/1.1 only) on its own connection. */
-function h1TlsRequest(port: number, host: string, caPem: string, path: string): Promise<Reply & { alpn: string | false | null }> {
+function h1TlsRequest(port: number, host: string, caPem: string, path: string, servername = host): Promise<Reply & { alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
-    const options: https.RequestOptions & tls.ConnectionOptions = { host: '127.0.0.1', port, path, servername: host, ca: caPem, headers: { host }, agent: false, ALPNProtocols: ['http/1.1'] };
+    const options: https.RequestOptions & tls.ConnectionOptions = { host: '127.0.0.1', port, path, servername, ca: caPem, headers: { host }, agent: false, ALPNProtocols: ['http/1.1'] };
     const req = https.request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -77,6 +77,24 @@ describe('router TLS listener: requests', () => {
     await f?.close();
     await backend?.close();
     await ws?.close();
+  });
+
+  it('answers 421 for a host the connection\'s certificate does not cover, and serves one it covers', async () => {
+    await f.publish('shop', ['shop.test'], f.ca.issue(['shop.test']));
+    await f.serve('shop.test', backend.address);
+    await waitForHandshake(f.httpsPort, 'shop.test', f.ca.caPem, 'the shop certificate', (h) => h.ok);
+    const before = backend.seen.length;
+    const crossed = await h1TlsRequest(f.httpsPort, 'web.apps.test', f.ca.caPem, '/x', 'shop.test');
+    assert.equal(crossed.status, 421);
+    assert.equal(crossed.headers['x-paas-router-error'], 'misdirected-request');
+    assert.match(crossed.body, /opened for shop\.test .* does not cover web\.apps\.test/);
+    const back = await h1TlsRequest(f.httpsPort, 'shop.test', f.ca.caPem, '/x', 'web.apps.test');
+    assert.equal(back.status, 421, 'the wildcard does not cover shop.test');
+    assert.equal(backend.seen.length, before, 'neither reached the app');
+    // The wildcard's connection may carry any host it covers (HTTP/2 coalescing does this).
+    const coalesced = await h1TlsRequest(f.httpsPort, 'web.apps.test', f.ca.caPem, '/y', 'other.apps.test');
+    assert.equal(coalesced.status, 200);
+    assert.equal(lastSeen().host, 'web.apps.test');
   });
 
   it('serves HTTP/2 (ALPN h2) through the same proxy path: Host from :authority, X-Forwarded-Proto https', async () => {

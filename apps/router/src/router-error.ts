@@ -21,6 +21,8 @@ export const RouterErrorCode = {
   /** The app (route target) has as many requests in flight and waiting as this router lets one app have. */
   AppOverloaded: 'app-overloaded',
   InternalError: 'internal-error',
+  /** An HTTPS request for a host the connection's certificate (chosen by its SNI name) does not cover. */
+  MisdirectedRequest: 'misdirected-request',
 } as const;
 export type RouterErrorCode = (typeof RouterErrorCode)[keyof typeof RouterErrorCode];
 
@@ -56,6 +58,8 @@ export function statusOf(code: RouterErrorCode): number {
       return 504;
     case RouterErrorCode.InternalError:
       return 500;
+    case RouterErrorCode.MisdirectedRequest:
+      return 421;
   }
 }
 
@@ -75,6 +79,10 @@ const routeName = (host: string, path: string) => `${shown(host)}${shownPath(pat
 
 /** Builders of each error, each message saying what went wrong and what to do about it. */
 export const routerErrors = {
+  misdirected: (host: string, servername: string): RouterError => ({
+    code: RouterErrorCode.MisdirectedRequest,
+    message: `this connection was opened for ${shown(servername)} and its certificate does not cover ${shown(host)}: open a new connection to ${shown(host)} (with that name in SNI)`,
+  }),
   missingHost: (): RouterError => ({
     code: RouterErrorCode.BadHost,
     message: 'the request has no Host header: send the hostname of an app route, e.g. "Host: myapp.apps.localhost"',

@@ -152,6 +152,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps = {}): 
     appAccess: (appId, text) => void appLogs.write(appId, { source: logSource.router(), stream: 'OUT', text }, { limited: true }),
     wellKnown,
     httpsPublicPort: () => config.httpsPublicPort ?? httpsPort ?? 443,
+    ...(certificates ? { connectionCovers: (servername: string, host: string) => certificates.connectionCovers(servername, host) } : {}),
   });
   const { server } = routerServer;
   const tls = config.https && certificates

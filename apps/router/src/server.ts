@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -101,6 +102,8 @@ export interface RouterServerOptions {
   limiter?: AppLimiter;
   /** ACME and domain-verification answers, given before any route lookup; none when absent. */
   wellKnown?: WellKnownAnswers;
+  /** HTTPS: whether a request for `host` may be served on a connection opened for the SNI name (else 421); none: no check. */
+  connectionCovers?: (servername: string, host: string) => boolean;
   /** The port of https redirect URLs (RouteEntry.httpsRedirect); read per redirect, as the TLS port may be bound late. Default 443. */
   httpsPublicPort?: () => number;
 }
@@ -181,6 +184,10 @@ export function createRouterServer(options: RouterServerOptions): RouterServer {
       // The body cannot be told from the next request: the connection goes with the answer.
       res.setHeader('connection', 'close');
       return fail(req, res, ctx, framing);
+    }
+    const servername = (req.socket as Partial<TLSSocket>).servername;
+    if (typeof servername === 'string' && options.connectionCovers && !options.connectionCovers(servername, address.host)) {
+      return fail(req, res, ctx, routerErrors.misdirected(address.host, servername));
     }
     if (options.wellKnown && (req.method === 'GET' || req.method === 'HEAD')) {
       const body = options.wellKnown.answer(address.host, address.path);
