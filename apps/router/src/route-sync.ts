@@ -305,16 +305,11 @@ export class RouteSync {
         this.applyEndpoints(data.appId, data.processType, seq, hash),
       );
     } else {
-      for (const side of this.options.sideTables ?? []) {
-        if (side.kind !== data.kind) continue;
-        this.sides.load(side, this.command).catch((err: unknown) => {
-          // The next full sync (on reconnect or on the timer) catches up.
-          if (!this.stopped) this.log.warn({ event: 'route-reload-failed', key: side.kind, err }, `could not reload the ${side.kind} table: serving the last known one`);
-        });
-      }
+      this.sides.reloadKind(data.kind, this.options.sideTables ?? [], this.command, (side, err) => {
+        if (!this.stopped) this.log.warn({ event: 'route-reload-failed', key: side.kind, err }, `could not reload the ${side.kind} table: serving the last known one`);
+      });
     }
   }
-
 
   /**
    * Re-reads one hash after a change message. Messages for a key whose read is in flight are

@@ -37,4 +37,11 @@ export class SideTableLoads {
     this.running.set(side, state);
     return state.done;
   }
+
+  /** Loads every table of `kind` (a change message); a failure goes to `failed`, and the next full sync catches up. */
+  reloadKind(kind: string, sides: readonly SideTable[], redis: Redis, failed: (side: SideTable, err: unknown) => void): void {
+    for (const side of sides) {
+      if (side.kind === kind) this.load(side, redis).catch((err: unknown) => failed(side, err));
+    }
+  }
 }

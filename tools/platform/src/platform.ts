@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { redisKeys, ROUTER_NODE_FLAGS } from '@paas/contracts';
 import { createRedisConnection, listLiveCells } from '@paas/redis';
 import { execFile } from 'node:child_process';
-import { ensureSecretKey } from './secret-key';
+import { ensureCaDir, ensureSecretKey } from './secret-key';
 import { promisify } from 'node:util';
 import {
   SupervisedProcess,
@@ -210,11 +210,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const node = process.execPath;
   const internalToken = await dataDirSecret(dataDir, 'internal-token');
   const secretKeyFile = await ensureSecretKey(dataDir);
-  // The controller makes ca.pem (public) and ca-key.pem (0600) here at first boot; others may
-  // read ca.pem by its path, never list the directory.
-  const caDir = join(dataDir, 'ca');
-  await mkdir(caDir, { recursive: true, mode: 0o711 });
-  await chmod(caDir, 0o711);
+  const caDir = await ensureCaDir(dataDir);
   const serviceHost = options.serviceAddress ?? '127.0.0.1';
   const apiUrl = `http://${serviceHost}:${options.controllerPort}`;
   const routerUrl = `http://127.0.0.1:${options.routerPort}`;
@@ -398,21 +394,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         onEvent(`${router.spec.name} restarted: pid ${old ?? '-'} drained, pid ${router.pid} serves`);
       }
     };
-    return {
-      apiUrl,
-      routerUrl,
-      ...(routerHttpsUrl ? { routerHttpsUrl } : {}),
-      secretKeyFile,
-      caFile: join(caDir, 'ca.pem'),
-      redisUrl,
-      databaseUrl,
-      adminToken,
-      processes,
-      routers,
-      restartRouters,
-      cells: options.cells,
-      stop,
-    };
+    const https = { ...(routerHttpsUrl ? { routerHttpsUrl } : {}), secretKeyFile, caFile: join(caDir, 'ca.pem') };
+    return { apiUrl, routerUrl, ...https, redisUrl, databaseUrl, adminToken, processes, routers, restartRouters, cells: options.cells, stop };
   } catch (error) {
     await stop();
     throw error;

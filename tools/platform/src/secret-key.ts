@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSecretKey } from '@paas/redis';
 
@@ -29,4 +29,16 @@ export async function ensureSecretKey(dataDir: string): Promise<string> {
   }
   if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
   return file;
+}
+
+/**
+ * `<dataDir>/ca` (PAAS_LOCAL_CA_DIR of the controller), 0711: the controller makes ca.pem (public)
+ * and ca-key.pem (0600) there at first boot; others may read ca.pem by its path, never list the
+ * directory. Returns its path. Safe to call on every start.
+ */
+export async function ensureCaDir(dataDir: string): Promise<string> {
+  const caDir = join(dataDir, 'ca');
+  await mkdir(caDir, { recursive: true, mode: 0o711 });
+  await chmod(caDir, 0o711);
+  return caDir;
 }

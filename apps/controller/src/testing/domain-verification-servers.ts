@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Redis } from 'ioredis';
 import { normalizeHost, wellKnownField, type RedisKeys } from '@paas/contracts';
 import { readWellKnownAnswers } from '@paas/redis';
-import { freePort, pollUntil } from '@paas/local-services';
 
 export interface TestHttpServer {
   close(): Promise<void>;
