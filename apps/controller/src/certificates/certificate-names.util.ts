@@ -42,7 +42,8 @@ export function domainsOfNames(names: string[], domains: CertificateDomain[], wi
     const candidates = candidateDomainNames(name);
     const domain = domains
       .filter((d) => candidates.includes(d.name.toLowerCase()))
-      .sort((a, b) => b.name.length - a.name.length)[0];
+      // The longest name; of one name, the verified domain before pending claims.
+      .sort((a, b) => b.name.length - a.name.length || Number(b.verifiedAt !== null) - Number(a.verifiedAt !== null))[0];
     if (!domain) throw refuse(`${name} is on no domain of the platform: add its domain for your org (POST /v1/domains) and verify it first`, name);
     if (!domain.verifiedAt) {
       throw refuse(`${name} is on domain ${domain.name}, which is not verified yet: prove control of it first (POST /v1/domains/${domain.id}/verify)`, name);

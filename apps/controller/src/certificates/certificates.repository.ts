@@ -42,9 +42,14 @@ export class CertificatesRepository {
     return this.prisma.certificate.findUnique({ where: { id } });
   }
 
-  /** Domains named any of `names` (exact names; see candidateDomainNames). */
-  domainsNamed(names: string[]): Promise<CertificateDomain[]> {
-    return this.prisma.domain.findMany({ where: { name: { in: names } }, select: { id: true, name: true, orgId: true, verifiedAt: true } });
+  /**
+   * Domains named any of `names` (exact names; see candidateDomainNames): the verified ones, and
+   * the pending claims of `orgIds` (undefined: every pending claim, for platform admins), never
+   * another org's pending claim.
+   */
+  domainsNamed(names: string[], orgIds?: string[]): Promise<CertificateDomain[]> {
+    const claims = orgIds === undefined ? {} : { OR: [{ verifiedAt: { not: null } }, { orgId: { in: orgIds } }] };
+    return this.prisma.domain.findMany({ where: { name: { in: names }, ...claims }, select: { id: true, name: true, orgId: true, verifiedAt: true } });
   }
 
   /** The roles `userId` holds in the spaces of `orgId` (one per space). */

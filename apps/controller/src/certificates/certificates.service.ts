@@ -107,9 +107,9 @@ export class CertificatesService {
    */
   private async ownerOf(actor: Actor, names: string[], wildcards: boolean): Promise<string | null> {
     const candidates = [...new Set(names.flatMap(candidateDomainNames))];
-    const { orgId, byName } = domainsOfNames(names, await this.repo.domainsNamed(candidates), wildcards);
-    if (actor.isAdmin) return orgId;
-    const visible = (await this.access.visibleOrgIds(actor)) ?? [];
+    const visible = actor.isAdmin ? undefined : ((await this.access.visibleOrgIds(actor)) ?? []);
+    const { orgId, byName } = domainsOfNames(names, await this.repo.domainsNamed(candidates, visible), wildcards);
+    if (!visible) return orgId;
     for (const [name, domain] of byName) {
       if (domain.orgId === null) {
         throw new DomainException(ErrorCode.CertificateNameRefused, `${name} is on the shared domain ${domain.name}: only platform admins hold certificates for shared domains`, { name });

@@ -6,9 +6,6 @@ import { DomainException, ErrorCode } from '../platform/common/domain.exception'
  * domains that equal or overlap the name and the clock; this says what to do.
  */
 
-/** An unverified claim of another org stops holding its name this long after it was made. */
-export const PENDING_CLAIM_HOLD_MS = 72 * 3_600_000;
-
 export interface ExistingDomain {
   id: string;
   name: string;
@@ -26,8 +23,10 @@ export interface ClaimRequest {
   now: Date;
 }
 
-/** `claim`: create it, after deleting `replace` (other orgs' unverified claims past PENDING_CLAIM_HOLD_MS). */
-export type ClaimDecision<T extends ExistingDomain = ExistingDomain> = { kind: 'claim'; replace: T[] } | { kind: 'refused'; error: DomainException };
+export type ClaimDecision = { kind: 'claim' } | { kind: 'refused'; error: DomainException };
+
+/** `verify`: mark it verified and delete `remove`, the other orgs' pending claims of the name or of names inside or above it. */
+export type VerifyDecision<T extends ExistingDomain = ExistingDomain> = { kind: 'verify'; remove: T[] } | { kind: 'refused'; error: DomainException };
 
 const ONE_HOLDER =
   'a domain belongs to one org, and so do the names inside and above it, since their hosts would collide';
@@ -39,32 +38,51 @@ export function parentNames(name: string): string[] {
   return out;
 }
 
-export function isStalePendingClaim(domain: Pick<ExistingDomain, 'verifiedAt' | 'createdAt'>, now: Date): boolean {
-  return domain.verifiedAt === null && now.getTime() - domain.createdAt.getTime() >= PENDING_CLAIM_HOLD_MS;
-}
-
 /**
  * The decision for `req` given every domain whose name equals, contains or is contained in
- * req.name. A refusal names another org's domain only to who may see that org: otherwise it says
- * the name is held (or pending) elsewhere, and for a nested one only "inside or above", never which.
+ * req.name. Only verified domains and the claimer's own claims stand in the way: other orgs'
+ * pending claims never do (else an org could squat a name its owner needs, or every name under
+ * a suffix such as co.uk); who proves control first holds it (decideVerification). A refusal
+ * names another org's domain only to who may see that org: otherwise it says the name is held
+ * elsewhere, and for a nested one only "inside or above", never which.
  */
-export function decideClaim<T extends ExistingDomain>(req: ClaimRequest, existing: T[]): ClaimDecision<T> {
-  const replace: T[] = [];
+export function decideClaim(req: ClaimRequest, existing: ExistingDomain[]): ClaimDecision {
   // The same name first: its answer (409) is the most useful one.
   const ordered = [...existing].sort((a, b) => Number(b.name === req.name) - Number(a.name === req.name));
   for (const d of ordered) {
-    const same = d.name === req.name;
-    const relation = same ? 'is' : req.name.endsWith(`.${d.name}`) ? 'inside' : 'above';
+    const relation = relationOf(req.name, d.name);
     if (d.orgId === null) return refused(sharedConflict(req.name, d, relation));
     if (d.orgId === req.orgId) return refused(ownConflict(req.name, d, relation));
-    if (isStalePendingClaim(d, req.now)) {
-      replace.push(d);
-      continue;
-    }
+    if (d.verifiedAt === null) continue;
     const visible = req.visibleOrgIds === undefined || req.visibleOrgIds.includes(d.orgId);
     return refused(otherOrgConflict(req.name, d, relation, visible));
   }
-  return { kind: 'claim', replace };
+  return { kind: 'claim' };
+}
+
+/**
+ * Whether `domain`, a pending claim whose control was just proved, becomes verified, given every
+ * domain overlapping its name: refused when a verified one (another org's, or shared) now holds
+ * the name or one inside or above it (it was verified first); else the other orgs' pending
+ * claims of these names are removed.
+ */
+export function decideVerification<T extends ExistingDomain>(domain: ExistingDomain, existing: T[], visibleOrgIds: string[] | undefined): VerifyDecision<T> {
+  const remove: T[] = [];
+  for (const d of existing) {
+    if (d.id === domain.id) continue;
+    const relation = relationOf(domain.name, d.name);
+    if (d.orgId === null) return refused(sharedConflict(domain.name, d, relation));
+    if (d.verifiedAt !== null) {
+      const visible = visibleOrgIds === undefined || visibleOrgIds.includes(d.orgId);
+      return refused(d.orgId === domain.orgId ? ownConflict(domain.name, d, relation) : otherOrgConflict(domain.name, d, relation, visible));
+    }
+    if (d.orgId !== domain.orgId) remove.push(d);
+  }
+  return { kind: 'verify', remove };
+}
+
+function relationOf(name: string, other: string): 'is' | 'inside' | 'above' {
+  return name === other ? 'is' : name.endsWith(`.${other}`) ? 'inside' : 'above';
 }
 
 function refused(error: DomainException): { kind: 'refused'; error: DomainException } {
@@ -96,19 +114,16 @@ function ownConflict(name: string, d: ExistingDomain, relation: 'is' | 'inside' 
   );
 }
 
+/** Another org's verified domain is, contains or is inside `name`. */
 function otherOrgConflict(name: string, d: ExistingDomain, relation: 'is' | 'inside' | 'above', visible: boolean): DomainException {
-  const pending = d.verifiedAt === null;
-  const until = pending ? ` (until it is verified, or for ${PENDING_CLAIM_HOLD_MS / 3_600_000} h after it was made: ${new Date(d.createdAt.getTime() + PENDING_CLAIM_HOLD_MS).toISOString()})` : '';
-  const details = visible ? { conflicting_domain: d.name, domain_id: d.id, org_id: d.orgId, pending } : { pending };
+  const details = visible ? { conflicting_domain: d.name, domain_id: d.id, org_id: d.orgId } : {};
   if (relation === 'is') {
-    const what = pending ? `is pending verification by another org${until}` : 'is held by another org';
-    return new DomainException(ErrorCode.DomainHeld, `the domain ${name} ${what}: ${ONE_HOLDER}; choose another domain${pending ? ', or try again after that' : ''}`, details);
+    return new DomainException(ErrorCode.DomainHeld, `the domain ${name} is held by another org, which proved control of it: ${ONE_HOLDER}; choose another domain`, details);
   }
   const other = visible ? `domain ${d.name} of org ${d.orgId}, ${relation === 'inside' ? 'above' : 'inside'} it,` : 'a domain of another org, inside or above it,';
-  const state = pending ? `pending verification${visible ? until : ''}` : 'held';
   return new DomainException(
     ErrorCode.Unprocessable,
-    `domain ${name} overlaps ${other} ${state}: ${ONE_HOLDER}; choose a domain that is neither inside nor above an existing one`,
+    `domain ${name} overlaps ${other} held: ${ONE_HOLDER}; choose a domain that is neither inside nor above an existing one`,
     details,
   );
 }

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { VerifyDomainRequest } from '@paas/contracts';
 import type { Actor } from '../auth/actor';
 import { AccessService } from '../auth/access.service';
-import { EventsService } from '../audit/events.service';
+import { EventsService, SYSTEM_ACTOR } from '../audit/events.service';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import { DomainProbeRepository } from './domain-probe.repository';
+import { decideVerification } from './domain-claim.rules';
 import { DomainTokensRepository } from './domain-tokens.repository';
 import { DomainsRepository } from './domains.repository';
 import { DomainsService } from './domains.service';
@@ -51,12 +52,23 @@ export class DomainVerificationService {
       await this.events.record(actor, 'domain-verification-failed', target, { org_id: domain.orgId, method, reason: outcome.reason });
       throw new DomainException(ErrorCode.DomainVerificationFailed, `${domain.name} is not verified: ${outcome.reason}`, { method, domain_id: domain.id });
     }
-    const verified = await this.domains.markVerified(domain.id, token, new Date());
+    const visibleOrgIds = await this.access.visibleOrgIds(actor);
+    const result = await this.domains.markVerified(domain.id, token, new Date(), (pending, existing) => decideVerification(pending, existing, visibleOrgIds));
+    if (result.kind === 'refused') {
+      await this.domains.recordVerificationError(domain.id, token, result.error.message);
+      await this.events.record(actor, 'domain-verification-failed', target, { org_id: domain.orgId, method, reason: result.error.message });
+      throw result.error;
+    }
     const now = await this.domains.find(domain.id);
-    if (!now) throw notFound('domain', id, 'it was deleted meanwhile; list the domains with GET /v1/domains');
-    if (verified) {
+    if (!now) throw notFound('domain', id, 'it was deleted meanwhile (another org proved control of it first); list the domains with GET /v1/domains');
+    if (result.kind === 'verified') {
       await this.tokens.withdraw(domain.name, token);
       await this.events.record(actor, 'domain-verified', target, { org_id: domain.orgId, method });
+      for (const lost of result.removed) {
+        if (lost.verificationToken) await this.tokens.withdraw(lost.name, lost.verificationToken);
+        // The system's act, not the other org's user: the losing org never learns who won.
+        await this.events.record(SYSTEM_ACTOR, 'domain-deleted', { type: 'domain', id: lost.id, name: lost.name }, { org_id: lost.orgId, reason: 'another org proved control of the name first' });
+      }
     }
     return this.domainsService.view(now);
   }

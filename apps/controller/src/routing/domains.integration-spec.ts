@@ -131,7 +131,7 @@ describe('claiming a domain', () => {
     assert.match(shared.body.error.message, /platform admin/);
   });
 
-  it("another org's verified domain and its young pending claim are refused; an older pending claim is replaced", async () => {
+  it("another org's verified domain is refused; its pending claims are not, and who proves control first holds the name", async () => {
     expectStatus(await h.call('POST', '/v1/domains', { name: 'held.example.test', org_id: orgB }), 201);
     const held = await h.call('POST', '/v1/domains', { name: 'held.example.test', org_id: orgA }, alice.token);
     assert.equal(held.status, 409);
@@ -139,17 +139,28 @@ describe('claiming a domain', () => {
     assert.match(held.body.error.message, /the domain held.example.test is held by another org/);
     assert.ok(!JSON.stringify(held.body).includes(orgB) && !held.body.error.message.includes('globex'), 'the holder is not named');
 
-    const pending = await claim('pending.example.test', orgB, bob);
-    const young = await h.call('POST', '/v1/domains', { name: 'pending.example.test', org_id: orgA }, alice.token);
-    assert.equal(young.status, 409);
-    assert.match(young.body.error.message, /is pending verification by another org \(until it is verified, or for 72 h after it was made/);
-    await sql(`UPDATE domains SET created_at = now() - interval '73 hours' WHERE id = $1`, [pending.id]);
-    const replaced = await claim('pending.example.test', orgA, alice);
-    assert.equal(replaced.verification.state, 'pending');
-    expectStatus(await h.call('GET', `/v1/domains/${pending.id}`), 404);
-    assert.equal(await publishedToken('pending.example.test', pending.verification.token), undefined, "the old claim's token is withdrawn");
-    assert.equal(await publishedToken('pending.example.test', replaced.verification.token), replaced.verification.token);
-    assert.deepEqual(await eventTypes(pending.id), ['domain-deleted', 'domain-created']);
+    // A squatter's pending claims (the name, one inside it) do not stop the owner.
+    const squat = await claim('contested.example.test', orgB, bob);
+    const squatInside = await claim('in.nested.example.test', orgB, bob);
+    const owner = await claim('contested.example.test', orgA, alice);
+    const nested = await claim('nested.example.test', orgA, alice);
+    assert.equal(owner.verification.state, 'pending');
+    const seen = expectStatus(await h.call('GET', '/v1/domains?names=contested.example.test,in.nested.example.test', undefined, alice.token), 200).body;
+    assert.deepEqual(seen.resources.map((d: { id: string }) => d.id), [owner.id], "another org's pending claims are never listed");
+    expectStatus(await h.call('POST', '/v1/domains', { name: 'contested.example.test', org_id: orgA }, alice.token), 409, 'one claim per org and name');
+
+    // The owner proves control: the other org's claims of the name and inside it go, with their tokens.
+    await dns.addA('contested.example.test', ['127.0.0.1']);
+    await dns.addA('nested.example.test', ['127.0.0.1']);
+    expectStatus(await h.call('POST', `/v1/domains/${owner.id}/verify`, {}, alice.token), 200);
+    expectStatus(await h.call('GET', `/v1/domains/${squat.id}`), 404);
+    assert.equal(await publishedToken('contested.example.test', squat.verification.token), undefined, "the losing claim's token is withdrawn");
+    assert.deepEqual(await eventTypes(squat.id), ['domain-deleted', 'domain-created']);
+    expectStatus(await h.call('POST', `/v1/domains/${nested.id}/verify`, {}, alice.token), 200);
+    expectStatus(await h.call('GET', `/v1/domains/${squatInside.id}`), 404);
+    const again = await h.call('POST', '/v1/domains', { name: 'contested.example.test', org_id: orgB }, bob.token);
+    assert.equal(again.status, 409, 'now it is held');
+    assert.equal(again.body.error.code, 'domain-held');
   });
 
   it('names inside or above a held one are refused without naming it; a shared domain\'s subdomains are refused', async () => {
@@ -159,7 +170,7 @@ describe('claiming a domain', () => {
       assert.equal(res.status, 422, name);
       assert.match(res.body.error.message, /overlaps a domain of another org, inside or above it, held:/);
       assert.ok(!res.body.error.message.replaceAll(name, 'CLAIMED').includes(hidden), res.body.error.message);
-      assert.deepEqual(res.body.error.details, { pending: false });
+      assert.deepEqual(res.body.error.details, {});
     }
     const own = await h.call('POST', '/v1/domains', { name: 'a.shop.example.test', org_id: orgA }, alice.token);
     assert.equal(own.status, 422);

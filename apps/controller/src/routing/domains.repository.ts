@@ -3,15 +3,15 @@ import type { Domain, Org, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../platform/database/prisma.service';
 import type { DomainException } from '../platform/common/domain.exception';
 import { prismaErrorCode } from '../platform/common/query-params';
-import { parentNames, type ClaimDecision } from './domain-claim.rules';
+import { parentNames, type ClaimDecision, type VerifyDecision } from './domain-claim.rules';
 
 export type DomainWithOrg = Domain & { org: Org | null };
 
-/** What a claim did: created the domain (after deleting the stale claims it replaces), was refused, or lost a race for the name. */
-export type ClaimResult =
-  | { kind: 'created'; domain: DomainWithOrg; replaced: Domain[] }
-  | { kind: 'refused'; error: DomainException }
-  | { kind: 'taken' };
+/** What a claim did: created the domain, was refused, or lost a race for the name. */
+export type ClaimResult = { kind: 'created'; domain: DomainWithOrg } | { kind: 'refused'; error: DomainException } | { kind: 'taken' };
+
+/** What a verification did: verified it (deleting the other orgs' claims it beat), was refused (a domain verified first holds the name), or found it no longer waiting for this token. */
+export type VerifyResult = { kind: 'verified'; removed: Domain[] } | { kind: 'refused'; error: DomainException } | { kind: 'gone' };
 
 /** Key of the advisory lock that makes domain claims one at a time (the migrator holds 724001). */
 const CLAIM_LOCK = 724_016;
@@ -49,23 +49,21 @@ export class DomainsRepository {
   }
 
   /**
-   * Creates the domain unless `decide`, given the domains overlapping its name, refuses; deletes
-   * the claims the decision replaces first. Claims run one at a time (a transaction-scoped
-   * advisory lock), so two overlapping claims made at once cannot both pass the check.
+   * Creates the domain unless `decide`, given the domains overlapping its name, refuses. Claims
+   * and verifications run one at a time (a transaction-scoped advisory lock), so two overlapping
+   * ones made at once cannot both pass the check.
    */
   async claim(
     input: { name: string; orgId: string | null; verificationToken: string | null; verifiedAt: Date | null },
-    decide: (existing: Domain[]) => ClaimDecision<Domain>,
+    decide: (existing: Domain[]) => ClaimDecision,
   ): Promise<ClaimResult> {
     try {
       return await this.prisma.$transaction(async (tx): Promise<ClaimResult> => {
         await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
         const decision = decide(await this.findOverlapping(input.name, tx));
         if (decision.kind === 'refused') return decision;
-        const stale = decision.replace.map((d) => d.id);
-        if (stale.length > 0) await tx.domain.deleteMany({ where: { id: { in: stale }, verifiedAt: null } });
         const domain = await tx.domain.create({ data: input, include: { org: true } });
-        return { kind: 'created', domain, replaced: decision.replace };
+        return { kind: 'created', domain };
       });
     } catch (error) {
       if (prismaErrorCode(error) === 'P2002') return { kind: 'taken' };
@@ -73,13 +71,29 @@ export class DomainsRepository {
     }
   }
 
-  /** Marks the domain verified if it still waits for this token; false when it does not (verified, deleted or replaced meanwhile). */
-  async markVerified(id: string, token: string, at: Date): Promise<boolean> {
-    const { count } = await this.prisma.domain.updateMany({
-      where: { id, verificationToken: token, verifiedAt: null },
-      data: { verifiedAt: at, verificationToken: null, verificationError: null },
-    });
-    return count === 1;
+  /**
+   * Marks the domain verified if it still waits for this token and `decide`, given the domains
+   * overlapping its name, agrees; deletes the claims the decision removes (other orgs' pending
+   * ones) in the same transaction, under the claims' lock.
+   */
+  async markVerified(id: string, token: string, at: Date, decide: (domain: Domain, existing: Domain[]) => VerifyDecision<Domain>): Promise<VerifyResult> {
+    try {
+      return await this.prisma.$transaction(async (tx): Promise<VerifyResult> => {
+        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
+        const domain = await tx.domain.findFirst({ where: { id, verificationToken: token, verifiedAt: null } });
+        if (!domain) return { kind: 'gone' };
+        const decision = decide(domain, await this.findOverlapping(domain.name, tx));
+        if (decision.kind === 'refused') return decision;
+        const removed = decision.remove.map((d) => d.id);
+        if (removed.length > 0) await tx.domain.deleteMany({ where: { id: { in: removed }, verifiedAt: null } });
+        await tx.domain.update({ where: { id }, data: { verifiedAt: at, verificationToken: null, verificationError: null } });
+        return { kind: 'verified', removed: decision.remove };
+      });
+    } catch (error) {
+      // The name was verified by another claim at the same moment (the partial unique index).
+      if (prismaErrorCode(error) === 'P2002') return { kind: 'gone' };
+      throw error;
+    }
   }
 
   async recordVerificationError(id: string, token: string, message: string): Promise<void> {

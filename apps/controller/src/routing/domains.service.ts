@@ -77,10 +77,6 @@ export class DomainsService implements OnApplicationBootstrap {
     );
     if (result.kind === 'refused') throw result.error;
     if (result.kind === 'taken') throw new DomainException(ErrorCode.NameTaken, `the domain ${input.name} was just claimed by someone else: choose another name, or look it up with GET /v1/domains?names=${input.name}`);
-    for (const stale of result.replaced) {
-      if (stale.verificationToken) await this.tokens.withdraw(stale.name, stale.verificationToken);
-      await this.events.record(actor, 'domain-deleted', { type: 'domain', id: stale.id, name: stale.name }, { org_id: stale.orgId, reason: 'an unverified claim older than 72 h, replaced by a new claim' });
-    }
     const domain = result.domain;
     if (token) await this.tokens.publish(domain.name, token);
     await this.events.record(actor, 'domain-created', { type: 'domain', id: domain.id, name: domain.name }, { org_id: domain.orgId, verified: domain.verifiedAt !== null });

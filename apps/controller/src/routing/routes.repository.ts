@@ -23,13 +23,11 @@ export class RoutesRepository {
     private readonly hosts: RouteHostsRepository,
   ) {}
 
-  findDomainByName(name: string): Promise<Domain | null> {
-    return this.prisma.domain.findUnique({ where: { name } });
-  }
-
   /** Makes sure a shared domain exists (the platform's default apps domain). */
   ensureSharedDomain(name: string): Promise<Domain> {
-    return retryOnConflict(() => this.prisma.domain.upsert({ where: { name }, create: { name, verifiedAt: new Date() }, update: {} }));
+    return retryOnConflict(
+      async () => (await this.prisma.domain.findFirst({ where: { name, orgId: null } })) ?? (await this.prisma.domain.create({ data: { name, verifiedAt: new Date() } })),
+    );
   }
 
   findRoute(domainId: string, host: string, path: string): Promise<RouteWithDomain | null> {

@@ -24,14 +24,16 @@ export class ManifestRepository {
   async domainsFor(names: string[], orgId: string): Promise<KnownDomain[]> {
     const select = { id: true, name: true, orgId: true, verifiedAt: true } as const;
     const [named, usable] = await Promise.all([
-      this.prisma.domain.findMany({ where: { name: { in: names } }, select }),
+      // Another org's pending claim of a name is not a domain the manifest may see.
+      this.prisma.domain.findMany({ where: { name: { in: names }, OR: [{ verifiedAt: { not: null } }, { orgId }] }, select }),
       this.prisma.domain.findMany({ where: { OR: [{ orgId: null }, { orgId }] }, select, orderBy: { name: 'asc' }, take: 100 }),
     ]);
     return [...new Map([...usable, ...named].map((d) => [d.id, d])).values()];
   }
 
+  /** The verified domain of that name (one at most; other orgs' pending claims may share the name). */
   findDomainByName(name: string, tx: Prisma.TransactionClient = this.prisma): Promise<Domain | null> {
-    return tx.domain.findUnique({ where: { name } });
+    return tx.domain.findFirst({ where: { name, verifiedAt: { not: null } } });
   }
 
   findRoute(domainId: string, host: string, path: string, tx: Prisma.TransactionClient = this.prisma): Promise<Route | null> {
