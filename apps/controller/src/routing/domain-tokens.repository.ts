@@ -3,10 +3,10 @@ import { DOMAIN_VERIFICATION_PREFIX } from '@paas/contracts';
 import { clearWellKnownAnswer, setWellKnownAnswer } from '@paas/redis';
 import { RedisService } from '../platform/redis/redis.module';
 
-/** The path the routers answer with a domain's verification token. */
 /** How long a published token is answered without being published again. */
 const TOKEN_TTL_MS = 72 * 3_600_000;
 
+/** The path the routers answer with a domain's verification token. */
 export function verificationPath(token: string): string {
   return DOMAIN_VERIFICATION_PREFIX + token;
 }

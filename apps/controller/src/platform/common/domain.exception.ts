@@ -15,7 +15,7 @@ export const ErrorCode = {
   RouteTaken: 'route-taken',
   /** The host has routes of another space: a host belongs to one space. */
   HostTaken: 'host-taken',
-  /** The domain, or one inside or above it, is held by another org (verified, or claimed less than 72 h ago). */
+  /** The domain, or one inside or above it, was verified by another org (pending claims of other orgs hold nothing). */
   DomainHeld: 'domain-held',
   /** An org's own domain whose control is not proven yet: no routes on it (POST /v1/domains/:id/verify). */
   DomainNotVerified: 'domain-not-verified',
