@@ -142,7 +142,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/domains': { summary: 'List the shared domains and the private domains of your orgs', paginated: true, query: { names: 'comma-separated domain names', org_ids: ids('org') }, response: 'Domain' },
   'POST /v1/domains': {
     summary: 'Create a shared domain or a private one with org_id (platform admin: verified at once), or a private domain of your org (org manager: pending until verified)',
-    description: 'A pending domain answers its verification: the token, the http_url the routers serve it at, and the TXT record (when the platform has PAAS_DNS_RESOLVER). 409 when the name, or one inside or above it, was verified by another org (another org's pending claim does not stop a claim: the first to verify holds the name) or exists; 422 for a name inside a shared domain or overlapping another.',
+    description: 'A pending domain answers its verification: the token, the http_url the routers serve it at, and the TXT record (when the platform has PAAS_DNS_RESOLVER). 409 when the name, or one inside or above it, was verified by another org (a pending claim of another org does not stop a claim: the first to verify holds the name) or exists; 422 for a name inside a shared domain or overlapping another.',
     errors: [409, 422],
     response: 'Domain',
   },
