@@ -161,6 +161,12 @@ describe('claiming a domain', () => {
     const again = await h.call('POST', '/v1/domains', { name: 'contested.example.test', org_id: orgB }, bob.token);
     assert.equal(again.status, 409, 'now it is held');
     assert.equal(again.body.error.code, 'domain-held');
+
+    // A platform admin's domain is verified at once: it beats pending claims the same way.
+    const waiting = await claim('admin-added.example.test', orgB, bob);
+    expectStatus(await h.call('POST', '/v1/domains', { name: 'admin-added.example.test', org_id: orgA }), 201);
+    expectStatus(await h.call('GET', `/v1/domains/${waiting.id}`), 404);
+    assert.equal(await publishedToken('admin-added.example.test', waiting.verification.token), undefined);
   });
 
   it('names inside or above a held one are refused without naming it; a shared domain\'s subdomains are refused', async () => {

@@ -8,7 +8,7 @@ import { parentNames, type ClaimDecision, type VerifyDecision } from './domain-c
 export type DomainWithOrg = Domain & { org: Org | null };
 
 /** What a claim did: created the domain, was refused, or lost a race for the name. */
-export type ClaimResult = { kind: 'created'; domain: DomainWithOrg } | { kind: 'refused'; error: DomainException } | { kind: 'taken' };
+export type ClaimResult = { kind: 'created'; domain: DomainWithOrg; removed: Domain[] } | { kind: 'refused'; error: DomainException } | { kind: 'taken' };
 
 /** What a verification did: verified it (deleting the other orgs' claims it beat), was refused (a domain verified first holds the name), or found it no longer waiting for this token. */
 export type VerifyResult = { kind: 'verified'; removed: Domain[] } | { kind: 'refused'; error: DomainException } | { kind: 'gone' };
@@ -60,10 +60,14 @@ export class DomainsRepository {
     try {
       return await this.prisma.$transaction(async (tx): Promise<ClaimResult> => {
         await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
-        const decision = decide(await this.findOverlapping(input.name, tx));
+        const existing = await this.findOverlapping(input.name, tx);
+        const decision = decide(existing);
         if (decision.kind === 'refused') return decision;
+        // A domain verified at once (a platform admin's) beats the other orgs' pending claims of its names, as a verification does.
+        const removed = input.verifiedAt ? existing.filter((d) => d.verifiedAt === null && d.orgId !== input.orgId) : [];
+        if (removed.length > 0) await tx.domain.deleteMany({ where: { id: { in: removed.map((d) => d.id) }, verifiedAt: null } });
         const domain = await tx.domain.create({ data: input, include: { org: true } });
-        return { kind: 'created', domain };
+        return { kind: 'created', domain, removed };
       });
     } catch (error) {
       if (prismaErrorCode(error) === 'P2002') return { kind: 'taken' };

@@ -6,7 +6,7 @@ import { CONTROLLER_CONFIG, type ControllerConfig } from '../platform/config/con
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import type { PageRequest } from '../platform/common/pagination';
 import { isUuid } from '../platform/common/query-params';
-import { EventsService } from '../audit/events.service';
+import { EventsService, SYSTEM_ACTOR } from '../audit/events.service';
 import type { Domain } from '../generated/prisma/client';
 import { RoutesRepository } from './routes.repository';
 import { DomainsRepository, type DomainWithOrg } from './domains.repository';
@@ -78,6 +78,10 @@ export class DomainsService implements OnApplicationBootstrap {
     if (result.kind === 'refused') throw result.error;
     if (result.kind === 'taken') throw new DomainException(ErrorCode.NameTaken, `the domain ${input.name} was just claimed by someone else: choose another name, or look it up with GET /v1/domains?names=${input.name}`);
     const domain = result.domain;
+    for (const lost of result.removed) {
+      if (lost.verificationToken) await this.tokens.withdraw(lost.name, lost.verificationToken);
+      await this.events.record(SYSTEM_ACTOR, 'domain-deleted', { type: 'domain', id: lost.id, name: lost.name }, { org_id: lost.orgId, reason: 'a platform admin added the name, verified' });
+    }
     if (token) await this.tokens.publish(domain.name, token);
     await this.events.record(actor, 'domain-created', { type: 'domain', id: domain.id, name: domain.name }, { org_id: domain.orgId, verified: domain.verifiedAt !== null });
     return this.view(domain);
