@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { compare, fmt, medianRun, pad, type Target } from './router-compare';
 import { freePort, tlsProxyNginxConf, type Child, type Children, type WrkOptions } from './router-kit';
 
-
 export interface TlsBenchContext {
   work: string;
   children: Children;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { VerifyDomainRequest } from '@paas/contracts';
 import type { Actor } from '../auth/actor';
 import { AccessService } from '../auth/access.service';
-import { EventsService, SYSTEM_ACTOR } from '../audit/events.service';
+import { EventsService } from '../audit/events.service';
 import { DomainException, ErrorCode, notFound } from '../platform/common/domain.exception';
 import { DomainProbeRepository } from './domain-probe.repository';
 import { decideVerification } from './domain-claim.rules';
@@ -47,28 +47,23 @@ export class DomainVerificationService {
     await this.tokens.publish(domain.name, token);
     const outcome = method === 'http' ? await this.probe.httpToken(domain.name, token) : await this.probe.txtToken(domain.name, token);
     const target = { type: 'domain', id: domain.id, name: domain.name };
+    const failed = async (reason: string, error: DomainException): Promise<never> => {
+      await this.domains.recordVerificationError(domain.id, token, reason);
+      await this.events.record(actor, 'domain-verification-failed', target, { org_id: domain.orgId, method, reason });
+      throw error;
+    };
     if (!outcome.ok) {
-      await this.domains.recordVerificationError(domain.id, token, outcome.reason);
-      await this.events.record(actor, 'domain-verification-failed', target, { org_id: domain.orgId, method, reason: outcome.reason });
-      throw new DomainException(ErrorCode.DomainVerificationFailed, `${domain.name} is not verified: ${outcome.reason}`, { method, domain_id: domain.id });
+      return failed(outcome.reason, new DomainException(ErrorCode.DomainVerificationFailed, `${domain.name} is not verified: ${outcome.reason}`, { method, domain_id: domain.id }));
     }
     const visibleOrgIds = await this.access.visibleOrgIds(actor);
     const result = await this.domains.markVerified(domain.id, token, new Date(), (pending, existing) => decideVerification(pending, existing, visibleOrgIds));
-    if (result.kind === 'refused') {
-      await this.domains.recordVerificationError(domain.id, token, result.error.message);
-      await this.events.record(actor, 'domain-verification-failed', target, { org_id: domain.orgId, method, reason: result.error.message });
-      throw result.error;
-    }
+    if (result.kind === 'refused') return failed(result.error.message, result.error);
     const now = await this.domains.find(domain.id);
     if (!now) throw notFound('domain', id, 'it was deleted meanwhile (another org proved control of it first); list the domains with GET /v1/domains');
     if (result.kind === 'verified') {
       await this.tokens.withdraw(domain.name, token);
       await this.events.record(actor, 'domain-verified', target, { org_id: domain.orgId, method });
-      for (const lost of result.removed) {
-        if (lost.verificationToken) await this.tokens.withdraw(lost.name, lost.verificationToken);
-        // The system's act, not the other org's user: the losing org never learns who won.
-        await this.events.record(SYSTEM_ACTOR, 'domain-deleted', { type: 'domain', id: lost.id, name: lost.name }, { org_id: lost.orgId, reason: 'another org proved control of the name first' });
-      }
+      await this.domainsService.forgetLostClaims(result.removed, 'another org proved control of the name first');
     }
     return this.domainsService.view(now);
   }

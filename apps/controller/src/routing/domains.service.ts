@@ -78,10 +78,7 @@ export class DomainsService implements OnApplicationBootstrap {
     if (result.kind === 'refused') throw result.error;
     if (result.kind === 'taken') throw new DomainException(ErrorCode.NameTaken, `the domain ${input.name} was just claimed by someone else: choose another name, or look it up with GET /v1/domains?names=${input.name}`);
     const domain = result.domain;
-    for (const lost of result.removed) {
-      if (lost.verificationToken) await this.tokens.withdraw(lost.name, lost.verificationToken);
-      await this.events.record(SYSTEM_ACTOR, 'domain-deleted', { type: 'domain', id: lost.id, name: lost.name }, { org_id: lost.orgId, reason: 'a platform admin added the name, verified' });
-    }
+    await this.forgetLostClaims(result.removed, 'a platform admin added the name, verified');
     if (token) await this.tokens.publish(domain.name, token);
     await this.events.record(actor, 'domain-created', { type: 'domain', id: domain.id, name: domain.name }, { org_id: domain.orgId, verified: domain.verifiedAt !== null });
     return this.view(domain);
@@ -105,5 +102,17 @@ export class DomainsService implements OnApplicationBootstrap {
     }
     if (domain.verificationToken) await this.tokens.withdraw(domain.name, domain.verificationToken);
     await this.events.record(actor, 'domain-deleted', { type: 'domain', id: domain.id, name: domain.name }, { org_id: domain.orgId });
+  }
+
+  /**
+   * After other orgs' pending claims were deleted because a domain now holds their names: their
+   * tokens are withdrawn and each deletion recorded as the system's act (the losing org never
+   * learns who won).
+   */
+  async forgetLostClaims(lost: readonly Domain[], reason: string): Promise<void> {
+    for (const claim of lost) {
+      if (claim.verificationToken) await this.tokens.withdraw(claim.name, claim.verificationToken);
+      await this.events.record(SYSTEM_ACTOR, 'domain-deleted', { type: 'domain', id: claim.id, name: claim.name }, { org_id: claim.orgId, reason });
+    }
   }
 }
